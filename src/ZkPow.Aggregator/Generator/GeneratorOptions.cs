@@ -1,0 +1,33 @@
+namespace ZkPow.Aggregator.Generator;
+
+/// <summary>How the Proof Generator hands out and retries work.</summary>
+public sealed class GeneratorOptions
+{
+    /// <summary>Attempts (failures and lost jobs) after which a task is parked for an operator. Example: 5.</summary>
+    public int MaxAttempts { get; set; } = 5;
+
+    /// <summary>Lease of an assigned task, renewed while its prover answers polls. Example: <c>30s</c>.</summary>
+    public TimeSpan Lease { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a job whose prover dropped its stream is kept for that same prover instance to come back
+    /// and be polled again, before the task is given to another prover. Example: <c>10s</c>.</summary>
+    public TimeSpan ReconnectGrace { get; set; } = TimeSpan.FromSeconds(10);
+
+    public void Validate()
+    {
+        if (MaxAttempts is < 1 or > 1000)
+        {
+            throw new OptionsException("Generator:MaxAttempts", "must be between 1 and 1000");
+        }
+
+        if (Lease < TimeSpan.FromMilliseconds(100))
+        {
+            throw new OptionsException("Generator:Lease", "must be at least 100ms");
+        }
+
+        if (ReconnectGrace < TimeSpan.Zero)
+        {
+            throw new OptionsException("Generator:ReconnectGrace", "must not be negative");
+        }
+    }
+}

@@ -1,0 +1,52 @@
+namespace ZkPow.Aggregator.Generator;
+
+/// <summary>
+/// What the Proof Generator needs from durable storage. Every claim and every state change is one atomic
+/// statement or transaction in the database, so that several aggregator processes could share one store.
+/// </summary>
+public interface IGeneratorStore
+{
+    /// <summary>Stores a sequence, its batch inputs and its batch tasks. Idempotent: returns the tasks it created
+    /// (none if the sequence was already known).</summary>
+    Task<IReadOnlyList<ProofTask>> AddSequenceAsync(SequenceInput sequence, CancellationToken cancellationToken);
+
+    /// <summary>Tasks of sequences without a final proof yet, in every state but discarded.</summary>
+    Task<IReadOnlyList<ProofTask>> LoadOpenTasksAsync(CancellationToken cancellationToken);
+
+    Task<byte[]> GetBatchInputAsync(ulong batch, CancellationToken cancellationToken);
+
+    Task<string?> GetProofAsync(long taskId, CancellationToken cancellationToken);
+
+    /// <summary>Ready → Assigned, only if the task is still ready (or assigned to a lease that has expired).</summary>
+    Task<bool> TryClaimAsync(long taskId, ProverRef prover, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken cancellationToken);
+
+    /// <summary>Records the prover's job id and renews the lease, so that a restart can adopt the running job.
+    /// Returns false if the task is no longer assigned to this prover.</summary>
+    Task<bool> RecordJobAsync(long taskId, ProverRef prover, string jobId, DateTimeOffset leaseUntil, CancellationToken cancellationToken);
+
+    /// <summary>Stores the proof of an assigned batch or aggregate task. When the parent's other input is done too,
+    /// creates the parent task in the same transaction and returns it.</summary>
+    Task<CompletionResult> CompleteAsync(long taskId, ProverRef prover, string proof, ParentSpec parent, CancellationToken cancellationToken);
+
+    /// <summary>Stores the final proof of an assigned final task.</summary>
+    Task<bool> CompleteFinalAsync(long taskId, ProverRef prover, FinalProofRecord proof, CancellationToken cancellationToken);
+
+    /// <summary>Gives an assigned task back: Ready again, or Parked once the attempt limit is reached. Returns the
+    /// task as stored afterwards, or null if it was no longer assigned to this prover.</summary>
+    Task<ProofTask?> ReleaseAsync(long taskId, ProverRef prover, ReleaseReason reason, string error, int maxAttempts, CancellationToken cancellationToken);
+
+    /// <summary>Parks a task with a reason an operator can read.</summary>
+    Task ParkAsync(long taskId, string reason, CancellationToken cancellationToken);
+
+    /// <summary>The inputs of <paramref name="taskId"/> are suspect: discard every proof of its range and the task
+    /// itself, and create fresh batch tasks for the range that avoid the provers that made its inputs.</summary>
+    Task<IReadOnlyList<ProofTask>> ReproveRangeAsync(long taskId, CancellationToken cancellationToken);
+
+    Task<FinalProofRecord?> GetFinalProofAsync(ulong finalBatch, CancellationToken cancellationToken);
+
+    /// <summary>Parked tasks, for operators.</summary>
+    Task<IReadOnlyList<ProofTask>> ListParkedAsync(CancellationToken cancellationToken);
+
+    /// <summary>Parked → Ready with its attempts reset. Returns the task, or null if it was not parked.</summary>
+    Task<ProofTask?> RequeueAsync(long taskId, CancellationToken cancellationToken);
+}

@@ -1,0 +1,184 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using ZkPow.Aggregator.Protocol;
+
+namespace ZkPow.Aggregator.Generator;
+
+public sealed partial class ProofGenerator
+{
+    private sealed record Waiter(ProverSession Session, TaskCompletionSource<(ProofTask Task, long ReadyAt)> Completion);
+
+    private sealed record Held(ProofTask Task, ProverRef Prover, DateTimeOffset Until, string Why);
+
+    /// <summary>Puts a task in the ready set, or straight into the hands of a waiting prover.</summary>
+    private void MakeReady(ProofTask task)
+    {
+        var readyAt = Stopwatch.GetTimestamp();
+        Waiter? chosen = null;
+        lock (_gate)
+        {
+            var node = _waiters.First;
+            LinkedListNode<Waiter>? fallback = null;
+            while (node is not null)
+            {
+                if (!task.AvoidProvers.Contains(node.Value.Session.Name))
+                {
+                    break;
+                }
+
+                fallback ??= node;
+                node = node.Next;
+            }
+
+            node ??= fallback;
+            if (node is not null)
+            {
+                _waiters.Remove(node);
+                chosen = node.Value;
+            }
+            else
+            {
+                _ready.Add(task);
+                _readyAt[task.Id] = readyAt;
+            }
+        }
+
+        if (chosen is not null && !chosen.Completion.TrySetResult((task, readyAt)))
+        {
+            // The waiter gave up at that very moment: queue the task for the next prover.
+            MakeReady(task);
+        }
+    }
+
+    /// <summary>Takes the best ready task for this prover, waiting for one if there is none.</summary>
+    private async Task<(ProofTask Task, long ReadyAt)> TakeAsync(ProverSession session, CancellationToken cancellationToken)
+    {
+        Waiter waiter;
+        lock (_gate)
+        {
+            ProofTask? pick = null;
+            foreach (var task in _ready)
+            {
+                if (!task.AvoidProvers.Contains(session.Name))
+                {
+                    pick = task;
+                    break;
+                }
+
+                pick ??= task;
+            }
+
+            if (pick is not null)
+            {
+                _ready.Remove(pick);
+                _readyAt.Remove(pick.Id, out var readyAt);
+                return (pick, readyAt);
+            }
+
+            waiter = new Waiter(session, new TaskCompletionSource<(ProofTask, long)>(TaskCreationOptions.RunContinuationsAsynchronously));
+            _waiters.AddLast(waiter);
+        }
+
+        try
+        {
+            return await waiter.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            lock (_gate)
+            {
+                _waiters.Remove(waiter);
+            }
+
+            if (waiter.Completion.Task.IsCompletedSuccessfully)
+            {
+                MakeReady(waiter.Completion.Task.Result.Task);
+            }
+
+            throw;
+        }
+    }
+
+    private void Hold(ProofTask task, ProverRef prover, DateTimeOffset until, string why)
+    {
+        lock (_gate)
+        {
+            _held[task.Id] = new Held(task, prover, until, why);
+        }
+    }
+
+    private Held? TakeHeld(ProverSession session)
+    {
+        lock (_gate)
+        {
+            foreach (var held in _held.Values)
+            {
+                if (held.Prover == session.Ref)
+                {
+                    _held.Remove(held.Task.Id);
+                    return held;
+                }
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Gives back to the pool the held tasks whose prover did not come back in time.</summary>
+    private async Task SweepHeldAsync(CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(250), _time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            {
+                List<Held> expired;
+                var now = _time.GetUtcNow();
+                lock (_gate)
+                {
+                    expired = [.. _held.Values.Where(h => h.Until <= now)];
+                    foreach (var held in expired)
+                    {
+                        _held.Remove(held.Task.Id);
+                    }
+                }
+
+                foreach (var held in expired)
+                {
+                    await ReleaseAndRequeueAsync(held.Task, held.Prover, ReleaseReason.Lost,
+                        $"lease expired: prover {held.Prover} did not come back ({held.Why})").ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Loaded {Count} open tasks: {Ready} ready, {Held} waiting for their prover to come back")]
+    private partial void LogLoaded(int count, int ready, int held);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Task {Task} was claimed elsewhere or is gone")]
+    private partial void LogClaimLost(string task);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Prover {Prover} still has job {JobId}: resuming {Task}")]
+    private partial void LogAdopting(string prover, string jobId, string task);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Final proof of sequence ({Init},{Final}] stored (prover {Prover})")]
+    private partial void LogFinalStored(ulong init, ulong final, string prover);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Task {Task} failed on prover {Prover} (attempt {Attempts}): {Error}; retrying")]
+    private partial void LogRetry(string task, string prover, int attempts, string error);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Task {Task} parked after {Attempts} attempts: {Error}")]
+    private partial void LogParked(string task, int attempts, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Task {Task} failed on {Provers} different provers ({Error}): its inputs are suspect; proving the range again from {Batches} batches")]
+    private partial void LogReproving(string task, int provers, string error, int batches);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Could not record the job id of {Task}")]
+    private partial void LogRecordJobFailed(Exception error, string task);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Worker of prover {Prover} failed")]
+    private partial void LogWorkerFailed(Exception error, string prover);
+}

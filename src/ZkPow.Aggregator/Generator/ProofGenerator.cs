@@ -1,0 +1,544 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using ZkPow.Aggregator.Protocol;
+
+namespace ZkPow.Aggregator.Generator;
+
+/// <summary>
+/// The Proof Generator: keeps the ready tasks of every sequence in priority order and gives each to an idle prover
+/// the moment both exist (no polling on the dispatch path). Every prover session gets a worker that waits for its
+/// prover to be idle, takes the best task for it, claims it in the store, runs the job and stores the proof; storing
+/// a proof creates, in the same transaction, the aggregation or final task it unlocks.
+/// </summary>
+public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDisposable
+{
+    private readonly IGeneratorStore _store;
+    private readonly GeneratorOptions _options;
+    private readonly ILogger<ProofGenerator> _logger;
+    private readonly TimeProvider _time;
+    private readonly Lock _gate = new();
+    private readonly SortedSet<ProofTask> _ready;
+    private readonly Dictionary<long, long> _readyAt = [];
+    private readonly LinkedList<Waiter> _waiters = new();
+    private readonly Dictionary<long, Held> _held = [];
+    private readonly Dictionary<ProverSession, Task> _workers = [];
+    private readonly Dictionary<long, string> _proofCache = [];
+    private readonly CancellationTokenSource _stopping = new();
+    private Task _sweeper = Task.CompletedTask;
+
+    public ProofGenerator(IGeneratorStore store, GeneratorOptions options, string aggregatorAddress, GeneratorMetrics metrics,
+        ILogger<ProofGenerator> logger, TimeProvider time, IComparer<ProofTask>? priority = null)
+    {
+        options.Validate();
+        if (!IsAddress(aggregatorAddress))
+        {
+            throw new ArgumentException($"'{aggregatorAddress}' is not a 0x-hex address", nameof(aggregatorAddress));
+        }
+
+        _store = store;
+        _options = options;
+        AggregatorAddress = aggregatorAddress;
+        Metrics = metrics;
+        _logger = logger;
+        _time = time;
+        _ready = new SortedSet<ProofTask>(priority ?? TaskPriority.Default);
+    }
+
+    /// <summary>The address final proofs are bound to (the miner's sender address).</summary>
+    public string AggregatorAddress { get; }
+
+    public GeneratorMetrics Metrics { get; }
+
+    /// <summary>Raised (on a worker thread) after a final proof has been stored.</summary>
+    public event Action<FinalProofRecord>? FinalProofStored;
+
+    /// <summary>Number of ready tasks waiting for a prover.</summary>
+    public int ReadyCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _ready.Count;
+            }
+        }
+    }
+
+    /// <summary>Loads the open work from the store: ready tasks are queued; tasks that were running when the
+    /// aggregator stopped wait (up to their lease) for their prover instance to come back and be polled again.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var tasks = await _store.LoadOpenTasksAsync(cancellationToken).ConfigureAwait(false);
+        var now = _time.GetUtcNow();
+        var ready = 0;
+        var held = 0;
+        foreach (var task in tasks)
+        {
+            switch (task.State)
+            {
+                case TaskState.Ready:
+                    MakeReady(task);
+                    ready++;
+                    break;
+                case TaskState.Assigned:
+                    var until = task.LeaseUntil is { } lease && lease > now + _options.ReconnectGrace ? lease : now + _options.ReconnectGrace;
+                    Hold(task, task.Prover!.Value, until, "running when the aggregator stopped");
+                    held++;
+                    break;
+                case TaskState.Done:
+                case TaskState.Parked:
+                case TaskState.Discarded:
+                    break;
+                default:
+                    throw new InvalidOperationException($"task {task.Id} has unknown state {task.State}");
+            }
+        }
+
+        LogLoaded(tasks.Count, ready, held);
+        _sweeper = SweepHeldAsync(_stopping.Token);
+    }
+
+    /// <summary>Stores a sequence and queues its batch tasks (idempotent).</summary>
+    public async Task AddSequenceAsync(SequenceInput sequence, CancellationToken cancellationToken)
+    {
+        var created = await _store.AddSequenceAsync(sequence, cancellationToken).ConfigureAwait(false);
+        foreach (var task in created)
+        {
+            MakeReady(task);
+        }
+    }
+
+    /// <summary>Queues a task that was given back by an operator (requeue of a parked task).</summary>
+    public void Enqueue(ProofTask task)
+    {
+        if (task.State == TaskState.Ready)
+        {
+            MakeReady(task);
+        }
+    }
+
+    void IProverSessionObserver.OnConnected(ProverSession session)
+    {
+        Metrics.ProverConnected(1);
+        List<(ProofTask Task, ProverRef Prover)> restarted = [];
+        List<ProverSession> replaced;
+        lock (_gate)
+        {
+            replaced = [.. _workers.Keys.Where(s => s.Ref == session.Ref && s != session)];
+            foreach (var held in _held.Values.Where(h => h.Prover.Name == session.Name && h.Prover.InstanceId != session.InstanceId).ToList())
+            {
+                _held.Remove(held.Task.Id);
+                restarted.Add((held.Task, held.Prover));
+            }
+
+            _workers[session] = Task.Run(() => WorkerAsync(session));
+        }
+
+        foreach (var old in replaced)
+        {
+            old.Close("a new stream from the same prover instance replaced it");
+        }
+
+        foreach (var (task, prover) in restarted)
+        {
+            _ = ReleaseAndRequeueAsync(task, prover, ReleaseReason.Lost,
+                $"prover {prover.Name} restarted (instance {session.InstanceId}); its jobs are lost");
+        }
+    }
+
+    void IProverSessionObserver.OnDisconnected(ProverSession session, string reason)
+    {
+        Metrics.ProverConnected(-1);
+        lock (_gate)
+        {
+            _workers.Remove(session);
+        }
+    }
+
+    private async Task WorkerAsync(ProverSession session)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(session.Closed, _stopping.Token);
+        var token = stop.Token;
+        try
+        {
+            while (!token.IsCancellationRequested)
+            {
+                await session.WaitUntilIdleAsync(token).ConfigureAwait(false);
+                var idleAt = Stopwatch.GetTimestamp();
+                if (TakeHeld(session) is { } held)
+                {
+                    await AdoptAsync(session, held, token).ConfigureAwait(false);
+                    continue;
+                }
+
+                var (task, readyAt) = await TakeAsync(session, token).ConfigureAwait(false);
+                await RunAsync(session, task, Math.Max(readyAt, idleAt), token).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (ProverSessionClosedException)
+        {
+        }
+        catch (Exception ex)
+        {
+            LogWorkerFailed(ex, session.Name);
+            session.Close($"internal error: {ex.Message}");
+        }
+    }
+
+    private async Task RunAsync(ProverSession session, ProofTask task, long dispatchStart, CancellationToken cancellationToken)
+    {
+        var prover = session.Ref;
+        var now = _time.GetUtcNow();
+        bool claimed;
+        try
+        {
+            claimed = await _store.TryClaimAsync(task.Id, prover, now, now + _options.Lease, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            MakeReady(task);
+            throw;
+        }
+
+        if (!claimed)
+        {
+            LogClaimLost(task.ToString());
+            return;
+        }
+
+        AggregatorMessage request;
+        try
+        {
+            request = await BuildRequestAsync(task, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is KeyNotFoundException or Google.Protobuf.InvalidProtocolBufferException)
+        {
+            await ParkAsync(task, $"cannot build the request: {ex.Message}").ConfigureAwait(false);
+            return;
+        }
+
+        var lastRenewal = _time.GetTimestamp();
+        Metrics.ProverBusy(1);
+        JobOutcome outcome;
+        try
+        {
+            using var scope = _logger.BeginScope("prover {Prover} task {Task}", session.Name, task.ToString());
+            outcome = await session.RunJobAsync(task.Kind, request,
+                onJobId: (jobId, ct) => RecordJob(task, prover, jobId, ct),
+                onPending: ct =>
+                {
+                    if (_time.GetElapsedTime(lastRenewal) < _options.Lease / 2)
+                    {
+                        return Task.CompletedTask;
+                    }
+
+                    lastRenewal = _time.GetTimestamp();
+                    return _store.RecordJobAsync(task.Id, prover, session.CurrentJobId ?? "", _time.GetUtcNow() + _options.Lease, ct);
+                },
+                cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            Metrics.ProverBusy(-1);
+        }
+
+        if (outcome.RequestWrittenAt != 0)
+        {
+            Metrics.Dispatched(Stopwatch.GetElapsedTime(dispatchStart, outcome.RequestWrittenAt));
+        }
+
+        await HandleOutcomeAsync(session, task, outcome, outcome.RequestWrittenAt).ConfigureAwait(false);
+    }
+
+    private Task RecordJob(ProofTask task, ProverRef prover, string jobId, CancellationToken cancellationToken)
+    {
+        var write = _store.RecordJobAsync(task.Id, prover, jobId, _time.GetUtcNow() + _options.Lease, CancellationToken.None);
+        if (task.Kind == TaskKind.Final)
+        {
+            // A final proof must never be requested twice: its job id is durable before we go on, so that a restart
+            // adopts the job instead of asking again.
+            return write;
+        }
+
+        _ = write.ContinueWith(t => LogRecordJobFailed(t.Exception!, task.ToString()), CancellationToken.None,
+            TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        return Task.CompletedTask;
+    }
+
+    private async Task AdoptAsync(ProverSession session, Held held, CancellationToken cancellationToken)
+    {
+        var task = held.Task;
+        var jobId = task.JobId ?? GuessJobId(session.LastStatus, task);
+        if (jobId is null)
+        {
+            await ReleaseAndRequeueAsync(task, held.Prover, ReleaseReason.Lost,
+                "no job id was recorded and the prover shows no job to adopt").ConfigureAwait(false);
+            return;
+        }
+
+        LogAdopting(session.Name, jobId, task.ToString());
+        if (task.JobId is null)
+        {
+            await _store.RecordJobAsync(task.Id, held.Prover, jobId, _time.GetUtcNow() + _options.Lease, cancellationToken).ConfigureAwait(false);
+        }
+
+        Metrics.ProverBusy(1);
+        JobOutcome outcome;
+        try
+        {
+            outcome = await session.ResumeJobAsync(task.Kind, jobId, onPending: null, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            Metrics.ProverBusy(-1);
+        }
+
+        if (outcome.Kind == JobOutcomeKind.Completed && task.Kind == TaskKind.Final && task.JobId is null &&
+            outcome.FinalProof?.Public?.NewBatchNum != task.ToBatch)
+        {
+            // The guessed job was another one: prove this task again.
+            outcome = JobOutcome.Lost(jobId, "the adopted job was not this task's");
+        }
+
+        await HandleOutcomeAsync(session, task with { JobId = jobId }, outcome, Stopwatch.GetTimestamp()).ConfigureAwait(false);
+    }
+
+    /// <summary>A job whose id was never recorded (a crash right after sending) can still be recognised: a prover
+    /// computes one job at a time, so the job it is computing (or, for a final task, the one it just finished) is ours.</summary>
+    private static string? GuessJobId(GetStatusResponse? status, ProofTask task)
+    {
+        if (status is null)
+        {
+            return null;
+        }
+
+        if (!string.IsNullOrEmpty(status.CurrentComputingRequestId))
+        {
+            return status.CurrentComputingRequestId;
+        }
+
+        return task.Kind == TaskKind.Final && !string.IsNullOrEmpty(status.LastComputedRequestId) ? status.LastComputedRequestId : null;
+    }
+
+    private async Task HandleOutcomeAsync(ProverSession session, ProofTask task, JobOutcome outcome, long writtenAt)
+    {
+        var prover = session.Ref;
+        switch (outcome.Kind)
+        {
+            case JobOutcomeKind.Completed:
+                await StoreProofAsync(session, task, outcome, writtenAt).ConfigureAwait(false);
+                break;
+            case JobOutcomeKind.Failed:
+                await FailedAsync(task, prover, outcome.Error ?? "failed").ConfigureAwait(false);
+                break;
+            case JobOutcomeKind.Lost:
+                if (session.IsClosed && outcome.JobId is not null && _options.ReconnectGrace > TimeSpan.Zero && !_stopping.IsCancellationRequested)
+                {
+                    // The stream dropped: the prover may come back (same instance) and still have the job.
+                    Hold(task with { JobId = outcome.JobId }, prover, _time.GetUtcNow() + _options.ReconnectGrace, outcome.Error ?? "lost");
+                }
+                else if (!_stopping.IsCancellationRequested)
+                {
+                    await ReleaseAndRequeueAsync(task, prover, ReleaseReason.Lost, outcome.Error ?? "lost").ConfigureAwait(false);
+                }
+
+                break;
+            case JobOutcomeKind.TooLarge:
+                await ParkAsync(task, outcome.Error ?? "request too large").ConfigureAwait(false);
+                break;
+            default:
+                throw new InvalidOperationException($"unknown job outcome {outcome.Kind}");
+        }
+    }
+
+    private async Task StoreProofAsync(ProverSession session, ProofTask task, JobOutcome outcome, long writtenAt)
+    {
+        var prover = session.Ref;
+        var duration = Stopwatch.GetElapsedTime(writtenAt);
+        if (task.Kind == TaskKind.Final)
+        {
+            if (!FinalProofs.TryCreateRecord(task, outcome.FinalProof!, AggregatorAddress, session.Name, _time.GetUtcNow(), out var record, out var error))
+            {
+                await FailedAsync(task, prover, error).ConfigureAwait(false);
+                return;
+            }
+
+            if (await _store.CompleteFinalAsync(task.Id, prover, record, CancellationToken.None).ConfigureAwait(false))
+            {
+                Metrics.TaskCompleted(task.Kind, duration);
+                ForgetProofs(task);
+                LogFinalStored(task.SequenceInit, task.Sequence, session.Name);
+                FinalProofStored?.Invoke(record);
+            }
+
+            return;
+        }
+
+        var parent = AggregationTree.ParentOf(task.SequenceInit, task.Sequence, task.FromBatch, task.ToBatch);
+        var result = await _store.CompleteAsync(task.Id, prover, outcome.RecursiveProof!, parent, CancellationToken.None).ConfigureAwait(false);
+        if (!result.Accepted)
+        {
+            LogClaimLost(task.ToString());
+            return;
+        }
+
+        Metrics.TaskCompleted(task.Kind, duration);
+        lock (_gate)
+        {
+            _proofCache[task.Id] = outcome.RecursiveProof!;
+        }
+
+        if (task.Kind == TaskKind.Aggregate)
+        {
+            ForgetProofs(task);
+        }
+
+        if (result.Unlocked is { } next)
+        {
+            MakeReady(next);
+        }
+    }
+
+    private async Task FailedAsync(ProofTask task, ProverRef prover, string error)
+    {
+        var failedOn = task.FailedOn.Append(prover.Name).Distinct(StringComparer.Ordinal).Count();
+        if (task.Kind != TaskKind.Batch && failedOn >= 2)
+        {
+            var fresh = await _store.ReproveRangeAsync(task.Id, CancellationToken.None).ConfigureAwait(false);
+            Metrics.RangeReproved();
+            LogReproving(task.ToString(), failedOn, error, fresh.Count);
+            ForgetProofs(task);
+            foreach (var t in fresh)
+            {
+                MakeReady(t);
+            }
+
+            return;
+        }
+
+        await ReleaseAndRequeueAsync(task, prover, ReleaseReason.Failed, error).ConfigureAwait(false);
+    }
+
+    private async Task ReleaseAndRequeueAsync(ProofTask task, ProverRef prover, ReleaseReason reason, string error)
+    {
+        var updated = await _store.ReleaseAsync(task.Id, prover, reason, error, _options.MaxAttempts, CancellationToken.None)
+            .ConfigureAwait(false);
+        if (updated is null)
+        {
+            return;
+        }
+
+        if (updated.State == TaskState.Parked)
+        {
+            Metrics.TaskParked(task.Kind);
+            LogParked(task.ToString(), updated.Attempts, error);
+            return;
+        }
+
+        if (reason != ReleaseReason.Unassigned)
+        {
+            Metrics.TaskRetried(task.Kind);
+            LogRetry(task.ToString(), prover.Name, updated.Attempts, error);
+        }
+
+        MakeReady(updated);
+    }
+
+    private async Task ParkAsync(ProofTask task, string reason)
+    {
+        await _store.ParkAsync(task.Id, reason, CancellationToken.None).ConfigureAwait(false);
+        Metrics.TaskParked(task.Kind);
+        LogParked(task.ToString(), task.Attempts, reason);
+    }
+
+    private async Task<AggregatorMessage> BuildRequestAsync(ProofTask task, CancellationToken cancellationToken)
+    {
+        switch (task.Kind)
+        {
+            case TaskKind.Batch:
+                var input = await _store.GetBatchInputAsync(task.ToBatch, cancellationToken).ConfigureAwait(false);
+                return new AggregatorMessage { GenBatchProofRequest = new GenBatchProofRequest { Input = InputProver.Parser.ParseFrom(input) } };
+            case TaskKind.Aggregate:
+                return new AggregatorMessage
+                {
+                    GenAggregatedProofRequest = new GenAggregatedProofRequest
+                    {
+                        RecursiveProof1 = await ProofOfAsync(task.Input1, cancellationToken).ConfigureAwait(false),
+                        RecursiveProof2 = await ProofOfAsync(task.Input2, cancellationToken).ConfigureAwait(false),
+                    },
+                };
+            case TaskKind.Final:
+                return new AggregatorMessage
+                {
+                    GenFinalProofRequest = new GenFinalProofRequest
+                    {
+                        RecursiveProof = await ProofOfAsync(task.Input1, cancellationToken).ConfigureAwait(false),
+                        AggregatorAddr = AggregatorAddress,
+                    },
+                };
+            default:
+                throw new InvalidOperationException($"unknown task kind {task.Kind}");
+        }
+    }
+
+    private async Task<string> ProofOfAsync(long? taskId, CancellationToken cancellationToken)
+    {
+        if (taskId is not { } id)
+        {
+            throw new KeyNotFoundException("the task has no input");
+        }
+
+        lock (_gate)
+        {
+            if (_proofCache.TryGetValue(id, out var cached))
+            {
+                return cached;
+            }
+        }
+
+        return await _store.GetProofAsync(id, cancellationToken).ConfigureAwait(false)
+               ?? throw new KeyNotFoundException($"the proof of input task {id} is not stored");
+    }
+
+    private void ForgetProofs(ProofTask task)
+    {
+        lock (_gate)
+        {
+            if (task.Input1 is { } a)
+            {
+                _proofCache.Remove(a);
+            }
+
+            if (task.Input2 is { } b)
+            {
+                _proofCache.Remove(b);
+            }
+        }
+    }
+
+    private static bool IsAddress(string value) =>
+        value.Length == 42 && value.StartsWith("0x", StringComparison.OrdinalIgnoreCase) && value.AsSpan(2).ContainsAnyExcept(
+            "0123456789abcdefABCDEF") is false;
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        Task[] workers;
+        lock (_gate)
+        {
+            workers = [.. _workers.Values];
+            foreach (var waiter in _waiters)
+            {
+                waiter.Completion.TrySetCanceled();
+            }
+
+            _waiters.Clear();
+        }
+
+        await Task.WhenAll(workers.Append(_sweeper)).ConfigureAwait(false);
+        _stopping.Dispose();
+    }
+}

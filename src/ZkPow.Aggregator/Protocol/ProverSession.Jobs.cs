@@ -1,0 +1,306 @@
+using ZkPow.Aggregator.Generator;
+
+namespace ZkPow.Aggregator.Protocol;
+
+public sealed partial class ProverSession
+{
+    /// <summary>
+    /// Runs one job: sends the Gen*Request (unless it is larger than the prover accepts), reports the prover's job id
+    /// through <paramref name="onJobId"/>, then polls GetProof until the job ends. <paramref name="onPending"/> is
+    /// called on every PENDING answer (lease renewal).
+    /// </summary>
+    public async Task<JobOutcome> RunJobAsync(TaskKind kind, AggregatorMessage request,
+        Func<string, CancellationToken, Task>? onJobId, Func<CancellationToken, Task>? onPending, CancellationToken cancellationToken)
+    {
+        var expected = kind switch
+        {
+            TaskKind.Batch => ProverMessage.ResponseOneofCase.GenBatchProofResponse,
+            TaskKind.Aggregate => ProverMessage.ResponseOneofCase.GenAggregatedProofResponse,
+            TaskKind.Final => ProverMessage.ResponseOneofCase.GenFinalProofResponse,
+            _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown task kind"),
+        };
+
+        // The id is set when sending; count room for it.
+        var size = request.CalculateSize() + 64;
+        if (size > _options.MaxSendBytes)
+        {
+            return new JobOutcome(JobOutcomeKind.TooLarge, null, null, null,
+                $"request of {size} bytes exceeds the prover send limit of {_options.MaxSendBytes} bytes (Provers:MaxSendBytes)");
+        }
+
+        BeginJob();
+        try
+        {
+            ProverMessage response;
+            long writtenAt;
+            try
+            {
+                (response, writtenAt) = await RequestAsync(request, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ProverSessionClosedException ex)
+            {
+                return JobOutcome.Lost(null, ex.Message);
+            }
+
+            if (response.ResponseCase != expected)
+            {
+                var reason = $"protocol violation: answered {request.RequestCase} with {response.ResponseCase}";
+                Close(reason);
+                return JobOutcome.Lost(null, reason) with { RequestWrittenAt = writtenAt };
+            }
+
+            var (jobId, result) = response.ResponseCase switch
+            {
+                ProverMessage.ResponseOneofCase.GenBatchProofResponse => (response.GenBatchProofResponse.Id, response.GenBatchProofResponse.Result),
+                ProverMessage.ResponseOneofCase.GenAggregatedProofResponse => (response.GenAggregatedProofResponse.Id, response.GenAggregatedProofResponse.Result),
+                _ => (response.GenFinalProofResponse.Id, response.GenFinalProofResponse.Result),
+            };
+
+            var refused = result switch
+            {
+                Result.Ok => null,
+                Result.Error => "the prover refused the request (RESULT_ERROR)",
+                Result.InternalError => "the prover failed to take the request (RESULT_INTERNAL_ERROR)",
+                Result.Unspecified => "the prover answered the request with RESULT_UNSPECIFIED",
+                _ => $"the prover answered the request with unknown result {(int)result}",
+            };
+            if (refused is not null)
+            {
+                return JobOutcome.Failed(null, refused) with { RequestWrittenAt = writtenAt };
+            }
+
+            if (string.IsNullOrEmpty(jobId))
+            {
+                return JobOutcome.Failed(null, "the prover accepted the request but returned an empty job id") with { RequestWrittenAt = writtenAt };
+            }
+
+            CurrentJobId = jobId;
+            if (onJobId is not null)
+            {
+                await onJobId(jobId, cancellationToken).ConfigureAwait(false);
+            }
+
+            var outcome = await PollCoreAsync(kind, jobId, onPending, cancellationToken).ConfigureAwait(false);
+            return outcome with { RequestWrittenAt = writtenAt };
+        }
+        finally
+        {
+            await EndJobAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Resumes polling a job that this prover instance was already computing (adoption after a restart).</summary>
+    public async Task<JobOutcome> ResumeJobAsync(TaskKind kind, string jobId, Func<CancellationToken, Task>? onPending, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(jobId))
+        {
+            return JobOutcome.Lost(null, "no job id to resume");
+        }
+
+        BeginJob();
+        try
+        {
+            CurrentJobId = jobId;
+            return await PollCoreAsync(kind, jobId, onPending, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            await EndJobAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Asks the prover to cancel a job (best effort).</summary>
+    public async Task<bool> CancelJobAsync(string jobId, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(jobId))
+        {
+            return false;
+        }
+
+        try
+        {
+            var (response, _) = await RequestAsync(new AggregatorMessage { CancelRequest = new CancelRequest { Id = jobId } }, cancellationToken)
+                .ConfigureAwait(false);
+            if (response.ResponseCase != ProverMessage.ResponseOneofCase.CancelResponse)
+            {
+                throw Violation($"answered Cancel with {response.ResponseCase}");
+            }
+
+            return response.CancelResponse.Result == Result.Ok;
+        }
+        catch (ProverSessionClosedException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>The job id of the job of ours that this prover is running, if any.</summary>
+    public string? CurrentJobId { get; private set; }
+
+    private void BeginJob()
+    {
+        lock (_gate)
+        {
+            _jobsRunning++;
+        }
+    }
+
+    private async Task EndJobAsync()
+    {
+        bool refresh;
+        CurrentJobId = null;
+        lock (_gate)
+        {
+            _jobsRunning--;
+            refresh = _jobsRunning == 0 && _lastStatus != GetStatusResponse.Types.Status.Idle && !IsClosed;
+            if (_jobsRunning == 0 && !refresh)
+            {
+                _idleChanged.TrySetResult();
+            }
+        }
+
+        if (refresh)
+        {
+            try
+            {
+                await RefreshStatusAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (ProverSessionClosedException)
+            {
+                // The session is over; whoever waits for idleness hears it from WaitUntilIdleAsync.
+            }
+        }
+    }
+
+    private async Task<JobOutcome> PollCoreAsync(TaskKind kind, string jobId, Func<CancellationToken, Task>? onPending, CancellationToken cancellationToken)
+    {
+        var started = _time.GetTimestamp();
+        TimeSpan? expected;
+        lock (_gate)
+        {
+            expected = _expectedDuration.TryGetValue(kind, out var e) ? e : null;
+        }
+
+        var cap = expected is { } ex
+            ? TimeSpan.FromTicks(Math.Clamp(ex.Ticks / 10, _options.PollMin.Ticks, _options.PollMax.Ticks))
+            : _options.PollMax;
+        var backoff = _options.PollMin;
+        var request = new GetProofRequest { Id = jobId, Timeout = 0 };
+        using var waitCancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _closed.Token);
+        while (true)
+        {
+            ProverMessage response;
+            try
+            {
+                (response, _) = await RequestAsync(new AggregatorMessage { GetProofRequest = request.Clone() }, cancellationToken)
+                    .ConfigureAwait(false);
+            }
+            catch (ProverSessionClosedException closed)
+            {
+                return JobOutcome.Lost(jobId, closed.Message);
+            }
+
+            if (response.ResponseCase != ProverMessage.ResponseOneofCase.GetProofResponse)
+            {
+                var reason = $"protocol violation: answered GetProof with {response.ResponseCase}";
+                Close(reason);
+                return JobOutcome.Lost(jobId, reason);
+            }
+
+            var answer = response.GetProofResponse;
+            var detail = string.IsNullOrEmpty(answer.ResultString) ? "" : $": {answer.ResultString}";
+            switch (answer.Result)
+            {
+                case GetProofResponse.Types.Result.CompletedOk:
+                    LearnDuration(kind, _time.GetElapsedTime(started));
+                    return Completed(kind, jobId, answer);
+                case GetProofResponse.Types.Result.Pending:
+                    break;
+                case GetProofResponse.Types.Result.Error:
+                    return JobOutcome.Lost(jobId, $"the prover does not know job {jobId} (RESULT_ERROR{detail})");
+                case GetProofResponse.Types.Result.CompletedError:
+                    return JobOutcome.Failed(jobId, $"the job was computed and failed (RESULT_COMPLETED_ERROR{detail})");
+                case GetProofResponse.Types.Result.InternalError:
+                    return JobOutcome.Failed(jobId, $"the prover failed internally (RESULT_INTERNAL_ERROR{detail})");
+                case GetProofResponse.Types.Result.Cancel:
+                    return JobOutcome.Lost(jobId, $"the job was cancelled on the prover (RESULT_CANCEL{detail})");
+                case GetProofResponse.Types.Result.Unspecified:
+                    return JobOutcome.Failed(jobId, $"the prover answered GetProof with RESULT_UNSPECIFIED{detail}");
+                default:
+                    return JobOutcome.Failed(jobId, $"the prover answered GetProof with unknown result {(int)answer.Result}{detail}");
+            }
+
+            if (onPending is not null)
+            {
+                await onPending(cancellationToken).ConfigureAwait(false);
+            }
+
+            var elapsed = _time.GetElapsedTime(started);
+            TimeSpan wait;
+            if (expected is { } exp && elapsed < exp * 0.95)
+            {
+                wait = exp * 0.95 - elapsed;
+            }
+            else
+            {
+                wait = backoff;
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, cap.Ticks));
+            }
+
+            try
+            {
+                await Task.Delay(wait, _time, waitCancel.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (IsClosed)
+            {
+                return JobOutcome.Lost(jobId, CloseReason ?? "session ended");
+            }
+        }
+    }
+
+    private void LearnDuration(TaskKind kind, TimeSpan duration)
+    {
+        lock (_gate)
+        {
+            _expectedDuration[kind] = _expectedDuration.TryGetValue(kind, out var old)
+                ? TimeSpan.FromTicks((old.Ticks * 3 + duration.Ticks) / 4)
+                : duration;
+        }
+    }
+
+    private static JobOutcome Completed(TaskKind kind, string jobId, GetProofResponse answer)
+    {
+        if (kind == TaskKind.Final)
+        {
+            if (answer.ProofCase != GetProofResponse.ProofOneofCase.FinalProof)
+            {
+                return JobOutcome.Failed(jobId, $"a final job completed with {answer.ProofCase} instead of a final proof");
+            }
+
+            var final = answer.FinalProof;
+            if (string.IsNullOrWhiteSpace(final.Proof) || final.Proof is "0x" or "0X")
+            {
+                return JobOutcome.Failed(jobId, "the prover completed the final job with an empty proof");
+            }
+
+            if (final.Public is null)
+            {
+                return JobOutcome.Failed(jobId, "the prover completed the final job without public inputs");
+            }
+
+            return new JobOutcome(JobOutcomeKind.Completed, jobId, null, final, null);
+        }
+
+        if (answer.ProofCase != GetProofResponse.ProofOneofCase.RecursiveProof)
+        {
+            return JobOutcome.Failed(jobId, $"a {kind} job completed with {answer.ProofCase} instead of a recursive proof");
+        }
+
+        if (string.IsNullOrWhiteSpace(answer.RecursiveProof))
+        {
+            return JobOutcome.Failed(jobId, "the prover completed the job with an empty recursive proof");
+        }
+
+        return new JobOutcome(JobOutcomeKind.Completed, jobId, answer.RecursiveProof, null, null);
+    }
+}

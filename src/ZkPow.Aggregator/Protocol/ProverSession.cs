@@ -1,0 +1,389 @@
+using System.Diagnostics;
+using Grpc.Core;
+using Microsoft.Extensions.Logging;
+using ZkPow.Aggregator.Generator;
+
+namespace ZkPow.Aggregator.Protocol;
+
+/// <summary>
+/// One connected prover: one bidirectional stream on which the aggregator sends requests and the prover answers,
+/// one request at a time (lockstep), each with a fresh id that the answer must echo. The session keeps the stream
+/// alive with GetStatus heartbeats, runs jobs (request, then adaptive GetProof polling) and ends itself, with a log
+/// line, on anything the prover does wrong; nothing a prover sends escapes as an exception.
+/// </summary>
+public sealed partial class ProverSession
+{
+    private static long s_sessionCounter;
+
+    private readonly IAsyncStreamReader<ProverMessage> _responses;
+    private readonly IServerStreamWriter<AggregatorMessage> _requests;
+    private readonly ProverSessionOptions _options;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly SemaphoreSlim _lane = new(1, 1);
+    private readonly CancellationTokenSource _closed = new();
+    private readonly Lock _gate = new();
+    private readonly string _idPrefix;
+    private readonly Dictionary<TaskKind, TimeSpan> _expectedDuration = [];
+    private TaskCompletionSource<ProverMessage>? _pending;
+    private string? _pendingId;
+    private long _requestCounter;
+    private long _lastSentTimestamp;
+    private long _lastStatusTimestamp;
+    private GetStatusResponse.Types.Status _lastStatus;
+    private GetStatusResponse? _lastStatusResponse;
+    private int _jobsRunning;
+    private TaskCompletionSource _idleChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public ProverSession(IAsyncStreamReader<ProverMessage> responses, IServerStreamWriter<AggregatorMessage> requests,
+        string peer, ProverSessionOptions options, ILogger logger, TimeProvider time)
+    {
+        _responses = responses;
+        _requests = requests;
+        _options = options;
+        _logger = logger;
+        _time = time;
+        Peer = peer;
+        var number = Interlocked.Increment(ref s_sessionCounter);
+        _idPrefix = $"{number:x}-{Guid.NewGuid().ToString("N")[..8]}-";
+        Name = $"unnamed@{peer}";
+        InstanceId = "";
+    }
+
+    public string Peer { get; }
+
+    /// <summary>The prover's stable name (prover_name).</summary>
+    public string Name { get; private set; }
+
+    /// <summary>The prover's per-start id (prover_id).</summary>
+    public string InstanceId { get; private set; }
+
+    public ProverRef Ref => new(Name, InstanceId);
+
+    /// <summary>Why the session ended, once it has.</summary>
+    public string? CloseReason { get; private set; }
+
+    public bool IsClosed => _closed.IsCancellationRequested;
+
+    /// <summary>Cancelled when the session ends.</summary>
+    public CancellationToken Closed => _closed.Token;
+
+    /// <summary>The last status the prover reported.</summary>
+    public GetStatusResponse? LastStatus
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _lastStatusResponse;
+            }
+        }
+    }
+
+    /// <summary>Idle by our bookkeeping (no job of ours running) and by the prover's last status.</summary>
+    public bool IsIdle
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _jobsRunning == 0 && _lastStatus == GetStatusResponse.Types.Status.Idle && !IsClosed;
+            }
+        }
+    }
+
+    /// <summary>Time of the last request written (a <see cref="TimeProvider"/> timestamp).</summary>
+    public long LastSentTimestamp => Interlocked.Read(ref _lastSentTimestamp);
+
+    /// <summary>
+    /// Runs the session: handshake, then heartbeats until the stream ends, the prover misbehaves or
+    /// <paramref name="cancellationToken"/> (host shutdown or the call ending) fires.
+    /// </summary>
+    public async Task RunAsync(IProverSessionObserver observer, CancellationToken cancellationToken)
+    {
+        await using var registration = cancellationToken.Register(() => Close("the aggregator is stopping or the call ended"));
+        var reading = ReadLoopAsync();
+        var connected = false;
+        try
+        {
+            var status = await RefreshStatusAsync(_closed.Token).ConfigureAwait(false);
+            Name = string.IsNullOrWhiteSpace(status.ProverName) ? Name : status.ProverName;
+            InstanceId = string.IsNullOrWhiteSpace(status.ProverId) ? $"{Peer}/{_idPrefix}" : status.ProverId;
+            if (status.ForkId != _options.ForkId)
+            {
+                LogForkRefused(Name, Peer, status.ForkId, _options.ForkId);
+                Close($"fork id {status.ForkId} is not the configured {_options.ForkId}");
+                return;
+            }
+
+            LogConnected(Name, InstanceId, Peer, status.Status.ToString());
+            connected = true;
+            observer.OnConnected(this);
+            await HeartbeatLoopAsync(_closed.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (IsClosed)
+        {
+        }
+        catch (ProverSessionClosedException)
+        {
+        }
+        finally
+        {
+            Close("session ended");
+            await reading.ConfigureAwait(false);
+            if (connected)
+            {
+                LogDisconnected(Name, InstanceId, CloseReason ?? "");
+                observer.OnDisconnected(this, CloseReason ?? "session ended");
+            }
+        }
+    }
+
+    /// <summary>Ends the session (idempotent); an outstanding request fails with the reason.</summary>
+    public void Close(string reason)
+    {
+        TaskCompletionSource<ProverMessage>? pending;
+        lock (_gate)
+        {
+            if (CloseReason is not null)
+            {
+                return;
+            }
+
+            CloseReason = reason;
+            pending = _pending;
+            _idleChanged.TrySetResult();
+        }
+
+        if (reason != "session ended")
+        {
+            LogClosing(Name, InstanceId, reason);
+        }
+
+        pending?.TrySetException(new ProverSessionClosedException(reason));
+        _closed.Cancel();
+    }
+
+    private async Task HeartbeatLoopAsync(CancellationToken cancellationToken)
+    {
+        var tick = TimeSpan.FromTicks(Math.Min(_options.HeartbeatInterval.Ticks / 4, _options.BusyStatusInterval.Ticks));
+        using var timer = new PeriodicTimer(tick, _time);
+        while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var silent = _time.GetElapsedTime(LastSentTimestamp);
+            bool waitingForIdle;
+            lock (_gate)
+            {
+                waitingForIdle = _jobsRunning == 0 && _lastStatus != GetStatusResponse.Types.Status.Idle &&
+                                 _time.GetElapsedTime(_lastStatusTimestamp) >= _options.BusyStatusInterval;
+            }
+
+            if (silent >= _options.HeartbeatInterval - tick || waitingForIdle)
+            {
+                await RefreshStatusAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Asks the prover for its status (also the heartbeat).</summary>
+    public async Task<GetStatusResponse> RefreshStatusAsync(CancellationToken cancellationToken)
+    {
+        var (response, _) = await RequestAsync(new AggregatorMessage { GetStatusRequest = new GetStatusRequest() }, cancellationToken)
+            .ConfigureAwait(false);
+        if (response.ResponseCase != ProverMessage.ResponseOneofCase.GetStatusResponse)
+        {
+            throw Violation($"answered GetStatus with {response.ResponseCase}");
+        }
+
+        var status = response.GetStatusResponse;
+        lock (_gate)
+        {
+            if (InstanceId.Length > 0 && status.ProverId.Length > 0 && status.ProverId != InstanceId)
+            {
+                // A new instance on the same stream cannot hold our jobs any more.
+                throw Violation($"reported a new prover id '{status.ProverId}' on the same stream");
+            }
+
+            _lastStatus = status.Status;
+            _lastStatusResponse = status;
+            _lastStatusTimestamp = _time.GetTimestamp();
+            if (_jobsRunning == 0 && status.Status == GetStatusResponse.Types.Status.Idle)
+            {
+                _idleChanged.TrySetResult();
+            }
+        }
+
+        return status;
+    }
+
+    /// <summary>Waits until the prover is idle by our bookkeeping and by its last status.</summary>
+    public async Task WaitUntilIdleAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            Task changed;
+            lock (_gate)
+            {
+                if (IsClosed)
+                {
+                    throw new ProverSessionClosedException(CloseReason ?? "session ended");
+                }
+
+                if (_jobsRunning == 0 && _lastStatus == GetStatusResponse.Types.Status.Idle)
+                {
+                    return;
+                }
+
+                if (_idleChanged.Task.IsCompleted)
+                {
+                    _idleChanged = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                }
+
+                changed = _idleChanged.Task;
+            }
+
+            await changed.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private ProverSessionClosedException Violation(string what)
+    {
+        var reason = $"protocol violation: {what}";
+        Close(reason);
+        return new ProverSessionClosedException(reason);
+    }
+
+    /// <summary>
+    /// Sends one request and waits for its answer (lockstep). Returns the answer and the <see cref="Stopwatch"/>
+    /// timestamp at which the request was written. Throws <see cref="ProverSessionClosedException"/> if the session
+    /// ends first (the prover does not answer in time, echoes a wrong id, or the stream drops).
+    /// </summary>
+    private async Task<(ProverMessage Response, long WrittenAt)> RequestAsync(AggregatorMessage request, CancellationToken cancellationToken)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _closed.Token);
+        try
+        {
+            await _lane.WaitAsync(linked.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (IsClosed)
+        {
+            throw new ProverSessionClosedException(CloseReason ?? "session ended");
+        }
+
+        try
+        {
+            var pending = new TaskCompletionSource<ProverMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
+            request.Id = _idPrefix + Interlocked.Increment(ref _requestCounter).ToString("x", System.Globalization.CultureInfo.InvariantCulture);
+            lock (_gate)
+            {
+                if (CloseReason is not null)
+                {
+                    throw new ProverSessionClosedException(CloseReason);
+                }
+
+                _pending = pending;
+                _pendingId = request.Id;
+            }
+
+            try
+            {
+                await _requests.WriteAsync(request, linked.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or IOException or RpcException or OperationCanceledException)
+            {
+                Close($"could not write to the stream: {ex.Message}");
+                throw new ProverSessionClosedException(CloseReason!);
+            }
+
+            var writtenAt = Stopwatch.GetTimestamp();
+            Interlocked.Exchange(ref _lastSentTimestamp, _time.GetTimestamp());
+            try
+            {
+                var response = await pending.Task.WaitAsync(_options.ResponseTimeout, _time, linked.Token).ConfigureAwait(false);
+                return (response, writtenAt);
+            }
+            catch (TimeoutException)
+            {
+                Close($"no answer to {request.RequestCase} within {_options.ResponseTimeout.TotalSeconds:0.###}s");
+                throw new ProverSessionClosedException(CloseReason!);
+            }
+            catch (OperationCanceledException) when (IsClosed)
+            {
+                throw new ProverSessionClosedException(CloseReason ?? "session ended");
+            }
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                _pending = null;
+                _pendingId = null;
+            }
+
+            _lane.Release();
+        }
+    }
+
+    private async Task ReadLoopAsync()
+    {
+        await Task.Yield();
+        try
+        {
+            while (await _responses.MoveNext(_closed.Token).ConfigureAwait(false))
+            {
+                Deliver(_responses.Current);
+            }
+
+            Close("the prover closed the stream");
+        }
+        catch (OperationCanceledException)
+        {
+            Close("session ended");
+        }
+        catch (Exception ex) when (ex is IOException or RpcException or InvalidOperationException or InvalidDataException)
+        {
+            Close($"the stream broke: {ex.Message}");
+        }
+    }
+
+    private void Deliver(ProverMessage message)
+    {
+        TaskCompletionSource<ProverMessage>? pending;
+        string? expected;
+        lock (_gate)
+        {
+            pending = _pending;
+            expected = _pendingId;
+            if (pending is not null && message.Id == expected)
+            {
+                _pending = null;
+                _pendingId = null;
+            }
+        }
+
+        if (pending is null)
+        {
+            Close($"protocol violation: message id '{message.Id}' ({message.ResponseCase}) with no request outstanding");
+        }
+        else if (message.Id != expected)
+        {
+            Close($"protocol violation: echoed id '{message.Id}', expected '{expected}'");
+        }
+        else
+        {
+            pending.TrySetResult(message);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Prover {Prover} ({Instance}) connected from {Peer}, status {Status}")]
+    private partial void LogConnected(string prover, string instance, string peer, string status);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Refused prover {Prover} from {Peer}: it reports fork id {ForkId}, the aggregator is configured for fork id {Expected}")]
+    private partial void LogForkRefused(string prover, string peer, ulong forkId, ulong expected);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Ending session of prover {Prover} ({Instance}): {Reason}")]
+    private partial void LogClosing(string prover, string instance, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Prover {Prover} ({Instance}) disconnected: {Reason}")]
+    private partial void LogDisconnected(string prover, string instance, string reason);
+}

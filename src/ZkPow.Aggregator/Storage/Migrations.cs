@@ -1,0 +1,64 @@
+namespace ZkPow.Aggregator.Storage;
+
+/// <summary>
+/// The schema, as an ordered list of versioned migrations. A migration is applied once, in its own transaction,
+/// and recorded in <c>schema_migrations</c>. Never edit a released migration; add a new one.
+/// The SQL is kept to what SQLite and PostgreSQL both accept.
+/// </summary>
+internal static class Migrations
+{
+    public sealed record Migration(int Version, string Name, string Sql);
+
+    public static IReadOnlyList<Migration> All { get; } =
+    [
+        new(1, "sequences, batches, tasks, final proofs", """
+            CREATE TABLE sequences (
+                final_batch   INTEGER PRIMARY KEY,
+                init_batch    INTEGER NOT NULL,
+                state         INTEGER NOT NULL,
+                created_ms    INTEGER NOT NULL
+            );
+            CREATE TABLE batches (
+                batch_num     INTEGER PRIMARY KEY,
+                final_batch   INTEGER NOT NULL REFERENCES sequences(final_batch),
+                prover_input  BLOB NOT NULL
+            );
+            CREATE TABLE tasks (
+                id              INTEGER PRIMARY KEY AUTOINCREMENT,
+                final_batch     INTEGER NOT NULL REFERENCES sequences(final_batch),
+                seq_init        INTEGER NOT NULL,
+                kind            INTEGER NOT NULL,
+                from_batch      INTEGER NOT NULL,
+                to_batch        INTEGER NOT NULL,
+                input1          INTEGER,
+                input2          INTEGER,
+                state           INTEGER NOT NULL,
+                attempts        INTEGER NOT NULL DEFAULT 0,
+                prover_name     TEXT,
+                prover_instance TEXT,
+                job_id          TEXT,
+                lease_until_ms  INTEGER,
+                last_error      TEXT,
+                failed_on       TEXT NOT NULL DEFAULT '',
+                avoid_provers   TEXT NOT NULL DEFAULT '',
+                made_by         TEXT,
+                proof           TEXT,
+                created_ms      INTEGER NOT NULL,
+                updated_ms      INTEGER NOT NULL
+            );
+            CREATE UNIQUE INDEX tasks_live_range ON tasks (final_batch, kind, from_batch, to_batch) WHERE state <> 4;
+            CREATE INDEX tasks_by_state ON tasks (state, final_batch);
+            CREATE TABLE final_proofs (
+                final_batch         INTEGER PRIMARY KEY REFERENCES sequences(final_batch),
+                init_batch          INTEGER NOT NULL,
+                proof               TEXT NOT NULL,
+                aggregator_addr     TEXT NOT NULL,
+                new_state_root      BLOB NOT NULL,
+                new_acc_input_hash  BLOB NOT NULL,
+                new_local_exit_root BLOB NOT NULL,
+                prover_name         TEXT NOT NULL,
+                created_ms          INTEGER NOT NULL
+            );
+            """),
+    ];
+}
