@@ -60,19 +60,20 @@ public sealed class ProverSessionTests
     {
         await using var harness = await SessionHarness.StartAsync(o =>
         {
-            o.HeartbeatInterval = TimeSpan.FromMilliseconds(200);
-            o.PollMin = TimeSpan.FromSeconds(3);
-            o.PollMax = TimeSpan.FromSeconds(3);
+            o.HeartbeatInterval = TimeSpan.FromMilliseconds(250);
+            o.PollMin = TimeSpan.FromSeconds(4);
+            o.PollMax = TimeSpan.FromSeconds(4);
         });
         await using var prover = new ScriptedProver(harness.Address, ScriptedProver.WellBehaved(pendingPolls: 1));
         var session = await harness.NextSessionAsync();
         var outcome = await session.RunJobAsync(TaskKind.Batch, BatchRequest(), null, null, None);
         Assert.Equal(JobOutcomeKind.Completed, outcome.Kind);
-        // From the job request on: the job is polled once, then waits 3 s; heartbeats must fill that silence.
+        // From the job request on: the job is polled once, then not again for 4 s; heartbeats must fill that silence
+        // (the bound leaves room for a loaded machine; without heartbeats the silence would be 4 s).
         var times = prover.Received.SkipWhile(r => r.Request.RequestCase != Kind.GenBatchProofRequest).Select(r => r.At).ToList();
         var gaps = times.Zip(times.Skip(1), (a, b) => Stopwatch.GetElapsedTime(a, b).TotalMilliseconds).ToList();
-        Assert.True(gaps.Max() < 450, $"longest silence {gaps.Max():0}ms with a 200ms heartbeat: {string.Join(" ", gaps.Select(g => g.ToString("0")))}");
-        Assert.True(prover.Requests(Kind.GetStatusRequest).Count() >= 8);
+        Assert.True(gaps.Max() < 1500, $"longest silence {gaps.Max():0}ms with a 250ms heartbeat: {string.Join(" ", gaps.Select(g => g.ToString("0")))}");
+        Assert.True(prover.Requests(Kind.GetStatusRequest).Count() >= 6);
     }
 
     [Fact]
