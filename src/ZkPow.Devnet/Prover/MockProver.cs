@@ -1,0 +1,570 @@
+using Grpc.Core;
+using Grpc.Net.Client;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using ZkPow.Aggregator.Protocol;
+
+namespace ZkPow.Devnet.Prover;
+
+/// <summary>
+/// A mock zkEVM prover that speaks the aggregator.v1 protocol as a gRPC client: it dials the aggregator, opens
+/// <c>Channel</c> and answers each request, computing devnet proofs (see <see cref="MockRecursiveProof"/>). Like a real
+/// prover it reconnects when the stream drops, drops the stream when the aggregator is silent for the watchdog time,
+/// runs jobs one at a time in FIFO order and forgets them on restart. No threads or timers per job: job progress is
+/// derived from the <see cref="TimeProvider"/> clock when the aggregator asks.
+/// </summary>
+public sealed class MockProver : IAsyncDisposable
+{
+    private const string VersionProto = "v0_0_1";
+    private const string VersionServer = "zkpow-mock-prover/1";
+    private static readonly TimeSpan StreamEndGrace = TimeSpan.FromSeconds(1);
+
+    private readonly MockProverOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly MockJobQueue _jobs;
+    private readonly MockProverJournal? _journal;
+    private readonly Random _random;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Lock _lock = new();
+    private readonly ulong _totalMemoryKb;
+    private GrpcChannel _channel;
+    private AggregatorService.AggregatorServiceClient _client;
+    private MockProverConnection? _connection;
+    private TaskCompletionSource? _runCompletion;
+    private string _instanceId;
+    private bool _recreateChannel;
+    private volatile bool _connected;
+
+    /// <summary>Creates a prover; <paramref name="options"/> are validated and copied.</summary>
+    public MockProver(MockProverOptions options, TimeProvider? timeProvider = null, ILogger<MockProver>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _options = new MockProverOptions
+        {
+            Aggregator = options.Aggregator,
+            Name = options.Name,
+            InstanceId = options.InstanceId,
+            ForkId = options.ForkId,
+            BatchLatency = options.BatchLatency,
+            AggregateLatency = options.AggregateLatency,
+            FinalLatency = options.FinalLatency,
+            FailureRate = options.FailureRate,
+            Seed = options.Seed,
+            ReconnectDelay = options.ReconnectDelay,
+            Watchdog = options.Watchdog,
+            Misbehaviour = options.Misbehaviour,
+            JournalPath = options.JournalPath,
+            MaxReceiveMessageSize = options.MaxReceiveMessageSize,
+            JobRetention = options.JobRetention,
+        };
+        _time = timeProvider ?? TimeProvider.System;
+        _logger = logger ?? NullLogger<MockProver>.Instance;
+        _jobs = new MockJobQueue(_options.JobRetention);
+        _journal = _options.JournalPath is { } path ? new MockProverJournal(path, _time) : null;
+        _random = _options.Seed is { } seed ? new Random(seed) : new Random();
+        _instanceId = _options.InstanceId ?? Guid.NewGuid().ToString();
+        _totalMemoryKb = (ulong)Math.Max(0, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 1024);
+        (_channel, _client) = CreateClient();
+    }
+
+    /// <summary>The stable prover name (<c>prover_name</c>).</summary>
+    public string Name => _options.Name;
+
+    /// <summary>The current instance id (<c>prover_id</c>); changes on every restart.</summary>
+    public string InstanceId
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _instanceId;
+            }
+        }
+    }
+
+    /// <summary>True while a stream is open on which the aggregator has sent something.</summary>
+    public bool IsConnected => _connected;
+
+    public MockProverCounters Counters { get; } = new();
+
+    /// <summary>
+    /// Connects and serves until <paramref name="cancellationToken"/> is cancelled or <see cref="StopAsync"/> is
+    /// called, reconnecting after <see cref="MockProverOptions.ReconnectDelay"/> whenever the stream ends or the
+    /// aggregator is unreachable. Only one run at a time; a stopped prover cannot run again.
+    /// </summary>
+    public async Task RunAsync(CancellationToken cancellationToken = default)
+    {
+        var completion = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_lock)
+        {
+            if (_runCompletion is not null)
+            {
+                throw new InvalidOperationException("the prover is already running");
+            }
+
+            ObjectDisposedException.ThrowIf(_stop.IsCancellationRequested, this);
+            _runCompletion = completion;
+        }
+
+        using var run = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stop.Token);
+        try
+        {
+            while (!run.IsCancellationRequested)
+            {
+                await RunStreamAsync(run.Token).ConfigureAwait(false);
+                if (run.IsCancellationRequested)
+                {
+                    break;
+                }
+
+                try
+                {
+                    await Task.Delay(_options.ReconnectDelay, _time, run.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+            }
+        }
+        finally
+        {
+            lock (_lock)
+            {
+                _runCompletion = null;
+            }
+
+            completion.TrySetResult();
+        }
+    }
+
+    /// <summary>Restarts the prover: new instance id, all jobs forgotten, the stream dropped and reopened.</summary>
+    public void Restart()
+    {
+        MockProverConnection? connection;
+        lock (_lock)
+        {
+            RestartCore();
+            connection = _connection;
+        }
+
+        connection?.Drop(MockDropReason.Restart);
+    }
+
+    /// <summary>Stops the prover and waits for <see cref="RunAsync"/> to return.</summary>
+    public async Task StopAsync()
+    {
+        Task? running;
+        lock (_lock)
+        {
+            running = _runCompletion?.Task;
+        }
+
+        await _stop.CancelAsync().ConfigureAwait(false);
+        if (running is not null)
+        {
+            await running.ConfigureAwait(false);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        _channel.Dispose();
+        _stop.Dispose();
+    }
+
+    private async Task RunStreamAsync(CancellationToken runToken)
+    {
+        using var connection = new MockProverConnection(runToken);
+        AggregatorService.AggregatorServiceClient client;
+        lock (_lock)
+        {
+            if (_recreateChannel)
+            {
+                // A restarted process opens a new connection.
+                _recreateChannel = false;
+                _channel.Dispose();
+                (_channel, _client) = CreateClient();
+            }
+
+            client = _client;
+            _connection = connection;
+            MockProverLog.Connecting(_logger, _options.Name, _instanceId, _options.Aggregator);
+        }
+
+        Counters.ConnectionAttempted();
+        connection.LastHeard = _time.GetTimestamp();
+        connection.Watchdog = _time.CreateTimer(OnWatchdog, connection, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        connection.Watchdog.Change(_options.Watchdog, Timeout.InfiniteTimeSpan);
+        var silent = false;
+        try
+        {
+            using var call = client.Channel(cancellationToken: connection.Token);
+            var responses = call.ResponseStream;
+            while (await responses.MoveNext(connection.Token).ConfigureAwait(false))
+            {
+                connection.LastHeard = _time.GetTimestamp();
+                if (!_connected)
+                {
+                    _connected = true;
+                    Counters.Connected();
+                }
+
+                if (silent)
+                {
+                    continue;
+                }
+
+                var (reply, after) = await HandleAsync(responses.Current, connection.Token).ConfigureAwait(false);
+                if (reply is not null)
+                {
+                    await call.RequestStream.WriteAsync(reply, connection.Token).ConfigureAwait(false);
+                }
+
+                switch (after)
+                {
+                    case MockAfterReply.Continue:
+                        break;
+                    case MockAfterReply.GoSilent:
+                        silent = true;
+                        break;
+                    case MockAfterReply.Drop:
+                        await EndStreamAsync(call, connection.Token).ConfigureAwait(false);
+                        connection.Drop(MockDropReason.Misbehaviour);
+                        return;
+                    case MockAfterReply.Restart:
+                        await EndStreamAsync(call, connection.Token).ConfigureAwait(false);
+                        Restart();
+                        return;
+                    default:
+                        throw new InvalidOperationException($"unexpected {after}");
+                }
+            }
+
+            MockProverLog.StreamEnded(_logger, _options.Name, "closed by the aggregator");
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or RpcException { StatusCode: StatusCode.Cancelled }
+            && (runToken.IsCancellationRequested || connection.DropReason != MockDropReason.None))
+        {
+            MockProverLog.StreamEnded(_logger, _options.Name,
+                runToken.IsCancellationRequested ? "stopped" : $"dropped ({connection.DropReason})");
+        }
+        catch (RpcException ex)
+        {
+            MockProverLog.StreamEnded(_logger, _options.Name, $"{ex.StatusCode}: {ex.Status.Detail}");
+        }
+        catch (Exception ex) when (ex is IOException or HttpRequestException or OperationCanceledException)
+        {
+            MockProverLog.StreamEnded(_logger, _options.Name, ex.Message);
+        }
+        finally
+        {
+            _connected = false;
+            lock (_lock)
+            {
+                if (_connection == connection)
+                {
+                    _connection = null;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Half-closes the stream so that the reply just written reaches the aggregator, then waits briefly for the
+    /// aggregator to end the call (ignoring anything it still sends).
+    /// </summary>
+    private async Task EndStreamAsync(AsyncDuplexStreamingCall<ProverMessage, AggregatorMessage> call,
+        CancellationToken cancellationToken)
+    {
+        using var grace = new CancellationTokenSource(StreamEndGrace, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, grace.Token);
+        try
+        {
+            await call.RequestStream.CompleteAsync().ConfigureAwait(false);
+            while (await call.ResponseStream.MoveNext(linked.Token).ConfigureAwait(false))
+            {
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or RpcException or IOException or InvalidOperationException)
+        {
+            // The stream is going away in any case.
+        }
+    }
+
+    private void OnWatchdog(object? state)
+    {
+        var connection = (MockProverConnection)state!;
+        var silence = _time.GetElapsedTime(connection.LastHeard);
+        if (silence < _options.Watchdog)
+        {
+            try
+            {
+                connection.Watchdog?.Change(_options.Watchdog - silence, Timeout.InfiniteTimeSpan);
+            }
+            catch (ObjectDisposedException)
+            {
+                // The stream has already ended.
+            }
+
+            return;
+        }
+
+        if (connection.DropReason == MockDropReason.None && !connection.Token.IsCancellationRequested)
+        {
+            Counters.WatchdogDropped();
+            MockProverLog.WatchdogFired(_logger, _options.Name, _options.Watchdog);
+            connection.Drop(MockDropReason.Watchdog);
+        }
+    }
+
+    private async ValueTask<(ProverMessage? Reply, MockAfterReply After)> HandleAsync(AggregatorMessage message,
+        CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow();
+        if (message.Id.Length == 0)
+        {
+            Counters.ProtocolViolated();
+        }
+
+        var reply = new ProverMessage { Id = message.Id };
+        var after = MockAfterReply.Continue;
+        var misbehaviour = _options.Misbehaviour;
+        switch (message.RequestCase)
+        {
+            case AggregatorMessage.RequestOneofCase.GetStatusRequest:
+                reply.GetStatusResponse = Status(now);
+                break;
+            case AggregatorMessage.RequestOneofCase.GenBatchProofRequest:
+                reply.GenBatchProofResponse = new GenBatchProofResponse
+                {
+                    Id = await AcceptAsync(MockProofKind.Batch,
+                        MockProofComputer.Batch(message.GenBatchProofRequest, _options.ForkId,
+                            misbehaviour == MockProverMisbehaviour.EmptyProof),
+                        now, cancellationToken).ConfigureAwait(false),
+                    Result = Result.Ok,
+                };
+                after = AfterAccept();
+                break;
+            case AggregatorMessage.RequestOneofCase.GenAggregatedProofRequest:
+                reply.GenAggregatedProofResponse = new GenAggregatedProofResponse
+                {
+                    Id = await AcceptAsync(MockProofKind.Aggregated,
+                        MockProofComputer.Aggregate(message.GenAggregatedProofRequest,
+                            misbehaviour == MockProverMisbehaviour.EmptyProof),
+                        now, cancellationToken).ConfigureAwait(false),
+                    Result = Result.Ok,
+                };
+                after = AfterAccept();
+                break;
+            case AggregatorMessage.RequestOneofCase.GenFinalProofRequest:
+                reply.GenFinalProofResponse = new GenFinalProofResponse
+                {
+                    Id = await AcceptAsync(MockProofKind.Final,
+                        MockProofComputer.Final(message.GenFinalProofRequest,
+                            misbehaviour == MockProverMisbehaviour.WrongFinalProof,
+                            misbehaviour == MockProverMisbehaviour.EmptyProof),
+                        now, cancellationToken).ConfigureAwait(false),
+                    Result = Result.Ok,
+                };
+                after = AfterAccept();
+                break;
+            case AggregatorMessage.RequestOneofCase.CancelRequest:
+                if (message.CancelRequest.Id.Length == 0)
+                {
+                    Counters.ProtocolViolated();
+                }
+
+                reply.CancelResponse = new CancelResponse
+                {
+                    Result = _jobs.Cancel(message.CancelRequest.Id, now) ? Result.Ok : Result.Error,
+                };
+                break;
+            case AggregatorMessage.RequestOneofCase.GetProofRequest:
+                reply.GetProofResponse = GetProof(message.GetProofRequest.Id, now);
+                break;
+            case AggregatorMessage.RequestOneofCase.None:
+                MockProverLog.EmptyRequest(_logger, _options.Name, message.Id);
+                return (null, MockAfterReply.Continue);
+            default:
+                throw new InvalidOperationException($"unexpected request case {message.RequestCase}");
+        }
+
+        switch (misbehaviour)
+        {
+            case MockProverMisbehaviour.WrongEchoId:
+                reply.Id = "wrong-" + message.Id;
+                break;
+            case MockProverMisbehaviour.WrongResponseType
+                when message.RequestCase != AggregatorMessage.RequestOneofCase.GetStatusRequest:
+                reply.GetStatusResponse = Status(now);
+                break;
+            default:
+                break;
+        }
+
+        return (reply, after);
+    }
+
+    private MockAfterReply AfterAccept() => _options.Misbehaviour switch
+    {
+        MockProverMisbehaviour.DisconnectMidJob => MockAfterReply.Drop,
+        MockProverMisbehaviour.StopAnswering => MockAfterReply.GoSilent,
+        MockProverMisbehaviour.ForgetJobs => MockAfterReply.Restart,
+        _ => MockAfterReply.Continue,
+    };
+
+    private async ValueTask<string> AcceptAsync(MockProofKind kind, MockComputation computation, DateTimeOffset now,
+        CancellationToken cancellationToken)
+    {
+        var outcome = computation.Outcome;
+        if (_options.FailureRate > 0 && outcome.Error is null && _random.NextDouble() < _options.FailureRate)
+        {
+            outcome = MockJobOutcome.Failed("simulated prover failure");
+        }
+
+        var latency = kind switch
+        {
+            MockProofKind.Batch => _options.BatchLatency,
+            MockProofKind.Aggregated => _options.AggregateLatency,
+            MockProofKind.Final => _options.FinalLatency,
+            _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
+        };
+        var jobId = Guid.NewGuid().ToString();
+        string instanceId;
+        lock (_lock)
+        {
+            instanceId = _instanceId;
+            _jobs.Add(new MockJob(jobId, kind, latency, now, outcome), now);
+        }
+
+        Counters.JobStarted(kind);
+        if (kind == MockProofKind.Final && computation is { OldBatch: { } init, NewBatch: { } final })
+        {
+            Counters.FinalProofRequested(init, final);
+        }
+
+        MockProverLog.JobAccepted(_logger, _options.Name, kind, jobId, computation.OldBatch, computation.NewBatch);
+        if (_journal is not null)
+        {
+            var kindText = kind switch
+            {
+                MockProofKind.Batch => "batch",
+                MockProofKind.Aggregated => "aggregated",
+                MockProofKind.Final => "final",
+                _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
+            };
+            await _journal.AppendAsync(new MockJournalEntry(kindText, computation.OldBatch, computation.NewBatch, jobId,
+                instanceId, _options.Name, now), cancellationToken).ConfigureAwait(false);
+        }
+
+        return jobId;
+    }
+
+    private GetProofResponse GetProof(string jobId, DateTimeOffset now)
+    {
+        if (jobId.Length == 0)
+        {
+            Counters.ProtocolViolated();
+        }
+
+        var job = _jobs.Find(jobId, now, out var state);
+        if (job is null)
+        {
+            return new GetProofResponse { Id = jobId, Result = GetProofResponse.Types.Result.Error, ResultString = "invalid UUID" };
+        }
+
+        var response = new GetProofResponse { Id = jobId };
+        switch (state)
+        {
+            case MockJobState.Queued:
+            case MockJobState.Running:
+                response.Result = GetProofResponse.Types.Result.Pending;
+                response.ResultString = "pending";
+                break;
+            case MockJobState.Cancelled:
+                response.Result = GetProofResponse.Types.Result.Cancel;
+                response.ResultString = "cancelled";
+                break;
+            case MockJobState.Done when job.Outcome.Error is { } error:
+                response.Result = GetProofResponse.Types.Result.CompletedError;
+                response.ResultString = error;
+                break;
+            case MockJobState.Done:
+                response.Result = GetProofResponse.Types.Result.CompletedOk;
+                response.ResultString = "completed";
+                if (job.Outcome.FinalProof is { } final)
+                {
+                    response.FinalProof = final;
+                }
+                else
+                {
+                    response.RecursiveProof = job.Outcome.RecursiveProof ?? "";
+                }
+
+                break;
+            default:
+                throw new InvalidOperationException($"unexpected job state {state}");
+        }
+
+        return response;
+    }
+
+    private GetStatusResponse Status(DateTimeOffset now)
+    {
+        var snapshot = _jobs.Snapshot(now);
+        var status = new GetStatusResponse
+        {
+            Status = snapshot.CurrentJobId is null
+                ? GetStatusResponse.Types.Status.Idle
+                : GetStatusResponse.Types.Status.Computing,
+            LastComputedRequestId = snapshot.LastComputedJobId,
+            LastComputedEndTime = UnixSeconds(snapshot.LastComputedEnd),
+            CurrentComputingRequestId = snapshot.CurrentJobId ?? "",
+            CurrentComputingStartTime = snapshot.CurrentJobId is null ? 0 : UnixSeconds(snapshot.CurrentStartedAt),
+            VersionProto = VersionProto,
+            VersionServer = VersionServer,
+            ProverName = _options.Name,
+            ProverId = InstanceId,
+            NumberOfCores = (ulong)Environment.ProcessorCount,
+            TotalMemory = _totalMemoryKb,
+            FreeMemory = _totalMemoryKb,
+            ForkId = _options.ForkId,
+        };
+        status.PendingRequestQueueIds.AddRange(snapshot.PendingJobIds);
+        return status;
+    }
+
+    /// <summary>Must be called under <see cref="_lock"/>.</summary>
+    private void RestartCore()
+    {
+        _instanceId = Guid.NewGuid().ToString();
+        _jobs.Clear();
+        _recreateChannel = true;
+        Counters.Restarted();
+        MockProverLog.Restarting(_logger, _options.Name, _instanceId);
+    }
+
+    private (GrpcChannel Channel, AggregatorService.AggregatorServiceClient Client) CreateClient()
+    {
+        var channel = GrpcChannel.ForAddress(_options.Aggregator, new GrpcChannelOptions
+        {
+            HttpHandler = new SocketsHttpHandler
+            {
+                EnableMultipleHttp2Connections = true,
+                PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
+                ConnectTimeout = TimeSpan.FromSeconds(5),
+            },
+            DisposeHttpClient = true,
+            MaxReceiveMessageSize = _options.MaxReceiveMessageSize,
+            MaxSendMessageSize = null,
+        });
+        return (channel, new AggregatorService.AggregatorServiceClient(channel));
+    }
+
+    private static ulong UnixSeconds(DateTimeOffset time) =>
+        time <= DateTimeOffset.UnixEpoch ? 0 : (ulong)time.ToUnixTimeSeconds();
+}

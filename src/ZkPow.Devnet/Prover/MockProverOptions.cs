@@ -1,0 +1,99 @@
+namespace ZkPow.Devnet.Prover;
+
+/// <summary>Settings of one mock prover (the <c>zkpow prover</c> command maps its flags onto these).</summary>
+public sealed class MockProverOptions
+{
+    /// <summary>The aggregator's gRPC address, cleartext HTTP/2. Example: <c>http://127.0.0.1:50081</c>.</summary>
+    public Uri Aggregator { get; set; } = new("http://127.0.0.1:50081");
+
+    /// <summary>Stable prover name reported as <c>prover_name</c>. Example: <c>gpu-01</c>.</summary>
+    public string Name { get; set; } = "mock-prover";
+
+    /// <summary>Instance id reported as <c>prover_id</c>; null = a new GUID per start. Changes on every restart.</summary>
+    public string? InstanceId { get; set; }
+
+    /// <summary>Fork id the prover is "built" for; batch inputs with another fork id fail. Example: 6.</summary>
+    public ulong ForkId { get; set; } = 6;
+
+    /// <summary>Time a batch proof job computes. Example: 00:00:02 (2 s). Default 0.</summary>
+    public TimeSpan BatchLatency { get; set; }
+
+    /// <summary>Time an aggregated proof job computes. Default 0.</summary>
+    public TimeSpan AggregateLatency { get; set; }
+
+    /// <summary>Time a final proof job computes. Default 0.</summary>
+    public TimeSpan FinalLatency { get; set; }
+
+    /// <summary>Probability (0..1) that a job completes with RESULT_COMPLETED_ERROR. Example: 0.05.</summary>
+    public double FailureRate { get; set; }
+
+    /// <summary>Seed of the failure draws; null = unseeded.</summary>
+    public int? Seed { get; set; }
+
+    /// <summary>Wait before reconnecting after the stream drops or the aggregator is unreachable. Default 1 s.</summary>
+    public TimeSpan ReconnectDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The prover drops the stream if it hears nothing from the aggregator for this long. Default 60 s.</summary>
+    public TimeSpan Watchdog { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How this prover misbehaves (default: it does not).</summary>
+    public MockProverMisbehaviour Misbehaviour { get; set; }
+
+    /// <summary>If set, one JSON line per received Gen*Request is appended (and flushed) to this file.</summary>
+    public string? JournalPath { get; set; }
+
+    /// <summary>Largest aggregator message accepted, in bytes; larger ones drop the stream. Default 4 MiB (pre-Etrog).</summary>
+    public int MaxReceiveMessageSize { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>Finished jobs are forgotten after this long, like a real prover. Default 1 h.</summary>
+    public TimeSpan JobRetention { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Throws <see cref="ArgumentException"/> describing the first invalid setting.</summary>
+    public void Validate()
+    {
+        if (Aggregator is null || !Aggregator.IsAbsoluteUri || (Aggregator.Scheme != Uri.UriSchemeHttp && Aggregator.Scheme != Uri.UriSchemeHttps))
+        {
+            throw new ArgumentException("Aggregator must be an absolute http(s) URI", nameof(Aggregator));
+        }
+
+        if (string.IsNullOrWhiteSpace(Name))
+        {
+            throw new ArgumentException("Name must not be empty", nameof(Name));
+        }
+
+        if (InstanceId is { Length: 0 })
+        {
+            throw new ArgumentException("InstanceId must not be empty when given", nameof(InstanceId));
+        }
+
+        if (BatchLatency < TimeSpan.Zero || AggregateLatency < TimeSpan.Zero || FinalLatency < TimeSpan.Zero)
+        {
+            throw new ArgumentException("latencies must not be negative");
+        }
+
+        if (double.IsNaN(FailureRate) || FailureRate is < 0 or > 1)
+        {
+            throw new ArgumentException("FailureRate must be within 0..1", nameof(FailureRate));
+        }
+
+        if (ReconnectDelay < TimeSpan.Zero)
+        {
+            throw new ArgumentException("ReconnectDelay must not be negative", nameof(ReconnectDelay));
+        }
+
+        if (Watchdog <= TimeSpan.Zero || JobRetention <= TimeSpan.Zero)
+        {
+            throw new ArgumentException("Watchdog and JobRetention must be positive");
+        }
+
+        if (MaxReceiveMessageSize <= 0)
+        {
+            throw new ArgumentException("MaxReceiveMessageSize must be positive", nameof(MaxReceiveMessageSize));
+        }
+
+        if (!Enum.IsDefined(Misbehaviour))
+        {
+            throw new ArgumentException("unknown misbehaviour", nameof(Misbehaviour));
+        }
+    }
+}

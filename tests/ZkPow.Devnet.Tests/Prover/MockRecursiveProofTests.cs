@@ -1,0 +1,62 @@
+using ZkPow.Devnet.Proof;
+using ZkPow.Devnet.Prover;
+using ZkPow.Devnet.Tests.Proof;
+
+namespace ZkPow.Devnet.Tests.Prover;
+
+public sealed class MockRecursiveProofTests
+{
+    private static DevnetVectors V => DevnetVectors.Current;
+
+    private static MockRecursiveProof BatchProof(int index)
+    {
+        var b = V.BuildSequence().Batches[index];
+        return MockRecursiveProof.ForBatch(V.ChainId, V.ForkId, V.Coinbase, b.Number - 1, b.OldStateRoot,
+            b.OldAccInputHash, b.Transactions, b.GlobalExitRoot, b.Timestamp);
+    }
+
+    [Fact]
+    public void json_round_trips_and_aggregates_to_the_vector_proof()
+    {
+        var text = BatchProof(0).ToJson();
+        Assert.StartsWith("{\"kind\":\"batch\"", text, StringComparison.Ordinal);
+        Assert.True(MockRecursiveProof.TryParse(text, out var parsed, out var error), error);
+        Assert.Equal(text, parsed.ToJson());
+
+        Assert.True(MockRecursiveProof.TryAggregate(parsed, BatchProof(1), out var a12, out error), error);
+        Assert.True(MockRecursiveProof.TryAggregate(a12, BatchProof(2), out var a123, out error), error);
+        Assert.True(MockRecursiveProof.TryParse(a123.ToJson(), out var reparsed, out error), error);
+        Assert.Equal(V.FinalProof, reparsed.ToFinalProof(DevnetHex.ParseAddress(V.Aggregator)).Encode());
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("42")]
+    [InlineData("{")]
+    [InlineData("{\"kind\":\"batch\"}")]
+    [InlineData("null")]
+    public void garbage_is_rejected(string text)
+    {
+        Assert.False(MockRecursiveProof.TryParse(text, out var proof, out var error));
+        Assert.Null(proof);
+        Assert.NotEmpty(error);
+    }
+
+    [Fact]
+    public void tampered_proofs_are_rejected()
+    {
+        var proof = BatchProof(1);
+        var cases = new[]
+        {
+            proof with { NewStateRoot = DevnetHex.ToHex(V.Batches[2].StateRoot) },
+            proof with { NewBatch = 3 },
+            proof with { Kind = "final" },
+            proof with { Coinbase = "0x1234" },
+            proof with { Batches = [proof.Batches[0] with { Timestamp = 1 }] },
+        };
+        foreach (var tampered in cases)
+        {
+            Assert.False(MockRecursiveProof.TryParse(tampered.ToJson(), out _, out _), tampered.ToJson());
+        }
+    }
+}
