@@ -35,6 +35,7 @@ public sealed class MockProver : IAsyncDisposable
     private string _instanceId;
     private bool _recreateChannel;
     private volatile bool _connected;
+    private int _disposed;
 
     /// <summary>Creates a prover; <paramref name="options"/> are validated and copied.</summary>
     public MockProver(MockProverOptions options, TimeProvider? timeProvider = null, ILogger<MockProver>? logger = null)
@@ -171,6 +172,11 @@ public sealed class MockProver : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         await StopAsync().ConfigureAwait(false);
         _channel.Dispose();
         _stop.Dispose();

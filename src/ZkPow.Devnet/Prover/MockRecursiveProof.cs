@@ -47,8 +47,10 @@ public sealed record MockRecursiveProof
     public static MockRecursiveProof ForBatch(ulong chainId, ulong forkId, string coinbase, ulong oldBatch,
         byte[] oldStateRoot, byte[] oldAccInputHash, byte[] transactions, byte[] globalExitRoot, ulong timestamp)
     {
-        var batch = DevnetBatch.Create(oldBatch + 1, transactions, globalExitRoot, timestamp, coinbase, oldStateRoot,
-            oldAccInputHash);
+        var coinbaseBytes = DevnetHex.ParseAddress(coinbase);
+        var txHash = DevnetRules.Keccak256(transactions);
+        var stateRoot = DevnetRules.NextStateRoot(oldStateRoot, txHash, globalExitRoot, timestamp, coinbaseBytes);
+        var accInputHash = DevnetRules.NextAccInputHash(oldAccInputHash, txHash, globalExitRoot, timestamp, coinbaseBytes);
         return new MockRecursiveProof
         {
             Kind = BatchKind,
@@ -56,13 +58,13 @@ public sealed record MockRecursiveProof
             ForkId = forkId,
             Coinbase = coinbase,
             OldBatch = oldBatch,
-            NewBatch = batch.Number,
+            NewBatch = oldBatch + 1,
             OldStateRoot = DevnetHex.ToHex(oldStateRoot),
             OldAccInputHash = DevnetHex.ToHex(oldAccInputHash),
-            NewStateRoot = DevnetHex.ToHex(batch.StateRoot),
-            NewAccInputHash = DevnetHex.ToHex(batch.AccInputHash),
-            NewLocalExitRoot = DevnetHex.ToHex(batch.LocalExitRoot),
-            Batches = [new MockBatchDigest(DevnetHex.ToHex(batch.ComputeTxHash()), DevnetHex.ToHex(globalExitRoot), timestamp)],
+            NewStateRoot = DevnetHex.ToHex(stateRoot),
+            NewAccInputHash = DevnetHex.ToHex(accInputHash),
+            NewLocalExitRoot = DevnetHex.ToHex(DevnetRules.LocalExitRoot(stateRoot)),
+            Batches = [new MockBatchDigest(DevnetHex.ToHex(txHash), DevnetHex.ToHex(globalExitRoot), timestamp)],
         };
     }
 

@@ -112,6 +112,21 @@ public sealed class MockProverConnectionTests
     }
 
     [Fact]
+    public async Task oversized_request_drops_the_stream_and_the_prover_comes_back()
+    {
+        await using var h = await ProverHarness.StartAsync(o => o.MaxReceiveMessageSize = 4096);
+        var input = V.BuildSequence().Batches[0].ToInputProver(V.ChainId, V.ForkId);
+        input.PublicInputs.BatchL2Data = Google.Protobuf.ByteString.CopyFrom(new byte[8192]);
+
+        Assert.Null(await h.Stream.TrySendAsync(Requests.GenBatch(input), Wait));
+        Assert.True(await h.Stream.WaitForProverToLeaveAsync(Wait));
+        Assert.Equal(0, h.Prover.Counters.BatchJobsStarted);
+
+        h.Stream = await h.Server.AcceptAsync(Wait);
+        Assert.NotNull(await h.Stream.TrySendAsync(Requests.GetStatus(), Wait));
+    }
+
+    [Fact]
     public async Task stop_ends_the_run()
     {
         await using var h = await ProverHarness.StartAsync();
