@@ -1,1 +1,3 @@
-return 0;
+using ZkPow.Cli;
+
+return await CliApp.RunAsync(args);

@@ -179,6 +179,9 @@ public sealed partial class ProofGenerator
     [LoggerMessage(Level = LogLevel.Error, Message = "Could not record the job id of {Task}")]
     private partial void LogRecordJobFailed(Exception error, string task);
 
+    [LoggerMessage(Level = LogLevel.Error, Message = "Storing the outcome of a job failed; the task is given back when its lease expires")]
+    private partial void LogOutcomeFailed(Exception error);
+
     [LoggerMessage(Level = LogLevel.Error, Message = "Worker of prover {Prover} failed")]
     private partial void LogWorkerFailed(Exception error, string prover);
 }

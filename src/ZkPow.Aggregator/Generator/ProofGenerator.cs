@@ -23,6 +23,7 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
     private readonly Dictionary<long, Held> _held = [];
     private readonly Dictionary<ProverSession, Task> _workers = [];
     private readonly Dictionary<long, string> _proofCache = [];
+    private readonly HashSet<Task> _inFlight = [];
     private readonly CancellationTokenSource _stopping = new();
     private Task _sweeper = Task.CompletedTask;
 
@@ -192,21 +193,31 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
     {
         var prover = session.Ref;
         var now = _time.GetUtcNow();
-        bool claimed;
-        try
+        // The claim is one atomic statement. A final proof request waits until its claim is durable (it must never be
+        // requested twice); batch and aggregation requests go out while their claim commits, in the same ordered
+        // write queue as the job id and the proof that follow it.
+        var claim = _store.TryClaimAsync(task.Id, prover, now, now + _options.Lease, CancellationToken.None);
+        if (task.Kind == TaskKind.Final)
         {
-            claimed = await _store.TryClaimAsync(task.Id, prover, now, now + _options.Lease, cancellationToken).ConfigureAwait(false);
+            if (!await claim.ConfigureAwait(false))
+            {
+                LogClaimLost(task.ToString());
+                return;
+            }
         }
-        catch (OperationCanceledException)
+        else
         {
-            MakeReady(task);
-            throw;
-        }
-
-        if (!claimed)
-        {
-            LogClaimLost(task.ToString());
-            return;
+            _ = claim.ContinueWith(t =>
+            {
+                if (t.IsFaulted)
+                {
+                    LogRecordJobFailed(t.Exception!, task.ToString());
+                }
+                else if (!t.Result)
+                {
+                    LogClaimLost(task.ToString());
+                }
+            }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
 
         AggregatorMessage request;
@@ -216,6 +227,7 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
         }
         catch (Exception ex) when (ex is KeyNotFoundException or Google.Protobuf.InvalidProtocolBufferException)
         {
+            await claim.ConfigureAwait(false);
             await ParkAsync(task, $"cannot build the request: {ex.Message}").ConfigureAwait(false);
             return;
         }
@@ -250,7 +262,29 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
             Metrics.Dispatched(Stopwatch.GetElapsedTime(dispatchStart, outcome.RequestWrittenAt));
         }
 
-        await HandleOutcomeAsync(session, task, outcome, outcome.RequestWrittenAt).ConfigureAwait(false);
+        // The prover is free again: storing the outcome (one grouped commit) goes on in the background.
+        Track(HandleOutcomeAsync(session, task, outcome, outcome.RequestWrittenAt));
+    }
+
+    private void Track(Task work)
+    {
+        lock (_gate)
+        {
+            _inFlight.Add(work);
+        }
+
+        _ = work.ContinueWith(t =>
+        {
+            lock (_gate)
+            {
+                _inFlight.Remove(t);
+            }
+
+            if (t.IsFaulted)
+            {
+                LogOutcomeFailed(t.Exception!);
+            }
+        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     private Task RecordJob(ProofTask task, ProverRef prover, string jobId, CancellationToken cancellationToken)
@@ -539,6 +573,13 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
         }
 
         await Task.WhenAll(workers.Append(_sweeper)).ConfigureAwait(false);
+        Task[] inFlight;
+        lock (_gate)
+        {
+            inFlight = [.. _inFlight];
+        }
+
+        await Task.WhenAll(inFlight).ConfigureAwait(false);
         _stopping.Dispose();
     }
 }

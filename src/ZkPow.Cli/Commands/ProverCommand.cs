@@ -1,0 +1,72 @@
+using System.CommandLine;
+using Microsoft.Extensions.Logging;
+using ZkPow.Devnet.Prover;
+
+namespace ZkPow.Cli.Commands;
+
+/// <summary><c>zkpow prover</c>: a mock prover that dials an aggregator and speaks the real prover protocol.</summary>
+internal static class ProverCommand
+{
+    public static Command Create()
+    {
+        var aggregator = new Option<Uri>("--aggregator") { Description = "Aggregator gRPC address", DefaultValueFactory = _ => new Uri("http://127.0.0.1:50081") };
+        var name = new Option<string>("--name") { Description = "Stable prover name", DefaultValueFactory = _ => $"mock-{Environment.ProcessId}" };
+        var instance = new Option<string?>("--instance-id") { Description = "Instance id (default: a new one per start)" };
+        var forkId = new Option<ulong>("--fork-id") { Description = "Fork id the prover reports", DefaultValueFactory = _ => 6 };
+        var latency = CliOptions.OptionalDuration("--latency", "Time every job takes (sets the three below)");
+        var batch = CliOptions.Duration("--batch-latency", "Time a batch proof takes", TimeSpan.Zero);
+        var aggregate = CliOptions.Duration("--aggregate-latency", "Time an aggregation takes", TimeSpan.Zero);
+        var final = CliOptions.Duration("--final-latency", "Time a final proof takes", TimeSpan.Zero);
+        var failureRate = new Option<double>("--failure-rate") { Description = "Share of jobs that fail (0..1)", DefaultValueFactory = _ => 0 };
+        var misbehaviour = new Option<MockProverMisbehaviour>("--misbehaviour") { Description = "How to misbehave", DefaultValueFactory = _ => MockProverMisbehaviour.None };
+        var journal = new Option<string?>("--journal") { Description = "Append one JSON line per job request to this file" };
+        var seed = new Option<int?>("--seed") { Description = "Seed of the failure draws" };
+        var reconnect = CliOptions.Duration("--reconnect-delay", "Wait before reconnecting", TimeSpan.FromSeconds(1));
+        var command = new Command("prover", "Run a mock prover against an aggregator")
+        {
+            aggregator, name, instance, forkId, latency, batch, aggregate, final, failureRate, misbehaviour, journal, seed, reconnect,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var all = parse.GetValue(latency);
+            var options = new MockProverOptions
+            {
+                Aggregator = parse.GetValue(aggregator)!,
+                Name = parse.GetValue(name)!,
+                InstanceId = parse.GetValue(instance),
+                ForkId = parse.GetValue(forkId),
+                BatchLatency = all ?? parse.GetValue(batch),
+                AggregateLatency = all ?? parse.GetValue(aggregate),
+                FinalLatency = all ?? parse.GetValue(final),
+                FailureRate = parse.GetValue(failureRate),
+                Misbehaviour = parse.GetValue(misbehaviour),
+                JournalPath = parse.GetValue(journal),
+                Seed = parse.GetValue(seed),
+                ReconnectDelay = parse.GetValue(reconnect),
+            };
+            try
+            {
+                options.Validate();
+            }
+            catch (ArgumentException ex)
+            {
+                await Console.Error.WriteLineAsync($"zkpow prover: {ex.Message}").ConfigureAwait(false);
+                return 2;
+            }
+
+            using var loggers = CliLogging.Create();
+            await using var prover = new MockProver(options, TimeProvider.System, loggers.CreateLogger<MockProver>());
+            loggers.CreateLogger("zkpow.prover").LogInformation("Mock prover {Name} ({Instance}) dialing {Aggregator}", options.Name, prover.InstanceId, options.Aggregator);
+            try
+            {
+                await prover.RunAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+
+            return 0;
+        });
+        return command;
+    }
+}

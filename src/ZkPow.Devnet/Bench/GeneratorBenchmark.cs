@@ -1,0 +1,197 @@
+using System.Diagnostics;
+using Google.Protobuf;
+using Microsoft.Extensions.Logging;
+using ZkPow.Aggregator.Generator;
+using ZkPow.Aggregator.Hosting;
+using ZkPow.Aggregator.Protocol;
+using ZkPow.Aggregator.Storage;
+using ZkPow.Devnet.Proof;
+using ZkPow.Devnet.Prover;
+
+namespace ZkPow.Devnet.Bench;
+
+/// <summary>
+/// Runs the Proof Generator in-process against mock provers over real gRPC on loopback and the real SQLite store at
+/// its durable settings, proves made-up devnet sequences to stored final proofs and measures throughput, dispatch
+/// latency and makespan against the ideal.
+/// </summary>
+public sealed class GeneratorBenchmark(GeneratorBenchmarkOptions options, ILoggerFactory loggers, IProgress<(long Done, long Total)>? progress = null)
+{
+    /// <summary>The address final proofs are bound to in the benchmark (anvil's account 1).</summary>
+    public const string MinerAddress = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
+
+    public async Task<GeneratorBenchmarkResult> RunAsync(CancellationToken cancellationToken)
+    {
+        options.Validate();
+        var random = new Random(options.Seed);
+        var builder = new DevnetSequenceBuilder(random, "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC", 1001, 6) { TransactionSize = options.BatchBytes };
+        var sequences = new List<SequenceInput>(options.Sequences);
+        DevnetSequence? previous = null;
+        for (var i = 0; i < options.Sequences; i++)
+        {
+            var count = random.Next(1, options.MaxBatches + 1);
+            var sequence = previous is null ? builder.FromGenesis(count) : builder.After(previous, count);
+            sequences.Add(new SequenceInput(sequence.InitNumBatch, sequence.FinalNewBatch,
+                [.. sequence.Batches.Select(b => new BatchInput(b.Number, b.ToInputProver(1001, 6).ToByteArray()))]));
+            previous = sequence;
+        }
+
+        var batches = sequences.Sum(s => s.Batches.Count);
+        var totalTasks = sequences.Sum(s => (2 * s.Batches.Count) - 1 + 1);
+
+        var temp = string.IsNullOrEmpty(options.DatabasePath)
+            ? Path.Combine(Path.GetTempPath(), $"zkpow-bench-{Guid.NewGuid():N}")
+            : null;
+        var dbPath = options.DatabasePath ?? Path.Combine(temp!, "bench.db");
+        var time = TimeProvider.System;
+        try
+        {
+            await using var store = await SqliteStore.OpenAsync(
+                new StoreOptions { SqlitePath = dbPath, SqliteSynchronous = options.SqliteSynchronous }, time, cancellationToken).ConfigureAwait(false);
+            using var metrics = new GeneratorMetrics();
+            var generator = new ProofGenerator(store, new GeneratorOptions(), MinerAddress, metrics, loggers.CreateLogger<ProofGenerator>(), time);
+            await using var generatorScope = generator.ConfigureAwait(false);
+            // A resumed run (same --db) counts the final proofs stored before it.
+            var finals = await store.CountFinalProofsAsync(cancellationToken).ConfigureAwait(false);
+            var allDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var lastFinal = Stopwatch.GetTimestamp();
+            generator.FinalProofStored += _ =>
+            {
+                lastFinal = Stopwatch.GetTimestamp();
+                if (Interlocked.Increment(ref finals) >= sequences.Count)
+                {
+                    allDone.TrySetResult();
+                }
+            };
+            if (finals >= sequences.Count)
+            {
+                allDone.TrySetResult();
+            }
+
+            await generator.StartAsync(cancellationToken).ConfigureAwait(false);
+
+            var sessions = new ProverSessionOptions();
+            var external = options.Provers == 0;
+            await using var server = await ProverServer.StartAsync(
+                new ProverServerOptions { Port = external ? options.ProverPort : 0, FallBackToFreePort = external }, sessions, generator,
+                loggers, time, cancellationToken).ConfigureAwait(false);
+            var log = loggers.CreateLogger<GeneratorBenchmark>();
+            var provers = new List<MockProver>();
+            var running = new List<Task>();
+            try
+            {
+                for (var i = 0; i < options.Provers; i++)
+                {
+                    var prover = new MockProver(new MockProverOptions
+                    {
+                        Aggregator = server.Address,
+                        Name = $"bench-{i:D3}",
+                        BatchLatency = options.ProverLatency,
+                        AggregateLatency = options.ProverLatency,
+                        FinalLatency = options.ProverLatency,
+                        ReconnectDelay = TimeSpan.FromMilliseconds(200),
+                    }, time);
+                    provers.Add(prover);
+                    running.Add(prover.RunAsync(cancellationToken));
+                }
+
+                if (external)
+                {
+                    log.LogInformation("Waiting for external provers on port {Port}", server.Port);
+                }
+                else
+                {
+                    var wait = Stopwatch.StartNew();
+                    while (metrics.ConnectedProvers < options.Provers)
+                    {
+                        if (wait.Elapsed > TimeSpan.FromSeconds(60))
+                        {
+                            throw new TimeoutException($"only {metrics.ConnectedProvers} of {options.Provers} provers connected within 60 s");
+                        }
+
+                        await Task.Delay(10, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+
+                var started = Stopwatch.GetTimestamp();
+                lastFinal = started;
+                foreach (var sequence in sequences)
+                {
+                    await generator.AddSequenceAsync(sequence, cancellationToken).ConfigureAwait(false);
+                }
+
+                using (var reporter = new PeriodicTimer(TimeSpan.FromMilliseconds(500)))
+                {
+                    while (!allDone.Task.IsCompleted)
+                    {
+                        await Task.WhenAny(allDone.Task, reporter.WaitForNextTickAsync(cancellationToken).AsTask()).ConfigureAwait(false);
+                        cancellationToken.ThrowIfCancellationRequested();
+                        progress?.Report((metrics.CompletedTotal, totalTasks));
+                    }
+                }
+
+                var elapsed = Stopwatch.GetElapsedTime(started, lastFinal);
+                var samples = metrics.DispatchSamples();
+                Array.Sort(samples);
+                var ideal = IdealMakespan(sequences, options.Provers == 0 ? 1 : options.Provers, options.ProverLatency);
+                return new GeneratorBenchmarkResult
+                {
+                    Provers = options.Provers,
+                    Sequences = sequences.Count,
+                    Batches = batches,
+                    TasksCompleted = metrics.CompletedTotal,
+                    FinalProofs = await store.CountFinalProofsAsync(cancellationToken).ConfigureAwait(false),
+                    ElapsedMs = Math.Round(elapsed.TotalMilliseconds, 1),
+                    TasksPerSecond = Math.Round(metrics.CompletedTotal / elapsed.TotalSeconds, 1),
+                    DispatchP50Ms = Math.Round(Percentile(samples, 0.50), 3),
+                    DispatchP99Ms = Math.Round(Percentile(samples, 0.99), 3),
+                    DispatchMaxMs = Math.Round(samples.Length == 0 ? 0 : samples[^1], 3),
+                    MakespanRatio = ideal > TimeSpan.Zero ? Math.Round(elapsed / ideal, 3) : null,
+                    IdealMakespanMs = Math.Round(ideal.TotalMilliseconds, 1),
+                    MaxAggregationDepth = sequences.Max(s => AggregationTree.Depth((ulong)s.Batches.Count)),
+                    TasksRetried = metrics.Retries,
+                    StoreCommits = store.Commits,
+                    StoreWrites = store.Writes,
+                    Seed = options.Seed,
+                    SqliteSynchronous = store.Synchronous,
+                    ProverLatencyMs = options.ProverLatency.TotalMilliseconds,
+                };
+            }
+            finally
+            {
+                await Task.WhenAll(provers.Select(p => p.StopAsync())).ConfigureAwait(false);
+                foreach (var prover in provers)
+                {
+                    await prover.DisposeAsync().ConfigureAwait(false);
+                }
+            }
+        }
+        finally
+        {
+            if (temp is not null)
+            {
+                try
+                {
+                    Directory.Delete(temp, recursive: true);
+                }
+                catch (IOException)
+                {
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The best any scheduler could do with these provers: the larger of the critical path (a batch, then one
+    /// aggregation per tree level, then the final proof) and the total work spread evenly over the provers.
+    /// </summary>
+    public static TimeSpan IdealMakespan(IReadOnlyList<SequenceInput> sequences, int provers, TimeSpan latency)
+    {
+        var critical = sequences.Max(s => 2 + AggregationTree.Depth((ulong)s.Batches.Count)) * latency;
+        var work = sequences.Sum(s => 2 * s.Batches.Count) * latency / provers;
+        return critical > work ? critical : work;
+    }
+
+    private static double Percentile(double[] sorted, double p) =>
+        sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
+}
