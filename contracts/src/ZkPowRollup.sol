@@ -117,6 +117,7 @@ contract ZkPowRollup is IProverSettlement {
     error SequenceZeroBatches();
     error OldAccInputHashDoesNotExist();
     error NewAccInputHashDoesNotExist();
+    error RewardTransferFailed();
 
     modifier onlyAdmin() {
         if (msg.sender != admin) revert OnlyAdmin();
@@ -414,11 +415,10 @@ contract ZkPowRollup is IProverSettlement {
         bytes memory preimage =
             getInputSnarkBytes(initNumBatch, finalNewBatch, newLocalExitRoot, oldStateRoot, newStateRoot);
         uint256[1] memory input = [uint256(sha256(preimage)) % RFIELD];
-        try rollupVerifier.verifyProof(proof, input) returns (bool ok) {
-            return ok;
-        } catch {
-            return false;
-        }
+        // Deliberately not a try/catch: a verifier that runs out of gas must revert the reveal, not slash an honest
+        // prover whose transaction was sent with too little gas (gas estimation would otherwise find that point).
+        // The verifier itself returns false for any malformed proof and never reverts.
+        return rollupVerifier.verifyProof(proof, input);
     }
 
     function _payReward(address prover, uint64 finalNewBatch, uint256 stake) private {
@@ -427,8 +427,10 @@ contract ZkPowRollup is IProverSettlement {
         uint256 pool = address(this).balance;
         if (amount > pool) amount = pool;
         if (amount != 0) {
+            // A failed transfer reverts the reveal rather than silently paying nothing (which gas estimation could
+            // otherwise select); a prover must be able to receive native currency.
             (bool ok, ) = payable(prover).call{value: amount}("");
-            if (!ok) amount = 0;
+            if (!ok) revert RewardTransferFailed();
         }
         emit RewardPaid(prover, finalNewBatch, amount);
     }
