@@ -36,8 +36,9 @@ function readSources() {
   return sources;
 }
 
+// Line endings are normalised so that a checkout with CRLF hashes the same.
 function sha256(text) {
-  return crypto.createHash('sha256').update(text, 'utf8').digest('hex');
+  return crypto.createHash('sha256').update(text.replace(/\r\n/g, '\n'), 'utf8').digest('hex');
 }
 
 function compile() {
