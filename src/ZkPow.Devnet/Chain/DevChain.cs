@@ -38,6 +38,8 @@ internal sealed class DevChain : IAsyncDisposable, IDisposable
         Rpc = rpc;
         Options = options;
         Accounts = accounts;
+        Miners = [.. accounts.Skip(1).Take(options.Miners)];
+        ExtraAccounts = [.. accounts.Skip(1 + options.Miners)];
         Contracts = contracts;
     }
 
@@ -63,10 +65,10 @@ internal sealed class DevChain : IAsyncDisposable, IDisposable
     public DevAccount Admin => Accounts[0];
 
     /// <summary>Accounts 1..Miners: funded and staked.</summary>
-    public IReadOnlyList<DevAccount> Miners => [.. Accounts.Skip(1).Take(Options.Miners)];
+    public IReadOnlyList<DevAccount> Miners { get; }
 
     /// <summary>Funded accounts after the miners, with no stake.</summary>
-    public IReadOnlyList<DevAccount> ExtraAccounts => [.. Accounts.Skip(1 + Options.Miners)];
+    public IReadOnlyList<DevAccount> ExtraAccounts { get; }
 
     /// <summary>Raw JSON-RPC access to the node.</summary>
     public JsonRpcClient Rpc { get; }
@@ -74,7 +76,11 @@ internal sealed class DevChain : IAsyncDisposable, IDisposable
     /// <summary>The last lines anvil printed.</summary>
     public IReadOnlyList<string> RecentOutput => _anvil.RecentOutput;
 
-    /// <summary>Starts anvil, deploys and funds the contracts, stakes the miners, then applies the mining mode.</summary>
+    /// <summary>
+    /// Starts anvil (automine), deploys and funds the contracts, stakes the miners, then applies the requested mining
+    /// mode (<see cref="DevChainOptions.BlockTime"/> through <c>evm_setIntervalMining</c>, or
+    /// <see cref="DevChainOptions.ManualMining"/> through <c>evm_setAutomine(false)</c>), so that set-up never waits for blocks.
+    /// </summary>
     public static async Task<DevChain> StartAsync(DevChainOptions? options = null, CancellationToken ct = default)
     {
         options ??= new DevChainOptions();
@@ -239,10 +245,10 @@ internal sealed class DevChain : IAsyncDisposable, IDisposable
 
     // ------------------------------------------------------------------ lifetime
 
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync()
     {
         Dispose();
-        await Task.CompletedTask.ConfigureAwait(false);
+        return ValueTask.CompletedTask;
     }
 
     public void Dispose()
