@@ -109,6 +109,11 @@ public sealed partial class ProofGenerator
 
     private Held? TakeHeld(ProverSession session)
     {
+        if (session.IsClosed)
+        {
+            return null;
+        }
+
         lock (_gate)
         {
             foreach (var held in _held.Values)

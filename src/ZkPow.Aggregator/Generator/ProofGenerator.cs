@@ -162,15 +162,18 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
         var token = stop.Token;
         try
         {
-            while (!token.IsCancellationRequested)
+            while (!token.IsCancellationRequested && !session.IsClosed)
             {
-                await session.WaitUntilIdleAsync(token).ConfigureAwait(false);
-                var idleAt = Stopwatch.GetTimestamp();
+                // A job this prover instance was running for us before a restart or a dropped stream is resumed
+                // first, even while the prover is still computing it.
                 if (TakeHeld(session) is { } held)
                 {
                     await AdoptAsync(session, held, token).ConfigureAwait(false);
                     continue;
                 }
+
+                await session.WaitUntilIdleAsync(token).ConfigureAwait(false);
+                var idleAt = Stopwatch.GetTimestamp();
 
                 var (task, readyAt) = await TakeAsync(session, token).ConfigureAwait(false);
                 await RunAsync(session, task, Math.Max(readyAt, idleAt), token).ConfigureAwait(false);

@@ -1,4 +1,5 @@
 using Grpc.Core;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace ZkPow.Aggregator.Protocol;
@@ -8,14 +9,17 @@ public sealed class AggregatorGrpcService(
     IProverSessionObserver observer,
     ProverSessionOptions options,
     ILoggerFactory loggers,
-    TimeProvider time) : AggregatorService.AggregatorServiceBase
+    TimeProvider time,
+    IHostApplicationLifetime lifetime) : AggregatorService.AggregatorServiceBase
 {
     private readonly ILogger _logger = loggers.CreateLogger<ProverSession>();
 
-    public override Task Channel(IAsyncStreamReader<ProverMessage> requestStream, IServerStreamWriter<AggregatorMessage> responseStream,
+    public override async Task Channel(IAsyncStreamReader<ProverMessage> requestStream, IServerStreamWriter<AggregatorMessage> responseStream,
         ServerCallContext context)
     {
+        // Two scopes: this stream (the call) and the whole server (shutdown ends every session at once).
+        using var scope = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
         var session = new ProverSession(requestStream, responseStream, context.Peer ?? "unknown", options, _logger, time);
-        return session.RunAsync(observer, context.CancellationToken);
+        await session.RunAsync(observer, scope.Token).ConfigureAwait(false);
     }
 }
