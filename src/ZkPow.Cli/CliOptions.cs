@@ -32,6 +32,12 @@ internal static class CliOptions
         return TimeSpan.Zero;
     }
 
+    public static Option<Microsoft.Extensions.Logging.LogLevel> LogLevel(Microsoft.Extensions.Logging.LogLevel defaultValue) => new("--log-level")
+    {
+        Description = $"Least severe log level written to stderr: Trace, Debug, Information, Warning, Error (default {defaultValue})",
+        DefaultValueFactory = _ => defaultValue,
+    };
+
     public static Option<bool> Json() => new("--json")
     {
         Description = "Print exactly one JSON object on stdout (logs and progress go to stderr)",

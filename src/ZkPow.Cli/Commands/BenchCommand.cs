@@ -19,9 +19,10 @@ internal static class BenchCommand
         var db = new Option<string?>("--db") { Description = "Database file to use and keep (default: a temporary one); a rerun with the same file resumes" };
         var synchronous = new Option<string>("--sqlite-synchronous") { Description = "SQLite synchronous setting: FULL (durable, default) or NORMAL", DefaultValueFactory = _ => "FULL" };
         var json = CliOptions.Json();
+        var logLevel = CliOptions.LogLevel(LogLevel.Warning);
         var command = new Command("bench", "Benchmark the proof generator with mock provers over real gRPC and the durable store")
         {
-            provers, sequences, maxBatches, latency, seed, port, batchBytes, db, synchronous, json,
+            provers, sequences, maxBatches, latency, seed, port, batchBytes, db, synchronous, json, logLevel,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -48,7 +49,7 @@ internal static class BenchCommand
                 return 2;
             }
 
-            using var loggers = CliLogging.Create(LogLevel.Warning);
+            using var loggers = CliLogging.Create(parse.GetValue(logLevel));
             var last = -1L;
             var progress = new Progress<(long Done, long Total)>(p =>
             {

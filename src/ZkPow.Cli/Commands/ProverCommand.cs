@@ -9,7 +9,22 @@ internal static class ProverCommand
 {
     public static Command Create()
     {
-        var aggregator = new Option<Uri>("--aggregator") { Description = "Aggregator gRPC address", DefaultValueFactory = _ => new Uri("http://127.0.0.1:50081") };
+        var aggregator = new Option<Uri>("--aggregator")
+        {
+            Description = "Aggregator gRPC address",
+            DefaultValueFactory = _ => new Uri("http://127.0.0.1:50081"),
+            CustomParser = r =>
+            {
+                var text = r.Tokens.Count > 0 ? r.Tokens[0].Value : "";
+                if (Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https")
+                {
+                    return uri;
+                }
+
+                r.AddError($"--aggregator: '{text}' is not an http(s) address such as http://127.0.0.1:50081");
+                return null!;
+            },
+        };
         var name = new Option<string>("--name") { Description = "Stable prover name", DefaultValueFactory = _ => $"mock-{Environment.ProcessId}" };
         var instance = new Option<string?>("--instance-id") { Description = "Instance id (default: a new one per start)" };
         var forkId = new Option<ulong>("--fork-id") { Description = "Fork id the prover reports", DefaultValueFactory = _ => 6 };

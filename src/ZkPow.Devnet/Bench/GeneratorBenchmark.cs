@@ -73,7 +73,7 @@ public sealed class GeneratorBenchmark(GeneratorBenchmarkOptions options, ILogge
             var sessions = new ProverSessionOptions();
             var external = options.Provers == 0;
             await using var server = await ProverServer.StartAsync(
-                new ProverServerOptions { Port = external ? options.ProverPort : 0, FallBackToFreePort = external }, sessions, generator,
+                new ProverServerOptions { Port = external ? options.ProverPort : 0 }, sessions, generator,
                 loggers, time, cancellationToken).ConfigureAwait(false);
             var log = loggers.CreateLogger<GeneratorBenchmark>();
             var provers = new List<MockProver>();

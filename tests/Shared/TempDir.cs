@@ -1,4 +1,4 @@
-namespace ZkPow.Aggregator.Tests;
+namespace ZkPow.Tests;
 
 /// <summary>A folder under the temp dir, removed when disposed.</summary>
 internal sealed class TempDir : IDisposable
