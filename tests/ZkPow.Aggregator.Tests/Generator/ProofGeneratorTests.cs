@@ -181,7 +181,7 @@ public sealed class ProofGeneratorTests
             _ => ScriptedProver.Status(r, "liar", "liar-1"),
         });
         var sequence = await h.AddSequenceAsync(2);
-        await GeneratorHarness.WaitUntilAsync(() => Volatile.Read(ref jobs) == 2, what: "the liar proved both batches");
+        await GeneratorHarness.WaitUntilAsync(() => h.Generator.Metrics.Completed(TaskKind.Batch) == 2, what: "the liar proved both batches");
         await liar.DisposeAsync();
         var honest = new[] { h.AddProver("honest-1"), h.AddProver("honest-2") };
         await h.WaitForFinalsAsync(1);

@@ -61,13 +61,13 @@ internal sealed class RollupDriver(DevChain chain)
 
     // ---- proofs
 
-    public static byte[] Proof(DevAccount miner, TestSequence s) => ContractTestProofs.FinalProof(miner.Address, s);
+    public static byte[] FinalProofFor(DevAccount miner, TestSequence s) => ContractTestProofs.FinalProof(miner.Address, s);
 
     public Task<TxReceipt> CommitAsync(DevAccount miner, TestSequence s, byte[]? proof = null, ulong? initNumBatch = null, ulong? finalNewBatch = null) =>
         Chain.SendAsync(miner, Rollup, ContractCalls.SubmitProofHash(
             initNumBatch ?? s.InitNumBatch,
             finalNewBatch ?? s.FinalNewBatch,
-            ContractTestProofs.ProofHash(proof ?? Proof(miner, s), miner.Address)));
+            ContractTestProofs.ProofHash(proof ?? FinalProofFor(miner, s), miner.Address)));
 
     public Task<TxReceipt> CommitHashAsync(DevAccount miner, TestSequence s, byte[] proofHash) =>
         Chain.SendAsync(miner, Rollup, ContractCalls.SubmitProofHash(s.InitNumBatch, s.FinalNewBatch, proofHash));
@@ -78,7 +78,7 @@ internal sealed class RollupDriver(DevChain chain)
             s.FinalNewBatch,
             s.NewLocalExitRoot,
             newStateRoot ?? s.NewStateRoot,
-            proof ?? Proof(miner, s)));
+            proof ?? FinalProofFor(miner, s)));
 
     /// <summary>Commits, waits for the proof window, and reveals.</summary>
     public async Task<TxReceipt> ProveAsync(DevAccount miner, TestSequence s)
