@@ -48,6 +48,7 @@ public sealed class ProverServer : IAsyncDisposable
         builder.Services.AddSingleton(observer);
         builder.Services.AddSingleton(sessions);
         builder.Services.AddSingleton(time);
+        builder.Services.AddSingleton(new JobTimings());
         builder.Services.AddGrpc(o =>
         {
             o.MaxReceiveMessageSize = sessions.MaxReceiveBytes;

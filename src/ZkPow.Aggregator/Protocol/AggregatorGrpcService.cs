@@ -10,6 +10,7 @@ public sealed class AggregatorGrpcService(
     ProverSessionOptions options,
     ILoggerFactory loggers,
     TimeProvider time,
+    JobTimings timings,
     IHostApplicationLifetime lifetime) : AggregatorService.AggregatorServiceBase
 {
     private readonly ILogger _logger = loggers.CreateLogger<ProverSession>();
@@ -19,7 +20,7 @@ public sealed class AggregatorGrpcService(
     {
         // Two scopes: this stream (the call) and the whole server (shutdown ends every session at once).
         using var scope = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
-        var session = new ProverSession(requestStream, responseStream, context.Peer ?? "unknown", options, _logger, time);
+        var session = new ProverSession(requestStream, responseStream, context.Peer ?? "unknown", options, _logger, time, timings);
         await session.RunAsync(observer, scope.Token).ConfigureAwait(false);
     }
 }

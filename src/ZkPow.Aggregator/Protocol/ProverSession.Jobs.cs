@@ -175,16 +175,12 @@ public sealed partial class ProverSession
     private async Task<JobOutcome> PollCoreAsync(TaskKind kind, string jobId, Func<CancellationToken, Task>? onPending, CancellationToken cancellationToken)
     {
         var started = _time.GetTimestamp();
-        TimeSpan? expected;
-        lock (_gate)
-        {
-            expected = _expectedDuration.TryGetValue(kind, out var e) ? e : null;
-        }
-
+        var expected = _timings.Expected(Name, kind);
         var cap = expected is { } ex
-            ? TimeSpan.FromTicks(Math.Clamp(ex.Ticks / 10, _options.PollMin.Ticks, _options.PollMax.Ticks))
+            ? TimeSpan.FromTicks(Math.Clamp(ex.Ticks / 20, _options.PollMin.Ticks, _options.PollMax.Ticks))
             : _options.PollMax;
         var backoff = _options.PollMin;
+        TimeSpan? lastPending = null;
         var request = new GetProofRequest { Id = jobId, Timeout = 0 };
         using var waitCancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _closed.Token);
         while (true)
@@ -212,9 +208,10 @@ public sealed partial class ProverSession
             switch (answer.Result)
             {
                 case GetProofResponse.Types.Result.CompletedOk:
-                    LearnDuration(kind, _time.GetElapsedTime(started));
+                    _timings.Observe(Name, kind, lastPending, _time.GetElapsedTime(started));
                     return Completed(kind, jobId, answer);
                 case GetProofResponse.Types.Result.Pending:
+                    lastPending = _time.GetElapsedTime(started);
                     break;
                 case GetProofResponse.Types.Result.Error:
                     return JobOutcome.Lost(jobId, $"the prover does not know job {jobId} (RESULT_ERROR{detail})");
@@ -237,9 +234,9 @@ public sealed partial class ProverSession
 
             var elapsed = _time.GetElapsedTime(started);
             TimeSpan wait;
-            if (expected is { } exp && elapsed < exp * 0.95)
+            if (expected is { } exp && elapsed < exp)
             {
-                wait = exp * 0.95 - elapsed;
+                wait = exp - elapsed;
             }
             else
             {
@@ -255,16 +252,6 @@ public sealed partial class ProverSession
             {
                 return JobOutcome.Lost(jobId, CloseReason ?? "session ended");
             }
-        }
-    }
-
-    private void LearnDuration(TaskKind kind, TimeSpan duration)
-    {
-        lock (_gate)
-        {
-            _expectedDuration[kind] = _expectedDuration.TryGetValue(kind, out var old)
-                ? TimeSpan.FromTicks((old.Ticks * 3 + duration.Ticks) / 4)
-                : duration;
         }
     }
 

@@ -24,7 +24,7 @@ public sealed partial class ProverSession
     private readonly CancellationTokenSource _closed = new();
     private readonly Lock _gate = new();
     private readonly string _idPrefix;
-    private readonly Dictionary<TaskKind, TimeSpan> _expectedDuration = [];
+    private readonly JobTimings _timings;
     private TaskCompletionSource<ProverMessage>? _pending;
     private string? _pendingId;
     private long _requestCounter;
@@ -36,8 +36,9 @@ public sealed partial class ProverSession
     private TaskCompletionSource _idleChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public ProverSession(IAsyncStreamReader<ProverMessage> responses, IServerStreamWriter<AggregatorMessage> requests,
-        string peer, ProverSessionOptions options, ILogger logger, TimeProvider time)
+        string peer, ProverSessionOptions options, ILogger logger, TimeProvider time, JobTimings? timings = null)
     {
+        _timings = timings ?? new JobTimings();
         _responses = responses;
         _requests = requests;
         _options = options;

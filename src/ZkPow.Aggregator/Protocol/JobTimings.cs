@@ -1,0 +1,45 @@
+using ZkPow.Aggregator.Generator;
+
+namespace ZkPow.Aggregator.Protocol;
+
+/// <summary>
+/// How long jobs take, learned per prover name and task kind (with the fleet's figure for a prover not seen yet),
+/// so that polling asks for a proof about when it should be ready instead of hammering the prover or waiting too long.
+/// Shared by all sessions; survives reconnects.
+/// </summary>
+public sealed class JobTimings
+{
+    private readonly Lock _gate = new();
+    private readonly Dictionary<(string Prover, TaskKind Kind), double> _byProver = [];
+    private readonly Dictionary<TaskKind, double> _fleet = [];
+
+    /// <summary>The expected duration of a job of this kind on this prover, if anything is known.</summary>
+    public TimeSpan? Expected(string prover, TaskKind kind)
+    {
+        lock (_gate)
+        {
+            if (_byProver.TryGetValue((prover, kind), out var ms) || _fleet.TryGetValue(kind, out ms))
+            {
+                return TimeSpan.FromMilliseconds(ms);
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Learns from one finished job: it was still pending at <paramref name="lastPending"/> (null if the first poll
+    /// found it done) and done at <paramref name="done"/>, both measured from the job request.
+    /// </summary>
+    public void Observe(string prover, TaskKind kind, TimeSpan? lastPending, TimeSpan done)
+    {
+        // With a pending answer the job ended between the two polls; without one it ended before the first poll,
+        // so probe a little earlier next time.
+        var sample = lastPending is { } pending ? (pending + done).TotalMilliseconds / 2 : done.TotalMilliseconds * 0.8;
+        lock (_gate)
+        {
+            _byProver[(prover, kind)] = _byProver.TryGetValue((prover, kind), out var old) ? (old + sample) / 2 : sample;
+            _fleet[kind] = _fleet.TryGetValue(kind, out var fleet) ? (fleet * 0.9) + (sample * 0.1) : sample;
+        }
+    }
+}
