@@ -47,7 +47,7 @@ public sealed partial class SqliteStore : IGeneratorStore, IAsyncDisposable
             DefaultTimeout = 30,
         }.ToString();
 
-        var connection = new SqliteConnection(connectionString);
+        var connection = new CachingSqliteConnection(connectionString);
         await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
         Execute(connection, null, "PRAGMA journal_mode=WAL;");
         Execute(connection, null, $"PRAGMA synchronous={options.SqliteSynchronous};");
@@ -114,6 +114,11 @@ public sealed partial class SqliteStore : IGeneratorStore, IAsyncDisposable
 
     internal static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? transaction, string sql)
     {
+        if (transaction is not null && connection is CachingSqliteConnection caching)
+        {
+            return caching.Prepared(sql, transaction);
+        }
+
         var command = connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = sql;
