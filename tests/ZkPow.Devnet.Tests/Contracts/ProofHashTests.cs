@@ -16,7 +16,7 @@ public sealed class ProofHashTests(ChainFixture fixture) : IClassFixture<ChainFi
     {
         var s = await _d.SequenceAsync(2);
         var miner = _d.Miner(0);
-        var proofHash = ContractTestProofs.ProofHash(Proof(miner, s), miner.Address);
+        var proofHash = ContractTestProofs.ProofHash(RollupDriver.Proof(miner, s), miner.Address);
         var receipt = await _d.CommitHashAsync(miner, s, proofHash);
 
         Assert.Equal(receipt.BlockNumber, await _d.RoundStartAsync(s));

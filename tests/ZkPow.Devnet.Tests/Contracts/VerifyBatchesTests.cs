@@ -138,7 +138,7 @@ public sealed class VerifyBatchesTests(ChainFixture fixture) : IClassFixture<Cha
         await _d.NextTxInBlockAsync(await _d.RoundStartAsync(s) + T1);
         var pool = await _d.PoolAsync();
 
-        var receipt = await _d.RevealAsync(miner, s, proof: [.. Proof(miner, s), 0]);
+        var receipt = await _d.RevealAsync(miner, s, proof: [.. RollupDriver.Proof(miner, s), 0]);
         Assert.True(receipt.Succeeded);
         Assert.False(Verified(receipt));
         Assert.Empty(Rewards(receipt));
@@ -172,7 +172,7 @@ public sealed class VerifyBatchesTests(ChainFixture fixture) : IClassFixture<Cha
         var s = await _d.SequenceAsync(2);
         var honest = _d.Miner(0);
         var copier = _d.Miner(2); // staked
-        var honestProof = Proof(honest, s);
+        var honestProof = RollupDriver.Proof(honest, s);
         var honestHash = ContractTestProofs.ProofHash(honestProof, honest.Address);
 
         await _d.CommitHashAsync(honest, s, honestHash);
