@@ -66,7 +66,11 @@ public sealed partial class TxManager : IAsyncDisposable
     /// Loads the unfinished transactions, reconciles the nonce with the node and re-broadcasts what was signed, then
     /// starts the polling loop. If the node cannot be reached yet, the loop keeps trying.
     /// </summary>
-    public async Task StartAsync(CancellationToken cancellationToken)
+    public Task StartAsync(CancellationToken cancellationToken) => StartAsync(runLoop: true, cancellationToken);
+
+    /// <summary>As <see cref="StartAsync(CancellationToken)"/>; without the loop (<paramref name="runLoop"/> false) nothing
+    /// happens in the background, for crash tests that stop a process between storing and broadcasting.</summary>
+    internal async Task StartAsync(bool runLoop, CancellationToken cancellationToken)
     {
         foreach (var record in await _store.LoadOpenTxsAsync(_sender, cancellationToken).ConfigureAwait(false))
         {
@@ -84,7 +88,10 @@ public sealed partial class TxManager : IAsyncDisposable
             NodeDown(e);
         }
 
-        _loop = Task.Run(() => LoopAsync(_stopping.Token), CancellationToken.None);
+        if (runLoop)
+        {
+            _loop = Task.Run(() => LoopAsync(_stopping.Token), CancellationToken.None);
+        }
     }
 
     /// <summary>
