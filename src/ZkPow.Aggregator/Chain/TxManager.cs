@@ -33,6 +33,10 @@ public sealed partial class TxManager : IAsyncDisposable
     private readonly ConcurrentDictionary<long, Tracked> _open = new();
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _feeGate = new();
+    private readonly Lock _order = new();
+    private readonly Dictionary<long, TaskCompletionSource> _turns = [];
+    private readonly HashSet<long> _handedOver = [];
+    private long _broadcastFloor = -1;
     private Task<TxFees>? _feeTask;
     private long _feeTaskAtMs;
     private Task _loop = Task.CompletedTask;
@@ -242,7 +246,58 @@ public sealed partial class TxManager : IAsyncDisposable
         LogSigned(signed.Key, signed.Nonce!.Value, signed.TxHash!, fees.ToString());
         if (broadcast)
         {
+            await BroadcastInNonceOrderAsync(tracked, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Broadcasts a freshly signed transaction after the ones with lower nonces (signed concurrently) have been handed
+    /// to the node, so that the node never sees a nonce gap in normal operation; waits at most one poll interval for them.
+    /// </summary>
+    private async Task BroadcastInNonceOrderAsync(Tracked tracked, CancellationToken cancellationToken)
+    {
+        var nonce = (long)tracked.Record.Nonce!.Value;
+        Task turn;
+        lock (_order)
+        {
+            if (nonce <= _broadcastFloor + 1)
+            {
+                turn = Task.CompletedTask;
+            }
+            else
+            {
+                var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                _turns[nonce] = waiter;
+                turn = waiter.Task;
+            }
+        }
+
+        try
+        {
+            if (!turn.IsCompleted)
+            {
+                await Task.WhenAny(turn, Task.Delay(_options.PollInterval, _time, cancellationToken)).ConfigureAwait(false);
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+
             await BroadcastAsync(tracked, rebroadcast: false, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            lock (_order)
+            {
+                _turns.Remove(nonce);
+                _handedOver.Add(nonce);
+                while (_handedOver.Remove(_broadcastFloor + 1))
+                {
+                    _broadcastFloor++;
+                }
+
+                if (_turns.TryGetValue(_broadcastFloor + 1, out var next))
+                {
+                    next.TrySetResult();
+                }
+            }
         }
     }
 
@@ -360,6 +415,12 @@ public sealed partial class TxManager : IAsyncDisposable
         var pending = HexData.ParseUInt64(await _rpc.CallAsync("eth_getTransactionCount", [_sender, "pending"], cancellationToken).ConfigureAwait(false));
         var next = await _store.ReconcileNonceAsync(_sender, pending, cancellationToken).ConfigureAwait(false);
         _chainId = chainId;
+        lock (_order)
+        {
+            // Nonces below the next one were signed before this start: they are re-broadcast below, not in order.
+            _broadcastFloor = Math.Max(_broadcastFloor, (long)next - 1);
+        }
+
         LogReconciled(Address, chainId, pending, next);
 
         foreach (var tracked in _open.Values.Where(t => t.Record.State is TxState.Signed or TxState.Sent).OrderBy(t => t.Record.Nonce))
