@@ -60,5 +60,53 @@ internal static class Migrations
                 created_ms          INTEGER NOT NULL
             );
             """),
+        new(2, "transactions: nonces per sender, managed transactions and their signed versions", """
+            CREATE TABLE tx_senders (
+                sender       TEXT PRIMARY KEY,
+                next_nonce   INTEGER NOT NULL
+            );
+            CREATE TABLE txs (
+                id             INTEGER PRIMARY KEY AUTOINCREMENT,
+                idem_key       TEXT NOT NULL UNIQUE,
+                kind           TEXT NOT NULL,
+                sender         TEXT NOT NULL,
+                to_addr        TEXT NOT NULL,
+                data           BLOB NOT NULL,
+                value_wei      TEXT NOT NULL,
+                state          INTEGER NOT NULL,
+                gas_limit      INTEGER NOT NULL DEFAULT 0,
+                nonce          INTEGER,
+                max_fee        TEXT,
+                priority_fee   TEXT,
+                legacy         INTEGER NOT NULL DEFAULT 0,
+                raw_tx         BLOB,
+                tx_hash        TEXT,
+                block_number   INTEGER,
+                block_hash     TEXT,
+                succeeded      INTEGER,
+                revert_data    TEXT,
+                revert_message TEXT,
+                error          TEXT,
+                replacements   INTEGER NOT NULL DEFAULT 0,
+                rebroadcasts   INTEGER NOT NULL DEFAULT 0,
+                reorgs         INTEGER NOT NULL DEFAULT 0,
+                created_ms     INTEGER NOT NULL,
+                updated_ms     INTEGER NOT NULL,
+                sent_ms        INTEGER
+            );
+            CREATE UNIQUE INDEX txs_sender_nonce ON txs (sender, nonce) WHERE nonce IS NOT NULL;
+            CREATE INDEX txs_by_state ON txs (sender, state);
+            CREATE TABLE tx_versions (
+                tx_id         INTEGER NOT NULL REFERENCES txs(id),
+                version       INTEGER NOT NULL,
+                tx_hash       TEXT NOT NULL,
+                raw_tx        BLOB NOT NULL,
+                max_fee       TEXT NOT NULL,
+                priority_fee  TEXT NOT NULL,
+                created_ms    INTEGER NOT NULL,
+                PRIMARY KEY (tx_id, version)
+            );
+            CREATE INDEX tx_versions_by_hash ON tx_versions (tx_hash);
+            """),
     ];
 }

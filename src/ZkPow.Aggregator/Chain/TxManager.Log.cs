@@ -1,0 +1,54 @@
+using Microsoft.Extensions.Logging;
+
+namespace ZkPow.Aggregator.Chain;
+
+public sealed partial class TxManager
+{
+    [LoggerMessage(Level = LogLevel.Information, Message = "Tx manager for {Address}: {Count} unfinished transactions loaded")]
+    private partial void LogLoaded(string address, int count);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Tx manager for {Address} on chain {ChainId}: node pending nonce {Pending}, next nonce {Next}")]
+    private partial void LogReconciled(string address, ulong chainId, ulong pending, ulong next);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Tx {Key} refused by the pre-flight: {Reason}")]
+    private partial void LogRejected(string key, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Tx {Key} signed with nonce {Nonce}: {Hash} ({Fees})")]
+    private partial void LogSigned(string key, ulong nonce, string hash, string fees);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Tx {Key} (nonce {Nonce}) refused by the node: {Reason}")]
+    private partial void LogBroadcastRefused(string key, ulong nonce, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Tx {Key} (nonce {Nonce}) replaced: {OldHash} -> {NewHash} ({Fees})")]
+    private partial void LogReplaced(string key, ulong nonce, string oldHash, string newHash, string fees);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Tx {Key} (nonce {Nonce}) is stuck at the fee cap ({Fees}); broadcasting it again instead of replacing it")]
+    private partial void LogAtFeeCap(string key, ulong nonce, string fees);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Tx {Key} (nonce {Nonce}) {Hash} is unknown to the node; broadcasting it again")]
+    private partial void LogDropped(string key, ulong nonce, string hash);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Tx {Key} (nonce {Nonce}) {Hash} mined in block {Block}")]
+    private partial void LogMined(string key, ulong nonce, string hash, ulong block);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Tx {Key} (nonce {Nonce}) mined in block {Block} was lost to a reorg; back to sent")]
+    private partial void LogReorged(string key, ulong nonce, ulong block);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Tx {Key} (nonce {Nonce}) {Hash} confirmed (block {Block})")]
+    private partial void LogConfirmed(string key, ulong nonce, string hash, ulong block);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Tx {Key} (nonce {Nonce}) {Hash} reverted on chain: {Reason}")]
+    private partial void LogFailedOnChain(string key, ulong nonce, string hash, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Tx {Key}: nonce {Nonce} was used by a transaction this manager did not sign")]
+    private partial void LogNonceTaken(string key, ulong nonce);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Base-chain node unreachable: {Reason}; retrying")]
+    private partial void LogNodeDown(string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Base-chain node reachable again")]
+    private partial void LogNodeUp();
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Tx manager pass failed; retrying")]
+    private partial void LogTickFailed(Exception error);
+}

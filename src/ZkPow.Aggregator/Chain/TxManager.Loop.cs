@@ -1,0 +1,316 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace ZkPow.Aggregator.Chain;
+
+public sealed partial class TxManager
+{
+    private async Task LoopAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await TickAsync(cancellationToken).ConfigureAwait(false);
+                NodeUp();
+            }
+            catch (ChainUnavailableException e)
+            {
+                NodeDown(e);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is EthRpcException or InvalidOperationException or FormatException or KeyNotFoundException
+                or Microsoft.Data.Sqlite.SqliteException or ObjectDisposedException)
+            {
+                LogTickFailed(e);
+            }
+
+            try
+            {
+                await Task.Delay(_options.PollInterval, _time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>One pass: head and account nonce, then receipts of everything sent or mined in one batch, then a step per transaction.</summary>
+    private async Task TickAsync(CancellationToken cancellationToken)
+    {
+        await EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
+        if (_open.IsEmpty)
+        {
+            return;
+        }
+
+        var status = await _rpc.BatchAsync([("eth_blockNumber", []), ("eth_getTransactionCount", [_sender, "latest"])], cancellationToken)
+            .ConfigureAwait(false);
+        if (status[0].Error is { } e0)
+        {
+            throw e0;
+        }
+
+        if (status[1].Error is { } e1)
+        {
+            throw e1;
+        }
+
+        var head = HexData.ParseUInt64(status[0].Result);
+        var minedNonces = HexData.ParseUInt64(status[1].Result);
+
+        var entered = new List<Tracked>();
+        foreach (var tracked in _open.Values)
+        {
+            if (tracked.TryEnter())
+            {
+                entered.Add(tracked);
+            }
+        }
+
+        try
+        {
+            var queries = new List<(Tracked Tracked, string Hash)>();
+            foreach (var tracked in entered)
+            {
+                var record = tracked.Record;
+                if (record.State == TxState.Sent && record.Nonce < minedNonces)
+                {
+                    queries.AddRange(tracked.Hashes.Select(h => (tracked, h)));
+                }
+                else if (record.State == TxState.Mined && record.TxHash is { } minedHash)
+                {
+                    queries.Add((tracked, minedHash));
+                }
+            }
+
+            var receipts = new Dictionary<Tracked, JsonElement>();
+            if (queries.Count > 0)
+            {
+                var replies = await _rpc.BatchAsync([.. queries.Select(q => ("eth_getTransactionReceipt", new JsonArray(q.Hash)))], cancellationToken)
+                    .ConfigureAwait(false);
+                for (var i = 0; i < replies.Count; i++)
+                {
+                    if (replies[i].Error is { } error)
+                    {
+                        throw error;
+                    }
+
+                    if (!replies[i].IsNull && replies[i].Result.ValueKind == JsonValueKind.Object)
+                    {
+                        receipts.TryAdd(queries[i].Tracked, replies[i].Result);
+                    }
+                }
+            }
+
+            await Task.WhenAll(entered.Select(t => StepAsync(t, head, minedNonces, receipts.TryGetValue(t, out var r) ? r : null, cancellationToken)))
+                .ConfigureAwait(false);
+        }
+        finally
+        {
+            foreach (var tracked in entered)
+            {
+                tracked.Exit();
+            }
+        }
+    }
+
+    private async Task StepAsync(Tracked tracked, ulong head, ulong minedNonces, JsonElement? receipt, CancellationToken cancellationToken)
+    {
+        var record = tracked.Record;
+        switch (record.State)
+        {
+            case TxState.Created:
+                await PrepareAsync(tracked, broadcast: true, cancellationToken).ConfigureAwait(false);
+                break;
+
+            case TxState.Signed:
+                if (tracked.RefusedSinceMs >= 0 && NowMs - tracked.RefusedSinceMs >= _options.StuckAfter.TotalMilliseconds)
+                {
+                    tracked.RefusedSinceMs = NowMs;
+                    await ReplaceAsync(tracked, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    await BroadcastAsync(tracked, rebroadcast: false, cancellationToken).ConfigureAwait(false);
+                }
+
+                break;
+
+            case TxState.Sent:
+                await StepSentAsync(tracked, head, minedNonces, receipt, cancellationToken).ConfigureAwait(false);
+                break;
+
+            case TxState.Mined:
+                await StepMinedAsync(tracked, head, receipt, cancellationToken).ConfigureAwait(false);
+                break;
+
+            case TxState.Confirmed:
+            case TxState.Failed:
+                _open.TryRemove(record.Id, out _);
+                Finish(tracked, record);
+                break;
+
+            default:
+                throw new InvalidOperationException($"transaction {record.Key} has unknown state {record.State}");
+        }
+    }
+
+    private async Task StepSentAsync(Tracked tracked, ulong head, ulong minedNonces, JsonElement? receipt, CancellationToken cancellationToken)
+    {
+        var record = tracked.Record;
+        if (receipt is { } found)
+        {
+            tracked.NonceGoneSinceMs = -1;
+            await OnMinedAsync(tracked, FromSent, found, head, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var now = NowMs;
+        if (record.Nonce < minedNonces)
+        {
+            // The account is past this nonce, yet none of our versions has a receipt: a reorg in progress, or a
+            // transaction signed elsewhere with this key took the nonce.
+            if (tracked.NonceGoneSinceMs < 0)
+            {
+                tracked.NonceGoneSinceMs = now;
+            }
+            else if (now - tracked.NonceGoneSinceMs >= _options.StuckAfter.TotalMilliseconds)
+            {
+                LogNonceTaken(record.Key, record.Nonce.Value);
+                await FailAsync(tracked, FromSent, null, $"nonce {record.Nonce} was used by a transaction this manager did not sign",
+                    cancellationToken).ConfigureAwait(false);
+            }
+
+            return;
+        }
+
+        tracked.NonceGoneSinceMs = -1;
+        var since = record.SentAt?.ToUnixTimeMilliseconds() ?? record.UpdatedAt.ToUnixTimeMilliseconds();
+        if (now - since < _options.StuckAfter.TotalMilliseconds)
+        {
+            return;
+        }
+
+        var known = await _rpc.CallAsync("eth_getTransactionByHash", [record.TxHash], cancellationToken).ConfigureAwait(false);
+        if (known.ValueKind is JsonValueKind.Null or JsonValueKind.Undefined)
+        {
+            LogDropped(record.Key, record.Nonce ?? 0, record.TxHash ?? "?");
+            await RebroadcastAsync(tracked, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            await ReplaceAsync(tracked, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task StepMinedAsync(Tracked tracked, ulong head, JsonElement? receipt, CancellationToken cancellationToken)
+    {
+        var record = tracked.Record;
+        if (receipt is not { } found)
+        {
+            // The block that held it is gone: back to Sent, and hand it to the node again.
+            var back = await _store.TransitionTxAsync(record.Id, FromMined, new TxChange(TxState.Sent) { ClearBlock = true, CountReorg = true },
+                cancellationToken).ConfigureAwait(false);
+            if (back is not null)
+            {
+                tracked.Record = back;
+                LogReorged(record.Key, record.Nonce ?? 0, record.BlockNumber ?? 0);
+                await RebroadcastAsync(tracked, cancellationToken).ConfigureAwait(false);
+            }
+
+            return;
+        }
+
+        var blockHash = found.GetProperty("blockHash").GetString();
+        if (!string.Equals(blockHash, record.BlockHash, StringComparison.OrdinalIgnoreCase))
+        {
+            LogReorged(record.Key, record.Nonce ?? 0, record.BlockNumber ?? 0);
+            var moved = await _store.TransitionTxAsync(record.Id, FromMined, new TxChange(TxState.Sent) { ClearBlock = true, CountReorg = true },
+                cancellationToken).ConfigureAwait(false);
+            if (moved is null)
+            {
+                return;
+            }
+
+            tracked.Record = moved;
+            await OnMinedAsync(tracked, FromSent, found, head, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        if (head + 1 >= record.BlockNumber!.Value + (ulong)_options.Confirmations)
+        {
+            await FinalizeAsync(tracked, FromMined, found, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>A receipt appeared: Mined, or straight to final when it is already deep enough.</summary>
+    private async Task OnMinedAsync(Tracked tracked, TxState[] from, JsonElement receipt, ulong head, CancellationToken cancellationToken)
+    {
+        var block = HexData.ParseUInt64(receipt.GetProperty("blockNumber"));
+        if (head + 1 >= block + (ulong)_options.Confirmations)
+        {
+            await FinalizeAsync(tracked, from, receipt, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var mined = await _store.TransitionTxAsync(tracked.Record.Id, from, new TxChange(TxState.Mined)
+        {
+            TxHash = receipt.GetProperty("transactionHash").GetString(),
+            BlockNumber = block,
+            BlockHash = receipt.GetProperty("blockHash").GetString(),
+            Succeeded = HexData.ParseQuantity(receipt.GetProperty("status")) == 1,
+        }, cancellationToken).ConfigureAwait(false);
+        if (mined is not null)
+        {
+            tracked.Record = mined;
+            LogMined(mined.Key, mined.Nonce ?? 0, mined.TxHash ?? "?", block);
+        }
+    }
+
+    /// <summary>Confirmed, or Failed with the revert reason replayed at the block before.</summary>
+    private async Task FinalizeAsync(Tracked tracked, TxState[] from, JsonElement receipt, CancellationToken cancellationToken)
+    {
+        var record = tracked.Record;
+        var block = HexData.ParseUInt64(receipt.GetProperty("blockNumber"));
+        var succeeded = HexData.ParseQuantity(receipt.GetProperty("status")) == 1;
+        var change = new TxChange(succeeded ? TxState.Confirmed : TxState.Failed)
+        {
+            TxHash = receipt.GetProperty("transactionHash").GetString(),
+            BlockNumber = block,
+            BlockHash = receipt.GetProperty("blockHash").GetString(),
+            Succeeded = succeeded,
+        };
+        if (!succeeded)
+        {
+            var replay = await _rpc.EthCallAsync(_sender, record.To, record.Data, record.Value, HexData.Quantity(block == 0 ? 0 : block - 1),
+                cancellationToken).ConfigureAwait(false);
+            change = change with
+            {
+                Revert = replay.Revert ?? ChainRevert.Decode(null, "reverted on chain; replaying it did not revert"),
+                Error = "reverted on chain",
+            };
+        }
+
+        var final = await _store.TransitionTxAsync(record.Id, from, change, cancellationToken).ConfigureAwait(false);
+        if (final is null)
+        {
+            return;
+        }
+
+        _open.TryRemove(final.Id, out _);
+        Finish(tracked, final);
+        if (succeeded)
+        {
+            LogConfirmed(final.Key, final.Nonce ?? 0, final.TxHash ?? "?", block);
+        }
+        else
+        {
+            LogFailedOnChain(final.Key, final.Nonce ?? 0, final.TxHash ?? "?", final.Revert?.ToString() ?? "?");
+        }
+    }
+}

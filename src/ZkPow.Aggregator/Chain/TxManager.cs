@@ -1,0 +1,534 @@
+using System.Collections.Concurrent;
+using System.Numerics;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+
+namespace ZkPow.Aggregator.Chain;
+
+/// <summary>
+/// Sends the miner's transactions and sees each one through to confirmation. Every transaction is a persisted state
+/// machine (<see cref="TxState"/>): it is pre-flighted with <c>eth_call</c> (a revert is answered at once, decoded,
+/// with no nonce used), signed with the sender's next nonce in the same database transaction that stores the raw
+/// transaction, and only then broadcast. A background loop polls the head, the account nonce and receipts; it
+/// re-broadcasts dropped transactions, replaces stuck ones with higher fees, follows reorgs back to Sent, and
+/// confirms at depth. After a restart the stored raw transactions are broadcast again as they are: an old nonce is
+/// never given to a different transaction except by a deliberate fee replacement.
+/// </summary>
+public sealed partial class TxManager : IAsyncDisposable
+{
+    private static readonly TxState[] FromCreated = [TxState.Created];
+    private static readonly TxState[] FromSignedOrSent = [TxState.Signed, TxState.Sent];
+    private static readonly TxState[] FromSent = [TxState.Sent];
+    private static readonly TxState[] FromSentOrMined = [TxState.Sent, TxState.Mined];
+    private static readonly TxState[] FromMined = [TxState.Mined];
+    private static readonly TxState[] FromOpen = [TxState.Signed, TxState.Sent, TxState.Mined];
+
+    private readonly ITxStore _store;
+    private readonly EthRpcClient _rpc;
+    private readonly TxKey _key;
+    private readonly TxManagerOptions _options;
+    private readonly ILogger<TxManager> _logger;
+    private readonly TimeProvider _time;
+    private readonly string _sender;
+    private readonly ConcurrentDictionary<long, Tracked> _open = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Lock _feeGate = new();
+    private readonly Lock _order = new();
+    private readonly Dictionary<long, TaskCompletionSource> _turns = [];
+    private readonly HashSet<long> _handedOver = [];
+    private long _broadcastFloor = -1;
+    private Task<TxFees>? _feeTask;
+    private long _feeTaskAtMs;
+    private Task _loop = Task.CompletedTask;
+    private volatile bool _ready;
+    private ulong _chainId;
+    private volatile bool _nodeDown;
+    private int _disposed;
+
+    public TxManager(ITxStore store, EthRpcClient rpc, TxKey key, TxManagerOptions options, ILogger<TxManager> logger, TimeProvider time)
+    {
+        options.Validate();
+        _store = store;
+        _rpc = rpc;
+        _key = key;
+        _options = options;
+        _logger = logger;
+        _time = time;
+        _sender = key.Address.ToLowerInvariant();
+    }
+
+    /// <summary>The sender's checksummed address (derived from the key): final proofs are bound to it.</summary>
+    public string Address => _key.Address;
+
+    /// <summary>Transactions that are not final yet.</summary>
+    public int InFlight => _open.Count;
+
+    /// <summary>The node's chain id, once the manager has reached the node.</summary>
+    public ulong ChainId => _chainId;
+
+    /// <summary>
+    /// Loads the unfinished transactions, reconciles the nonce with the node and re-broadcasts what was signed, then
+    /// starts the polling loop. If the node cannot be reached yet, the loop keeps trying.
+    /// </summary>
+    public Task StartAsync(CancellationToken cancellationToken) => StartAsync(runLoop: true, cancellationToken);
+
+    /// <summary>As <see cref="StartAsync(CancellationToken)"/>; without the loop (<paramref name="runLoop"/> false) nothing
+    /// happens in the background, for crash tests that stop a process between storing and broadcasting.</summary>
+    internal async Task StartAsync(bool runLoop, CancellationToken cancellationToken)
+    {
+        foreach (var record in await _store.LoadOpenTxsAsync(_sender, cancellationToken).ConfigureAwait(false))
+        {
+            var tracked = Track(record);
+            tracked.Hashes = [.. await _store.GetTxHashesAsync(record.Id, cancellationToken).ConfigureAwait(false)];
+        }
+
+        LogLoaded(Address, _open.Count);
+        try
+        {
+            await EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (ChainUnavailableException e)
+        {
+            NodeDown(e);
+        }
+
+        if (runLoop)
+        {
+            _loop = Task.Run(() => LoopAsync(_stopping.Token), CancellationToken.None);
+        }
+    }
+
+    /// <summary>
+    /// Submits a transaction: idempotent on <see cref="TxRequest.Key"/> (the existing transaction is returned). Returns
+    /// once it is pre-flighted, signed, stored and handed to the node, or rejected by the pre-flight. If the node is
+    /// unreachable the transaction stays Created and the loop carries on with it.
+    /// </summary>
+    public async Task<TxSubmission> SubmitAsync(TxRequest request, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        request.Validate();
+        var created = await _store.CreateTxAsync(request, _sender, cancellationToken).ConfigureAwait(false);
+        var tracked = Track(created.Record);
+        if (created.Created && tracked.TryEnter())
+        {
+            try
+            {
+                await PrepareAsync(tracked, broadcast: true, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ChainUnavailableException e)
+            {
+                NodeDown(e);
+            }
+            finally
+            {
+                tracked.Exit();
+            }
+        }
+
+        return Submission(tracked);
+    }
+
+    /// <summary>
+    /// Pre-flights, signs and stores a transaction without broadcasting it (the loop, or a restart, broadcasts it).
+    /// For crash tests: a process killed after this returns has a signed transaction that no node has seen.
+    /// </summary>
+    internal async Task<TxSubmission> SubmitWithoutBroadcastAsync(TxRequest request, CancellationToken cancellationToken)
+    {
+        request.Validate();
+        var created = await _store.CreateTxAsync(request, _sender, cancellationToken).ConfigureAwait(false);
+        var tracked = Track(created.Record);
+        if (created.Created && tracked.TryEnter())
+        {
+            try
+            {
+                await PrepareAsync(tracked, broadcast: false, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                tracked.Exit();
+            }
+        }
+
+        return Submission(tracked);
+    }
+
+    /// <summary>The stored transaction for <paramref name="key"/>, or null.</summary>
+    public Task<TxRecord?> GetAsync(string key, CancellationToken cancellationToken) => _store.GetTxAsync(key, cancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await _loop.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping.
+        }
+
+        _stopping.Dispose();
+    }
+
+    // ------------------------------------------------------------------ submission
+
+    private Tracked Track(TxRecord record)
+    {
+        if (record.IsFinal)
+        {
+            var done = new Tracked(record);
+            done.Done.TrySetResult(record);
+            return _open.TryRemove(record.Id, out var live) ? Finish(live, record) : done;
+        }
+
+        return _open.GetOrAdd(record.Id, _ => new Tracked(record));
+    }
+
+    private static TxSubmission Submission(Tracked tracked)
+    {
+        var record = tracked.Record;
+        var handle = new TxHandle(record.Id, record.Key, tracked.Done.Task);
+        var rejected = record is { State: TxState.Failed, Nonce: null } ? record.Revert : null;
+        return new TxSubmission(handle, rejected);
+    }
+
+    /// <summary>Created → pre-flight → Signed (→ Sent). Called with the transaction entered.</summary>
+    private async Task PrepareAsync(Tracked tracked, bool broadcast, CancellationToken cancellationToken)
+    {
+        if (!_ready || tracked.Record.State != TxState.Created)
+        {
+            return;
+        }
+
+        var record = tracked.Record;
+        var preflight = await _rpc.EthCallAsync(_sender, record.To, record.Data, record.Value, "latest", cancellationToken).ConfigureAwait(false);
+        if (!preflight.Succeeded)
+        {
+            await FailAsync(tracked, FromCreated, preflight.Revert!, null, cancellationToken).ConfigureAwait(false);
+            LogRejected(record.Key, preflight.Revert!.ToString());
+            return;
+        }
+
+        var gasLimit = record.GasLimit;
+        if (gasLimit == 0)
+        {
+            try
+            {
+                var estimate = HexData.ParseQuantity(await _rpc.CallAsync("eth_estimateGas",
+                    [EthRpcClient.CallObject(_sender, record.To, record.Data, record.Value)], cancellationToken).ConfigureAwait(false));
+                gasLimit = (ulong)Math.Ceiling((double)estimate * _options.GasLimitMultiplier);
+            }
+            catch (EthRpcException e) when (e.IsRevert)
+            {
+                var revert = ChainRevert.Decode(e.ErrorData, e.RpcMessage);
+                await FailAsync(tracked, FromCreated, revert, null, cancellationToken).ConfigureAwait(false);
+                LogRejected(record.Key, revert.ToString());
+                return;
+            }
+        }
+
+        var fees = await SuggestFeesAsync(cancellationToken).ConfigureAwait(false);
+        var chainId = _chainId;
+        var signed = await _store.StoreSignedAsync(record.Id, _sender,
+            nonce => _key.Sign(chainId, nonce, record.To, record.Value, record.Data, gasLimit, fees), cancellationToken).ConfigureAwait(false);
+        if (signed is null)
+        {
+            return;
+        }
+
+        tracked.Record = signed;
+        tracked.Hashes.Add(signed.TxHash!);
+        LogSigned(signed.Key, signed.Nonce!.Value, signed.TxHash!, fees.ToString());
+        if (broadcast)
+        {
+            await BroadcastInNonceOrderAsync(tracked, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Broadcasts a freshly signed transaction after the ones with lower nonces (signed concurrently) have been handed
+    /// to the node, so that the node never sees a nonce gap in normal operation; waits at most one poll interval for them.
+    /// </summary>
+    private async Task BroadcastInNonceOrderAsync(Tracked tracked, CancellationToken cancellationToken)
+    {
+        var nonce = (long)tracked.Record.Nonce!.Value;
+        Task turn;
+        lock (_order)
+        {
+            if (nonce <= _broadcastFloor + 1)
+            {
+                turn = Task.CompletedTask;
+            }
+            else
+            {
+                var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                _turns[nonce] = waiter;
+                turn = waiter.Task;
+            }
+        }
+
+        try
+        {
+            if (!turn.IsCompleted)
+            {
+                await Task.WhenAny(turn, Task.Delay(_options.PollInterval, _time, cancellationToken)).ConfigureAwait(false);
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+
+            await BroadcastAsync(tracked, rebroadcast: false, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            lock (_order)
+            {
+                _turns.Remove(nonce);
+                _handedOver.Add(nonce);
+                while (_handedOver.Remove(_broadcastFloor + 1))
+                {
+                    _broadcastFloor++;
+                }
+
+                if (_turns.TryGetValue(_broadcastFloor + 1, out var next))
+                {
+                    next.TrySetResult();
+                }
+            }
+        }
+    }
+
+    /// <summary>Hands the stored raw transaction to the node; Signed → Sent once the node has it.</summary>
+    private async Task BroadcastAsync(Tracked tracked, bool rebroadcast, CancellationToken cancellationToken)
+    {
+        var record = tracked.Record;
+        try
+        {
+            await _rpc.CallAsync("eth_sendRawTransaction", [HexData.Encode(record.RawTx!)], cancellationToken).ConfigureAwait(false);
+        }
+        catch (EthRpcException e) when (IsAlreadyKnown(e.RpcMessage))
+        {
+            // The node has it (or has mined this nonce): receipts will tell.
+        }
+        catch (EthRpcException e)
+        {
+            LogBroadcastRefused(record.Key, record.Nonce ?? 0, e.RpcMessage);
+            if (record.State == TxState.Signed)
+            {
+                // Keep it Signed; the loop tries again, and replaces it once it counts as stuck.
+                tracked.RefusedSinceMs = tracked.RefusedSinceMs < 0 ? NowMs : tracked.RefusedSinceMs;
+                return;
+            }
+        }
+
+        tracked.RefusedSinceMs = -1;
+        var sent = await _store.TransitionTxAsync(record.Id, FromSignedOrSent,
+            new TxChange(TxState.Sent) { Broadcast = true, CountRebroadcast = rebroadcast }, cancellationToken).ConfigureAwait(false);
+        if (sent is not null)
+        {
+            tracked.Record = sent;
+        }
+    }
+
+    /// <summary>Signs the same nonce again with higher fees, stores it, then broadcasts it.</summary>
+    private async Task ReplaceAsync(Tracked tracked, CancellationToken cancellationToken)
+    {
+        var record = tracked.Record;
+        var old = record.Fees!.Value;
+        var suggested = await SuggestFeesAsync(cancellationToken).ConfigureAwait(false);
+        var bumped = old.BumpedBy(_options.FeeBumpPercent);
+        var maxFee = BigInteger.Min(BigInteger.Max(bumped.MaxFeePerGas, suggested.MaxFeePerGas), _options.MaxFeePerGas);
+        var tip = BigInteger.Min(BigInteger.Max(bumped.MaxPriorityFeePerGas, suggested.MaxPriorityFeePerGas), maxFee);
+        var target = old.Legacy ? new TxFees(maxFee, maxFee, true) : new TxFees(maxFee, tip, false);
+        var minimum = old.BumpedBy(10m);
+        if (target.MaxFeePerGas < minimum.MaxFeePerGas || target.MaxPriorityFeePerGas < minimum.MaxPriorityFeePerGas)
+        {
+            LogAtFeeCap(record.Key, record.Nonce ?? 0, old.ToString());
+            await RebroadcastAsync(tracked, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var signed = _key.Sign(_chainId, record.Nonce!.Value, record.To, record.Value, record.Data, record.GasLimit, target);
+        var replaced = await _store.StoreReplacementAsync(record.Id, signed, cancellationToken).ConfigureAwait(false);
+        if (replaced is null)
+        {
+            return;
+        }
+
+        tracked.Record = replaced;
+        tracked.Hashes.Add(signed.Hash);
+        LogReplaced(record.Key, record.Nonce.Value, record.TxHash ?? "?", signed.Hash, target.ToString());
+        await BroadcastAsync(tracked, rebroadcast: false, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task RebroadcastAsync(Tracked tracked, CancellationToken cancellationToken)
+    {
+        // After a reorg the current version may differ from the one that was mined: broadcast the current one.
+        var record = tracked.Record;
+        var currentHash = HexData.Encode(Abi.Keccak(record.RawTx!));
+        if (!string.Equals(record.TxHash, currentHash, StringComparison.OrdinalIgnoreCase))
+        {
+            tracked.Record = record with { TxHash = currentHash };
+        }
+
+        await BroadcastAsync(tracked, rebroadcast: true, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task FailAsync(Tracked tracked, TxState[] from, ChainRevert? revert, string? error, CancellationToken cancellationToken)
+    {
+        var failed = await _store.TransitionTxAsync(tracked.Record.Id, from, new TxChange(TxState.Failed) { Revert = revert, Error = error },
+            cancellationToken).ConfigureAwait(false);
+        if (failed is not null)
+        {
+            tracked.Record = failed;
+            _open.TryRemove(failed.Id, out _);
+            Finish(tracked, failed);
+        }
+    }
+
+    private static Tracked Finish(Tracked tracked, TxRecord record)
+    {
+        tracked.Record = record;
+        tracked.Done.TrySetResult(record);
+        return tracked;
+    }
+
+    // ------------------------------------------------------------------ node
+
+    /// <summary>Reads the chain id, reconciles the nonce with the node's pending nonce and re-broadcasts stored raw transactions.</summary>
+    private async Task EnsureReadyAsync(CancellationToken cancellationToken)
+    {
+        if (_ready)
+        {
+            return;
+        }
+
+        var chainId = HexData.ParseUInt64(await _rpc.CallAsync("eth_chainId", cancellationToken).ConfigureAwait(false));
+        if (_key.IsDevKey && !TxKey.DevnetChainIds.Contains(chainId))
+        {
+            throw new InvalidOperationException($"a raw dev key is refused on chain {chainId}: use an encrypted keystore");
+        }
+
+        var pending = HexData.ParseUInt64(await _rpc.CallAsync("eth_getTransactionCount", [_sender, "pending"], cancellationToken).ConfigureAwait(false));
+        var next = await _store.ReconcileNonceAsync(_sender, pending, cancellationToken).ConfigureAwait(false);
+        _chainId = chainId;
+        lock (_order)
+        {
+            // Nonces below the next one were signed before this start: they are re-broadcast below, not in order.
+            _broadcastFloor = Math.Max(_broadcastFloor, (long)next - 1);
+        }
+
+        LogReconciled(Address, chainId, pending, next);
+
+        foreach (var tracked in _open.Values.Where(t => t.Record.State is TxState.Signed or TxState.Sent).OrderBy(t => t.Record.Nonce))
+        {
+            if (tracked.TryEnter())
+            {
+                try
+                {
+                    await RebroadcastAsync(tracked, cancellationToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    tracked.Exit();
+                }
+            }
+        }
+
+        _ready = true;
+    }
+
+    /// <summary>Fees for a new transaction: 2 × base fee + tip (EIP-1559), or the gas price on a chain without base fee; capped.</summary>
+    private Task<TxFees> SuggestFeesAsync(CancellationToken cancellationToken)
+    {
+        lock (_feeGate)
+        {
+            var now = NowMs;
+            if (_feeTask is null || _feeTask.IsFaulted || _feeTask.IsCanceled || now - _feeTaskAtMs > _options.PollInterval.TotalMilliseconds)
+            {
+                _feeTask = FetchFeesAsync(cancellationToken);
+                _feeTaskAtMs = now;
+            }
+
+            return _feeTask;
+        }
+    }
+
+    private async Task<TxFees> FetchFeesAsync(CancellationToken cancellationToken)
+    {
+        var block = await _rpc.CallAsync("eth_getBlockByNumber", ["latest", false], cancellationToken).ConfigureAwait(false);
+        var cap = _options.MaxFeePerGas;
+        if (block.ValueKind != JsonValueKind.Object || !block.TryGetProperty("baseFeePerGas", out var baseFeeElement) || baseFeeElement.ValueKind != JsonValueKind.String)
+        {
+            var gasPrice = HexData.ParseQuantity(await _rpc.CallAsync("eth_gasPrice", cancellationToken).ConfigureAwait(false));
+            gasPrice = BigInteger.Min(gasPrice, cap);
+            return new TxFees(gasPrice, gasPrice, true);
+        }
+
+        var baseFee = HexData.ParseQuantity(baseFeeElement);
+        BigInteger tip;
+        try
+        {
+            tip = HexData.ParseQuantity(await _rpc.CallAsync("eth_maxPriorityFeePerGas", cancellationToken).ConfigureAwait(false));
+        }
+        catch (EthRpcException)
+        {
+            tip = new BigInteger(1_000_000_000);
+        }
+
+        var maxFee = BigInteger.Min(baseFee * 2 + tip, cap);
+        return new TxFees(maxFee, BigInteger.Min(tip, maxFee), false);
+    }
+
+    private static bool IsAlreadyKnown(string message) =>
+        message.Contains("already known", StringComparison.OrdinalIgnoreCase)
+        || message.Contains("known transaction", StringComparison.OrdinalIgnoreCase)
+        || message.Contains("already imported", StringComparison.OrdinalIgnoreCase)
+        || message.Contains("already exists", StringComparison.OrdinalIgnoreCase)
+        || message.Contains("nonce too low", StringComparison.OrdinalIgnoreCase);
+
+    private long NowMs => _time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    private void NodeDown(ChainUnavailableException e)
+    {
+        if (!_nodeDown)
+        {
+            _nodeDown = true;
+            LogNodeDown(e.Message);
+        }
+    }
+
+    private void NodeUp()
+    {
+        if (_nodeDown)
+        {
+            _nodeDown = false;
+            LogNodeUp();
+        }
+    }
+
+    /// <summary>A transaction the manager follows, with the hashes of all its signed versions.</summary>
+    private sealed class Tracked(TxRecord record)
+    {
+        private int _busy;
+
+        public TxRecord Record { get; set; } = record;
+
+        public TaskCompletionSource<TxRecord> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public List<string> Hashes { get; set; } = [];
+
+        /// <summary>When the account nonce passed this transaction's nonce with none of its versions mined (-1 = not so).</summary>
+        public long NonceGoneSinceMs { get; set; } = -1;
+
+        /// <summary>When the node first refused the broadcast (-1 = not refused).</summary>
+        public long RefusedSinceMs { get; set; } = -1;
+
+        public bool TryEnter() => Interlocked.CompareExchange(ref _busy, 1, 0) == 0;
+
+        public void Exit() => Volatile.Write(ref _busy, 0);
+    }
+}

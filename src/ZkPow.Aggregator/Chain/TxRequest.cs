@@ -1,0 +1,44 @@
+using System.Numerics;
+
+namespace ZkPow.Aggregator.Chain;
+
+/// <summary>
+/// A transaction the caller wants on chain. <see cref="Key"/> makes it idempotent: submitting the same key again returns
+/// the existing transaction. Build keys with <see cref="KeyFor"/> (<c>kind/final batch/attempt</c>).
+/// </summary>
+public sealed record TxRequest(string Key, string Kind, string To, byte[] Data)
+{
+    /// <summary>Wei sent along.</summary>
+    public BigInteger Value { get; init; }
+
+    /// <summary>A fixed gas limit; null = <c>eth_estimateGas</c> times <see cref="TxManagerOptions.GasLimitMultiplier"/>.</summary>
+    public ulong? GasLimit { get; init; }
+
+    /// <summary>The idempotency key <c>kind/finalBatch/attempt</c>, for example <c>submitProofHash/42/0</c>.</summary>
+    public static string KeyFor(string kind, ulong finalBatch, int attempt) => $"{kind}/{finalBatch}/{attempt}";
+
+    public void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(Key) || Key.Length > 200)
+        {
+            throw new ArgumentException("a transaction needs a key of 1 to 200 characters", nameof(Key));
+        }
+
+        if (string.IsNullOrWhiteSpace(Kind))
+        {
+            throw new ArgumentException("a transaction needs a kind", nameof(Kind));
+        }
+
+        if (!HexData.IsAddress(To))
+        {
+            throw new ArgumentException($"'{To}' is not a 0x-hex address", nameof(To));
+        }
+
+        ArgumentNullException.ThrowIfNull(Data);
+        ArgumentOutOfRangeException.ThrowIfNegative(Value);
+        if (GasLimit is 0)
+        {
+            throw new ArgumentException("a fixed gas limit must be positive", nameof(GasLimit));
+        }
+    }
+}

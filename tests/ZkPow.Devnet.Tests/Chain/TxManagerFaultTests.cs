@@ -1,0 +1,123 @@
+using System.Text.Json.Nodes;
+using ZkPow.Aggregator.Chain;
+using ZkPow.Devnet.Chain;
+using ZkPow.Devnet.Tests.Contracts;
+
+namespace ZkPow.Devnet.Tests.Chain;
+
+/// <summary>The node misbehaves: it drops a transaction, leaves one pending, reorgs one away, or is unreachable.</summary>
+public sealed class TxManagerFaultTests(ChainFixture fixture) : IClassFixture<ChainFixture>, IAsyncLifetime
+{
+    private DevChain _chain = null!;
+
+    public async Task InitializeAsync() => _chain = await fixture.ResetAsync();
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    private TxRequest Settle(string key, DevAccount account) => TxHarness.Settle(key, account, _chain.Contracts.Rollup);
+
+    [Fact]
+    public async Task a_dropped_transaction_is_broadcast_again()
+    {
+        var miner = _chain.Miners[0];
+        await _chain.SetAutomineAsync(false);
+        await using var h = await TxHarness.StartAsync(_chain.RpcUrl, miner);
+        var submission = await h.Manager.SubmitAsync(Settle("settle/1/0", miner), default);
+        await h.WaitForStateAsync(submission.Handle, TxState.Sent);
+        var hash = (await h.RecordAsync(submission.Handle)).TxHash!;
+        Assert.NotNull(await ChainRpc.TransactionAsync(_chain, hash));
+
+        await _chain.Rpc.CallAsync("anvil_dropTransaction", [hash], default);
+        Assert.Null(await ChainRpc.TransactionAsync(_chain, hash));
+
+        await TxHarness.WaitUntilAsync(async () => (await h.RecordAsync(submission.Handle)).Rebroadcasts >= 1, TimeSpan.FromSeconds(5), "a rebroadcast");
+        Assert.NotNull(await ChainRpc.TransactionAsync(_chain, hash));
+        await _chain.MineAsync();
+        var record = await submission.Handle.Completion.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal((TxState.Confirmed, hash, 0), (record.State, record.TxHash, record.Replacements));
+    }
+
+    [Fact]
+    public async Task a_stuck_transaction_is_replaced_with_higher_fees_on_the_same_nonce()
+    {
+        var miner = _chain.Miners[1];
+        await _chain.SetAutomineAsync(false);
+        await using var h = await TxHarness.StartAsync(_chain.RpcUrl, miner);
+        var nonce = await ChainRpc.NonceAsync(_chain, miner.Address);
+        var submission = await h.Manager.SubmitAsync(Settle("settle/2/0", miner), default);
+        await h.WaitForStateAsync(submission.Handle, TxState.Sent);
+        var original = await h.RecordAsync(submission.Handle);
+
+        // Nothing is mined: after StuckAfter the manager replaces it.
+        await TxHarness.WaitUntilAsync(async () => (await h.RecordAsync(submission.Handle)).Replacements >= 1, TimeSpan.FromSeconds(5), "a replacement");
+        var replaced = await h.RecordAsync(submission.Handle);
+        Assert.NotEqual(original.TxHash, replaced.TxHash);
+        Assert.Equal(original.Nonce, replaced.Nonce);
+        Assert.True(replaced.Fees!.Value.MaxFeePerGas * 1000 >= original.Fees!.Value.MaxFeePerGas * 1125);
+        Assert.True(replaced.Fees.Value.MaxPriorityFeePerGas * 1000 >= original.Fees.Value.MaxPriorityFeePerGas * 1125);
+        Assert.Null(await ChainRpc.TransactionAsync(_chain, original.TxHash!));
+        Assert.Equal(replaced.Replacements + 1, (await h.Store.GetTxHashesAsync(submission.Handle.Id, default)).Count);
+
+        await _chain.MineAsync();
+        var record = await submission.Handle.Completion.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(TxState.Confirmed, record.State);
+        var mined = (await ChainRpc.TransactionAsync(_chain, record.TxHash!))!.Value;
+        Assert.Equal(record.Fees!.Value.MaxFeePerGas, Hex.ParseQuantity(mined.GetProperty("maxFeePerGas")));
+        Assert.Equal(nonce + 1, await ChainRpc.NonceAsync(_chain, miner.Address));
+    }
+
+    [Fact]
+    public async Task a_transaction_lost_to_a_reorg_goes_back_to_sent_and_is_mined_again()
+    {
+        var miner = _chain.Miners[2];
+        await using var h = await TxHarness.StartAsync(_chain.RpcUrl, miner, TxHarness.FastOptions(confirmations: 4));
+        var submission = await h.Manager.SubmitAsync(Settle("settle/3/0", miner), default);
+        await h.WaitForStateAsync(submission.Handle, TxState.Mined);
+        var mined = await h.RecordAsync(submission.Handle);
+
+        // Replace the last block by an empty one; the manager must notice before the tx is at depth.
+        await _chain.SetAutomineAsync(false);
+        await _chain.Rpc.CallAsync("anvil_reorg", [1, new JsonArray()], default);
+        Assert.Null(await ChainRpc.ReceiptAsync(_chain, mined.TxHash!));
+
+        await TxHarness.WaitUntilAsync(async () => (await h.RecordAsync(submission.Handle)).Reorgs >= 1, TimeSpan.FromSeconds(5), "the reorg to be seen");
+        await TxHarness.WaitUntilAsync(async () => await ChainRpc.TransactionAsync(_chain, mined.TxHash!) is not null, TimeSpan.FromSeconds(5),
+            "the transaction back in the pool");
+        await _chain.MineAsync();
+        await h.WaitForStateAsync(submission.Handle, TxState.Mined);
+        var again = await h.RecordAsync(submission.Handle);
+        Assert.NotEqual(mined.BlockHash, again.BlockHash);
+        await _chain.MineAsync(3);
+        var record = await submission.Handle.Completion.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal((TxState.Confirmed, 1), (record.State, record.Reorgs));
+    }
+
+    [Fact]
+    public async Task an_unreachable_node_delays_transactions_without_losing_them()
+    {
+        var miner = _chain.ExtraAccounts[0];
+        await using var proxy = new TcpProxy(_chain.Port);
+        proxy.Start();
+        await _chain.SetAutomineAsync(false);
+        await using var h = await TxHarness.StartAsync(proxy.Url, miner);
+        var sink = _chain.ExtraAccounts[1].Address;
+        var first = await h.Manager.SubmitAsync(TxHarness.Transfer("transfer/1/0", sink, 1), default);
+        await h.WaitForStateAsync(first.Handle, TxState.Sent);
+
+        proxy.Stop();
+        await _chain.MineAsync();
+        // Submitted while the node is down: stored, waiting for the node.
+        var second = await h.Manager.SubmitAsync(TxHarness.Transfer("transfer/2/0", sink, 2), default);
+        Assert.True(second.Accepted);
+        await Task.Delay(300);
+        Assert.Equal(TxState.Sent, (await h.RecordAsync(first.Handle)).State);
+        Assert.Equal(TxState.Created, (await h.RecordAsync(second.Handle)).State);
+
+        proxy.Start();
+        await h.WaitForStateAsync(second.Handle, TxState.Sent);
+        await _chain.MineAsync();
+        var records = await Task.WhenAll(first.Handle.Completion.WaitAsync(TimeSpan.FromSeconds(5)), second.Handle.Completion.WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.All(records, r => Assert.Equal(TxState.Confirmed, r.State));
+        Assert.Equal(records[0].Nonce + 1, records[1].Nonce);
+    }
+}
