@@ -51,7 +51,7 @@ public sealed class RollupChainClientTests(ChainFixture fixture) : IClassFixture
         Assert.Equal(ContractTestProofs.GenesisStateRoot, await _client.GetStateRootAsync(0, default));
 
         var commitment = await _client.GetCommitmentAsync(s.FinalNewBatch, miner.Address, default);
-        Assert.Equal(ContractTestProofs.ProofHash(RollupDriver.Proof(miner, s), miner.Address), commitment.ProofHash);
+        Assert.Equal(ContractTestProofs.ProofHash(RollupDriver.FinalProofFor(miner, s), miner.Address), commitment.ProofHash);
         Assert.Equal((commit.BlockNumber, false, true), (commitment.RoundStart, commitment.Proved, commitment.Exists));
         Assert.False((await _client.GetCommitmentAsync(s.FinalNewBatch, _d.Miner(1).Address, default)).Exists);
 
@@ -71,17 +71,17 @@ public sealed class RollupChainClientTests(ChainFixture fixture) : IClassFixture
         Assert.True(bytes.Succeeded);
         Assert.Equal(ContractTestProofs.SnarkInputPreimage(miner.Address, s), bytes.Value);
 
-        var good = await _client.CheckProofAsync(miner.Address, Claim(s), RollupDriver.Proof(miner, s), default);
+        var good = await _client.CheckProofAsync(miner.Address, Claim(s), RollupDriver.FinalProofFor(miner, s), default);
         Assert.True(good.Valid);
         Assert.Equal(ContractTestProofs.SnarkInput(bytes.Value!), good.SnarkInput);
 
         // Bound to another miner's address, a wrong root, or a corrupted encoding: all refused.
-        Assert.False((await _client.CheckProofAsync(miner.Address, Claim(s), RollupDriver.Proof(_d.Miner(1), s), default)).Valid);
-        Assert.False((await _client.CheckProofAsync(miner.Address, Claim(s) with { NewStateRoot = s.OldStateRoot }, RollupDriver.Proof(miner, s), default)).Valid);
-        Assert.False((await _client.CheckProofAsync(miner.Address, Claim(s), [.. RollupDriver.Proof(miner, s)[..100]], default)).Valid);
+        Assert.False((await _client.CheckProofAsync(miner.Address, Claim(s), RollupDriver.FinalProofFor(_d.Miner(1), s), default)).Valid);
+        Assert.False((await _client.CheckProofAsync(miner.Address, Claim(s) with { NewStateRoot = s.OldStateRoot }, RollupDriver.FinalProofFor(miner, s), default)).Valid);
+        Assert.False((await _client.CheckProofAsync(miner.Address, Claim(s), [.. RollupDriver.FinalProofFor(miner, s)[..100]], default)).Valid);
 
         // The contract refuses to build an input for a sequence it does not know: the revert is a result.
-        var unknown = await _client.CheckProofAsync(miner.Address, Claim(s) with { FinalNewBatch = 50 }, RollupDriver.Proof(miner, s), default);
+        var unknown = await _client.CheckProofAsync(miner.Address, Claim(s) with { FinalNewBatch = 50 }, RollupDriver.FinalProofFor(miner, s), default);
         Assert.Equal(ChainError.NewAccInputHashDoesNotExist, unknown.Revert?.Error);
     }
 
@@ -92,14 +92,14 @@ public sealed class RollupChainClientTests(ChainFixture fixture) : IClassFixture
         var miner = _d.Miner(0);
         await _d.CommitAsync(miner, s);
         var start = await _d.RoundStartAsync(s);
-        var proof = RollupDriver.Proof(miner, s);
+        var proof = RollupDriver.FinalProofFor(miner, s);
         var reveal = RollupCalls.VerifyBatches(s.InitNumBatch, s.FinalNewBatch, s.NewLocalExitRoot, s.NewStateRoot, proof);
 
         var early = await _rpc.EthCallAsync(miner.Address, _d.Rollup, reveal, 0, "latest", default);
         Assert.Equal(ChainError.SubmitProofEarly, early.Revert?.Error);
 
         var other = _d.Miner(1);
-        var otherHash = ProofHash.Compute(RollupDriver.Proof(other, s), other.Address);
+        var otherHash = ProofHash.Compute(RollupDriver.FinalProofFor(other, s), other.Address);
         await _d.NextTxInBlockAsync(start + T1 + 1);
         var late = await _rpc.EthCallAsync(other.Address, _d.Rollup, RollupCalls.SubmitProofHash(s.InitNumBatch, s.FinalNewBatch, otherHash), 0,
             "pending", default);
@@ -139,7 +139,7 @@ public sealed class RollupChainClientTests(ChainFixture fixture) : IClassFixture
         var hashes = events.OfType<SubmitProofHashEvent>().ToList();
         Assert.Equal([honest.Address.ToLowerInvariant(), cheat.Address.ToLowerInvariant()], hashes.Select(h => h.Prover));
         Assert.Equal((s.InitNumBatch, s.FinalNewBatch), (hashes[0].InitNumBatch, hashes[0].FinalNewBatch));
-        Assert.Equal(ProofHash.Compute(RollupDriver.Proof(honest, s), honest.Address), hashes[0].ProofHash);
+        Assert.Equal(ProofHash.Compute(RollupDriver.FinalProofFor(honest, s), honest.Address), hashes[0].ProofHash);
         var verified = Assert.Single(events.OfType<VerifyBatchesEvent>());
         Assert.Equal((s.FinalNewBatch, honest.Address.ToLowerInvariant()), (verified.NumBatch, verified.Aggregator));
         Assert.Equal(s.NewStateRoot, verified.StateRoot);

@@ -79,7 +79,7 @@ public sealed class TxManagerTests(ChainFixture fixture) : IClassFixture<ChainFi
         var d = new RollupDriver(_chain);
         var s = await d.SequenceAsync();
         await using var h = await TxHarness.StartAsync(_chain.RpcUrl, miner);
-        var hash = ProofHash.Compute(RollupDriver.Proof(miner, s), miner.Address);
+        var hash = ProofHash.Compute(RollupDriver.FinalProofFor(miner, s), miner.Address);
 
         // The pre-flight (eth_call, unbounded gas) passes; the fixed gas limit covers the intrinsic cost but not the
         // execution, so the mined transaction fails.
