@@ -15,6 +15,18 @@ internal static class CliApp
     public static async Task<int> RunAsync(string[] args)
     {
         var parsed = Build().Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            // Errors go to stderr only: stdout stays clean for scripts that parse it.
+            foreach (var error in parsed.Errors)
+            {
+                await Console.Error.WriteLineAsync($"zkpow: {error.Message}").ConfigureAwait(false);
+            }
+
+            await Console.Error.WriteLineAsync("Run 'zkpow --help' (or 'zkpow <command> --help') for the options.").ConfigureAwait(false);
+            return 2;
+        }
+
         return await parsed.InvokeAsync().ConfigureAwait(false);
     }
 }

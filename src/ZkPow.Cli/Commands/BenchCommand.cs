@@ -23,6 +23,7 @@ internal static class BenchCommand
         var command = new Command("bench", "Benchmark the proof generator with mock provers over real gRPC and the durable store")
         {
             provers, sequences, maxBatches, latency, seed, port, batchBytes, db, synchronous, json, logLevel,
+            BenchTxsCommand.Create(),
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
