@@ -8,6 +8,9 @@ internal static class CliApp
 {
     public static RootCommand Build() => new("zkpow: the ZK-PoW prover aggregator, its devnet and its benchmarks")
     {
+        RunCommand.Create(),
+        StatusCommand.Status(),
+        StatusCommand.Tasks(),
         BenchCommand.Create(),
         ProverCommand.Create(),
     };

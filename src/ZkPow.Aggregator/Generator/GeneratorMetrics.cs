@@ -26,14 +26,14 @@ public sealed class GeneratorMetrics : IDisposable
     public GeneratorMetrics(IMeterFactory? meters = null)
     {
         _meter = meters?.Create(MeterName) ?? new Meter(MeterName);
-        _completed = _meter.CreateCounter<long>("zkpow_tasks_completed", description: "Proof tasks completed, by kind");
-        _retried = _meter.CreateCounter<long>("zkpow_tasks_retried", description: "Tasks given back after a failure or a lost job");
-        _parked = _meter.CreateCounter<long>("zkpow_tasks_parked", description: "Tasks parked for an operator");
-        _reproved = _meter.CreateCounter<long>("zkpow_ranges_reproved", description: "Ranges proved again because their inputs were suspect");
-        _dispatch = _meter.CreateHistogram<double>("zkpow_dispatch_latency", "ms", "Ready task and idle prover to request written");
-        _duration = _meter.CreateHistogram<double>("zkpow_task_duration", "ms", "Request written to proof stored, by kind");
-        _meter.CreateObservableGauge("zkpow_provers_connected", () => Interlocked.Read(ref _connectedProvers), description: "Connected provers");
-        _meter.CreateObservableGauge("zkpow_provers_working", () => Interlocked.Read(ref _busyProvers), description: "Provers running a task of ours");
+        _completed = _meter.CreateCounter<long>("tasks_completed", description: "Proof tasks completed, by kind");
+        _retried = _meter.CreateCounter<long>("tasks_retried", description: "Tasks given back after a failure or a lost job");
+        _parked = _meter.CreateCounter<long>("tasks_parked", description: "Tasks parked for an operator");
+        _reproved = _meter.CreateCounter<long>("ranges_reproved", description: "Ranges proved again because their inputs were suspect");
+        _dispatch = _meter.CreateHistogram<double>("dispatch_latency", "ms", "Ready task and idle prover to request written");
+        _duration = _meter.CreateHistogram<double>("task_duration", "ms", "Request written to proof stored, by kind");
+        _meter.CreateObservableGauge("provers_connected", () => Interlocked.Read(ref _connectedProvers), description: "Connected provers");
+        _meter.CreateObservableGauge("provers_working", () => Interlocked.Read(ref _busyProvers), description: "Provers running a task of ours");
     }
 
     public long ConnectedProvers => Interlocked.Read(ref _connectedProvers);

@@ -1,0 +1,155 @@
+using Microsoft.Extensions.Logging;
+using ZkPow.Aggregator.Chain;
+using ZkPow.Aggregator.Generator;
+using ZkPow.Aggregator.Storage;
+
+namespace ZkPow.Aggregator.Hosting;
+
+/// <summary>
+/// One running aggregator: the store, the base-chain client and transaction manager, the Proof Generator with its
+/// prover endpoint, and the operator endpoint. Start-up checks the configuration against reality (the base chain's
+/// id, the rollup's fork id) before anything is written.
+/// </summary>
+public sealed partial class AggregatorNode : IAsyncDisposable
+{
+    private readonly ILogger _logger;
+    private readonly List<IAsyncDisposable> _parts = [];
+
+    private AggregatorNode(AggregatorOptions options, ILogger logger)
+    {
+        Options = options;
+        _logger = logger;
+    }
+
+    public AggregatorOptions Options { get; }
+    public SqliteStore Store { get; private set; } = null!;
+    public ProofGenerator Generator { get; private set; } = null!;
+    public GeneratorMetrics Metrics { get; private set; } = null!;
+    public ProverServer ProverServer { get; private set; } = null!;
+    public OperatorEndpoint Http { get; private set; } = null!;
+    public EthRpcClient Rpc { get; private set; } = null!;
+    public RollupChainClient Chain { get; private set; } = null!;
+    public TxManager Transactions { get; private set; } = null!;
+    public ulong BaseChainId { get; private set; }
+
+    public static async Task<AggregatorNode> StartAsync(AggregatorOptions options, ILoggerFactory loggers, TimeProvider time, CancellationToken cancellationToken)
+    {
+        options.Validate();
+        var node = new AggregatorNode(options, loggers.CreateLogger<AggregatorNode>());
+        try
+        {
+            await node.StartCoreAsync(loggers, time, cancellationToken).ConfigureAwait(false);
+            return node;
+        }
+        catch
+        {
+            await node.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async Task StartCoreAsync(ILoggerFactory loggers, TimeProvider time, CancellationToken cancellationToken)
+    {
+        // Local configuration first (the key and its password), then what the network says.
+        var key = TxKey.Load(Options.Key);
+        Rpc = new EthRpcClient(Options.Chain.RpcUrl, Options.Chain.RequestTimeout);
+        try
+        {
+            var reply = await Rpc.CallAsync("eth_chainId", cancellationToken).ConfigureAwait(false);
+            BaseChainId = Convert.ToUInt64(reply.GetString(), 16);
+        }
+        catch (Exception ex) when (ex is ChainUnavailableException or EthRpcException or FormatException or InvalidOperationException)
+        {
+            throw new OptionsException("Chain:RpcUrl", $"the base chain at {Options.Chain.RpcUrl} does not answer eth_chainId ({ex.Message})");
+        }
+
+        if (Options.ExpectedChainId is { } expected && expected != BaseChainId)
+        {
+            throw new OptionsException("ExpectedChainId", $"the base chain at {Options.Chain.RpcUrl} has chain id {BaseChainId}, not {expected}");
+        }
+
+        Chain = new RollupChainClient(Rpc, Options.Chain.RollupAddress);
+        RollupIdentity identity;
+        try
+        {
+            identity = await Chain.GetRollupIdentityAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is ChainUnavailableException or EthRpcException or FormatException or InvalidOperationException)
+        {
+            throw new OptionsException("Chain:RollupAddress", $"no rollup contract answers forkID() at {Options.Chain.RollupAddress} ({ex.Message})");
+        }
+
+        if (identity.ForkId != Options.Provers.ForkId)
+        {
+            throw new OptionsException("Provers:ForkId", $"the rollup contract's forkID() is {identity.ForkId}, the configuration says {Options.Provers.ForkId}");
+        }
+
+        if (key.IsDevKey && !TxKey.DevnetChainIds.Contains(BaseChainId))
+        {
+            throw new OptionsException("Key:DevPrivateKey", $"a raw key is only accepted on a devnet chain, not on chain {BaseChainId}; use a keystore");
+        }
+
+        Store = await SqliteStore.OpenAsync(Options.Store, time, cancellationToken).ConfigureAwait(false);
+        _parts.Add(Store);
+        Transactions = new TxManager(Store, Rpc, key, Options.TxManager, loggers.CreateLogger<TxManager>(), time);
+        _parts.Add(Transactions);
+        await Transactions.StartAsync(cancellationToken).ConfigureAwait(false);
+
+        Metrics = new GeneratorMetrics();
+        Generator = new ProofGenerator(Store, Options.Generator, key.Address, Metrics, loggers.CreateLogger<ProofGenerator>(), time);
+        _parts.Add(Generator);
+        await Generator.StartAsync(cancellationToken).ConfigureAwait(false);
+        ProverServer = await ProverServer.StartAsync(Options.ProverServer, Options.Provers, Generator, loggers, time, cancellationToken).ConfigureAwait(false);
+        _parts.Add(ProverServer);
+        Http = await OperatorEndpoint.StartAsync(Options.Http, this, loggers, cancellationToken).ConfigureAwait(false);
+        _parts.Add(Http);
+        LogStarted(key.Address, BaseChainId, ProverServer.Port, Http.Port);
+    }
+
+    /// <summary>The status page's figures, read now.</summary>
+    public async Task<AggregatorStatus> GetStatusAsync(CancellationToken cancellationToken)
+    {
+        var counts = await Store.CountTasksAsync(cancellationToken).ConfigureAwait(false);
+        var tasks = counts.GroupBy(c => c.Key.Kind.ToString())
+            .ToDictionary(g => g.Key, g => (IReadOnlyDictionary<string, int>)g.ToDictionary(c => c.Key.State.ToString(), c => c.Value));
+        return new AggregatorStatus
+        {
+            MinerAddress = Transactions.Address,
+            BaseChainId = BaseChainId,
+            ProverPort = ProverServer.Port,
+            Provers = Generator.ConnectedProvers(),
+            Tasks = tasks,
+            ParkedTasks = counts.Where(c => c.Key.State == TaskState.Parked).Sum(c => c.Value),
+            FinalProofs = await Store.CountFinalProofsAsync(cancellationToken).ConfigureAwait(false),
+            PendingTxs = Transactions.InFlight,
+            TasksCompleted = Metrics.CompletedTotal,
+            TasksRetried = Metrics.Retries,
+        };
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        // Stop taking work first (endpoints), then the workers, then the store they write to.
+        for (var i = _parts.Count - 1; i >= 0; i--)
+        {
+            try
+            {
+                await _parts[i].DisposeAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or ObjectDisposedException or OperationCanceledException)
+            {
+                LogStopFailed(ex, _parts[i].GetType().Name);
+            }
+        }
+
+        _parts.Clear();
+        Rpc?.Dispose();
+        Metrics?.Dispose();
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Aggregator of miner {Miner} running on base chain {ChainId}: provers dial port {ProverPort}, status on port {HttpPort}")]
+    private partial void LogStarted(string miner, ulong chainId, int proverPort, int httpPort);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Stopping {Part} failed")]
+    private partial void LogStopFailed(Exception error, string part);
+}

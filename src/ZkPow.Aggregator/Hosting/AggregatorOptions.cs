@@ -1,0 +1,47 @@
+using ZkPow.Aggregator.Chain;
+using ZkPow.Aggregator.Generator;
+using ZkPow.Aggregator.Protocol;
+using ZkPow.Aggregator.Storage;
+
+namespace ZkPow.Aggregator.Hosting;
+
+/// <summary>
+/// The whole configuration of one aggregator, one section per component. The same model is filled from the JSON
+/// file, <c>ZKPOW_</c> environment variables (<c>ZKPOW_Provers__Port=50082</c>) and command-line overrides
+/// (<c>--Provers:Port=50082</c>); see docs/configuration.md.
+/// </summary>
+public sealed class AggregatorOptions
+{
+    public StoreOptions Store { get; set; } = new();
+
+    /// <summary>Where provers dial in (section <c>Provers</c>).</summary>
+    public ProverServerOptions ProverServer { get; set; } = new();
+
+    /// <summary>How prover streams are handled (also section <c>Provers</c>).</summary>
+    public ProverSessionOptions Provers { get; set; } = new();
+
+    public GeneratorOptions Generator { get; set; } = new();
+
+    public ChainOptions Chain { get; set; } = new();
+
+    /// <summary>The base chain's <c>eth_chainId</c>; the aggregator refuses to start against another chain.</summary>
+    public ulong? ExpectedChainId { get; set; }
+
+    public TxKeyOptions Key { get; set; } = new();
+
+    public TxManagerOptions TxManager { get; set; } = new();
+
+    public HttpOptions Http { get; set; } = new();
+
+    public void Validate()
+    {
+        Store.Validate();
+        ProverServer.Validate();
+        Provers.Validate();
+        Generator.Validate();
+        Chain.Validate();
+        Key.Validate();
+        TxManager.Validate();
+        Http.Validate();
+    }
+}

@@ -1,0 +1,18 @@
+using ZkPow.Aggregator.Generator;
+
+namespace ZkPow.Aggregator.Hosting;
+
+/// <summary>What <c>/api/status</c> returns and <c>zkpow status</c> prints.</summary>
+public sealed record AggregatorStatus
+{
+    public required string MinerAddress { get; init; }
+    public required ulong BaseChainId { get; init; }
+    public required int ProverPort { get; init; }
+    public required IReadOnlyList<ProverStatus> Provers { get; init; }
+    public required IReadOnlyDictionary<string, IReadOnlyDictionary<string, int>> Tasks { get; init; }
+    public required int ParkedTasks { get; init; }
+    public required int FinalProofs { get; init; }
+    public required int PendingTxs { get; init; }
+    public required long TasksCompleted { get; init; }
+    public required long TasksRetried { get; init; }
+}

@@ -1,0 +1,139 @@
+using System.Net;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Prometheus;
+using ZkPow.Aggregator.Generator;
+
+namespace ZkPow.Aggregator.Hosting;
+
+/// <summary>
+/// The operator's HTTP endpoint (loopback by default): <c>/health/live</c>, <c>/health/ready</c>, <c>/metrics</c>
+/// (Prometheus text, exported by prometheus-net's adapter for System.Diagnostics.Metrics: a stable release, where
+/// OpenTelemetry's Prometheus exporter is still a beta), <c>/api/status</c>, <c>/api/tasks?state=parked</c> and
+/// <c>POST /api/tasks/{id}/requeue</c>.
+/// </summary>
+public sealed class OperatorEndpoint : IAsyncDisposable
+{
+    private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web);
+    private readonly WebApplication _app;
+    private readonly IDisposable _meterAdapter;
+
+    private OperatorEndpoint(WebApplication app, IDisposable meterAdapter, int port)
+    {
+        _app = app;
+        _meterAdapter = meterAdapter;
+        Port = port;
+    }
+
+    public int Port { get; }
+
+    public Uri Address => new($"http://127.0.0.1:{Port}");
+
+    public static async Task<OperatorEndpoint> StartAsync(HttpOptions options, AggregatorNode node, ILoggerFactory loggers, CancellationToken cancellationToken)
+    {
+        options.Validate();
+        var registry = Metrics.NewCustomRegistry();
+        var adapter = MeterAdapter.StartListening(new MeterAdapterOptions
+        {
+            Registry = registry,
+            MetricFactory = Metrics.WithCustomRegistry(registry),
+            InstrumentFilterPredicate = instrument => instrument.Meter.Name.StartsWith("ZkPow", StringComparison.Ordinal),
+        });
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton(loggers);
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Parse(options.ListenAddress), options.Port, l => l.Protocols = HttpProtocols.Http1));
+        var app = builder.Build();
+        app.MapGet("/health/live", () => Results.Text("live\n"));
+        app.MapGet("/health/ready", async (CancellationToken ct) =>
+        {
+            var checks = new Dictionary<string, string>();
+            try
+            {
+                await node.Store.CountFinalProofsAsync(ct).ConfigureAwait(false);
+                checks["store"] = "ok";
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                checks["store"] = ex.Message;
+            }
+
+            try
+            {
+                await node.Chain.GetBlockNumberAsync(ct).ConfigureAwait(false);
+                checks["baseChain"] = "ok";
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                checks["baseChain"] = ex.Message;
+            }
+
+            var ready = checks.Values.All(v => v == "ok");
+            return Results.Json(new { ready, checks }, s_json, statusCode: ready ? 200 : 503);
+        });
+        app.MapMetrics("/metrics", registry);
+        app.MapGet("/api/status", async (CancellationToken ct) => Results.Json(await node.GetStatusAsync(ct).ConfigureAwait(false), s_json));
+        app.MapGet("/api/tasks", async (string? state, CancellationToken ct) =>
+        {
+            if (state is not null && !string.Equals(state, "parked", StringComparison.OrdinalIgnoreCase))
+            {
+                return Results.BadRequest(new { error = "only state=parked is listed" });
+            }
+
+            var parked = await node.Store.ListParkedAsync(ct).ConfigureAwait(false);
+            return Results.Json(parked.Select(TaskView.From), s_json);
+        });
+        app.MapPost("/api/tasks/{id:long}/requeue", async (long id, CancellationToken ct) =>
+        {
+            var task = await node.Store.RequeueAsync(id, ct).ConfigureAwait(false);
+            if (task is null)
+            {
+                return Results.NotFound(new { error = $"task {id} is not parked" });
+            }
+
+            node.Generator.Enqueue(task);
+            return Results.Json(TaskView.From(task), s_json);
+        });
+        try
+        {
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            adapter.Dispose();
+            await app.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new OperatorEndpoint(app, adapter, new Uri(address).Port);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        try
+        {
+            await _app.StopAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        await _app.DisposeAsync().ConfigureAwait(false);
+        _meterAdapter.Dispose();
+    }
+
+    /// <summary>A task as operators see it.</summary>
+    public sealed record TaskView(long Id, string Kind, ulong FromBatch, ulong ToBatch, ulong Sequence, string State, int Attempts, string? LastError)
+    {
+        public static TaskView From(ProofTask t) => new(t.Id, t.Kind.ToString(), t.FromBatch, t.ToBatch, t.Sequence, t.State.ToString(), t.Attempts, t.LastError);
+    }
+}

@@ -1,0 +1,160 @@
+using System.Globalization;
+using System.Numerics;
+using System.Reflection;
+using Microsoft.Extensions.Configuration;
+
+namespace ZkPow.Aggregator.Hosting;
+
+/// <summary>
+/// Fills <see cref="AggregatorOptions"/> from configuration, refusing unknown keys and values of the wrong kind
+/// with an <see cref="OptionsException"/> that names the key. Durations are written as operators write them (<c>2s</c>).
+/// </summary>
+public static class OptionsBinder
+{
+    /// <summary>Configuration section → the options objects bound from it (one section may feed two objects).</summary>
+    private static IReadOnlyList<(string Section, Func<AggregatorOptions, object> Target)> Sections { get; } =
+    [
+        ("Store", o => o.Store),
+        ("Provers", o => o.ProverServer),
+        ("Provers", o => o.Provers),
+        ("Generator", o => o.Generator),
+        ("Chain", o => o.Chain),
+        ("Key", o => o.Key),
+        ("TxManager", o => o.TxManager),
+        ("Http", o => o.Http),
+    ];
+
+    private static readonly string[] s_rootValues = [nameof(AggregatorOptions.ExpectedChainId)];
+
+    public static AggregatorOptions Bind(IConfiguration configuration)
+    {
+        var options = new AggregatorOptions();
+        foreach (var child in configuration.GetChildren())
+        {
+            if (child.Value is not null && !child.GetChildren().Any())
+            {
+                if (!s_rootValues.Contains(child.Key, StringComparer.OrdinalIgnoreCase))
+                {
+                    throw new OptionsException(child.Key, $"unknown key (known sections: {string.Join(", ", Sections.Select(s => s.Section).Distinct())}, and {string.Join(", ", s_rootValues)})");
+                }
+
+                options.ExpectedChainId = (ulong?)Convert(child.Value, typeof(ulong?), child.Path);
+                continue;
+            }
+
+            var targets = Sections.Where(s => string.Equals(s.Section, child.Key, StringComparison.OrdinalIgnoreCase)).Select(s => s.Target(options)).ToList();
+            if (targets.Count == 0)
+            {
+                throw new OptionsException(child.Path, $"unknown section (known: {string.Join(", ", Sections.Select(s => s.Section).Distinct())})");
+            }
+
+            foreach (var entry in child.GetChildren())
+            {
+                var bound = false;
+                foreach (var target in targets)
+                {
+                    var property = target.GetType().GetProperty(entry.Key, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase);
+                    if (property is null || !property.CanWrite)
+                    {
+                        continue;
+                    }
+
+                    if (entry.Value is null)
+                    {
+                        throw new OptionsException(entry.Path, "must be a single value");
+                    }
+
+                    property.SetValue(target, Convert(entry.Value, property.PropertyType, entry.Path));
+                    bound = true;
+                }
+
+                if (!bound)
+                {
+                    var known = targets.SelectMany(t => t.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite).Select(p => p.Name));
+                    throw new OptionsException(entry.Path, $"unknown key (known in {child.Key}: {string.Join(", ", known)})");
+                }
+            }
+        }
+
+        options.Validate();
+        return options;
+    }
+
+    private static object? Convert(string text, Type type, string key)
+    {
+        var target = Nullable.GetUnderlyingType(type) ?? type;
+        if (text.Length == 0 && target != typeof(string))
+        {
+            return Nullable.GetUnderlyingType(type) is not null ? null : throw new OptionsException(key, "must not be empty");
+        }
+
+        try
+        {
+            if (target == typeof(string))
+            {
+                return text;
+            }
+
+            if (target == typeof(TimeSpan))
+            {
+                return Durations.Parse(text, key);
+            }
+
+            if (target == typeof(bool))
+            {
+                return bool.Parse(text);
+            }
+
+            if (target == typeof(BigInteger))
+            {
+                return BigInteger.Parse(text, NumberStyles.None, CultureInfo.InvariantCulture);
+            }
+
+            if (target.IsEnum)
+            {
+                return Enum.Parse(target, text, ignoreCase: true);
+            }
+
+            return System.Convert.ChangeType(text, target, CultureInfo.InvariantCulture);
+        }
+        catch (Exception ex) when (ex is FormatException or OverflowException or ArgumentException or InvalidCastException)
+        {
+            throw new OptionsException(key, $"'{text}' is not a valid {Describe(target)}");
+        }
+    }
+
+    private static string Describe(Type type) => type switch
+    {
+        _ when type == typeof(int) || type == typeof(long) || type == typeof(ulong) || type == typeof(BigInteger) => "whole number",
+        _ when type == typeof(double) || type == typeof(decimal) => "number",
+        _ when type == typeof(bool) => "true/false value",
+        _ when type.IsEnum => $"value ({string.Join(", ", Enum.GetNames(type))})",
+        _ => type.Name,
+    };
+
+    /// <summary>Builds the configuration sources in precedence order: file, then ZKPOW_ environment, then overrides.</summary>
+    public static IConfiguration Load(string? path, IEnumerable<string> overrides)
+    {
+        var builder = new ConfigurationBuilder();
+        if (path is not null)
+        {
+            if (!File.Exists(path))
+            {
+                throw new OptionsException("--config", $"no file at '{path}'");
+            }
+
+            builder.AddJsonFile(Path.GetFullPath(path), optional: false, reloadOnChange: false);
+        }
+
+        builder.AddEnvironmentVariables("ZKPOW_");
+        builder.AddCommandLine([.. overrides]);
+        try
+        {
+            return builder.Build();
+        }
+        catch (Exception ex) when (ex is FormatException or InvalidDataException or System.Text.Json.JsonException)
+        {
+            throw new OptionsException("--config", $"'{path}' is not valid JSON: {ex.Message}");
+        }
+    }
+}

@@ -1,0 +1,129 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using ZkPow.Devnet.Chain;
+
+namespace ZkPow.Cli.Tests;
+
+public sealed partial class RunCommandTests
+{
+    private static string WriteConfig(TempDir dir, object config)
+    {
+        var path = dir.File("aggregator.json");
+        File.WriteAllText(path, JsonSerializer.Serialize(config));
+        return path;
+    }
+
+    [Theory]
+    [InlineData("{\"Provers\":{\"Prot\":50081}}", "Provers:Prot", "unknown key")]
+    [InlineData("{\"Provers\":{\"HeartbeatInterval\":\"soon\"}}", "Provers:HeartbeatInterval", "not a duration")]
+    [InlineData("{\"Provers\":{\"HeartbeatInterval\":\"30s\"}}", "Provers:HeartbeatInterval", "at most 15s")]
+    [InlineData("{\"Store\":{\"SqliteSynchronous\":\"OFF\"}}", "Store:SqliteSynchronous", "FULL")]
+    [InlineData("{\"Metrix\":{}}", "Metrix", "unknown section")]
+    [InlineData("{\"Chain\":{\"RollupAddress\":\"0x1234\"}}", "Chain:RollupAddress", "")]
+    [InlineData("{\"Chain\":{\"RollupAddress\":\"0x5FbDB2315678afecb367f032d93F642f64180aa3\",\"RpcUrl\":\"http://127.0.0.1:1\"},\"Key\":{\"DevPrivateKey\":\"0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d\"}}", "Chain:RpcUrl", "does not answer")]
+    [InlineData("{\"Chain\":{\"RollupAddress\":\"0x5FbDB2315678afecb367f032d93F642f64180aa3\"},\"Key\":{\"KeystorePath\":\"/nonexistent/key.json\",\"PasswordEnvironmentVariable\":\"ZKPOW_TEST_NO_SUCH_VARIABLE\"}}", "Key:", "")]
+    public async Task a_bad_configuration_is_refused_with_a_message_that_names_the_key(string json, string key, string words)
+    {
+        using var dir = new TempDir();
+        var path = dir.File("bad.json");
+        await File.WriteAllTextAsync(path, json);
+        using var run = ChildProcess.Zkpow("run", "--config", path);
+        Assert.Equal(2, await run.WaitForExitAsync(TimeSpan.FromMinutes(1)));
+        Assert.Contains($"'{key}", run.Stderr);
+        Assert.Contains(words, run.Stderr);
+    }
+
+    [Fact]
+    public async Task run_refuses_a_rollup_whose_fork_id_is_not_the_configured_one()
+    {
+        using var dir = new TempDir();
+        await using var chain = await DevChain.StartAsync(new DevChainOptions { BlockTime = 0 });
+        var path = WriteConfig(dir, Config(dir, chain, forkId: 7));
+        using var run = ChildProcess.Zkpow("run", "--config", path);
+        Assert.Equal(2, await run.WaitForExitAsync(TimeSpan.FromMinutes(1)));
+        Assert.Contains("'Provers:ForkId'", run.Stderr);
+        Assert.Contains("forkID() is 6", run.Stderr);
+    }
+
+    [Fact]
+    public async Task a_running_aggregator_serves_health_metrics_and_a_status_that_zkpow_status_agrees_with()
+    {
+        using var dir = new TempDir();
+        await using var chain = await DevChain.StartAsync(new DevChainOptions { BlockTime = 0 });
+        var path = WriteConfig(dir, Config(dir, chain, forkId: 6));
+        using var run = ChildProcess.Zkpow("run", "--config", path, "--Generator:MaxAttempts=4");
+        var watch = Stopwatch.StartNew();
+        Match? started = null;
+        while (started is null || !started.Success)
+        {
+            Assert.False(run.HasExited, run.Stderr);
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(60), "the aggregator did not start: " + run.Stderr);
+            await Task.Delay(100);
+            started = Started().Match(run.Stderr);
+        }
+
+        var proverPort = started.Groups[1].Value;
+        var url = new Uri(started.Groups[2].Value);
+        using var prover = ChildProcess.Zkpow("prover", "--aggregator", $"http://127.0.0.1:{proverPort}", "--name", "status-probe");
+        using var http = new HttpClient { BaseAddress = url };
+        JsonElement status = default;
+        while (watch.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            status = await http.GetFromJsonAsync<JsonElement>("api/status");
+            if (status.GetProperty("provers").GetArrayLength() == 1)
+            {
+                break;
+            }
+
+            await Task.Delay(100);
+        }
+
+        Assert.Equal("status-probe", status.GetProperty("provers")[0].GetProperty("name").GetString());
+        Assert.Equal(chain.Miners[0].Address, status.GetProperty("minerAddress").GetString(), ignoreCase: true);
+        Assert.Equal("live\n", await http.GetStringAsync("health/live"));
+        using (var ready = await http.GetAsync("health/ready"))
+        {
+            Assert.True(ready.IsSuccessStatusCode, await ready.Content.ReadAsStringAsync());
+        }
+
+        // Observable instruments appear once the exporter has read them.
+        var metrics = "";
+        var connected = ConnectedMetric();
+        while (!connected.IsMatch(metrics) && watch.Elapsed < TimeSpan.FromSeconds(15))
+        {
+            await Task.Delay(200);
+            metrics = await http.GetStringAsync("metrics");
+        }
+
+        Assert.Matches(connected, metrics);
+
+        using var cli = ChildProcess.Zkpow("status", "--url", url.ToString(), "--json");
+        Assert.Equal(0, await cli.WaitForExitAsync(TimeSpan.FromMinutes(1)));
+        using var printed = JsonDocument.Parse(cli.Stdout);
+        Assert.Equal(status.GetProperty("minerAddress").GetString(), printed.RootElement.GetProperty("minerAddress").GetString());
+        Assert.Equal(1, printed.RootElement.GetProperty("provers").GetArrayLength());
+
+        using var parked = ChildProcess.Zkpow("tasks", "list", "--parked", "--url", url.ToString(), "--json");
+        Assert.Equal(0, await parked.WaitForExitAsync(TimeSpan.FromMinutes(1)));
+        Assert.Equal(0, JsonDocument.Parse(parked.Stdout).RootElement.GetProperty("tasks").GetArrayLength());
+    }
+
+    private static object Config(TempDir dir, DevChain chain, ulong forkId) => new
+    {
+        Store = new { SqlitePath = dir.File("aggregator.db") },
+        Provers = new { Port = 0, ForkId = forkId },
+        Http = new { Port = 0 },
+        Chain = new { RpcUrl = chain.RpcUrl, RollupAddress = chain.Contracts.Rollup },
+        ExpectedChainId = 31337,
+        Key = new { DevPrivateKey = chain.Miners[0].PrivateKey },
+        TxManager = new { Confirmations = 1 },
+    };
+
+    [GeneratedRegex(@"(?m)^zkpow_aggregator_generator_provers_connected 1$")]
+    private static partial Regex ConnectedMetric();
+
+    [GeneratedRegex(@"provers dial port (\d+); status at (http://[^ ]+/)api/status")]
+    private static partial Regex Started();
+}
