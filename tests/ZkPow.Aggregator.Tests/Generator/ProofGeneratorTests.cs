@@ -101,7 +101,12 @@ public sealed class ProofGeneratorTests
     {
         static ProofTask T(long id, ulong sequence, TaskKind kind, ulong from) => new()
         {
-            Id = id, Sequence = sequence, SequenceInit = sequence - 8, Kind = kind, FromBatch = from, ToBatch = from + 1,
+            Id = id,
+            Sequence = sequence,
+            SequenceInit = sequence - 8,
+            Kind = kind,
+            FromBatch = from,
+            ToBatch = from + 1,
         };
         var tasks = new[]
         {
@@ -171,7 +176,8 @@ public sealed class ProofGeneratorTests
         {
             AggregatorMessage.RequestOneofCase.GenBatchProofRequest => new ProverMessage
             {
-                Id = r.Id, GenBatchProofResponse = new GenBatchProofResponse { Id = $"lie-{Interlocked.Increment(ref jobs)}", Result = Result.Ok },
+                Id = r.Id,
+                GenBatchProofResponse = new GenBatchProofResponse { Id = $"lie-{Interlocked.Increment(ref jobs)}", Result = Result.Ok },
             },
             AggregatorMessage.RequestOneofCase.GetProofRequest => new ProverMessage
             {

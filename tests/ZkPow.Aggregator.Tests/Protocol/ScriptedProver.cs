@@ -75,10 +75,10 @@ internal sealed class ScriptedProver : IAsyncDisposable
 
     public static ProverMessage Status(AggregatorMessage request, string name = "scripted", string instance = "instance-1",
         ulong forkId = 6, GetStatusResponse.Types.Status status = GetStatusResponse.Types.Status.Idle) => new()
-    {
-        Id = request.Id,
-        GetStatusResponse = new GetStatusResponse { Status = status, ProverName = name, ProverId = instance, ForkId = forkId },
-    };
+        {
+            Id = request.Id,
+            GetStatusResponse = new GetStatusResponse { Status = status, ProverName = name, ProverId = instance, ForkId = forkId },
+        };
 
     /// <summary>A well-behaved script: idle status, accepts jobs as "job-N", completes them when polled
     /// <paramref name="pendingPolls"/> times, with proof text "proof-of-job-N".</summary>

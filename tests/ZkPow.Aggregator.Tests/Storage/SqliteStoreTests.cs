@@ -219,9 +219,15 @@ public sealed class SqliteStoreTests
         await store.TryClaimAsync(final.Id, p, now, now.AddMinutes(1), None);
         var record = new FinalProofRecord
         {
-            InitBatch = 0, FinalBatch = 1, Proof = "0xabcd", AggregatorAddress = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
-            NewStateRoot = new byte[32], NewAccInputHash = Enumerable.Repeat((byte)1, 32).ToArray(), NewLocalExitRoot = new byte[32],
-            ProverName = "p1", CreatedAt = now,
+            InitBatch = 0,
+            FinalBatch = 1,
+            Proof = "0xabcd",
+            AggregatorAddress = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+            NewStateRoot = new byte[32],
+            NewAccInputHash = Enumerable.Repeat((byte)1, 32).ToArray(),
+            NewLocalExitRoot = new byte[32],
+            ProverName = "p1",
+            CreatedAt = now,
         };
         Assert.True(await store.CompleteFinalAsync(final.Id, p, record, None));
         var stored = await store.GetFinalProofAsync(1, None);

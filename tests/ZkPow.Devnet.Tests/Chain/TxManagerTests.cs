@@ -84,7 +84,8 @@ public sealed class TxManagerTests(ChainFixture fixture) : IClassFixture<ChainFi
         // The pre-flight (eth_call, unbounded gas) passes; the fixed gas limit covers the intrinsic cost but not the
         // execution, so the mined transaction fails.
         var commit = new TxRequest(TxRequest.KeyFor("submitProofHash", s.FinalNewBatch, 0), "submitProofHash", _chain.Contracts.Rollup,
-            RollupCalls.SubmitProofHash(s.InitNumBatch, s.FinalNewBatch, hash)) { GasLimit = 30_000 };
+            RollupCalls.SubmitProofHash(s.InitNumBatch, s.FinalNewBatch, hash))
+        { GasLimit = 30_000 };
         var submission = await h.Manager.SubmitAsync(commit, default);
         Assert.True(submission.Accepted);
 
