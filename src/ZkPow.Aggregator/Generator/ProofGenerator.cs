@@ -343,6 +343,11 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
 
         Metrics.ProverBusy(1);
         JobOutcome outcome;
+        lock (_gate)
+        {
+            _running[task.Id] = (session, task);
+        }
+
         try
         {
             outcome = await session.ResumeJobAsync(task.Kind, jobId, onPending: null, cancellationToken).ConfigureAwait(false);
@@ -350,6 +355,10 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
         finally
         {
             Metrics.ProverBusy(-1);
+            lock (_gate)
+            {
+                _running.Remove(task.Id);
+            }
         }
 
         if (outcome.Kind == JobOutcomeKind.Completed && task.Kind == TaskKind.Final && task.JobId is null &&

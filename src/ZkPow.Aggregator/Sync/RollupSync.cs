@@ -28,6 +28,7 @@ public sealed partial class RollupSync
     private readonly TimeProvider _time;
     private RollupIdentity? _identity;
     private byte? _t1;
+    private bool _restored;
 
     public RollupSync(IRollupChain chain, EthRpcClient baseRpc, IRollupNode node, ISyncStore store, ISequenceSink sink, SyncOptions options,
         string minerAddress, SyncMetrics metrics, ILogger<RollupSync> logger, TimeProvider time)
@@ -120,6 +121,12 @@ public sealed partial class RollupSync
     {
         _identity ??= await _chain.GetRollupIdentityAsync(cancellationToken).ConfigureAwait(false);
         _t1 ??= (await _chain.GetProofWindowsAsync(cancellationToken).ConfigureAwait(false)).T1;
+        if (!_restored)
+        {
+            await RestoreAsync(_t1.Value, cancellationToken).ConfigureAwait(false);
+            _restored = true;
+        }
+
         var head = await _chain.GetBlockNumberAsync(cancellationToken).ConfigureAwait(false);
         var cursor = await _store.GetCursorAsync(cancellationToken).ConfigureAwait(false);
         if (cursor is not null)
@@ -139,8 +146,8 @@ public sealed partial class RollupSync
         }
 
         var to = Math.Min(head - _options.Confirmations, from + _options.MaxBlockRange - 1);
-        var events = await _chain.GetEventsAsync(from, to, cancellationToken).ConfigureAwait(false);
         var toHash = await BlockHashAsync(to, cancellationToken).ConfigureAwait(false);
+        var events = await _chain.GetEventsAsync(from, to, cancellationToken).ConfigureAwait(false);
 
         var sequences = new List<SyncedSequence>();
         var inputs = new List<SequenceInput>();
@@ -227,6 +234,13 @@ public sealed partial class RollupSync
             }
         }
 
+        // The range is only recorded if its last block is still the one whose logs were read (a reorg in between
+        // would otherwise hide behind a fresh cursor hash).
+        if (!string.Equals(await BlockHashAsync(to, cancellationToken).ConfigureAwait(false), toHash, StringComparison.Ordinal))
+        {
+            return new SyncStep(SyncStepKind.Waiting, from, to, $"block {to} changed while its range was read");
+        }
+
         // Hand-off first (idempotent), then record the range: a crash in between reads the range again.
         foreach (var input in inputs)
         {
@@ -262,6 +276,24 @@ public sealed partial class RollupSync
         }
 
         return new SyncStep(SyncStepKind.Advanced, from, to);
+    }
+
+    /// <summary>After a restart, tells the generator again what it keeps only in memory: the deadlines of sequences in
+    /// a round that another miner opened, and which sequences were lost to competition (both idempotent).</summary>
+    private async Task RestoreAsync(byte t1, CancellationToken cancellationToken)
+    {
+        foreach (var sequence in await _store.ListSequenceStatusAsync(MinerAddress, 10_000, cancellationToken).ConfigureAwait(false))
+        {
+            if (sequence.LostToCompetition)
+            {
+                await _sink.AbandonSequenceAsync(sequence.FinalBatch, "lost to competition: " + sequence.Reason, cancellationToken).ConfigureAwait(false);
+            }
+            else if (sequence.Status == SyncSequenceStatus.Accepted && !sequence.Verified && sequence.RoundStart > 0 &&
+                     !sequence.Committers.Any(c => c.Ours))
+            {
+                _sink.SetDeadline(sequence.FinalBatch, sequence.RoundStart + t1);
+            }
+        }
     }
 
     private async Task<SequenceCheck> CheckSequenceAsync(SequenceBatchesEvent e, CancellationToken cancellationToken)

@@ -94,6 +94,11 @@ public sealed class RollupSyncTests(ChainFixture fixture) : IClassFixture<ChainF
         Assert.Equal(start + 5, h.Sink.Deadlines[sequence.FinalNewBatch]);
         Assert.Equal(start + 5, h.Generator!.GetDeadline(sequence.FinalNewBatch));
 
+        // A restarted sync tells the generator the deadline again (it is kept in memory only).
+        h.Sink.Deadlines.Clear();
+        await h.NewSync().SyncOnceAsync(default);
+        Assert.Equal(start + 5, h.Sink.Deadlines[sequence.FinalNewBatch]);
+
         await chain.MineToAsync(start + 5);
         var reveal = await chain.SendAsync(rival, chain.Contracts.Rollup, ContractCalls.VerifyBatches(sequence.InitNumBatch, sequence.FinalNewBatch,
             sequence.NewLocalExitRoot, sequence.NewStateRoot, proof));
