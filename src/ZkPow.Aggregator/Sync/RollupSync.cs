@@ -58,7 +58,16 @@ public sealed partial class RollupSync
         var backoff = _options.PollInterval;
         while (!cancellationToken.IsCancellationRequested)
         {
-            var step = await SyncOnceAsync(cancellationToken).ConfigureAwait(false);
+            SyncStep step;
+            try
+            {
+                step = await SyncOnceAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+
             TimeSpan wait;
             switch (step.Kind)
             {

@@ -18,6 +18,7 @@ public sealed class SyncMetrics : IDisposable
     private long _refusedTotal;
     private long _lostTotal;
     private long _reorgsTotal;
+    private long _failuresTotal;
 
     public SyncMetrics(IMeterFactory? factory = null)
     {
@@ -39,6 +40,8 @@ public sealed class SyncMetrics : IDisposable
 
     public long Reorgs => Interlocked.Read(ref _reorgsTotal);
 
+    public long RpcFailures => Interlocked.Read(ref _failuresTotal);
+
     public long LagBlocks => Interlocked.Read(ref _lag);
 
     internal void Synced() => Add(_synced, ref _syncedTotal);
@@ -49,7 +52,7 @@ public sealed class SyncMetrics : IDisposable
 
     internal void Reorg() => Add(_reorgs, ref _reorgsTotal);
 
-    internal void Failure() => _failures.Add(1);
+    internal void Failure() => Add(_failures, ref _failuresTotal);
 
     internal void Lag(ulong blocks) => Interlocked.Exchange(ref _lag, (long)Math.Min(blocks, long.MaxValue));
 

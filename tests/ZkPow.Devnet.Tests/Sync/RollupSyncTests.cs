@@ -150,8 +150,14 @@ public sealed class RollupSyncTests(ChainFixture fixture) : IClassFixture<ChainF
         Assert.Empty(h.Sink.Added);
         h.Ledger.Record(ahead, null);
 
+        // The running sync retries a garbage-answering node with backoff and catches up once it recovers.
+        h.Node.AnswerGarbage = true;
+        var failures = h.Metrics.RpcFailures;
         using var cts = new CancellationTokenSource();
         var run = h.Sync.RunAsync(cts.Token);
+        await WaitUntilAsync(() => h.Metrics.RpcFailures >= failures + 3);
+        Assert.Empty(h.Sink.Added);
+        h.Node.AnswerGarbage = false;
         await WaitUntilAsync(() => h.Sink.Added.Count == 2);
         await cts.CancelAsync();
         await run;
