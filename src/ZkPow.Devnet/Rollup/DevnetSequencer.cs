@@ -74,6 +74,10 @@ internal sealed partial class DevnetSequencer
         }
     }
 
+    /// <summary>Reads <c>lastVerifiedBatch()</c> of the devnet contract (for the rollup node's <c>zkevm_verifiedBatchNumber</c>).</summary>
+    public async Task<ulong> GetVerifiedBatchAsync(CancellationToken cancellationToken) =>
+        (await _chain.ReadAsync(_chain.Contracts.Rollup, ContractCalls.LastVerifiedBatch(), ct: cancellationToken).ConfigureAwait(false)).UInt64(0);
+
     /// <summary>Builds the next sequence and sends it.</summary>
     public async Task<DevnetSequence> SequenceNextAsync(int? batches = null, CancellationToken cancellationToken = default)
     {

@@ -119,6 +119,51 @@ public sealed class RollupSyncTests(ChainFixture fixture) : IClassFixture<ChainF
     }
 
     [Fact]
+    public async Task events_are_only_trusted_once_they_are_confirmations_deep()
+    {
+        var chain = await fixture.ResetAsync();
+        await using var h = await SyncHarness.StartAsync(chain, new SyncOptions { Confirmations = 3 });
+        await h.Sequencer.SequenceNextAsync(1);
+        await h.SyncUntilIdleAsync();
+        Assert.Empty(h.Sink.Added);
+        Assert.True(h.Metrics.LagBlocks >= 3);
+
+        await chain.MineAsync(3);
+        await h.SyncUntilIdleAsync();
+        Assert.Equal([1UL], h.Sink.Added.Select(a => a.FinalBatch));
+        Assert.Equal(3, h.Metrics.LagBlocks);
+    }
+
+    [Fact]
+    public async Task a_reorg_that_sequences_the_same_data_again_keeps_the_sequence()
+    {
+        var chain = await fixture.ResetAsync();
+        await using var h = await SyncHarness.StartAsync(chain);
+        var sequence = await h.Sequencer.SequenceNextAsync(2);
+        var sequencedAt = await chain.GetBlockNumberAsync();
+        await chain.MineAsync(1);
+        await h.SyncUntilIdleAsync();
+
+        var tx = new System.Text.Json.Nodes.JsonObject
+        {
+            ["from"] = chain.Admin.Address,
+            ["to"] = chain.Contracts.Rollup,
+            ["data"] = "0x" + Convert.ToHexStringLower(h.Sequencer.CallData(sequence)),
+            ["gas"] = "0x1000000",
+        };
+        var depth = await chain.GetBlockNumberAsync() - sequencedAt + 1;
+        await chain.Rpc.CallAsync("anvil_reorg", [depth, new System.Text.Json.Nodes.JsonArray(new System.Text.Json.Nodes.JsonArray(tx, 0))], default);
+
+        Assert.Equal(SyncStepKind.Reorged, (await h.Sync.SyncOnceAsync(default)).Kind);
+        Assert.Empty(h.Sink.Discarded);
+        await h.SyncUntilIdleAsync();
+        Assert.Equal([2UL, 2UL], h.Sink.Added.Select(a => a.FinalBatch));
+        Assert.Equal(h.Sink.Added[0].Batches.Select(b => b.ProverInput), h.Sink.Added[1].Batches.Select(b => b.ProverInput));
+        var status = Assert.Single(await h.Sync.GetStatusAsync(10, default));
+        Assert.Equal(SyncSequenceStatus.Accepted, status.Status);
+    }
+
+    [Fact]
     public async Task rpc_failures_write_nothing_and_the_sync_resumes_when_the_nodes_answer()
     {
         await using var h = await SyncHarness.StartAsync(await fixture.ResetAsync());

@@ -57,7 +57,7 @@ internal sealed class SyncHarness : IAsyncDisposable
         var h = new SyncHarness(chain, dir);
         h.Sequencer = new DevnetSequencer(chain, new DevnetSequencerOptions { Seed = 11, MaxBatchesPerSequence = 3, BatchDataSize = 2048 }, h.Ledger,
             TimeProvider.System);
-        h.Node = await DevnetRollupNode.StartAsync(h.Ledger, new DevnetRollupNodeOptions());
+        h.Node = await DevnetRollupNode.StartAsync(h.Ledger, new DevnetRollupNodeOptions(), h.Sequencer.GetVerifiedBatchAsync);
         h.NodeClient = new RollupNodeClient(h.Node.Url, TimeSpan.FromSeconds(5));
         h.BaseRpc = new EthRpcClient(chain.RpcUrl, TimeSpan.FromSeconds(5));
         h.ChainClient = new RollupChainClient(h.BaseRpc, chain.Contracts.Rollup);
