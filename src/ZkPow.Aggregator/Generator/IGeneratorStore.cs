@@ -49,4 +49,13 @@ public interface IGeneratorStore
 
     /// <summary>Parked → Ready with its attempts reset. Returns the task, or null if it was not parked.</summary>
     Task<ProofTask?> RequeueAsync(long taskId, CancellationToken cancellationToken);
+
+    /// <summary>The sequence's inputs were replaced: every task becomes discarded, its final proof and batch inputs
+    /// are deleted, and the sequence is marked so that <see cref="AddSequenceAsync"/> stores it afresh. Returns the
+    /// number of tasks discarded.</summary>
+    Task<int> DiscardSequenceAsync(ulong finalBatch, string reason, CancellationToken cancellationToken);
+
+    /// <summary>The sequence is lost to competition: its open tasks are discarded for good and a sequence still
+    /// being proved is marked abandoned (never loaded again). Returns the number of tasks dropped.</summary>
+    Task<int> AbandonSequenceAsync(ulong finalBatch, string reason, CancellationToken cancellationToken);
 }

@@ -17,6 +17,11 @@ public sealed partial class ProofGenerator
         Waiter? chosen = null;
         lock (_gate)
         {
+            if (_retired.Contains(task.Sequence))
+            {
+                return;
+            }
+
             var node = _waiters.First;
             LinkedListNode<Waiter>? fallback = null;
             while (node is not null)

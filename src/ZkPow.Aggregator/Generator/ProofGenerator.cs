@@ -18,6 +18,7 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
     private readonly TimeProvider _time;
     private readonly Lock _gate = new();
     private readonly SortedSet<ProofTask> _ready;
+    private readonly DeadlinePriority _priority;
     private readonly Dictionary<long, long> _readyAt = [];
     private readonly LinkedList<Waiter> _waiters = new();
     private readonly Dictionary<long, Held> _held = [];
@@ -42,7 +43,8 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
         Metrics = metrics;
         _logger = logger;
         _time = time;
-        _ready = new SortedSet<ProofTask>(priority ?? TaskPriority.Default);
+        _priority = new DeadlinePriority(priority ?? TaskPriority.Default);
+        _ready = new SortedSet<ProofTask>(_priority);
     }
 
     /// <summary>The address final proofs are bound to (the miner's sender address).</summary>
@@ -103,6 +105,14 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
     public async Task AddSequenceAsync(SequenceInput sequence, CancellationToken cancellationToken)
     {
         var created = await _store.AddSequenceAsync(sequence, cancellationToken).ConfigureAwait(false);
+        if (created.Count > 0)
+        {
+            lock (_gate)
+            {
+                _retired.Remove(sequence.FinalBatch);
+            }
+        }
+
         foreach (var task in created)
         {
             MakeReady(task);
@@ -238,6 +248,11 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
         var lastRenewal = _time.GetTimestamp();
         Metrics.ProverBusy(1);
         JobOutcome outcome;
+        lock (_gate)
+        {
+            _running[task.Id] = (session, task);
+        }
+
         try
         {
             using var scope = _logger.BeginScope("prover {Prover} task {Task}", session.Name, task.ToString());
@@ -258,6 +273,10 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
         finally
         {
             Metrics.ProverBusy(-1);
+            lock (_gate)
+            {
+                _running.Remove(task.Id);
+            }
         }
 
         if (outcome.RequestWrittenAt != 0)
@@ -324,6 +343,11 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
 
         Metrics.ProverBusy(1);
         JobOutcome outcome;
+        lock (_gate)
+        {
+            _running[task.Id] = (session, task);
+        }
+
         try
         {
             outcome = await session.ResumeJobAsync(task.Kind, jobId, onPending: null, cancellationToken).ConfigureAwait(false);
@@ -331,6 +355,10 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
         finally
         {
             Metrics.ProverBusy(-1);
+            lock (_gate)
+            {
+                _running.Remove(task.Id);
+            }
         }
 
         if (outcome.Kind == JobOutcomeKind.Completed && task.Kind == TaskKind.Final && task.JobId is null &&

@@ -108,5 +108,37 @@ internal static class Migrations
             );
             CREATE INDEX tx_versions_by_hash ON tx_versions (tx_hash);
             """),
+            new(3, "rollup sync: cursor, synced sequences, rollup events (sequences.state 2 = inputs discarded, 3 = abandoned)", """
+            CREATE TABLE sync_cursor (
+                id          INTEGER PRIMARY KEY,
+                block_num   INTEGER NOT NULL,
+                block_hash  TEXT NOT NULL,
+                updated_ms  INTEGER NOT NULL
+            );
+            CREATE TABLE sync_sequences (
+                final_batch    INTEGER PRIMARY KEY,
+                init_batch     INTEGER NOT NULL,
+                block_num      INTEGER NOT NULL,
+                block_hash     TEXT NOT NULL,
+                tx_hash        TEXT NOT NULL,
+                acc_input_hash BLOB NOT NULL,
+                status         INTEGER NOT NULL,
+                reason         TEXT,
+                created_ms     INTEGER NOT NULL,
+                updated_ms     INTEGER NOT NULL
+            );
+            CREATE INDEX sync_sequences_by_block ON sync_sequences (block_num);
+            CREATE TABLE sync_events (
+                block_num    INTEGER NOT NULL,
+                log_index    INTEGER NOT NULL,
+                block_hash   TEXT NOT NULL,
+                kind         INTEGER NOT NULL,
+                final_batch  INTEGER,
+                account      TEXT,
+                value        TEXT,
+                PRIMARY KEY (block_num, log_index)
+            );
+            CREATE INDEX sync_events_by_sequence ON sync_events (final_batch, kind);
+            """),
     ];
 }

@@ -16,7 +16,11 @@ public sealed partial class SqliteStore
         return _writer.WriteAsync<IReadOnlyList<ProofTask>>((connection, transaction) =>
         {
             using (var insert = Command(connection, transaction,
-                "INSERT INTO sequences (final_batch, init_batch, state, created_ms) VALUES ($f, $i, 0, $t) ON CONFLICT DO NOTHING;"))
+                """
+                INSERT INTO sequences (final_batch, init_batch, state, created_ms) VALUES ($f, $i, 0, $t)
+                ON CONFLICT (final_batch) DO UPDATE SET init_batch = excluded.init_batch, state = 0, created_ms = excluded.created_ms
+                WHERE sequences.state = 2;
+                """))
             {
                 Bind(insert, "$f", L(sequence.FinalBatch));
                 Bind(insert, "$i", L(sequence.InitBatch));
@@ -453,5 +457,53 @@ public sealed partial class SqliteStore
     {
         await using var connection = await OpenReadAsync(cancellationToken).ConfigureAwait(false);
         return (int)Scalar<long>(connection, null, "SELECT COUNT(*) FROM final_proofs;");
+    }
+
+    public Task<int> DiscardSequenceAsync(ulong finalBatch, string reason, CancellationToken cancellationToken)
+    {
+        var now = NowMs;
+        return _writer.WriteAsync((connection, transaction) =>
+        {
+            var count = RetireTasks(connection, transaction, finalBatch, "0, 1, 2, 3", reason, now);
+            foreach (var sql in new[]
+            {
+                "DELETE FROM final_proofs WHERE final_batch = $f;",
+                "DELETE FROM batches WHERE final_batch = $f;",
+                "UPDATE sequences SET state = 2 WHERE final_batch = $f;",
+            })
+            {
+                using var command = Command(connection, transaction, sql);
+                Bind(command, "$f", L(finalBatch));
+                command.ExecuteNonQuery();
+            }
+
+            return count;
+        }, cancellationToken);
+    }
+
+    public Task<int> AbandonSequenceAsync(ulong finalBatch, string reason, CancellationToken cancellationToken)
+    {
+        var now = NowMs;
+        return _writer.WriteAsync((connection, transaction) =>
+        {
+            var count = RetireTasks(connection, transaction, finalBatch, "0, 1, 3", reason, now);
+            using var command = Command(connection, transaction, "UPDATE sequences SET state = 3 WHERE final_batch = $f AND state = 0;");
+            Bind(command, "$f", L(finalBatch));
+            command.ExecuteNonQuery();
+            return count;
+        }, cancellationToken);
+    }
+
+    private static int RetireTasks(SqliteConnection connection, SqliteTransaction transaction, ulong finalBatch, string states, string reason, long now)
+    {
+        using var command = Command(connection, transaction, $"""
+            UPDATE tasks SET state = 4, last_error = $r, prover_name = NULL, prover_instance = NULL, job_id = NULL,
+                lease_until_ms = NULL, updated_ms = $now
+            WHERE final_batch = $f AND state IN ({states});
+            """);
+        Bind(command, "$r", reason);
+        Bind(command, "$now", now);
+        Bind(command, "$f", L(finalBatch));
+        return command.ExecuteNonQuery();
     }
 }

@@ -1,0 +1,73 @@
+using System.Diagnostics;
+using ZkPow.Aggregator.Generator;
+using ZkPow.Devnet.Proof;
+using ZkPow.Devnet.Prover;
+
+namespace ZkPow.Aggregator.Tests.Generator;
+
+public sealed class SequenceRetirementTests
+{
+    [Fact]
+    public async Task a_sequence_with_a_deadline_goes_before_lower_sequences()
+    {
+        await using var h = await GeneratorHarness.StartAsync();
+        for (var i = 0; i < 3; i++)
+        {
+            await h.AddSequenceAsync(2);
+        }
+
+        var urgent = h.Sequences.Keys.Max();
+        h.Generator.SetDeadline(urgent, 1_000);
+        Assert.Equal(1_000UL, h.Generator.GetDeadline(urgent));
+
+        var journal = h.Dir.File("journal.jsonl");
+        h.AddProver("solo", o => o.JournalPath = journal);
+        await h.WaitForFinalsAsync(3);
+        var first = MockProverJournal.ReadAll(journal).First(e => e.Kind == "batch");
+        Assert.True(first.NewBatch > urgent - 2, $"the first batch job was batch {first.NewBatch}");
+    }
+
+    [Fact]
+    public async Task abandoning_a_sequence_cancels_its_running_job_and_never_proves_it()
+    {
+        await using var h = await GeneratorHarness.StartAsync();
+        var prover = h.AddProver("slow", o => o.BatchLatency = TimeSpan.FromSeconds(5));
+        var lost = await h.AddSequenceAsync(1);
+        await GeneratorHarness.WaitUntilAsync(() => prover.Counters.BatchJobsStarted == 1, what: "the batch job started");
+        await Task.Delay(100);
+
+        var dropped = await h.Generator.AbandonSequenceAsync(lost.FinalNewBatch, "verified by another miner", default);
+        Assert.Equal(1, dropped);
+
+        // The cancelled job frees the prover long before its 5 s latency would.
+        var watch = Stopwatch.StartNew();
+        await h.AddSequenceAsync(1);
+        await GeneratorHarness.WaitUntilAsync(() => prover.Counters.BatchJobsStarted == 2, timeoutMs: 3_000, what: "the prover took the next job");
+        Assert.True(watch.ElapsedMilliseconds < 3_000);
+        Assert.Null(await h.Store.GetFinalProofAsync(lost.FinalNewBatch, default));
+        Assert.DoesNotContain(await h.Store.LoadOpenTasksAsync(default), t => t.Sequence == lost.FinalNewBatch);
+    }
+
+    [Fact]
+    public async Task a_discarded_sequence_added_again_with_other_inputs_is_proved_afresh()
+    {
+        await using var h = await GeneratorHarness.StartAsync();
+        h.AddProver("p1");
+        h.AddProver("p2");
+        var original = await h.AddSequenceAsync(3);
+        await h.WaitForFinalsAsync(1);
+
+        Assert.True(await h.Generator.DiscardSequenceAsync(original.FinalNewBatch, "reorg", default) > 0);
+        Assert.Null(await h.Store.GetFinalProofAsync(original.FinalNewBatch, default));
+
+        var replacement = new DevnetSequenceBuilder(new Random(99), "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC", 1001, 6).FromGenesis(3);
+        await h.Generator.AddSequenceAsync(GeneratorHarness.ToInput(replacement), default);
+        await h.WaitForFinalsAsync(2);
+        var stored = await h.Store.GetFinalProofAsync(replacement.FinalNewBatch, default);
+        Assert.Equal(replacement.NewAccInputHash, stored!.NewAccInputHash);
+
+        // Adding the same sequence again is still a no-op.
+        await h.Generator.AddSequenceAsync(GeneratorHarness.ToInput(replacement), default);
+        Assert.Equal(0, h.Generator.ReadyCount);
+    }
+}
