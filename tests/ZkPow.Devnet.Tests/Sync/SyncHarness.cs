@@ -81,8 +81,12 @@ internal sealed class SyncHarness : IAsyncDisposable
             {
                 var prover = new MockProver(new MockProverOptions
                 {
-                    Aggregator = h.Server.Address, Name = $"mock-{i}", ReconnectDelay = TimeSpan.FromMilliseconds(100),
-                    BatchLatency = TimeSpan.FromMilliseconds(20), AggregateLatency = TimeSpan.FromMilliseconds(20), FinalLatency = TimeSpan.FromMilliseconds(20),
+                    Aggregator = h.Server.Address,
+                    Name = $"mock-{i}",
+                    ReconnectDelay = TimeSpan.FromMilliseconds(100),
+                    BatchLatency = TimeSpan.FromMilliseconds(20),
+                    AggregateLatency = TimeSpan.FromMilliseconds(20),
+                    FinalLatency = TimeSpan.FromMilliseconds(20),
                 }, TimeProvider.System);
                 h._provers.Add((prover, prover.RunAsync()));
             }
