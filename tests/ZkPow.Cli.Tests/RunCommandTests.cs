@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using ZkPow.Devnet.Chain;
+using ZkPow.Devnet.Rollup;
 
 namespace ZkPow.Cli.Tests;
 
@@ -24,6 +25,7 @@ public sealed partial class RunCommandTests
     [InlineData("{\"Chain\":{\"RollupAddress\":\"0x1234\"}}", "Chain:RollupAddress", "")]
     [InlineData("{\"Chain\":{\"RollupAddress\":\"0x5FbDB2315678afecb367f032d93F642f64180aa3\",\"RpcUrl\":\"http://127.0.0.1:1\"},\"Key\":{\"DevPrivateKey\":\"0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d\"}}", "Chain:RpcUrl", "does not answer")]
     [InlineData("{\"Chain\":{\"RollupAddress\":\"0x5FbDB2315678afecb367f032d93F642f64180aa3\"},\"Key\":{\"KeystorePath\":\"/nonexistent/key.json\",\"PasswordEnvironmentVariable\":\"ZKPOW_TEST_NO_SUCH_VARIABLE\"}}", "Key:", "")]
+    [InlineData("{\"Sync\":{\"Confirmations\":\"-3\"}}", "Sync:Confirmations", "whole number")]
     public async Task a_bad_configuration_is_refused_with_a_message_that_names_the_key(string json, string key, string words)
     {
         using var dir = new TempDir();
@@ -40,7 +42,8 @@ public sealed partial class RunCommandTests
     {
         using var dir = new TempDir();
         await using var chain = await DevChain.StartAsync(new DevChainOptions { BlockTime = 0 });
-        var path = WriteConfig(dir, Config(dir, chain, forkId: 7));
+        await using var node = await DevnetRollupNode.StartAsync(new DevnetRollupLedger(), new DevnetRollupNodeOptions());
+        var path = WriteConfig(dir, Config(dir, chain, node, forkId: 7));
         using var run = ChildProcess.Zkpow("run", "--config", path);
         Assert.Equal(2, await run.WaitForExitAsync(TimeSpan.FromMinutes(1)));
         Assert.Contains("'Provers:ForkId'", run.Stderr);
@@ -52,7 +55,8 @@ public sealed partial class RunCommandTests
     {
         using var dir = new TempDir();
         await using var chain = await DevChain.StartAsync(new DevChainOptions { BlockTime = 0 });
-        var path = WriteConfig(dir, Config(dir, chain, forkId: 6));
+        await using var node = await DevnetRollupNode.StartAsync(new DevnetRollupLedger(), new DevnetRollupNodeOptions());
+        var path = WriteConfig(dir, Config(dir, chain, node, forkId: 6));
         using var run = ChildProcess.Zkpow("run", "--config", path, "--Generator:MaxAttempts=4");
         var watch = Stopwatch.StartNew();
         Match? started = null;
@@ -110,8 +114,67 @@ public sealed partial class RunCommandTests
         Assert.Equal(0, JsonDocument.Parse(parked.Stdout).RootElement.GetProperty("tasks").GetArrayLength());
     }
 
-    private static object Config(TempDir dir, DevChain chain, ulong forkId) => new
+    [Fact]
+    public async Task run_refuses_an_unreachable_rollup_node()
     {
+        using var dir = new TempDir();
+        await using var chain = await DevChain.StartAsync(new DevChainOptions { BlockTime = 0 });
+        await using var node = await DevnetRollupNode.StartAsync(new DevnetRollupLedger(), new DevnetRollupNodeOptions());
+        var path = WriteConfig(dir, Config(dir, chain, node, forkId: 6));
+        using var run = ChildProcess.Zkpow("run", "--config", path, "--Sync:RollupNodeUrl=http://127.0.0.1:1");
+        Assert.Equal(2, await run.WaitForExitAsync(TimeSpan.FromMinutes(1)));
+        Assert.Contains("'Sync:RollupNodeUrl'", run.Stderr);
+    }
+
+    [Fact]
+    public async Task a_running_aggregator_proves_what_the_rollup_sequences()
+    {
+        using var dir = new TempDir();
+        await using var chain = await DevChain.StartAsync(new DevChainOptions { BlockTime = 0 });
+        var ledger = new DevnetRollupLedger();
+        await using var node = await DevnetRollupNode.StartAsync(ledger, new DevnetRollupNodeOptions());
+        var sequencer = new DevnetSequencer(chain, new DevnetSequencerOptions { MaxBatchesPerSequence = 4, BatchDataSize = 512 }, ledger, TimeProvider.System);
+        for (var i = 0; i < 3; i++)
+        {
+            await sequencer.SequenceNextAsync();
+        }
+
+        var path = WriteConfig(dir, Config(dir, chain, node, forkId: 6));
+        using var run = ChildProcess.Zkpow("run", "--config", path, "--Sync:PollInterval=200ms");
+        var started = await WaitStartedAsync(run);
+        using var prover = ChildProcess.Zkpow("prover", "--aggregator", $"http://127.0.0.1:{started.Groups[1].Value}", "--name", "e2e", "--latency", "20ms");
+        using var http = new HttpClient { BaseAddress = new Uri(started.Groups[2].Value) };
+        var watch = Stopwatch.StartNew();
+        var finals = 0;
+        while (finals < 3 && watch.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            await Task.Delay(200);
+            finals = (await http.GetFromJsonAsync<JsonElement>("api/status")).GetProperty("finalProofs").GetInt32();
+        }
+
+        Assert.True(finals == 3, $"{finals} of 3 final proofs; aggregator said: {run.Stderr}");
+    }
+
+    private static async Task<Match> WaitStartedAsync(ChildProcess run)
+    {
+        var watch = Stopwatch.StartNew();
+        while (true)
+        {
+            var started = Started().Match(run.Stderr);
+            if (started.Success)
+            {
+                return started;
+            }
+
+            Assert.False(run.HasExited, run.Stderr);
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(60), "the aggregator did not start: " + run.Stderr);
+            await Task.Delay(100);
+        }
+    }
+
+    private static object Config(TempDir dir, DevChain chain, DevnetRollupNode node, ulong forkId) => new
+    {
+        Sync = new { RollupNodeUrl = node.Url, Confirmations = 0 },
         Store = new { SqlitePath = dir.File("aggregator.db") },
         Provers = new { Port = 0, ForkId = forkId },
         Http = new { Port = 0 },

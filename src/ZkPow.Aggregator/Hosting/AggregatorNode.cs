@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using ZkPow.Aggregator.Chain;
 using ZkPow.Aggregator.Generator;
 using ZkPow.Aggregator.Storage;
+using ZkPow.Aggregator.Sync;
 
 namespace ZkPow.Aggregator.Hosting;
 
@@ -31,6 +32,12 @@ public sealed partial class AggregatorNode : IAsyncDisposable
     public RollupChainClient Chain { get; private set; } = null!;
     public TxManager Transactions { get; private set; } = null!;
     public ulong BaseChainId { get; private set; }
+    public RollupSync Sync { get; private set; } = null!;
+    public SyncMetrics SyncMetrics { get; private set; } = null!;
+
+    private readonly CancellationTokenSource _stopping = new();
+    private Task _syncLoop = Task.CompletedTask;
+    private RollupNodeClient? _rollupNode;
 
     public static async Task<AggregatorNode> StartAsync(AggregatorOptions options, ILoggerFactory loggers, TimeProvider time, CancellationToken cancellationToken)
     {
@@ -89,6 +96,17 @@ public sealed partial class AggregatorNode : IAsyncDisposable
             throw new OptionsException("Key:DevPrivateKey", $"a raw key is only accepted on a devnet chain, not on chain {BaseChainId}; use a keystore");
         }
 
+        var rollupNode = new RollupNodeClient(Options.Sync.RollupNodeUrl, Options.Sync.RollupNodeTimeout);
+        _rollupNode = rollupNode;
+        try
+        {
+            await rollupNode.GetBatchNumberAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is ChainUnavailableException or RollupNodeException)
+        {
+            throw new OptionsException("Sync:RollupNodeUrl", $"the rollup node at {Options.Sync.RollupNodeUrl} does not answer zkevm_batchNumber ({ex.Message})");
+        }
+
         Store = await SqliteStore.OpenAsync(Options.Store, time, cancellationToken).ConfigureAwait(false);
         _parts.Add(Store);
         Transactions = new TxManager(Store, Rpc, key, Options.TxManager, loggers.CreateLogger<TxManager>(), time);
@@ -101,6 +119,10 @@ public sealed partial class AggregatorNode : IAsyncDisposable
         await Generator.StartAsync(cancellationToken).ConfigureAwait(false);
         ProverServer = await ProverServer.StartAsync(Options.ProverServer, Options.Provers, Generator, loggers, time, cancellationToken).ConfigureAwait(false);
         _parts.Add(ProverServer);
+        SyncMetrics = new SyncMetrics();
+        Sync = new RollupSync(Chain, Rpc, rollupNode, Store, new GeneratorSequenceSink(Generator), Options.Sync, key.Address, SyncMetrics,
+            loggers.CreateLogger<RollupSync>(), time);
+        _syncLoop = Task.Run(() => Sync.RunAsync(_stopping.Token), CancellationToken.None);
         Http = await OperatorEndpoint.StartAsync(Options.Http, this, loggers, cancellationToken).ConfigureAwait(false);
         _parts.Add(Http);
         LogStarted(key.Address, BaseChainId, ProverServer.Port, Http.Port);
@@ -129,6 +151,15 @@ public sealed partial class AggregatorNode : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await _syncLoop.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
         // Stop taking work first (endpoints), then the workers, then the store they write to.
         for (var i = _parts.Count - 1; i >= 0; i--)
         {
@@ -145,6 +176,9 @@ public sealed partial class AggregatorNode : IAsyncDisposable
         _parts.Clear();
         Rpc?.Dispose();
         Metrics?.Dispose();
+        SyncMetrics?.Dispose();
+        _rollupNode?.Dispose();
+        _stopping.Dispose();
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Aggregator of miner {Miner} running on base chain {ChainId}: provers dial port {ProverPort}, status on port {HttpPort}")]

@@ -2,6 +2,7 @@ using ZkPow.Aggregator.Chain;
 using ZkPow.Aggregator.Generator;
 using ZkPow.Aggregator.Protocol;
 using ZkPow.Aggregator.Storage;
+using ZkPow.Aggregator.Sync;
 
 namespace ZkPow.Aggregator.Hosting;
 
@@ -33,6 +34,8 @@ public sealed class AggregatorOptions
 
     public HttpOptions Http { get; set; } = new();
 
+    public SyncOptions Sync { get; set; } = new();
+
     public void Validate()
     {
         Store.Validate();
@@ -43,5 +46,6 @@ public sealed class AggregatorOptions
         Key.Validate();
         TxManager.Validate();
         Http.Validate();
+        Sync.Validate();
     }
 }

@@ -22,6 +22,7 @@ public static class OptionsBinder
         ("Key", o => o.Key),
         ("TxManager", o => o.TxManager),
         ("Http", o => o.Http),
+        ("Sync", o => o.Sync),
     ];
 
     private static readonly string[] s_rootValues = [nameof(AggregatorOptions.ExpectedChainId)];
