@@ -1,0 +1,156 @@
+using ZkPow.Aggregator.Chain;
+
+namespace ZkPow.Aggregator.Sender;
+
+public sealed partial class ProofSender
+{
+    // ---- worker 2: monitPHTxCache
+
+    private async Task MonitorWorkerAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                var items = MonitPHTxCache.Snapshot();
+                if (items.Count > 0)
+                {
+                    var head = await _chain.GetBlockNumberAsync(cancellationToken).ConfigureAwait(false);
+                    var windows = await _chain.GetProofWindowsAsync(cancellationToken).ConfigureAwait(false);
+                    var lastVerified = await _chain.GetLastVerifiedBatchAsync(cancellationToken).ConfigureAwait(false);
+                    foreach (var (final, item) in items)
+                    {
+                        await WatchCommitmentAsync(final, item, head, windows, lastVerified, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+
+                // Re-evaluate on the next block, or as soon as a new commitment is put in.
+                var change = MonitPHTxCache.WaitForChangeAsync(cancellationToken);
+                await Task.WhenAny(change, NextHeadAsync(cancellationToken)).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is ChainUnavailableException or EthRpcException or InvalidOperationException or FormatException)
+            {
+                LogWorkerError("monitor", 0, e.Message);
+                await DelayAsync(_options.PollInterval, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task WatchCommitmentAsync(ulong final, MonitItem item, ulong head, ProofWindows windows, ulong lastVerified,
+        CancellationToken cancellationToken)
+    {
+        var record = await _store.GetSubmissionAsync(final, cancellationToken).ConfigureAwait(false);
+        if (record is not { State: SubmissionState.Committing or SubmissionState.Committed or SubmissionState.Revealing })
+        {
+            MonitPHTxCache.TryRemove(final, out _);
+            return;
+        }
+
+        if (item.HashTx is { Completion.IsCompleted: true } tx)
+        {
+            var done = await tx.Completion.ConfigureAwait(false);
+            if (done.State == TxState.Failed)
+            {
+                MonitPHTxCache.TryRemove(final, out _);
+                Metrics.HashTx("failed");
+                await HashFailedAsync(record, done.Revert ?? ChainRevert.Decode(null, done.Error), cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
+            Metrics.HashTx("mined");
+            await RecordEventsAsync(done, cancellationToken).ConfigureAwait(false);
+            item = item with { HashTx = null };
+            MonitPHTxCache.Put(final, item);
+        }
+
+        var commitment = await _chain.GetCommitmentAsync(final, Miner, cancellationToken).ConfigureAwait(false);
+        if (!commitment.Exists || record.ProofHash is null || !commitment.ProofHash.AsSpan().SequenceEqual(record.ProofHash))
+        {
+            if (item.HashTx is null && record.State == SubmissionState.Committing)
+            {
+                // Resumed without a live tx and nothing on chain: the tx manager will finish it; check again next block.
+                var stored = await _tx.GetAsync(record.HashTxKey, cancellationToken).ConfigureAwait(false);
+                if (stored is { State: TxState.Failed })
+                {
+                    MonitPHTxCache.TryRemove(final, out _);
+                    await HashFailedAsync(record, stored.Revert ?? ChainRevert.Decode(null, stored.Error), cancellationToken).ConfigureAwait(false);
+                }
+                else if (stored is null)
+                {
+                    MonitPHTxCache.TryRemove(final, out _);
+                    await ResendAsync(record, "hash tx unknown after restart", countRetry: true, cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            return; // Not mined yet.
+        }
+
+        if (commitment.Proved)
+        {
+            MonitPHTxCache.TryRemove(final, out _);
+            await MarkRevealedAsync(record, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var start = commitment.RoundStart;
+        if (record.State == SubmissionState.Committing || record.RoundStart != start)
+        {
+            record = record with { State = SubmissionState.Committed, RoundStart = start };
+            await SaveAsync(record, cancellationToken).ConfigureAwait(false);
+        }
+
+        _openRounds[final] = start;
+        var sequence = await _chain.GetSequenceAsync(final, cancellationToken).ConfigureAwait(false);
+        if (sequence.RoundStart != start)
+        {
+            // The round was reset (it expired with no proof): our commitment can no longer be revealed.
+            MonitPHTxCache.TryRemove(final, out _);
+            await ResendAsync(record, $"round {start} expired with no proof", countRetry: true, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var predecessorVerified = lastVerified >= record.InitBatch;
+        if (predecessorVerified && item.PredecessorVerifiedAt is null)
+        {
+            item = item with { PredecessorVerifiedAt = _verifiedAt.TryGetValue(record.InitBatch, out var at) ? at : head };
+            MonitPHTxCache.Put(final, item);
+        }
+
+        if (!sequence.ProofSubmitted && head >= windows.ProofWindowEnd(start))
+        {
+            // The reveal can land at head + 1 at the earliest: too late while no proof has landed.
+            MonitPHTxCache.TryRemove(final, out _);
+            await ResendAsync(record, $"round {start} ended before the reveal (predecessor verified: {predecessorVerified})", countRetry: true,
+                cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        if (head >= windows.ProofWindowStart(start) && predecessorVerified)
+        {
+            var proof = await _store.GetFinalProofAsync(final, cancellationToken).ConfigureAwait(false);
+            if (proof is null)
+            {
+                return; // Cannot happen for a committed proof; keep watching.
+            }
+
+            MonitPHTxCache.TryRemove(final, out _);
+            var revealableFrom = Math.Max(windows.ProofWindowStart(start), item.PredecessorVerifiedAt ?? 0);
+            ProofHashCache.Put(final, new ProofMessage(record, proof, revealableFrom));
+        }
+    }
+
+    private async Task MarkRevealedAsync(SubmissionRecord record, CancellationToken cancellationToken)
+    {
+        _openRounds.TryRemove(record.FinalBatch, out _);
+        if (record.State != SubmissionState.Revealed)
+        {
+            await SaveAsync(record with { State = SubmissionState.Revealed, LastError = null }, cancellationToken).ConfigureAwait(false);
+            Metrics.Sequence("revealed");
+            LogRevealed(record.FinalBatch);
+        }
+    }
+}
