@@ -79,11 +79,6 @@ public sealed partial class ProofSender
                     MonitPHTxCache.TryRemove(final, out _);
                     await HashFailedAsync(record, stored.Revert ?? ChainRevert.Decode(null, stored.Error), cancellationToken).ConfigureAwait(false);
                 }
-                else if (stored is null)
-                {
-                    MonitPHTxCache.TryRemove(final, out _);
-                    await ResendAsync(record, "hash tx unknown after restart", countRetry: true, cancellationToken).ConfigureAwait(false);
-                }
             }
 
             return; // Not mined yet.
