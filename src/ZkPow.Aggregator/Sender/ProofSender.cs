@@ -274,9 +274,33 @@ public sealed partial class ProofSender : IAsyncDisposable
         record ??= new SubmissionRecord { FinalBatch = final, InitBatch = proof.InitBatch, State = SubmissionState.Queued };
         var proofBytes = HexData.Decode(proof.Proof);
 
-        // 1. Check the proof before committing to it: a committed hash that cannot be revealed is slashed.
-        var check = await CheckProofAsync(proof, proofBytes, cancellationToken).ConfigureAwait(false);
-        if (check is { } problem)
+        // A hash tx under this key exists already (we stopped between handing it to the tx manager and recording it):
+        // carry on with that tx instead of deciding again.
+        var existing = await _tx.GetAsync(record.HashTxKey, cancellationToken).ConfigureAwait(false);
+        if (existing is { State: not TxState.Failed })
+        {
+            var hashOfRecord = ProofHash.Compute(proofBytes, Miner);
+            record = record with { State = SubmissionState.Committing, ProofHash = hashOfRecord };
+            var resumed = await _tx.SubmitAsync(HashRequest(record, hashOfRecord), cancellationToken).ConfigureAwait(false);
+            await SaveAsync(record, cancellationToken).ConfigureAwait(false);
+            MonitPHTxCache.Put(final, new MonitItem(resumed.Handle, null));
+            return;
+        }
+
+        if (existing is not null)
+        {
+            record = record with { HashAttempt = record.HashAttempt + 1 };
+        }
+
+        // 1. Check the proof before committing to it (a committed hash that cannot be revealed is slashed), while
+        //    reading the chain for the commit policy.
+        var checkTask = CheckProofAsync(proof, proofBytes, cancellationToken);
+        var headTask = _chain.GetBlockNumberAsync(cancellationToken);
+        var windowsTask = _chain.GetProofWindowsAsync(cancellationToken);
+        var sequenceTask = _chain.GetSequenceAsync(final, cancellationToken);
+        var lastVerifiedTask = _chain.GetLastVerifiedBatchAsync(cancellationToken);
+        await Task.WhenAll(checkTask, headTask, windowsTask, sequenceTask, lastVerifiedTask).ConfigureAwait(false);
+        if (await checkTask.ConfigureAwait(false) is { } problem)
         {
             if (problem.Length == 0)
             {
@@ -289,8 +313,8 @@ public sealed partial class ProofSender : IAsyncDisposable
         }
 
         // 2. Overdue commitments of ours are revealed before any new hash (a new hash would settle their slash).
-        var head = await _chain.GetBlockNumberAsync(cancellationToken).ConfigureAwait(false);
-        var windows = await _chain.GetProofWindowsAsync(cancellationToken).ConfigureAwait(false);
+        var head = await headTask.ConfigureAwait(false);
+        var windows = await windowsTask.ConfigureAwait(false);
         if (_openRounds.Any(r => r.Key != final && head > windows.ProofWindowEnd(r.Value)))
         {
             LogOverdueFirst(final);
@@ -299,8 +323,8 @@ public sealed partial class ProofSender : IAsyncDisposable
         }
 
         // 3. The commit policy, on live reads.
-        var sequence = await _chain.GetSequenceAsync(final, cancellationToken).ConfigureAwait(false);
-        var lastVerified = await _chain.GetLastVerifiedBatchAsync(cancellationToken).ConfigureAwait(false);
+        var sequence = await sequenceTask.ConfigureAwait(false);
+        var lastVerified = await lastVerifiedTask.ConfigureAwait(false);
         var predecessors = lastVerified >= proof.InitBatch
             ? []
             : await UnverifiedPredecessorRoundsAsync(proof.InitBatch, lastVerified, cancellationToken).ConfigureAwait(false);
@@ -323,7 +347,9 @@ public sealed partial class ProofSender : IAsyncDisposable
                     await SaveAsync(record with { State = SubmissionState.Queued }, cancellationToken).ConfigureAwait(false);
                 }
 
-                _deferred.Put(final, storedAt);
+                // Held back by the policy, not by the sender: the broadcast latency is measured only for proofs
+                // that could be committed when they were stored.
+                _deferred.Put(final, 0);
                 return;
             case CommitDecision.Commit:
                 break;
@@ -331,10 +357,11 @@ public sealed partial class ProofSender : IAsyncDisposable
                 throw new InvalidOperationException($"unknown commit decision {decision}");
         }
 
-        // 4. Commit: store the intent (and so the tx key) first, then hand the tx to the tx manager.
+        // 4. Commit. The tx key derives from the stored hash attempt, so the tx manager (which stores the tx before
+        //    broadcasting it) makes a restart at any point here return the same tx rather than send a second one; our
+        //    own record is updated right after, off the latency path.
         var hash = ProofHash.Compute(proofBytes, Miner);
         record = record with { State = SubmissionState.Committing, ProofHash = hash, RoundStart = null, LastError = null };
-        await SaveAsync(record, cancellationToken).ConfigureAwait(false);
         var submission = await _tx.SubmitAsync(HashRequest(record, hash), cancellationToken).ConfigureAwait(false);
         if (!submission.Accepted)
         {
@@ -348,6 +375,8 @@ public sealed partial class ProofSender : IAsyncDisposable
         {
             Metrics.HashBroadcast(Stopwatch.GetElapsedTime(storedAt).TotalMilliseconds);
         }
+
+        await SaveAsync(record, cancellationToken).ConfigureAwait(false);
 
         LogCommitted(final, record.HashAttempt, submission.Handle.Key);
         MonitPHTxCache.Put(final, new MonitItem(submission.Handle, null));

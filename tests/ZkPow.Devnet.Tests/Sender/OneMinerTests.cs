@@ -53,7 +53,7 @@ public sealed class OneMinerTests(ITestOutputHelper output)
         var metrics = aggregator.Sender.Metrics;
         Assert.Equal(0, metrics.Count("hash", "rejected") + metrics.Count("hash", "failed"));
         Assert.Equal(0, metrics.Count("proof", "rejected") + metrics.Count("proof", "failed"));
-        var latencies = metrics.HashLatencySamples.Order().ToList();
+        var latencies = metrics.HashLatencySamples;
         var delays = metrics.RevealDelaySamples;
         output.WriteLine($"hash broadcast latency ms: {string.Join(", ", latencies.Select(l => l.ToString("F1")))}");
         output.WriteLine($"reveal delay blocks: {string.Join(", ", delays)}; hashes ahead of predecessor: {ahead}");

@@ -87,6 +87,7 @@ internal sealed class SenderHarness : IAsyncDisposable
             Key = { DevPrivateKey = miner.PrivateKey },
             TxManager = { Confirmations = 1, PollInterval = TimeSpan.FromMilliseconds(50), StuckAfter = TimeSpan.FromSeconds(3) },
             ProverServer = { Port = 0 },
+            Generator = { ReconnectGrace = TimeSpan.FromMilliseconds(300) },
             Sender = { PollInterval = TimeSpan.FromMilliseconds(40), ResendInterval = TimeSpan.FromMilliseconds(200) },
         };
         configure?.Invoke(options.Sender);
