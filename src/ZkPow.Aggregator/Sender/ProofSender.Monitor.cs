@@ -141,9 +141,15 @@ public sealed partial class ProofSender
     private async Task MarkRevealedAsync(SubmissionRecord record, CancellationToken cancellationToken)
     {
         _openRounds.TryRemove(record.FinalBatch, out _);
-        if (record.State != SubmissionState.Revealed)
+        if (!_revealed.TryAdd(record.FinalBatch, true))
         {
-            await SaveAsync(record with { State = SubmissionState.Revealed, LastError = null }, cancellationToken).ConfigureAwait(false);
+            return; // The reveal watcher and the monitor can both see it: record it once.
+        }
+
+        var stored = await _store.GetSubmissionAsync(record.FinalBatch, cancellationToken).ConfigureAwait(false) ?? record;
+        if (stored.State != SubmissionState.Revealed)
+        {
+            await SaveAsync(stored with { State = SubmissionState.Revealed, LastError = null }, cancellationToken).ConfigureAwait(false);
             Metrics.Sequence("revealed");
             LogRevealed(record.FinalBatch);
         }

@@ -35,6 +35,7 @@ public sealed partial class ProofSender : IAsyncDisposable
     private readonly SequenceCache<long> _deferred = new("deferred");
     private readonly ConcurrentDictionary<ulong, ulong> _openRounds = new();
     private readonly ConcurrentDictionary<ulong, ulong> _verifiedAt = new();
+    private readonly ConcurrentDictionary<ulong, bool> _revealed = new();
     private readonly ConcurrentDictionary<Task, bool> _watchers = new();
     private readonly Lock _headGate = new();
     private TaskCompletionSource _newHead = new(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -23,7 +23,7 @@ public sealed class OneMinerTests(ITestOutputHelper output)
 
         var last = h.Sequences[^1].FinalNewBatch;
         await h.WaitForVerifiedAsync(last, TimeSpan.FromSeconds(40));
-        await SenderHarness.WaitUntilAsync(() => Task.FromResult(aggregator.Sender.Metrics.Count("sequence", "revealed") == sizes.Length),
+        await SenderHarness.WaitUntilAsync(() => Task.FromResult(aggregator.Sender.Metrics.RevealDelaySamples.Count >= sizes.Length),
             TimeSpan.FromSeconds(10), "every reveal recorded");
 
         var events = await h.EventsAsync();

@@ -27,7 +27,7 @@ public sealed class WrongProofTests
         Assert.Equal("good-gpu", stored!.ProverName);
         Assert.Equal(ProofHash.Compute(HexData.Decode(stored.Proof), us.Address), commit.ProofHash);
         Assert.Empty(events.OfType<SlashedEvent>());
-        var record = await aggregator.Store.GetSubmissionAsync(sequence.FinalNewBatch, default);
-        Assert.Equal(SubmissionState.Revealed, record!.State);
+        await SenderHarness.WaitUntilAsync(async () => (await aggregator.Store.GetSubmissionAsync(sequence.FinalNewBatch, default))?.State ==
+            SubmissionState.Revealed, TimeSpan.FromSeconds(5), "the submission to be recorded as revealed");
     }
 }
