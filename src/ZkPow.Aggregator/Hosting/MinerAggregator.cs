@@ -57,6 +57,8 @@ public sealed class MinerAggregator : IAsyncDisposable
             loggers.CreateLogger<ProofSender>(), time);
         var manager = new ProofManager(store, sender, chain, options.Sender, loggers.CreateLogger<ProofManager>(), time);
         generator.FinalProofStored += manager.OnFinalProofStored;
+        await sender.WarmUpAsync(cancellationToken).ConfigureAwait(false);
+        _ = key.Sign(tx.ChainId, 0, key.Address, 0, [], 21_000, new TxFees(1, 1, Legacy: false)); // loads the signer (a dry run, never sent)
         await manager.SubmitPendingProofAsync(cancellationToken).ConfigureAwait(false);
         sender.Start();
         manager.Start();

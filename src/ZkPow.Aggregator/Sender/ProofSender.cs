@@ -87,6 +87,20 @@ public sealed partial class ProofSender : IAsyncDisposable
         ];
     }
 
+    /// <summary>Opens the node connections and runs the read paths once, so that the first final proof does not pay
+    /// for connection set-up.</summary>
+    public async Task WarmUpAsync(CancellationToken cancellationToken)
+    {
+        await Task.WhenAll(_chain.GetBlockNumberAsync(cancellationToken), _chain.GetProofWindowsAsync(cancellationToken),
+            _chain.GetLastVerifiedBatchAsync(cancellationToken), _chain.GetSequenceAsync(0, cancellationToken),
+            _chain.GetCommitmentAsync(0, Miner, cancellationToken), _tx.GetAsync("warm-up", cancellationToken),
+            _store.GetSubmissionAsync(0, cancellationToken),
+            _chain.GetInputSnarkBytesAsync(Miner, new ProofClaim(0, 1, new byte[32], new byte[32], new byte[32]), cancellationToken))
+            .ConfigureAwait(false);
+        _ = ProofHash.Compute([0], Miner);
+        _ = RollupCalls.SubmitProofHash(0, 1, new byte[32]);
+    }
+
     /// <summary>Start-up recovery of one stored submission (see the Proof Manager's submitPendingProof): resumes
     /// watching its txs and puts it back into the right cache.</summary>
     public async Task ResumeAsync(SubmissionRecord record, CancellationToken cancellationToken)

@@ -15,7 +15,7 @@ public sealed class OneMinerTests(ITestOutputHelper output)
         var aggregator = await h.StartMinerAsync(miner, "one");
         h.AddProver(aggregator, "gpu-a");
         h.AddProver(aggregator, "gpu-b");
-        int[] sizes = [1, 3, 8, 2];
+        int[] sizes = [1, 3, 8, 2, 1, 1, 2, 1];
         foreach (var size in sizes)
         {
             await h.SequenceAsync(size, aggregator);
@@ -58,5 +58,31 @@ public sealed class OneMinerTests(ITestOutputHelper output)
         output.WriteLine($"hash broadcast latency ms: {string.Join(", ", latencies.Select(l => l.ToString("F1")))}");
         output.WriteLine($"reveal delay blocks: {string.Join(", ", delays)}; hashes ahead of predecessor: {ahead}");
         Assert.All(delays, d => Assert.InRange(d, 0, 1));
+        Assert.NotEmpty(latencies);
+
+        // The target is p99 <= 50 ms on an idle machine; the bound here is loose so that a loaded CI box does not fail it.
+        Assert.True(latencies.Max() < 150, $"final proof stored -> hash broadcast took {latencies.Max():F1} ms");
+    }
+
+    [Fact]
+    public async Task an_admin_change_of_the_windows_is_picked_up_from_the_contract()
+    {
+        await using var h = await SenderHarness.StartAsync();
+        var miner = h.Chain.Miners[0];
+        var aggregator = await h.StartMinerAsync(miner, "windows");
+        h.AddProver(aggregator, "gpu");
+        var first = await h.SequenceAsync(1, aggregator);
+        await h.WaitForVerifiedAsync(first.FinalNewBatch, TimeSpan.FromSeconds(20));
+
+        await h.Chain.SendAsync(h.Chain.Admin, h.Chain.Contracts.Rollup, ContractCalls.SetProofHashCommitEpoch(9));
+        var second = await h.SequenceAsync(1, aggregator);
+        await h.WaitForVerifiedAsync(second.FinalNewBatch, TimeSpan.FromSeconds(20));
+
+        var events = await h.EventsAsync();
+        var commit = events.OfType<SubmitProofHashEvent>().Single(e => e.FinalNewBatch == second.FinalNewBatch);
+        var reveal = events.OfType<VerifyBatchesEvent>().Single(e => e.NumBatch == second.FinalNewBatch);
+        Assert.InRange(reveal.BlockNumber, commit.BlockNumber + 9, commit.BlockNumber + 10);
+        var metrics = aggregator.Sender.Metrics;
+        Assert.Equal(0, metrics.Count("proof", "rejected") + metrics.Count("proof", "failed"));
     }
 }
