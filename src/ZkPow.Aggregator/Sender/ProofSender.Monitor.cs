@@ -132,9 +132,9 @@ public sealed partial class ProofSender
                 return; // Cannot happen for a committed proof; keep watching.
             }
 
-            MonitPHTxCache.TryRemove(final, out _);
             var revealableFrom = Math.Max(windows.ProofWindowStart(start), item.PredecessorVerifiedAt ?? 0);
             ProofHashCache.Put(final, new ProofMessage(record, proof, revealableFrom));
+            MonitPHTxCache.TryRemove(final, out _);
         }
     }
 

@@ -20,6 +20,7 @@ public sealed partial class ProofSender
                 return;
             }
 
+            Enter(item.Key);
             try
             {
                 await RevealAsync(item.Value, cancellationToken).ConfigureAwait(false);
@@ -32,6 +33,10 @@ public sealed partial class ProofSender
             {
                 LogWorkerError("reveal", item.Key, e.Message);
                 MonitPHTxCache.Put(item.Key, new MonitItem(null, null)); // Decide again on the next block.
+            }
+            finally
+            {
+                Exit(item.Key);
             }
         }
     }

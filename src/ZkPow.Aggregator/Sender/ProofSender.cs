@@ -36,6 +36,7 @@ public sealed partial class ProofSender : IAsyncDisposable
     private readonly ConcurrentDictionary<ulong, ulong> _openRounds = new();
     private readonly ConcurrentDictionary<ulong, ulong> _verifiedAt = new();
     private readonly ConcurrentDictionary<ulong, bool> _revealed = new();
+    private readonly ConcurrentDictionary<ulong, int> _busy = new();
     private readonly ConcurrentDictionary<Task, bool> _watchers = new();
     private readonly Lock _headGate = new();
     private TaskCompletionSource _newHead = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -172,7 +173,17 @@ public sealed partial class ProofSender : IAsyncDisposable
     /// <summary>True while the sequence is held by one of the sender's caches or waiting for a later block.</summary>
     public bool Holds(ulong finalBatch) =>
         FinalProofMsgCache.Contains(finalBatch) || MonitPHTxCache.Contains(finalBatch) || ProofHashCache.Contains(finalBatch) ||
-        _deferred.Contains(finalBatch);
+        _deferred.Contains(finalBatch) || _busy.ContainsKey(finalBatch);
+
+    private void Enter(ulong finalBatch) => _busy.AddOrUpdate(finalBatch, 1, (_, n) => n + 1);
+
+    private void Exit(ulong finalBatch)
+    {
+        if (_busy.AddOrUpdate(finalBatch, 0, (_, n) => n - 1) <= 0)
+        {
+            _busy.TryRemove(new KeyValuePair<ulong, int>(finalBatch, 0));
+        }
+    }
 
     // ---- block follower
 
@@ -256,6 +267,7 @@ public sealed partial class ProofSender : IAsyncDisposable
                 return;
             }
 
+            Enter(item.Key);
             try
             {
                 await CommitAsync(item.Key, item.Value, cancellationToken).ConfigureAwait(false);
@@ -268,6 +280,10 @@ public sealed partial class ProofSender : IAsyncDisposable
             {
                 LogWorkerError("commit", item.Key, e.Message);
                 _deferred.Put(item.Key, item.Value);
+            }
+            finally
+            {
+                Exit(item.Key);
             }
         }
     }

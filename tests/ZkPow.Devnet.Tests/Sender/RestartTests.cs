@@ -52,4 +52,51 @@ public sealed class RestartTests
         var paid = events.OfType<RewardPaidEvent>().Aggregate(BigInteger.Zero, (s, e) => s + e.Amount);
         Assert.Equal(new BigInteger(sizes.Length) * Wei.FromEther(1), paid);
     }
+
+    [Theory]
+    [InlineData("hash sent")]
+    [InlineData("hash mined")]
+    [InlineData("proof window open")]
+    [InlineData("reveal sent")]
+    public async Task a_restart_at_any_step_completes_the_sequences_without_duplicate_or_slash(string step)
+    {
+        await using var h = await SenderHarness.StartAsync();
+        var us = h.Chain.Miners[0];
+        var aggregator = await h.StartMinerAsync(us, "step");
+        var prover = h.AddProver(aggregator, "gpu");
+        var first = await h.SequenceAsync(1, aggregator);
+        await h.SequenceAsync(2, aggregator);
+
+        var metrics = aggregator.Sender.Metrics;
+        Func<Task<bool>> reached = step switch
+        {
+            "hash sent" => () => Task.FromResult(metrics.Count("hash", "sent") >= 1),
+            "hash mined" => async () => (await h.Reader.GetCommitmentAsync(first.FinalNewBatch, us.Address, default)).Exists,
+            "proof window open" => async () =>
+            {
+                var commitment = await h.Reader.GetCommitmentAsync(first.FinalNewBatch, us.Address, default);
+                return commitment.Exists && await h.Reader.GetBlockNumberAsync(default) >= commitment.RoundStart + 5;
+            },
+            _ => () => Task.FromResult(metrics.Count("proof", "sent") >= 1),
+        };
+        await SenderHarness.WaitUntilAsync(reached, TimeSpan.FromSeconds(20), step);
+        await h.StopMinerAsync(aggregator);
+        await h.StopProverAsync(prover);
+
+        aggregator = await h.StartMinerAsync(us, "step");
+        h.AddProver(aggregator, "gpu");
+        await h.WaitForVerifiedAsync(h.Sequences[^1].FinalNewBatch, TimeSpan.FromSeconds(30));
+        await SenderHarness.WaitUntilAsync(async () => (await h.EventsAsync()).OfType<RewardPaidEvent>().Count() == 2, TimeSpan.FromSeconds(10),
+            "both rewards");
+
+        var events = await h.EventsAsync();
+        foreach (var sequence in h.Sequences)
+        {
+            Assert.Single(events.OfType<SubmitProofHashEvent>(), e => e.FinalNewBatch == sequence.FinalNewBatch);
+            Assert.Single(events.OfType<VerifyBatchesEvent>(), e => e.NumBatch == sequence.FinalNewBatch);
+        }
+
+        Assert.Empty(events.OfType<SlashedEvent>());
+        Assert.Equal(2 * Wei.FromEther(1), events.OfType<RewardPaidEvent>().Aggregate(BigInteger.Zero, (s, e) => s + e.Amount));
+    }
 }
