@@ -67,21 +67,28 @@ public sealed partial class ProofSender
             MonitPHTxCache.Put(final, item);
         }
 
+        if (record.State == SubmissionState.Committing)
+        {
+            // Until our hash tx is mined, the commitment on chain (if any) is an older one of ours, possibly with the
+            // same hash (same proof, same sender): do not take it for the new one.
+            var stored = await _tx.GetAsync(record.HashTxKey, cancellationToken).ConfigureAwait(false);
+            if (stored is { State: TxState.Failed })
+            {
+                MonitPHTxCache.TryRemove(final, out _);
+                await HashFailedAsync(record, stored.Revert ?? ChainRevert.Decode(null, stored.Error), cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
+            if (stored is not { State: TxState.Mined or TxState.Confirmed })
+            {
+                return;
+            }
+        }
+
         var commitment = await _chain.GetCommitmentAsync(final, Miner, cancellationToken).ConfigureAwait(false);
         if (!commitment.Exists || record.ProofHash is null || !commitment.ProofHash.AsSpan().SequenceEqual(record.ProofHash))
         {
-            if (item.HashTx is null && record.State == SubmissionState.Committing)
-            {
-                // Resumed without a live tx and nothing on chain: the tx manager will finish it; check again next block.
-                var stored = await _tx.GetAsync(record.HashTxKey, cancellationToken).ConfigureAwait(false);
-                if (stored is { State: TxState.Failed })
-                {
-                    MonitPHTxCache.TryRemove(final, out _);
-                    await HashFailedAsync(record, stored.Revert ?? ChainRevert.Decode(null, stored.Error), cancellationToken).ConfigureAwait(false);
-                }
-            }
-
-            return; // Not mined yet.
+            return; // Not visible yet.
         }
 
         if (commitment.Proved)

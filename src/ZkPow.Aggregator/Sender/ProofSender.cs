@@ -496,6 +496,23 @@ public sealed partial class ProofSender : IAsyncDisposable
             case ChainError.CommittedTimeout:
                 await ResendAsync(record, revert.ToString(), countRetry: false, cancellationToken).ConfigureAwait(false);
                 return;
+            case ChainError.CommittedProofHash:
+                {
+                    // We hold a hash for the live round already: if it is this proof's, watch it instead of committing again.
+                    var ours = await _chain.GetCommitmentAsync(record.FinalBatch, Miner, cancellationToken).ConfigureAwait(false);
+                    var sequence = await _chain.GetSequenceAsync(record.FinalBatch, cancellationToken).ConfigureAwait(false);
+                    if (ours.Exists && !ours.Proved && ours.RoundStart == sequence.RoundStart && record.ProofHash is { } hash &&
+                        ours.ProofHash.AsSpan().SequenceEqual(hash))
+                    {
+                        var committed = record with { State = SubmissionState.Committed, RoundStart = ours.RoundStart, HashAttempt = record.HashAttempt + 1 };
+                        await SaveAsync(committed, cancellationToken).ConfigureAwait(false);
+                        MonitPHTxCache.Put(record.FinalBatch, new MonitItem(null, null));
+                        return;
+                    }
+
+                    await ResendAsync(record, revert.ToString(), countRetry: true, cancellationToken).ConfigureAwait(false);
+                    return;
+                }
             default:
                 await ResendAsync(record, revert.ToString(), countRetry: true, cancellationToken).ConfigureAwait(false);
                 return;

@@ -67,4 +67,36 @@ public sealed class ExpiryTests
         var paid = events.OfType<RewardPaidEvent>().Where(e => SenderHarness.Same(e.Prover, us.Address)).Aggregate(BigInteger.Zero, (s, e) => s + e.Amount);
         Assert.Equal(Wei.FromEther(2), paid);
     }
+
+    [Fact]
+    public async Task our_round_expiring_with_no_proof_is_committed_again_in_a_new_round()
+    {
+        await using var h = await SenderHarness.StartAsync();
+        var us = h.Chain.Miners[0];
+        var aggregator = await h.StartMinerAsync(us, "own-round");
+        var prover = h.AddProver(aggregator, "gpu");
+        var sequence = await h.SequenceAsync(1, aggregator);
+
+        // We commit, then are down for the whole round: nobody proves it.
+        await SenderHarness.WaitUntilAsync(async () => (await h.Reader.GetCommitmentAsync(sequence.FinalNewBatch, us.Address, default)).Exists,
+            TimeSpan.FromSeconds(20), "our commitment");
+        await h.StopMinerAsync(aggregator);
+        await h.StopProverAsync(prover);
+        var round = (await h.Reader.GetCommitmentAsync(sequence.FinalNewBatch, us.Address, default)).RoundStart;
+        await SenderHarness.WaitUntilAsync(async () => await h.Reader.GetBlockNumberAsync(default) > round + 16, TimeSpan.FromSeconds(15),
+            "the round to end");
+
+        aggregator = await h.StartMinerAsync(us, "own-round");
+        await h.WaitForVerifiedAsync(sequence.FinalNewBatch, TimeSpan.FromSeconds(20));
+        var events = await h.EventsAsync();
+        var commits = events.OfType<SubmitProofHashEvent>().Where(e => SenderHarness.Same(e.Prover, us.Address)).ToList();
+        Assert.Equal(2, commits.Count);
+        Assert.True(commits[1].BlockNumber > round + 15);
+        Assert.True((await h.Reader.GetCommitmentAsync(sequence.FinalNewBatch, us.Address, default)).Proved);
+
+        // The downtime cost the unrevealed commitment of the first round (settled at our next hash), and nothing else.
+        var slash = Assert.Single(events.OfType<SlashedEvent>());
+        Assert.Equal(2, slash.Reason);
+        Assert.Equal(Wei.FromEther(5), slash.Amount);
+    }
 }
