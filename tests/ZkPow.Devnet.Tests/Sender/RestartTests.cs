@@ -72,14 +72,17 @@ public sealed class RestartTests
         {
             "hash sent" => () => Task.FromResult(metrics.Count("hash", "sent") >= 1),
             "hash mined" => async () => (await h.Reader.GetCommitmentAsync(first.FinalNewBatch, us.Address, default)).Exists,
-            "proof window open" => async () =>
-            {
-                var commitment = await h.Reader.GetCommitmentAsync(first.FinalNewBatch, us.Address, default);
-                return commitment.Exists && await h.Reader.GetBlockNumberAsync(default) >= commitment.RoundStart + 5;
-            },
+            "proof window open" => InProofWindowAsync,
             _ => () => Task.FromResult(metrics.Count("proof", "sent") >= 1),
         };
         await SenderHarness.WaitUntilAsync(reached, TimeSpan.FromSeconds(20), step);
+
+        async Task<bool> InProofWindowAsync()
+        {
+            var commitment = await h.Reader.GetCommitmentAsync(first.FinalNewBatch, us.Address, default);
+            return commitment.Exists && await h.Reader.GetBlockNumberAsync(default) >= commitment.RoundStart + 5;
+        }
+
         await h.StopMinerAsync(aggregator);
         await h.StopProverAsync(prover);
 
