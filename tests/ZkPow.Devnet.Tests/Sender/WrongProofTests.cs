@@ -30,4 +30,22 @@ public sealed class WrongProofTests
         await SenderHarness.WaitUntilAsync(async () => (await aggregator.Store.GetSubmissionAsync(sequence.FinalNewBatch, default))?.State ==
             SubmissionState.Revealed, TimeSpan.FromSeconds(5), "the submission to be recorded as revealed");
     }
+
+    [Fact]
+    public async Task a_sequence_whose_proofs_keep_failing_the_check_is_parked_and_never_committed()
+    {
+        await using var h = await SenderHarness.StartAsync();
+        var us = h.Chain.Miners[0];
+        var aggregator = await h.StartMinerAsync(us, "parked", o => o.MaxRetries = 2);
+        h.AddProver(aggregator, "bad-gpu", MockProverMisbehaviour.WrongFinalProof);
+        var sequence = await h.SequenceAsync(1, aggregator);
+
+        await SenderHarness.WaitUntilAsync(async () => (await aggregator.Store.GetSubmissionAsync(sequence.FinalNewBatch, default))?.State ==
+            SubmissionState.Parked, TimeSpan.FromSeconds(20), "the sequence to be parked");
+        var record = await aggregator.Store.GetSubmissionAsync(sequence.FinalNewBatch, default);
+        Assert.Contains("rejected", record!.ParkedReason, StringComparison.Ordinal);
+        Assert.Equal(3, aggregator.Sender.Metrics.Count("rejected", "bad-gpu"));
+        Assert.Equal(1, aggregator.Sender.Metrics.Count("sequence", "parked"));
+        Assert.Empty((await h.EventsAsync()).OfType<SubmitProofHashEvent>());
+    }
 }
