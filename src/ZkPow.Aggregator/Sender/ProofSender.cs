@@ -355,6 +355,12 @@ public sealed partial class ProofSender : IAsyncDisposable
 
         // 3. The commit policy, on live reads.
         var sequence = await sequenceTask.ConfigureAwait(false);
+        if (!sequence.Exists)
+        {
+            _deferred.Put(final, storedAt); // Proved ahead of the chain (our view of it lags): ask again next block.
+            return;
+        }
+
         var lastVerified = await lastVerifiedTask.ConfigureAwait(false);
         var predecessors = lastVerified >= proof.InitBatch
             ? []
