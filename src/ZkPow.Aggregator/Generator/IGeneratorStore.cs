@@ -44,6 +44,11 @@ public interface IGeneratorStore
 
     Task<FinalProofRecord?> GetFinalProofAsync(ulong finalBatch, CancellationToken cancellationToken);
 
+    /// <summary>The final proof of <paramref name="finalBatch"/> was rejected: deletes it, discards every task of the
+    /// sequence and creates fresh batch tasks for the whole range (preferring other provers than the one that made the
+    /// final proof). Returns the new tasks (none if the sequence is unknown).</summary>
+    Task<IReadOnlyList<ProofTask>> ReproveSequenceAsync(ulong finalBatch, string reason, CancellationToken cancellationToken);
+
     /// <summary>Parked tasks, for operators.</summary>
     Task<IReadOnlyList<ProofTask>> ListParkedAsync(CancellationToken cancellationToken);
 

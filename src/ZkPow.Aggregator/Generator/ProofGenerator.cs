@@ -119,6 +119,19 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
         }
     }
 
+    /// <summary>The final proof of a sequence was rejected (it failed the check before commit, or its inputs changed):
+    /// proves the whole sequence again from its batches. Returns the number of tasks queued.</summary>
+    public async Task<int> ReproveSequenceAsync(ulong finalBatch, string reason, CancellationToken cancellationToken)
+    {
+        var created = await _store.ReproveSequenceAsync(finalBatch, reason, cancellationToken).ConfigureAwait(false);
+        foreach (var task in created)
+        {
+            MakeReady(task);
+        }
+
+        return created.Count;
+    }
+
     /// <summary>Queues a task that was given back by an operator (requeue of a parked task).</summary>
     public void Enqueue(ProofTask task)
     {

@@ -140,5 +140,22 @@ internal static class Migrations
             );
             CREATE INDEX sync_events_by_sequence ON sync_events (final_batch, kind);
             """),
+        new(4, "submissions: our two-step submission state per sequence", """
+            CREATE TABLE submissions (
+                final_batch    INTEGER PRIMARY KEY,
+                init_batch     INTEGER NOT NULL,
+                state          INTEGER NOT NULL,
+                hash_attempt   INTEGER NOT NULL DEFAULT 0,
+                proof_attempt  INTEGER NOT NULL DEFAULT 0,
+                round_start    INTEGER,
+                proof_hash     BLOB,
+                retries        INTEGER NOT NULL DEFAULT 0,
+                parked_reason  TEXT,
+                last_error     TEXT,
+                created_ms     INTEGER NOT NULL,
+                updated_ms     INTEGER NOT NULL
+            );
+            CREATE INDEX submissions_by_state ON submissions (state, final_batch);
+            """),
     ];
 }

@@ -1,0 +1,22 @@
+using ZkPow.Aggregator.Generator;
+
+namespace ZkPow.Aggregator.Sender;
+
+/// <summary>What the Proof Manager and Proof Sender need from durable storage: our submission state per sequence and
+/// the stored final proofs.</summary>
+public interface ISubmissionStore
+{
+    Task<FinalProofRecord?> GetFinalProofAsync(ulong finalBatch, CancellationToken cancellationToken);
+
+    Task<SubmissionRecord?> GetSubmissionAsync(ulong finalBatch, CancellationToken cancellationToken);
+
+    /// <summary>Inserts or replaces the row of <see cref="SubmissionRecord.FinalBatch"/>.</summary>
+    Task SaveSubmissionAsync(SubmissionRecord record, CancellationToken cancellationToken);
+
+    /// <summary>Submissions that are not terminal, lowest sequence first.</summary>
+    Task<IReadOnlyList<SubmissionRecord>> ListOpenSubmissionsAsync(CancellationToken cancellationToken);
+
+    /// <summary>Final batches of stored final proofs that are not handed to the sender yet (no submission, or a
+    /// submission waiting for a new proof), lowest first.</summary>
+    Task<IReadOnlyList<ulong>> ListUnsentFinalProofsAsync(CancellationToken cancellationToken);
+}

@@ -1,0 +1,48 @@
+using Microsoft.Extensions.Logging;
+
+namespace ZkPow.Aggregator.Sender;
+
+public sealed partial class ProofSender
+{
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sender: chain unavailable: {Reason}")]
+    private partial void LogChainDown(string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sender {Worker} worker, sequence {Final}: {Reason}; trying again")]
+    private partial void LogWorkerError(string worker, ulong final, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Sequence {Final}: an overdue commitment of ours is revealed before this hash")]
+    private partial void LogOverdueFirst(ulong final);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Sequence {Final}: verified by another miner before we committed (lost to competition)")]
+    private partial void LogLost(ulong final);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Sequence {Final}: proof hash committed (attempt {Attempt}, tx {Key})")]
+    private partial void LogCommitted(ulong final, int attempt, string key);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sequence {Final}: proof check reverted ({Reason}); checking again later")]
+    private partial void LogCheckReverted(ulong final, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sequence {Final}: final proof by prover {Prover} rejected before commit: {Problem}; proving again")]
+    private partial void LogProofRejected(ulong final, string prover, string problem);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sequence {Final}: submitProofHash failed: {Reason}")]
+    private partial void LogHashFailed(ulong final, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Sequence {Final}: needs another go: {Reason}")]
+    private partial void LogResend(ulong final, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Sequence {Final} parked: {Reason}")]
+    private partial void LogParked(ulong final, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Slashed for sequence {Final}: {Amount} wei (reason {Reason})")]
+    private partial void LogSlashed(ulong final, string amount, byte reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Sequence {Final}: proof revealed and accepted")]
+    private partial void LogRevealed(ulong final);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Sequence {Final}: verifyBatches sent (tx {Key})")]
+    private partial void LogRevealSent(ulong final, string key);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sequence {Final}: verifyBatches failed: {Reason}")]
+    private partial void LogRevealFailed(ulong final, string reason);
+}

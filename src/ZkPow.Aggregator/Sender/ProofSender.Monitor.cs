@@ -1,0 +1,164 @@
+using ZkPow.Aggregator.Chain;
+
+namespace ZkPow.Aggregator.Sender;
+
+public sealed partial class ProofSender
+{
+    // ---- worker 2: monitPHTxCache
+
+    private async Task MonitorWorkerAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                var items = MonitPHTxCache.Snapshot();
+                if (items.Count > 0)
+                {
+                    var head = await _chain.GetBlockNumberAsync(cancellationToken).ConfigureAwait(false);
+                    var windows = await _chain.GetProofWindowsAsync(cancellationToken).ConfigureAwait(false);
+                    var lastVerified = await _chain.GetLastVerifiedBatchAsync(cancellationToken).ConfigureAwait(false);
+                    foreach (var (final, item) in items)
+                    {
+                        await WatchCommitmentAsync(final, item, head, windows, lastVerified, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+
+                // Re-evaluate on the next block, or as soon as a new commitment is put in.
+                var change = MonitPHTxCache.WaitForChangeAsync(cancellationToken);
+                await Task.WhenAny(change, NextHeadAsync(cancellationToken)).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is ChainUnavailableException or EthRpcException or InvalidOperationException or FormatException)
+            {
+                LogWorkerError("monitor", 0, e.Message);
+                await DelayAsync(_options.PollInterval, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task WatchCommitmentAsync(ulong final, MonitItem item, ulong head, ProofWindows windows, ulong lastVerified,
+        CancellationToken cancellationToken)
+    {
+        var record = await _store.GetSubmissionAsync(final, cancellationToken).ConfigureAwait(false);
+        if (record is not { State: SubmissionState.Committing or SubmissionState.Committed or SubmissionState.Revealing })
+        {
+            MonitPHTxCache.TryRemove(final, out _);
+            return;
+        }
+
+        if (item.HashTx is { Completion.IsCompleted: true } tx)
+        {
+            var done = await tx.Completion.ConfigureAwait(false);
+            if (done.State == TxState.Failed)
+            {
+                MonitPHTxCache.TryRemove(final, out _);
+                Metrics.HashTx("failed");
+                await HashFailedAsync(record, done.Revert ?? ChainRevert.Decode(null, done.Error), cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
+            Metrics.HashTx("mined");
+            await RecordEventsAsync(done, cancellationToken).ConfigureAwait(false);
+            item = item with { HashTx = null };
+            MonitPHTxCache.Put(final, item);
+        }
+
+        if (record.State == SubmissionState.Committing)
+        {
+            // Until our hash tx is mined, the commitment on chain (if any) is an older one of ours, possibly with the
+            // same hash (same proof, same sender): do not take it for the new one.
+            var stored = await _tx.GetAsync(record.HashTxKey, cancellationToken).ConfigureAwait(false);
+            if (stored is { State: TxState.Failed })
+            {
+                MonitPHTxCache.TryRemove(final, out _);
+                await HashFailedAsync(record, stored.Revert ?? ChainRevert.Decode(null, stored.Error), cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
+            if (stored is not { State: TxState.Mined or TxState.Confirmed })
+            {
+                return;
+            }
+        }
+
+        var commitment = await _chain.GetCommitmentAsync(final, Miner, cancellationToken).ConfigureAwait(false);
+        if (!commitment.Exists || record.ProofHash is null || !commitment.ProofHash.AsSpan().SequenceEqual(record.ProofHash))
+        {
+            return; // Not visible yet.
+        }
+
+        if (commitment.Proved)
+        {
+            MonitPHTxCache.TryRemove(final, out _);
+            await MarkRevealedAsync(record, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var start = commitment.RoundStart;
+        if (record.State == SubmissionState.Committing || record.RoundStart != start)
+        {
+            record = record with { State = SubmissionState.Committed, RoundStart = start };
+            await SaveAsync(record, cancellationToken).ConfigureAwait(false);
+        }
+
+        _openRounds[final] = start;
+        var sequence = await _chain.GetSequenceAsync(final, cancellationToken).ConfigureAwait(false);
+        if (sequence.RoundStart != start)
+        {
+            // The round was reset (it expired with no proof): our commitment can no longer be revealed.
+            MonitPHTxCache.TryRemove(final, out _);
+            await ResendAsync(record, $"round {start} expired with no proof", countRetry: true, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var predecessorVerified = lastVerified >= record.InitBatch;
+        if (predecessorVerified && item.PredecessorVerifiedAt is null)
+        {
+            item = item with { PredecessorVerifiedAt = _verifiedAt.TryGetValue(record.InitBatch, out var at) ? at : head };
+            MonitPHTxCache.Put(final, item);
+        }
+
+        if (!sequence.ProofSubmitted && head >= windows.ProofWindowEnd(start))
+        {
+            // The reveal can land at head + 1 at the earliest: too late while no proof has landed.
+            MonitPHTxCache.TryRemove(final, out _);
+            await ResendAsync(record, $"round {start} ended before the reveal (predecessor verified: {predecessorVerified})", countRetry: true,
+                cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        if (head >= windows.ProofWindowStart(start) && predecessorVerified)
+        {
+            var proof = await _store.GetFinalProofAsync(final, cancellationToken).ConfigureAwait(false);
+            if (proof is null)
+            {
+                return; // Cannot happen for a committed proof; keep watching.
+            }
+
+            var revealableFrom = Math.Max(windows.ProofWindowStart(start), item.PredecessorVerifiedAt ?? 0);
+            ProofHashCache.Put(final, new ProofMessage(record, proof, revealableFrom));
+            MonitPHTxCache.TryRemove(final, out _);
+        }
+    }
+
+    private async Task MarkRevealedAsync(SubmissionRecord record, CancellationToken cancellationToken)
+    {
+        _openRounds.TryRemove(record.FinalBatch, out _);
+        if (!_revealed.TryAdd(record.FinalBatch, true))
+        {
+            return; // The reveal watcher and the monitor can both see it: record it once.
+        }
+
+        var stored = await _store.GetSubmissionAsync(record.FinalBatch, cancellationToken).ConfigureAwait(false) ?? record;
+        if (stored.State != SubmissionState.Revealed)
+        {
+            await SaveAsync(stored with { State = SubmissionState.Revealed, LastError = null }, cancellationToken).ConfigureAwait(false);
+            Metrics.Sequence("revealed");
+            LogRevealed(record.FinalBatch);
+        }
+    }
+}

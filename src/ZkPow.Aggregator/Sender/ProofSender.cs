@@ -1,0 +1,622 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using ZkPow.Aggregator.Chain;
+using ZkPow.Aggregator.Generator;
+
+namespace ZkPow.Aggregator.Sender;
+
+/// <summary>
+/// The Proof Sender: the two-step, commit-then-reveal submission of final proofs, through three caches ordered by
+/// sequence (lowest first) and de-duplicated by sequence, each drained by its own worker:
+/// <list type="number">
+/// <item><see cref="FinalProofMsgCache"/>: check the proof, reveal overdue commitments first, apply
+/// <see cref="CommitPolicy"/>, send <c>submitProofHash</c> and put the sequence into <see cref="MonitPHTxCache"/>.</item>
+/// <item><see cref="MonitPHTxCache"/>: once our hash is on chain, wait (block by block) until the proof window is open
+/// and the predecessor is verified, then put the proof message into <see cref="ProofHashCache"/>.</item>
+/// <item><see cref="ProofHashCache"/>: send <c>verifyBatches</c>.</item>
+/// </list>
+/// Every decision reads the windows, the round start and <c>proofSubmitted</c> from the contract. Every tx goes through
+/// the tx manager and is watched without blocking the worker. The state of each sequence is stored
+/// (<see cref="ISubmissionStore"/>) before each tx is submitted, and tx keys are derived from it, so a restart never
+/// sends a duplicate.
+/// </summary>
+public sealed partial class ProofSender : IAsyncDisposable
+{
+    private readonly ISubmissionStore _store;
+    private readonly IRollupChain _chain;
+    private readonly TxManager _tx;
+    private readonly IBatchRootsSource _roots;
+    private readonly ISequenceReprover _reprover;
+    private readonly SenderOptions _options;
+    private readonly ILogger<ProofSender> _logger;
+    private readonly TimeProvider _time;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly SequenceCache<long> _deferred = new("deferred");
+    private readonly ConcurrentDictionary<ulong, ulong> _openRounds = new();
+    private readonly ConcurrentDictionary<ulong, ulong> _verifiedAt = new();
+    private readonly ConcurrentDictionary<ulong, bool> _revealed = new();
+    private readonly ConcurrentDictionary<ulong, int> _busy = new();
+    private readonly ConcurrentDictionary<Task, bool> _watchers = new();
+    private readonly Lock _headGate = new();
+    private TaskCompletionSource _newHead = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private ulong _head;
+    private Task[] _workers = [];
+
+    public ProofSender(ISubmissionStore store, IRollupChain chain, TxManager tx, IBatchRootsSource roots, ISequenceReprover reprover,
+        SenderOptions options, SenderMetrics metrics, ILogger<ProofSender> logger, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _store = store;
+        _chain = chain;
+        _tx = tx;
+        _roots = roots;
+        _reprover = reprover;
+        _options = options;
+        Metrics = metrics;
+        _logger = logger;
+        _time = time;
+    }
+
+    /// <summary>Final proofs to check and commit; the value is the <see cref="Stopwatch"/> timestamp at which the proof
+    /// was stored (0 if unknown), for the latency metric.</summary>
+    public SequenceCache<long> FinalProofMsgCache { get; } = new("finalProofMsgCache");
+
+    /// <summary>Our hash commitments to watch until their proof window opens.</summary>
+    public SequenceCache<MonitItem> MonitPHTxCache { get; } = new("monitPHTxCache");
+
+    /// <summary>Proof messages ready for <c>verifyBatches</c>.</summary>
+    public SequenceCache<ProofMessage> ProofHashCache { get; } = new("ProofHashCache");
+
+    public SenderMetrics Metrics { get; }
+
+    /// <summary>The miner's address (sender of every tx, and the address proofs are bound to).</summary>
+    public string Miner => _tx.Address;
+
+    /// <summary>Starts the three workers and the block follower. Call after the Proof Manager's start-up recovery has
+    /// filled the caches.</summary>
+    public void Start()
+    {
+        var token = _stopping.Token;
+        _workers =
+        [
+            Task.Run(() => FollowHeadAsync(token), token),
+            Task.Run(() => CommitWorkerAsync(token), token),
+            Task.Run(() => MonitorWorkerAsync(token), token),
+            Task.Run(() => RevealWorkerAsync(token), token),
+        ];
+    }
+
+    /// <summary>Opens the node connections and runs the read paths once, so that the first final proof does not pay
+    /// for connection set-up.</summary>
+    public async Task WarmUpAsync(CancellationToken cancellationToken)
+    {
+        await Task.WhenAll(_chain.GetBlockNumberAsync(cancellationToken), _chain.GetProofWindowsAsync(cancellationToken),
+            _chain.GetLastVerifiedBatchAsync(cancellationToken), _chain.GetSequenceAsync(0, cancellationToken),
+            _chain.GetCommitmentAsync(0, Miner, cancellationToken), _tx.GetAsync("warm-up", cancellationToken),
+            _store.GetSubmissionAsync(0, cancellationToken),
+            _chain.GetInputSnarkBytesAsync(Miner, new ProofClaim(0, 1, new byte[32], new byte[32], new byte[32]), cancellationToken))
+            .ConfigureAwait(false);
+        _ = ProofHash.Compute([0], Miner);
+        _ = RollupCalls.SubmitProofHash(0, 1, new byte[32]);
+    }
+
+    /// <summary>Start-up recovery of one stored submission (see the Proof Manager's submitPendingProof): resumes
+    /// watching its txs and puts it back into the right cache.</summary>
+    public async Task ResumeAsync(SubmissionRecord record, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        switch (record.State)
+        {
+            case SubmissionState.Queued:
+                FinalProofMsgCache.Put(record.FinalBatch, 0);
+                break;
+            case SubmissionState.Committing:
+            case SubmissionState.Committed:
+                {
+                    // The same key returns the tx that was stored before the restart (nothing new is sent).
+                    TxHandle? handle = null;
+                    if (record.State == SubmissionState.Committing && record.ProofHash is { } hash)
+                    {
+                        var submission = await _tx.SubmitAsync(HashRequest(record, hash), cancellationToken).ConfigureAwait(false);
+                        handle = submission.Handle;
+                    }
+
+                    if (record.RoundStart is { } round)
+                    {
+                        _openRounds[record.FinalBatch] = round;
+                    }
+
+                    MonitPHTxCache.Put(record.FinalBatch, new MonitItem(handle, null));
+                    break;
+                }
+
+            case SubmissionState.Revealing:
+                {
+                    var proof = await _store.GetFinalProofAsync(record.FinalBatch, cancellationToken).ConfigureAwait(false);
+                    if (record.RoundStart is { } round)
+                    {
+                        _openRounds[record.FinalBatch] = round;
+                    }
+
+                    if (proof is null)
+                    {
+                        MonitPHTxCache.Put(record.FinalBatch, new MonitItem(null, null));
+                        break;
+                    }
+
+                    var submission = await _tx.SubmitAsync(RevealRequest(record, proof), cancellationToken).ConfigureAwait(false);
+                    if (submission.Accepted)
+                    {
+                        Watch(WatchRevealAsync(record, submission.Handle, 0, _stopping.Token));
+                    }
+                    else
+                    {
+                        await RevealRejectedAsync(record, submission.Rejected!, cancellationToken).ConfigureAwait(false);
+                    }
+
+                    break;
+                }
+
+            case SubmissionState.Resend:
+            case SubmissionState.Reproving:
+            case SubmissionState.Revealed:
+            case SubmissionState.Lost:
+            case SubmissionState.Parked:
+                break;
+            default:
+                throw new InvalidOperationException($"unknown submission state {record.State}");
+        }
+    }
+
+    /// <summary>True while the sequence is held by one of the sender's caches or waiting for a later block.</summary>
+    public bool Holds(ulong finalBatch) =>
+        FinalProofMsgCache.Contains(finalBatch) || MonitPHTxCache.Contains(finalBatch) || ProofHashCache.Contains(finalBatch) ||
+        _deferred.Contains(finalBatch) || _busy.ContainsKey(finalBatch);
+
+    private void Enter(ulong finalBatch) => _busy.AddOrUpdate(finalBatch, 1, (_, n) => n + 1);
+
+    private void Exit(ulong finalBatch)
+    {
+        if (_busy.AddOrUpdate(finalBatch, 0, (_, n) => n - 1) <= 0)
+        {
+            _busy.TryRemove(new KeyValuePair<ulong, int>(finalBatch, 0));
+        }
+    }
+
+    // ---- block follower
+
+    private async Task FollowHeadAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                var head = await _chain.GetBlockNumberAsync(cancellationToken).ConfigureAwait(false);
+                TaskCompletionSource? signal = null;
+                lock (_headGate)
+                {
+                    if (head != _head)
+                    {
+                        _head = head;
+                        signal = _newHead;
+                        _newHead = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    }
+                }
+
+                if (signal is not null)
+                {
+                    foreach (var (final, stored) in _deferred.Snapshot())
+                    {
+                        if (_deferred.TryRemove(final, out _))
+                        {
+                            FinalProofMsgCache.Put(final, stored);
+                        }
+                    }
+
+                    signal.TrySetResult();
+                }
+            }
+            catch (ChainUnavailableException e)
+            {
+                LogChainDown(e.Message);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+
+            await DelayAsync(_options.PollInterval, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private Task NextHeadAsync(CancellationToken cancellationToken)
+    {
+        lock (_headGate)
+        {
+            return _newHead.Task.WaitAsync(cancellationToken);
+        }
+    }
+
+    private async Task DelayAsync(TimeSpan delay, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Stopping.
+        }
+    }
+
+    // ---- worker 1: finalProofMsgCache
+
+    private async Task CommitWorkerAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            KeyValuePair<ulong, long> item;
+            try
+            {
+                item = await FinalProofMsgCache.TakeAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            Enter(item.Key);
+            try
+            {
+                await CommitAsync(item.Key, item.Value, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is ChainUnavailableException or EthRpcException or InvalidOperationException or FormatException)
+            {
+                LogWorkerError("commit", item.Key, e.Message);
+                _deferred.Put(item.Key, item.Value);
+            }
+            finally
+            {
+                Exit(item.Key);
+            }
+        }
+    }
+
+    private async Task CommitAsync(ulong final, long storedAt, CancellationToken cancellationToken)
+    {
+        var proof = await _store.GetFinalProofAsync(final, cancellationToken).ConfigureAwait(false);
+        var record = await _store.GetSubmissionAsync(final, cancellationToken).ConfigureAwait(false);
+        if (proof is null)
+        {
+            return; // Being proved again: the Proof Manager hands it over when the new proof is stored.
+        }
+
+        if (record is { State: not (SubmissionState.Queued or SubmissionState.Reproving) })
+        {
+            return; // Already past this stage (a duplicate hand-over).
+        }
+
+        record ??= new SubmissionRecord { FinalBatch = final, InitBatch = proof.InitBatch, State = SubmissionState.Queued };
+        var proofBytes = HexData.Decode(proof.Proof);
+
+        // A hash tx under this key exists already (we stopped between handing it to the tx manager and recording it):
+        // carry on with that tx instead of deciding again.
+        var existing = await _tx.GetAsync(record.HashTxKey, cancellationToken).ConfigureAwait(false);
+        if (existing is { State: not TxState.Failed })
+        {
+            var hashOfRecord = ProofHash.Compute(proofBytes, Miner);
+            record = record with { State = SubmissionState.Committing, ProofHash = hashOfRecord };
+            var resumed = await _tx.SubmitAsync(HashRequest(record, hashOfRecord), cancellationToken).ConfigureAwait(false);
+            await SaveAsync(record, cancellationToken).ConfigureAwait(false);
+            MonitPHTxCache.Put(final, new MonitItem(resumed.Handle, null));
+            return;
+        }
+
+        if (existing is not null)
+        {
+            record = record with { HashAttempt = record.HashAttempt + 1 };
+        }
+
+        // 1. Check the proof before committing to it (a committed hash that cannot be revealed is slashed), while
+        //    reading the chain for the commit policy.
+        var checkTask = CheckProofAsync(proof, proofBytes, cancellationToken);
+        var headTask = _chain.GetBlockNumberAsync(cancellationToken);
+        var windowsTask = _chain.GetProofWindowsAsync(cancellationToken);
+        var sequenceTask = _chain.GetSequenceAsync(final, cancellationToken);
+        var lastVerifiedTask = _chain.GetLastVerifiedBatchAsync(cancellationToken);
+        await Task.WhenAll(checkTask, headTask, windowsTask, sequenceTask, lastVerifiedTask).ConfigureAwait(false);
+        if (await checkTask.ConfigureAwait(false) is { } problem)
+        {
+            if (problem.Length == 0)
+            {
+                _deferred.Put(final, storedAt); // Cannot tell yet (roots unknown to the node): ask again next block.
+                return;
+            }
+
+            await RejectProofAsync(record, proof, problem, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        // 2. Overdue commitments of ours are revealed before any new hash (a new hash would settle their slash).
+        var head = await headTask.ConfigureAwait(false);
+        var windows = await windowsTask.ConfigureAwait(false);
+        if (_openRounds.Any(r => r.Key != final && head > windows.ProofWindowEnd(r.Value)))
+        {
+            LogOverdueFirst(final);
+            _deferred.Put(final, storedAt);
+            return;
+        }
+
+        // 3. The commit policy, on live reads.
+        var sequence = await sequenceTask.ConfigureAwait(false);
+        if (!sequence.Exists)
+        {
+            _deferred.Put(final, storedAt); // Proved ahead of the chain (our view of it lags): ask again next block.
+            return;
+        }
+
+        var lastVerified = await lastVerifiedTask.ConfigureAwait(false);
+        var predecessors = lastVerified >= proof.InitBatch
+            ? []
+            : await UnverifiedPredecessorRoundsAsync(proof.InitBatch, lastVerified, cancellationToken).ConfigureAwait(false);
+        var inputs = new CommitInputs(head, windows, lastVerified, proof.InitBatch, final, sequence.RoundStart, sequence.ProofSubmitted, predecessors);
+        var decision = CommitPolicy.Decide(inputs, _options);
+        switch (decision)
+        {
+            case CommitDecision.Verified:
+                await SaveAsync(record with { State = SubmissionState.Lost, LastError = "verified by another miner before we committed" },
+                    cancellationToken).ConfigureAwait(false);
+                Metrics.Sequence("lost");
+                LogLost(final);
+                return;
+            case CommitDecision.WindowClosed:
+                await ResendAsync(record, "hash window closed", countRetry: false, cancellationToken).ConfigureAwait(false);
+                return;
+            case CommitDecision.WaitForPredecessor:
+                if (record.State != SubmissionState.Queued)
+                {
+                    await SaveAsync(record with { State = SubmissionState.Queued }, cancellationToken).ConfigureAwait(false);
+                }
+
+                // Held back by the policy, not by the sender: the broadcast latency is measured only for proofs
+                // that could be committed when they were stored.
+                _deferred.Put(final, 0);
+                return;
+            case CommitDecision.Commit:
+                break;
+            default:
+                throw new InvalidOperationException($"unknown commit decision {decision}");
+        }
+
+        // 4. Commit. The tx key derives from the stored hash attempt, so the tx manager (which stores the tx before
+        //    broadcasting it) makes a restart at any point here return the same tx rather than send a second one; our
+        //    own record is updated right after, off the latency path.
+        var hash = ProofHash.Compute(proofBytes, Miner);
+        record = record with { State = SubmissionState.Committing, ProofHash = hash, RoundStart = null, LastError = null };
+        var submission = await _tx.SubmitAsync(HashRequest(record, hash), cancellationToken).ConfigureAwait(false);
+        if (!submission.Accepted)
+        {
+            Metrics.HashTx("rejected");
+            await HashFailedAsync(record, submission.Rejected!, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        Metrics.HashTx("sent");
+        if (storedAt != 0)
+        {
+            Metrics.HashBroadcast(Stopwatch.GetElapsedTime(storedAt).TotalMilliseconds);
+        }
+
+        await SaveAsync(record, cancellationToken).ConfigureAwait(false);
+
+        LogCommitted(final, record.HashAttempt, submission.Handle.Key);
+        MonitPHTxCache.Put(final, new MonitItem(submission.Handle, null));
+    }
+
+    /// <summary>Null if the proof is good; an empty string if it cannot be told yet; otherwise why it is wrong.</summary>
+    private async Task<string?> CheckProofAsync(FinalProofRecord proof, byte[] proofBytes, CancellationToken cancellationToken)
+    {
+        if (!string.Equals(HexData.NormalizeAddress(proof.AggregatorAddress), HexData.NormalizeAddress(Miner), StringComparison.Ordinal))
+        {
+            return $"bound to {proof.AggregatorAddress}, not to the miner {Miner}";
+        }
+
+        var expected = await _roots.GetRootsAsync(proof.FinalBatch, cancellationToken).ConfigureAwait(false);
+        var old = await _roots.GetRootsAsync(proof.InitBatch, cancellationToken).ConfigureAwait(false);
+        if (expected is null || old is null)
+        {
+            return string.Empty;
+        }
+
+        if (!expected.StateRoot.AsSpan().SequenceEqual(proof.NewStateRoot) || !expected.LocalExitRoot.AsSpan().SequenceEqual(proof.NewLocalExitRoot))
+        {
+            return "its roots differ from the rollup node's";
+        }
+
+        var claim = new ProofClaim(proof.InitBatch, proof.FinalBatch, proof.NewLocalExitRoot, old.StateRoot, proof.NewStateRoot);
+        var check = await _chain.CheckProofAsync(Miner, claim, proofBytes, cancellationToken).ConfigureAwait(false);
+        if (check.Revert is { } revert)
+        {
+            LogCheckReverted(proof.FinalBatch, revert.ToString());
+            return string.Empty;
+        }
+
+        return check.Valid ? null : "the verifier rejects it";
+    }
+
+    private async Task RejectProofAsync(SubmissionRecord record, FinalProofRecord proof, string problem, CancellationToken cancellationToken)
+    {
+        Metrics.RejectedProof(proof.ProverName);
+        LogProofRejected(record.FinalBatch, proof.ProverName, problem);
+        var retries = record.Retries + 1;
+        if (retries > _options.MaxRetries)
+        {
+            await ParkAsync(record with { Retries = retries }, $"final proof rejected {retries} times: {problem}", cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        await _reprover.ReproveAsync(record.FinalBatch, $"final proof by {proof.ProverName} rejected: {problem}", cancellationToken).ConfigureAwait(false);
+        await SaveAsync(record with { State = SubmissionState.Reproving, Retries = retries, LastError = problem }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>For each unverified sequence in (<paramref name="lastVerified"/>, <paramref name="initBatch"/>], lowest
+    /// first: the round start of our own live commitment to it, or null.</summary>
+    private async Task<IReadOnlyList<ulong?>> UnverifiedPredecessorRoundsAsync(ulong initBatch, ulong lastVerified, CancellationToken cancellationToken)
+    {
+        var rounds = new List<ulong?>();
+        var batch = initBatch;
+        while (batch > lastVerified && rounds.Count < 256)
+        {
+            var sequence = await _chain.GetSequenceAsync(batch, cancellationToken).ConfigureAwait(false);
+            if (!sequence.Exists)
+            {
+                rounds.Add(null);
+                break;
+            }
+
+            var ours = await _chain.GetCommitmentAsync(batch, Miner, cancellationToken).ConfigureAwait(false);
+            rounds.Add(ours.Exists && !ours.Proved && ours.RoundStart == sequence.RoundStart ? ours.RoundStart : null);
+            batch = sequence.PreviousLastBatchSequenced;
+        }
+
+        rounds.Reverse();
+        return rounds;
+    }
+
+    private async Task HashFailedAsync(SubmissionRecord record, ChainRevert revert, CancellationToken cancellationToken)
+    {
+        LogHashFailed(record.FinalBatch, revert.ToString());
+        switch (revert.Error)
+        {
+            case ChainError.CommittedProof:
+                await SaveAsync(record with { State = SubmissionState.Lost, HashAttempt = record.HashAttempt + 1, LastError = revert.ToString() },
+                    cancellationToken).ConfigureAwait(false);
+                Metrics.Sequence("lost");
+                return;
+            case ChainError.CommittedTimeout:
+                await ResendAsync(record, revert.ToString(), countRetry: false, cancellationToken).ConfigureAwait(false);
+                return;
+            case ChainError.CommittedProofHash:
+                {
+                    // We hold a hash for the live round already: if it is this proof's, watch it instead of committing again.
+                    var ours = await _chain.GetCommitmentAsync(record.FinalBatch, Miner, cancellationToken).ConfigureAwait(false);
+                    var sequence = await _chain.GetSequenceAsync(record.FinalBatch, cancellationToken).ConfigureAwait(false);
+                    if (ours.Exists && !ours.Proved && ours.RoundStart == sequence.RoundStart && record.ProofHash is { } hash &&
+                        ours.ProofHash.AsSpan().SequenceEqual(hash))
+                    {
+                        var committed = record with { State = SubmissionState.Committed, RoundStart = ours.RoundStart, HashAttempt = record.HashAttempt + 1 };
+                        await SaveAsync(committed, cancellationToken).ConfigureAwait(false);
+                        MonitPHTxCache.Put(record.FinalBatch, new MonitItem(null, null));
+                        return;
+                    }
+
+                    await ResendAsync(record, revert.ToString(), countRetry: true, cancellationToken).ConfigureAwait(false);
+                    return;
+                }
+            default:
+                await ResendAsync(record, revert.ToString(), countRetry: true, cancellationToken).ConfigureAwait(false);
+                return;
+        }
+    }
+
+    // ---- shared
+
+    internal TxRequest HashRequest(SubmissionRecord record, byte[] hash) =>
+        new(record.HashTxKey, "submitProofHash", _chain.RollupAddress, RollupCalls.SubmitProofHash(record.InitBatch, record.FinalBatch, hash));
+
+    internal TxRequest RevealRequest(SubmissionRecord record, FinalProofRecord proof) =>
+        new(record.ProofTxKey, "verifyBatches", _chain.RollupAddress,
+            RollupCalls.VerifyBatches(record.InitBatch, record.FinalBatch, proof.NewLocalExitRoot, proof.NewStateRoot, HexData.Decode(proof.Proof)));
+
+    private Task SaveAsync(SubmissionRecord record, CancellationToken cancellationToken) => _store.SaveSubmissionAsync(record, cancellationToken);
+
+    /// <summary>The sequence needs another go in a new round: new tx keys, and (for failures) one more retry.</summary>
+    internal async Task ResendAsync(SubmissionRecord record, string reason, bool countRetry, CancellationToken cancellationToken)
+    {
+        _openRounds.TryRemove(record.FinalBatch, out _);
+        var retries = record.Retries + (countRetry ? 1 : 0);
+        var next = record with
+        {
+            State = SubmissionState.Resend,
+            HashAttempt = record.HashAttempt + 1,
+            ProofAttempt = record.ProofAttempt + 1,
+            RoundStart = null,
+            Retries = retries,
+            LastError = reason,
+        };
+        if (retries > _options.MaxRetries)
+        {
+            await ParkAsync(next, $"gave up after {retries} failed goes: {reason}", cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        LogResend(record.FinalBatch, reason);
+        Metrics.Sequence("resend");
+        await SaveAsync(next, cancellationToken).ConfigureAwait(false);
+    }
+
+    internal async Task ParkAsync(SubmissionRecord record, string reason, CancellationToken cancellationToken)
+    {
+        _openRounds.TryRemove(record.FinalBatch, out _);
+        LogParked(record.FinalBatch, reason);
+        Metrics.Sequence("parked");
+        await SaveAsync(record with { State = SubmissionState.Parked, ParkedReason = reason }, cancellationToken).ConfigureAwait(false);
+    }
+
+    private void Watch(Task task)
+    {
+        _watchers[task] = true;
+        _ = task.ContinueWith(t => _watchers.TryRemove(t, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+    }
+
+    /// <summary>Rewards and slashes of ours in the block of <paramref name="tx"/>.</summary>
+    private async Task RecordEventsAsync(TxRecord tx, CancellationToken cancellationToken)
+    {
+        if (tx.BlockNumber is not { } block)
+        {
+            return;
+        }
+
+        foreach (var e in await _chain.GetEventsAsync(block, block, cancellationToken).ConfigureAwait(false))
+        {
+            switch (e)
+            {
+                case RewardPaidEvent paid when SameAddress(paid.Prover, Miner) && SameHash(paid.TransactionHash, tx.TxHash):
+                    Metrics.Reward(paid.Amount);
+                    break;
+                case SlashedEvent slashed when SameAddress(slashed.Prover, Miner) && SameHash(slashed.TransactionHash, tx.TxHash):
+                    Metrics.Slash(slashed.Amount, slashed.Reason);
+                    LogSlashed(slashed.FinalNewBatch, slashed.Amount.ToString(System.Globalization.CultureInfo.InvariantCulture), slashed.Reason);
+                    break;
+                default:
+                    break;
+            }
+        }
+    }
+
+    private static bool SameAddress(string a, string b) => string.Equals(HexData.NormalizeAddress(a), HexData.NormalizeAddress(b), StringComparison.Ordinal);
+
+    private static bool SameHash(string a, string? b) => string.Equals(a, b, StringComparison.OrdinalIgnoreCase);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await Task.WhenAll(_workers.Concat(_watchers.Keys)).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping.
+        }
+
+        _stopping.Dispose();
+    }
+}

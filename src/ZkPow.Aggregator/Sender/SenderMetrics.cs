@@ -1,0 +1,168 @@
+using System.Diagnostics.Metrics;
+using System.Numerics;
+
+namespace ZkPow.Aggregator.Sender;
+
+/// <summary>The sender's instruments (meter <c>ZkPow.Aggregator.Sender</c>), plus in-process totals and samples that
+/// tests, benchmarks and the status page read directly.</summary>
+public sealed class SenderMetrics : IDisposable
+{
+    public const string MeterName = "ZkPow.Aggregator.Sender";
+
+    private readonly Meter _meter;
+    private readonly Counter<long> _hashTxs;
+    private readonly Counter<long> _proofTxs;
+    private readonly Counter<double> _rewards;
+    private readonly Counter<long> _slashes;
+    private readonly Counter<long> _sequences;
+    private readonly Counter<long> _rejectedProofs;
+    private readonly Histogram<double> _hashLatency;
+    private readonly Histogram<long> _revealDelay;
+    private readonly Lock _gate = new();
+    private readonly List<double> _hashLatencySamples = [];
+    private readonly List<long> _revealDelaySamples = [];
+    private readonly Dictionary<string, long> _outcomes = new(StringComparer.Ordinal);
+    private BigInteger _rewardsWei;
+    private BigInteger _slashedWei;
+    private long _slashCount;
+
+    public SenderMetrics(IMeterFactory? meters = null)
+    {
+        _meter = meters?.Create(MeterName) ?? new Meter(MeterName);
+        _hashTxs = _meter.CreateCounter<long>("zkpow_hash_txs", description: "submitProofHash txs, by outcome");
+        _proofTxs = _meter.CreateCounter<long>("zkpow_proof_txs", description: "verifyBatches txs, by outcome");
+        _rewards = _meter.CreateCounter<double>("zkpow_rewards", "wei", "Rewards paid to us");
+        _slashes = _meter.CreateCounter<long>("zkpow_slashes", description: "Slashes of our stake, by reason");
+        _sequences = _meter.CreateCounter<long>("zkpow_sequences", description: "Sequences by end state (revealed, lost, parked, resent)");
+        _rejectedProofs = _meter.CreateCounter<long>("zkpow_final_proofs_rejected", description: "Final proofs that failed the check before commit, by prover");
+        _hashLatency = _meter.CreateHistogram<double>("zkpow_hash_broadcast_latency", "ms", "Final proof stored to submitProofHash broadcast");
+        _revealDelay = _meter.CreateHistogram<long>("zkpow_reveal_delay", "blocks", "Proof window open (and predecessor verified) to reveal included");
+    }
+
+    public BigInteger RewardsWei
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _rewardsWei;
+            }
+        }
+    }
+
+    public BigInteger SlashedWei
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _slashedWei;
+            }
+        }
+    }
+
+    public long Slashes => Interlocked.Read(ref _slashCount);
+
+    public IReadOnlyList<double> HashLatencySamples
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _hashLatencySamples];
+            }
+        }
+    }
+
+    public IReadOnlyList<long> RevealDelaySamples
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _revealDelaySamples];
+            }
+        }
+    }
+
+    /// <summary>How many times <paramref name="counter"/>/<paramref name="outcome"/> was counted (for example <c>hash/sent</c>).</summary>
+    public long Count(string counter, string outcome)
+    {
+        lock (_gate)
+        {
+            return _outcomes.GetValueOrDefault($"{counter}/{outcome}");
+        }
+    }
+
+    internal void HashTx(string outcome)
+    {
+        _hashTxs.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
+        Tally("hash", outcome);
+    }
+
+    internal void ProofTx(string outcome)
+    {
+        _proofTxs.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
+        Tally("proof", outcome);
+    }
+
+    internal void Sequence(string outcome)
+    {
+        _sequences.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
+        Tally("sequence", outcome);
+    }
+
+    internal void RejectedProof(string prover)
+    {
+        _rejectedProofs.Add(1, new KeyValuePair<string, object?>("prover", prover));
+        Tally("rejected", prover);
+    }
+
+    internal void Reward(BigInteger wei)
+    {
+        _rewards.Add((double)wei);
+        lock (_gate)
+        {
+            _rewardsWei += wei;
+        }
+    }
+
+    internal void Slash(BigInteger wei, byte reason)
+    {
+        _slashes.Add(1, new KeyValuePair<string, object?>("reason", reason));
+        Interlocked.Increment(ref _slashCount);
+        lock (_gate)
+        {
+            _slashedWei += wei;
+        }
+    }
+
+    internal void HashBroadcast(double milliseconds)
+    {
+        _hashLatency.Record(milliseconds);
+        lock (_gate)
+        {
+            _hashLatencySamples.Add(milliseconds);
+        }
+    }
+
+    internal void RevealDelay(long blocks)
+    {
+        _revealDelay.Record(blocks);
+        lock (_gate)
+        {
+            _revealDelaySamples.Add(blocks);
+        }
+    }
+
+    private void Tally(string counter, string outcome)
+    {
+        lock (_gate)
+        {
+            var key = $"{counter}/{outcome}";
+            _outcomes[key] = _outcomes.GetValueOrDefault(key) + 1;
+        }
+    }
+
+    public void Dispose() => _meter.Dispose();
+}

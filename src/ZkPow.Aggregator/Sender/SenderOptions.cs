@@ -1,0 +1,55 @@
+namespace ZkPow.Aggregator.Sender;
+
+/// <summary>Options of the Proof Manager and Proof Sender.</summary>
+public sealed class SenderOptions
+{
+    /// <summary>How often the chain head is polled to drive window decisions (duration, e.g. <c>100ms</c>). Window
+    /// decisions are re-evaluated on every new block.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>How often processResend scans for sequences needing another go (duration, e.g. <c>500ms</c>).</summary>
+    public TimeSpan ResendInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Failed goes per sequence (new rounds, failed txs, re-proofs) before it is parked and reported (count, e.g. <c>5</c>).</summary>
+    public int MaxRetries { get; set; } = 5;
+
+    /// <summary>Reveal txs per commitment before it is parked (count, e.g. <c>10</c>); a reveal is retried harder than a
+    /// commit because an unrevealed commitment is slashed.</summary>
+    public int MaxRevealAttempts { get; set; } = 10;
+
+    /// <summary>Commit-ahead safety margin in blocks (count, e.g. <c>2</c>): a sequence whose predecessor is not verified
+    /// is committed only if the predecessor's reveal is due at least this many blocks (plus one per unverified
+    /// sequence in between) before the end of the round we would join. 0 disables committing ahead.</summary>
+    public int CommitAheadMarginBlocks { get; set; } = 2;
+
+    /// <summary>Whether to commit ahead of verification at all (pipelining hashes for future sequences).</summary>
+    public bool CommitAhead { get; set; } = true;
+
+    public void Validate()
+    {
+        if (PollInterval <= TimeSpan.Zero || PollInterval > TimeSpan.FromMinutes(1))
+        {
+            throw new OptionsException("Sender:PollInterval", "must be between 1 ms and 1 minute");
+        }
+
+        if (ResendInterval <= TimeSpan.Zero || ResendInterval > TimeSpan.FromMinutes(10))
+        {
+            throw new OptionsException("Sender:ResendInterval", "must be between 1 ms and 10 minutes");
+        }
+
+        if (MaxRetries is < 1 or > 1000)
+        {
+            throw new OptionsException("Sender:MaxRetries", "must be between 1 and 1000");
+        }
+
+        if (MaxRevealAttempts is < 1 or > 1000)
+        {
+            throw new OptionsException("Sender:MaxRevealAttempts", "must be between 1 and 1000");
+        }
+
+        if (CommitAheadMarginBlocks is < 0 or > 255)
+        {
+            throw new OptionsException("Sender:CommitAheadMarginBlocks", "must be between 0 and 255 blocks");
+        }
+    }
+}

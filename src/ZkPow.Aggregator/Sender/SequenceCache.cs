@@ -1,0 +1,105 @@
+namespace ZkPow.Aggregator.Sender;
+
+/// <summary>
+/// A thread-safe cache of work items keyed by sequence (its final batch), always handing out the lowest sequence
+/// first and holding at most one item per sequence: adding a sequence that is already held replaces its item.
+/// </summary>
+public sealed class SequenceCache<T>
+{
+    private readonly Lock _gate = new();
+    private readonly SortedDictionary<ulong, T> _items = [];
+    private TaskCompletionSource _changed = NewSignal();
+
+    public SequenceCache(string name)
+    {
+        Name = name;
+    }
+
+    public string Name { get; }
+
+    public int Count
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _items.Count;
+            }
+        }
+    }
+
+    /// <summary>Adds or replaces the item of <paramref name="finalBatch"/>; returns true if the sequence was not held yet.</summary>
+    public bool Put(ulong finalBatch, T item)
+    {
+        TaskCompletionSource signal;
+        bool added;
+        lock (_gate)
+        {
+            added = !_items.ContainsKey(finalBatch);
+            _items[finalBatch] = item;
+            signal = _changed;
+            _changed = NewSignal();
+        }
+
+        signal.TrySetResult();
+        return added;
+    }
+
+    public bool Contains(ulong finalBatch)
+    {
+        lock (_gate)
+        {
+            return _items.ContainsKey(finalBatch);
+        }
+    }
+
+    public bool TryRemove(ulong finalBatch, out T item)
+    {
+        lock (_gate)
+        {
+            return _items.Remove(finalBatch, out item!);
+        }
+    }
+
+    /// <summary>The held items, lowest sequence first (a copy).</summary>
+    public IReadOnlyList<KeyValuePair<ulong, T>> Snapshot()
+    {
+        lock (_gate)
+        {
+            return [.. _items];
+        }
+    }
+
+    /// <summary>Removes and returns the lowest sequence's item, waiting for one if the cache is empty.</summary>
+    public async Task<KeyValuePair<ulong, T>> TakeAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            Task wait;
+            lock (_gate)
+            {
+                if (_items.Count > 0)
+                {
+                    var first = _items.First();
+                    _items.Remove(first.Key);
+                    return first;
+                }
+
+                wait = _changed.Task;
+            }
+
+            await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Completes when the cache changes (an item is put), or on cancellation.</summary>
+    public Task WaitForChangeAsync(CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return _changed.Task.WaitAsync(cancellationToken);
+        }
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+}

@@ -1,0 +1,102 @@
+using Microsoft.Data.Sqlite;
+using ZkPow.Aggregator.Sender;
+
+namespace ZkPow.Aggregator.Storage;
+
+/// <summary>Our submission state per sequence (table <c>submissions</c>, migration 4).</summary>
+public sealed partial class SqliteStore : ISubmissionStore
+{
+    private const string SubmissionColumns =
+        "final_batch, init_batch, state, hash_attempt, proof_attempt, round_start, proof_hash, retries, parked_reason, last_error";
+
+    public async Task<SubmissionRecord?> GetSubmissionAsync(ulong finalBatch, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenReadAsync(cancellationToken).ConfigureAwait(false);
+        using var command = Command(connection, null, $"SELECT {SubmissionColumns} FROM submissions WHERE final_batch = $f;");
+        Bind(command, "$f", L(finalBatch));
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? ReadSubmission(reader) : null;
+    }
+
+    public Task SaveSubmissionAsync(SubmissionRecord record, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        var now = NowMs;
+        return _writer.WriteAsync((connection, transaction) =>
+        {
+            using var command = Command(connection, transaction, """
+                INSERT INTO submissions (final_batch, init_batch, state, hash_attempt, proof_attempt, round_start, proof_hash, retries,
+                                         parked_reason, last_error, created_ms, updated_ms)
+                VALUES ($f, $i, $s, $ha, $pa, $rs, $ph, $r, $pr, $e, $now, $now)
+                ON CONFLICT (final_batch) DO UPDATE SET init_batch = excluded.init_batch, state = excluded.state,
+                    hash_attempt = excluded.hash_attempt, proof_attempt = excluded.proof_attempt, round_start = excluded.round_start,
+                    proof_hash = excluded.proof_hash, retries = excluded.retries, parked_reason = excluded.parked_reason,
+                    last_error = excluded.last_error, updated_ms = excluded.updated_ms;
+                """);
+            Bind(command, "$f", L(record.FinalBatch));
+            Bind(command, "$i", L(record.InitBatch));
+            Bind(command, "$s", (int)record.State);
+            Bind(command, "$ha", record.HashAttempt);
+            Bind(command, "$pa", record.ProofAttempt);
+            Bind(command, "$rs", record.RoundStart is { } start ? L(start) : null);
+            Bind(command, "$ph", record.ProofHash);
+            Bind(command, "$r", record.Retries);
+            Bind(command, "$pr", record.ParkedReason);
+            Bind(command, "$e", record.LastError);
+            Bind(command, "$now", now);
+            command.ExecuteNonQuery();
+            return true;
+        }, cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<SubmissionRecord>> ListOpenSubmissionsAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenReadAsync(cancellationToken).ConfigureAwait(false);
+        using var command = Command(connection, null, $"""
+            SELECT {SubmissionColumns} FROM submissions WHERE state NOT IN ($revealed, $lost, $parked) ORDER BY final_batch;
+            """);
+        Bind(command, "$revealed", (int)SubmissionState.Revealed);
+        Bind(command, "$lost", (int)SubmissionState.Lost);
+        Bind(command, "$parked", (int)SubmissionState.Parked);
+        using var reader = command.ExecuteReader();
+        var records = new List<SubmissionRecord>();
+        while (reader.Read())
+        {
+            records.Add(ReadSubmission(reader));
+        }
+
+        return records;
+    }
+
+    public async Task<IReadOnlyList<ulong>> ListUnsentFinalProofsAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenReadAsync(cancellationToken).ConfigureAwait(false);
+        using var command = Command(connection, null, """
+            SELECT f.final_batch FROM final_proofs f LEFT JOIN submissions s ON s.final_batch = f.final_batch
+            WHERE s.final_batch IS NULL OR s.state = $reproving ORDER BY f.final_batch;
+            """);
+        Bind(command, "$reproving", (int)SubmissionState.Reproving);
+        using var reader = command.ExecuteReader();
+        var finals = new List<ulong>();
+        while (reader.Read())
+        {
+            finals.Add((ulong)reader.GetInt64(0));
+        }
+
+        return finals;
+    }
+
+    private static SubmissionRecord ReadSubmission(SqliteDataReader r) => new()
+    {
+        FinalBatch = (ulong)r.GetInt64(0),
+        InitBatch = (ulong)r.GetInt64(1),
+        State = (SubmissionState)r.GetInt32(2),
+        HashAttempt = r.GetInt32(3),
+        ProofAttempt = r.GetInt32(4),
+        RoundStart = r.IsDBNull(5) ? null : (ulong)r.GetInt64(5),
+        ProofHash = r.IsDBNull(6) ? null : (byte[])r.GetValue(6),
+        Retries = r.GetInt32(7),
+        ParkedReason = r.IsDBNull(8) ? null : r.GetString(8),
+        LastError = r.IsDBNull(9) ? null : r.GetString(9),
+    };
+}

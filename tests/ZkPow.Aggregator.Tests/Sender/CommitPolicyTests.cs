@@ -1,0 +1,74 @@
+using ZkPow.Aggregator.Chain;
+using ZkPow.Aggregator.Sender;
+
+namespace ZkPow.Aggregator.Tests.Sender;
+
+public sealed class CommitPolicyTests
+{
+    private static readonly ProofWindows Windows = new(5, 10);
+
+    // Sequence (10, 20]; head 100 unless stated; predecessor rounds are ours, lowest first.
+    public static TheoryData<string, ulong, ulong, ulong, bool, ulong?[], CommitDecision> Cases => new()
+    {
+        { "verified already", 100, 20, 0, false, [], CommitDecision.Verified },
+        { "proof landed", 100, 10, 95, true, [], CommitDecision.Verified },
+        { "no round, predecessor verified", 100, 10, 0, false, [], CommitDecision.Commit },
+        { "round open, inside T1", 100, 10, 96, false, [], CommitDecision.Commit },
+        { "round open, lands on the last hash block", 100, 10, 96, false, [], CommitDecision.Commit },
+        { "hash window closed", 100, 10, 95, false, [], CommitDecision.WindowClosed },
+        { "round expired with no proof: a new round", 100, 10, 80, false, [], CommitDecision.Commit },
+        { "round at its last block is not expired", 100, 10, 86, false, [], CommitDecision.WindowClosed },
+        { "predecessor not committed by us", 100, 5, 0, false, [null], CommitDecision.WaitForPredecessor },
+        { "predecessor committed, window open soon", 100, 5, 0, false, [98], CommitDecision.Commit },
+        { "predecessor committed long ago, window open", 100, 5, 0, false, [94], CommitDecision.Commit },
+        { "predecessor's round already over", 100, 5, 0, false, [80], CommitDecision.WaitForPredecessor },
+        { "a chain of three reveals fits our round", 100, 5, 96, false, [100, 100, 100], CommitDecision.Commit },
+        { "a chain of four reveals ends past our round", 100, 5, 96, false, [100, 100, 100, 100], CommitDecision.WaitForPredecessor },
+        { "two predecessors of ours in a chain", 100, 0, 0, false, [97, 99], CommitDecision.Commit },
+        { "a gap in the chain of predecessors", 100, 0, 0, false, [97, null], CommitDecision.WaitForPredecessor },
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void decides(string why, ulong head, ulong lastVerified, ulong roundStart, bool proofSubmitted, ulong?[] predecessors, CommitDecision expected)
+    {
+        var inputs = new CommitInputs(head, Windows, lastVerified, 10, 20, roundStart, proofSubmitted, predecessors);
+        Assert.True(expected == CommitPolicy.Decide(inputs, new SenderOptions()), why);
+    }
+
+    [Fact]
+    public void committing_ahead_can_be_switched_off()
+    {
+        var inputs = new CommitInputs(100, Windows, 5, 10, 20, 0, false, [98]);
+        Assert.Equal(CommitDecision.WaitForPredecessor, CommitPolicy.Decide(inputs, new SenderOptions { CommitAhead = false }));
+    }
+
+    [Fact]
+    public void a_change_of_the_windows_changes_the_decision()
+    {
+        var inputs = new CommitInputs(100, Windows, 10, 10, 20, 95, false, []);
+        Assert.Equal(CommitDecision.WindowClosed, CommitPolicy.Decide(inputs, new SenderOptions()));
+        Assert.Equal(CommitDecision.Commit, CommitPolicy.Decide(inputs with { Windows = new ProofWindows(8, 10) }, new SenderOptions()));
+    }
+
+    [Theory]
+    [InlineData("Sender:PollInterval")]
+    [InlineData("Sender:ResendInterval")]
+    [InlineData("Sender:MaxRetries")]
+    [InlineData("Sender:MaxRevealAttempts")]
+    [InlineData("Sender:CommitAheadMarginBlocks")]
+    public void invalid_options_name_their_key(string key)
+    {
+        var options = new SenderOptions();
+        switch (key)
+        {
+            case "Sender:PollInterval": options.PollInterval = TimeSpan.Zero; break;
+            case "Sender:ResendInterval": options.ResendInterval = TimeSpan.FromHours(1); break;
+            case "Sender:MaxRetries": options.MaxRetries = 0; break;
+            case "Sender:MaxRevealAttempts": options.MaxRevealAttempts = 0; break;
+            default: options.CommitAheadMarginBlocks = -1; break;
+        }
+
+        Assert.Equal(key, Assert.Throws<OptionsException>(options.Validate).Key);
+    }
+}

@@ -1,0 +1,199 @@
+using System.Diagnostics;
+using Google.Protobuf;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using ZkPow.Aggregator.Chain;
+using ZkPow.Aggregator.Generator;
+using ZkPow.Aggregator.Hosting;
+using ZkPow.Aggregator.Sender;
+using ZkPow.Devnet.Chain;
+using ZkPow.Devnet.Proof;
+using ZkPow.Devnet.Prover;
+
+namespace ZkPow.Devnet.Tests.Sender;
+
+/// <summary>
+/// A real anvil with the project's contracts, mined by a pump (a block every <see cref="BlockInterval"/>), devnet
+/// sequences sent to the rollup, and in-process aggregators (one per miner, each on its own SQLite file, with mock
+/// provers over real gRPC).
+/// </summary>
+internal sealed class SenderHarness : IAsyncDisposable
+{
+    public static readonly TimeSpan BlockInterval = TimeSpan.FromMilliseconds(250);
+
+    private readonly DevnetSequenceBuilder _builder = new(new Random(11), "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC", 1001, 6);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly List<MockProver> _provers = [];
+    private readonly List<MinerAggregator> _aggregators = [];
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), $"zkpow-sender-{Guid.NewGuid():N}");
+    private readonly EthRpcClient _rpc;
+    private Task _pump = Task.CompletedTask;
+    private DevnetSequence? _last;
+
+    private SenderHarness(DevChain chain)
+    {
+        Chain = chain;
+        _rpc = new EthRpcClient(chain.RpcUrl, TimeSpan.FromSeconds(5));
+        Reader = new RollupChainClient(_rpc, chain.Contracts.Rollup);
+        Directory.CreateDirectory(_dir);
+    }
+
+    public DevChain Chain { get; }
+    public IRollupChain Reader { get; }
+    public DevnetRoots Roots { get; } = new();
+    public List<DevnetSequence> Sequences { get; } = [];
+
+    public static ILoggerFactory Loggers { get; } = Environment.GetEnvironmentVariable("ZKPOW_TEST_LOG") == "1"
+        ? LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Debug))
+        : NullLoggerFactory.Instance;
+
+    public static async Task<SenderHarness> StartAsync(byte t1 = 5, byte t2 = 10)
+    {
+        var chain = await DevChain.StartAsync(new DevChainOptions { ManualMining = true, T1 = t1, T2 = t2, Miners = 3, ExtraAccounts = 1 });
+        var harness = new SenderHarness(chain);
+        harness._pump = harness.PumpAsync(harness._stop.Token);
+        return harness;
+    }
+
+    private async Task PumpAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(BlockInterval, cancellationToken);
+                await Chain.MineAsync(1, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (Exception e) when (e is HttpRequestException or JsonRpcException)
+            {
+                // anvil is going away.
+            }
+        }
+    }
+
+    public string StorePath(string name) => Path.Combine(_dir, name + ".db");
+
+    /// <summary>Starts an aggregator for <paramref name="miner"/> on the store <paramref name="storeName"/> (resumes it if it exists).</summary>
+    public async Task<MinerAggregator> StartMinerAsync(DevAccount miner, string storeName, Action<SenderOptions>? configure = null)
+    {
+        var options = new MinerAggregatorOptions
+        {
+            Store = { SqlitePath = StorePath(storeName) },
+            Chain = { RpcUrl = Chain.RpcUrl, RollupAddress = Chain.Contracts.Rollup, RequestTimeout = TimeSpan.FromSeconds(5) },
+            Key = { DevPrivateKey = miner.PrivateKey },
+            TxManager = { Confirmations = 1, PollInterval = TimeSpan.FromMilliseconds(50), StuckAfter = TimeSpan.FromSeconds(3) },
+            ProverServer = { Port = 0 },
+            Generator = { ReconnectGrace = TimeSpan.FromMilliseconds(300) },
+            Sender = { PollInterval = TimeSpan.FromMilliseconds(40), ResendInterval = TimeSpan.FromMilliseconds(200) },
+        };
+        configure?.Invoke(options.Sender);
+        var aggregator = await MinerAggregator.StartAsync(options, Roots, Loggers, TimeProvider.System, CancellationToken.None);
+        _aggregators.Add(aggregator);
+        return aggregator;
+    }
+
+    public async Task StopMinerAsync(MinerAggregator aggregator)
+    {
+        _aggregators.Remove(aggregator);
+        await aggregator.DisposeAsync();
+    }
+
+    public MockProver AddProver(MinerAggregator aggregator, string name, MockProverMisbehaviour misbehaviour = MockProverMisbehaviour.None)
+    {
+        var prover = new MockProver(new MockProverOptions
+        {
+            Aggregator = aggregator.Server.Address,
+            Name = name,
+            ReconnectDelay = TimeSpan.FromMilliseconds(100),
+            Misbehaviour = misbehaviour,
+        }, TimeProvider.System);
+        _provers.Add(prover);
+        _ = prover.RunAsync();
+        return prover;
+    }
+
+    public async Task StopProverAsync(MockProver prover)
+    {
+        _provers.Remove(prover);
+        await prover.StopAsync();
+        await prover.DisposeAsync();
+    }
+
+    /// <summary>Sequences the next devnet sequence on chain (it is mined by the pump) and hands it to every given aggregator.</summary>
+    public async Task<DevnetSequence> SequenceAsync(int batches, params MinerAggregator[] aggregators)
+    {
+        var sequence = _last is null ? _builder.FromGenesis(batches) : _builder.After(_last, batches);
+        _last = sequence;
+        Roots.Add(sequence);
+        var calls = sequence.Batches.Select(b => new DevBatch(b.Transactions, b.GlobalExitRoot, b.Timestamp)).ToList();
+        var receipt = await Chain.SendAsync(Chain.Admin, Chain.Contracts.Rollup, ContractCalls.SequenceBatches(calls, sequence.Coinbase));
+        Assert.True(receipt.Succeeded);
+        Sequences.Add(sequence);
+        foreach (var aggregator in aggregators)
+        {
+            await AddToAsync(aggregator, sequence);
+        }
+
+        return sequence;
+    }
+
+    public static Task AddToAsync(MinerAggregator aggregator, DevnetSequence sequence) =>
+        aggregator.Generator.AddSequenceAsync(new SequenceInput(sequence.InitNumBatch, sequence.FinalNewBatch,
+            [.. sequence.Batches.Select(b => new BatchInput(b.Number, b.ToInputProver(1001, 6).ToByteArray()))]), CancellationToken.None);
+
+    public async Task<IReadOnlyList<RollupEvent>> EventsAsync()
+    {
+        var head = await Reader.GetBlockNumberAsync(CancellationToken.None);
+        return await Reader.GetEventsAsync(0, head, CancellationToken.None);
+    }
+
+    public static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!await condition())
+        {
+            if (clock.Elapsed > timeout)
+            {
+                throw new TimeoutException($"waited {timeout} for {what}");
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
+    public Task WaitForVerifiedAsync(ulong batch, TimeSpan timeout) =>
+        WaitUntilAsync(async () => await Reader.GetLastVerifiedBatchAsync(CancellationToken.None) >= batch, timeout, $"batch {batch} verified");
+
+    public static bool Same(string a, string b) => string.Equals(a, b, StringComparison.OrdinalIgnoreCase);
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var prover in _provers.ToList())
+        {
+            await prover.StopAsync();
+            await prover.DisposeAsync();
+        }
+
+        foreach (var aggregator in _aggregators.ToList())
+        {
+            await aggregator.DisposeAsync();
+        }
+
+        await _stop.CancelAsync();
+        await _pump;
+        _rpc.Dispose();
+        await Chain.DisposeAsync();
+        try
+        {
+            Directory.Delete(_dir, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A leftover temp folder is harmless.
+        }
+    }
+}

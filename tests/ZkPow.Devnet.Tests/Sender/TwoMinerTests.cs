@@ -1,0 +1,57 @@
+using System.Numerics;
+using ZkPow.Aggregator.Chain;
+using ZkPow.Devnet.Chain;
+
+namespace ZkPow.Devnet.Tests.Sender;
+
+public sealed class TwoMinerTests
+{
+    [Fact]
+    public async Task both_miners_are_paid_to_the_wei_a_late_reveal_is_paid_and_a_copier_earns_nothing()
+    {
+        await using var h = await SenderHarness.StartAsync();
+        var a = h.Chain.Miners[0];
+        var b = h.Chain.Miners[1];
+        var copier = h.Chain.Miners[2];
+        var aggA = await h.StartMinerAsync(a, "a");
+        var aggB = await h.StartMinerAsync(b, "b");
+        h.AddProver(aggA, "a-gpu");
+        h.AddProver(aggB, "b-gpu");
+        var sequence = await h.SequenceAsync(1, aggA, aggB);
+
+        // B stops right after its hash is on chain, before its proof window opens.
+        await SenderHarness.WaitUntilAsync(async () => (await h.Reader.GetCommitmentAsync(sequence.FinalNewBatch, b.Address, default)).Exists,
+            TimeSpan.FromSeconds(20), "B's commitment");
+        await h.StopMinerAsync(aggB);
+        var round = (await h.Reader.GetSequenceAsync(sequence.FinalNewBatch, default)).RoundStart;
+        Assert.True((await h.Reader.GetCommitmentAsync(sequence.FinalNewBatch, a.Address, default)).RoundStart == round, "A and B share the round");
+
+        await h.WaitForVerifiedAsync(sequence.FinalNewBatch, TimeSpan.FromSeconds(20));
+
+        // A staked third account copies A's reveal from the mempool: with no commitment of its own it cannot use it.
+        var reveal = await aggA.Tx.GetAsync(TxRequest.KeyFor("verifyBatches", sequence.FinalNewBatch, 0), default);
+        await Assert.ThrowsAsync<ContractRevertException>(() => h.Chain.SendAsync(copier, h.Chain.Contracts.Rollup, reveal!.Data));
+        var proofA = HexData.Decode((await aggA.Store.GetFinalProofAsync(sequence.FinalNewBatch, default))!.Proof);
+        await Assert.ThrowsAsync<ContractRevertException>(() => h.Chain.SendAsync(copier, h.Chain.Contracts.Rollup,
+            ContractCalls.SubmitProofHash(sequence.InitNumBatch, sequence.FinalNewBatch, ProofHash.Compute(proofA, copier.Address))));
+
+        // B comes back after the round's end: submitPendingProof reveals late; it is paid and not slashed.
+        await SenderHarness.WaitUntilAsync(async () => await h.Reader.GetBlockNumberAsync(default) > round + 16, TimeSpan.FromSeconds(15),
+            "the round to end");
+        aggB = await h.StartMinerAsync(b, "b");
+        await SenderHarness.WaitUntilAsync(async () => (await h.Reader.GetCommitmentAsync(sequence.FinalNewBatch, b.Address, default)).Proved,
+            TimeSpan.FromSeconds(15), "B's late reveal");
+
+        var events = await h.EventsAsync();
+        var paid = events.OfType<RewardPaidEvent>().ToList();
+        var stakeA = await h.Chain.GetStakeAsync(a.Address);
+        var stakeB = await h.Chain.GetStakeAsync(b.Address);
+        var reward = Wei.FromEther(1);
+        Assert.Equal(reward * stakeA / (stakeA + stakeB), Assert.Single(paid, e => SenderHarness.Same(e.Prover, a.Address)).Amount);
+        Assert.Equal(reward * stakeB / (stakeA + stakeB), Assert.Single(paid, e => SenderHarness.Same(e.Prover, b.Address)).Amount);
+        Assert.DoesNotContain(paid, e => SenderHarness.Same(e.Prover, copier.Address));
+        Assert.Empty(events.OfType<SlashedEvent>());
+        Assert.Equal(1, events.OfType<SubmitProofHashEvent>().Count(e => SenderHarness.Same(e.Prover, b.Address)));
+        Assert.Equal(new BigInteger(1), new BigInteger(events.OfType<VerifyBatchesEvent>().Count()));
+    }
+}
