@@ -127,10 +127,10 @@ public sealed partial class RunCommandTests
     }
 
     [Fact]
-    public async Task a_running_aggregator_proves_what_the_rollup_sequences()
+    public async Task a_running_aggregator_proves_and_gets_verified_what_the_rollup_sequences()
     {
         using var dir = new TempDir();
-        await using var chain = await DevChain.StartAsync(new DevChainOptions { BlockTime = 0 });
+        await using var chain = await DevChain.StartAsync(new DevChainOptions { BlockTime = 1, T1 = 2, T2 = 5 });
         var ledger = new DevnetRollupLedger();
         await using var node = await DevnetRollupNode.StartAsync(ledger, new DevnetRollupNodeOptions());
         var sequencer = new DevnetSequencer(chain, new DevnetSequencerOptions { MaxBatchesPerSequence = 4, BatchDataSize = 512 }, ledger, TimeProvider.System);
@@ -142,17 +142,24 @@ public sealed partial class RunCommandTests
         var path = WriteConfig(dir, Config(dir, chain, node, forkId: 6));
         using var run = ChildProcess.Zkpow("run", "--config", path, "--Sync:PollInterval=200ms");
         var started = await WaitStartedAsync(run);
-        using var prover = ChildProcess.Zkpow("prover", "--aggregator", $"http://127.0.0.1:{started.Groups[1].Value}", "--name", "e2e", "--latency", "20ms");
         using var http = new HttpClient { BaseAddress = new Uri(started.Groups[2].Value) };
+        var before = await http.GetStringAsync("metrics");
+        using var prover = ChildProcess.Zkpow("prover", "--aggregator", $"http://127.0.0.1:{started.Groups[1].Value}", "--name", "e2e", "--latency", "20ms");
         var watch = Stopwatch.StartNew();
-        var finals = 0;
-        while (finals < 3 && watch.Elapsed < TimeSpan.FromSeconds(60))
+        var last = ledger.LastBatch;
+        var verified = 0UL;
+        while (verified < last && watch.Elapsed < TimeSpan.FromSeconds(90))
         {
-            await Task.Delay(200);
-            finals = (await http.GetFromJsonAsync<JsonElement>("api/status")).GetProperty("finalProofs").GetInt32();
+            await Task.Delay(500);
+            verified = (await chain.ReadAsync(chain.Contracts.Rollup, ContractCalls.LastVerifiedBatch())).UInt64(0);
         }
 
-        Assert.True(finals == 3, $"{finals} of 3 final proofs; aggregator said: {run.Stderr}");
+        Assert.True(verified == last, $"verified up to batch {verified} of {last}; aggregator said: {run.Stderr}");
+        var status = await http.GetFromJsonAsync<JsonElement>("api/status");
+        Assert.Equal(3, status.GetProperty("finalProofs").GetInt32());
+        var after = await http.GetStringAsync("metrics");
+        Assert.DoesNotContain("zkpow_aggregator_sender_", before.Split('\n').Where(l => !l.StartsWith('#') && l.Contains("proof_txs", StringComparison.Ordinal) && !l.EndsWith(" 0", StringComparison.Ordinal)));
+        Assert.Contains(after.Split('\n'), l => l.StartsWith("zkpow_aggregator_sender_", StringComparison.Ordinal) && !l.EndsWith(" 0", StringComparison.Ordinal));
     }
 
     private static async Task<Match> WaitStartedAsync(ChildProcess run)

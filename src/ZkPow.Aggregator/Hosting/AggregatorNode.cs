@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Logging;
 using ZkPow.Aggregator.Chain;
 using ZkPow.Aggregator.Generator;
+using ZkPow.Aggregator.Manager;
+using ZkPow.Aggregator.Sender;
 using ZkPow.Aggregator.Storage;
 using ZkPow.Aggregator.Sync;
 
@@ -33,6 +35,9 @@ public sealed partial class AggregatorNode : IAsyncDisposable
     public TxManager Transactions { get; private set; } = null!;
     public ulong BaseChainId { get; private set; }
     public RollupSync Sync { get; private set; } = null!;
+    public ProofSender Sender { get; private set; } = null!;
+    public ProofManager Manager { get; private set; } = null!;
+    public SenderMetrics SenderMetrics { get; private set; } = null!;
     public SyncMetrics SyncMetrics { get; private set; } = null!;
 
     private readonly CancellationTokenSource _stopping = new();
@@ -117,6 +122,18 @@ public sealed partial class AggregatorNode : IAsyncDisposable
         Generator = new ProofGenerator(Store, Options.Generator, key.Address, Metrics, loggers.CreateLogger<ProofGenerator>(), time);
         _parts.Add(Generator);
         await Generator.StartAsync(cancellationToken).ConfigureAwait(false);
+        // The Proof Manager rebuilds the sender's work (submitPendingProof) before anything new is sent.
+        SenderMetrics = new SenderMetrics();
+        Sender = new ProofSender(Store, Chain, Transactions, new RollupNodeRoots(rollupNode), new GeneratorReprover(Generator), Options.Sender,
+            SenderMetrics, loggers.CreateLogger<ProofSender>(), time);
+        _parts.Add(Sender);
+        Manager = new ProofManager(Store, Sender, Chain, Options.Sender, loggers.CreateLogger<ProofManager>(), time);
+        _parts.Add(Manager);
+        Generator.FinalProofStored += Manager.OnFinalProofStored;
+        await Sender.WarmUpAsync(cancellationToken).ConfigureAwait(false);
+        await Manager.SubmitPendingProofAsync(cancellationToken).ConfigureAwait(false);
+        Sender.Start();
+        Manager.Start();
         ProverServer = await ProverServer.StartAsync(Options.ProverServer, Options.Provers, Generator, loggers, time, cancellationToken).ConfigureAwait(false);
         _parts.Add(ProverServer);
         SyncMetrics = new SyncMetrics();
@@ -177,6 +194,7 @@ public sealed partial class AggregatorNode : IAsyncDisposable
         Rpc?.Dispose();
         Metrics?.Dispose();
         SyncMetrics?.Dispose();
+        SenderMetrics?.Dispose();
         _rollupNode?.Dispose();
         _stopping.Dispose();
     }

@@ -1,6 +1,7 @@
 using ZkPow.Aggregator.Chain;
 using ZkPow.Aggregator.Generator;
 using ZkPow.Aggregator.Protocol;
+using ZkPow.Aggregator.Sender;
 using ZkPow.Aggregator.Storage;
 using ZkPow.Aggregator.Sync;
 
@@ -36,6 +37,8 @@ public sealed class AggregatorOptions
 
     public SyncOptions Sync { get; set; } = new();
 
+    public SenderOptions Sender { get; set; } = new();
+
     public void Validate()
     {
         Store.Validate();
@@ -47,5 +50,6 @@ public sealed class AggregatorOptions
         TxManager.Validate();
         Http.Validate();
         Sync.Validate();
+        Sender.Validate();
     }
 }

@@ -77,10 +77,4 @@ public sealed class MinerAggregator : IAsyncDisposable
         await Store.DisposeAsync().ConfigureAwait(false);
         _rpc.Dispose();
     }
-
-    private sealed class GeneratorReprover(ProofGenerator generator) : ISequenceReprover
-    {
-        public Task ReproveAsync(ulong finalBatch, string reason, CancellationToken cancellationToken) =>
-            generator.ReproveSequenceAsync(finalBatch, reason, cancellationToken);
-    }
 }

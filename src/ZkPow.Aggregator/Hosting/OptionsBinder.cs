@@ -23,6 +23,7 @@ public static class OptionsBinder
         ("TxManager", o => o.TxManager),
         ("Http", o => o.Http),
         ("Sync", o => o.Sync),
+        ("Sender", o => o.Sender),
     ];
 
     private static readonly string[] s_rootValues = [nameof(AggregatorOptions.ExpectedChainId)];
