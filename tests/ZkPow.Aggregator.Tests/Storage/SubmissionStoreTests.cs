@@ -14,8 +14,15 @@ public sealed class SubmissionStoreTests
         await using var store = await StoreBuilder.OpenAsync(dir);
         var committed = new SubmissionRecord
         {
-            FinalBatch = 7, InitBatch = 4, State = SubmissionState.Committed, HashAttempt = 2, ProofAttempt = 1, RoundStart = 123,
-            ProofHash = [1, 2, 3], Retries = 1, LastError = "window closed",
+            FinalBatch = 7,
+            InitBatch = 4,
+            State = SubmissionState.Committed,
+            HashAttempt = 2,
+            ProofAttempt = 1,
+            RoundStart = 123,
+            ProofHash = [1, 2, 3],
+            Retries = 1,
+            LastError = "window closed",
         };
         await store.SaveSubmissionAsync(committed, None);
         await store.SaveSubmissionAsync(new SubmissionRecord { FinalBatch = 3, InitBatch = 0, State = SubmissionState.Revealed }, None);
