@@ -8,6 +8,7 @@ internal static class CliApp
 {
     public static RootCommand Build() => new("zkpow: the ZK-PoW prover aggregator, its devnet and its benchmarks")
     {
+        DevnetCommand.Create(),
         RunCommand.Create(),
         StatusCommand.Status(),
         StatusCommand.Tasks(),

@@ -6,7 +6,7 @@ namespace ZkPow.Cli;
 /// <summary>Writes the one JSON object a <c>--json</c> command prints.</summary>
 internal static class JsonOutput
 {
-    private static readonly JsonSerializerOptions s_options = new()
+    public static JsonSerializerOptions Options { get; } = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         WriteIndented = false,
@@ -16,7 +16,7 @@ internal static class JsonOutput
 
     public static void Write<T>(T value)
     {
-        Console.Out.WriteLine(JsonSerializer.Serialize(value, s_options));
+        Console.Out.WriteLine(JsonSerializer.Serialize(value, Options));
         Console.Out.Flush();
     }
 }

@@ -102,7 +102,7 @@ public sealed partial class ProverSession
     /// </summary>
     public async Task RunAsync(IProverSessionObserver observer, CancellationToken cancellationToken)
     {
-        await using var registration = cancellationToken.Register(() => Close("the aggregator is stopping or the call ended"));
+        await using var registration = cancellationToken.Register(() => Close(StoppingReason));
         var reading = ReadLoopAsync();
         var connected = false;
         try
@@ -156,7 +156,11 @@ public sealed partial class ProverSession
             _idleChanged.TrySetResult();
         }
 
-        if (reason != "session ended")
+        if (reason == StoppingReason)
+        {
+            LogStopping(Name, InstanceId);
+        }
+        else if (reason != "session ended")
         {
             LogClosing(Name, InstanceId, reason);
         }
@@ -381,6 +385,11 @@ public sealed partial class ProverSession
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Refused prover {Prover} from {Peer}: it reports fork id {ForkId}, the aggregator is configured for fork id {Expected}")]
     private partial void LogForkRefused(string prover, string peer, ulong forkId, ulong expected);
+
+    private const string StoppingReason = "the aggregator is stopping or the call ended";
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Ending session of prover {Prover} ({Instance}): the aggregator is stopping or the stream was closed")]
+    private partial void LogStopping(string prover, string instance);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Ending session of prover {Prover} ({Instance}): {Reason}")]
     private partial void LogClosing(string prover, string instance, string reason);

@@ -1,0 +1,249 @@
+using System.CommandLine;
+using System.Numerics;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Spectre.Console;
+using ZkPow.Aggregator;
+using ZkPow.Aggregator.Chain;
+using ZkPow.Aggregator.Hosting;
+using ZkPow.Devnet.Network;
+
+namespace ZkPow.Cli.Commands;
+
+/// <summary><c>zkpow devnet</c>: the whole local network in one command, and <c>zkpow devnet report</c>.</summary>
+internal static class DevnetCommand
+{
+    public static Command Create()
+    {
+        var provers = new Option<int>("--provers") { Description = "Mock provers per miner (0 = wait for external provers on --prover-port)", DefaultValueFactory = _ => 8 };
+        var sequences = new Option<int>("--sequences") { Description = "Sequences the rollup sends (0 = keep going until stopped)", DefaultValueFactory = _ => 0 };
+        var maxBatches = new Option<int>("--max-batches") { Description = "Batches per sequence are drawn from 1..N", DefaultValueFactory = _ => 8 };
+        var miners = new Option<int>("--miners") { Description = "Competing miners, each with its own aggregator, store, key and provers", DefaultValueFactory = _ => 1 };
+        var t1 = new Option<byte>("--t1") { Description = "Hash window T1, in blocks", DefaultValueFactory = _ => 5 };
+        var t2 = new Option<byte>("--t2") { Description = "Proof window T2, in blocks", DefaultValueFactory = _ => 10 };
+        var blockTime = new Option<int>("--block-time") { Description = "Seconds between blocks (whole seconds; 0 = a block per transaction)", DefaultValueFactory = _ => 1 };
+        var latency = CliOptions.Duration("--prover-latency", "Time each mock prover job takes", TimeSpan.FromMilliseconds(200));
+        var proverPort = new Option<int>("--prover-port") { Description = "Prover gRPC port of the first miner (a taken port falls back to a free one)", DefaultValueFactory = _ => 50081 };
+        var dataDir = new Option<string?>("--data-dir") { Description = "Folder for the devnet's stores, keystores and configurations (default: a fresh one under .devnet/)" };
+        var seed = new Option<int>("--seed") { Description = "Seed of the rollup's batches", DefaultValueFactory = _ => 1 };
+        var exitWhenDone = new Option<bool>("--exit-when-done") { Description = "Stop once --sequences are verified and every round taken part in is settled, then print a summary" };
+        var external = new Option<bool>("--external-aggregator") { Description = "Start everything but the aggregator; write <data-dir>/aggregator.json for 'zkpow run'" };
+        var json = CliOptions.Json();
+        var logLevel = CliOptions.LogLevel(LogLevel.Warning);
+        var command = new Command("devnet", "Run a whole local network: anvil with the contracts, the devnet rollup, mock provers and the aggregator")
+        {
+            provers, sequences, maxBatches, miners, t1, t2, blockTime, latency, proverPort, dataDir, seed, exitWhenDone, external, json, logLevel,
+            Report(),
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var options = new DevnetOptions
+            {
+                Provers = parse.GetValue(provers),
+                Sequences = parse.GetValue(sequences),
+                MaxBatches = parse.GetValue(maxBatches),
+                Miners = parse.GetValue(miners),
+                T1 = parse.GetValue(t1),
+                T2 = parse.GetValue(t2),
+                BlockTime = parse.GetValue(blockTime),
+                ProverLatency = parse.GetValue(latency),
+                ProverPort = parse.GetValue(proverPort),
+                DataDir = parse.GetValue(dataDir),
+                Seed = parse.GetValue(seed),
+                ExternalAggregator = parse.GetValue(external),
+            };
+            var asJson = parse.GetValue(json);
+            var done = parse.GetValue(exitWhenDone);
+            try
+            {
+                options.Validate();
+                if (done && options.Sequences == 0)
+                {
+                    throw new ArgumentException("--exit-when-done needs --sequences N");
+                }
+            }
+            catch (ArgumentException ex)
+            {
+                await Console.Error.WriteLineAsync($"zkpow devnet: {ex.Message}").ConfigureAwait(false);
+                return 2;
+            }
+
+            using var loggers = CliLogging.Create(parse.GetValue(logLevel));
+            var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+            console.MarkupLine("[grey]zkpow devnet: starting anvil, the contracts, the rollup, the provers and the aggregator…[/]");
+            DevnetNetwork network;
+            try
+            {
+                network = await DevnetNetwork.StartAsync(options, loggers, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is ArgumentException or OptionsException or IOException or InvalidOperationException)
+            {
+                await Console.Error.WriteLineAsync($"zkpow devnet: {ex.Message}").ConfigureAwait(false);
+                return 1;
+            }
+
+            await using (network.ConfigureAwait(false))
+            {
+                PrintStart(console, network);
+                var finished = await WatchAsync(console, network, done, live: !asJson && !Console.IsErrorRedirected, cancellationToken).ConfigureAwait(false);
+                using var reportCancel = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+                var report = await network.ReportAsync(reportCancel.Token).ConfigureAwait(false);
+                await File.WriteAllTextAsync(Path.Combine(network.DataDir, "report.json"), JsonSerializer.Serialize(report, JsonOutput.Options), CancellationToken.None)
+                    .ConfigureAwait(false);
+                if (asJson)
+                {
+                    JsonOutput.Write(report);
+                }
+                else
+                {
+                    PrintSummary(report);
+                }
+
+                return finished || !done ? 0 : 1;
+            }
+        });
+        return command;
+    }
+
+    private static Command Report()
+    {
+        var dataDir = new Option<string>("--data-dir") { Description = "The devnet's folder", Required = true };
+        var json = CliOptions.Json();
+        var command = new Command("report", "Print the chain-derived summary of a devnet that is running or has run") { dataDir, json };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var dir = parse.GetValue(dataDir)!;
+            var configs = Directory.Exists(dir)
+                ? Directory.EnumerateFiles(dir, "aggregator.json", SearchOption.AllDirectories).Order().ToList()
+                : [];
+            if (configs.Count == 0)
+            {
+                await Console.Error.WriteLineAsync($"zkpow devnet report: no devnet in '{dir}' (no aggregator.json)").ConfigureAwait(false);
+                return 2;
+            }
+
+            DevnetReport? report = null;
+            try
+            {
+                var options = configs.Select(c => OptionsBinder.Bind(OptionsBinder.Load(c, []))).ToList();
+                using var rpc = new EthRpcClient(options[0].Chain.RpcUrl, TimeSpan.FromSeconds(10));
+                var chain = new RollupChainClient(rpc, options[0].Chain.RollupAddress);
+                var miners = options.Select(o => new DevnetMinerInfo(TxKey.Load(o.Key).Address, o.Store.SqlitePath)).ToList();
+                report = await new DevnetReporter(rpc, chain, miners).BuildAsync(null, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ChainUnavailableException)
+            {
+                // The devnet has stopped (its chain with it): the summary it wrote when it stopped is the record.
+                var saved = Path.Combine(dir, "report.json");
+                if (!File.Exists(saved))
+                {
+                    await Console.Error.WriteLineAsync($"zkpow devnet report: the devnet's chain is gone and '{saved}' does not exist").ConfigureAwait(false);
+                    return 1;
+                }
+
+                report = JsonSerializer.Deserialize<DevnetReport>(await File.ReadAllTextAsync(saved, cancellationToken).ConfigureAwait(false), JsonOutput.Options);
+            }
+            catch (OptionsException ex)
+            {
+                await Console.Error.WriteLineAsync($"zkpow devnet report: {ex.Message}").ConfigureAwait(false);
+                return 2;
+            }
+
+            if (parse.GetValue(json))
+            {
+                JsonOutput.Write(report);
+            }
+            else
+            {
+                PrintSummary(report!);
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
+    private static void PrintStart(IAnsiConsole console, DevnetNetwork network)
+    {
+        console.MarkupLine($"[green]devnet up[/]: anvil {network.Chain.RpcUrl} (chain {network.Chain.ChainId}), rollup node {network.RollupNode.Url}, data {Markup.Escape(network.DataDir)}");
+        foreach (var miner in network.Miners)
+        {
+            var where = miner.Node is null
+                ? $"external aggregator: zkpow run --config {Markup.Escape(miner.ConfigPath)}"
+                : $"provers dial {miner.Node.ProverServer.Port}, status {miner.Node.Http.Address}api/status";
+            console.MarkupLine($"  miner {miner.Index} {miner.Address}: {where}");
+        }
+    }
+
+    /// <summary>Shows progress until stopped or, with --exit-when-done, until the run is done. Returns whether it finished.</summary>
+    private static async Task<bool> WatchAsync(IAnsiConsole console, DevnetNetwork network, bool exitWhenDone, bool live, CancellationToken cancellationToken)
+    {
+        var finished = false;
+        async Task LoopAsync(Action<DevnetProgress> show)
+        {
+            var lastPrint = DateTime.MinValue;
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                try
+                {
+                    var progress = await DevnetProgress.ReadAsync(network, cancellationToken).ConfigureAwait(false);
+                    if (live || DateTime.UtcNow - lastPrint > TimeSpan.FromSeconds(5))
+                    {
+                        show(progress);
+                        lastPrint = DateTime.UtcNow;
+                    }
+
+                    if (exitWhenDone && await network.IsDoneAsync(cancellationToken).ConfigureAwait(false))
+                    {
+                        show(progress);
+                        finished = true;
+                        return;
+                    }
+
+                    await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+                catch (Exception ex) when (ex is ChainUnavailableException or EthRpcException)
+                {
+                    console.MarkupLine($"[yellow]progress unavailable:[/] {Markup.Escape(ex.Message)}");
+                    await Task.Delay(TimeSpan.FromSeconds(1), CancellationToken.None).ConfigureAwait(false);
+                }
+            }
+        }
+
+        if (live)
+        {
+            await console.Live(new Text("…")).AutoClear(false).StartAsync(async context =>
+                await LoopAsync(p =>
+                {
+                    context.UpdateTarget(p.ToTable());
+                    context.Refresh();
+                }).ConfigureAwait(false)).ConfigureAwait(false);
+        }
+        else
+        {
+            await LoopAsync(p => Console.Error.WriteLine(p.ToLine())).ConfigureAwait(false);
+        }
+
+        return finished;
+    }
+
+    private static void PrintSummary(DevnetReport report)
+    {
+        Console.Out.WriteLine($"""
+            Sequences: {report.SequencesSequenced} sequenced, {report.SequencesVerified} verified; latency p50 {report.SequenceLatencyP50Blocks} blocks ({report.SequenceLatencyP50Ms} ms), p99 {report.SequenceLatencyP99Blocks} blocks
+            Proofs: {string.Join(", ", report.ProofsGenerated.Select(p => $"{p.Value} {p.Key}"))}; tasks retried {report.TasksRetried}
+            Transactions: {report.TxsSent} sent, {report.TxsFailed} failed; hash broadcast p99 {report.HashBroadcastP99Ms} ms; reveal delay max {report.RevealDelayBlocksMax} blocks
+            Rewards: {Eth(report.RewardsWei)} ETH; slashes: {report.Slashes}
+            """);
+        foreach (var miner in report.Miners)
+        {
+            Console.Out.WriteLine($"  {miner.Address}: {miner.HashesCommitted} hashes, {miner.ProofsRevealed} reveals ({miner.LateReveals} late), {Eth(miner.RewardsWei)} ETH, {miner.Slashes} slashes, {miner.SequencesLostToCompetition} lost to competition");
+        }
+    }
+
+    private static string Eth(string wei) => ((decimal)BigInteger.Parse(wei, System.Globalization.CultureInfo.InvariantCulture) / 1_000_000_000_000_000_000m).ToString("0.####", System.Globalization.CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,70 @@
+using System.Numerics;
+using Spectre.Console;
+using ZkPow.Aggregator.Chain;
+using ZkPow.Devnet.Network;
+
+namespace ZkPow.Cli.Commands;
+
+/// <summary>One look at a running devnet, for the live display.</summary>
+internal sealed record DevnetProgress(
+    ulong Block,
+    int Sent,
+    long Discovered,
+    int Committed,
+    int Revealed,
+    int Verified,
+    long FinalProofs,
+    long ProversConnected,
+    long ProversBusy,
+    int TxsInFlight,
+    BigInteger RewardsWei,
+    int Slashes)
+{
+    public static async Task<DevnetProgress> ReadAsync(DevnetNetwork network, CancellationToken cancellationToken)
+    {
+        var head = await network.RollupChain.GetBlockNumberAsync(cancellationToken).ConfigureAwait(false);
+        var events = await network.RollupChain.GetEventsAsync(0, head, cancellationToken).ConfigureAwait(false);
+        var nodes = network.Miners.Where(m => m.Node is not null).Select(m => m.Node!).ToList();
+        long finals = 0;
+        foreach (var node in nodes)
+        {
+            finals += await node.Store.CountFinalProofsAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        return new DevnetProgress(
+            head,
+            network.SequencesSent,
+            nodes.Count == 0 ? 0 : nodes.Max(n => n.SyncMetrics.SequencesSynced),
+            events.OfType<SubmitProofHashEvent>().Select(e => e.FinalNewBatch).Distinct().Count(),
+            events.OfType<RewardPaidEvent>().Select(e => e.FinalNewBatch).Distinct().Count(),
+            events.OfType<VerifyBatchesEvent>().Select(e => e.NumBatch).Distinct().Count(),
+            finals,
+            nodes.Sum(n => n.Metrics.ConnectedProvers),
+            nodes.Sum(n => n.Metrics.BusyProvers),
+            nodes.Sum(n => n.Transactions.InFlight),
+            events.OfType<RewardPaidEvent>().Aggregate(BigInteger.Zero, (a, e) => a + e.Amount),
+            events.OfType<SlashedEvent>().Count());
+    }
+
+    private string Rewards => ((decimal)RewardsWei / 1_000_000_000_000_000_000m).ToString("0.####", System.Globalization.CultureInfo.InvariantCulture);
+
+    public Table ToTable()
+    {
+        var table = new Table().Border(TableBorder.Rounded).Title($"zkpow devnet — block {Block}");
+        table.AddColumn("sequences");
+        table.AddColumn(new TableColumn("").RightAligned());
+        table.AddColumn("provers, txs, economics");
+        table.AddColumn(new TableColumn("").RightAligned());
+        table.AddRow("sent by the rollup", Sent.ToString(System.Globalization.CultureInfo.InvariantCulture), "provers connected", ProversConnected.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        table.AddRow("discovered", Discovered.ToString(System.Globalization.CultureInfo.InvariantCulture), "provers busy / idle", $"{ProversBusy} / {ProversConnected - ProversBusy}");
+        table.AddRow("final proofs", FinalProofs.ToString(System.Globalization.CultureInfo.InvariantCulture), "txs in flight", TxsInFlight.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        table.AddRow("committed", Committed.ToString(System.Globalization.CultureInfo.InvariantCulture), "rewards (ETH)", Rewards);
+        table.AddRow("revealed", Revealed.ToString(System.Globalization.CultureInfo.InvariantCulture), "slashes", Slashes == 0 ? "[green]0[/]" : $"[red]{Slashes}[/]");
+        table.AddRow("[green]verified[/]", $"[green]{Verified}[/]", "", "");
+        return table;
+    }
+
+    public string ToLine() =>
+        $"devnet: block {Block}; sequences sent {Sent}, discovered {Discovered}, proved {FinalProofs}, committed {Committed}, revealed {Revealed}, verified {Verified}; " +
+        $"provers {ProversBusy}/{ProversConnected} busy; txs in flight {TxsInFlight}; rewards {Rewards} ETH; slashes {Slashes}";
+}

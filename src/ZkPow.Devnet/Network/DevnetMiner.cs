@@ -1,0 +1,15 @@
+using ZkPow.Aggregator.Hosting;
+using ZkPow.Devnet.Prover;
+
+namespace ZkPow.Devnet.Network;
+
+/// <summary>One devnet miner: its account, its aggregator (in-process, or none when it runs outside) and its provers.</summary>
+internal sealed class DevnetMiner(int index, string address, string configPath, AggregatorOptions options)
+{
+    public int Index { get; } = index;
+    public string Address { get; } = address;
+    public string ConfigPath { get; } = configPath;
+    public AggregatorOptions Options { get; } = options;
+    public AggregatorNode? Node { get; set; }
+    public List<(MockProver Prover, Task Run)> Provers { get; } = [];
+}

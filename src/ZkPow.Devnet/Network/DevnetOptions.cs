@@ -1,0 +1,87 @@
+namespace ZkPow.Devnet.Network;
+
+/// <summary>The devnet's settings (the <c>zkpow devnet</c> flags). The defaults are the embedded devnet defaults.</summary>
+public sealed class DevnetOptions
+{
+    /// <summary>Mock provers per miner; 0 = wait for external provers on the prover port.</summary>
+    public int Provers { get; set; } = 8;
+
+    /// <summary>Sequences the rollup sends; 0 = keep sequencing until stopped.</summary>
+    public int Sequences { get; set; }
+
+    public int MaxBatches { get; set; } = 8;
+
+    public int Miners { get; set; } = 1;
+
+    public byte T1 { get; set; } = 5;
+
+    public byte T2 { get; set; } = 10;
+
+    /// <summary>Seconds between blocks; 0 = a block per transaction.</summary>
+    public int BlockTime { get; set; } = 1;
+
+    public TimeSpan ProverLatency { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Prover port of the first miner (the next miners take the next ports); a taken port falls back to a free one.</summary>
+    public int ProverPort { get; set; } = 50081;
+
+    public int RpcPort { get; set; } = 8545;
+
+    public int RollupNodePort { get; set; } = 8123;
+
+    public int HttpPort { get; set; } = 9091;
+
+    /// <summary>Where the devnet keeps its files (stores, keystores, configurations); null = a fresh folder.</summary>
+    public string? DataDir { get; set; }
+
+    public int Seed { get; set; } = 1;
+
+    /// <summary>Time between two sequences.</summary>
+    public TimeSpan SequenceInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Start everything but the aggregator; write <c>&lt;data-dir&gt;/aggregator.json</c> for <c>zkpow run</c>.</summary>
+    public bool ExternalAggregator { get; set; }
+
+    public void Validate()
+    {
+        if (Provers is < 0 or > 256)
+        {
+            throw new ArgumentException("--provers must be between 0 and 256");
+        }
+
+        if (Sequences < 0)
+        {
+            throw new ArgumentException("--sequences must not be negative");
+        }
+
+        if (MaxBatches is < 1 or > 64)
+        {
+            throw new ArgumentException("--max-batches must be between 1 and 64");
+        }
+
+        if (Miners is < 1 or > 8)
+        {
+            throw new ArgumentException("--miners must be between 1 and 8");
+        }
+
+        if (T1 < 1 || T2 < 1)
+        {
+            throw new ArgumentException("--t1 and --t2 must be at least 1 block");
+        }
+
+        if (BlockTime is < 0 or > 60)
+        {
+            throw new ArgumentException("--block-time must be between 0 and 60 seconds");
+        }
+
+        if (ProverLatency < TimeSpan.Zero)
+        {
+            throw new ArgumentException("--prover-latency must not be negative");
+        }
+
+        if (ExternalAggregator && Miners != 1)
+        {
+            throw new ArgumentException("--external-aggregator runs one miner (--miners 1)");
+        }
+    }
+}

@@ -1,0 +1,25 @@
+namespace ZkPow.Devnet.Network;
+
+/// <summary>The devnet's summary, its figures read from the chain's events (and, for proving figures, the miners' stores).</summary>
+public sealed record DevnetReport
+{
+    public required int SequencesSequenced { get; init; }
+    public required int SequencesVerified { get; init; }
+    public required int Slashes { get; init; }
+    public required string RewardsWei { get; init; }
+    public required int TxsSent { get; init; }
+    public required int TxsFailed { get; init; }
+    public required IReadOnlyDictionary<string, long> ProofsGenerated { get; init; }
+    public required long TasksRetried { get; init; }
+    public required double? SequenceLatencyP50Blocks { get; init; }
+    public required double? SequenceLatencyP99Blocks { get; init; }
+    public required double? SequenceLatencyP50Ms { get; init; }
+    public required double? SequenceLatencyP99Ms { get; init; }
+
+    /// <summary>Final proof stored → submitProofHash broadcast (from the in-process aggregators; null when they run outside).</summary>
+    public required double? HashBroadcastP99Ms { get; init; }
+
+    public required long? RevealDelayBlocksMax { get; init; }
+    public required ulong LastBlock { get; init; }
+    public required IReadOnlyList<DevnetMinerReport> Miners { get; init; }
+}

@@ -1,0 +1,202 @@
+using System.Numerics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Data.Sqlite;
+using ZkPow.Aggregator.Chain;
+
+namespace ZkPow.Devnet.Network;
+
+/// <summary>
+/// Builds the <see cref="DevnetReport"/> of a devnet that is running or has run: sequences, verifications, commits,
+/// reveals, rewards and slashes from the rollup contract's events; transactions and their outcome from the blocks;
+/// proving figures from each miner's store.
+/// </summary>
+public sealed class DevnetReporter(EthRpcClient rpc, RollupChainClient chain, IReadOnlyList<DevnetMinerInfo> miners)
+{
+    public async Task<DevnetReport> BuildAsync(IReadOnlyList<double>? hashBroadcastSamples, CancellationToken cancellationToken)
+    {
+        var rollupAddress = chain.RollupAddress;
+        var head = await chain.GetBlockNumberAsync(cancellationToken).ConfigureAwait(false);
+        var events = await chain.GetEventsAsync(0, head, cancellationToken).ConfigureAwait(false);
+        var windows = await chain.GetProofWindowsAsync(cancellationToken).ConfigureAwait(false);
+        var sequenced = events.OfType<SequenceBatchesEvent>().ToList();
+        var verified = events.OfType<VerifyBatchesEvent>().ToList();
+        var commits = events.OfType<SubmitProofHashEvent>().ToList();
+        var rewards = events.OfType<RewardPaidEvent>().ToList();
+        var slashes = events.OfType<SlashedEvent>().ToList();
+
+        var timestamps = new Dictionary<ulong, ulong>();
+        async Task<ulong> TimestampAsync(ulong block)
+        {
+            if (!timestamps.TryGetValue(block, out var ts))
+            {
+                var b = await rpc.CallAsync("eth_getBlockByNumber", [$"0x{block:x}", false], cancellationToken).ConfigureAwait(false);
+                ts = Convert.ToUInt64(b.GetProperty("timestamp").GetString(), 16);
+                timestamps[block] = ts;
+            }
+
+            return ts;
+        }
+
+        var sequencedAt = sequenced.GroupBy(e => e.NumBatch).ToDictionary(g => g.Key, g => g.Max(e => e.BlockNumber));
+        var verifiedAt = verified.GroupBy(e => e.NumBatch).ToDictionary(g => g.Key, g => g.First());
+        var latencyBlocks = new List<double>();
+        var latencyMs = new List<double>();
+        foreach (var (final, v) in verifiedAt)
+        {
+            if (sequencedAt.TryGetValue(final, out var at))
+            {
+                latencyBlocks.Add(v.BlockNumber - at);
+                latencyMs.Add((double)(await TimestampAsync(v.BlockNumber).ConfigureAwait(false) - await TimestampAsync(at).ConfigureAwait(false)) * 1000);
+            }
+        }
+
+        // Reveal delay: blocks from the moment a reveal could land (its window open and its predecessor verified)
+        // to the block that holds it.
+        long? revealDelayMax = null;
+        foreach (var reward in rewards)
+        {
+            var forFinal = commits.Where(c => c.FinalNewBatch == reward.FinalNewBatch && c.BlockNumber <= reward.BlockNumber).ToList();
+            if (forFinal.Count == 0)
+            {
+                continue;
+            }
+
+            var inWindow = forFinal.Where(c => reward.BlockNumber - c.BlockNumber <= (ulong)(windows.T1 + windows.T2)).ToList();
+            var start = (inWindow.Count > 0 ? inWindow : forFinal).Min(c => c.BlockNumber);
+            var open = start + windows.T1;
+            var init = forFinal[0].InitNumBatch;
+            if (init > 0 && verifiedAt.TryGetValue(init, out var predecessor) && predecessor.BlockNumber > open)
+            {
+                open = predecessor.BlockNumber;
+            }
+
+            var first = verifiedAt.TryGetValue(reward.FinalNewBatch, out var firstProof) ? firstProof : null;
+            if (first is not null && first.TransactionHash != reward.TransactionHash)
+            {
+                continue; // a late reveal, paid after another miner's proof: not a measure of our reaction
+            }
+
+            var delay = (long)reward.BlockNumber - (long)open;
+            revealDelayMax = revealDelayMax is null ? delay : Math.Max(revealDelayMax.Value, delay);
+        }
+
+        var (sent, failed) = await CountTransactionsAsync(head, rollupAddress, cancellationToken).ConfigureAwait(false);
+        var proofs = new Dictionary<string, long> { ["batch"] = 0, ["aggregate"] = 0, ["final"] = 0 };
+        long retried = 0;
+        var minerReports = new List<DevnetMinerReport>();
+        foreach (var miner in miners)
+        {
+            var figures = ReadStore(miner.StorePath);
+            foreach (var (kind, count) in figures.Proofs)
+            {
+                proofs[kind] += count;
+            }
+
+            retried += figures.Retries;
+            bool Mine(string account) => string.Equals(account, miner.Address, StringComparison.OrdinalIgnoreCase);
+            var mineRewards = rewards.Where(r => Mine(r.Prover)).ToList();
+            minerReports.Add(new DevnetMinerReport
+            {
+                Address = miner.Address,
+                HashesCommitted = commits.Count(c => Mine(c.Prover)),
+                ProofsRevealed = mineRewards.Count + slashes.Count(s => Mine(s.Prover) && s.Reason == 1),
+                LateReveals = mineRewards.Count(r => verifiedAt.TryGetValue(r.FinalNewBatch, out var v) && v.TransactionHash != r.TransactionHash),
+                RewardsWei = mineRewards.Aggregate(BigInteger.Zero, (a, r) => a + r.Amount).ToString(),
+                Slashes = slashes.Count(s => Mine(s.Prover)),
+                SequencesLostToCompetition = figures.Lost,
+            });
+        }
+
+        return new DevnetReport
+        {
+            SequencesSequenced = sequencedAt.Count,
+            SequencesVerified = verifiedAt.Count,
+            Slashes = slashes.Count,
+            RewardsWei = rewards.Aggregate(BigInteger.Zero, (a, r) => a + r.Amount).ToString(),
+            TxsSent = sent,
+            TxsFailed = failed,
+            ProofsGenerated = proofs,
+            TasksRetried = retried,
+            SequenceLatencyP50Blocks = Percentile(latencyBlocks, 0.5),
+            SequenceLatencyP99Blocks = Percentile(latencyBlocks, 0.99),
+            SequenceLatencyP50Ms = Percentile(latencyMs, 0.5),
+            SequenceLatencyP99Ms = Percentile(latencyMs, 0.99),
+            HashBroadcastP99Ms = hashBroadcastSamples is { Count: > 0 } samples ? Math.Round(Percentile([.. samples], 0.99)!.Value, 3) : null,
+            RevealDelayBlocksMax = revealDelayMax,
+            LastBlock = head,
+            Miners = minerReports,
+        };
+    }
+
+    /// <summary>Every transaction the miners sent to the rollup contract, and how many of them reverted.</summary>
+    private async Task<(int Sent, int Failed)> CountTransactionsAsync(ulong head, string rollupAddress, CancellationToken cancellationToken)
+    {
+        var addresses = miners.Select(m => m.Address.ToLowerInvariant()).ToHashSet();
+        var (sent, failed) = (0, 0);
+        for (var block = 0UL; block <= head; block++)
+        {
+            var b = await rpc.CallAsync("eth_getBlockByNumber", [$"0x{block:x}", true], cancellationToken).ConfigureAwait(false);
+            foreach (var tx in b.GetProperty("transactions").EnumerateArray())
+            {
+                if (tx.GetProperty("from").GetString() is not { } from || !addresses.Contains(from.ToLowerInvariant()) ||
+                    !string.Equals(tx.GetProperty("to").GetString(), rollupAddress, StringComparison.OrdinalIgnoreCase))
+                {
+                    continue;
+                }
+
+                sent++;
+                var receipt = await rpc.CallAsync("eth_getTransactionReceipt", [tx.GetProperty("hash").GetString()], cancellationToken).ConfigureAwait(false);
+                if (receipt.ValueKind == JsonValueKind.Object && receipt.GetProperty("status").GetString() == "0x0")
+                {
+                    failed++;
+                }
+            }
+        }
+
+        return (sent, failed);
+    }
+
+    private static (Dictionary<string, long> Proofs, long Retries, int Lost) ReadStore(string path)
+    {
+        var proofs = new Dictionary<string, long> { ["batch"] = 0, ["aggregate"] = 0, ["final"] = 0 };
+        if (!File.Exists(path))
+        {
+            return (proofs, 0, 0);
+        }
+
+        using var db = new SqliteConnection($"Data Source={path};Mode=ReadOnly;Pooling=false");
+        db.Open();
+        using (var command = db.CreateCommand())
+        {
+            // Every proof ever made counts, including ones later discarded.
+            command.CommandText = "SELECT kind, COUNT(*) FROM tasks WHERE made_by IS NOT NULL GROUP BY kind;";
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                var kind = reader.GetInt32(0) switch { 0 => "batch", 1 => "aggregate", _ => "final" };
+                proofs[kind] += reader.GetInt64(1);
+            }
+        }
+
+        long Scalar(string sql)
+        {
+            using var command = db.CreateCommand();
+            command.CommandText = sql;
+            return command.ExecuteScalar() is long v ? v : 0;
+        }
+
+        return (proofs, Scalar("SELECT COALESCE(SUM(attempts), 0) FROM tasks;"), (int)Scalar("SELECT COUNT(*) FROM sync_sequences WHERE status = 2;"));
+    }
+
+    private static double? Percentile(List<double> values, double p)
+    {
+        if (values.Count == 0)
+        {
+            return null;
+        }
+
+        values.Sort();
+        return values[Math.Min(values.Count - 1, (int)Math.Ceiling(p * values.Count) - 1)];
+    }
+}
