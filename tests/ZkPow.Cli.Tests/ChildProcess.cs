@@ -99,6 +99,29 @@ internal sealed class ChildProcess : IDisposable
         _process.WaitForExit();
     }
 
+    /// <summary>SIGTERM by PID, as an operator's stop: the child shuts down cleanly (and stops what it started).
+    /// Falls back to SIGKILL after <paramref name="grace"/>.</summary>
+    public async Task TerminateAsync(TimeSpan grace)
+    {
+        if (_process.HasExited)
+        {
+            return;
+        }
+
+        _ = SendSignal(_process.Id, 15);
+        try
+        {
+            await WaitForExitAsync(grace);
+        }
+        catch (OperationCanceledException)
+        {
+            Kill();
+        }
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int SendSignal(int pid, int signal);
+
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
         using var cancel = new CancellationTokenSource(timeout);
@@ -114,11 +137,12 @@ internal sealed class ChildProcess : IDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
+    /// <summary>Stops the child if it still runs: SIGTERM first, so that it stops what it started, then SIGKILL.</summary>
     public void Dispose()
     {
         try
         {
-            Kill();
+            TerminateAsync(TimeSpan.FromSeconds(15)).GetAwaiter().GetResult();
         }
         catch (InvalidOperationException)
         {
