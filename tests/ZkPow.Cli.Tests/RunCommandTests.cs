@@ -158,9 +158,16 @@ public sealed partial class RunCommandTests
         var status = await http.GetFromJsonAsync<JsonElement>("api/status");
         Assert.Equal(3, status.GetProperty("finalProofs").GetInt32());
         var after = await http.GetStringAsync("metrics");
-        Assert.DoesNotContain("zkpow_aggregator_sender_", before.Split('\n').Where(l => !l.StartsWith('#') && l.Contains("proof_txs", StringComparison.Ordinal) && !l.EndsWith(" 0", StringComparison.Ordinal)));
-        Assert.Contains(after.Split('\n'), l => l.StartsWith("zkpow_aggregator_sender_", StringComparison.Ordinal) && !l.EndsWith(" 0", StringComparison.Ordinal));
+        Assert.Equal(0, MetricSum(before, "zkpow_aggregator_sender_proof_txs"));
+        Assert.True(MetricSum(after, "zkpow_aggregator_sender_proof_txs") >= 3, after);
+        Assert.True(MetricSum(after, "zkpow_aggregator_sender_hash_txs") >= 3, after);
+        Assert.Equal(3, MetricSum(after, "zkpow_aggregator_sync_sequences_synced"));
     }
+
+    /// <summary>The sum of a metric's samples (all label sets) in Prometheus text.</summary>
+    private static double MetricSum(string text, string name) => text.Split('\n')
+        .Where(l => l.StartsWith(name, StringComparison.Ordinal) && (l.Length > name.Length && (l[name.Length] == ' ' || l[name.Length] == '{')))
+        .Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
 
     private static async Task<Match> WaitStartedAsync(ChildProcess run)
     {

@@ -55,6 +55,8 @@ public sealed class ProverServer : IAsyncDisposable
             o.MaxSendMessageSize = null;
             o.EnableDetailedErrors = false;
         });
+        // The standard gRPC health service (grpc.health.v1) on the prover port, for load balancers and probes.
+        builder.Services.AddGrpcHealthChecks();
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.Limits.MinRequestBodyDataRate = null;
@@ -71,6 +73,7 @@ public sealed class ProverServer : IAsyncDisposable
         });
         var app = builder.Build();
         app.MapGrpcService<AggregatorGrpcService>();
+        app.MapGrpcHealthChecksService();
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         var bound = new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)).Port;

@@ -29,14 +29,14 @@ public sealed class SenderMetrics : IDisposable
     public SenderMetrics(IMeterFactory? meters = null)
     {
         _meter = meters?.Create(MeterName) ?? new Meter(MeterName);
-        _hashTxs = _meter.CreateCounter<long>("zkpow_hash_txs", description: "submitProofHash txs, by outcome");
-        _proofTxs = _meter.CreateCounter<long>("zkpow_proof_txs", description: "verifyBatches txs, by outcome");
-        _rewards = _meter.CreateCounter<double>("zkpow_rewards", "wei", "Rewards paid to us");
-        _slashes = _meter.CreateCounter<long>("zkpow_slashes", description: "Slashes of our stake, by reason");
-        _sequences = _meter.CreateCounter<long>("zkpow_sequences", description: "Sequences by end state (revealed, lost, parked, resent)");
-        _rejectedProofs = _meter.CreateCounter<long>("zkpow_final_proofs_rejected", description: "Final proofs that failed the check before commit, by prover");
-        _hashLatency = _meter.CreateHistogram<double>("zkpow_hash_broadcast_latency", "ms", "Final proof stored to submitProofHash broadcast");
-        _revealDelay = _meter.CreateHistogram<long>("zkpow_reveal_delay", "blocks", "Proof window open (and predecessor verified) to reveal included");
+        _hashTxs = _meter.CreateCounter<long>("hash_txs", description: "submitProofHash txs, by outcome");
+        _proofTxs = _meter.CreateCounter<long>("proof_txs", description: "verifyBatches txs, by outcome");
+        _rewards = _meter.CreateCounter<double>("rewards", "wei", "Rewards paid to us");
+        _slashes = _meter.CreateCounter<long>("slashes", description: "Slashes of our stake, by reason");
+        _sequences = _meter.CreateCounter<long>("sequences", description: "Sequences by end state (revealed, lost, parked, resent)");
+        _rejectedProofs = _meter.CreateCounter<long>("final_proofs_rejected", description: "Final proofs that failed the check before commit, by prover");
+        _hashLatency = _meter.CreateHistogram<double>("hash_broadcast_latency", "ms", "Final proof stored to submitProofHash broadcast");
+        _revealDelay = _meter.CreateHistogram<long>("reveal_delay", "blocks", "Proof window open (and predecessor verified) to reveal included");
     }
 
     public BigInteger RewardsWei

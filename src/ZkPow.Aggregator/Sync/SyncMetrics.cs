@@ -23,12 +23,12 @@ public sealed class SyncMetrics : IDisposable
     public SyncMetrics(IMeterFactory? factory = null)
     {
         _meter = factory?.Create(MeterName) ?? new Meter(MeterName);
-        _synced = _meter.CreateCounter<long>("zkpow.sync.sequences_synced", description: "Sequences cross-checked and handed to the generator");
-        _refused = _meter.CreateCounter<long>("zkpow.sync.sequences_refused", description: "Sequences refused: the rollup node, call data and contract disagree");
-        _lost = _meter.CreateCounter<long>("zkpow.sync.sequences_lost", description: "Sequences verified by another miner before we committed");
-        _reorgs = _meter.CreateCounter<long>("zkpow.sync.reorgs", description: "Reorgs of processed blocks detected and rolled back");
-        _failures = _meter.CreateCounter<long>("zkpow.sync.rpc_failures", description: "Sync steps that failed on an RPC error");
-        _meter.CreateObservableGauge("zkpow.sync.lag_blocks", () => Interlocked.Read(ref _lag), unit: "{block}",
+        _synced = _meter.CreateCounter<long>("sequences_synced", description: "Sequences cross-checked and handed to the generator");
+        _refused = _meter.CreateCounter<long>("sequences_refused", description: "Sequences refused: the rollup node, call data and contract disagree");
+        _lost = _meter.CreateCounter<long>("sequences_lost", description: "Sequences verified by another miner before we committed");
+        _reorgs = _meter.CreateCounter<long>("reorgs", description: "Reorgs of processed blocks detected and rolled back");
+        _failures = _meter.CreateCounter<long>("rpc_failures", description: "Sync steps that failed on an RPC error");
+        _meter.CreateObservableGauge("lag_blocks", () => Interlocked.Read(ref _lag), unit: "{block}",
             description: "Blocks between the chain's head and the last block processed");
     }
 
