@@ -44,6 +44,9 @@ public sealed partial class AggregatorNode : IAsyncDisposable
     private Task _syncLoop = Task.CompletedTask;
     private RollupNodeClient? _rollupNode;
 
+    /// <summary>The rollup node the sync and the sender read.</summary>
+    public IRollupNode RollupNode => _rollupNode!;
+
     public static async Task<AggregatorNode> StartAsync(AggregatorOptions options, ILoggerFactory loggers, TimeProvider time, CancellationToken cancellationToken)
     {
         options.Validate();

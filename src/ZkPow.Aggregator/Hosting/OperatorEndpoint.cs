@@ -21,6 +21,7 @@ namespace ZkPow.Aggregator.Hosting;
 /// </summary>
 public sealed class OperatorEndpoint : IAsyncDisposable
 {
+    private const long ReadyLagMargin = 10;
     private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web);
     private readonly WebApplication _app;
     private readonly IDisposable _meterAdapter;
@@ -75,6 +76,20 @@ public sealed class OperatorEndpoint : IAsyncDisposable
                 checks["baseChain"] = ex.Message;
             }
 
+            try
+            {
+                await node.RollupNode.GetBatchNumberAsync(ct).ConfigureAwait(false);
+                checks["rollupNode"] = "ok";
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                checks["rollupNode"] = ex.Message;
+            }
+
+            // Synced: the sync follows the chain within its confirmation depth plus a margin.
+            var lag = node.SyncMetrics.LagBlocks;
+            var allowed = (long)node.Options.Sync.Confirmations + ReadyLagMargin;
+            checks["sync"] = lag <= allowed ? "ok" : $"{lag} blocks behind the chain (ready at {allowed} or less)";
             var ready = checks.Values.All(v => v == "ok");
             return Results.Json(new { ready, checks }, s_json, statusCode: ready ? 200 : 503);
         });
