@@ -134,6 +134,8 @@ public sealed partial class AggregatorNode : IAsyncDisposable
         _parts.Add(Manager);
         Generator.FinalProofStored += Manager.OnFinalProofStored;
         await Sender.WarmUpAsync(cancellationToken).ConfigureAwait(false);
+        // Loads the signer before the first real transaction needs it (a dry run, never sent).
+        _ = key.Sign(Transactions.ChainId, 0, key.Address, 0, [], 21_000, new TxFees(1, 1, Legacy: false));
         await Manager.SubmitPendingProofAsync(cancellationToken).ConfigureAwait(false);
         Sender.Start();
         Manager.Start();

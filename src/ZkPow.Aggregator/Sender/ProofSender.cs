@@ -427,8 +427,10 @@ public sealed partial class ProofSender : IAsyncDisposable
             return $"bound to {proof.AggregatorAddress}, not to the miner {Miner}";
         }
 
-        var expected = await _roots.GetRootsAsync(proof.FinalBatch, cancellationToken).ConfigureAwait(false);
-        var old = await _roots.GetRootsAsync(proof.InitBatch, cancellationToken).ConfigureAwait(false);
+        var expectedTask = _roots.GetRootsAsync(proof.FinalBatch, cancellationToken);
+        var oldTask = _roots.GetRootsAsync(proof.InitBatch, cancellationToken);
+        await Task.WhenAll(expectedTask, oldTask).ConfigureAwait(false);
+        var (expected, old) = (await expectedTask.ConfigureAwait(false), await oldTask.ConfigureAwait(false));
         if (expected is null || old is null)
         {
             return string.Empty;
@@ -473,14 +475,17 @@ public sealed partial class ProofSender : IAsyncDisposable
         var batch = initBatch;
         while (batch > lastVerified && rounds.Count < 256)
         {
-            var sequence = await _chain.GetSequenceAsync(batch, cancellationToken).ConfigureAwait(false);
+            var sequenceTask = _chain.GetSequenceAsync(batch, cancellationToken);
+            var oursTask = _chain.GetCommitmentAsync(batch, Miner, cancellationToken);
+            await Task.WhenAll(sequenceTask, oursTask).ConfigureAwait(false);
+            var sequence = await sequenceTask.ConfigureAwait(false);
             if (!sequence.Exists)
             {
                 rounds.Add(null);
                 break;
             }
 
-            var ours = await _chain.GetCommitmentAsync(batch, Miner, cancellationToken).ConfigureAwait(false);
+            var ours = await oursTask.ConfigureAwait(false);
             rounds.Add(ours.Exists && !ours.Proved && ours.RoundStart == sequence.RoundStart ? ours.RoundStart : null);
             batch = sequence.PreviousLastBatchSequenced;
         }

@@ -61,7 +61,7 @@ internal sealed class DevChainOptions
     /// <summary><c>batchNumToStateRoot(0)</c>; null = the devnet genesis root.</summary>
     public byte[]? GenesisStateRoot { get; init; }
 
-    /// <summary>An anvil binary to use instead of the repository's npm-installed one (also: env ZKPOW_ANVIL).</summary>
+    /// <summary>An anvil binary to use instead of the repository's npm-installed one (also: env ANVIL_BINARY).</summary>
     public string? AnvilPath { get; init; }
 
     /// <summary>How long anvil may take to answer after it starts.</summary>

@@ -45,12 +45,12 @@ internal static class NodeTools
     public static string SolcPath(string repoRoot) => Path.Combine(repoRoot, "node_modules", "solc", "package.json");
 
     /// <summary>
-    /// The anvil binary to run: <paramref name="explicitPath"/>, else env ZKPOW_ANVIL, else the repository's npm
+    /// The anvil binary to run: <paramref name="explicitPath"/>, else env ANVIL_BINARY, else the repository's npm
     /// install (running <c>npm ci</c> first if anvil or solc is missing).
     /// </summary>
     public static async Task<string> EnsureAnvilAsync(string? explicitPath, CancellationToken ct)
     {
-        var path = explicitPath ?? Environment.GetEnvironmentVariable("ZKPOW_ANVIL");
+        var path = explicitPath ?? Environment.GetEnvironmentVariable("ANVIL_BINARY");
         if (!string.IsNullOrEmpty(path))
         {
             return File.Exists(path) ? path : throw new FileNotFoundException("anvil binary not found", path);
@@ -59,7 +59,7 @@ internal static class NodeTools
         var root = FindRepoRoot()
             ?? throw new InvalidOperationException(
                 "cannot find the repository root (ZkPow.slnx + package-lock.json) above " + AppContext.BaseDirectory +
-                "; set ZKPOW_ANVIL to an anvil binary");
+                "; set ANVIL_BINARY to an anvil binary");
         await EnsureInstalledAsync(root, ct).ConfigureAwait(false);
         return AnvilPath(root);
     }

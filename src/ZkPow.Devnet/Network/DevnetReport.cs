@@ -19,6 +19,11 @@ public sealed record DevnetReport
     /// <summary>Final proof stored → submitProofHash broadcast (from the in-process aggregators; null when they run outside).</summary>
     public required double? HashBroadcastP99Ms { get; init; }
 
+    public required double? HashBroadcastP50Ms { get; init; }
+
+    /// <summary>How many hash broadcasts the latency figures are drawn from.</summary>
+    public required int HashBroadcastSamples { get; init; }
+
     public required long? RevealDelayBlocksMax { get; init; }
     public required ulong LastBlock { get; init; }
     public required IReadOnlyList<DevnetMinerReport> Miners { get; init; }

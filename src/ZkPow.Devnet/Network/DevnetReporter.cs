@@ -123,6 +123,8 @@ public sealed class DevnetReporter(EthRpcClient rpc, RollupChainClient chain, IR
             SequenceLatencyP50Ms = Percentile(latencyMs, 0.5),
             SequenceLatencyP99Ms = Percentile(latencyMs, 0.99),
             HashBroadcastP99Ms = hashBroadcastSamples is { Count: > 0 } samples ? Math.Round(Percentile([.. samples], 0.99)!.Value, 3) : null,
+            HashBroadcastP50Ms = hashBroadcastSamples is { Count: > 0 } median ? Math.Round(Percentile([.. median], 0.50)!.Value, 3) : null,
+            HashBroadcastSamples = hashBroadcastSamples?.Count ?? 0,
             RevealDelayBlocksMax = revealDelayMax,
             LastBlock = head,
             Miners = minerReports,
