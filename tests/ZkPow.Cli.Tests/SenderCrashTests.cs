@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Data.Sqlite;
+using Xunit.Abstractions;
 using ZkPow.Aggregator.Chain;
 using ZkPow.Devnet.Chain;
 using ZkPow.Devnet.Rollup;
@@ -15,7 +16,7 @@ namespace ZkPow.Cli.Tests;
 /// sent. The base chain is mined by a pump the test can pause, so each step is held still while the process is killed
 /// and restarted on the same store and configuration; the mock prover is another child process that reconnects by itself.
 /// </summary>
-public sealed partial class SenderCrashTests
+public sealed partial class SenderCrashTests(ITestOutputHelper output)
 {
     private const byte T1 = 3;
     private const byte T2 = 10;
@@ -32,35 +33,12 @@ public sealed partial class SenderCrashTests
     public async Task an_aggregator_killed_at_every_step_of_the_submission_completes_it_with_no_duplicate_tx_and_no_slash()
     {
         var clock = Stopwatch.StartNew();
-        using var dir = new TempDir();
-        await using var chain = await DevChain.StartAsync(new DevChainOptions { ManualMining = true, T1 = T1, T2 = T2 });
-        await using var pump = new BlockPump(chain, TimeSpan.FromMilliseconds(250));
-        var ledger = new DevnetRollupLedger();
-        await using var node = await DevnetRollupNode.StartAsync(ledger, new DevnetRollupNodeOptions());
-        var sequencer = new DevnetSequencer(chain, new DevnetSequencerOptions { MaxBatchesPerSequence = 2, BatchDataSize = 256 }, ledger,
-            TimeProvider.System);
+        await using var rig = await Rig.StartAsync(T1, T2);
+        var (chain, pump, sequencer, db, config, prover) = (rig.Chain, rig.Pump, rig.Sequencer, rig.Db, rig.Config, rig.Prover);
         var miner = chain.Miners[0].Address;
-        var db = dir.File("aggregator.db");
-        var port = ChildProcess.FreePort();
-        var config = dir.File("aggregator.json");
-        await File.WriteAllTextAsync(config, JsonSerializer.Serialize(new
-        {
-            Sync = new { RollupNodeUrl = node.Url, Confirmations = 0, PollInterval = "100ms" },
-            Store = new { SqlitePath = db },
-            Provers = new { Port = port, ForkId = 6 },
-            Http = new { Port = 0 },
-            Chain = new { chain.RpcUrl, RollupAddress = chain.Contracts.Rollup },
-            ExpectedChainId = 31337,
-            Key = new { DevPrivateKey = chain.Miners[0].PrivateKey },
-            TxManager = new { Confirmations = 1, PollInterval = "50ms" },
-            Generator = new { ReconnectGrace = "300ms" },
-        }));
-
         var hits = Enum.GetValues<Step>().ToDictionary(s => s, _ => 0);
         var logs = new List<string>();
         var sequences = new List<(ulong Init, ulong Final)>();
-        using var prover = ChildProcess.Zkpow("prover", "--aggregator", $"http://127.0.0.1:{port}", "--name", "crash", "--latency", "20ms",
-            "--reconnect-delay", "100ms");
         var aggregator = await StartAggregatorAsync(config);
         try
         {
@@ -129,6 +107,7 @@ public sealed partial class SenderCrashTests
             await WaitUntilAsync(async () => await LastVerifiedAsync(chain) >= last.FinalNewBatch, "the last sequence verified", aggregator);
             logs.Add(aggregator.Stderr);
 
+            output.WriteLine($"{sequences.Count} sequences, {logs.Count - 1} kills ({Describe(hits)}) in {clock.Elapsed.TotalSeconds:F1} s");
             await AssertChainAsync(chain, miner, sequences);
             AssertStore(db, sequences);
             Assert.All(hits, h => Assert.True(h.Value > 0, $"step {h.Key} never hit: {Describe(hits)}"));
@@ -142,6 +121,112 @@ public sealed partial class SenderCrashTests
         {
             aggregator.Dispose();
         }
+    }
+
+    [Fact]
+    public async Task an_aggregator_killed_at_each_step_while_blocks_keep_coming_and_sequences_overlap_completes_them_with_no_duplicate_tx_and_no_slash()
+    {
+        const byte t1 = 4;
+        const byte t2 = 60;
+        var clock = Stopwatch.StartNew();
+        await using var rig = await Rig.StartAsync(t1, t2);
+        var (chain, sequencer, db, config) = (rig.Chain, rig.Sequencer, rig.Db, rig.Config);
+        var miner = chain.Miners[0].Address;
+        var hits = Enum.GetValues<Step>().ToDictionary(s => s, _ => 0);
+        var killed = new HashSet<(ulong Final, Step Step)>();
+        var logs = new List<string>();
+        var sequences = new List<(ulong Init, ulong Final)>();
+        var aggregator = await StartAggregatorAsync(config);
+        try
+        {
+            // Several sequences at once, so that hashes are committed ahead of their predecessors' verification.
+            for (var i = 0; i < 3; i++)
+            {
+                var sequence = await sequencer.SequenceNextAsync();
+                sequences.Add((sequence.InitNumBatch, sequence.FinalNewBatch));
+            }
+
+            var watch = Stopwatch.StartNew();
+            while (true)
+            {
+                Assert.False(rig.Prover.HasExited, "the mock prover exited: " + rig.Prover.Stderr);
+                Assert.False(aggregator.HasExited, "the aggregator exited");
+                Assert.True(watch.Elapsed < TimeSpan.FromSeconds(75), $"not every sequence verified in time; steps hit: {Describe(hits)}");
+                var lastVerified = await LastVerifiedAsync(chain);
+                if (lastVerified >= sequences[^1].Final)
+                {
+                    if (hits.Values.All(n => n > 0) || sequences.Count >= 6)
+                    {
+                        break;
+                    }
+
+                    // A step was missed (the chain moved on before it was seen): try it again on one more sequence.
+                    var more = await sequencer.SequenceNextAsync();
+                    sequences.Add((more.InitNumBatch, more.FinalNewBatch));
+                    continue;
+                }
+
+                var head = await chain.GetBlockNumberAsync();
+                Step? kill = null;
+                foreach (var (_, final) in sequences.Where(s => s.Final > lastVerified))
+                {
+                    var seen = await ObserveAsync(chain, db, miner, final, head, t1, t2);
+                    if (seen is { } step && killed.Add((final, step)))
+                    {
+                        kill = step;
+                        break;
+                    }
+                }
+
+                if (kill is { } k)
+                {
+                    aggregator = await RestartAsync(aggregator, config, logs);
+                    hits[k]++;
+                }
+                else
+                {
+                    await Task.Delay(5);
+                }
+            }
+
+            logs.Add(aggregator.Stderr);
+            output.WriteLine($"{sequences.Count} sequences, {logs.Count - 1} kills ({Describe(hits)}) in {clock.Elapsed.TotalSeconds:F1} s");
+            await AssertChainAsync(chain, miner, sequences);
+            AssertStore(db, sequences);
+            Assert.All(hits, h => Assert.True(h.Value > 0, $"step {h.Key} never hit: {Describe(hits)}"));
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            throw new InvalidOperationException($"{e.Message}\nsteps hit: {Describe(hits)}\naggregator said:\n{string.Join("\n--- restart ---\n", logs.Append(aggregator.Stderr))}", e);
+        }
+        finally
+        {
+            aggregator.Dispose();
+        }
+    }
+
+    /// <summary>The step the submission of <paramref name="final"/> is at now, from the store and the chain.</summary>
+    private static async Task<Step?> ObserveAsync(DevChain chain, string db, string miner, ulong final, ulong head, byte t1, byte t2)
+    {
+        var reveal = Txs(db, "verifyBatches", final).LastOrDefault(r => r.TxHash is not null);
+        if (reveal is not null)
+        {
+            return reveal.State == (int)TxState.Sent && !await MinedAsync(chain, reveal.TxHash) ? Step.RevealSent : null;
+        }
+
+        var hash = Txs(db, "submitProofHash", final).LastOrDefault(r => r.TxHash is not null);
+        if (hash is null)
+        {
+            return null;
+        }
+
+        if (!await MinedAsync(chain, hash.TxHash))
+        {
+            return Step.HashSent;
+        }
+
+        var round = (await chain.ReadAsync(chain.Contracts.Rollup, ContractCalls.ProverCommitProofHash(final, miner))).UInt64(1);
+        return round > 0 && head >= round + t1 && head <= round + t1 + t2 ? Step.ProofWindow : Step.HashMined;
     }
 
     /// <summary>From chain data alone: consecutive nonces for every tx of ours, one successful hash and one successful
@@ -320,6 +405,69 @@ public sealed partial class SenderCrashTests
 
     [GeneratedRegex(@"provers dial port \d+; status at http://")]
     private static partial Regex Started();
+
+    /// <summary>The chain (mined by a <see cref="BlockPump"/>), the devnet rollup, the aggregator's configuration on
+    /// a store in a temporary folder, and the mock prover as a child process dialling the aggregator's fixed port.</summary>
+    private sealed class Rig : IAsyncDisposable
+    {
+        private readonly TempDir _dir;
+        private readonly DevnetRollupNode _node;
+
+        private Rig(TempDir dir, DevChain chain, BlockPump pump, DevnetRollupNode node, DevnetSequencer sequencer, string config, ChildProcess prover)
+        {
+            _dir = dir;
+            Chain = chain;
+            Pump = pump;
+            _node = node;
+            Sequencer = sequencer;
+            Config = config;
+            Prover = prover;
+        }
+
+        public DevChain Chain { get; }
+        public BlockPump Pump { get; }
+        public DevnetSequencer Sequencer { get; }
+        public string Db => _dir.File("aggregator.db");
+        public string Config { get; }
+        public ChildProcess Prover { get; }
+
+        public static async Task<Rig> StartAsync(byte t1, byte t2)
+        {
+            var dir = new TempDir();
+            var chain = await DevChain.StartAsync(new DevChainOptions { ManualMining = true, T1 = t1, T2 = t2 });
+            var pump = new BlockPump(chain, TimeSpan.FromMilliseconds(250));
+            var ledger = new DevnetRollupLedger();
+            var node = await DevnetRollupNode.StartAsync(ledger, new DevnetRollupNodeOptions());
+            var sequencer = new DevnetSequencer(chain, new DevnetSequencerOptions { MaxBatchesPerSequence = 2, BatchDataSize = 256 }, ledger,
+                TimeProvider.System);
+            var port = ChildProcess.FreePort();
+            var config = dir.File("aggregator.json");
+            await File.WriteAllTextAsync(config, JsonSerializer.Serialize(new
+            {
+                Sync = new { RollupNodeUrl = node.Url, Confirmations = 0, PollInterval = "100ms" },
+                Store = new { SqlitePath = dir.File("aggregator.db") },
+                Provers = new { Port = port, ForkId = 6 },
+                Http = new { Port = 0 },
+                Chain = new { chain.RpcUrl, RollupAddress = chain.Contracts.Rollup },
+                ExpectedChainId = 31337,
+                Key = new { DevPrivateKey = chain.Miners[0].PrivateKey },
+                TxManager = new { Confirmations = 1, PollInterval = "50ms" },
+                Generator = new { ReconnectGrace = "300ms" },
+            }));
+            var prover = ChildProcess.Zkpow("prover", "--aggregator", $"http://127.0.0.1:{port}", "--name", "crash", "--latency", "20ms",
+                "--reconnect-delay", "100ms");
+            return new Rig(dir, chain, pump, node, sequencer, config, prover);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            Prover.Dispose();
+            await Pump.DisposeAsync();
+            await _node.DisposeAsync();
+            await Chain.DisposeAsync();
+            _dir.Dispose();
+        }
+    }
 
     /// <summary>Mines a block every interval unless paused; the test mines by hand while it is paused.</summary>
     private sealed class BlockPump : IAsyncDisposable
