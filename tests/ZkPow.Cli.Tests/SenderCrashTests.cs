@@ -13,8 +13,10 @@ namespace ZkPow.Cli.Tests;
 /// <summary>
 /// The two-step submission survives a SIGKILL of the aggregator (<c>zkpow run</c>, a real child process) at each of its
 /// steps: after the hash tx is sent, after it is mined, inside the proof window before the reveal, after the reveal is
-/// sent. The base chain is mined by a pump the test can pause, so each step is held still while the process is killed
-/// and restarted on the same store and configuration; the mock prover is another child process that reconnects by itself.
+/// sent. The process is killed by PID when the step is seen in its store (read-only) or on chain, and restarted on the
+/// same store and configuration; the mock prover is another child process that reconnects by itself. The base chain is
+/// mined by a pump that a test can pause. Every test ends with the same checks, from chain data: consecutive nonces for
+/// all our txs, one hash and one reveal of ours per sequence, a reward per sequence, and no slash even after settle.
 /// </summary>
 public sealed partial class SenderCrashTests(ITestOutputHelper output)
 {
