@@ -24,6 +24,10 @@ public sealed partial class SenderCrashTests(ITestOutputHelper output)
     private const byte T1 = 4;
     private const byte T2 = 200;
 
+    /// <summary>How long the chain is held still after a restart while a tx of ours is pending, so that a second tx sent
+    /// by the restarted process would pass the pre-flight and reach the chain.</summary>
+    private static readonly TimeSpan Settle = TimeSpan.FromSeconds(1);
+
     /// <summary>The steps of the issue, which each test must hit at least once.</summary>
     private static readonly Step[] Required = [Step.HashSent, Step.HashMined, Step.ProofWindow, Step.RevealSent];
 
@@ -81,6 +85,7 @@ public sealed partial class SenderCrashTests(ITestOutputHelper output)
                 {
                     aggregator = await RestartAsync(aggregator, config, logs);
                     hits[Step.HashSent]++;
+                    await Task.Delay(Settle); // The restarted process, with the old tx still pending: nothing new may go out.
                 }
 
                 // 2. One block: the hash is mined; the reveal cannot be sent before start + T1.
@@ -117,6 +122,7 @@ public sealed partial class SenderCrashTests(ITestOutputHelper output)
                 {
                     aggregator = await RestartAsync(aggregator, config, logs);
                     hits[Step.RevealSent]++;
+                    await Task.Delay(Settle);
                 }
 
                 pump.Resume();
