@@ -4,7 +4,8 @@ using ZkPow.Devnet.Proof;
 
 namespace ZkPow.Devnet.Tests.Proof;
 
-/// <summary>The shared vectors file (shared/spec/devnet-vectors.json beside the repository root).</summary>
+/// <summary>The shared vectors: the repository's copy of shared/spec/devnet-vectors.json
+/// (tests/ZkPow.Devnet.Tests/Contracts/devnet-vectors.json, checked against the original where it is present).</summary>
 internal sealed class DevnetVectors
 {
     private static readonly Lazy<DevnetVectors> Instance = new(Load);
@@ -87,6 +88,12 @@ internal sealed class DevnetVectors
 
     private static byte[] Hex(JsonElement element, string name) => DevnetHex.Parse(element.GetProperty(name).GetString()!);
 
+    public static string RepositoryCopy(string root) => Path.Combine(root, "tests", "ZkPow.Devnet.Tests", "Contracts", "devnet-vectors.json");
+
+    /// <summary>The original beside the repository (<c>../shared/spec</c>), if this checkout has it.</summary>
+    public static string? SharedOriginal(string root) =>
+        Path.Combine(root, "..", "shared", "spec", "devnet-vectors.json") is var path && File.Exists(path) ? path : null;
+
     private static DevnetVectors Load()
     {
         var directory = new DirectoryInfo(AppContext.BaseDirectory);
@@ -95,13 +102,12 @@ internal sealed class DevnetVectors
             directory = directory.Parent;
         }
 
-        if (directory?.Parent is null)
+        if (directory is null)
         {
             throw new InvalidOperationException($"no ZkPow.slnx above {AppContext.BaseDirectory}");
         }
 
-        var path = Path.Combine(directory.Parent.FullName, "shared", "spec", "devnet-vectors.json");
-        using var document = JsonDocument.Parse(File.ReadAllText(path));
+        using var document = JsonDocument.Parse(File.ReadAllText(RepositoryCopy(directory.FullName)));
         return new DevnetVectors(document.RootElement);
     }
 }
