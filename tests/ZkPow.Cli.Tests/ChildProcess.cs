@@ -54,6 +54,8 @@ internal sealed class ChildProcess : IDisposable
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
+        // No diagnostics sockets: children killed by SIGKILL cannot remove theirs.
+        info.Environment["DOTNET_EnableDiagnostics"] = "0";
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "zkpow.dll"));
         foreach (var arg in args)
         {

@@ -1,18 +1,20 @@
 using Microsoft.Extensions.Logging;
 using ZkPow.Aggregator.Chain;
 using ZkPow.Aggregator.Generator;
+using ZkPow.Aggregator.Hosting;
 using ZkPow.Aggregator.Manager;
 using ZkPow.Aggregator.Sender;
 using ZkPow.Aggregator.Storage;
 
-namespace ZkPow.Aggregator.Hosting;
+namespace ZkPow.Devnet.Tests.Sender;
 
 /// <summary>
-/// One miner's aggregator, in-process: store, chain client, tx manager, proof generator with its prover gRPC server,
+/// A test composition of one miner's aggregator without sync or HTTP endpoint (zkpow run composes the full one,
+/// <c>AggregatorNode</c>): store, chain client, tx manager, proof generator with its prover gRPC server,
 /// Proof Manager and Proof Sender, wired and started in order (the tx manager resumes its txs, then submitPendingProof
 /// rebuilds the sender's work, then the workers start). Disposing stops it; a new instance on the same store resumes.
 /// </summary>
-public sealed class MinerAggregator : IAsyncDisposable
+internal sealed class MinerAggregator : IAsyncDisposable
 {
     private readonly EthRpcClient _rpc;
 

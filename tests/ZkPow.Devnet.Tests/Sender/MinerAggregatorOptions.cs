@@ -1,13 +1,14 @@
 using ZkPow.Aggregator.Chain;
 using ZkPow.Aggregator.Generator;
+using ZkPow.Aggregator.Hosting;
 using ZkPow.Aggregator.Protocol;
 using ZkPow.Aggregator.Sender;
 using ZkPow.Aggregator.Storage;
 
-namespace ZkPow.Aggregator.Hosting;
+namespace ZkPow.Devnet.Tests.Sender;
 
 /// <summary>Everything one miner's aggregator needs, by component.</summary>
-public sealed class MinerAggregatorOptions
+internal sealed class MinerAggregatorOptions
 {
     public StoreOptions Store { get; set; } = new();
     public ChainOptions Chain { get; set; } = new();
