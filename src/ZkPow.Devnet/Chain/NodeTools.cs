@@ -67,17 +67,14 @@ internal static class NodeTools
     /// <summary>Runs <c>npm ci</c> in <paramref name="repoRoot"/> unless anvil and solc are already installed.</summary>
     public static async Task EnsureInstalledAsync(string repoRoot, CancellationToken ct)
     {
-        if (Installed(repoRoot))
-        {
-            return;
-        }
-
+        // Always under the lock: while another process's npm ci is still writing the anvil binary, the file already
+        // exists, and running it then fails ("text file busy").
         var lockDir = Path.Combine(repoRoot, ".devnet");
         Directory.CreateDirectory(lockDir);
         await using var held = await AcquireLockAsync(Path.Combine(lockDir, "npm-install.lock"), ct).ConfigureAwait(false);
         if (Installed(repoRoot))
         {
-            return; // another process installed while we waited
+            return; // installed before, or by another process while we waited
         }
 
         await RunNpmCiAsync(repoRoot, ct).ConfigureAwait(false);
