@@ -169,6 +169,54 @@ public sealed partial class RunCommandTests
         .Where(l => l.StartsWith(name, StringComparison.Ordinal) && (l.Length > name.Length && (l[name.Length] == ' ' || l[name.Length] == '{')))
         .Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
 
+    [Fact]
+    public async Task a_parked_task_is_listed_and_requeued_by_an_operator()
+    {
+        using var dir = new TempDir();
+        await using var chain = await DevChain.StartAsync(new DevChainOptions { BlockTime = 0 });
+        var ledger = new DevnetRollupLedger();
+        await using var node = await DevnetRollupNode.StartAsync(ledger, new DevnetRollupNodeOptions());
+        var sequencer = new DevnetSequencer(chain, new DevnetSequencerOptions { MaxBatchesPerSequence = 1, BatchDataSize = 256 }, ledger, TimeProvider.System);
+        await sequencer.SequenceNextAsync();
+        var path = WriteConfig(dir, Config(dir, chain, node, forkId: 6));
+        using var run = ChildProcess.Zkpow("run", "--config", path, "--Sync:PollInterval=200ms", "--Generator:MaxAttempts=1");
+        var started = await WaitStartedAsync(run);
+        var url = started.Groups[2].Value;
+        var prover = $"http://127.0.0.1:{started.Groups[1].Value}";
+        JsonElement parked = default;
+        using (ChildProcess.Zkpow("prover", "--aggregator", prover, "--name", "broken", "--failure-rate", "1"))
+        {
+            var watch = Stopwatch.StartNew();
+            while (watch.Elapsed < TimeSpan.FromSeconds(60))
+            {
+                await Task.Delay(300);
+                using var list = ChildProcess.Zkpow("tasks", "list", "--parked", "--url", url, "--json");
+                Assert.Equal(0, await list.WaitForExitAsync(TimeSpan.FromMinutes(1)));
+                parked = JsonDocument.Parse(list.Stdout).RootElement.GetProperty("tasks").Clone();
+                if (parked.GetArrayLength() == 1)
+                {
+                    break;
+                }
+            }
+        }
+
+        var task = Assert.Single(parked.EnumerateArray());
+        Assert.Contains("RESULT_COMPLETED_ERROR", task.GetProperty("lastError").GetString());
+        using var good = ChildProcess.Zkpow("prover", "--aggregator", prover, "--name", "healthy");
+        using var requeue = ChildProcess.Zkpow("tasks", "requeue", task.GetProperty("id").GetInt64().ToString(System.Globalization.CultureInfo.InvariantCulture), "--url", url);
+        Assert.True(await requeue.WaitForExitAsync(TimeSpan.FromMinutes(1)) == 0, requeue.Stderr);
+        using var http = new HttpClient { BaseAddress = new Uri(url) };
+        var finals = 0;
+        var wait = Stopwatch.StartNew();
+        while (finals < 1 && wait.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            await Task.Delay(200);
+            finals = (await http.GetFromJsonAsync<JsonElement>("api/status")).GetProperty("finalProofs").GetInt32();
+        }
+
+        Assert.Equal(1, finals);
+    }
+
     private static async Task<Match> WaitStartedAsync(ChildProcess run)
     {
         var watch = Stopwatch.StartNew();

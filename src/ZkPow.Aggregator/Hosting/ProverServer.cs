@@ -19,16 +19,20 @@ public sealed class ProverServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
-    private ProverServer(WebApplication app, int port)
+    private ProverServer(WebApplication app, int port, bool tls)
     {
         _app = app;
         Port = port;
+        Tls = tls;
     }
 
     /// <summary>The port actually listened on.</summary>
     public int Port { get; }
 
-    public Uri Address => new($"http://127.0.0.1:{Port}");
+    /// <summary>Whether provers must dial with TLS.</summary>
+    public bool Tls { get; }
+
+    public Uri Address => new($"{(Tls ? "https" : "http")}://127.0.0.1:{Port}");
 
     public static async Task<ProverServer> StartAsync(ProverServerOptions server, ProverSessionOptions sessions, IProverSessionObserver observer,
         ILoggerFactory loggers, TimeProvider time, CancellationToken cancellationToken)
@@ -77,7 +81,7 @@ public sealed class ProverServer : IAsyncDisposable
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         var bound = new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)).Port;
-        return new ProverServer(app, bound);
+        return new ProverServer(app, bound, !string.IsNullOrEmpty(server.TlsCertificatePath));
     }
 
     private static bool IsFree(string address, int port)

@@ -17,10 +17,10 @@ internal sealed class ScriptedProver : IAsyncDisposable
     private readonly Func<AggregatorMessage, ProverMessage?> _script;
     private readonly Task _loop;
 
-    public ScriptedProver(Uri server, Func<AggregatorMessage, ProverMessage?> script)
+    public ScriptedProver(Uri server, Func<AggregatorMessage, ProverMessage?> script, HttpMessageHandler? handler = null)
     {
         _script = script;
-        _channel = GrpcChannel.ForAddress(server, new GrpcChannelOptions { MaxReceiveMessageSize = null });
+        _channel = GrpcChannel.ForAddress(server, new GrpcChannelOptions { MaxReceiveMessageSize = null, HttpHandler = handler });
         _call = new AggregatorService.AggregatorServiceClient(_channel).Channel();
         _loop = Task.Run(LoopAsync);
     }

@@ -17,11 +17,12 @@ internal sealed class SessionHarness : IProverSessionObserver, IAsyncDisposable
 
     public Uri Address => _server!.Address;
 
-    public static async Task<SessionHarness> StartAsync(Action<ProverSessionOptions>? configure = null, ILoggerFactory? loggers = null)
+    public static async Task<SessionHarness> StartAsync(Action<ProverSessionOptions>? configure = null, ILoggerFactory? loggers = null,
+        ProverServerOptions? server = null)
     {
         var harness = new SessionHarness();
         configure?.Invoke(harness.Options);
-        harness._server = await ProverServer.StartAsync(new ProverServerOptions { Port = 0 }, harness.Options, harness,
+        harness._server = await ProverServer.StartAsync(server ?? new ProverServerOptions { Port = 0 }, harness.Options, harness,
             loggers ?? NullLoggerFactory.Instance, TimeProvider.System, CancellationToken.None);
         return harness;
     }
