@@ -25,7 +25,9 @@ public sealed class ProverTlsTests
 
         await using var harness = await SessionHarness.StartAsync(server: new ProverServerOptions
         {
-            Port = 0, TlsCertificatePath = pfx, TlsCertificatePassword = "secret",
+            Port = 0,
+            TlsCertificatePath = pfx,
+            TlsCertificatePassword = "secret",
         });
         Assert.Equal("https", harness.Address.Scheme);
 
