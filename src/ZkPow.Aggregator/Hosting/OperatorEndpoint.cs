@@ -2,8 +2,6 @@ using System.Net;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
@@ -116,33 +114,23 @@ public sealed class OperatorEndpoint : IAsyncDisposable
             node.Generator.Enqueue(task);
             return Results.Json(TaskView.From(task), s_json);
         });
+        int port;
         try
         {
-            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            port = await WebHosts.StartAsync(app, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
             adapter.Dispose();
-            await app.DisposeAsync().ConfigureAwait(false);
             throw;
         }
 
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new OperatorEndpoint(app, adapter, new Uri(address).Port);
+        return new OperatorEndpoint(app, adapter, port);
     }
 
     public async ValueTask DisposeAsync()
     {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-        try
-        {
-            await _app.StopAsync(timeout.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-        }
-
-        await _app.DisposeAsync().ConfigureAwait(false);
+        await WebHosts.StopAsync(_app).ConfigureAwait(false);
         _meterAdapter.Dispose();
     }
 

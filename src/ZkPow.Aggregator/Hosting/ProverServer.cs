@@ -2,8 +2,6 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -78,9 +76,7 @@ public sealed class ProverServer : IAsyncDisposable
         var app = builder.Build();
         app.MapGrpcService<AggregatorGrpcService>();
         app.MapGrpcHealthChecksService();
-        await app.StartAsync(cancellationToken).ConfigureAwait(false);
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        var bound = new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)).Port;
+        var bound = await WebHosts.StartAsync(app, cancellationToken).ConfigureAwait(false);
         return new ProverServer(app, bound, !string.IsNullOrEmpty(server.TlsCertificatePath));
     }
 
@@ -99,18 +95,5 @@ public sealed class ProverServer : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-        try
-        {
-            await _app.StopAsync(timeout.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            // Streams that did not finish in time are cut.
-        }
-
-        await _app.DisposeAsync().ConfigureAwait(false);
-    }
+    public async ValueTask DisposeAsync() => await WebHosts.StopAsync(_app).ConfigureAwait(false);
 }
