@@ -136,10 +136,7 @@ public sealed partial class SenderCrashTests(ITestOutputHelper output)
             await WaitUntilAsync(async () => await LastVerifiedAsync(chain) >= last.FinalNewBatch, "the last sequence verified", aggregator);
             logs.Add(aggregator.Stderr);
 
-            output.WriteLine($"{sequences.Count} sequences, {logs.Count - 1} kills ({Describe(hits)}) in {clock.Elapsed.TotalSeconds:F1} s");
-            await AssertChainAsync(chain, miner, sequences);
-            AssertStore(db, sequences);
-            Assert.All(Required, step => Assert.True(hits[step] > 0, $"step {step} never hit: {Describe(hits)}"));
+            await AssertOutcomeAsync(chain, miner, db, sequences, hits, logs.Count - 1, clock);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -218,10 +215,7 @@ public sealed partial class SenderCrashTests(ITestOutputHelper output)
             }
 
             logs.Add(aggregator.Stderr);
-            output.WriteLine($"{sequences.Count} sequences, {logs.Count - 1} kills ({Describe(hits)}) in {clock.Elapsed.TotalSeconds:F1} s");
-            await AssertChainAsync(chain, miner, sequences);
-            AssertStore(db, sequences);
-            Assert.All(Required, step => Assert.True(hits[step] > 0, $"step {step} never hit: {Describe(hits)}"));
+            await AssertOutcomeAsync(chain, miner, db, sequences, hits, logs.Count - 1, clock);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -328,6 +322,16 @@ public sealed partial class SenderCrashTests(ITestOutputHelper output)
 
     /// <summary>From chain data alone: consecutive nonces for every tx of ours, one successful hash and one successful
     /// reveal of ours per sequence, a reward per sequence and no slash (even after <c>settle</c>).</summary>
+    /// <summary>What every step-kill test ends with: the chain and the store as they must be, and every step hit.</summary>
+    private async Task AssertOutcomeAsync(DevChain chain, string miner, string db, List<(ulong Init, ulong Final)> sequences,
+        Dictionary<Step, int> hits, int kills, Stopwatch clock)
+    {
+        output.WriteLine($"{sequences.Count} sequences, {kills} kills ({Describe(hits)}) in {clock.Elapsed.TotalSeconds:F1} s");
+        await AssertChainAsync(chain, miner, sequences);
+        AssertStore(db, sequences);
+        Assert.All(Required, step => Assert.True(hits[step] > 0, $"step {step} never hit: {Describe(hits)}"));
+    }
+
     private static async Task AssertChainAsync(DevChain chain, string miner, List<(ulong Init, ulong Final)> sequences)
     {
         var settle = await chain.SendAsync(chain.Admin, chain.Contracts.Rollup, ContractCalls.Settle(miner));
