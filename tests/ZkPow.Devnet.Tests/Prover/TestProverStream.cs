@@ -45,7 +45,15 @@ internal sealed class TestProverStream
             request.Id = "req-" + Interlocked.Increment(ref _nextId);
         }
 
-        await _toProver.WriteAsync(request);
+        try
+        {
+            await _toProver.WriteAsync(request);
+        }
+        catch (Exception ex) when (ex is ObjectDisposedException or InvalidOperationException or IOException or RpcException or OperationCanceledException)
+        {
+            return null; // The prover dropped the stream before the request could be written.
+        }
+
         return await TryReceiveAsync(timeout);
     }
 
