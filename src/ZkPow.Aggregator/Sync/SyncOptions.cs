@@ -1,3 +1,5 @@
+using ZkPow.Aggregator.Chain;
+
 namespace ZkPow.Aggregator.Sync;
 
 /// <summary>How the rollup sync follows the base chain and where the rollup node is.</summary>
@@ -19,20 +21,43 @@ public sealed class SyncOptions
     /// <summary>How long to wait for new blocks when the sync is up to date. Example: <c>2s</c>.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(2);
 
-    /// <summary>The longest wait between retries after an RPC failure (backoff doubles up to it). Example: <c>30s</c>.</summary>
-    public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>The longest wait between two sync steps after a failed one (the wait doubles from the poll interval up
+    /// to it). Each call is already retried on its own (<c>Chain:CallBudget</c>), and a failed step keeps what it read,
+    /// so this stays short. Example: <c>5s</c>.</summary>
+    public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>The rollup node's HTTP JSON-RPC URL (<c>zkevm_</c> namespace). Example: <c>http://127.0.0.1:8123</c>.</summary>
     public string RollupNodeUrl { get; set; } = "http://127.0.0.1:8123";
 
+    /// <summary>More equivalent rollup-node URLs; used with <see cref="RollupNodeUrl"/> (the union, de-duplicated) for
+    /// failover. A JSON array, or a comma-separated list. Example: <c>["http://node-a:8123", "http://node-b:8123"]</c>.</summary>
+    public List<string> RollupNodeUrls { get; set; } = [];
+
     /// <summary>How long one request to the rollup node may take. Example: <c>10s</c>.</summary>
     public TimeSpan RollupNodeTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary><see cref="RollupNodeUrl"/> and <see cref="RollupNodeUrls"/>, in that order, without duplicates or blanks.</summary>
+    public IReadOnlyList<string> AllRollupNodeUrls() =>
+        [.. RpcErrors.ParseUrls([RollupNodeUrl, .. RollupNodeUrls], "Sync:RollupNodeUrls").Select(u => u.OriginalString)];
+
+    /// <summary>The retry settings for calls to the rollup node: its own request timeout, the base chain's budget and delays.</summary>
+    public RpcRetryOptions RetryOptions(ChainOptions chain) => chain.RetryOptions() with { RequestTimeout = RollupNodeTimeout };
+
     public void Validate()
     {
-        if (!Uri.TryCreate(RollupNodeUrl, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+        if (!string.IsNullOrWhiteSpace(RollupNodeUrl) && !ChainOptions.IsHttpUrl(RollupNodeUrl))
         {
-            throw new OptionsException("Sync:RollupNodeUrl", $"'{RollupNodeUrl}' is not an http(s) URL");
+            throw new OptionsException("Sync:RollupNodeUrl", $"'{ChainOptions.Shown(RollupNodeUrl)}' is not an http(s) URL");
+        }
+
+        if (RollupNodeUrls.FirstOrDefault(u => !ChainOptions.IsHttpUrl(u)) is { } bad)
+        {
+            throw new OptionsException("Sync:RollupNodeUrls", $"'{ChainOptions.Shown(bad)}' is not an http(s) URL");
+        }
+
+        if (string.IsNullOrWhiteSpace(RollupNodeUrl) && RollupNodeUrls.Count == 0)
+        {
+            throw new OptionsException("Sync:RollupNodeUrl", "no rollup-node URL: set Sync:RollupNodeUrl or Sync:RollupNodeUrls");
         }
 
         if (Confirmations > 1000)
