@@ -1,0 +1,67 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Xunit.Abstractions;
+using ZkPow.Aggregator.Chain;
+using ZkPow.Aggregator.Sync;
+using ZkPow.Devnet.Tests.Chain;
+using ZkPow.Devnet.Tests.Contracts;
+
+namespace ZkPow.Devnet.Tests.Sync;
+
+/// <summary>The rollup sync on real anvil and the devnet rollup node, each reached through two independent fault
+/// proxies that fail ~20 % of the requests (one of anvil's answers the head 3 blocks behind).</summary>
+public sealed class RollupSyncRpcFaultTests(ChainFixture fixture, ITestOutputHelper output) : IClassFixture<ChainFixture>
+{
+    [Fact]
+    public async Task the_sync_hands_over_every_sequence_through_failing_endpoints()
+    {
+        const double failureRate = 0.2;
+        await using var h = await SyncHarness.StartAsync(await fixture.ResetAsync());
+        var sequences = new List<(ulong, ulong)>();
+        for (var i = 0; i < 12; i++)
+        {
+            var sequence = await h.Sequencer.SequenceNextAsync(1 + (i % 3));
+            sequences.Add((sequence.InitNumBatch, sequence.FinalNewBatch));
+        }
+
+        await using var chainA = RpcFaultProxy.Start(h.Chain.RpcUrl, failureRate, seed: 3);
+        await using var chainB = RpcFaultProxy.Start(h.Chain.RpcUrl, failureRate, seed: 4, lagBlocks: 3);
+        await using var nodeA = RpcFaultProxy.Start(h.Node.Url, failureRate, seed: 5);
+        await using var nodeB = RpcFaultProxy.Start(h.Node.Url, failureRate, seed: 6);
+        using var baseRpc = new EthRpcClient([chainA.Url, chainB.Url], TxManagerRpcFaultTests.FaultRetry,
+            SyncHarness.Loggers.CreateLogger<EthRpcClient>(), TimeProvider.System);
+        using var node = new RollupNodeClient([nodeA.Url, nodeB.Url], TxManagerRpcFaultTests.FaultRetry,
+            SyncHarness.Loggers.CreateLogger<RollupNodeClient>(), TimeProvider.System);
+        // Small ranges: many steps, each with many calls.
+        var sync = h.NewSync(new SyncOptions { MaxBlockRange = 4 }, node, baseRpc);
+        var failuresBefore = h.Metrics.RpcFailures;
+        var clock = Stopwatch.StartNew();
+
+        using var cts = new CancellationTokenSource();
+        var run = sync.RunAsync(cts.Token);
+        while (h.Sink.Added.Select(a => a.FinalBatch).Distinct().Count() < sequences.Count)
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromMinutes(2), $"only {h.Sink.Added.Count} of {sequences.Count} sequences synced");
+            Assert.False(run.IsCompleted, "the sync loop ended");
+            await Task.Delay(50);
+        }
+
+        clock.Stop();
+        await cts.CancelAsync();
+        await run;
+
+        Assert.Equal(sequences, h.Sink.Added.Select(a => (a.InitBatch, a.FinalBatch)).Distinct());
+        var status = await sync.GetStatusAsync(100, default);
+        Assert.Equal(sequences.Count, status.Count);
+        Assert.All(status, s => Assert.Equal(SyncSequenceStatus.Accepted, s.Status));
+        Assert.True(chainA.Faults + chainB.Faults + nodeA.Faults + nodeB.Faults > 0, "the proxies injected faults");
+        output.WriteLine($"{sequences.Count} sequences synced in {clock.Elapsed.TotalSeconds:0.0}s at an injected failure rate of {failureRate:P0}; " +
+                         $"failed steps {h.Metrics.RpcFailures - failuresBefore}");
+        output.WriteLine($"base chain: {baseRpc.Transport.Calls} calls, {baseRpc.Transport.TransientFailures} transient failures, {baseRpc.Transport.Retries} retries");
+        output.WriteLine($"rollup node: {node.Transport.Calls} calls, {node.Transport.TransientFailures} transient failures, {node.Transport.Retries} retries");
+        output.WriteLine($"anvil A: {chainA.Describe()}");
+        output.WriteLine($"anvil B (3 blocks behind on eth_blockNumber): {chainB.Describe()}");
+        output.WriteLine($"node A: {nodeA.Describe()}");
+        output.WriteLine($"node B: {nodeB.Describe()}");
+    }
+}
