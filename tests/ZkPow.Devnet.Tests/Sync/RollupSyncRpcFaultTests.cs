@@ -64,4 +64,51 @@ public sealed class RollupSyncRpcFaultTests(ChainFixture fixture, ITestOutputHel
         output.WriteLine($"node A: {nodeA.Describe()}");
         output.WriteLine($"node B: {nodeB.Describe()}");
     }
+
+    [Fact]
+    public async Task a_failed_step_resumes_its_range_without_reading_again_what_it_read()
+    {
+        await using var h = await SyncHarness.StartAsync(await fixture.ResetAsync());
+        await h.Sequencer.SequenceNextAsync(3);
+        await h.Sequencer.SequenceNextAsync(3);
+        // The node fails its 5th batch read once: the first step fails half-way through the second sequence.
+        var node = new FlakyNode(h.NodeClient, failAt: 5);
+        var sync = h.NewSync(node: node);
+
+        Assert.Equal(SyncStepKind.Failed, (await sync.SyncOnceAsync(default)).Kind);
+        Assert.Empty(h.Sink.Added);
+        var steps = await h.SyncUntilIdleAsync(sync);
+
+        Assert.Equal(SyncStepKind.UpToDate, steps[^1].Kind);
+        Assert.Equal([3UL, 6UL], h.Sink.Added.Select(a => a.FinalBatch));
+        // Batches 0..6, each read once: the retry read only what the failed try had not.
+        Assert.All(node.Reads, r => Assert.Equal(1, r.Value));
+        Assert.Equal(7, node.Reads.Count);
+    }
+
+    /// <summary>A rollup node that fails one batch read (the n-th) and counts the successful reads per batch.</summary>
+    private sealed class FlakyNode(IRollupNode inner, int failAt) : IRollupNode
+    {
+        private int _calls;
+
+        public Dictionary<ulong, int> Reads { get; } = [];
+
+        public Task<ulong> GetBatchNumberAsync(CancellationToken cancellationToken) => inner.GetBatchNumberAsync(cancellationToken);
+
+        public Task<ulong> GetVirtualBatchNumberAsync(CancellationToken cancellationToken) => inner.GetVirtualBatchNumberAsync(cancellationToken);
+
+        public Task<ulong> GetVerifiedBatchNumberAsync(CancellationToken cancellationToken) => inner.GetVerifiedBatchNumberAsync(cancellationToken);
+
+        public async Task<RollupNodeBatch?> GetBatchAsync(ulong number, CancellationToken cancellationToken)
+        {
+            if (++_calls == failAt)
+            {
+                throw new ChainUnavailableException("zkevm_getBatchByNumber: the node did not answer in time");
+            }
+
+            var batch = await inner.GetBatchAsync(number, cancellationToken);
+            Reads[number] = Reads.GetValueOrDefault(number) + 1;
+            return batch;
+        }
+    }
 }
