@@ -3,8 +3,20 @@ namespace ZkPow.Aggregator.Chain;
 /// <summary>Where the base chain and the rollup contract are, and how calls to its node are retried.</summary>
 public sealed class ChainOptions
 {
-    /// <summary>The base-chain node's HTTP JSON-RPC URL. Example: <c>http://127.0.0.1:8545</c>.</summary>
-    public string RpcUrl { get; set; } = "http://127.0.0.1:8545";
+    private string _rpcUrl = "http://127.0.0.1:8545";
+    private bool _rpcUrlSet;
+
+    /// <summary>The base-chain node's HTTP JSON-RPC URL. Example: <c>http://127.0.0.1:8545</c> (the default, unless
+    /// only <see cref="RpcUrls"/> is set).</summary>
+    public string RpcUrl
+    {
+        get => _rpcUrl;
+        set
+        {
+            _rpcUrl = value;
+            _rpcUrlSet = true;
+        }
+    }
 
     /// <summary>More equivalent JSON-RPC URLs of the same chain (other providers); used with <see cref="RpcUrl"/> (the
     /// union, de-duplicated) for failover. In a config file a JSON array, on the command line or in the environment a
@@ -28,9 +40,18 @@ public sealed class ChainOptions
     /// <summary>The longest wait between two retries of one call. Between the base delay and 1m. Example: <c>2s</c>.</summary>
     public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromSeconds(2);
 
-    /// <summary><see cref="RpcUrl"/> and <see cref="RpcUrls"/>, in that order, without duplicates or blanks.</summary>
-    public IReadOnlyList<string> AllRpcUrls() =>
-        [.. RpcErrors.ParseUrls([RpcUrl, .. RpcUrls], "Chain:RpcUrls").Select(u => u.OriginalString)];
+    /// <summary><see cref="RpcUrl"/> and <see cref="RpcUrls"/>, in that order, without duplicates or blanks (the
+    /// default <see cref="RpcUrl"/> only when it was set or the list is empty).</summary>
+    public IReadOnlyList<string> AllRpcUrls()
+    {
+        IEnumerable<string> urls = RpcUrls;
+        if (_rpcUrlSet || RpcUrls.Count == 0)
+        {
+            urls = urls.Prepend(RpcUrl);
+        }
+
+        return [.. RpcErrors.ParseUrls(urls, "Chain:RpcUrls").Select(u => u.OriginalString)];
+    }
 
     /// <summary>The retry settings for calls to the base chain.</summary>
     public RpcRetryOptions RetryOptions() => new()

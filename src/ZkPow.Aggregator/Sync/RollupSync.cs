@@ -89,7 +89,7 @@ public sealed partial class RollupSync
                 case SyncStepKind.Failed:
                     wait = backoff;
                     LogRetrying(wait.TotalMilliseconds);
-                    backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, _options.MaxBackoff.Ticks));
+                    backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, Math.Max(_options.MaxBackoff.Ticks, _options.PollInterval.Ticks)));
                     break;
                 default:
                     throw new InvalidOperationException($"unknown sync step {step.Kind}");

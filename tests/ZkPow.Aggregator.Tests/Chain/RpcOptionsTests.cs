@@ -19,8 +19,14 @@ public sealed class RpcOptionsTests
         var array = Bind(("Chain:RpcUrl", "http://a:8545"), ("Chain:RpcUrls:0", "http://b:8545/KEY"), ("Chain:RpcUrls:1", "http://a:8545"));
         Assert.Equal(["http://a:8545", "http://b:8545/KEY"], array.Chain.AllRpcUrls());
 
-        var comma = Bind(("Sync:RollupNodeUrls", "http://n1:8123, http://n2:8123"));
-        Assert.Equal(["http://127.0.0.1:8123", "http://n1:8123", "http://n2:8123"], comma.Sync.AllRollupNodeUrls());
+        var comma = Bind(("Sync:RollupNodeUrl", "http://n0:8123"), ("Sync:RollupNodeUrls", "http://n1:8123, http://n2:8123"));
+        Assert.Equal(["http://n0:8123", "http://n1:8123", "http://n2:8123"], comma.Sync.AllRollupNodeUrls());
+
+        // Only the list: the single key's default is not one of the endpoints.
+        Assert.Equal(["https://c.example"], new ZkPow.Aggregator.Chain.ChainOptions { RpcUrls = ["https://c.example"] }.AllRpcUrls());
+        var listOnly = Bind(("Chain:RpcUrls", "https://a.example/KEY,https://b.example"));
+        Assert.Equal(["https://a.example/KEY", "https://b.example"], listOnly.Chain.AllRpcUrls());
+        Assert.Equal(["http://127.0.0.1:8123"], listOnly.Sync.AllRollupNodeUrls());
     }
 
     [Fact]
