@@ -18,7 +18,7 @@ public sealed class RollupSyncRpcFaultTests(ChainFixture fixture, ITestOutputHel
         const double failureRate = 0.2;
         await using var h = await SyncHarness.StartAsync(await fixture.ResetAsync());
         var sequences = new List<(ulong, ulong)>();
-        for (var i = 0; i < 12; i++)
+        for (var i = 0; i < 4; i++)
         {
             var sequence = await h.Sequencer.SequenceNextAsync(1 + (i % 3));
             sequences.Add((sequence.InitNumBatch, sequence.FinalNewBatch));
@@ -39,6 +39,14 @@ public sealed class RollupSyncRpcFaultTests(ChainFixture fixture, ITestOutputHel
 
         using var cts = new CancellationTokenSource();
         var run = sync.RunAsync(cts.Token);
+        // More sequences while the sync runs: many small steps, each with many calls.
+        for (var i = 4; i < 12; i++)
+        {
+            var sequence = await h.Sequencer.SequenceNextAsync(1 + (i % 3));
+            sequences.Add((sequence.InitNumBatch, sequence.FinalNewBatch));
+            await Task.Delay(100);
+        }
+
         while (h.Sink.Added.Select(a => a.FinalBatch).Distinct().Count() < sequences.Count)
         {
             Assert.True(clock.Elapsed < TimeSpan.FromMinutes(2), $"only {h.Sink.Added.Count} of {sequences.Count} sequences synced");
