@@ -1,95 +1,117 @@
-using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
 
 namespace ZkPow.Aggregator.Chain;
 
 /// <summary>
-/// A small JSON-RPC 2.0 client over HTTP for the base-chain node: single calls and batches. A transport failure or a
-/// timeout is a <see cref="ChainUnavailableException"/>; an error answer is an <see cref="EthRpcException"/>.
+/// The base-chain JSON-RPC client: single calls and batches over a <see cref="JsonRpcTransport"/> (one or more
+/// endpoints, transient failures retried within a per-call budget). A call that cannot be answered within the budget
+/// is a <see cref="ChainUnavailableException"/>; a definite error answer is an <see cref="EthRpcException"/>. It keeps
+/// the highest head any endpoint has shown, so head reads never go backwards because one backend lags.
 /// </summary>
 public sealed class EthRpcClient : IDisposable
 {
-    private readonly HttpClient _http;
-    private long _nextId;
+    private long _highestHead = -1;
 
+    /// <summary>One endpoint, one attempt per call (no retries): for tools and tests that want every failure at once.</summary>
     public EthRpcClient(string url, TimeSpan timeout)
+        : this(new JsonRpcTransport(url, timeout))
     {
-        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
-        {
-            throw new ArgumentException($"'{url}' is not an http(s) URL", nameof(url));
-        }
-
-        Url = url;
-        _http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(1) })
-        {
-            BaseAddress = uri,
-            Timeout = timeout,
-        };
     }
 
-    public string Url { get; }
+    /// <summary>Several equivalent endpoints (failover, healthiest first) with retries as <paramref name="options"/> say.</summary>
+    public EthRpcClient(IEnumerable<string> urls, RpcRetryOptions options, ILogger logger, TimeProvider time)
+        : this(new JsonRpcTransport(urls, options, logger, time))
+    {
+    }
+
+    public EthRpcClient(JsonRpcTransport transport)
+    {
+        Transport = transport;
+    }
+
+    /// <summary>The client for <c>Chain:RpcUrl</c> and <c>Chain:RpcUrls</c> with the <c>Chain:</c> retry settings.</summary>
+    public static EthRpcClient Create(ChainOptions options, ILoggerFactory loggers, TimeProvider time) =>
+        new(options.AllRpcUrls(), options.RetryOptions(), loggers.CreateLogger<EthRpcClient>(), time);
+
+    public JsonRpcTransport Transport { get; }
+
+    /// <summary>The first endpoint's URL as configured (may hold an API key: never log it; see <see cref="Endpoints"/>).</summary>
+    public string Url => Transport.FirstUrl;
+
+    /// <summary>The endpoints as scheme://host:port.</summary>
+    public IReadOnlyList<string> Endpoints => Transport.Endpoints;
+
+    /// <summary>The highest block number seen from any endpoint (head reads, receipts, blocks); null before the first.</summary>
+    public ulong? HighestHead => Interlocked.Read(ref _highestHead) is var h and >= 0 ? (ulong)h : null;
+
+    /// <summary>Records a head (or a block known to exist) and returns the highest seen: never lower than an earlier one.</summary>
+    public ulong ObserveHead(ulong block)
+    {
+        var seen = Interlocked.Read(ref _highestHead);
+        while ((long)block > seen)
+        {
+            var previous = Interlocked.CompareExchange(ref _highestHead, (long)block, seen);
+            if (previous == seen)
+            {
+                return block;
+            }
+
+            seen = previous;
+        }
+
+        return (ulong)seen;
+    }
+
+    /// <summary><c>eth_blockNumber</c>, as the highest head seen so far: a backend that lags never moves it back (a
+    /// reorg shows in block hashes, not in a lower number).</summary>
+    public async Task<ulong> GetBlockNumberAsync(CancellationToken cancellationToken) =>
+        ObserveHead(HexData.ParseUInt64(await Transport.CallAsync("eth_blockNumber", [], cancellationToken).ConfigureAwait(false)));
+
+    /// <summary>The block <paramref name="number"/> (without transactions). A backend that has no such block although
+    /// a higher head was seen lags: the read is retried (on another endpoint first). Null when no endpoint has it.</summary>
+    public async Task<JsonElement?> GetBlockAsync(ulong number, CancellationToken cancellationToken)
+    {
+        var known = HighestHead is { } head && number <= head;
+        var block = await CallAsync("eth_getBlockByNumber", [HexData.Quantity(number), false], cancellationToken,
+            known ? r => r.ValueKind == JsonValueKind.Object ? null : $"does not have block {number} yet (lags the head)" : null).ConfigureAwait(false);
+        return block.ValueKind == JsonValueKind.Object ? block : null;
+    }
 
     /// <summary>Calls <paramref name="method"/> and returns its result (a clone, safe to keep).</summary>
     public async Task<JsonElement> CallAsync(string method, JsonArray parameters, CancellationToken cancellationToken)
-    {
-        var request = Request(Interlocked.Increment(ref _nextId), method, parameters);
-        using var document = await PostAsync(request, method, cancellationToken).ConfigureAwait(false);
-        var reply = Parse(document.RootElement, method);
-        return reply.Error is null ? reply.Result : throw reply.Error;
-    }
+        => await CallAsync(method, parameters, cancellationToken, null).ConfigureAwait(false);
 
     public Task<JsonElement> CallAsync(string method, CancellationToken cancellationToken) => CallAsync(method, [], cancellationToken);
 
-    /// <summary>Sends the calls as one batch; the replies are in the order of <paramref name="calls"/>.</summary>
-    public async Task<IReadOnlyList<EthRpcReply>> BatchAsync(IReadOnlyList<(string Method, JsonArray Parameters)> calls, CancellationToken cancellationToken)
+    /// <summary>As <see cref="CallAsync(string, JsonArray, CancellationToken)"/>; <paramref name="lagging"/> names why a
+    /// result comes from a backend that lags (the call is then retried).</summary>
+    public async Task<JsonElement> CallAsync(string method, JsonArray parameters, CancellationToken cancellationToken, Func<JsonElement, string?>? lagging)
     {
-        if (calls.Count == 0)
-        {
-            return [];
-        }
+        var result = await Transport.CallAsync(method, parameters, cancellationToken, lagging).ConfigureAwait(false);
+        Observe(method, result);
+        return result;
+    }
 
-        var first = Interlocked.Add(ref _nextId, calls.Count) - calls.Count + 1;
-        var batch = new JsonArray();
-        for (var i = 0; i < calls.Count; i++)
+    /// <summary>Sends the calls as one batch; the replies are in the order of <paramref name="calls"/>.</summary>
+    public async Task<IReadOnlyList<EthRpcReply>> BatchAsync(IReadOnlyList<(string Method, JsonArray Parameters)> calls, CancellationToken cancellationToken,
+        Func<IReadOnlyList<EthRpcReply>, string?>? lagging = null)
+    {
+        var replies = await Transport.BatchAsync(calls, cancellationToken, lagging).ConfigureAwait(false);
+        for (var i = 0; i < replies.Count; i++)
         {
-            batch.Add(Request(first + i, calls[i].Method, calls[i].Parameters));
-        }
-
-        using var document = await PostAsync(batch, "batch", cancellationToken).ConfigureAwait(false);
-        if (document.RootElement.ValueKind != JsonValueKind.Array)
-        {
-            // Some nodes answer a whole batch with one error object.
-            var error = Parse(document.RootElement, "batch").Error ?? new EthRpcException("batch", 0, "not an array answer", null);
-            throw error;
-        }
-
-        var replies = new EthRpcReply[calls.Count];
-        var seen = new bool[calls.Count];
-        foreach (var item in document.RootElement.EnumerateArray())
-        {
-            if (!item.TryGetProperty("id", out var idElement) || !idElement.TryGetInt64(out var id) || id < first || id >= first + calls.Count)
+            if (replies[i].Error is null)
             {
-                continue;
-            }
-
-            var index = (int)(id - first);
-            replies[index] = Parse(item, calls[index].Method);
-            seen[index] = true;
-        }
-
-        for (var i = 0; i < seen.Length; i++)
-        {
-            if (!seen[i])
-            {
-                replies[i] = new EthRpcReply(default, new EthRpcException(calls[i].Method, 0, "no answer in the batch", null));
+                Observe(calls[i].Method, replies[i].Result);
             }
         }
 
         return replies;
     }
 
-    /// <summary><c>eth_call</c>; a revert is returned decoded, not thrown.</summary>
+    /// <summary><c>eth_call</c>; a revert is returned decoded, not thrown. At a block number, a backend that does not
+    /// have that block yet answers "header not found" or alike, and the call is retried elsewhere.</summary>
     public async Task<ChainCallResult<byte[]>> EthCallAsync(string? from, string to, byte[] data, System.Numerics.BigInteger value,
         string block, CancellationToken cancellationToken)
     {
@@ -104,6 +126,60 @@ public sealed class EthRpcClient : IDisposable
             return ChainCallResult<byte[]>.Reverted(ChainRevert.Decode(e.ErrorData, e.RpcMessage));
         }
     }
+
+    /// <summary>
+    /// <c>eth_sendRawTransaction</c> to every endpoint at once (one provider dropping it does not matter), idempotent
+    /// by the transaction's hash: "already known" is success; "nonce too low" is success when a node has this very
+    /// transaction (looked up by hash), else the error is thrown; when no endpoint answered (a reply lost after the
+    /// request ran, a timeout, a dropped connection) the hash is looked up before the same bytes are sent again.
+    /// Nothing is ever signed here. After the budget: <see cref="ChainUnavailableException"/>.
+    /// </summary>
+    public async Task<RawTxBroadcast> SendRawTransactionAsync(byte[] rawTx, CancellationToken cancellationToken)
+    {
+        var raw = HexData.Encode(rawTx);
+        var hash = HexData.Encode(Abi.Keccak(rawTx));
+        return await Transport.RetryAsync("eth_sendRawTransaction", async (_, token) =>
+        {
+            var replies = await Transport.CallEachAsync("eth_sendRawTransaction", [raw], token).ConfigureAwait(false);
+            if (replies.Any(r => r.Answered))
+            {
+                return RawTxBroadcast.Accepted;
+            }
+
+            if (replies.Any(r => r.Error is { } e && IsAlreadyKnown(e.RpcMessage)))
+            {
+                return RawTxBroadcast.AlreadyKnown;
+            }
+
+            var refused = replies.Select(r => r.Error).OfType<EthRpcException>().ToList();
+            if (refused.Count > 0 || replies.All(r => r.Failure is not null))
+            {
+                // "nonce too low" (the tx may be mined), a refusal, or no answer at all (the request may have run):
+                // the node has this very tx if a lookup by hash finds it.
+                if (await IsKnownAsync(hash, token).ConfigureAwait(false))
+                {
+                    return RawTxBroadcast.AlreadyKnown;
+                }
+            }
+
+            if (refused.Count > 0)
+            {
+                throw refused.FirstOrDefault(e => IsNonceTooLow(e.RpcMessage)) ?? refused[0];
+            }
+
+            throw new RpcTransientException($"eth_sendRawTransaction {hash}: no endpoint answered (last: {replies[^1].Failure})");
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>True when "already known"-like: the node has this exact transaction.</summary>
+    public static bool IsAlreadyKnown(string message) =>
+        message.Contains("already known", StringComparison.OrdinalIgnoreCase)
+        || message.Contains("known transaction", StringComparison.OrdinalIgnoreCase)
+        || message.Contains("already imported", StringComparison.OrdinalIgnoreCase)
+        || message.Contains("already exists", StringComparison.OrdinalIgnoreCase)
+        || message.Contains("already in the pool", StringComparison.OrdinalIgnoreCase);
+
+    public static bool IsNonceTooLow(string message) => message.Contains("nonce too low", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The JSON object of a call or transaction request.</summary>
     public static JsonObject CallObject(string? from, string to, byte[] data, System.Numerics.BigInteger value)
@@ -122,73 +198,38 @@ public sealed class EthRpcClient : IDisposable
         return call;
     }
 
-    public void Dispose() => _http.Dispose();
+    public void Dispose() => Transport.Dispose();
 
-    private static JsonObject Request(long id, string method, JsonArray parameters) => new()
+    /// <summary>Whether any endpoint knows the transaction (pending or mined), asked of all at once.</summary>
+    private async Task<bool> IsKnownAsync(string hash, CancellationToken cancellationToken)
     {
-        ["jsonrpc"] = "2.0",
-        ["id"] = id,
-        ["method"] = method,
-        ["params"] = parameters.DeepClone(),
-    };
-
-    private async Task<JsonDocument> PostAsync(JsonNode body, string what, CancellationToken cancellationToken)
-    {
-        try
-        {
-            using var response = await _http.PostAsJsonAsync(string.Empty, body, cancellationToken).ConfigureAwait(false);
-            if (!response.IsSuccessStatusCode && response.Content.Headers.ContentType?.MediaType != "application/json")
-            {
-                throw new ChainUnavailableException($"{what}: the node answered HTTP {(int)response.StatusCode}");
-            }
-
-            var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-            return await JsonDocument.ParseAsync(stream, cancellationToken: cancellationToken).ConfigureAwait(false);
-        }
-        catch (HttpRequestException e)
-        {
-            throw new ChainUnavailableException($"{what}: the node at {Url} is unreachable ({e.Message})", e);
-        }
-        catch (TaskCanceledException e) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw new ChainUnavailableException($"{what}: the node at {Url} did not answer in time", e);
-        }
-        catch (IOException e)
-        {
-            throw new ChainUnavailableException($"{what}: the connection to {Url} broke ({e.Message})", e);
-        }
-        catch (JsonException e)
-        {
-            throw new ChainUnavailableException($"{what}: the node at {Url} sent invalid JSON", e);
-        }
+        var replies = await Transport.CallEachAsync("eth_getTransactionByHash", [hash], cancellationToken).ConfigureAwait(false);
+        return replies.Any(r => r.Answered && r.Result.ValueKind == JsonValueKind.Object);
     }
 
-    private static EthRpcReply Parse(JsonElement root, string method)
+    /// <summary>Blocks and receipts prove a head at least as high as their block.</summary>
+    private void Observe(string method, JsonElement result)
     {
-        if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.Object)
+        if (method == "eth_blockNumber" && result.ValueKind == JsonValueKind.String && HexData.TryParseUInt64(result, out var head))
         {
-            var code = error.TryGetProperty("code", out var c) && c.ValueKind == JsonValueKind.Number && c.TryGetInt32(out var n) ? n : 0;
-            var message = error.TryGetProperty("message", out var m) ? m.ToString() : string.Empty;
-            return new EthRpcReply(default, new EthRpcException(method, code, message, ErrorData(error)));
+            ObserveHead(head);
+            return;
         }
 
-        return new EthRpcReply(root.ValueKind == JsonValueKind.Object && root.TryGetProperty("result", out var result) ? result.Clone() : default, null);
-    }
-
-    private static string? ErrorData(JsonElement error)
-    {
-        if (!error.TryGetProperty("data", out var data))
+        if (result.ValueKind != JsonValueKind.Object)
         {
-            return null;
+            return;
         }
 
-        if (data.ValueKind == JsonValueKind.String && data.GetString() is { } text && text.StartsWith("0x", StringComparison.Ordinal))
+        var field = method switch
         {
-            return text;
+            "eth_getBlockByNumber" or "eth_getBlockByHash" => "number",
+            "eth_getTransactionReceipt" => "blockNumber",
+            _ => null,
+        };
+        if (field is not null && result.TryGetProperty(field, out var number) && HexData.TryParseUInt64(number, out var block))
+        {
+            ObserveHead(block);
         }
-
-        return data.ValueKind == JsonValueKind.Object && data.TryGetProperty("data", out var inner) && inner.ValueKind == JsonValueKind.String
-            ? inner.GetString()
-            : null;
     }
 }

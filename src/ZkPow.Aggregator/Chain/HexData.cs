@@ -39,6 +39,19 @@ internal static class HexData
 
     public static ulong ParseUInt64(JsonElement element) => checked((ulong)ParseQuantity(element));
 
+    /// <summary>A 0x-hex quantity that fits a ulong; false for anything else (no exception).</summary>
+    public static bool TryParseUInt64(JsonElement element, out ulong value)
+    {
+        value = 0;
+        if (element.ValueKind != JsonValueKind.String || element.GetString() is not { } text || !text.StartsWith("0x", StringComparison.OrdinalIgnoreCase) ||
+            text.Length is < 3 or > 18)
+        {
+            return false;
+        }
+
+        return ulong.TryParse(text.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out value);
+    }
+
     /// <summary>True for a 0x-prefixed 20-byte hex address.</summary>
     public static bool IsAddress(string? value) =>
         value is { Length: 42 } && value.StartsWith("0x", StringComparison.OrdinalIgnoreCase) && !value.AsSpan(2).ContainsAnyExcept(HexDigits);

@@ -1,8 +1,9 @@
 namespace ZkPow.Aggregator.Chain;
 
 /// <summary>
-/// What the aggregator reads from the base chain's rollup contract. Reads are at the latest block. Transport failures
-/// throw <see cref="ChainUnavailableException"/>; a revert the caller can expect is a result value.
+/// What the aggregator reads from the base chain's rollup contract. Reads are at the latest block unless pinned to a
+/// block number; the head never goes backwards (the highest seen from any endpoint). Transport failures throw
+/// <see cref="ChainUnavailableException"/>; a revert the caller can expect is a result value.
 /// </summary>
 public interface IRollupChain
 {
@@ -13,6 +14,10 @@ public interface IRollupChain
 
     /// <summary><c>sequencedBatches(final)</c>: acc input hash, previous last batch (= initNumBatch), round start and proofSubmitted.</summary>
     Task<SequencedBatch> GetSequenceAsync(ulong finalNewBatch, CancellationToken cancellationToken);
+
+    /// <summary>As <see cref="GetSequenceAsync(ulong, CancellationToken)"/>, read at block <paramref name="atBlock"/>
+    /// (null = latest); a backend that does not have that block yet is retried elsewhere.</summary>
+    Task<SequencedBatch> GetSequenceAsync(ulong finalNewBatch, ulong? atBlock, CancellationToken cancellationToken);
 
     /// <summary>T1 and T2, in blocks.</summary>
     Task<ProofWindows> GetProofWindowsAsync(CancellationToken cancellationToken);
@@ -29,6 +34,9 @@ public interface IRollupChain
 
     /// <summary><c>proverCommitProofHash(final, prover)</c>.</summary>
     Task<ProofCommitment> GetCommitmentAsync(ulong finalNewBatch, string prover, CancellationToken cancellationToken);
+
+    /// <summary>As <see cref="GetCommitmentAsync(ulong, string, CancellationToken)"/>, read at block <paramref name="atBlock"/> (null = latest).</summary>
+    Task<ProofCommitment> GetCommitmentAsync(ulong finalNewBatch, string prover, ulong? atBlock, CancellationToken cancellationToken);
 
     /// <summary><c>getInputSnarkBytes(...)</c> called with <c>from</c> = <paramref name="miner"/>.</summary>
     Task<ChainCallResult<byte[]>> GetInputSnarkBytesAsync(string miner, ProofClaim claim, CancellationToken cancellationToken);

@@ -3,7 +3,9 @@ using System.Text.Json.Nodes;
 
 namespace ZkPow.Aggregator.Chain;
 
-/// <summary>Reads the rollup contract over plain JSON-RPC (<c>eth_call</c>, <c>eth_getLogs</c>).</summary>
+/// <summary>Reads the rollup contract over plain JSON-RPC (<c>eth_call</c>, <c>eth_getLogs</c>). The head is the highest
+/// seen from any endpoint; reads can be pinned to a block number, and a backend that does not have that block yet is
+/// retried elsewhere.</summary>
 public sealed class RollupChainClient : IRollupChain
 {
     private static readonly string SequenceBatchesTopic = Abi.Topic("SequenceBatches(uint64)");
@@ -24,12 +26,14 @@ public sealed class RollupChainClient : IRollupChain
 
     public string RollupAddress { get; }
 
-    public async Task<ulong> GetBlockNumberAsync(CancellationToken cancellationToken) =>
-        HexData.ParseUInt64(await _rpc.CallAsync("eth_blockNumber", cancellationToken).ConfigureAwait(false));
+    public Task<ulong> GetBlockNumberAsync(CancellationToken cancellationToken) => _rpc.GetBlockNumberAsync(cancellationToken);
 
-    public async Task<SequencedBatch> GetSequenceAsync(ulong finalNewBatch, CancellationToken cancellationToken)
+    public Task<SequencedBatch> GetSequenceAsync(ulong finalNewBatch, CancellationToken cancellationToken) =>
+        GetSequenceAsync(finalNewBatch, null, cancellationToken);
+
+    public async Task<SequencedBatch> GetSequenceAsync(ulong finalNewBatch, ulong? atBlock, CancellationToken cancellationToken)
     {
-        var words = await ViewAsync(RollupCalls.SequencedBatches(finalNewBatch), cancellationToken).ConfigureAwait(false);
+        var words = await ViewAsync(RollupCalls.SequencedBatches(finalNewBatch), cancellationToken, atBlock).ConfigureAwait(false);
         return new SequencedBatch(finalNewBatch, words.Bytes32(0), words.UInt64(1), words.UInt64(2), words.UInt64(3), words.Bool(4));
     }
 
@@ -56,9 +60,12 @@ public sealed class RollupChainClient : IRollupChain
         return new RollupIdentity((await chainId.ConfigureAwait(false)).UInt64(0), (await forkId.ConfigureAwait(false)).UInt64(0));
     }
 
-    public async Task<ProofCommitment> GetCommitmentAsync(ulong finalNewBatch, string prover, CancellationToken cancellationToken)
+    public Task<ProofCommitment> GetCommitmentAsync(ulong finalNewBatch, string prover, CancellationToken cancellationToken) =>
+        GetCommitmentAsync(finalNewBatch, prover, null, cancellationToken);
+
+    public async Task<ProofCommitment> GetCommitmentAsync(ulong finalNewBatch, string prover, ulong? atBlock, CancellationToken cancellationToken)
     {
-        var words = await ViewAsync(RollupCalls.ProverCommitProofHash(finalNewBatch, prover), cancellationToken).ConfigureAwait(false);
+        var words = await ViewAsync(RollupCalls.ProverCommitProofHash(finalNewBatch, prover), cancellationToken, atBlock).ConfigureAwait(false);
         return new ProofCommitment(words.Bytes32(0), words.UInt64(1), words.Bool(2));
     }
 
@@ -103,7 +110,17 @@ public sealed class RollupChainClient : IRollupChain
                 SequenceBatchesTopic, SubmitProofHashTopic, VerifyBatchesTopic, RewardPaidTopic, SlashedTopic,
                 SetProofHashCommitEpochTopic, SetProofCommitEpochTopic)),
         };
-        var logs = await _rpc.CallAsync("eth_getLogs", [filter], cancellationToken).ConfigureAwait(false);
+        // The range's last block and its logs in one batch, so one backend answers both: one that lags (it has no
+        // block toBlock yet) could answer too few logs, and is retried elsewhere.
+        var replies = await _rpc.BatchAsync([("eth_getBlockByNumber", [HexData.Quantity(toBlock), false]), ("eth_getLogs", [filter])], cancellationToken,
+            r => r[0].Error is null && r[0].Result.ValueKind != JsonValueKind.Object ? $"does not have block {toBlock} yet (lags the head)" : null)
+            .ConfigureAwait(false);
+        var logs = replies[1].Error is { } error ? throw error : replies[1].Result;
+        if (replies[0].Error is { } blockError)
+        {
+            throw blockError;
+        }
+
         var events = new List<RollupEvent>();
         foreach (var log in logs.EnumerateArray())
         {
@@ -169,9 +186,10 @@ public sealed class RollupChainClient : IRollupChain
         return topic == SetProofCommitEpochTopic ? new SetProofCommitEpochEvent(block, blockHash, tx, index, (byte)data.Uint(0)) : null;
     }
 
-    private async Task<AbiWords> ViewAsync(byte[] data, CancellationToken cancellationToken)
+    private async Task<AbiWords> ViewAsync(byte[] data, CancellationToken cancellationToken, ulong? atBlock = null)
     {
-        var result = await _rpc.EthCallAsync(null, RollupAddress, data, 0, "latest", cancellationToken).ConfigureAwait(false);
+        var block = atBlock is { } pinned ? HexData.Quantity(pinned) : "latest";
+        var result = await _rpc.EthCallAsync(null, RollupAddress, data, 0, block, cancellationToken).ConfigureAwait(false);
         return result.Succeeded
             ? new AbiWords(result.Value!)
             : throw new InvalidOperationException($"a view of the rollup at {RollupAddress} reverted: {result.Revert}");

@@ -60,7 +60,8 @@ public sealed partial class TxManager
             throw e1;
         }
 
-        var head = HexData.ParseUInt64(status[0].Result);
+        // The highest head any endpoint has shown: a lagging backend never moves it back.
+        var head = _rpc.ObserveHead(HexData.ParseUInt64(status[0].Result));
         var minedNonces = HexData.ParseUInt64(status[1].Result);
 
         var entered = new List<Tracked>();

@@ -307,7 +307,9 @@ public sealed partial class TxManager : IAsyncDisposable
         var record = tracked.Record;
         try
         {
-            await _rpc.CallAsync("eth_sendRawTransaction", [HexData.Encode(record.RawTx!)], cancellationToken).ConfigureAwait(false);
+            // To every endpoint; idempotent by hash: "already known", a lost reply or "nonce too low" for this very
+            // transaction are resolved by looking the hash up, never by signing anything new.
+            await _rpc.SendRawTransactionAsync(record.RawTx!, cancellationToken).ConfigureAwait(false);
         }
         catch (EthRpcException e) when (IsAlreadyKnown(e.RpcMessage))
         {

@@ -67,7 +67,7 @@ public sealed partial class AggregatorNode : IAsyncDisposable
     {
         // Local configuration first (the key and its password), then what the network says.
         var key = TxKey.Load(Options.Key);
-        Rpc = new EthRpcClient(Options.Chain.RpcUrl, Options.Chain.RequestTimeout);
+        Rpc = EthRpcClient.Create(Options.Chain, loggers, time);
         try
         {
             var reply = await Rpc.CallAsync("eth_chainId", cancellationToken).ConfigureAwait(false);
@@ -104,7 +104,7 @@ public sealed partial class AggregatorNode : IAsyncDisposable
             throw new OptionsException("Key:DevPrivateKey", $"a raw key is only accepted on a devnet chain, not on chain {BaseChainId}; use a keystore");
         }
 
-        var rollupNode = new RollupNodeClient(Options.Sync.RollupNodeUrl, Options.Sync.RollupNodeTimeout);
+        var rollupNode = RollupNodeClient.Create(Options.Sync, Options.Chain, loggers, time);
         _rollupNode = rollupNode;
         try
         {

@@ -61,6 +61,14 @@ public static class OptionsBinder
                         continue;
                     }
 
+                    if (property.PropertyType == typeof(List<string>))
+                    {
+                        // A list of URLs: a JSON array (children 0, 1, ...), or one comma-separated value.
+                        property.SetValue(target, ListValue(entry));
+                        bound = true;
+                        continue;
+                    }
+
                     if (entry.Value is null)
                     {
                         throw new OptionsException(entry.Path, "must be a single value");
@@ -80,6 +88,27 @@ public static class OptionsBinder
 
         options.Validate();
         return options;
+    }
+
+    private static List<string> ListValue(IConfigurationSection entry)
+    {
+        if (entry.Value is { } text)
+        {
+            return [.. text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
+        }
+
+        var items = new List<(int Index, string Value)>();
+        foreach (var item in entry.GetChildren())
+        {
+            if (!int.TryParse(item.Key, NumberStyles.None, CultureInfo.InvariantCulture, out var index) || item.Value is null)
+            {
+                throw new OptionsException(item.Path, "must be a list of values (a JSON array of strings, or one comma-separated value)");
+            }
+
+            items.Add((index, item.Value));
+        }
+
+        return [.. items.OrderBy(i => i.Index).Select(i => i.Value)];
     }
 
     private static object? Convert(string text, Type type, string key)

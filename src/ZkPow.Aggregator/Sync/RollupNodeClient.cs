@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Numerics;
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
 using ZkPow.Aggregator.Chain;
 
 namespace ZkPow.Aggregator.Sync;
@@ -8,18 +9,33 @@ namespace ZkPow.Aggregator.Sync;
 /// <summary>
 /// A <c>zkevm_</c> JSON-RPC client for the rollup node. Quantities may come as hex strings (with or without leading
 /// zeros) or as JSON numbers; every field is checked, and anything else is a <see cref="RollupNodeException"/>
-/// naming the method and the field.
+/// naming the method and the field. Calls go through the same <see cref="JsonRpcTransport"/> as the base chain's
+/// (several endpoints, transient failures retried within a budget).
 /// </summary>
 public sealed class RollupNodeClient : IRollupNode, IDisposable
 {
     private readonly EthRpcClient _rpc;
 
+    /// <summary>One endpoint, one attempt per call (no retries).</summary>
     public RollupNodeClient(string url, TimeSpan timeout)
     {
         _rpc = new EthRpcClient(url, timeout);
     }
 
+    /// <summary>Several equivalent endpoints (failover, healthiest first) with retries as <paramref name="options"/> say.</summary>
+    public RollupNodeClient(IEnumerable<string> urls, RpcRetryOptions options, ILogger logger, TimeProvider time)
+    {
+        _rpc = new EthRpcClient(urls, options, logger, time);
+    }
+
+    /// <summary>The client for <c>Sync:RollupNodeUrl</c> and <c>Sync:RollupNodeUrls</c> with the <c>Chain:</c> retry settings.</summary>
+    public static RollupNodeClient Create(SyncOptions options, ChainOptions chain, ILoggerFactory loggers, TimeProvider time) =>
+        new(options.AllRollupNodeUrls(), options.RetryOptions(chain), loggers.CreateLogger<RollupNodeClient>(), time);
+
+    /// <summary>The first endpoint's URL as configured (may hold a key: never log it).</summary>
     public string Url => _rpc.Url;
+
+    public JsonRpcTransport Transport => _rpc.Transport;
 
     public Task<ulong> GetBatchNumberAsync(CancellationToken cancellationToken) => NumberAsync("zkevm_batchNumber", cancellationToken);
 
@@ -76,7 +92,7 @@ public sealed class RollupNodeClient : IRollupNode, IDisposable
         }
         catch (EthRpcException e)
         {
-            throw new RollupNodeException($"{method}: the rollup node at {Url} answered an error ({e.Code}: {e.RpcMessage})", e);
+            throw new RollupNodeException($"{method}: the rollup node answered an error ({e.Code}: {e.RpcMessage})", e);
         }
     }
 

@@ -12,7 +12,10 @@ namespace ZkPow.Aggregator.Sync;
 /// sequence's batches from its <c>sequenceBatches</c> call data, reads the roots from the rollup node, recomputes the
 /// acc input hash chain and checks it against both, and hands cross-checked sequences to the generator. A range is
 /// recorded (with the new cursor) in one transaction after its sequences were handed over; a failure leaves nothing
-/// half-written and the range is read again.
+/// half-written, and the next try of the range reuses what the failed one read (<see cref="SyncStepMemo"/>). Every
+/// call is retried on its own by the RPC clients. The head used for the safe depth is the highest ever seen, so one
+/// answer from a lagging backend never moves a decision backwards; contract reads for a range are pinned to its last
+/// block.
 /// </summary>
 public sealed partial class RollupSync
 {
@@ -29,6 +32,8 @@ public sealed partial class RollupSync
     private RollupIdentity? _identity;
     private byte? _t1;
     private bool _restored;
+    private ulong _highestHead;
+    private SyncStepMemo? _memo;
 
     public RollupSync(IRollupChain chain, EthRpcClient baseRpc, IRollupNode node, ISyncStore store, ISequenceSink sink, SyncOptions options,
         string minerAddress, SyncMetrics metrics, ILogger<RollupSync> logger, TimeProvider time)
@@ -84,7 +89,7 @@ public sealed partial class RollupSync
                 case SyncStepKind.Failed:
                     wait = backoff;
                     LogRetrying(wait.TotalMilliseconds);
-                    backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, _options.MaxBackoff.Ticks));
+                    backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, Math.Max(_options.MaxBackoff.Ticks, _options.PollInterval.Ticks)));
                     break;
                 default:
                     throw new InvalidOperationException($"unknown sync step {step.Kind}");
@@ -136,27 +141,42 @@ public sealed partial class RollupSync
             _restored = true;
         }
 
-        var head = await _chain.GetBlockNumberAsync(cancellationToken).ConfigureAwait(false);
+        // The highest head ever seen: an answer from a backend that lags never lowers the safe depth.
+        var head = _highestHead = Math.Max(_highestHead, await _chain.GetBlockNumberAsync(cancellationToken).ConfigureAwait(false));
         var cursor = await _store.GetCursorAsync(cancellationToken).ConfigureAwait(false);
         if (cursor is not null)
         {
             var canonical = await BlockHashAsync(cursor.BlockNumber, cancellationToken).ConfigureAwait(false);
             if (!string.Equals(canonical, cursor.BlockHash, StringComparison.OrdinalIgnoreCase))
             {
+                _memo = null;
                 return await RollBackAsync(cursor, canonical, cancellationToken).ConfigureAwait(false);
             }
         }
 
         var from = cursor is null ? _options.StartBlock : cursor.BlockNumber + 1;
         Metrics.Lag(head + 1 > from ? head + 1 - from : 0);
-        if (head < _options.Confirmations || from > head - _options.Confirmations)
+        if (_memo is { } kept && kept.From == from)
         {
-            return new SyncStep(SyncStepKind.UpToDate, from, from);
+            // A try of this range failed or waited: the same range again, with what it read.
+            LogResuming(from, kept.To, kept.Reused);
+        }
+        else
+        {
+            _memo = null;
+            if (head < _options.Confirmations || from > head - _options.Confirmations)
+            {
+                return new SyncStep(SyncStepKind.UpToDate, from, from);
+            }
+
+            var end = Math.Min(head - _options.Confirmations, from + _options.MaxBlockRange - 1);
+            _memo = new SyncStepMemo(from, end, await BlockHashAsync(end, cancellationToken).ConfigureAwait(false));
         }
 
-        var to = Math.Min(head - _options.Confirmations, from + _options.MaxBlockRange - 1);
-        var toHash = await BlockHashAsync(to, cancellationToken).ConfigureAwait(false);
-        var events = await _chain.GetEventsAsync(from, to, cancellationToken).ConfigureAwait(false);
+        var memo = _memo;
+        var to = memo.To;
+        var toHash = memo.ToHash;
+        var events = memo.Events ??= await _chain.GetEventsAsync(from, to, cancellationToken).ConfigureAwait(false);
 
         var sequences = new List<SyncedSequence>();
         var inputs = new List<SequenceInput>();
@@ -177,7 +197,7 @@ public sealed partial class RollupSync
                         continue;
                     }
 
-                    var check = await CheckSequenceAsync(s, cancellationToken).ConfigureAwait(false);
+                    var check = await CheckSequenceAsync(s, memo, cancellationToken).ConfigureAwait(false);
                     if (check.Status is null)
                     {
                         LogWaiting(s.NumBatch, check.Reason!);
@@ -192,7 +212,7 @@ public sealed partial class RollupSync
 
                     break;
                 case SubmitProofHashEvent c:
-                    var onchain = await _chain.GetSequenceAsync(c.FinalNewBatch, cancellationToken).ConfigureAwait(false);
+                    var onchain = await SequenceAtAsync(c.FinalNewBatch, memo, cancellationToken).ConfigureAwait(false);
                     var prover = c.Prover.ToLowerInvariant();
                     records.Add(Record(e, SyncEventKind.SubmitProofHash, c.FinalNewBatch, prover,
                         onchain.RoundStart.ToString(System.Globalization.CultureInfo.InvariantCulture)));
@@ -247,6 +267,7 @@ public sealed partial class RollupSync
         // would otherwise hide behind a fresh cursor hash).
         if (!string.Equals(await BlockHashAsync(to, cancellationToken).ConfigureAwait(false), toHash, StringComparison.Ordinal))
         {
+            _memo = null;
             return new SyncStep(SyncStepKind.Waiting, from, to, $"block {to} changed while its range was read");
         }
 
@@ -257,6 +278,7 @@ public sealed partial class RollupSync
         }
 
         await _store.ApplyRangeAsync(new SyncRange(new SyncCursor(to, toHash), sequences, records, lost), cancellationToken).ConfigureAwait(false);
+        _memo = null;
         _t1 = t1;
         foreach (var sequence in sequences)
         {
@@ -305,10 +327,10 @@ public sealed partial class RollupSync
         }
     }
 
-    private async Task<SequenceCheck> CheckSequenceAsync(SequenceBatchesEvent e, CancellationToken cancellationToken)
+    private async Task<SequenceCheck> CheckSequenceAsync(SequenceBatchesEvent e, SyncStepMemo memo, CancellationToken cancellationToken)
     {
         var final = e.NumBatch;
-        var onchain = await _chain.GetSequenceAsync(final, cancellationToken).ConfigureAwait(false);
+        var onchain = await SequenceAtAsync(final, memo, cancellationToken).ConfigureAwait(false);
         if (!onchain.Exists)
         {
             return SequenceCheck.NotReady($"the contract knows no sequence ending at {final}");
@@ -323,13 +345,23 @@ public sealed partial class RollupSync
             return Refuse($"the contract says the sequence starts after batch {init}");
         }
 
-        var tx = await _baseRpc.CallAsync("eth_getTransactionByHash", [e.TransactionHash], cancellationToken).ConfigureAwait(false);
-        if (tx.ValueKind != JsonValueKind.Object)
+        if (!memo.TxInputs.TryGetValue(e.TransactionHash, out var callData))
         {
-            return SequenceCheck.NotReady($"the base chain does not return transaction {e.TransactionHash}");
+            var tx = await _baseRpc.CallAsync("eth_getTransactionByHash", [e.TransactionHash], cancellationToken).ConfigureAwait(false);
+            if (tx.ValueKind != JsonValueKind.Object)
+            {
+                return SequenceCheck.NotReady($"the base chain does not return transaction {e.TransactionHash}");
+            }
+
+            callData = HexData.Decode(tx.GetProperty("input").GetString() ?? "0x");
+            memo.TxInputs[e.TransactionHash] = callData;
+        }
+        else
+        {
+            memo.Reused++;
         }
 
-        var call = SequenceBatchesCall.TryDecode(HexData.Decode(tx.GetProperty("input").GetString() ?? "0x"), out var error);
+        var call = SequenceBatchesCall.TryDecode(callData, out var error);
         if (call is null)
         {
             return Refuse($"transaction {e.TransactionHash}: {error}");
@@ -340,7 +372,7 @@ public sealed partial class RollupSync
             return Refuse($"the call data carries {call.Batches.Count} batches, the contract's sequence ({init},{final}] has {final - init}");
         }
 
-        var previous = await _node.GetBatchAsync(init, cancellationToken).ConfigureAwait(false);
+        var previous = await NodeBatchAsync(init, memo, cancellationToken).ConfigureAwait(false);
         if (previous is null)
         {
             return SequenceCheck.NotReady($"the rollup node does not know batch {init} yet");
@@ -348,7 +380,7 @@ public sealed partial class RollupSync
 
         var expectedPreviousAcc = init == 0
             ? new byte[32]
-            : (await _chain.GetSequenceAsync(init, cancellationToken).ConfigureAwait(false)).AccInputHash;
+            : (await SequenceAtAsync(init, memo, cancellationToken).ConfigureAwait(false)).AccInputHash;
         if (!previous.AccInputHash.AsSpan().SequenceEqual(expectedPreviousAcc))
         {
             return Refuse($"batch {init}: the rollup node's acc input hash {Hex(previous.AccInputHash)} differs from the contract's {Hex(expectedPreviousAcc)}");
@@ -368,7 +400,7 @@ public sealed partial class RollupSync
         {
             var data = call.Batches[i];
             var number = init + 1 + (ulong)i;
-            var nodeBatch = await _node.GetBatchAsync(number, cancellationToken).ConfigureAwait(false);
+            var nodeBatch = await NodeBatchAsync(number, memo, cancellationToken).ConfigureAwait(false);
             if (nodeBatch is null)
             {
                 return SequenceCheck.NotReady($"the rollup node does not know batch {number} yet");
@@ -477,10 +509,44 @@ public sealed partial class RollupSync
         return sequence is { Status: SyncSequenceStatus.Accepted };
     }
 
+    /// <summary><c>sequencedBatches(final)</c> at the range's last block (every endpoint that has that block agrees),
+    /// read once per range.</summary>
+    private async Task<SequencedBatch> SequenceAtAsync(ulong final, SyncStepMemo memo, CancellationToken cancellationToken)
+    {
+        if (memo.Sequences.TryGetValue(final, out var known))
+        {
+            memo.Reused++;
+            return known;
+        }
+
+        var sequence = await _chain.GetSequenceAsync(final, memo.To, cancellationToken).ConfigureAwait(false);
+        memo.Sequences[final] = sequence;
+        return sequence;
+    }
+
+    private async Task<RollupNodeBatch?> NodeBatchAsync(ulong number, SyncStepMemo memo, CancellationToken cancellationToken)
+    {
+        if (memo.NodeBatches.TryGetValue(number, out var known))
+        {
+            memo.Reused++;
+            return known;
+        }
+
+        var batch = await _node.GetBatchAsync(number, cancellationToken).ConfigureAwait(false);
+        if (batch is not null)
+        {
+            memo.NodeBatches[number] = batch;
+        }
+
+        return batch;
+    }
+
+    /// <summary>The hash of block <paramref name="number"/>; a backend that lags (no such block although a higher head
+    /// was seen) is retried elsewhere by the client.</summary>
     private async Task<string> BlockHashAsync(ulong number, CancellationToken cancellationToken)
     {
-        var block = await _baseRpc.CallAsync("eth_getBlockByNumber", [HexData.Quantity(number), false], cancellationToken).ConfigureAwait(false);
-        if (block.ValueKind != JsonValueKind.Object || block.GetProperty("hash").GetString() is not { Length: 66 } hash)
+        var block = await _baseRpc.GetBlockAsync(number, cancellationToken).ConfigureAwait(false);
+        if (block is not { } found || found.GetProperty("hash").GetString() is not { Length: 66 } hash)
         {
             throw new InvalidOperationException($"the base chain returned no block {number}");
         }
@@ -522,6 +588,9 @@ public sealed partial class RollupSync
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Sync step failed ({Error}): {Message}")]
     private partial void LogStepFailed(string error, string message);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Sync resumes blocks {From}..{To} with what the last try read ({Reused} reads reused so far)")]
+    private partial void LogResuming(ulong from, ulong to, int reused);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Retrying the sync in {DelayMs} ms")]
     private partial void LogRetrying(double delayMs);

@@ -35,12 +35,12 @@ internal sealed class TxHarness : IAsyncDisposable
     };
 
     public static async Task<TxHarness> StartAsync(string rpcUrl, DevAccount account, TxManagerOptions? options = null, string? directory = null,
-        bool start = true)
+        bool start = true, EthRpcClient? client = null)
     {
         directory ??= Path.Combine(Path.GetTempPath(), $"zkpow-tx-{Guid.NewGuid():N}");
         System.IO.Directory.CreateDirectory(directory);
         var store = await SqliteStore.OpenAsync(new StoreOptions { SqlitePath = Path.Combine(directory, "tx.db") }, TimeProvider.System, default);
-        var rpc = new EthRpcClient(rpcUrl, TimeSpan.FromSeconds(2));
+        var rpc = client ?? new EthRpcClient(rpcUrl, TimeSpan.FromSeconds(2));
         var manager = new TxManager(store, rpc, TxKey.FromDevKey(account.PrivateKey), options ?? FastOptions(), NullLogger<TxManager>.Instance,
             TimeProvider.System);
         var harness = new TxHarness(directory, store, rpc, manager);

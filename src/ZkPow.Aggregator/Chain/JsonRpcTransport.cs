@@ -1,0 +1,453 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Polly;
+using Polly.Retry;
+using Polly.Timeout;
+
+namespace ZkPow.Aggregator.Chain;
+
+/// <summary>
+/// JSON-RPC 2.0 over HTTP to one or more equivalent endpoints (the base chain's, or the rollup node's), with the
+/// retries in one place (a Polly pipeline): transient failures (HTTP 429/5xx, connection errors, timeouts, invalid
+/// JSON, server errors that are not definite answers, a backend that lags) are retried with jittered exponential
+/// backoff, at once on another endpoint when there is one, until the call's budget is spent; then the call throws
+/// <see cref="ChainUnavailableException"/>. Definite answers (results, reverts, invalid params, unknown methods) are
+/// returned or thrown as <see cref="EthRpcException"/> at once. Endpoints are tried healthiest first (fewest recent
+/// failures, then latency). URLs appear in logs and errors only as scheme://host:port.
+/// </summary>
+public sealed partial class JsonRpcTransport : IDisposable
+{
+    private static readonly ResiliencePropertyKey<CallState> StateKey = new("zkpow.rpc.call");
+    private static readonly TimeSpan WarningInterval = TimeSpan.FromSeconds(30);
+
+    private readonly RpcEndpoint[] _endpoints;
+    private readonly RpcRetryOptions _options;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly ResiliencePipeline _pipeline;
+    private long _nextId;
+    private long _calls;
+    private long _retries;
+    private long _failures;
+
+    public JsonRpcTransport(IEnumerable<string> urls, RpcRetryOptions options, ILogger logger, TimeProvider time)
+    {
+        options.Validate();
+        var uris = RpcErrors.ParseUrls(urls, "url");
+        if (uris.Count == 0)
+        {
+            throw new ArgumentException("at least one http(s) URL is needed", nameof(urls));
+        }
+
+        _endpoints = [.. uris.Select(u => new RpcEndpoint(u))];
+        _options = options;
+        _logger = logger;
+        _time = time;
+        _pipeline = BuildPipeline();
+    }
+
+    /// <summary>A single endpoint without retries: every call is one request (as a bare client).</summary>
+    public JsonRpcTransport(string url, TimeSpan timeout)
+        : this([url], RpcRetryOptions.SingleAttempt(timeout), NullLogger.Instance, TimeProvider.System)
+    {
+    }
+
+    /// <summary>The endpoints as scheme://host:port (safe to log).</summary>
+    public IReadOnlyList<string> Endpoints => [.. _endpoints.Select(e => e.Name)];
+
+    /// <summary>The first endpoint's URL as configured (it may hold a key: never log it).</summary>
+    public string FirstUrl => _endpoints[0].Uri.OriginalString;
+
+    public RpcRetryOptions Options => _options;
+
+    /// <summary>Calls made (each with all its retries counts once).</summary>
+    public long Calls => Interlocked.Read(ref _calls);
+
+    /// <summary>Attempts that were retried after a transient failure.</summary>
+    public long Retries => Interlocked.Read(ref _retries);
+
+    /// <summary>Attempts that failed transiently (on any endpoint).</summary>
+    public long TransientFailures => Interlocked.Read(ref _failures);
+
+    /// <summary>Calls <paramref name="method"/>; returns its result (a clone). <paramref name="lagging"/> may look at
+    /// a result and name why it comes from a backend that lags (then the call is retried, on another endpoint first).</summary>
+    public Task<JsonElement> CallAsync(string method, JsonArray parameters, CancellationToken cancellationToken,
+        Func<JsonElement, string?>? lagging = null) =>
+        RetryAsync(method, async (endpoint, token) =>
+        {
+            var request = Request(Interlocked.Increment(ref _nextId), method, parameters);
+            using var document = await PostAsync(endpoint, request, method, token).ConfigureAwait(false);
+            var reply = Parse(document.RootElement, method);
+            if (reply.Error is { } error)
+            {
+                throw RpcErrors.IsTransient(error) ? new RpcTransientException($"{method}: {endpoint.Name} answered {error.Code}: {error.RpcMessage}", error) : error;
+            }
+
+            return lagging?.Invoke(reply.Result) is { } reason
+                ? throw new RpcTransientException($"{method}: {endpoint.Name} {reason}")
+                : reply.Result;
+        }, cancellationToken);
+
+    /// <summary>Sends the calls as one batch (one endpoint answers all of them); the replies are in the order of
+    /// <paramref name="calls"/>. A transient error in any reply retries the whole batch; definite errors are returned
+    /// in their replies. <paramref name="lagging"/> may name why the replies come from a backend that lags.</summary>
+    public async Task<IReadOnlyList<EthRpcReply>> BatchAsync(IReadOnlyList<(string Method, JsonArray Parameters)> calls,
+        CancellationToken cancellationToken, Func<IReadOnlyList<EthRpcReply>, string?>? lagging = null)
+    {
+        if (calls.Count == 0)
+        {
+            return [];
+        }
+
+        return await RetryAsync("batch", async (endpoint, token) =>
+        {
+            var first = Interlocked.Add(ref _nextId, calls.Count) - calls.Count + 1;
+            var batch = new JsonArray();
+            for (var i = 0; i < calls.Count; i++)
+            {
+                batch.Add(Request(first + i, calls[i].Method, calls[i].Parameters));
+            }
+
+            using var document = await PostAsync(endpoint, batch, "batch", token).ConfigureAwait(false);
+            if (document.RootElement.ValueKind != JsonValueKind.Array)
+            {
+                // Some nodes answer a whole batch with one error object.
+                var error = Parse(document.RootElement, "batch").Error;
+                throw error is null || RpcErrors.IsTransient(error)
+                    ? new RpcTransientException($"batch: {endpoint.Name} answered {(error is null ? "no array" : $"{error.Code}: {error.RpcMessage}")}", error)
+                    : error;
+            }
+
+            var replies = new EthRpcReply[calls.Count];
+            var seen = new bool[calls.Count];
+            foreach (var item in document.RootElement.EnumerateArray())
+            {
+                if (!item.TryGetProperty("id", out var idElement) || !idElement.TryGetInt64(out var id) || id < first || id >= first + calls.Count)
+                {
+                    continue;
+                }
+
+                var index = (int)(id - first);
+                replies[index] = Parse(item, calls[index].Method);
+                seen[index] = true;
+                if (replies[index].Error is { } error && RpcErrors.IsTransient(error))
+                {
+                    throw new RpcTransientException($"{calls[index].Method}: {endpoint.Name} answered {error.Code}: {error.RpcMessage}", error);
+                }
+            }
+
+            if (Array.IndexOf(seen, false) is var missing and >= 0)
+            {
+                throw new RpcTransientException($"batch: {endpoint.Name} sent no answer for {calls[missing].Method}");
+            }
+
+            return lagging?.Invoke(replies) is { } reason ? throw new RpcTransientException($"batch: {endpoint.Name} {reason}") : replies;
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Sends one call to every endpoint at once, one attempt each (no retry); the replies in endpoint order.</summary>
+    public async Task<IReadOnlyList<RpcEndpointReply>> CallEachAsync(string method, JsonArray parameters, CancellationToken cancellationToken)
+    {
+        var replies = await Task.WhenAll(_endpoints.Select(async endpoint =>
+        {
+            try
+            {
+                var result = await AttemptAsync(endpoint, method, async token =>
+                {
+                    var request = Request(Interlocked.Increment(ref _nextId), method, parameters);
+                    using var document = await PostAsync(endpoint, request, method, token).ConfigureAwait(false);
+                    var reply = Parse(document.RootElement, method);
+                    return reply.Error is { } error && RpcErrors.IsTransient(error)
+                        ? throw new RpcTransientException($"{method}: {endpoint.Name} answered {error.Code}: {error.RpcMessage}", error)
+                        : reply;
+                }, cancellationToken).ConfigureAwait(false);
+                return new RpcEndpointReply(endpoint.Name, result.Result, result.Error, null);
+            }
+            catch (RpcTransientException e)
+            {
+                return new RpcEndpointReply(endpoint.Name, default, null, e.Message);
+            }
+        })).ConfigureAwait(false);
+        return replies;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="attempt"/> on the healthiest endpoint not tried yet in this call, retrying while it throws
+    /// <see cref="RpcTransientException"/> within the budget; then a <see cref="ChainUnavailableException"/> carrying
+    /// the last reason. Cancellation of <paramref name="cancellationToken"/> ends it at once.
+    /// </summary>
+    internal async Task<T> RetryAsync<T>(string what, Func<RpcEndpoint, CancellationToken, Task<T>> attempt, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _calls);
+        var state = new CallState(what);
+        var context = ResilienceContextPool.Shared.Get(cancellationToken);
+        context.Properties.Set(StateKey, state);
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            return await _pipeline.ExecuteAsync(async ctx =>
+            {
+                var endpoint = Pick(state);
+                try
+                {
+                    return await AttemptAsync(endpoint, what, token => attempt(endpoint, token), ctx.CancellationToken).ConfigureAwait(false);
+                }
+                catch (RpcTransientException e)
+                {
+                    state.LastError = e.Message;
+                    throw;
+                }
+            }, context).ConfigureAwait(false);
+        }
+        catch (TimeoutRejectedException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new ChainUnavailableException(
+                $"{state.LastError ?? what + ": no answer"} (gave up after {state.Attempts} attempts in {clock.Elapsed.TotalSeconds:0.0}s)", e);
+        }
+        catch (RpcTransientException e)
+        {
+            throw new ChainUnavailableException(state.Attempts > 1 ? $"{e.Message} (gave up after {state.Attempts} attempts)" : e.Message,
+                e.InnerException ?? e);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var endpoint in _endpoints)
+        {
+            endpoint.Dispose();
+        }
+    }
+
+    private ResiliencePipeline BuildPipeline()
+    {
+        var builder = new ResiliencePipelineBuilder { TimeProvider = _time };
+        if (_options.CallBudget != Timeout.InfiniteTimeSpan)
+        {
+            builder.AddTimeout(_options.CallBudget);
+        }
+
+        if (_options.MaxAttempts != 1)
+        {
+            builder.AddRetry(new RetryStrategyOptions
+            {
+                ShouldHandle = new PredicateBuilder().Handle<RpcTransientException>(),
+                MaxRetryAttempts = _options.MaxAttempts == 0 ? int.MaxValue : _options.MaxAttempts - 1,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = _options.RetryBaseDelay,
+                MaxDelay = _options.RetryMaxDelay,
+                // Another endpoint not tried yet in this call is tried at once; when all were, back off.
+                DelayGenerator = args => ValueTask.FromResult<TimeSpan?>(
+                    args.Context.Properties.GetValue(StateKey, null!) is { } s && s.Untried(_endpoints.Length) ? TimeSpan.Zero : null),
+                OnRetry = args =>
+                {
+                    Interlocked.Increment(ref _retries);
+                    var s = args.Context.Properties.GetValue(StateKey, null!);
+                    LogRetrying(s?.What ?? "call", args.AttemptNumber + 1, args.RetryDelay.TotalMilliseconds, args.Outcome.Exception?.Message ?? "?");
+                    return ValueTask.CompletedTask;
+                },
+            });
+        }
+
+        return builder.Build();
+    }
+
+    private RpcEndpoint Pick(CallState state) => state.Next(_endpoints, _time.GetUtcNow().ToUnixTimeMilliseconds());
+
+    /// <summary>One attempt on one endpoint with the request timeout; transport failures become
+    /// <see cref="RpcTransientException"/>; the endpoint's health is updated.</summary>
+    private async Task<T> AttemptAsync<T>(RpcEndpoint endpoint, string what, Func<CancellationToken, Task<T>> body, CancellationToken cancellationToken)
+    {
+        using var timeout = new CancellationTokenSource(_options.RequestTimeout, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            var result = await body(linked.Token).ConfigureAwait(false);
+            Healthy(endpoint, clock);
+            return result;
+        }
+        catch (EthRpcException)
+        {
+            Healthy(endpoint, clock);
+            throw;
+        }
+        catch (RpcTransientException e)
+        {
+            Unhealthy(endpoint, e.Message);
+            throw;
+        }
+        catch (OperationCanceledException e) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw Unhealthy(endpoint, $"{what}: the node at {endpoint.Name} did not answer in time ({_options.RequestTimeout.TotalSeconds:0.###}s)", e);
+        }
+        catch (HttpRequestException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw Unhealthy(endpoint, $"{what}: the node at {endpoint.Name} is unreachable ({RpcErrors.Redact(e.Message, endpoint.Uri)})", e);
+        }
+        catch (IOException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw Unhealthy(endpoint, $"{what}: the connection to {endpoint.Name} broke ({RpcErrors.Redact(e.Message, endpoint.Uri)})", e);
+        }
+        catch (JsonException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw Unhealthy(endpoint, $"{what}: the node at {endpoint.Name} sent invalid JSON", e);
+        }
+    }
+
+    private void Healthy(RpcEndpoint endpoint, Stopwatch clock)
+    {
+        endpoint.Succeeded(clock.Elapsed.TotalMilliseconds, out var recovered);
+        if (recovered)
+        {
+            LogEndpointRecovered(endpoint.Name);
+        }
+    }
+
+    private RpcTransientException Unhealthy(RpcEndpoint endpoint, string reason, Exception? inner = null)
+    {
+        Interlocked.Increment(ref _failures);
+        if (endpoint.Failed(_time.GetUtcNow().ToUnixTimeMilliseconds(), WarningInterval, out var failures))
+        {
+            LogEndpointFailing(endpoint.Name, failures, reason);
+        }
+
+        return new RpcTransientException(reason, inner);
+    }
+
+    private static async Task<JsonDocument> PostAsync(RpcEndpoint endpoint, JsonNode body, string what, CancellationToken cancellationToken)
+    {
+        using var response = await endpoint.Http.PostAsJsonAsync(string.Empty, body, cancellationToken).ConfigureAwait(false);
+        var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+        if (!response.IsSuccessStatusCode)
+        {
+            // A JSON-RPC answer with an HTTP error status (some providers) is classified by its content.
+            if (TryParse(bytes) is { } answer)
+            {
+                return answer;
+            }
+
+            throw new RpcTransientException($"{what}: the node at {endpoint.Name} answered HTTP {(int)response.StatusCode}");
+        }
+
+        return JsonDocument.Parse(bytes);
+    }
+
+    private static JsonDocument? TryParse(byte[] bytes)
+    {
+        try
+        {
+            var document = JsonDocument.Parse(bytes);
+            if (document.RootElement.ValueKind == JsonValueKind.Array ||
+                (document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("error", out _)))
+            {
+                return document;
+            }
+
+            document.Dispose();
+            return null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static JsonObject Request(long id, string method, JsonArray parameters) => new()
+    {
+        ["jsonrpc"] = "2.0",
+        ["id"] = id,
+        ["method"] = method,
+        ["params"] = parameters.DeepClone(),
+    };
+
+    internal static EthRpcReply Parse(JsonElement root, string method)
+    {
+        if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.Object)
+        {
+            var code = error.TryGetProperty("code", out var c) && c.ValueKind == JsonValueKind.Number && c.TryGetInt32(out var n) ? n : 0;
+            var message = error.TryGetProperty("message", out var m) ? m.ToString() : string.Empty;
+            return new EthRpcReply(default, new EthRpcException(method, code, message, ErrorData(error)));
+        }
+
+        if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("result", out var result))
+        {
+            throw new JsonException($"{method}: the answer has neither result nor error");
+        }
+
+        return new EthRpcReply(result.Clone(), null);
+    }
+
+    private static string? ErrorData(JsonElement error)
+    {
+        if (!error.TryGetProperty("data", out var data))
+        {
+            return null;
+        }
+
+        if (data.ValueKind == JsonValueKind.String && data.GetString() is { } text && text.StartsWith("0x", StringComparison.Ordinal))
+        {
+            return text;
+        }
+
+        return data.ValueKind == JsonValueKind.Object && data.TryGetProperty("data", out var inner) && inner.ValueKind == JsonValueKind.String
+            ? inner.GetString()
+            : null;
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "JSON-RPC {What}: attempt {Attempt} in {DelayMs} ms after: {Reason}")]
+    private partial void LogRetrying(string what, int attempt, double delayMs, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "JSON-RPC endpoint {Endpoint} failed {Failures} times in a row (last: {Reason}); calls go to other endpoints or are retried")]
+    private partial void LogEndpointFailing(string endpoint, int failures, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "JSON-RPC endpoint {Endpoint} answers again")]
+    private partial void LogEndpointRecovered(string endpoint);
+
+    /// <summary>One call's retry state: the endpoints it tried in this round, its attempts, the last reason.</summary>
+    private sealed class CallState(string what)
+    {
+        private readonly Lock _gate = new();
+        private readonly HashSet<RpcEndpoint> _tried = [];
+
+        public string What { get; } = what;
+
+        public int Attempts { get; private set; }
+
+        public string? LastError { get; set; }
+
+        public bool Untried(int endpoints)
+        {
+            lock (_gate)
+            {
+                return _tried.Count < endpoints;
+            }
+        }
+
+        /// <summary>The healthiest endpoint not tried yet in this round (a new round once all were tried).</summary>
+        public RpcEndpoint Next(RpcEndpoint[] endpoints, long nowMs)
+        {
+            lock (_gate)
+            {
+                if (_tried.Count >= endpoints.Length)
+                {
+                    _tried.Clear();
+                }
+
+                var best = endpoints.Where(e => !_tried.Contains(e)).MinBy(e => e.Score(nowMs))!;
+                _tried.Add(best);
+                Attempts++;
+                return best;
+            }
+        }
+    }
+}

@@ -1,0 +1,6 @@
+namespace ZkPow.Aggregator.Chain;
+
+/// <summary>One attempt of a JSON-RPC call failed in a way worth retrying (transport, HTTP 429/5xx, garbage, a server
+/// error that is not a definite answer, a backend that lags). Never leaves the transport: after the budget it becomes
+/// a <see cref="ChainUnavailableException"/>.</summary>
+internal sealed class RpcTransientException(string message, Exception? inner = null) : Exception(message, inner);

@@ -1,0 +1,69 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Xunit.Abstractions;
+using ZkPow.Aggregator.Chain;
+using ZkPow.Devnet.Chain;
+using ZkPow.Devnet.Tests.Contracts;
+using ZkPow.Devnet.Tests.Sync;
+
+namespace ZkPow.Devnet.Tests.Chain;
+
+/// <summary>The tx manager on real anvil behind two independent fault proxies that fail ~20 % of the requests (503,
+/// 429, -32603, stalls, replies lost after the request ran, truncated JSON; one answers the head 3 blocks behind).</summary>
+public sealed class TxManagerRpcFaultTests(ChainFixture fixture, ITestOutputHelper output) : IClassFixture<ChainFixture>
+{
+    /// <summary>The retry settings of the fault tests: short request timeout, so stalls are noticed fast.</summary>
+    internal static RpcRetryOptions FaultRetry { get; } = new()
+    {
+        RequestTimeout = TimeSpan.FromSeconds(1),
+        CallBudget = TimeSpan.FromSeconds(30),
+        RetryBaseDelay = TimeSpan.FromMilliseconds(20),
+        RetryMaxDelay = TimeSpan.FromMilliseconds(500),
+    };
+
+    [Fact]
+    public async Task transactions_are_mined_once_each_with_contiguous_nonces_through_failing_endpoints()
+    {
+        const int count = 20;
+        const double failureRate = 0.2;
+        var chain = await fixture.ResetAsync();
+        var account = chain.ExtraAccounts[0];
+        var sink = chain.ExtraAccounts[1].Address;
+        await using var a = RpcFaultProxy.Start(chain.RpcUrl, failureRate, seed: 1);
+        await using var b = RpcFaultProxy.Start(chain.RpcUrl, failureRate, seed: 2, lagBlocks: 3);
+        var client = new EthRpcClient([a.Url, b.Url], FaultRetry, SyncHarness.Loggers.CreateLogger<EthRpcClient>(), TimeProvider.System);
+        var startNonce = await ChainRpc.NonceAsync(chain, account.Address);
+        var startBalance = await chain.GetBalanceAsync(sink);
+        var clock = Stopwatch.StartNew();
+
+        var options = TxHarness.FastOptions();
+        options.StuckAfter = TimeSpan.FromSeconds(3);
+        await using var h = await TxHarness.StartAsync(chain.RpcUrl, account, options, client: client);
+        var submissions = new List<TxSubmission>();
+        for (var i = 0; i < count; i++)
+        {
+            submissions.Add(await h.Manager.SubmitAsync(TxHarness.Transfer($"transfer/fault/{i}", sink, 1000 + i), default));
+        }
+
+        var records = await Task.WhenAll(submissions.Select(s => s.Handle.Completion.WaitAsync(TimeSpan.FromMinutes(2))));
+        clock.Stop();
+
+        Assert.All(records, r => Assert.Equal(TxState.Confirmed, r.State));
+        Assert.Equal(Enumerable.Range(0, count).Select(i => startNonce + (ulong)i), records.Select(r => r.Nonce!.Value).Order());
+        // Every nonce was used once, by our transaction: nothing was sent twice under another nonce.
+        Assert.Equal(startNonce + count, await ChainRpc.NonceAsync(chain, account.Address));
+        Assert.Equal(startBalance + Enumerable.Range(0, count).Sum(i => 1000 + i), await chain.GetBalanceAsync(sink));
+        foreach (var record in records)
+        {
+            var receipt = await ChainRpc.ReceiptAsync(chain, record.TxHash!);
+            Assert.Equal("0x1", receipt!.Value.GetProperty("status").GetString());
+        }
+
+        Assert.True(a.Faults + b.Faults > 0, "the proxies injected faults");
+        output.WriteLine($"{count} txs confirmed in {clock.Elapsed.TotalSeconds:0.0}s at an injected failure rate of {failureRate:P0}: " +
+                         $"{client.Transport.Calls} calls, {client.Transport.TransientFailures} transient failures, {client.Transport.Retries} retries; " +
+                         $"replacements {records.Sum(r => r.Replacements)}, rebroadcasts {records.Sum(r => r.Rebroadcasts)}");
+        output.WriteLine($"endpoint A: {a.Describe()}");
+        output.WriteLine($"endpoint B (3 blocks behind on eth_blockNumber): {b.Describe()}");
+    }
+}
