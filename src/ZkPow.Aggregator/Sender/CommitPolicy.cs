@@ -1,3 +1,5 @@
+using ZkPow.Aggregator.Chain;
+
 namespace ZkPow.Aggregator.Sender;
 
 /// <summary>
@@ -69,4 +71,8 @@ public static class CommitPolicy
         var ourReveal = Math.Max(verifiedBy, start + t1) + 1 + (ulong)options.CommitAheadMarginBlocks;
         return ourReveal <= start + t1 + t2 ? CommitDecision.Commit : CommitDecision.WaitForPredecessor;
     }
+
+    /// <summary>Whether a commitment of ours in the round that started at <paramref name="roundStart"/> is overdue for a
+    /// tx sent at <paramref name="head"/>.</summary>
+    public static bool IsOverdue(ulong head, ulong roundStart, ProofWindows windows, int slackBlocks) => head > windows.ProofWindowEnd(roundStart);
 }

@@ -346,7 +346,7 @@ public sealed partial class ProofSender : IAsyncDisposable
         // 2. Overdue commitments of ours are revealed before any new hash (a new hash would settle their slash).
         var head = await headTask.ConfigureAwait(false);
         var windows = await windowsTask.ConfigureAwait(false);
-        if (_openRounds.Any(r => r.Key != final && head > windows.ProofWindowEnd(r.Value)))
+        if (_openRounds.Any(r => r.Key != final && CommitPolicy.IsOverdue(head, r.Value, windows, _options.LandingSlackBlocks)))
         {
             LogOverdueFirst(final);
             _deferred.Put(final, storedAt);

@@ -25,6 +25,10 @@ public sealed class SenderOptions
     /// <summary>Whether to commit ahead of verification at all (pipelining hashes for future sequences).</summary>
     public bool CommitAhead { get; set; } = true;
 
+    /// <summary>Blocks a tx may land after the earliest block it can (<c>head + 1</c>), for deadline decisions (count,
+    /// e.g. <c>1</c>): a commitment of ours is overdue for a new hash once <c>head + 1 + slack</c> is past its round's end.</summary>
+    public int LandingSlackBlocks { get; set; } = 1;
+
     public void Validate()
     {
         if (PollInterval <= TimeSpan.Zero || PollInterval > TimeSpan.FromMinutes(1))
@@ -50,6 +54,11 @@ public sealed class SenderOptions
         if (CommitAheadMarginBlocks is < 0 or > 255)
         {
             throw new OptionsException("Sender:CommitAheadMarginBlocks", "must be between 0 and 255 blocks");
+        }
+
+        if (LandingSlackBlocks is < 0 or > 64)
+        {
+            throw new OptionsException("Sender:LandingSlackBlocks", "must be between 0 and 64 blocks");
         }
     }
 }
