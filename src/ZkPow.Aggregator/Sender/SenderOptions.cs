@@ -29,6 +29,14 @@ public sealed class SenderOptions
     /// e.g. <c>1</c>): a commitment of ours is overdue for a new hash once <c>head + 1 + slack</c> is past its round's end.</summary>
     public int LandingSlackBlocks { get; set; } = 1;
 
+    /// <summary>A reveal in flight is marked urgent (fee bumps sooner, up to <c>TxManager:EmergencyMaxFeePerGas</c>) once
+    /// this few blocks are left before its round's end (count, e.g. <c>3</c>).</summary>
+    public int UrgentRevealBlocks { get; set; } = 3;
+
+    /// <summary>Blocks a Committed record's commitment may be missing from the chain (reorg, dropped or reverted re-mine)
+    /// while no hash tx of it is in flight, before the sequence is sent round again (count, e.g. <c>8</c>).</summary>
+    public int CommitmentMissingBlocks { get; set; } = 8;
+
     public void Validate()
     {
         if (PollInterval <= TimeSpan.Zero || PollInterval > TimeSpan.FromMinutes(1))
@@ -59,6 +67,16 @@ public sealed class SenderOptions
         if (LandingSlackBlocks is < 0 or > 64)
         {
             throw new OptionsException("Sender:LandingSlackBlocks", "must be between 0 and 64 blocks");
+        }
+
+        if (UrgentRevealBlocks is < 0 or > 255)
+        {
+            throw new OptionsException("Sender:UrgentRevealBlocks", "must be between 0 and 255 blocks");
+        }
+
+        if (CommitmentMissingBlocks is < 1 or > 10_000)
+        {
+            throw new OptionsException("Sender:CommitmentMissingBlocks", "must be between 1 and 10000 blocks");
         }
     }
 }
