@@ -96,8 +96,14 @@ public sealed partial class ProofSender
         }
 
         MonitPHTxCache.TryRemove(final, out _);
-        await SaveAsync(record with { State = SubmissionState.Queued, HashAttempt = attempt + 1, ProofHash = null, RoundStart = null,
-            LastError = "hash tx held after a restart or outage and cancelled" }, cancellationToken).ConfigureAwait(false);
+        await SaveAsync(record with
+        {
+            State = SubmissionState.Queued,
+            HashAttempt = attempt + 1,
+            ProofHash = null,
+            RoundStart = null,
+            LastError = "hash tx held after a restart or outage and cancelled"
+        }, cancellationToken).ConfigureAwait(false);
         _deferred.Put(final, 0);
     }
 

@@ -137,7 +137,7 @@ public sealed partial class ProofSender : IAsyncDisposable
                         _openRounds[record.FinalBatch] = round;
                     }
                     else if (await _chain.GetCommitmentAsync(record.FinalBatch, Miner, cancellationToken).ConfigureAwait(false) is
-                             { Exists: true, Proved: false } onChain)
+                    { Exists: true, Proved: false } onChain)
                     {
                         // Our hash may be on chain already: its round counts for the overdue rule from the start.
                         _openRounds[record.FinalBatch] = onChain.RoundStart;
