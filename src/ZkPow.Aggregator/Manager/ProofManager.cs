@@ -77,9 +77,12 @@ public sealed partial class ProofManager : IAsyncDisposable
             resumed++;
         }
 
+        // Commitments of ours on chain that the store does not know (a lost store) are rebuilt and revealed.
+        var rebuilt = await _sender.RecoverCommitmentsFromChainAsync(cancellationToken).ConfigureAwait(false);
+
         // Hash txs the tx manager holds since its start are re-decided now, with every open round of ours known.
         await _sender.ReDecideHeldHashTxsAsync(cancellationToken).ConfigureAwait(false);
-        LogResumed(resumed);
+        LogResumed(resumed, rebuilt);
     }
 
     /// <summary>Starts tryFetchProofToSend and processResend.</summary>

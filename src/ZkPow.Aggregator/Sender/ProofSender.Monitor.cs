@@ -191,6 +191,11 @@ public sealed partial class ProofSender
         {
             // Reveal only the proof that matches the commitment on chain (a re-proof may have replaced the stored one).
             var proof = await CommittedProofAsync(final, commitment.ProofHash, cancellationToken).ConfigureAwait(false);
+            if (proof is null && await _store.GetFinalProofAsync(final, cancellationToken).ConfigureAwait(false) is null)
+            {
+                return; // Being proved (a commitment rebuilt from the chain): reveal once the proof is stored, if it matches.
+            }
+
             if (proof is null)
             {
                 MonitPHTxCache.TryRemove(final, out _);

@@ -64,7 +64,7 @@ public sealed partial class ProofSender
 
         record ??= new SubmissionRecord { FinalBatch = final, InitBatch = proof.InitBatch, State = SubmissionState.Queued, HashAttempt = attempt };
         var hash = ProofHash.Compute(HexData.Decode(proof.Proof), Miner);
-        if (record.HashAttempt != attempt || record.State is not (SubmissionState.Queued or SubmissionState.Committing) ||
+        if (record.HashAttempt != attempt || record.State is not (SubmissionState.Queued or SubmissionState.Committing or SubmissionState.Committed) ||
             !tx.Data.AsSpan().SequenceEqual(RollupCalls.SubmitProofHash(record.InitBatch, final, hash)))
         {
             await MoveOffHeldKeyAsync(record, final, attempt, cancellationToken).ConfigureAwait(false);
@@ -90,12 +90,15 @@ public sealed partial class ProofSender
     /// that the cancelled key is never watched again.</summary>
     private async Task MoveOffHeldKeyAsync(SubmissionRecord? record, ulong final, int attempt, CancellationToken cancellationToken)
     {
-        if (record is null || record.HashAttempt != attempt || record.State is not (SubmissionState.Queued or SubmissionState.Committing))
+        if (record is null || record.HashAttempt != attempt ||
+            record.State is not (SubmissionState.Queued or SubmissionState.Committing or SubmissionState.Committed))
         {
             return;
         }
 
+        // (A Committed record here had its hash tx dropped by a reorg: the commitment it saw is gone with it.)
         MonitPHTxCache.TryRemove(final, out _);
+        _openRounds.TryRemove(final, out _);
         await SaveAsync(record with
         {
             State = SubmissionState.Queued,
@@ -190,6 +193,57 @@ public sealed partial class ProofSender
         await SaveAsync(adopted, cancellationToken).ConfigureAwait(false);
         MonitPHTxCache.Put(record.FinalBatch, new MonitItem(null, null));
     }
+
+    // ---- a lost store is not a lost miner
+
+    /// <summary>
+    /// Rebuilds our open commitments from the chain: every <c>SubmitProofHash</c> event of ours in the last
+    /// <see cref="SenderOptions.RecoveryLookbackRounds"/> rounds whose sequence has no submission in the store and whose
+    /// commitment is live (revealable) becomes a Committed submission; its round counts for the overdue rule at once,
+    /// and the generator is asked to prove the sequence first (worker 2 reveals the new proof if it matches the
+    /// committed hash). Returns how many were rebuilt.
+    /// </summary>
+    public async Task<int> RecoverCommitmentsFromChainAsync(CancellationToken cancellationToken)
+    {
+        var head = await _chain.GetBlockNumberAsync(cancellationToken).ConfigureAwait(false);
+        var windows = await _chain.GetProofWindowsAsync(cancellationToken).ConfigureAwait(false);
+        var lookback = ((ulong)windows.T1 + windows.T2 + 1) * (ulong)_options.RecoveryLookbackRounds;
+        var latest = new Dictionary<ulong, SubmitProofHashEvent>();
+        for (var from = head > lookback ? head - lookback : 0; from <= head; from += RecoveryChunkBlocks)
+        {
+            var to = Math.Min(head, from + RecoveryChunkBlocks - 1);
+            foreach (var e in (await _chain.GetEventsAsync(from, to, cancellationToken).ConfigureAwait(false)).OfType<SubmitProofHashEvent>())
+            {
+                if (SameAddress(e.Prover, Miner))
+                {
+                    latest[e.FinalNewBatch] = e;
+                }
+            }
+        }
+
+        var rebuilt = 0;
+        foreach (var (final, e) in latest.OrderBy(p => p.Key))
+        {
+            if (await _store.GetSubmissionAsync(final, cancellationToken).ConfigureAwait(false) is not null ||
+                await LiveCommitmentAsync(final, cancellationToken).ConfigureAwait(false) is not { } live)
+            {
+                continue;
+            }
+
+            var record = new SubmissionRecord { FinalBatch = final, InitBatch = e.InitNumBatch, State = SubmissionState.Committed };
+            await AdoptCommitmentAsync(record, live, "rebuilt from our SubmitProofHash event (not in the store)", cancellationToken).ConfigureAwait(false);
+            if (await _store.GetFinalProofAsync(final, cancellationToken).ConfigureAwait(false) is null)
+            {
+                _reprover.Expedite(final, windows.ProofWindowStart(live.RoundStart));
+            }
+
+            rebuilt++;
+        }
+
+        return rebuilt;
+    }
+
+    private const ulong RecoveryChunkBlocks = 1000;
 
     // ---- finding 6: reveal only the proof that matches the commitment
 

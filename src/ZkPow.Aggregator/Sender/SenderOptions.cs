@@ -37,6 +37,11 @@ public sealed class SenderOptions
     /// while no hash tx of it is in flight, before the sequence is sent round again (count, e.g. <c>8</c>).</summary>
     public int CommitmentMissingBlocks { get; set; } = 8;
 
+    /// <summary>At start-up, our <c>SubmitProofHash</c> events of the last this many rounds (T1 + T2 blocks each) are read,
+    /// and a live commitment of ours that the store does not know (a lost store) is rebuilt and revealed (count, e.g.
+    /// <c>8</c>).</summary>
+    public int RecoveryLookbackRounds { get; set; } = 8;
+
     public void Validate()
     {
         if (PollInterval <= TimeSpan.Zero || PollInterval > TimeSpan.FromMinutes(1))
@@ -72,6 +77,11 @@ public sealed class SenderOptions
         if (UrgentRevealBlocks is < 0 or > 255)
         {
             throw new OptionsException("Sender:UrgentRevealBlocks", "must be between 0 and 255 blocks");
+        }
+
+        if (RecoveryLookbackRounds is < 1 or > 1000)
+        {
+            throw new OptionsException("Sender:RecoveryLookbackRounds", "must be between 1 and 1000 rounds");
         }
 
         if (CommitmentMissingBlocks is < 1 or > 10_000)
