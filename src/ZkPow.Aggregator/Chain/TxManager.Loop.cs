@@ -63,6 +63,9 @@ public sealed partial class TxManager
         var head = HexData.ParseUInt64(status[0].Result);
         var minedNonces = HexData.ParseUInt64(status[1].Result);
 
+        // The node answers again after an outage: held kinds are held before any step could broadcast them.
+        NodeUp();
+
         var entered = new List<Tracked>();
         foreach (var tracked in _open.Values)
         {

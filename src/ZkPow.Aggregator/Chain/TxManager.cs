@@ -72,6 +72,9 @@ public sealed partial class TxManager : IAsyncDisposable
     /// <summary>Transactions that are not final yet.</summary>
     public int InFlight => _open.Count;
 
+    /// <summary>True between a failed call to the node and the next successful pass (an outage).</summary>
+    internal bool NodeIsDown => _nodeDown;
+
     /// <summary>The node's chain id, once the manager has reached the node.</summary>
     public ulong ChainId => _chainId;
 

@@ -79,6 +79,9 @@ public sealed class CommitPolicyTests
     [InlineData("Sender:MaxRevealAttempts")]
     [InlineData("Sender:CommitAheadMarginBlocks")]
     [InlineData("Sender:LandingSlackBlocks")]
+    [InlineData("Sender:UrgentRevealBlocks")]
+    [InlineData("Sender:CommitmentMissingBlocks")]
+    [InlineData("Sender:RecoveryLookbackRounds")]
     public void invalid_options_name_their_key(string key)
     {
         var options = new SenderOptions();
@@ -89,6 +92,9 @@ public sealed class CommitPolicyTests
             case "Sender:MaxRetries": options.MaxRetries = 0; break;
             case "Sender:MaxRevealAttempts": options.MaxRevealAttempts = 0; break;
             case "Sender:LandingSlackBlocks": options.LandingSlackBlocks = 65; break;
+            case "Sender:UrgentRevealBlocks": options.UrgentRevealBlocks = -1; break;
+            case "Sender:CommitmentMissingBlocks": options.CommitmentMissingBlocks = 0; break;
+            case "Sender:RecoveryLookbackRounds": options.RecoveryLookbackRounds = 0; break;
             default: options.CommitAheadMarginBlocks = -1; break;
         }
 

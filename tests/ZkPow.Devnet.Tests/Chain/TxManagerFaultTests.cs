@@ -153,4 +153,51 @@ public sealed class TxManagerFaultTests(ChainFixture fixture) : IClassFixture<Ch
         var done = await Task.WhenAll(urgent.Handle.Completion.WaitAsync(TimeSpan.FromSeconds(5)), normal.Handle.Completion.WaitAsync(TimeSpan.FromSeconds(5)));
         Assert.All(done, r => Assert.Equal(TxState.Confirmed, r.State));
     }
+
+    [Fact]
+    public async Task a_held_kind_unmined_through_an_outage_is_not_broadcast_again_until_approved_or_cancelled()
+    {
+        var miner = _chain.ExtraAccounts[0];
+        await using var proxy = new TcpProxy(_chain.Port);
+        proxy.Start();
+        await _chain.SetAutomineAsync(false);
+        await using var h = await TxHarness.StartAsync(proxy.Url, miner, start: false);
+        h.Manager.HeldKinds.Add("transfer");
+        await h.Manager.StartAsync(default);
+        var sink = _chain.ExtraAccounts[1].Address;
+        var approved = await h.Manager.SubmitAsync(TxHarness.Transfer("transfer/1/0", sink, 1), default);
+        var cancelled = await h.Manager.SubmitAsync(TxHarness.Transfer("transfer/2/0", sink, 2), default);
+        await h.WaitForStateAsync(approved.Handle, TxState.Sent);
+        await h.WaitForStateAsync(cancelled.Handle, TxState.Sent);
+
+        // An outage, during which the node loses both transactions.
+        proxy.Stop();
+        await TxHarness.WaitUntilAsync(() => Task.FromResult(h.Manager.NodeIsDown), TimeSpan.FromSeconds(10), "the outage seen");
+        foreach (var handle in new[] { approved.Handle, cancelled.Handle })
+        {
+            await _chain.Rpc.CallAsync("anvil_dropTransaction", [(await h.RecordAsync(handle)).TxHash], default);
+        }
+
+        proxy.Start();
+        await TxHarness.WaitUntilAsync(() => Task.FromResult(h.Manager.HeldTransactions().Count == 2), TimeSpan.FromSeconds(10), "both held");
+
+        // Held: not broadcast again, even once they count as stuck.
+        await Task.Delay(TxHarness.FastOptions().StuckAfter * 3);
+        Assert.Null(await ChainRpc.TransactionAsync(_chain, (await h.RecordAsync(approved.Handle)).TxHash!));
+        Assert.Equal(0, (await h.RecordAsync(approved.Handle)).Rebroadcasts);
+
+        Assert.True(h.Manager.Approve("transfer/1/0"));
+        var cancel = await h.Manager.CancelAsync("transfer/2/0", default);
+        Assert.Equal(TxRequest.CancelKind, cancel!.Kind);
+        Assert.Equal(miner.Address, cancel.To, ignoreCase: true);
+        await TxHarness.WaitUntilAsync(async () => await ChainRpc.TransactionAsync(_chain, (await h.RecordAsync(approved.Handle)).TxHash!) is not null,
+            TimeSpan.FromSeconds(5), "the approved one broadcast again");
+        await _chain.MineAsync();
+        var done = await Task.WhenAll(approved.Handle.Completion.WaitAsync(TimeSpan.FromSeconds(5)), cancelled.Handle.Completion.WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.All(done, r => Assert.Equal(TxState.Confirmed, r.State));
+        var mined = (await ChainRpc.TransactionAsync(_chain, done[1].TxHash!))!.Value;
+        Assert.Equal((miner.Address.ToLowerInvariant(), "0x0", "0x"),
+            (mined.GetProperty("to").GetString(), mined.GetProperty("value").GetString(), mined.GetProperty("input").GetString()));
+        Assert.Equal(done[0].Nonce + 1, done[1].Nonce);
+    }
 }

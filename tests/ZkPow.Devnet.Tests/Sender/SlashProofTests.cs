@@ -64,6 +64,9 @@ public sealed class SlashProofTests
         await SenderHarness.WaitUntilAsync(async () =>
                 (await aggregator.Store.GetSubmissionAsync(sequence.FinalNewBatch, default))?.State == SubmissionState.Committed,
             TimeSpan.FromSeconds(20), "our commitment recorded");
+        var metrics = aggregator.Sender.Metrics;
+        await SenderHarness.WaitUntilAsync(() => Task.FromResult(metrics is { CommitmentsOpen: 1, CommitmentBlocksLeft: > 0 and <= 36 }),
+            TimeSpan.FromSeconds(10), "the open commitment exported");
 
         // A reorg replaces the blocks from our hash on; the nonce of the hash tx is taken by another tx of ours.
         h.MiningPaused = true;
@@ -78,6 +81,8 @@ public sealed class SlashProofTests
         var events = await h.EventsAsync();
         Assert.DoesNotContain(events.OfType<SlashedEvent>(), e => SenderHarness.Same(e.Prover, us.Address));
         Assert.True((await h.Reader.GetCommitmentAsync(sequence.FinalNewBatch, us.Address, default)).Proved);
+        await SenderHarness.WaitUntilAsync(() => Task.FromResult(metrics is { CommitmentsOpen: 0, CommitmentBlocksLeft: null }),
+            TimeSpan.FromSeconds(10), "no open commitment exported");
     }
 
     [Fact]
