@@ -355,11 +355,17 @@ public sealed partial class ProofSender : IAsyncDisposable
         // 1. Check the proof before committing to it (a committed hash that cannot be revealed is slashed), while
         //    reading the chain for the commit policy.
         var checkTask = CheckProofAsync(proof, proofBytes, cancellationToken);
+
+        // The proof behind the hash is kept under the hash before any hash tx exists (a later proof of the sequence, a
+        // re-proof, never replaces it; the reveal takes the one that matches the commitment on chain). Written while the
+        // chain is read, off the latency path; a row for a hash that is never committed is harmless.
+        var hash = ProofHash.Compute(proofBytes, Miner);
+        var keepTask = _store.SaveCommittedProofAsync(hash, proof, cancellationToken);
         var headTask = _chain.GetBlockNumberAsync(cancellationToken);
         var windowsTask = _chain.GetProofWindowsAsync(cancellationToken);
         var sequenceTask = _chain.GetSequenceAsync(final, cancellationToken);
         var lastVerifiedTask = _chain.GetLastVerifiedBatchAsync(cancellationToken);
-        await Task.WhenAll(checkTask, headTask, windowsTask, sequenceTask, lastVerifiedTask).ConfigureAwait(false);
+        await Task.WhenAll(checkTask, headTask, windowsTask, sequenceTask, lastVerifiedTask, keepTask).ConfigureAwait(false);
         if (await checkTask.ConfigureAwait(false) is { } problem)
         {
             if (problem.Length == 0)
@@ -433,12 +439,7 @@ public sealed partial class ProofSender : IAsyncDisposable
         // 4. Commit. The tx key derives from the stored hash attempt, so the tx manager (which stores the tx before
         //    broadcasting it) makes a restart at any point here return the same tx rather than send a second one; our
         //    own record is updated right after, off the latency path.
-        var hash = ProofHash.Compute(proofBytes, Miner);
         record = record with { State = SubmissionState.Committing, ProofHash = hash, RoundStart = null, LastError = null };
-
-        // The proof behind the hash is kept under the hash before the tx exists: a later proof of the sequence (a re-proof)
-        // never replaces it, and the reveal takes the one that matches the commitment on chain.
-        await _store.SaveCommittedProofAsync(hash, proof, cancellationToken).ConfigureAwait(false);
         var submission = await _tx.SubmitAsync(HashRequest(record, hash), cancellationToken).ConfigureAwait(false);
         if (!submission.Accepted)
         {
