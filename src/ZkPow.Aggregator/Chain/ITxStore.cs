@@ -34,6 +34,11 @@ public interface ITxStore
     /// Signed or Sent. Returns the updated transaction, or null.</summary>
     Task<TxRecord?> StoreReplacementAsync(long txId, SignedTx replacement, CancellationToken cancellationToken);
 
+    /// <summary>As <see cref="StoreReplacementAsync"/>, for a cancel: the new version is a 0-value transfer to
+    /// <paramref name="to"/> (the sender itself), and the transaction becomes kind <see cref="TxRequest.CancelKind"/>
+    /// with that payload, so that a later fee bump re-signs the cancel, never the original call.</summary>
+    Task<TxRecord?> StoreCancelAsync(long txId, SignedTx cancel, string to, CancellationToken cancellationToken);
+
     /// <summary>Every hash the transaction was signed with (all versions), oldest first.</summary>
     Task<IReadOnlyList<string>> GetTxHashesAsync(long txId, CancellationToken cancellationToken);
 

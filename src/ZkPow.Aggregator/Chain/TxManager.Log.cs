@@ -51,4 +51,16 @@ public sealed partial class TxManager
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Tx manager pass failed; retrying")]
     private partial void LogTickFailed(Exception error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Tx {Key} (nonce {Nonce}) held after a {Why}: not broadcast until its owner re-decides")]
+    private partial void LogHeld(string key, ulong nonce, string why);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Tx {Key} approved after a hold: broadcast again")]
+    private partial void LogApproved(string key);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Tx {Key} (nonce {Nonce}) cancelled by a 0-value transfer to ourselves ({Fees})")]
+    private partial void LogCancelled(string key, ulong nonce, string fees);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Tx {Key} (nonce {Nonce}) is urgent: bumped sooner, up to the emergency fee cap")]
+    private partial void LogUrgent(string key, ulong nonce);
 }

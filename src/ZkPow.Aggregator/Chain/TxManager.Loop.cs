@@ -64,6 +64,9 @@ public sealed partial class TxManager
         var head = _rpc.ObserveHead(HexData.ParseUInt64(status[0].Result));
         var minedNonces = HexData.ParseUInt64(status[1].Result);
 
+        // The node answers again after an outage: held kinds are held before any step could broadcast them.
+        NodeUp();
+
         var entered = new List<Tracked>();
         foreach (var tracked in _open.Values)
         {
@@ -126,10 +129,19 @@ public sealed partial class TxManager
         switch (record.State)
         {
             case TxState.Created:
-                await PrepareAsync(tracked, broadcast: true, cancellationToken).ConfigureAwait(false);
+                if (!tracked.Held)
+                {
+                    await PrepareAsync(tracked, broadcast: true, cancellationToken).ConfigureAwait(false);
+                }
+
                 break;
 
             case TxState.Signed:
+                if (tracked.Held)
+                {
+                    break;
+                }
+
                 if (tracked.RefusedSinceMs >= 0 && NowMs - tracked.RefusedSinceMs >= _options.StuckAfter.TotalMilliseconds)
                 {
                     tracked.RefusedSinceMs = NowMs;
@@ -191,8 +203,21 @@ public sealed partial class TxManager
         }
 
         tracked.NonceGoneSinceMs = -1;
+        if (tracked.Held)
+        {
+            return; // Waiting for its owner's re-decision.
+        }
+
+        if (tracked.RebroadcastDue)
+        {
+            tracked.RebroadcastDue = false;
+            await RebroadcastAsync(tracked, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
         var since = record.SentAt?.ToUnixTimeMilliseconds() ?? record.UpdatedAt.ToUnixTimeMilliseconds();
-        if (now - since < _options.StuckAfter.TotalMilliseconds)
+        var stuckAfter = tracked.Urgent ? Math.Max(100, _options.StuckAfter.TotalMilliseconds / 3) : _options.StuckAfter.TotalMilliseconds;
+        if (now - since < stuckAfter)
         {
             return;
         }
@@ -221,7 +246,11 @@ public sealed partial class TxManager
             {
                 tracked.Record = back;
                 LogReorged(record.Key, record.Nonce ?? 0, record.BlockNumber ?? 0);
-                await RebroadcastAsync(tracked, cancellationToken).ConfigureAwait(false);
+                Hold(tracked, "reorg");
+                if (!tracked.Held)
+                {
+                    await RebroadcastAsync(tracked, cancellationToken).ConfigureAwait(false);
+                }
             }
 
             return;

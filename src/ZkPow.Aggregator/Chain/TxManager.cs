@@ -12,7 +12,12 @@ namespace ZkPow.Aggregator.Chain;
 /// transaction, and only then broadcast. A background loop polls the head, the account nonce and receipts; it
 /// re-broadcasts dropped transactions, replaces stuck ones with higher fees, follows reorgs back to Sent, and
 /// confirms at depth. After a restart the stored raw transactions are broadcast again as they are: an old nonce is
-/// never given to a different transaction except by a deliberate fee replacement.
+/// never given to a different transaction except by a deliberate fee replacement or a cancel.
+/// <para>Transactions of the kinds in <see cref="HeldKinds"/> (by default <c>submitProofHash</c>) that are not mined are
+/// <b>held</b> after a restart, after a node outage and after a reorg drops them: the manager neither broadcasts nor
+/// replaces them until their owner re-decides, with <see cref="Approve"/> (send it as it is) or <see cref="CancelAsync"/>
+/// (free its nonce with a 0-value transfer to ourselves at a higher fee). A held transaction that the node mines
+/// anyway is followed as usual.</para>
 /// </summary>
 public sealed partial class TxManager : IAsyncDisposable
 {
@@ -60,8 +65,15 @@ public sealed partial class TxManager : IAsyncDisposable
     /// <summary>The sender's checksummed address (derived from the key): final proofs are bound to it.</summary>
     public string Address => _key.Address;
 
+    /// <summary>Kinds whose unmined transactions are held after a restart, an outage or a reorg until their owner
+    /// approves or cancels them. Change it before <see cref="StartAsync(CancellationToken)"/> only.</summary>
+    public ISet<string> HeldKinds { get; } = new HashSet<string>(StringComparer.Ordinal) { "submitProofHash" };
+
     /// <summary>Transactions that are not final yet.</summary>
     public int InFlight => _open.Count;
+
+    /// <summary>True between a failed call to the node and the next successful pass (an outage).</summary>
+    internal bool NodeIsDown => _nodeDown;
 
     /// <summary>The node's chain id, once the manager has reached the node.</summary>
     public ulong ChainId => _chainId;
@@ -80,6 +92,7 @@ public sealed partial class TxManager : IAsyncDisposable
         {
             var tracked = Track(record);
             tracked.Hashes = [.. await _store.GetTxHashesAsync(record.Id, cancellationToken).ConfigureAwait(false)];
+            Hold(tracked, "restart");
         }
 
         LogLoaded(Address, _open.Count);
@@ -154,6 +167,124 @@ public sealed partial class TxManager : IAsyncDisposable
 
     /// <summary>The stored transaction for <paramref name="key"/>, or null.</summary>
     public Task<TxRecord?> GetAsync(string key, CancellationToken cancellationToken) => _store.GetTxAsync(key, cancellationToken);
+
+    /// <summary>The transactions held for a re-decision (see <see cref="HeldKinds"/>), lowest nonce first.</summary>
+    public IReadOnlyList<TxRecord> HeldTransactions() =>
+        [.. _open.Values.Where(t => t.Held).Select(t => t.Record).OrderBy(r => r.Nonce ?? ulong.MaxValue)];
+
+    /// <summary>Whether the transaction under <paramref name="key"/> is held for a re-decision.</summary>
+    public bool IsHeld(string key) => Find(key) is { Held: true };
+
+    /// <summary>Releases a held transaction: it is broadcast (again) as it is. False if it is not held.</summary>
+    public bool Approve(string key)
+    {
+        if (Find(key) is not { Held: true } tracked)
+        {
+            return false;
+        }
+
+        tracked.RebroadcastDue = true;
+        tracked.Held = false;
+        LogApproved(key);
+        return true;
+    }
+
+    /// <summary>Marks an open transaction urgent (a deadline is near): its fee bumps come sooner and may go up to
+    /// <see cref="TxManagerOptions.EmergencyMaxFeePerGas"/>. In memory only: mark it again after a restart.</summary>
+    public void MarkUrgent(string key)
+    {
+        if (Find(key) is { Urgent: false } tracked)
+        {
+            tracked.Urgent = true;
+            LogUrgent(key, tracked.Record.Nonce ?? 0);
+        }
+    }
+
+    /// <summary>
+    /// Cancels a transaction that is not mined: one never signed fails at once (no nonce used); a signed one is replaced by
+    /// a 0-value transfer to ourselves on the same nonce at a higher fee (up to
+    /// <see cref="TxManagerOptions.EmergencyMaxFeePerGas"/>), and becomes kind <see cref="TxRequest.CancelKind"/>. If the
+    /// original is mined first the cancel fails on chain as a replacement ("nonce too low") and the original's receipt
+    /// is followed as usual, so the caller must look at the chain. Returns the transaction as it then stands, or null
+    /// if it is unknown or already mined.
+    /// </summary>
+    public async Task<TxRecord?> CancelAsync(string key, CancellationToken cancellationToken)
+    {
+        var tracked = Find(key);
+        if (tracked is null)
+        {
+            return null;
+        }
+
+        var waited = 0;
+        while (!tracked.TryEnter())
+        {
+            if (++waited > 500)
+            {
+                throw new InvalidOperationException($"transaction {key} stayed busy; cancel it later");
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(10), _time, cancellationToken).ConfigureAwait(false);
+        }
+
+        try
+        {
+            var record = tracked.Record;
+            switch (record.State)
+            {
+                case TxState.Created:
+                    tracked.Held = false;
+                    await FailAsync(tracked, FromCreated, null, "cancelled before it was signed", cancellationToken).ConfigureAwait(false);
+                    LogCancelled(key, 0, "never signed");
+                    return tracked.Record;
+                case TxState.Signed:
+                case TxState.Sent:
+                    break;
+                default:
+                    return null;
+            }
+
+            await EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
+            var old = record.Fees!.Value;
+            var suggested = await SuggestFeesAsync(cancellationToken).ConfigureAwait(false);
+            var bumped = old.BumpedBy(_options.FeeBumpPercent);
+            var cap = _options.EmergencyMaxFeePerGas;
+            var maxFee = BigInteger.Min(BigInteger.Max(bumped.MaxFeePerGas, suggested.MaxFeePerGas), cap);
+            var tip = BigInteger.Min(BigInteger.Max(bumped.MaxPriorityFeePerGas, suggested.MaxPriorityFeePerGas), maxFee);
+            var fees = old.Legacy ? new TxFees(maxFee, maxFee, true) : new TxFees(maxFee, tip, false);
+            var signed = _key.Sign(_chainId, record.Nonce!.Value, Address, BigInteger.Zero, [], CancelGas, fees);
+            var cancelled = await _store.StoreCancelAsync(record.Id, signed, Address, cancellationToken).ConfigureAwait(false);
+            if (cancelled is null)
+            {
+                return null;
+            }
+
+            tracked.Record = cancelled;
+            tracked.Hashes.Add(signed.Hash);
+            tracked.Held = false;
+            LogCancelled(key, record.Nonce.Value, fees.ToString());
+            await BroadcastAsync(tracked, rebroadcast: false, cancellationToken).ConfigureAwait(false);
+            return tracked.Record;
+        }
+        finally
+        {
+            tracked.Exit();
+        }
+    }
+
+    private const ulong CancelGas = 21_000;
+
+    private Tracked? Find(string key) => _open.Values.FirstOrDefault(t => string.Equals(t.Record.Key, key, StringComparison.Ordinal));
+
+    /// <summary>Holds an unmined transaction of a held kind for a re-decision by its owner.</summary>
+    private void Hold(Tracked tracked, string why)
+    {
+        if (!tracked.Held && HeldKinds.Contains(tracked.Record.Kind) && tracked.Record.State is TxState.Created or TxState.Signed or TxState.Sent)
+        {
+            tracked.Held = true;
+            LogHeld(tracked.Record.Key, tracked.Record.Nonce ?? 0, why);
+        }
+    }
 
     public async ValueTask DisposeAsync()
     {
@@ -342,7 +473,10 @@ public sealed partial class TxManager : IAsyncDisposable
         var old = record.Fees!.Value;
         var suggested = await SuggestFeesAsync(cancellationToken).ConfigureAwait(false);
         var bumped = old.BumpedBy(_options.FeeBumpPercent);
-        var maxFee = BigInteger.Min(BigInteger.Max(bumped.MaxFeePerGas, suggested.MaxFeePerGas), _options.MaxFeePerGas);
+        // A deadline (a reveal near its round's end, a cancel that keeps a stale hash off the chain) may bid up to the
+        // emergency cap: a slash costs more than gas.
+        var cap = tracked.Urgent || record.Kind == TxRequest.CancelKind ? _options.EmergencyMaxFeePerGas : _options.MaxFeePerGas;
+        var maxFee = BigInteger.Min(BigInteger.Max(bumped.MaxFeePerGas, suggested.MaxFeePerGas), cap);
         var tip = BigInteger.Min(BigInteger.Max(bumped.MaxPriorityFeePerGas, suggested.MaxPriorityFeePerGas), maxFee);
         var target = old.Legacy ? new TxFees(maxFee, maxFee, true) : new TxFees(maxFee, tip, false);
         var minimum = old.BumpedBy(10m);
@@ -425,7 +559,7 @@ public sealed partial class TxManager : IAsyncDisposable
 
         LogReconciled(Address, chainId, pending, next);
 
-        foreach (var tracked in _open.Values.Where(t => t.Record.State is TxState.Signed or TxState.Sent).OrderBy(t => t.Record.Nonce))
+        foreach (var tracked in _open.Values.Where(t => t.Record.State is TxState.Signed or TxState.Sent && !t.Held).OrderBy(t => t.Record.Nonce))
         {
             if (tracked.TryEnter())
             {
@@ -509,6 +643,10 @@ public sealed partial class TxManager : IAsyncDisposable
         {
             _nodeDown = false;
             LogNodeUp();
+            foreach (var tracked in _open.Values)
+            {
+                Hold(tracked, "node outage");
+            }
         }
     }
 
@@ -528,6 +666,31 @@ public sealed partial class TxManager : IAsyncDisposable
 
         /// <summary>When the node first refused the broadcast (-1 = not refused).</summary>
         public long RefusedSinceMs { get; set; } = -1;
+
+        private volatile bool _held;
+        private volatile bool _urgent;
+        private volatile bool _rebroadcastDue;
+
+        /// <summary>Held for its owner's re-decision: neither broadcast nor replaced.</summary>
+        public bool Held
+        {
+            get => _held;
+            set => _held = value;
+        }
+
+        /// <summary>A deadline is near: bump sooner, up to the emergency cap.</summary>
+        public bool Urgent
+        {
+            get => _urgent;
+            set => _urgent = value;
+        }
+
+        /// <summary>Approved after a hold: broadcast it again on the next pass.</summary>
+        public bool RebroadcastDue
+        {
+            get => _rebroadcastDue;
+            set => _rebroadcastDue = value;
+        }
 
         public bool TryEnter() => Interlocked.CompareExchange(ref _busy, 1, 0) == 0;
 

@@ -22,6 +22,11 @@ public sealed class TxManagerOptions
     /// <summary>Highest <c>maxFeePerGas</c> (or gas price) ever signed, in wei per gas. Example: 500000000000 (500 gwei).</summary>
     public BigInteger MaxFeePerGas { get; set; } = new(500_000_000_000);
 
+    /// <summary>Highest <c>maxFeePerGas</c> for a transaction with a deadline: a reveal whose round end approaches, or a
+    /// cancel that keeps a stale hash off the chain (a slash costs more than gas), in wei per gas; at least
+    /// <see cref="MaxFeePerGas"/>. Example: 2000000000000 (2000 gwei).</summary>
+    public BigInteger EmergencyMaxFeePerGas { get; set; } = new(2_000_000_000_000);
+
     /// <summary>The estimated gas is multiplied by this to get the gas limit. Example: 1.25.</summary>
     public double GasLimitMultiplier { get; set; } = 1.25;
 
@@ -50,6 +55,11 @@ public sealed class TxManagerOptions
         if (MaxFeePerGas <= 0)
         {
             throw new OptionsException("TxManager:MaxFeePerGas", "must be positive");
+        }
+
+        if (EmergencyMaxFeePerGas < MaxFeePerGas)
+        {
+            throw new OptionsException("TxManager:EmergencyMaxFeePerGas", "must be at least TxManager:MaxFeePerGas");
         }
 
         if (!(GasLimitMultiplier >= 1.0 && GasLimitMultiplier <= 10.0))

@@ -8,6 +8,9 @@ namespace ZkPow.Aggregator.Chain;
 /// </summary>
 public sealed record TxRequest(string Key, string Kind, string To, byte[] Data)
 {
+    /// <summary>The kind a transaction takes once it is cancelled (replaced by a 0-value transfer to the sender).</summary>
+    public const string CancelKind = "cancel";
+
     /// <summary>Wei sent along.</summary>
     public BigInteger Value { get; init; }
 

@@ -8,4 +8,6 @@ internal sealed class GeneratorReprover(ProofGenerator generator) : ISequenceRep
 {
     public Task ReproveAsync(ulong finalBatch, string reason, CancellationToken cancellationToken) =>
         generator.ReproveSequenceAsync(finalBatch, reason, cancellationToken);
+
+    public void Expedite(ulong finalBatch, ulong deadlineBlock) => generator.SetDeadline(finalBatch, deadlineBlock);
 }

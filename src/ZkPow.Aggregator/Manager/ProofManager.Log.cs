@@ -4,8 +4,8 @@ namespace ZkPow.Aggregator.Manager;
 
 public sealed partial class ProofManager
 {
-    [LoggerMessage(Level = LogLevel.Information, Message = "Proof manager: {Count} unfinished submissions resumed")]
-    private partial void LogResumed(int count);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Proof manager: {Count} unfinished submissions resumed, {Rebuilt} live commitments of ours rebuilt from the chain")]
+    private partial void LogResumed(int count, int rebuilt);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Proof manager {Worker}: {Reason}; trying again")]
     private partial void LogWorkerError(string worker, string reason);

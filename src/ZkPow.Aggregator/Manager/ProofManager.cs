@@ -64,23 +64,25 @@ public sealed partial class ProofManager : IAsyncDisposable
         var resumed = 0;
         foreach (var record in open)
         {
-            var current = record;
-            if (record is { State: SubmissionState.Queued or SubmissionState.Resend, ProofHash: { } hash })
+            if (record.State is SubmissionState.Queued or SubmissionState.Resend &&
+                await _sender.LiveCommitmentAsync(record.FinalBatch, cancellationToken).ConfigureAwait(false) is { } live)
             {
-                var commitment = await _chain.GetCommitmentAsync(record.FinalBatch, _sender.Miner, cancellationToken).ConfigureAwait(false);
-                var sequence = await _chain.GetSequenceAsync(record.FinalBatch, cancellationToken).ConfigureAwait(false);
-                if (commitment.Exists && !commitment.Proved && commitment.RoundStart == sequence.RoundStart && commitment.ProofHash.AsSpan().SequenceEqual(hash))
-                {
-                    current = record with { State = SubmissionState.Committed, RoundStart = commitment.RoundStart };
-                    await _store.SaveSubmissionAsync(current, cancellationToken).ConfigureAwait(false);
-                }
+                // Our hash is on chain in a round where it can still be revealed, whatever the record says: reveal it.
+                await _sender.AdoptCommitmentAsync(record, live, "found on chain at start-up", cancellationToken).ConfigureAwait(false);
+                resumed++;
+                continue;
             }
 
-            await _sender.ResumeAsync(current, cancellationToken).ConfigureAwait(false);
+            await _sender.ResumeAsync(record, cancellationToken).ConfigureAwait(false);
             resumed++;
         }
 
-        LogResumed(resumed);
+        // Commitments of ours on chain that the store does not know (a lost store) are rebuilt and revealed.
+        var rebuilt = await _sender.RecoverCommitmentsFromChainAsync(cancellationToken).ConfigureAwait(false);
+
+        // Hash txs the tx manager holds since its start are re-decided now, with every open round of ours known.
+        await _sender.ReDecideHeldHashTxsAsync(cancellationToken).ConfigureAwait(false);
+        LogResumed(resumed, rebuilt);
     }
 
     /// <summary>Starts tryFetchProofToSend and processResend.</summary>
@@ -192,6 +194,7 @@ public sealed partial class ProofManager : IAsyncDisposable
                 case SubmissionState.Revealed:
                 case SubmissionState.Lost:
                 case SubmissionState.Parked:
+                case SubmissionState.Slashed:
                     break;
                 default:
                     throw new InvalidOperationException($"unknown submission state {record.State}");
@@ -201,18 +204,17 @@ public sealed partial class ProofManager : IAsyncDisposable
 
     private async Task ResendOneAsync(SubmissionRecord record, ulong head, ProofWindows windows, ulong lastVerified, CancellationToken cancellationToken)
     {
+        // A live commitment of ours (one a transient read sent to Resend, or the one in the round that got the proof) is
+        // revealed, never abandoned.
+        if (await _sender.LiveCommitmentAsync(record.FinalBatch, cancellationToken).ConfigureAwait(false) is { } live)
+        {
+            await _sender.AdoptCommitmentAsync(record, live, "found on chain before sending round again", cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
         var sequence = await _chain.GetSequenceAsync(record.FinalBatch, cancellationToken).ConfigureAwait(false);
         if (lastVerified >= record.FinalBatch || sequence.ProofSubmitted)
         {
-            var ours = await _chain.GetCommitmentAsync(record.FinalBatch, _sender.Miner, cancellationToken).ConfigureAwait(false);
-            if (ours.Exists && !ours.Proved && ours.RoundStart == sequence.RoundStart)
-            {
-                // Our commitment is in the round that got the proof: reveal it late (paid, and not slashed).
-                var committed = record with { State = SubmissionState.Committed, RoundStart = ours.RoundStart };
-                await _store.SaveSubmissionAsync(committed, cancellationToken).ConfigureAwait(false);
-                _sender.MonitPHTxCache.Put(record.FinalBatch, new MonitItem(null, null));
-                return;
-            }
 
             await _store.SaveSubmissionAsync(record with { State = SubmissionState.Lost, LastError = "verified by another miner" }, cancellationToken)
                 .ConfigureAwait(false);

@@ -1,3 +1,5 @@
+using ZkPow.Aggregator.Chain;
+
 namespace ZkPow.Aggregator.Sender;
 
 /// <summary>
@@ -13,8 +15,9 @@ namespace ZkPow.Aggregator.Sender;
 /// <item>Otherwise commit ahead only if every unverified sequence before this one is committed <b>by us</b> on chain
 /// (another miner's commitment is no promise) and the chain of reveals finishes in time: walking from the lowest,
 /// sequence i can be revealed at <c>v_i = max(v_{i-1}, start_i + T1) + 1</c> (its window, then one block after
-/// its predecessor's reveal), each within its own round (<c>v_i ≤ start_i + T1 + T2</c>), and ours at
-/// <c>max(v_pred, start + T1) + 1 + margin ≤ start + T1 + T2</c>, where <c>margin</c> is
+/// its predecessor's reveal), each within its own round (with the margin, below), and ours at
+/// <c>max(v_pred, start + T1) + 1 + margin ≤ start + T1 + T2</c>, and each predecessor's <c>v_i + margin ≤ start_i + T1 + T2</c>,
+/// where <c>margin</c> is
 /// <see cref="SenderOptions.CommitAheadMarginBlocks"/>. Else wait and ask again on a later block
 /// (<see cref="CommitDecision.WaitForPredecessor"/>).</item>
 /// </list>
@@ -50,7 +53,9 @@ public static class CommitPolicy
             return CommitDecision.WaitForPredecessor;
         }
 
-        // The earliest block in which each unverified predecessor can be verified by our own reveal.
+        // The earliest block in which each unverified predecessor can be verified by our own reveal; each must fit its
+        // own round with the margin to spare (one block of slip must not expire it and everything committed after it).
+        var margin = (ulong)options.CommitAheadMarginBlocks;
         var verifiedBy = inputs.Head;
         foreach (var round in inputs.UnverifiedPredecessorRounds)
         {
@@ -60,13 +65,20 @@ public static class CommitPolicy
             }
 
             verifiedBy = Math.Max(verifiedBy, predecessorStart + t1) + 1;
-            if (verifiedBy > predecessorStart + t1 + t2)
+            if (verifiedBy + margin > predecessorStart + t1 + t2)
             {
                 return CommitDecision.WaitForPredecessor;
             }
         }
 
-        var ourReveal = Math.Max(verifiedBy, start + t1) + 1 + (ulong)options.CommitAheadMarginBlocks;
+        var ourReveal = Math.Max(verifiedBy, start + t1) + 1 + margin;
         return ourReveal <= start + t1 + t2 ? CommitDecision.Commit : CommitDecision.WaitForPredecessor;
     }
+
+    /// <summary>Whether a commitment of ours in the round that started at <paramref name="roundStart"/> is overdue for a
+    /// tx sent at <paramref name="head"/>: the tx lands at <c>head + 1</c> at the earliest, and up to
+    /// <paramref name="slackBlocks"/> later; if that landing block is past the round's last block, a new hash of ours
+    /// would settle the commitment's slash (so it is revealed first).</summary>
+    public static bool IsOverdue(ulong head, ulong roundStart, ProofWindows windows, int slackBlocks) =>
+        head + 1 + (ulong)Math.Max(0, slackBlocks) > windows.ProofWindowEnd(roundStart);
 }

@@ -4,4 +4,8 @@ namespace ZkPow.Aggregator.Sender;
 public interface ISequenceReprover
 {
     Task ReproveAsync(ulong finalBatch, string reason, CancellationToken cancellationToken);
+
+    /// <summary>Proves the sequence before the others: its final proof is needed by <paramref name="deadlineBlock"/> (a
+    /// commitment of ours found on chain with no proof in the store).</summary>
+    void Expedite(ulong finalBatch, ulong deadlineBlock);
 }

@@ -16,6 +16,13 @@ public interface ISubmissionStore
     /// <summary>Submissions that are not terminal, lowest sequence first.</summary>
     Task<IReadOnlyList<SubmissionRecord>> ListOpenSubmissionsAsync(CancellationToken cancellationToken);
 
+    /// <summary>Keeps <paramref name="proof"/> as the proof behind our commitment <paramref name="proofHash"/> (before the
+    /// hash tx is submitted). A proof kept under a hash is never replaced: a new proof of the sequence gets its own row.</summary>
+    Task SaveCommittedProofAsync(byte[] proofHash, FinalProofRecord proof, CancellationToken cancellationToken);
+
+    /// <summary>The proof we committed under <paramref name="proofHash"/> for <paramref name="finalBatch"/>, or null.</summary>
+    Task<FinalProofRecord?> GetCommittedProofAsync(ulong finalBatch, byte[] proofHash, CancellationToken cancellationToken);
+
     /// <summary>Final batches of stored final proofs that are not handed to the sender yet (no submission, or a
     /// submission waiting for a new proof), lowest first.</summary>
     Task<IReadOnlyList<ulong>> ListUnsentFinalProofsAsync(CancellationToken cancellationToken);

@@ -45,4 +45,22 @@ public sealed partial class ProofSender
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Sequence {Final}: verifyBatches failed: {Reason}")]
     private partial void LogRevealFailed(ulong final, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Sequence {Final}: held hash tx {Key} approved after a re-decision")]
+    private partial void LogHeldApproved(ulong final, string key);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sequence {Final}: held hash tx {Key} cancelled: {Why}")]
+    private partial void LogHeldCancelled(ulong final, string key, string why);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sequence {Final}: our live commitment in round {Round} is revealed instead: {Why}")]
+    private partial void LogAdopted(ulong final, ulong round, string why);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Sequence {Final}: our commitment was slashed: {Why}")]
+    private partial void LogCommitmentSlashed(ulong final, string why);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sequence {Final}: our commitment is gone from the chain since block {Since}; sending it round again")]
+    private partial void LogCommitmentGone(ulong final, ulong since);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Sequence {Final}: no proof of ours matches our commitment; not revealed (a wrong reveal is slashed harder)")]
+    private partial void LogNoMatchingProof(ulong final);
 }

@@ -12,8 +12,14 @@ public sealed partial class ProofSender
         {
             try
             {
+                // Hash txs held by the tx manager (after a restart, an outage or a reorg) are re-decided first.
+                if (_tx.HeldTransactions().Count > 0)
+                {
+                    await ReDecideHeldHashTxsAsync(cancellationToken).ConfigureAwait(false);
+                }
+
                 var items = MonitPHTxCache.Snapshot();
-                if (items.Count > 0)
+                if (items.Count > 0 || !_openRounds.IsEmpty)
                 {
                     var head = await _chain.GetBlockNumberAsync(cancellationToken).ConfigureAwait(false);
                     var windows = await _chain.GetProofWindowsAsync(cancellationToken).ConfigureAwait(false);
@@ -22,6 +28,12 @@ public sealed partial class ProofSender
                     {
                         await WatchCommitmentAsync(final, item, head, windows, lastVerified, cancellationToken).ConfigureAwait(false);
                     }
+
+                    ReportDeadlines(head, windows);
+                }
+                else
+                {
+                    Metrics.OpenCommitments(0, null);
                 }
 
                 // Re-evaluate on the next block, or as soon as a new commitment is put in.
@@ -53,6 +65,12 @@ public sealed partial class ProofSender
         if (item.HashTx is { Completion.IsCompleted: true } tx)
         {
             var done = await tx.Completion.ConfigureAwait(false);
+            if (done.Kind == TxRequest.CancelKind)
+            {
+                MonitPHTxCache.TryRemove(final, out _); // Cancelled after a re-decision: the record moved on.
+                return;
+            }
+
             if (done.State == TxState.Failed)
             {
                 MonitPHTxCache.TryRemove(final, out _);
@@ -72,6 +90,16 @@ public sealed partial class ProofSender
             // Until our hash tx is mined, the commitment on chain (if any) is an older one of ours, possibly with the
             // same hash (same proof, same sender): do not take it for the new one.
             var stored = await _tx.GetAsync(record.HashTxKey, cancellationToken).ConfigureAwait(false);
+            if (stored is { Kind: TxRequest.CancelKind })
+            {
+                // Cancelled (a stop between the cancel and our record): the sequence goes back to worker 1 under a new key.
+                MonitPHTxCache.TryRemove(final, out _);
+                await SaveAsync(record with { State = SubmissionState.Queued, HashAttempt = record.HashAttempt + 1, ProofHash = null },
+                    cancellationToken).ConfigureAwait(false);
+                _deferred.Put(final, 0);
+                return;
+            }
+
             if (stored is { State: TxState.Failed })
             {
                 MonitPHTxCache.TryRemove(final, out _);
@@ -86,13 +114,41 @@ public sealed partial class ProofSender
         }
 
         var commitment = await _chain.GetCommitmentAsync(final, Miner, cancellationToken).ConfigureAwait(false);
-        if (!commitment.Exists || record.ProofHash is null || !commitment.ProofHash.AsSpan().SequenceEqual(record.ProofHash))
+        if (!commitment.Exists)
         {
+            if (record.State != SubmissionState.Committing && await CommitmentGoneAsync(record, head, cancellationToken).ConfigureAwait(false))
+            {
+                // Our commitment vanished (a reorg, a dropped or reverted re-mine) and no hash tx of it is in flight.
+                MonitPHTxCache.TryRemove(final, out _);
+                LogCommitmentGone(final, _missingSince.TryGetValue(final, out var since) ? since : head);
+                await ResendAsync(record with { RoundStart = null }, "our commitment is gone from the chain", countRetry: true, cancellationToken)
+                    .ConfigureAwait(false);
+            }
+
             return; // Not visible yet.
+        }
+
+        _missingSince.TryRemove(final, out _);
+        if (record.ProofHash is null || !commitment.ProofHash.AsSpan().SequenceEqual(record.ProofHash))
+        {
+            if (record.State == SubmissionState.Committing)
+            {
+                return; // An older commitment of ours: ours is not visible yet.
+            }
+
+            // The chain holds our hash: it is the one to reveal (with the committed proof that matches it).
+            record = record with { ProofHash = commitment.ProofHash };
+            await SaveAsync(record, cancellationToken).ConfigureAwait(false);
         }
 
         if (commitment.Proved)
         {
+            if (record.State == SubmissionState.Revealing &&
+                await _tx.GetAsync(record.ProofTxKey, cancellationToken).ConfigureAwait(false) is { State: not (TxState.Confirmed or TxState.Failed) })
+            {
+                return; // Our reveal is not at the confirmation depth yet: its watcher records it.
+            }
+
             MonitPHTxCache.TryRemove(final, out _);
             await MarkRevealedAsync(record, cancellationToken).ConfigureAwait(false);
             return;
@@ -133,10 +189,20 @@ public sealed partial class ProofSender
 
         if (head >= windows.ProofWindowStart(start) && predecessorVerified)
         {
-            var proof = await _store.GetFinalProofAsync(final, cancellationToken).ConfigureAwait(false);
+            // Reveal only the proof that matches the commitment on chain (a re-proof may have replaced the stored one).
+            var proof = await CommittedProofAsync(final, commitment.ProofHash, cancellationToken).ConfigureAwait(false);
+            if (proof is null && await _store.GetFinalProofAsync(final, cancellationToken).ConfigureAwait(false) is null)
+            {
+                return; // Being proved (a commitment rebuilt from the chain): reveal once the proof is stored, if it matches.
+            }
+
             if (proof is null)
             {
-                return; // Cannot happen for a committed proof; keep watching.
+                MonitPHTxCache.TryRemove(final, out _);
+                LogNoMatchingProof(final);
+                await ParkAsync(record, "no proof of ours matches our commitment on chain (not revealed: a wrong reveal is slashed harder)",
+                    cancellationToken).ConfigureAwait(false);
+                return;
             }
 
             var revealableFrom = Math.Max(windows.ProofWindowStart(start), item.PredecessorVerifiedAt ?? 0);
@@ -145,9 +211,26 @@ public sealed partial class ProofSender
         }
     }
 
+    /// <summary>True once a Committed record's commitment has been missing for <see cref="SenderOptions.CommitmentMissingBlocks"/>
+    /// blocks with no hash tx of it in flight.</summary>
+    private async Task<bool> CommitmentGoneAsync(SubmissionRecord record, ulong head, CancellationToken cancellationToken)
+    {
+        var hashTx = await _tx.GetAsync(record.HashTxKey, cancellationToken).ConfigureAwait(false);
+        if (hashTx is { IsFinal: false } && hashTx.Kind != TxRequest.CancelKind)
+        {
+            _missingSince.TryRemove(record.FinalBatch, out _); // In flight (re-mined after a reorg, or held): wait for it.
+            return false;
+        }
+
+        var since = _missingSince.GetOrAdd(record.FinalBatch, head);
+        return head >= since + (ulong)_options.CommitmentMissingBlocks;
+    }
+
     private async Task MarkRevealedAsync(SubmissionRecord record, CancellationToken cancellationToken)
     {
         _openRounds.TryRemove(record.FinalBatch, out _);
+        _revealKeys.TryRemove(record.FinalBatch, out _);
+        _missingSince.TryRemove(record.FinalBatch, out _);
         if (!_revealed.TryAdd(record.FinalBatch, true))
         {
             return; // The reveal watcher and the monitor can both see it: record it once.

@@ -49,6 +49,13 @@ public sealed partial class ProofSender
             return;
         }
 
+        // Never reveal a proof that does not match our commitment (a wrong reveal is slashed).
+        if (record.ProofHash is not { } committed || !Matches(message.Proof, committed))
+        {
+            MonitPHTxCache.Put(record.FinalBatch, new MonitItem(null, null));
+            return;
+        }
+
         record = record with { State = SubmissionState.Revealing };
         await SaveAsync(record, cancellationToken).ConfigureAwait(false);
         var submission = await _tx.SubmitAsync(RevealRequest(record, message.Proof), cancellationToken).ConfigureAwait(false);
@@ -60,6 +67,7 @@ public sealed partial class ProofSender
         }
 
         Metrics.ProofTx("sent");
+        _revealKeys[record.FinalBatch] = record.ProofTxKey;
         LogRevealSent(record.FinalBatch, submission.Handle.Key);
         Watch(WatchRevealAsync(record, submission.Handle, message.RevealableFrom, _stopping.Token));
     }
@@ -86,16 +94,25 @@ public sealed partial class ProofSender
                 }
             }
 
-            await RecordEventsAsync(done, cancellationToken).ConfigureAwait(false);
+            // The tx is at the confirmation depth: re-read the commitment there before recording the outcome.
+            var slashed = await RecordEventsAsync(done, cancellationToken).ConfigureAwait(false);
             var commitment = await _chain.GetCommitmentAsync(record.FinalBatch, Miner, cancellationToken).ConfigureAwait(false);
             if (commitment.Proved)
             {
                 await MarkRevealedAsync(record, cancellationToken).ConfigureAwait(false);
             }
+            else if (slashed)
+            {
+                // Mined without proving and slashed (a wrong reveal): nothing more can be done for this commitment.
+                await SlashedAsync(record, "the reveal was slashed as wrong", cancellationToken).ConfigureAwait(false);
+            }
             else
             {
-                // Mined without proving (slashed for a wrong reveal): nothing more can be done for this round.
-                await ResendAsync(record, "reveal mined but not accepted", countRetry: true, cancellationToken).ConfigureAwait(false);
+                // Not proved at depth and no slash seen (a lagging node, a deeper reorg): look again from worker 2.
+                _revealKeys.TryRemove(record.FinalBatch, out _);
+                await SaveAsync(record with { State = SubmissionState.Committed, ProofAttempt = record.ProofAttempt + 1 }, cancellationToken)
+                    .ConfigureAwait(false);
+                MonitPHTxCache.Put(record.FinalBatch, new MonitItem(null, null));
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -115,7 +132,8 @@ public sealed partial class ProofSender
         switch (revert.Error)
         {
             case ChainError.CommittedProof:
-                await MarkRevealedAsync(record, cancellationToken).ConfigureAwait(false);
+                // Proved by us already, or closed without a proof: slashed (settled after its round, or a wrong reveal).
+                await ProvedOrSlashedAsync(record, $"reveal refused: {revert}", cancellationToken).ConfigureAwait(false);
                 return;
             case ChainError.SubmitProofTooLate:
             case ChainError.ErrCommitProof:

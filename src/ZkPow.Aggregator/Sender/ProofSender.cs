@@ -115,10 +115,19 @@ public sealed partial class ProofSender : IAsyncDisposable
             case SubmissionState.Committing:
             case SubmissionState.Committed:
                 {
-                    // The same key returns the tx that was stored before the restart (nothing new is sent).
+                    // The same key returns the tx that was stored before the restart (nothing new is sent); the tx
+                    // manager holds it until ReDecideHeldHashTxsAsync approves or cancels it.
                     TxHandle? handle = null;
                     if (record.State == SubmissionState.Committing && record.ProofHash is { } hash)
                     {
+                        if (await _tx.GetAsync(record.HashTxKey, cancellationToken).ConfigureAwait(false) is null)
+                        {
+                            // Never handed to the tx manager: decide again from the start.
+                            await SaveAsync(record with { State = SubmissionState.Queued }, cancellationToken).ConfigureAwait(false);
+                            FinalProofMsgCache.Put(record.FinalBatch, 0);
+                            break;
+                        }
+
                         var submission = await _tx.SubmitAsync(HashRequest(record, hash), cancellationToken).ConfigureAwait(false);
                         handle = submission.Handle;
                     }
@@ -127,6 +136,12 @@ public sealed partial class ProofSender : IAsyncDisposable
                     {
                         _openRounds[record.FinalBatch] = round;
                     }
+                    else if (await _chain.GetCommitmentAsync(record.FinalBatch, Miner, cancellationToken).ConfigureAwait(false) is
+                    { Exists: true, Proved: false } onChain)
+                    {
+                        // Our hash may be on chain already: its round counts for the overdue rule from the start.
+                        _openRounds[record.FinalBatch] = onChain.RoundStart;
+                    }
 
                     MonitPHTxCache.Put(record.FinalBatch, new MonitItem(handle, null));
                     break;
@@ -134,17 +149,24 @@ public sealed partial class ProofSender : IAsyncDisposable
 
             case SubmissionState.Revealing:
                 {
-                    var proof = await _store.GetFinalProofAsync(record.FinalBatch, cancellationToken).ConfigureAwait(false);
                     if (record.RoundStart is { } round)
                     {
                         _openRounds[record.FinalBatch] = round;
                     }
 
-                    if (proof is null)
+                    // Only an existing reveal tx is resumed (its key returns it as it was sent); otherwise worker 2
+                    // decides again, with the committed proof that matches our commitment.
+                    var proof = record.ProofHash is { } committedHash
+                        ? await CommittedProofAsync(record.FinalBatch, committedHash, cancellationToken).ConfigureAwait(false)
+                        : null;
+                    if (proof is null || await _tx.GetAsync(record.ProofTxKey, cancellationToken).ConfigureAwait(false) is null)
                     {
+                        await SaveAsync(record with { State = SubmissionState.Committed }, cancellationToken).ConfigureAwait(false);
                         MonitPHTxCache.Put(record.FinalBatch, new MonitItem(null, null));
                         break;
                     }
+
+                    _revealKeys[record.FinalBatch] = record.ProofTxKey;
 
                     var submission = await _tx.SubmitAsync(RevealRequest(record, proof), cancellationToken).ConfigureAwait(false);
                     if (submission.Accepted)
@@ -164,6 +186,7 @@ public sealed partial class ProofSender : IAsyncDisposable
             case SubmissionState.Revealed:
             case SubmissionState.Lost:
             case SubmissionState.Parked:
+            case SubmissionState.Slashed:
                 break;
             default:
                 throw new InvalidOperationException($"unknown submission state {record.State}");
@@ -308,9 +331,15 @@ public sealed partial class ProofSender : IAsyncDisposable
         // A hash tx under this key exists already (we stopped between handing it to the tx manager and recording it):
         // carry on with that tx instead of deciding again.
         var existing = await _tx.GetAsync(record.HashTxKey, cancellationToken).ConfigureAwait(false);
-        if (existing is { State: not TxState.Failed })
+        if (existing is not null && _tx.IsHeld(existing.Key))
+        {
+            return; // Held after a restart or outage: ReDecideHeldHashTxsAsync approves or cancels it.
+        }
+
+        if (existing is { State: not TxState.Failed } && existing.Kind != TxRequest.CancelKind)
         {
             var hashOfRecord = ProofHash.Compute(proofBytes, Miner);
+            await _store.SaveCommittedProofAsync(hashOfRecord, proof, cancellationToken).ConfigureAwait(false);
             record = record with { State = SubmissionState.Committing, ProofHash = hashOfRecord };
             var resumed = await _tx.SubmitAsync(HashRequest(record, hashOfRecord), cancellationToken).ConfigureAwait(false);
             await SaveAsync(record, cancellationToken).ConfigureAwait(false);
@@ -326,11 +355,17 @@ public sealed partial class ProofSender : IAsyncDisposable
         // 1. Check the proof before committing to it (a committed hash that cannot be revealed is slashed), while
         //    reading the chain for the commit policy.
         var checkTask = CheckProofAsync(proof, proofBytes, cancellationToken);
+
+        // The proof behind the hash is kept under the hash before any hash tx exists (a later proof of the sequence, a
+        // re-proof, never replaces it; the reveal takes the one that matches the commitment on chain). Written while the
+        // chain is read, off the latency path; a row for a hash that is never committed is harmless.
+        var hash = ProofHash.Compute(proofBytes, Miner);
+        var keepTask = _store.SaveCommittedProofAsync(hash, proof, cancellationToken);
         var headTask = _chain.GetBlockNumberAsync(cancellationToken);
         var windowsTask = _chain.GetProofWindowsAsync(cancellationToken);
         var sequenceTask = _chain.GetSequenceAsync(final, cancellationToken);
         var lastVerifiedTask = _chain.GetLastVerifiedBatchAsync(cancellationToken);
-        await Task.WhenAll(checkTask, headTask, windowsTask, sequenceTask, lastVerifiedTask).ConfigureAwait(false);
+        await Task.WhenAll(checkTask, headTask, windowsTask, sequenceTask, lastVerifiedTask, keepTask).ConfigureAwait(false);
         if (await checkTask.ConfigureAwait(false) is { } problem)
         {
             if (problem.Length == 0)
@@ -346,7 +381,7 @@ public sealed partial class ProofSender : IAsyncDisposable
         // 2. Overdue commitments of ours are revealed before any new hash (a new hash would settle their slash).
         var head = await headTask.ConfigureAwait(false);
         var windows = await windowsTask.ConfigureAwait(false);
-        if (_openRounds.Any(r => r.Key != final && head > windows.ProofWindowEnd(r.Value)))
+        if (_openRounds.Any(r => r.Key != final && CommitPolicy.IsOverdue(head, r.Value, windows, _options.LandingSlackBlocks)))
         {
             LogOverdueFirst(final);
             _deferred.Put(final, storedAt);
@@ -370,6 +405,13 @@ public sealed partial class ProofSender : IAsyncDisposable
         switch (decision)
         {
             case CommitDecision.Verified:
+                if (await LiveCommitmentAsync(final, cancellationToken).ConfigureAwait(false) is { } live)
+                {
+                    await AdoptCommitmentAsync(record, live, "verified by another miner, and our commitment is in that round", cancellationToken)
+                        .ConfigureAwait(false);
+                    return;
+                }
+
                 await SaveAsync(record with { State = SubmissionState.Lost, LastError = "verified by another miner before we committed" },
                     cancellationToken).ConfigureAwait(false);
                 Metrics.Sequence("lost");
@@ -397,7 +439,6 @@ public sealed partial class ProofSender : IAsyncDisposable
         // 4. Commit. The tx key derives from the stored hash attempt, so the tx manager (which stores the tx before
         //    broadcasting it) makes a restart at any point here return the same tx rather than send a second one; our
         //    own record is updated right after, off the latency path.
-        var hash = ProofHash.Compute(proofBytes, Miner);
         record = record with { State = SubmissionState.Committing, ProofHash = hash, RoundStart = null, LastError = null };
         var submission = await _tx.SubmitAsync(HashRequest(record, hash), cancellationToken).ConfigureAwait(false);
         if (!submission.Accepted)
@@ -500,24 +541,39 @@ public sealed partial class ProofSender : IAsyncDisposable
         switch (revert.Error)
         {
             case ChainError.CommittedProof:
-                await SaveAsync(record with { State = SubmissionState.Lost, HashAttempt = record.HashAttempt + 1, LastError = revert.ToString() },
-                    cancellationToken).ConfigureAwait(false);
-                Metrics.Sequence("lost");
-                return;
+                {
+                    // Verified already, or proved by us. A commitment of ours in the round that got the proof is revealed late.
+                    var proved = await _chain.GetCommitmentAsync(record.FinalBatch, Miner, cancellationToken).ConfigureAwait(false);
+                    if (proved.Proved)
+                    {
+                        await MarkRevealedAsync(record, cancellationToken).ConfigureAwait(false);
+                        return;
+                    }
+
+                    if (await LiveCommitmentAsync(record.FinalBatch, cancellationToken).ConfigureAwait(false) is { } live)
+                    {
+                        await AdoptCommitmentAsync(record with { HashAttempt = record.HashAttempt + 1 }, live, revert.ToString(), cancellationToken)
+                            .ConfigureAwait(false);
+                        return;
+                    }
+
+                    _openRounds.TryRemove(record.FinalBatch, out _);
+                    await SaveAsync(record with { State = SubmissionState.Lost, HashAttempt = record.HashAttempt + 1, LastError = revert.ToString() },
+                        cancellationToken).ConfigureAwait(false);
+                    Metrics.Sequence("lost");
+                    return;
+                }
             case ChainError.CommittedTimeout:
                 await ResendAsync(record, revert.ToString(), countRetry: false, cancellationToken).ConfigureAwait(false);
                 return;
             case ChainError.CommittedProofHash:
                 {
-                    // We hold a hash for the live round already: if it is this proof's, watch it instead of committing again.
-                    var ours = await _chain.GetCommitmentAsync(record.FinalBatch, Miner, cancellationToken).ConfigureAwait(false);
-                    var sequence = await _chain.GetSequenceAsync(record.FinalBatch, cancellationToken).ConfigureAwait(false);
-                    if (ours.Exists && !ours.Proved && ours.RoundStart == sequence.RoundStart && record.ProofHash is { } hash &&
-                        ours.ProofHash.AsSpan().SequenceEqual(hash))
+                    // We hold a hash for the live round already: watch and reveal it (with the committed proof that matches
+                    // it) instead of committing again.
+                    if (await LiveCommitmentAsync(record.FinalBatch, cancellationToken).ConfigureAwait(false) is { } live)
                     {
-                        var committed = record with { State = SubmissionState.Committed, RoundStart = ours.RoundStart, HashAttempt = record.HashAttempt + 1 };
-                        await SaveAsync(committed, cancellationToken).ConfigureAwait(false);
-                        MonitPHTxCache.Put(record.FinalBatch, new MonitItem(null, null));
+                        await AdoptCommitmentAsync(record with { HashAttempt = record.HashAttempt + 1 }, live, revert.ToString(), cancellationToken)
+                            .ConfigureAwait(false);
                         return;
                     }
 
@@ -544,7 +600,17 @@ public sealed partial class ProofSender : IAsyncDisposable
     /// <summary>The sequence needs another go in a new round: new tx keys, and (for failures) one more retry.</summary>
     internal async Task ResendAsync(SubmissionRecord record, string reason, bool countRetry, CancellationToken cancellationToken)
     {
+        // A live commitment of ours is revealed, never abandoned (abandoning it is a slash): a transient read (a lagging
+        // node, a reorg) must not send it round again. Bounded by the reveal attempts.
+        if (record.ProofAttempt + 1 < _options.MaxRevealAttempts &&
+            await LiveCommitmentAsync(record.FinalBatch, cancellationToken).ConfigureAwait(false) is { } live)
+        {
+            await AdoptCommitmentAsync(record, live, reason, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
         _openRounds.TryRemove(record.FinalBatch, out _);
+        _missingSince.TryRemove(record.FinalBatch, out _);
         var retries = record.Retries + (countRetry ? 1 : 0);
         var next = record with
         {
@@ -582,13 +648,14 @@ public sealed partial class ProofSender : IAsyncDisposable
     }
 
     /// <summary>Rewards and slashes of ours in the block of <paramref name="tx"/>.</summary>
-    private async Task RecordEventsAsync(TxRecord tx, CancellationToken cancellationToken)
+    private async Task<bool> RecordEventsAsync(TxRecord tx, CancellationToken cancellationToken)
     {
         if (tx.BlockNumber is not { } block)
         {
-            return;
+            return false;
         }
 
+        var slashedHere = false;
         foreach (var e in await _chain.GetEventsAsync(block, block, cancellationToken).ConfigureAwait(false))
         {
             switch (e)
@@ -598,12 +665,15 @@ public sealed partial class ProofSender : IAsyncDisposable
                     break;
                 case SlashedEvent slashed when SameAddress(slashed.Prover, Miner) && SameHash(slashed.TransactionHash, tx.TxHash):
                     Metrics.Slash(slashed.Amount, slashed.Reason);
+                    slashedHere = true;
                     LogSlashed(slashed.FinalNewBatch, slashed.Amount.ToString(System.Globalization.CultureInfo.InvariantCulture), slashed.Reason);
                     break;
                 default:
                     break;
             }
         }
+
+        return slashedHere;
     }
 
     private static bool SameAddress(string a, string b) => string.Equals(HexData.NormalizeAddress(a), HexData.NormalizeAddress(b), StringComparison.Ordinal);

@@ -18,6 +18,8 @@ public sealed class SenderMetrics : IDisposable
     private readonly Counter<long> _rejectedProofs;
     private readonly Histogram<double> _hashLatency;
     private readonly Histogram<long> _revealDelay;
+    private readonly Counter<long> _commitmentsSlashed;
+    private readonly Counter<long> _cancels;
     private readonly Lock _gate = new();
     private readonly List<double> _hashLatencySamples = [];
     private readonly List<long> _revealDelaySamples = [];
@@ -25,6 +27,10 @@ public sealed class SenderMetrics : IDisposable
     private BigInteger _rewardsWei;
     private BigInteger _slashedWei;
     private long _slashCount;
+    private long _commitmentsSlashedCount;
+    private long _cancelCount;
+    private int _commitmentsOpen;
+    private long _blocksLeft = -1;
 
     public SenderMetrics(IMeterFactory? meters = null)
     {
@@ -37,6 +43,12 @@ public sealed class SenderMetrics : IDisposable
         _rejectedProofs = _meter.CreateCounter<long>("final_proofs_rejected", description: "Final proofs that failed the check before commit, by prover");
         _hashLatency = _meter.CreateHistogram<double>("hash_broadcast_latency", "ms", "Final proof stored to submitProofHash broadcast");
         _revealDelay = _meter.CreateHistogram<long>("reveal_delay", "blocks", "Proof window open (and predecessor verified) to reveal included");
+        _commitmentsSlashed = _meter.CreateCounter<long>("commitments_slashed", description: "Commitments of ours recorded as slashed");
+        _cancels = _meter.CreateCounter<long>("hash_tx_cancels", description: "Hash txs cancelled by a no-op replacement after a re-decision");
+        _meter.CreateObservableGauge("commitments_open", () => Volatile.Read(ref _commitmentsOpen),
+            description: "Commitments of ours on chain and not revealed yet");
+        _meter.CreateObservableGauge("commitment_blocks_left", ObserveBlocksLeft, "blocks",
+            "The fewest blocks left before the round end among our unrevealed commitments");
     }
 
     public BigInteger RewardsWei
@@ -62,6 +74,18 @@ public sealed class SenderMetrics : IDisposable
     }
 
     public long Slashes => Interlocked.Read(ref _slashCount);
+
+    /// <summary>Commitments of ours recorded as <see cref="SubmissionState.Slashed"/>.</summary>
+    public long CommitmentsSlashed => Interlocked.Read(ref _commitmentsSlashedCount);
+
+    /// <summary>Hash txs freed by a no-op replacement (a cancel).</summary>
+    public long HashTxCancels => Interlocked.Read(ref _cancelCount);
+
+    /// <summary>Commitments of ours on chain and not revealed yet (as last reported).</summary>
+    public int CommitmentsOpen => Volatile.Read(ref _commitmentsOpen);
+
+    /// <summary>The fewest blocks left before the round end among our unrevealed commitments; null when there is none.</summary>
+    public long? CommitmentBlocksLeft => Interlocked.Read(ref _blocksLeft) is var left and >= 0 ? left : null;
 
     public IReadOnlyList<double> HashLatencySamples
     {
@@ -153,6 +177,32 @@ public sealed class SenderMetrics : IDisposable
         {
             _revealDelaySamples.Add(blocks);
         }
+    }
+
+    internal void CommitmentSlashed()
+    {
+        _commitmentsSlashed.Add(1);
+        Interlocked.Increment(ref _commitmentsSlashedCount);
+        Tally("sequence", "slashed");
+    }
+
+    internal void HashTxCancelled()
+    {
+        _cancels.Add(1);
+        Interlocked.Increment(ref _cancelCount);
+    }
+
+    /// <summary>Reports the open commitments and the fewest blocks left (null = none open).</summary>
+    internal void OpenCommitments(int open, long? blocksLeft)
+    {
+        Volatile.Write(ref _commitmentsOpen, open);
+        Interlocked.Exchange(ref _blocksLeft, blocksLeft is { } left ? Math.Max(0, left) : -1);
+    }
+
+    private IEnumerable<Measurement<long>> ObserveBlocksLeft()
+    {
+        var left = Interlocked.Read(ref _blocksLeft);
+        return left >= 0 ? [new Measurement<long>(left)] : [];
     }
 
     private void Tally(string counter, string outcome)

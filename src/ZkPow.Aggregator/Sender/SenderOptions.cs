@@ -25,6 +25,23 @@ public sealed class SenderOptions
     /// <summary>Whether to commit ahead of verification at all (pipelining hashes for future sequences).</summary>
     public bool CommitAhead { get; set; } = true;
 
+    /// <summary>Blocks a tx may land after the earliest block it can (<c>head + 1</c>), for deadline decisions (count,
+    /// e.g. <c>1</c>): a commitment of ours is overdue for a new hash once <c>head + 1 + slack</c> is past its round's end.</summary>
+    public int LandingSlackBlocks { get; set; } = 1;
+
+    /// <summary>A reveal in flight is marked urgent (fee bumps sooner, up to <c>TxManager:EmergencyMaxFeePerGas</c>) once
+    /// this few blocks are left before its round's end (count, e.g. <c>3</c>).</summary>
+    public int UrgentRevealBlocks { get; set; } = 3;
+
+    /// <summary>Blocks a Committed record's commitment may be missing from the chain (reorg, dropped or reverted re-mine)
+    /// while no hash tx of it is in flight, before the sequence is sent round again (count, e.g. <c>8</c>).</summary>
+    public int CommitmentMissingBlocks { get; set; } = 8;
+
+    /// <summary>At start-up, our <c>SubmitProofHash</c> events of the last this many rounds (T1 + T2 blocks each) are read,
+    /// and a live commitment of ours that the store does not know (a lost store) is rebuilt and revealed (count, e.g.
+    /// <c>8</c>).</summary>
+    public int RecoveryLookbackRounds { get; set; } = 8;
+
     public void Validate()
     {
         if (PollInterval <= TimeSpan.Zero || PollInterval > TimeSpan.FromMinutes(1))
@@ -50,6 +67,26 @@ public sealed class SenderOptions
         if (CommitAheadMarginBlocks is < 0 or > 255)
         {
             throw new OptionsException("Sender:CommitAheadMarginBlocks", "must be between 0 and 255 blocks");
+        }
+
+        if (LandingSlackBlocks is < 0 or > 64)
+        {
+            throw new OptionsException("Sender:LandingSlackBlocks", "must be between 0 and 64 blocks");
+        }
+
+        if (UrgentRevealBlocks is < 0 or > 255)
+        {
+            throw new OptionsException("Sender:UrgentRevealBlocks", "must be between 0 and 255 blocks");
+        }
+
+        if (RecoveryLookbackRounds is < 1 or > 1000)
+        {
+            throw new OptionsException("Sender:RecoveryLookbackRounds", "must be between 1 and 1000 rounds");
+        }
+
+        if (CommitmentMissingBlocks is < 1 or > 10_000)
+        {
+            throw new OptionsException("Sender:CommitmentMissingBlocks", "must be between 1 and 10000 blocks");
         }
     }
 }

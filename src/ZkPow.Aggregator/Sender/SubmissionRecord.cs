@@ -29,5 +29,5 @@ public sealed record SubmissionRecord
 
     public string ProofTxKey => Chain.TxRequest.KeyFor("verifyBatches", FinalBatch, ProofAttempt);
 
-    public bool IsTerminal => State is SubmissionState.Revealed or SubmissionState.Lost or SubmissionState.Parked;
+    public bool IsTerminal => State is SubmissionState.Revealed or SubmissionState.Lost or SubmissionState.Parked or SubmissionState.Slashed;
 }

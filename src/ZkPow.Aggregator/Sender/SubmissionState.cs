@@ -29,4 +29,8 @@ public enum SubmissionState
 
     /// <summary>Too many failed attempts: left for an operator (terminal until requeued).</summary>
     Parked = 8,
+
+    /// <summary>Our commitment was slashed (left unrevealed past its round, or a wrong reveal): nothing more can be done
+    /// for it (terminal).</summary>
+    Slashed = 9,
 }

@@ -157,5 +157,20 @@ internal static class Migrations
             );
             CREATE INDEX submissions_by_state ON submissions (state, final_batch);
             """),
+        new(5, "committed_proofs: every proof we committed a hash for, by (final batch, hash); never overwritten", """
+            CREATE TABLE committed_proofs (
+                final_batch         INTEGER NOT NULL,
+                proof_hash          BLOB NOT NULL,
+                init_batch          INTEGER NOT NULL,
+                proof               TEXT NOT NULL,
+                aggregator_addr     TEXT NOT NULL,
+                new_state_root      BLOB NOT NULL,
+                new_acc_input_hash  BLOB NOT NULL,
+                new_local_exit_root BLOB NOT NULL,
+                prover_name         TEXT NOT NULL,
+                created_ms          INTEGER NOT NULL,
+                PRIMARY KEY (final_batch, proof_hash)
+            );
+            """),
     ];
 }

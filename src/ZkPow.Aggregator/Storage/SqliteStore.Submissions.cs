@@ -1,9 +1,11 @@
 using Microsoft.Data.Sqlite;
+using ZkPow.Aggregator.Generator;
 using ZkPow.Aggregator.Sender;
 
 namespace ZkPow.Aggregator.Storage;
 
-/// <summary>Our submission state per sequence (table <c>submissions</c>, migration 4).</summary>
+/// <summary>Our submission state per sequence (table <c>submissions</c>, migration 4) and the proofs behind our commitments
+/// (table <c>committed_proofs</c>, migration 5).</summary>
 public sealed partial class SqliteStore : ISubmissionStore
 {
     private const string SubmissionColumns =
@@ -53,8 +55,9 @@ public sealed partial class SqliteStore : ISubmissionStore
     {
         await using var connection = await OpenReadAsync(cancellationToken).ConfigureAwait(false);
         using var command = Command(connection, null, $"""
-            SELECT {SubmissionColumns} FROM submissions WHERE state NOT IN ($revealed, $lost, $parked) ORDER BY final_batch;
+            SELECT {SubmissionColumns} FROM submissions WHERE state NOT IN ($revealed, $lost, $parked, $slashed) ORDER BY final_batch;
             """);
+        Bind(command, "$slashed", (int)SubmissionState.Slashed);
         Bind(command, "$revealed", (int)SubmissionState.Revealed);
         Bind(command, "$lost", (int)SubmissionState.Lost);
         Bind(command, "$parked", (int)SubmissionState.Parked);
@@ -84,6 +87,63 @@ public sealed partial class SqliteStore : ISubmissionStore
         }
 
         return finals;
+    }
+
+    public Task SaveCommittedProofAsync(byte[] proofHash, FinalProofRecord proof, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(proofHash);
+        ArgumentNullException.ThrowIfNull(proof);
+        var now = NowMs;
+        return _writer.WriteAsync((connection, transaction) =>
+        {
+            using var command = Command(connection, transaction, """
+                INSERT INTO committed_proofs (final_batch, proof_hash, init_batch, proof, aggregator_addr, new_state_root, new_acc_input_hash,
+                                              new_local_exit_root, prover_name, created_ms)
+                VALUES ($f, $h, $i, $p, $a, $sr, $ai, $le, $pn, $now)
+                ON CONFLICT (final_batch, proof_hash) DO NOTHING;
+                """);
+            Bind(command, "$f", L(proof.FinalBatch));
+            Bind(command, "$h", proofHash);
+            Bind(command, "$i", L(proof.InitBatch));
+            Bind(command, "$p", proof.Proof);
+            Bind(command, "$a", proof.AggregatorAddress);
+            Bind(command, "$sr", proof.NewStateRoot);
+            Bind(command, "$ai", proof.NewAccInputHash);
+            Bind(command, "$le", proof.NewLocalExitRoot);
+            Bind(command, "$pn", proof.ProverName);
+            Bind(command, "$now", now);
+            command.ExecuteNonQuery();
+            return true;
+        }, cancellationToken);
+    }
+
+    public async Task<FinalProofRecord?> GetCommittedProofAsync(ulong finalBatch, byte[] proofHash, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenReadAsync(cancellationToken).ConfigureAwait(false);
+        using var command = Command(connection, null, """
+            SELECT init_batch, final_batch, proof, aggregator_addr, new_state_root, new_acc_input_hash, new_local_exit_root, prover_name, created_ms
+            FROM committed_proofs WHERE final_batch = $f AND proof_hash = $h;
+            """);
+        Bind(command, "$f", L(finalBatch));
+        Bind(command, "$h", proofHash);
+        using var r = command.ExecuteReader();
+        if (!r.Read())
+        {
+            return null;
+        }
+
+        return new FinalProofRecord
+        {
+            InitBatch = (ulong)r.GetInt64(0),
+            FinalBatch = (ulong)r.GetInt64(1),
+            Proof = r.GetString(2),
+            AggregatorAddress = r.GetString(3),
+            NewStateRoot = (byte[])r.GetValue(4),
+            NewAccInputHash = (byte[])r.GetValue(5),
+            NewLocalExitRoot = (byte[])r.GetValue(6),
+            ProverName = r.GetString(7),
+            CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(8)),
+        };
     }
 
     private static SubmissionRecord ReadSubmission(SqliteDataReader r) => new()

@@ -186,17 +186,31 @@ public sealed partial class SqliteStore : ITxStore
         }, cancellationToken);
     }
 
-    public Task<TxRecord?> StoreReplacementAsync(long txId, SignedTx replacement, CancellationToken cancellationToken)
+    public Task<TxRecord?> StoreReplacementAsync(long txId, SignedTx replacement, CancellationToken cancellationToken) =>
+        StoreVersionAsync(txId, replacement, null, cancellationToken);
+
+    public Task<TxRecord?> StoreCancelAsync(long txId, SignedTx cancel, string to, CancellationToken cancellationToken) =>
+        StoreVersionAsync(txId, cancel, to, cancellationToken);
+
+    private Task<TxRecord?> StoreVersionAsync(long txId, SignedTx replacement, string? cancelTo, CancellationToken cancellationToken)
     {
         var now = NowMs;
+        var cancel = cancelTo is null ? string.Empty : ", kind = $kind, to_addr = $to, data = $data, value_wei = '0'";
         return _writer.WriteAsync((connection, transaction) =>
         {
             using var update = Command(connection, transaction, $"""
                 UPDATE txs SET max_fee = $mf, priority_fee = $pf, legacy = $l, raw_tx = $raw, tx_hash = $h, gas_limit = $g,
-                    replacements = replacements + 1, sent_ms = $now, updated_ms = $now
+                    replacements = replacements + 1, sent_ms = $now, updated_ms = $now{cancel}
                 WHERE id = $id AND state IN (1, 2) AND nonce = $n
                 RETURNING {TxColumns};
                 """);
+            if (cancelTo is not null)
+            {
+                Bind(update, "$kind", TxRequest.CancelKind);
+                Bind(update, "$to", cancelTo);
+                Bind(update, "$data", Array.Empty<byte>());
+            }
+
             Bind(update, "$mf", replacement.Fees.MaxFeePerGas.ToString(CultureInfo.InvariantCulture));
             Bind(update, "$pf", replacement.Fees.MaxPriorityFeePerGas.ToString(CultureInfo.InvariantCulture));
             Bind(update, "$l", replacement.Fees.Legacy ? 1 : 0);

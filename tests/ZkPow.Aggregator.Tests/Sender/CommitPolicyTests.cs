@@ -37,6 +37,27 @@ public sealed class CommitPolicyTests
     }
 
     [Fact]
+    public void finding5_a_predecessor_whose_estimated_reveal_falls_on_its_round_s_last_block_is_not_committed_after()
+    {
+        // The predecessor's round started at 86 and ends at 101; its reveal is due at 101 at the earliest: one block of
+        // slip expires it (and with it the round we would join). The margin applies to it as to our own reveal.
+        var inputs = new CommitInputs(100, Windows, 5, 10, 20, 0, false, [86]);
+        Assert.Equal(CommitDecision.WaitForPredecessor, CommitPolicy.Decide(inputs, new SenderOptions()));
+        Assert.Equal(CommitDecision.WaitForPredecessor, CommitPolicy.Decide(inputs with { UnverifiedPredecessorRounds = [87] }, new SenderOptions()));
+        Assert.Equal(CommitDecision.Commit, CommitPolicy.Decide(inputs with { UnverifiedPredecessorRounds = [88] }, new SenderOptions()));
+        Assert.Equal(CommitDecision.Commit, CommitPolicy.Decide(inputs, new SenderOptions { CommitAheadMarginBlocks = 0 }));
+    }
+
+    [Theory]
+    [InlineData(83, 0, false)] // round 83, proof window 88..98 (T1 5, T2 10): a tx sent at 83 lands at 84, well inside
+    [InlineData(97, 0, false)] // lands at 98, the round's last block: the commitment can still be revealed in it
+    [InlineData(98, 0, true)] // lands at 99 at the earliest: past the end
+    [InlineData(97, 1, true)] // one block of slip: may land at 99
+    [InlineData(96, 1, false)]
+    public void finding2_a_commitment_is_overdue_once_the_landing_block_is_past_its_round_end(ulong head, int slack, bool overdue) =>
+        Assert.Equal(overdue, CommitPolicy.IsOverdue(head, 83, Windows, slack));
+
+    [Fact]
     public void committing_ahead_can_be_switched_off()
     {
         var inputs = new CommitInputs(100, Windows, 5, 10, 20, 0, false, [98]);
@@ -57,6 +78,10 @@ public sealed class CommitPolicyTests
     [InlineData("Sender:MaxRetries")]
     [InlineData("Sender:MaxRevealAttempts")]
     [InlineData("Sender:CommitAheadMarginBlocks")]
+    [InlineData("Sender:LandingSlackBlocks")]
+    [InlineData("Sender:UrgentRevealBlocks")]
+    [InlineData("Sender:CommitmentMissingBlocks")]
+    [InlineData("Sender:RecoveryLookbackRounds")]
     public void invalid_options_name_their_key(string key)
     {
         var options = new SenderOptions();
@@ -66,6 +91,10 @@ public sealed class CommitPolicyTests
             case "Sender:ResendInterval": options.ResendInterval = TimeSpan.FromHours(1); break;
             case "Sender:MaxRetries": options.MaxRetries = 0; break;
             case "Sender:MaxRevealAttempts": options.MaxRevealAttempts = 0; break;
+            case "Sender:LandingSlackBlocks": options.LandingSlackBlocks = 65; break;
+            case "Sender:UrgentRevealBlocks": options.UrgentRevealBlocks = -1; break;
+            case "Sender:CommitmentMissingBlocks": options.CommitmentMissingBlocks = 0; break;
+            case "Sender:RecoveryLookbackRounds": options.RecoveryLookbackRounds = 0; break;
             default: options.CommitAheadMarginBlocks = -1; break;
         }
 

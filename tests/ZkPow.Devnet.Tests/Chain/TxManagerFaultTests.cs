@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using ZkPow.Aggregator;
 using ZkPow.Aggregator.Chain;
 using ZkPow.Devnet.Chain;
 using ZkPow.Devnet.Tests.Contracts;
@@ -119,5 +120,84 @@ public sealed class TxManagerFaultTests(ChainFixture fixture) : IClassFixture<Ch
         var records = await Task.WhenAll(first.Handle.Completion.WaitAsync(TimeSpan.FromSeconds(5)), second.Handle.Completion.WaitAsync(TimeSpan.FromSeconds(5)));
         Assert.All(records, r => Assert.Equal(TxState.Confirmed, r.State));
         Assert.Equal(records[0].Nonce + 1, records[1].Nonce);
+    }
+
+    [Fact]
+    public async Task an_urgent_transaction_is_bumped_past_the_fee_cap_up_to_the_emergency_cap()
+    {
+        Assert.Equal("TxManager:EmergencyMaxFeePerGas", Assert.Throws<OptionsException>(() =>
+            new TxManagerOptions { MaxFeePerGas = 10, EmergencyMaxFeePerGas = 9 }.Validate()).Key);
+        var miner = _chain.Miners[0];
+        await _chain.SetAutomineAsync(false);
+        var options = TxHarness.FastOptions();
+        options.MaxFeePerGas = 1_000_000_000; // anvil suggests a 1 gwei tip: every tx is signed at this cap
+        options.EmergencyMaxFeePerGas = 10_000_000_000;
+        await using var h = await TxHarness.StartAsync(_chain.RpcUrl, miner, options);
+        var sink = _chain.ExtraAccounts[0].Address;
+        var urgent = await h.Manager.SubmitAsync(TxHarness.Transfer("transfer/1/0", sink, 1), default);
+        var normal = await h.Manager.SubmitAsync(TxHarness.Transfer("transfer/2/0", sink, 2), default);
+        await h.WaitForStateAsync(urgent.Handle, TxState.Sent);
+        await h.WaitForStateAsync(normal.Handle, TxState.Sent);
+        Assert.Equal(options.MaxFeePerGas, (await h.RecordAsync(urgent.Handle)).Fees!.Value.MaxFeePerGas); // signed at the cap
+
+        // Nothing is mined. The urgent one is re-priced past the cap; the other stays at the cap (re-broadcast as it is).
+        h.Manager.MarkUrgent("transfer/1/0");
+        await TxHarness.WaitUntilAsync(async () => (await h.RecordAsync(urgent.Handle)).Replacements >= 2, TimeSpan.FromSeconds(10), "two urgent bumps");
+        var bumped = (await h.RecordAsync(urgent.Handle)).Fees!.Value;
+        Assert.InRange(bumped.MaxFeePerGas, options.MaxFeePerGas + 1, options.EmergencyMaxFeePerGas);
+        await TxHarness.WaitUntilAsync(async () => (await h.RecordAsync(normal.Handle)).Rebroadcasts >= 1, TimeSpan.FromSeconds(10),
+            "the capped one re-broadcast");
+        Assert.Equal((0, options.MaxFeePerGas), ((await h.RecordAsync(normal.Handle)).Replacements, (await h.RecordAsync(normal.Handle)).Fees!.Value.MaxFeePerGas));
+
+        await _chain.MineAsync();
+        var done = await Task.WhenAll(urgent.Handle.Completion.WaitAsync(TimeSpan.FromSeconds(5)), normal.Handle.Completion.WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.All(done, r => Assert.Equal(TxState.Confirmed, r.State));
+    }
+
+    [Fact]
+    public async Task a_held_kind_unmined_through_an_outage_is_not_broadcast_again_until_approved_or_cancelled()
+    {
+        var miner = _chain.ExtraAccounts[0];
+        await using var proxy = new TcpProxy(_chain.Port);
+        proxy.Start();
+        await _chain.SetAutomineAsync(false);
+        await using var h = await TxHarness.StartAsync(proxy.Url, miner, start: false);
+        h.Manager.HeldKinds.Add("transfer");
+        await h.Manager.StartAsync(default);
+        var sink = _chain.ExtraAccounts[1].Address;
+        var approved = await h.Manager.SubmitAsync(TxHarness.Transfer("transfer/1/0", sink, 1), default);
+        var cancelled = await h.Manager.SubmitAsync(TxHarness.Transfer("transfer/2/0", sink, 2), default);
+        await h.WaitForStateAsync(approved.Handle, TxState.Sent);
+        await h.WaitForStateAsync(cancelled.Handle, TxState.Sent);
+
+        // An outage, during which the node loses both transactions.
+        proxy.Stop();
+        await TxHarness.WaitUntilAsync(() => Task.FromResult(h.Manager.NodeIsDown), TimeSpan.FromSeconds(10), "the outage seen");
+        foreach (var handle in new[] { approved.Handle, cancelled.Handle })
+        {
+            await _chain.Rpc.CallAsync("anvil_dropTransaction", [(await h.RecordAsync(handle)).TxHash], default);
+        }
+
+        proxy.Start();
+        await TxHarness.WaitUntilAsync(() => Task.FromResult(h.Manager.HeldTransactions().Count == 2), TimeSpan.FromSeconds(10), "both held");
+
+        // Held: not broadcast again, even once they count as stuck.
+        await Task.Delay(TxHarness.FastOptions().StuckAfter * 3);
+        Assert.Null(await ChainRpc.TransactionAsync(_chain, (await h.RecordAsync(approved.Handle)).TxHash!));
+        Assert.Equal(0, (await h.RecordAsync(approved.Handle)).Rebroadcasts);
+
+        Assert.True(h.Manager.Approve("transfer/1/0"));
+        var cancel = await h.Manager.CancelAsync("transfer/2/0", default);
+        Assert.Equal(TxRequest.CancelKind, cancel!.Kind);
+        Assert.Equal(miner.Address, cancel.To, ignoreCase: true);
+        await TxHarness.WaitUntilAsync(async () => await ChainRpc.TransactionAsync(_chain, (await h.RecordAsync(approved.Handle)).TxHash!) is not null,
+            TimeSpan.FromSeconds(5), "the approved one broadcast again");
+        await _chain.MineAsync();
+        var done = await Task.WhenAll(approved.Handle.Completion.WaitAsync(TimeSpan.FromSeconds(5)), cancelled.Handle.Completion.WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.All(done, r => Assert.Equal(TxState.Confirmed, r.State));
+        var mined = (await ChainRpc.TransactionAsync(_chain, done[1].TxHash!))!.Value;
+        Assert.Equal((miner.Address.ToLowerInvariant(), "0x0", "0x"),
+            (mined.GetProperty("to").GetString(), mined.GetProperty("value").GetString(), mined.GetProperty("input").GetString()));
+        Assert.Equal(done[0].Nonce + 1, done[1].Nonce);
     }
 }

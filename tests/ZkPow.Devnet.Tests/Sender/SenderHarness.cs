@@ -29,6 +29,7 @@ internal sealed class SenderHarness : IAsyncDisposable
     private readonly EthRpcClient _rpc;
     private Task _pump = Task.CompletedTask;
     private DevnetSequence? _last;
+    private volatile bool _miningPaused;
 
     private SenderHarness(DevChain chain)
     {
@@ -39,6 +40,13 @@ internal sealed class SenderHarness : IAsyncDisposable
     }
 
     public DevChain Chain { get; }
+
+    /// <summary>While true the pump mines nothing (a test that reorgs the chain holds it still).</summary>
+    public bool MiningPaused
+    {
+        get => _miningPaused;
+        set => _miningPaused = value;
+    }
     public IRollupChain Reader { get; }
     public DevnetRoots Roots { get; } = new();
     public List<DevnetSequence> Sequences { get; } = [];
@@ -62,7 +70,10 @@ internal sealed class SenderHarness : IAsyncDisposable
             try
             {
                 await Task.Delay(BlockInterval, cancellationToken);
-                await Chain.MineAsync(1, cancellationToken);
+                if (!MiningPaused)
+                {
+                    await Chain.MineAsync(1, cancellationToken);
+                }
             }
             catch (OperationCanceledException)
             {

@@ -1,0 +1,323 @@
+using ZkPow.Aggregator.Chain;
+using ZkPow.Aggregator.Generator;
+
+namespace ZkPow.Aggregator.Sender;
+
+/// <summary>Slash-proof recovery: re-deciding held hash txs, adopting live commitments of ours, revealing only the
+/// proof that matches the commitment, resolving vanished commitments, recording slashes.</summary>
+public sealed partial class ProofSender
+{
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<ulong, ulong> _missingSince = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<ulong, string> _revealKeys = new();
+
+    // ---- finding 1: hash txs held by the tx manager after a restart, an outage or a reorg
+
+    /// <summary>
+    /// Re-decides every hash tx the tx manager holds (see <see cref="TxManager.HeldKinds"/>): if the sequence's record
+    /// still stands behind it, its proof matches, no overdue commitment of ours comes first and the commit policy says
+    /// commit, the tx is approved as it is; otherwise its nonce is freed by a cancel (a 0-value transfer to ourselves at a
+    /// higher fee) and the sequence goes back to worker 1 under a new hash key.
+    /// </summary>
+    public async Task ReDecideHeldHashTxsAsync(CancellationToken cancellationToken)
+    {
+        foreach (var tx in _tx.HeldTransactions())
+        {
+            if (!string.Equals(tx.Kind, "submitProofHash", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var (approve, why, final) = await ReDecideAsync(tx, cancellationToken).ConfigureAwait(false);
+            if (approve)
+            {
+                if (_tx.Approve(tx.Key))
+                {
+                    LogHeldApproved(final, tx.Key);
+                }
+
+                continue;
+            }
+
+            LogHeldCancelled(final, tx.Key, why);
+            var cancelled = await _tx.CancelAsync(tx.Key, cancellationToken).ConfigureAwait(false);
+            if (cancelled is not null)
+            {
+                Metrics.HashTxCancelled();
+            }
+        }
+    }
+
+    private async Task<(bool Approve, string Why, ulong Final)> ReDecideAsync(TxRecord tx, CancellationToken cancellationToken)
+    {
+        if (!TryParseKey(tx.Key, out var final, out var attempt))
+        {
+            return (false, "not a key of ours", 0);
+        }
+
+        var record = await _store.GetSubmissionAsync(final, cancellationToken).ConfigureAwait(false);
+        var proof = await _store.GetFinalProofAsync(final, cancellationToken).ConfigureAwait(false);
+        if (proof is null)
+        {
+            await MoveOffHeldKeyAsync(record, final, attempt, cancellationToken).ConfigureAwait(false);
+            return (false, "no final proof stands behind it", final);
+        }
+
+        record ??= new SubmissionRecord { FinalBatch = final, InitBatch = proof.InitBatch, State = SubmissionState.Queued, HashAttempt = attempt };
+        var hash = ProofHash.Compute(HexData.Decode(proof.Proof), Miner);
+        if (record.HashAttempt != attempt || record.State is not (SubmissionState.Queued or SubmissionState.Committing or SubmissionState.Committed) ||
+            !tx.Data.AsSpan().SequenceEqual(RollupCalls.SubmitProofHash(record.InitBatch, final, hash)))
+        {
+            await MoveOffHeldKeyAsync(record, final, attempt, cancellationToken).ConfigureAwait(false);
+            return (false, $"its record moved on ({record.State}, attempt {record.HashAttempt}) or its proof changed", final);
+        }
+
+        var decision = await DecideNowAsync(record, proof, cancellationToken).ConfigureAwait(false);
+        if (decision == CommitDecision.Commit)
+        {
+            await _store.SaveCommittedProofAsync(hash, proof, cancellationToken).ConfigureAwait(false);
+            var committing = record with { State = SubmissionState.Committing, ProofHash = hash, RoundStart = null };
+            var submission = await _tx.SubmitAsync(HashRequest(committing, hash), cancellationToken).ConfigureAwait(false);
+            await SaveAsync(committing, cancellationToken).ConfigureAwait(false);
+            MonitPHTxCache.Put(final, new MonitItem(submission.Handle, null));
+            return (true, "commit", final);
+        }
+
+        await MoveOffHeldKeyAsync(record, final, attempt, cancellationToken).ConfigureAwait(false);
+        return (false, decision is null ? "an overdue commitment of ours comes first" : $"the commit policy now says {decision}", final);
+    }
+
+    /// <summary>Before a held hash tx is cancelled: the sequence (if ours) goes back to worker 1 under the next hash key, so
+    /// that the cancelled key is never watched again.</summary>
+    private async Task MoveOffHeldKeyAsync(SubmissionRecord? record, ulong final, int attempt, CancellationToken cancellationToken)
+    {
+        if (record is null || record.HashAttempt != attempt ||
+            record.State is not (SubmissionState.Queued or SubmissionState.Committing or SubmissionState.Committed))
+        {
+            return;
+        }
+
+        // (A Committed record here had its hash tx dropped by a reorg: the commitment it saw is gone with it.)
+        MonitPHTxCache.TryRemove(final, out _);
+        _openRounds.TryRemove(final, out _);
+        await SaveAsync(record with
+        {
+            State = SubmissionState.Queued,
+            HashAttempt = attempt + 1,
+            ProofHash = null,
+            RoundStart = null,
+            LastError = "hash tx held after a restart or outage and cancelled"
+        }, cancellationToken).ConfigureAwait(false);
+        _deferred.Put(final, 0);
+    }
+
+    private static bool TryParseKey(string key, out ulong final, out int attempt)
+    {
+        var parts = key.Split('/');
+        final = 0;
+        attempt = 0;
+        return parts.Length == 3 && ulong.TryParse(parts[1], System.Globalization.CultureInfo.InvariantCulture, out final) &&
+            int.TryParse(parts[2], System.Globalization.CultureInfo.InvariantCulture, out attempt);
+    }
+
+    /// <summary>
+    /// Steps 2 and 3 of worker 1 on live reads: null while an overdue commitment of ours must be revealed first or the
+    /// sequence is not visible on chain yet; otherwise the commit policy's decision.
+    /// </summary>
+    private async Task<CommitDecision?> DecideNowAsync(SubmissionRecord record, FinalProofRecord proof, CancellationToken cancellationToken)
+    {
+        var final = record.FinalBatch;
+        var headTask = _chain.GetBlockNumberAsync(cancellationToken);
+        var windowsTask = _chain.GetProofWindowsAsync(cancellationToken);
+        var sequenceTask = _chain.GetSequenceAsync(final, cancellationToken);
+        var lastVerifiedTask = _chain.GetLastVerifiedBatchAsync(cancellationToken);
+        await Task.WhenAll(headTask, windowsTask, sequenceTask, lastVerifiedTask).ConfigureAwait(false);
+        var head = await headTask.ConfigureAwait(false);
+        var windows = await windowsTask.ConfigureAwait(false);
+        if (_openRounds.Any(r => r.Key != final && CommitPolicy.IsOverdue(head, r.Value, windows, _options.LandingSlackBlocks)))
+        {
+            return null;
+        }
+
+        var sequence = await sequenceTask.ConfigureAwait(false);
+        if (!sequence.Exists)
+        {
+            return null;
+        }
+
+        var lastVerified = await lastVerifiedTask.ConfigureAwait(false);
+        var predecessors = lastVerified >= proof.InitBatch
+            ? []
+            : await UnverifiedPredecessorRoundsAsync(proof.InitBatch, lastVerified, cancellationToken).ConfigureAwait(false);
+        var inputs = new CommitInputs(head, windows, lastVerified, proof.InitBatch, final, sequence.RoundStart, sequence.ProofSubmitted, predecessors);
+        return CommitPolicy.Decide(inputs, _options);
+    }
+
+    // ---- finding 4: a live commitment of ours is revealed, never abandoned
+
+    /// <summary>Our commitment to <paramref name="final"/> if it is live on chain and can still be revealed: in the
+    /// sequence's current round, not proved, and either some proof landed (a late reveal is allowed) or the round's last
+    /// block is still ahead of a tx sent now.</summary>
+    internal async Task<ProofCommitment?> LiveCommitmentAsync(ulong final, CancellationToken cancellationToken)
+    {
+        var oursTask = _chain.GetCommitmentAsync(final, Miner, cancellationToken);
+        var sequenceTask = _chain.GetSequenceAsync(final, cancellationToken);
+        var headTask = _chain.GetBlockNumberAsync(cancellationToken);
+        var windowsTask = _chain.GetProofWindowsAsync(cancellationToken);
+        await Task.WhenAll(oursTask, sequenceTask, headTask, windowsTask).ConfigureAwait(false);
+        var ours = await oursTask.ConfigureAwait(false);
+        var sequence = await sequenceTask.ConfigureAwait(false);
+        if (!ours.Exists || ours.Proved || ours.RoundStart != sequence.RoundStart)
+        {
+            return null;
+        }
+
+        var head = await headTask.ConfigureAwait(false);
+        var windows = await windowsTask.ConfigureAwait(false);
+        return sequence.ProofSubmitted || head + 1 <= windows.ProofWindowEnd(ours.RoundStart) ? ours : null;
+    }
+
+    /// <summary>Takes the live commitment <paramref name="ours"/> as the record's: Committed in its round with its hash,
+    /// watched by worker 2 (which reveals the committed proof that matches the hash).</summary>
+    internal async Task AdoptCommitmentAsync(SubmissionRecord record, ProofCommitment ours, string why, CancellationToken cancellationToken)
+    {
+        var adopted = record with
+        {
+            State = SubmissionState.Committed,
+            RoundStart = ours.RoundStart,
+            ProofHash = ours.ProofHash,
+            ProofAttempt = record.ProofAttempt + 1,
+            LastError = why,
+        };
+        _openRounds[record.FinalBatch] = ours.RoundStart;
+        LogAdopted(record.FinalBatch, ours.RoundStart, why);
+        await SaveAsync(adopted, cancellationToken).ConfigureAwait(false);
+        MonitPHTxCache.Put(record.FinalBatch, new MonitItem(null, null));
+    }
+
+    // ---- a lost store is not a lost miner
+
+    /// <summary>
+    /// Rebuilds our open commitments from the chain: every <c>SubmitProofHash</c> event of ours in the last
+    /// <see cref="SenderOptions.RecoveryLookbackRounds"/> rounds whose sequence has no submission in the store and whose
+    /// commitment is live (revealable) becomes a Committed submission; its round counts for the overdue rule at once,
+    /// and the generator is asked to prove the sequence first (worker 2 reveals the new proof if it matches the
+    /// committed hash). Returns how many were rebuilt.
+    /// </summary>
+    public async Task<int> RecoverCommitmentsFromChainAsync(CancellationToken cancellationToken)
+    {
+        var head = await _chain.GetBlockNumberAsync(cancellationToken).ConfigureAwait(false);
+        var windows = await _chain.GetProofWindowsAsync(cancellationToken).ConfigureAwait(false);
+        var lookback = ((ulong)windows.T1 + windows.T2 + 1) * (ulong)_options.RecoveryLookbackRounds;
+        var latest = new Dictionary<ulong, SubmitProofHashEvent>();
+        for (var from = head > lookback ? head - lookback : 0; from <= head; from += RecoveryChunkBlocks)
+        {
+            var to = Math.Min(head, from + RecoveryChunkBlocks - 1);
+            foreach (var e in (await _chain.GetEventsAsync(from, to, cancellationToken).ConfigureAwait(false)).OfType<SubmitProofHashEvent>())
+            {
+                if (SameAddress(e.Prover, Miner))
+                {
+                    latest[e.FinalNewBatch] = e;
+                }
+            }
+        }
+
+        var rebuilt = 0;
+        foreach (var (final, e) in latest.OrderBy(p => p.Key))
+        {
+            if (await _store.GetSubmissionAsync(final, cancellationToken).ConfigureAwait(false) is not null ||
+                await LiveCommitmentAsync(final, cancellationToken).ConfigureAwait(false) is not { } live)
+            {
+                continue;
+            }
+
+            var record = new SubmissionRecord { FinalBatch = final, InitBatch = e.InitNumBatch, State = SubmissionState.Committed };
+            await AdoptCommitmentAsync(record, live, "rebuilt from our SubmitProofHash event (not in the store)", cancellationToken).ConfigureAwait(false);
+            if (await _store.GetFinalProofAsync(final, cancellationToken).ConfigureAwait(false) is null)
+            {
+                _reprover.Expedite(final, windows.ProofWindowStart(live.RoundStart));
+            }
+
+            rebuilt++;
+        }
+
+        return rebuilt;
+    }
+
+    private const ulong RecoveryChunkBlocks = 1000;
+
+    // ---- finding 6: reveal only the proof that matches the commitment
+
+    /// <summary>The proof behind our commitment <paramref name="hash"/>: the committed proof kept under that hash, or the
+    /// stored final proof if it matches; each checked by recomputing <c>keccak256(keccak256(proof) ‖ miner)</c>. Null if
+    /// none matches (a wrong reveal is slashed harder than none).</summary>
+    private async Task<FinalProofRecord?> CommittedProofAsync(ulong final, byte[] hash, CancellationToken cancellationToken)
+    {
+        var kept = await _store.GetCommittedProofAsync(final, hash, cancellationToken).ConfigureAwait(false);
+        if (kept is not null && Matches(kept, hash))
+        {
+            return kept;
+        }
+
+        var stored = await _store.GetFinalProofAsync(final, cancellationToken).ConfigureAwait(false);
+        if (stored is not null && Matches(stored, hash))
+        {
+            await _store.SaveCommittedProofAsync(hash, stored, cancellationToken).ConfigureAwait(false);
+            return stored;
+        }
+
+        return null;
+    }
+
+    private bool Matches(FinalProofRecord proof, byte[] hash) => ProofHash.Compute(HexData.Decode(proof.Proof), Miner).AsSpan().SequenceEqual(hash);
+
+    // ---- finding 7: slashes are recorded
+
+    /// <summary>Our commitment to the sequence was slashed: nothing more can be done for it (terminal).</summary>
+    private async Task SlashedAsync(SubmissionRecord record, string why, CancellationToken cancellationToken)
+    {
+        _openRounds.TryRemove(record.FinalBatch, out _);
+        MonitPHTxCache.TryRemove(record.FinalBatch, out _);
+        var stored = await _store.GetSubmissionAsync(record.FinalBatch, cancellationToken).ConfigureAwait(false) ?? record;
+        if (stored.State == SubmissionState.Slashed)
+        {
+            return;
+        }
+
+        await SaveAsync(stored with { State = SubmissionState.Slashed, LastError = why }, cancellationToken).ConfigureAwait(false);
+        Metrics.CommitmentSlashed();
+        LogCommitmentSlashed(record.FinalBatch, why);
+    }
+
+    /// <summary>A reveal refused with <c>CommittedProof</c>: revealed if our commitment is proved, else it was slashed.</summary>
+    private async Task ProvedOrSlashedAsync(SubmissionRecord record, string why, CancellationToken cancellationToken)
+    {
+        var ours = await _chain.GetCommitmentAsync(record.FinalBatch, Miner, cancellationToken).ConfigureAwait(false);
+        if (ours.Proved)
+        {
+            await MarkRevealedAsync(record, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            await SlashedAsync(record, why, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    // ---- deadlines: gauges, urgent reveals
+
+    /// <summary>Exports the open commitments and the fewest blocks left; marks reveals urgent near their round's end.</summary>
+    private void ReportDeadlines(ulong head, ProofWindows windows)
+    {
+        long? fewest = null;
+        foreach (var (final, start) in _openRounds)
+        {
+            var left = (long)windows.ProofWindowEnd(start) - (long)head;
+            fewest = fewest is { } f ? Math.Min(f, left) : left;
+            if (left <= _options.UrgentRevealBlocks && _revealKeys.TryGetValue(final, out var key))
+            {
+                _tx.MarkUrgent(key);
+            }
+        }
+
+        Metrics.OpenCommitments(_openRounds.Count, fewest);
+    }
+}

@@ -1,0 +1,50 @@
+using ZkPow.Aggregator.Chain;
+
+namespace ZkPow.Devnet.Tests.Sender;
+
+public sealed class LostStoreTests
+{
+    [Fact]
+    public async Task a_lost_store_is_rebuilt_from_our_commitments_on_chain_and_they_are_revealed_before_any_new_hash()
+    {
+        await using var h = await SenderHarness.StartAsync();
+        var us = h.Chain.Miners[0];
+        var other = h.Chain.Miners[1];
+        var ours = await h.StartMinerAsync(us, "lost");
+        var theirs = await h.StartMinerAsync(other, "other");
+        var prover = h.AddProver(ours, "us-gpu");
+        h.AddProver(theirs, "other-gpu");
+        var first = await h.SequenceAsync(1, ours, theirs);
+
+        // We go down right after our hash is on chain; the other miner proves the sequence; our round ends.
+        await SenderHarness.WaitUntilAsync(async () => (await h.Reader.GetCommitmentAsync(first.FinalNewBatch, us.Address, default)).Exists,
+            TimeSpan.FromSeconds(20), "our commitment");
+        await h.StopMinerAsync(ours);
+        await h.StopProverAsync(prover);
+        var round = (await h.Reader.GetCommitmentAsync(first.FinalNewBatch, us.Address, default)).RoundStart;
+        await h.WaitForVerifiedAsync(first.FinalNewBatch, TimeSpan.FromSeconds(20));
+        await SenderHarness.WaitUntilAsync(async () => await h.Reader.GetBlockNumberAsync(default) > round + 16, TimeSpan.FromSeconds(15),
+            "the round to end");
+
+        // The store is lost. We start on an empty one; the sync hands both sequences to the generator again.
+        foreach (var file in new[] { "", "-wal", "-shm" }.Select(suffix => h.StorePath("lost") + suffix).Where(File.Exists))
+        {
+            File.Delete(file);
+        }
+
+        ours = await h.StartMinerAsync(us, "lost");
+        h.AddProver(ours, "us-gpu");
+        await SenderHarness.AddToAsync(ours, first);
+        var second = await h.SequenceAsync(1, ours);
+
+        await SenderHarness.WaitUntilAsync(async () => (await h.Reader.GetCommitmentAsync(first.FinalNewBatch, us.Address, default)).Proved
+                || (await h.EventsAsync()).OfType<SlashedEvent>().Any(e => SenderHarness.Same(e.Prover, us.Address)),
+            TimeSpan.FromSeconds(30), "our late reveal (or a slash)");
+        await h.WaitForVerifiedAsync(second.FinalNewBatch, TimeSpan.FromSeconds(30));
+        var events = await h.EventsAsync();
+        Assert.DoesNotContain(events.OfType<SlashedEvent>(), e => SenderHarness.Same(e.Prover, us.Address));
+        Assert.True((await h.Reader.GetCommitmentAsync(first.FinalNewBatch, us.Address, default)).Proved);
+        Assert.Equal(2, events.OfType<RewardPaidEvent>().Count(e => SenderHarness.Same(e.Prover, us.Address)));
+        Assert.Single(events.OfType<SubmitProofHashEvent>(), e => e.FinalNewBatch == first.FinalNewBatch && SenderHarness.Same(e.Prover, us.Address));
+    }
+}

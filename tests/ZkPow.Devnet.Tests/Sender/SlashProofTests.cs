@@ -1,0 +1,212 @@
+using System.Text.Json.Nodes;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging.Abstractions;
+using ZkPow.Aggregator.Chain;
+using ZkPow.Aggregator.Sender;
+using ZkPow.Aggregator.Storage;
+using ZkPow.Devnet.Chain;
+using ZkPow.Devnet.Proof;
+
+namespace ZkPow.Devnet.Tests.Sender;
+
+/// <summary>The paths to a slash found by the sender's review (issue 10, findings 1, 3, 4, 6 and 7), each on a real
+/// anvil. Findings 2 and 5 are rules of <see cref="CommitPolicy"/> (unit tests in ZkPow.Aggregator.Tests).</summary>
+public sealed class SlashProofTests
+{
+    [Fact]
+    public async Task finding1_a_stored_hash_tx_is_not_rebroadcast_after_a_restart_before_the_sender_re_decides_it()
+    {
+        await using var h = await SenderHarness.StartAsync();
+        var us = h.Chain.Miners[0];
+        var other = h.Chain.Miners[1];
+        var ours = await h.StartMinerAsync(us, "us");
+        var theirs = await h.StartMinerAsync(other, "other");
+        var prover = h.AddProver(ours, "us-gpu");
+        h.AddProver(theirs, "other-gpu");
+        var first = await h.SequenceAsync(1, ours, theirs);
+
+        // We go down right after our hash for the first sequence is on chain; the other miner proves it.
+        await SenderHarness.WaitUntilAsync(async () => (await h.Reader.GetCommitmentAsync(first.FinalNewBatch, us.Address, default)).Exists,
+            TimeSpan.FromSeconds(20), "our commitment");
+        await h.StopMinerAsync(ours);
+        await h.StopProverAsync(prover);
+        var round = (await h.Reader.GetCommitmentAsync(first.FinalNewBatch, us.Address, default)).RoundStart;
+        await h.WaitForVerifiedAsync(first.FinalNewBatch, TimeSpan.FromSeconds(20));
+
+        // A hash tx of ours for the next sequence was signed and stored, and the process stopped before any node saw it.
+        var second = await h.SequenceAsync(1);
+        await StoreUnsentHashTxAsync(h, us, "us", second);
+
+        // Our first commitment's round ends: it can only be revealed late now, and any hash of ours landing first
+        // settles its slash.
+        await SenderHarness.WaitUntilAsync(async () => await h.Reader.GetBlockNumberAsync(default) > round + 16, TimeSpan.FromSeconds(15),
+            "the round to end");
+        ours = await h.StartMinerAsync(us, "us");
+        await SenderHarness.WaitUntilAsync(async () => (await h.Reader.GetCommitmentAsync(first.FinalNewBatch, us.Address, default)).Proved
+                || (await h.EventsAsync()).OfType<SlashedEvent>().Any(e => SenderHarness.Same(e.Prover, us.Address)),
+            TimeSpan.FromSeconds(20), "our late reveal (or a slash)");
+
+        var events = await h.EventsAsync();
+        Assert.DoesNotContain(events.OfType<SlashedEvent>(), e => SenderHarness.Same(e.Prover, us.Address));
+        Assert.DoesNotContain(events.OfType<SubmitProofHashEvent>(), e => e.FinalNewBatch == second.FinalNewBatch && SenderHarness.Same(e.Prover, us.Address));
+        Assert.True((await h.Reader.GetCommitmentAsync(first.FinalNewBatch, us.Address, default)).Proved);
+        await SenderHarness.WaitUntilAsync(() => Task.FromResult(ours.Sender.Metrics.HashTxCancels >= 1), TimeSpan.FromSeconds(10), "the cancel");
+    }
+
+    [Fact]
+    public async Task finding3_a_committed_record_whose_commitment_vanished_in_a_reorg_is_resolved_and_committed_again()
+    {
+        await using var h = await SenderHarness.StartAsync(t1: 12, t2: 24);
+        var us = h.Chain.Miners[0];
+        var aggregator = await h.StartMinerAsync(us, "reorg");
+        h.AddProver(aggregator, "gpu");
+        var sequence = await h.SequenceAsync(1, aggregator);
+        await SenderHarness.WaitUntilAsync(async () =>
+                (await aggregator.Store.GetSubmissionAsync(sequence.FinalNewBatch, default))?.State == SubmissionState.Committed,
+            TimeSpan.FromSeconds(20), "our commitment recorded");
+        var metrics = aggregator.Sender.Metrics;
+        await SenderHarness.WaitUntilAsync(() => Task.FromResult(metrics is { CommitmentsOpen: 1, CommitmentBlocksLeft: > 0 and <= 36 }),
+            TimeSpan.FromSeconds(10), "the open commitment exported");
+
+        // A reorg replaces the blocks from our hash on; the nonce of the hash tx is taken by another tx of ours.
+        h.MiningPaused = true;
+        var commit = (await h.EventsAsync()).OfType<SubmitProofHashEvent>().Single(e => SenderHarness.Same(e.Prover, us.Address));
+        var head = await h.Chain.GetBlockNumberAsync();
+        var noop = new JsonObject { ["from"] = us.Address, ["to"] = us.Address, ["value"] = "0x0", ["gas"] = "0x5208" };
+        await h.Chain.Rpc.CallAsync("anvil_reorg", [head - commit.BlockNumber + 1, new JsonArray(new JsonArray(noop, 0))], default);
+        h.MiningPaused = false;
+        Assert.False((await h.Reader.GetCommitmentAsync(sequence.FinalNewBatch, us.Address, default)).Exists);
+
+        await h.WaitForVerifiedAsync(sequence.FinalNewBatch, TimeSpan.FromSeconds(40));
+        var events = await h.EventsAsync();
+        Assert.DoesNotContain(events.OfType<SlashedEvent>(), e => SenderHarness.Same(e.Prover, us.Address));
+        Assert.True((await h.Reader.GetCommitmentAsync(sequence.FinalNewBatch, us.Address, default)).Proved);
+        await SenderHarness.WaitUntilAsync(() => Task.FromResult(metrics is { CommitmentsOpen: 0, CommitmentBlocksLeft: null }),
+            TimeSpan.FromSeconds(10), "no open commitment exported");
+    }
+
+    [Fact]
+    public async Task finding4_a_resend_record_whose_commitment_is_live_is_revealed_not_committed_again_and_slashed()
+    {
+        await using var h = await SenderHarness.StartAsync(t1: 12, t2: 24);
+        var us = h.Chain.Miners[0];
+        var aggregator = await h.StartMinerAsync(us, "resend");
+        var prover = h.AddProver(aggregator, "gpu");
+        var sequence = await h.SequenceAsync(1, aggregator);
+        await SenderHarness.WaitUntilAsync(async () => (await h.Reader.GetCommitmentAsync(sequence.FinalNewBatch, us.Address, default)).Exists,
+            TimeSpan.FromSeconds(20), "our commitment");
+        await h.StopMinerAsync(aggregator);
+        await h.StopProverAsync(prover);
+        var round = (await h.Reader.GetCommitmentAsync(sequence.FinalNewBatch, us.Address, default)).RoundStart;
+        await SenderHarness.WaitUntilAsync(async () => await h.Reader.GetBlockNumberAsync(default) > round + 12, TimeSpan.FromSeconds(15),
+            "the hash window to close");
+
+        // A transient read (a lagging node) sent the sequence to Resend: the record no longer knows its commitment.
+        Execute(h.StorePath("resend"), $"""
+            UPDATE submissions SET state = {(int)SubmissionState.Resend}, hash_attempt = hash_attempt + 1, proof_attempt = proof_attempt + 1,
+                round_start = NULL, proof_hash = NULL, last_error = 'a lagging node said the round had expired'
+            WHERE final_batch = {sequence.FinalNewBatch};
+            """);
+        aggregator = await h.StartMinerAsync(us, "resend");
+
+        await h.WaitForVerifiedAsync(sequence.FinalNewBatch, TimeSpan.FromSeconds(40));
+        var events = await h.EventsAsync();
+        Assert.DoesNotContain(events.OfType<SlashedEvent>(), e => SenderHarness.Same(e.Prover, us.Address));
+        Assert.Single(events.OfType<SubmitProofHashEvent>(), e => SenderHarness.Same(e.Prover, us.Address));
+        Assert.True((await h.Reader.GetCommitmentAsync(sequence.FinalNewBatch, us.Address, default)).Proved);
+    }
+
+    [Fact]
+    public async Task finding6_a_committed_proof_overwritten_by_a_new_proof_of_the_sequence_is_still_the_one_revealed()
+    {
+        await using var h = await SenderHarness.StartAsync(t1: 12, t2: 24);
+        var us = h.Chain.Miners[0];
+        var aggregator = await h.StartMinerAsync(us, "reproved");
+        var prover = h.AddProver(aggregator, "gpu");
+        var sequence = await h.SequenceAsync(1, aggregator);
+        await SenderHarness.WaitUntilAsync(async () => (await h.Reader.GetCommitmentAsync(sequence.FinalNewBatch, us.Address, default)).Exists,
+            TimeSpan.FromSeconds(20), "our commitment");
+        await h.StopMinerAsync(aggregator);
+        await h.StopProverAsync(prover);
+
+        // The sequence was proved again (say after a deep reorg seen by the rollup sync): the stored final proof differs
+        // from the committed one.
+        Execute(h.StorePath("reproved"), $"UPDATE final_proofs SET proof = proof || '00' WHERE final_batch = {sequence.FinalNewBatch};");
+        aggregator = await h.StartMinerAsync(us, "reproved");
+
+        await SenderHarness.WaitUntilAsync(async () => (await h.Reader.GetCommitmentAsync(sequence.FinalNewBatch, us.Address, default)).Proved
+                || (await h.EventsAsync()).OfType<SlashedEvent>().Any(e => SenderHarness.Same(e.Prover, us.Address)),
+            TimeSpan.FromSeconds(30), "our reveal (or a slash)");
+        var events = await h.EventsAsync();
+        Assert.DoesNotContain(events.OfType<SlashedEvent>(), e => SenderHarness.Same(e.Prover, us.Address));
+        Assert.True((await h.Reader.GetCommitmentAsync(sequence.FinalNewBatch, us.Address, default)).Proved);
+        Assert.Single(events.OfType<RewardPaidEvent>(), e => SenderHarness.Same(e.Prover, us.Address));
+    }
+
+    [Fact]
+    public async Task finding7_a_reveal_refused_because_our_commitment_was_slashed_is_recorded_as_slashed_not_revealed()
+    {
+        await using var h = await SenderHarness.StartAsync();
+        var a = h.Chain.Miners[0];
+        var b = h.Chain.Miners[1];
+        var aggA = await h.StartMinerAsync(a, "a");
+        var aggB = await h.StartMinerAsync(b, "b");
+        h.AddProver(aggA, "a-gpu");
+        h.AddProver(aggB, "b-gpu");
+        var sequence = await h.SequenceAsync(1, aggA, aggB);
+
+        // B is down from right after its hash until past the round's end, and the admin settles B's overdue commitment.
+        await SenderHarness.WaitUntilAsync(async () => (await h.Reader.GetCommitmentAsync(sequence.FinalNewBatch, b.Address, default)).Exists,
+            TimeSpan.FromSeconds(20), "B's commitment");
+        await h.StopMinerAsync(aggB);
+        var round = (await h.Reader.GetCommitmentAsync(sequence.FinalNewBatch, b.Address, default)).RoundStart;
+        await h.WaitForVerifiedAsync(sequence.FinalNewBatch, TimeSpan.FromSeconds(20));
+        await SenderHarness.WaitUntilAsync(async () => await h.Reader.GetBlockNumberAsync(default) > round + 16, TimeSpan.FromSeconds(15),
+            "the round to end");
+        Assert.True((await h.Chain.SendAsync(h.Chain.Admin, h.Chain.Contracts.Rollup, ContractCalls.Settle(b.Address))).Succeeded);
+        Assert.Single((await h.EventsAsync()).OfType<SlashedEvent>(), e => SenderHarness.Same(e.Prover, b.Address));
+
+        aggB = await h.StartMinerAsync(b, "b");
+        SubmissionRecord? record = null;
+        await SenderHarness.WaitUntilAsync(async () =>
+            {
+                record = await aggB.Store.GetSubmissionAsync(sequence.FinalNewBatch, default);
+                return record is { State: SubmissionState.Revealed or SubmissionState.Slashed or SubmissionState.Lost or SubmissionState.Parked };
+            }, TimeSpan.FromSeconds(20), "B's submission to end");
+        Assert.Equal(SubmissionState.Slashed, record!.State);
+        Assert.Equal(1, aggB.Sender.Metrics.CommitmentsSlashed);
+        Assert.False((await h.Reader.GetCommitmentAsync(sequence.FinalNewBatch, b.Address, default)).Proved);
+    }
+
+    /// <summary>Signs and stores <c>submitProofHash</c> for <paramref name="sequence"/> in the miner's store without
+    /// broadcasting it, as a process killed between the two would leave it.</summary>
+    private static async Task StoreUnsentHashTxAsync(SenderHarness h, DevAccount miner, string storeName, DevnetSequence sequence)
+    {
+        var store = await SqliteStore.OpenAsync(new StoreOptions { SqlitePath = h.StorePath(storeName) }, TimeProvider.System, default);
+        await using (store)
+        {
+            using var rpc = new EthRpcClient(h.Chain.RpcUrl, TimeSpan.FromSeconds(5));
+            var manager = new TxManager(store, rpc, TxKey.FromDevKey(miner.PrivateKey), new TxManagerOptions { Confirmations = 1 },
+                NullLogger<TxManager>.Instance, TimeProvider.System);
+            await using (manager)
+            {
+                await manager.StartAsync(runLoop: false, default);
+                var hash = ProofHash.Compute(Abi.Keccak("a proof we no longer hold"u8), miner.Address);
+                var request = new TxRequest(TxRequest.KeyFor("submitProofHash", sequence.FinalNewBatch, 0), "submitProofHash", h.Chain.Contracts.Rollup,
+                    RollupCalls.SubmitProofHash(sequence.InitNumBatch, sequence.FinalNewBatch, hash));
+                var submission = await manager.SubmitWithoutBroadcastAsync(request, default);
+                Assert.True(submission.Accepted);
+                Assert.Equal(TxState.Signed, (await manager.GetAsync(request.Key, default))!.State);
+            }
+        }
+    }
+
+    private static void Execute(string db, string sql)
+    {
+        using var connection = new SqliteConnection($"Data Source={db};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        Assert.True(command.ExecuteNonQuery() >= 1, $"no row changed by: {sql}");
+    }
+}
