@@ -39,6 +39,7 @@ public sealed partial class AggregatorNode : IAsyncDisposable
     public ProofManager Manager { get; private set; } = null!;
     public SenderMetrics SenderMetrics { get; private set; } = null!;
     public SyncMetrics SyncMetrics { get; private set; } = null!;
+    public MinerFunds Funds { get; private set; } = null!;
 
     private readonly CancellationTokenSource _stopping = new();
     private Task _syncLoop = Task.CompletedTask;
@@ -120,6 +121,9 @@ public sealed partial class AggregatorNode : IAsyncDisposable
         Transactions = new TxManager(Store, Rpc, key, Options.TxManager, loggers.CreateLogger<TxManager>(), time);
         _parts.Add(Transactions);
         await Transactions.StartAsync(cancellationToken).ConfigureAwait(false);
+        _parts.Add(Funds = new MinerFunds(Rpc, Options.Chain.RollupAddress, key.Address, Options.Sender, loggers.CreateLogger<MinerFunds>(), time));
+        Funds.Start();
+        _parts.Add(new BacklogMetrics(Store, Transactions, loggers.CreateLogger<BacklogMetrics>(), time));
 
         Metrics = new GeneratorMetrics();
         Generator = new ProofGenerator(Store, Options.Generator, key.Address, Metrics, loggers.CreateLogger<ProofGenerator>(), time);

@@ -25,6 +25,13 @@ public sealed class SenderOptions
     /// <summary>Whether to commit ahead of verification at all (pipelining hashes for future sequences).</summary>
     public bool CommitAhead { get; set; } = true;
 
+    /// <summary>The miner's ETH balance (which pays for gas) below which a warning is logged and the
+    /// <c>miner_balance_warning</c> gauge is crossed (ETH, e.g. <c>0.5</c>).</summary>
+    public decimal MinBalanceWarning { get; set; } = 0.5m;
+
+    /// <summary>How often the miner's balance and stake are read (duration, e.g. <c>30s</c>).</summary>
+    public TimeSpan FundsInterval { get; set; } = TimeSpan.FromSeconds(30);
+
     public void Validate()
     {
         if (PollInterval <= TimeSpan.Zero || PollInterval > TimeSpan.FromMinutes(1))
@@ -45,6 +52,16 @@ public sealed class SenderOptions
         if (MaxRevealAttempts is < 1 or > 1000)
         {
             throw new OptionsException("Sender:MaxRevealAttempts", "must be between 1 and 1000");
+        }
+
+        if (MinBalanceWarning is < 0 or > 1_000_000)
+        {
+            throw new OptionsException("Sender:MinBalanceWarning", "must be between 0 and 1000000 ETH");
+        }
+
+        if (FundsInterval < TimeSpan.FromMilliseconds(100) || FundsInterval > TimeSpan.FromHours(1))
+        {
+            throw new OptionsException("Sender:FundsInterval", "must be between 100ms and 1h");
         }
 
         if (CommitAheadMarginBlocks is < 0 or > 255)
