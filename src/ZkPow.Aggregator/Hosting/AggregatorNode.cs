@@ -68,6 +68,7 @@ public sealed partial class AggregatorNode : IAsyncDisposable
     {
         // Local configuration first (the key and its password), then what the network says.
         var key = TxKey.Load(Options.Key);
+        WarnExposedSecrets();
         Rpc = new EthRpcClient(Options.Chain.RpcUrl, Options.Chain.RequestTimeout);
         try
         {
@@ -83,6 +84,8 @@ public sealed partial class AggregatorNode : IAsyncDisposable
         {
             throw new OptionsException("ExpectedChainId", $"the base chain at {Options.Chain.RpcUrl} has chain id {BaseChainId}, not {expected}");
         }
+
+        RequireExpectedChainId();
 
         Chain = new RollupChainClient(Rpc, Options.Chain.RollupAddress);
         RollupIdentity identity;

@@ -104,7 +104,7 @@ internal sealed partial class DevnetNetwork : IAsyncDisposable
             var keystore = Path.Combine(dir, "miner.keystore.json");
             var passwordFile = Path.Combine(dir, "miner.password");
             TxKey.WriteKeystore(keystore, account.PrivateKey, KeystorePassword);
-            await File.WriteAllTextAsync(passwordFile, KeystorePassword, cancellationToken).ConfigureAwait(false);
+            SecretFiles.Write(passwordFile, KeystorePassword);
             var proverPort = FreeOr(Options.ProverPort + i);
             var httpPort = FreeOr(Options.HttpPort + i);
             var config = new
