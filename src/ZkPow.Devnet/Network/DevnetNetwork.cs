@@ -70,6 +70,7 @@ internal sealed partial class DevnetNetwork : IAsyncDisposable
             T2 = options.T2,
             Miners = options.Miners,
             Port = FreeOr(options.RpcPort),
+            AnvilPath = options.AnvilPath,
         }, cancellationToken).ConfigureAwait(false);
         var ledger = new DevnetRollupLedger();
         var node = await DevnetRollupNode.StartAsync(ledger, new DevnetRollupNodeOptions { Port = FreeOr(options.RollupNodePort) },
