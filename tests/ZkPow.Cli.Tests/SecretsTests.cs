@@ -35,34 +35,54 @@ public sealed class SecretsTests
             return path;
         }
 
-        // Both start with the configuration prefix; neither is a configuration key. A real setting from the
-        // environment still applies (a harmless one: other tests' child processes inherit this process's environment).
-        Environment.SetEnvironmentVariable("ZKPOW_Sender__FundsInterval", "7s");
-        try
+        // Given to the binder rather than set on this process, whose environment other tests' children inherit.
+        var shared = new Dictionary<string, string> { ["ZKPOW_Sender__FundsInterval"] = "7s", ["HOME"] = "/root" };
+        System.Collections.Hashtable Variables(params string[] secrets)
         {
-            foreach (var variable in new[] { "ZKPOW_KEYSTORE_PASSWORD", "ZKPOW_MINER_SECRET" })
+            var variables = new System.Collections.Hashtable(shared);
+            foreach (var secret in secrets)
             {
-                Environment.SetEnvironmentVariable(variable, "env secret");
-                try
-                {
-                    var options = OptionsBinder.Bind(OptionsBinder.Load(Config(variable), []));
-                    Assert.Equal(TimeSpan.FromSeconds(7), options.Sender.FundsInterval);
-                    Assert.Equal(DevKeyAddress, TxKey.Load(options.Key).Address);
-                }
-                finally
-                {
-                    Environment.SetEnvironmentVariable(variable, null);
-                }
+                variables[secret] = "env secret";
             }
 
-            // The same name as a setting (not from the environment) is still refused by name.
-            var error = Assert.Throws<OptionsException>(() => OptionsBinder.Bind(OptionsBinder.Load(Config("ZKPOW_MINER_SECRET"), ["--KEYSTORE_PASSWORD=x"])));
-            Assert.Equal("KEYSTORE_PASSWORD", error.Key);
+            return variables;
         }
-        finally
+
+        // The documented variable, and the one the configuration names, are secrets; a real setting still applies.
+        var documented = OptionsBinder.Bind(OptionsBinder.Load(Config("ZKPOW_KEYSTORE_PASSWORD"), [], Variables("ZKPOW_KEYSTORE_PASSWORD")));
+        Assert.Equal("ZKPOW_KEYSTORE_PASSWORD", documented.Key.PasswordEnvironmentVariable);
+        Assert.Equal(TimeSpan.FromSeconds(7), documented.Sender.FundsInterval);
+        var named = OptionsBinder.Bind(OptionsBinder.Load(Config("ZKPOW_MINER_SECRET"), [], Variables("ZKPOW_MINER_SECRET", "ZKPOW_KEYSTORE_PASSWORD")));
+        Assert.Equal("ZKPOW_MINER_SECRET", named.Key.PasswordEnvironmentVariable);
+        Assert.Equal(TimeSpan.FromSeconds(7), named.Sender.FundsInterval);
+
+        // Any other ZKPOW_ variable is still a setting, refused by name when it is not one.
+        var stray = Assert.Throws<OptionsException>(() =>
+            OptionsBinder.Bind(OptionsBinder.Load(Config("ZKPOW_KEYSTORE_PASSWORD"), [], Variables("ZKPOW_KEYSTORE_PASSWORD", "ZKPOW_MINER_SECRET"))));
+        Assert.Equal("MINER_SECRET", stray.Key);
+        var error = Assert.Throws<OptionsException>(() => OptionsBinder.Bind(OptionsBinder.Load(Config("ZKPOW_MINER_SECRET"), ["--KEYSTORE_PASSWORD=x"], Variables())));
+        Assert.Equal("KEYSTORE_PASSWORD", error.Key);
+
+    }
+
+    [Fact]
+    public async Task zkpow_run_reads_the_keystore_password_from_ZKPOW_KEYSTORE_PASSWORD()
+    {
+        using var dir = new TempDir();
+        var keystore = dir.File("miner.json");
+        TxKey.WriteKeystore(keystore, DevKey, "env secret");
+        var config = dir.File("aggregator.json");
+        await File.WriteAllTextAsync(config, JsonSerializer.Serialize(new
         {
-            Environment.SetEnvironmentVariable("ZKPOW_Sender__FundsInterval", null);
-        }
+            Chain = new { RpcUrl = "http://127.0.0.1:1", RollupAddress = "0x5FbDB2315678afecb367f032d93F642f64180aa3" },
+            Key = new { KeystorePath = keystore, PasswordEnvironmentVariable = "ZKPOW_KEYSTORE_PASSWORD" },
+        }));
+
+        // Past the configuration and the keystore, it stops at the unreachable chain.
+        using var run = ChildProcess.Zkpow(new Dictionary<string, string?> { ["ZKPOW_KEYSTORE_PASSWORD"] = "env secret" }, "run", "--config", config);
+        Assert.Equal(2, await run.WaitForExitAsync(TimeSpan.FromMinutes(1)));
+        Assert.Contains("'Chain:RpcUrl'", run.Stderr);
+        Assert.DoesNotContain("KEYSTORE_PASSWORD", run.Stderr);
     }
 
     [Fact]

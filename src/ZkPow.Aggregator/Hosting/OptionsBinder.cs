@@ -142,10 +142,10 @@ public static class OptionsBinder
 
     /// <summary>ZKPOW_ environment variables as configuration keys (<c>__</c> separates sections), as
     /// AddEnvironmentVariables maps them.</summary>
-    private static Dictionary<string, string?> EnvironmentSettings()
+    private static Dictionary<string, string?> EnvironmentSettings(System.Collections.IDictionary variables)
     {
         var settings = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
-        foreach (System.Collections.DictionaryEntry entry in Environment.GetEnvironmentVariables())
+        foreach (System.Collections.DictionaryEntry entry in variables)
         {
             if (entry.Key is string name && name.StartsWith(EnvironmentPrefix, StringComparison.OrdinalIgnoreCase))
             {
@@ -158,7 +158,10 @@ public static class OptionsBinder
 
     /// <summary>Builds the configuration sources in precedence order: file, then ZKPOW_ environment, then overrides.
     /// The environment variable holding the keystore password is left out, though it may start with ZKPOW_.</summary>
-    public static IConfiguration Load(string? path, IEnumerable<string> overrides)
+    public static IConfiguration Load(string? path, IEnumerable<string> overrides) => Load(path, overrides, Environment.GetEnvironmentVariables());
+
+    /// <summary>As <see cref="Load(string?, IEnumerable{string})"/>, with the environment variables given.</summary>
+    internal static IConfiguration Load(string? path, IEnumerable<string> overrides, System.Collections.IDictionary environmentVariables)
     {
         var builder = new ConfigurationBuilder();
         if (path is not null)
@@ -171,7 +174,7 @@ public static class OptionsBinder
             builder.AddJsonFile(Path.GetFullPath(path), optional: false, reloadOnChange: false);
         }
 
-        var environment = EnvironmentSettings();
+        var environment = EnvironmentSettings(environmentVariables);
         builder.AddInMemoryCollection(environment);
         builder.AddCommandLine([.. overrides]);
         try
