@@ -101,7 +101,7 @@ public sealed partial class AlertRulesTests
             var exported = Exported().Matches(scrape).Select(m => m.Groups[1].Value).ToHashSet(StringComparer.Ordinal);
             missing = [.. used.Where(n => !exported.Contains(n))];
         }
-        while (missing.Length > 0 && watch.Elapsed < TimeSpan.FromSeconds(120));
+        while (missing.Length > 0 && watch.Elapsed < TimeSpan.FromMinutes(4));
 
         Assert.True(missing.Length == 0, $"not exported: {string.Join(", ", missing)}\n{scrape}\n{run.Stderr}");
     }
