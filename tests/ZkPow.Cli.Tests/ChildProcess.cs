@@ -44,7 +44,10 @@ internal sealed class ChildProcess : IDisposable
     }
 
     /// <summary>Starts <c>zkpow</c> (the build next to the tests) with these arguments.</summary>
-    public static ChildProcess Zkpow(params string[] args)
+    public static ChildProcess Zkpow(params string[] args) => Zkpow(new Dictionary<string, string?>(), args);
+
+    /// <summary>As <see cref="Zkpow(string[])"/>, with these environment variables set (null removes one).</summary>
+    public static ChildProcess Zkpow(IReadOnlyDictionary<string, string?> environment, params string[] args)
     {
         var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
         var info = new ProcessStartInfo(dotnet)
@@ -56,6 +59,11 @@ internal sealed class ChildProcess : IDisposable
         };
         // No diagnostics sockets: children killed by SIGKILL cannot remove theirs.
         info.Environment["DOTNET_EnableDiagnostics"] = "0";
+        foreach (var (name, value) in environment)
+        {
+            info.Environment[name] = value;
+        }
+
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "zkpow.dll"));
         foreach (var arg in args)
         {

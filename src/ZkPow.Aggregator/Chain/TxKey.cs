@@ -75,13 +75,18 @@ public sealed class TxKey
     /// <summary>A raw 0x-hex dev key (devnet only).</summary>
     public static TxKey FromDevKey(string privateKey) => new(new EthECKey(privateKey), isDevKey: true);
 
-    /// <summary>Writes an encrypted keystore file for a raw key (for set-up and tests).</summary>
+    /// <summary>Writes an encrypted keystore file for a raw key (for set-up and tests), readable by its owner only.</summary>
     public static void WriteKeystore(string path, string privateKey, string password)
     {
         var key = new EthECKey(privateKey);
         var json = new KeyStoreService().EncryptAndGenerateDefaultKeyStoreAsJson(password, key.GetPrivateKeyAsBytes(), key.GetPublicAddress());
-        File.WriteAllText(path, json);
+        SecretFiles.Write(path, json);
     }
+
+    /// <summary>The keystore and password files of <paramref name="options"/> that group or others may read (see
+    /// <see cref="SecretFiles.IsExposed"/>).</summary>
+    public static IReadOnlyList<string> ExposedFiles(TxKeyOptions options) =>
+        [.. new[] { options.KeystorePath, options.PasswordFile }.OfType<string>().Where(p => p.Length > 0 && SecretFiles.IsExposed(p))];
 
     /// <summary>Signs a transaction (EIP-1559, or legacy EIP-155 when <see cref="TxFees.Legacy"/>).</summary>
     public SignedTx Sign(ulong chainId, ulong nonce, string to, BigInteger value, byte[] data, ulong gasLimit, TxFees fees)

@@ -39,6 +39,7 @@ public sealed partial class AggregatorNode : IAsyncDisposable
     public ProofManager Manager { get; private set; } = null!;
     public SenderMetrics SenderMetrics { get; private set; } = null!;
     public SyncMetrics SyncMetrics { get; private set; } = null!;
+    public MinerFunds Funds { get; private set; } = null!;
 
     private readonly CancellationTokenSource _stopping = new();
     private Task _syncLoop = Task.CompletedTask;
@@ -67,6 +68,7 @@ public sealed partial class AggregatorNode : IAsyncDisposable
     {
         // Local configuration first (the key and its password), then what the network says.
         var key = TxKey.Load(Options.Key);
+        WarnExposedSecrets();
         Rpc = EthRpcClient.Create(Options.Chain, loggers, time);
         try
         {
@@ -82,6 +84,8 @@ public sealed partial class AggregatorNode : IAsyncDisposable
         {
             throw new OptionsException("ExpectedChainId", $"the base chain at {Options.Chain.RpcUrl} has chain id {BaseChainId}, not {expected}");
         }
+
+        RequireExpectedChainId();
 
         Chain = new RollupChainClient(Rpc, Options.Chain.RollupAddress);
         RollupIdentity identity;
@@ -120,6 +124,9 @@ public sealed partial class AggregatorNode : IAsyncDisposable
         Transactions = new TxManager(Store, Rpc, key, Options.TxManager, loggers.CreateLogger<TxManager>(), time);
         _parts.Add(Transactions);
         await Transactions.StartAsync(cancellationToken).ConfigureAwait(false);
+        _parts.Add(Funds = new MinerFunds(Rpc, Options.Chain.RollupAddress, key.Address, Options.Sender, loggers.CreateLogger<MinerFunds>(), time));
+        Funds.Start();
+        _parts.Add(new BacklogMetrics(Store, Transactions, loggers.CreateLogger<BacklogMetrics>(), time));
 
         Metrics = new GeneratorMetrics();
         Generator = new ProofGenerator(Store, Options.Generator, key.Address, Metrics, loggers.CreateLogger<ProofGenerator>(), time);

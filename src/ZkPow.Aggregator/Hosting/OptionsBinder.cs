@@ -163,8 +163,34 @@ public static class OptionsBinder
         _ => type.Name,
     };
 
-    /// <summary>Builds the configuration sources in precedence order: file, then ZKPOW_ environment, then overrides.</summary>
-    public static IConfiguration Load(string? path, IEnumerable<string> overrides)
+    /// <summary>The prefix of environment variables that are settings (<c>ZKPOW_Provers__Port=50082</c>).</summary>
+    public const string EnvironmentPrefix = "ZKPOW_";
+
+    /// <summary>The documented environment variable for the keystore password: a secret, never read as a setting.</summary>
+    public const string DefaultPasswordVariable = "ZKPOW_KEYSTORE_PASSWORD";
+
+    /// <summary>ZKPOW_ environment variables as configuration keys (<c>__</c> separates sections), as
+    /// AddEnvironmentVariables maps them.</summary>
+    private static Dictionary<string, string?> EnvironmentSettings(System.Collections.IDictionary variables)
+    {
+        var settings = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        foreach (System.Collections.DictionaryEntry entry in variables)
+        {
+            if (entry.Key is string name && name.StartsWith(EnvironmentPrefix, StringComparison.OrdinalIgnoreCase))
+            {
+                settings[name[EnvironmentPrefix.Length..].Replace("__", ConfigurationPath.KeyDelimiter, StringComparison.Ordinal)] = entry.Value as string;
+            }
+        }
+
+        return settings;
+    }
+
+    /// <summary>Builds the configuration sources in precedence order: file, then ZKPOW_ environment, then overrides.
+    /// The environment variable holding the keystore password is left out, though it may start with ZKPOW_.</summary>
+    public static IConfiguration Load(string? path, IEnumerable<string> overrides) => Load(path, overrides, Environment.GetEnvironmentVariables());
+
+    /// <summary>As <see cref="Load(string?, IEnumerable{string})"/>, with the environment variables given.</summary>
+    internal static IConfiguration Load(string? path, IEnumerable<string> overrides, System.Collections.IDictionary environmentVariables)
     {
         var builder = new ConfigurationBuilder();
         if (path is not null)
@@ -177,10 +203,22 @@ public static class OptionsBinder
             builder.AddJsonFile(Path.GetFullPath(path), optional: false, reloadOnChange: false);
         }
 
-        builder.AddEnvironmentVariables("ZKPOW_");
+        var environment = EnvironmentSettings(environmentVariables);
+        builder.AddInMemoryCollection(environment);
         builder.AddCommandLine([.. overrides]);
         try
         {
+            var configuration = builder.Build();
+            // Secrets that share the prefix are not settings: the documented password variable, and whichever
+            // variable Key:PasswordEnvironmentVariable names.
+            foreach (var secret in new[] { DefaultPasswordVariable, configuration["Key:PasswordEnvironmentVariable"] })
+            {
+                if (secret is not null && secret.StartsWith(EnvironmentPrefix, StringComparison.OrdinalIgnoreCase))
+                {
+                    environment.Remove(secret[EnvironmentPrefix.Length..].Replace("__", ConfigurationPath.KeyDelimiter, StringComparison.Ordinal));
+                }
+            }
+
             return builder.Build();
         }
         catch (Exception ex) when (ex is FormatException or InvalidDataException or System.Text.Json.JsonException)

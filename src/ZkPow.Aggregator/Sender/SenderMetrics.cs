@@ -13,7 +13,7 @@ public sealed class SenderMetrics : IDisposable
     private readonly Counter<long> _hashTxs;
     private readonly Counter<long> _proofTxs;
     private readonly Counter<double> _rewards;
-    private readonly Counter<long> _slashes;
+    private readonly long[] _slashesByReason = new long[3];
     private readonly Counter<long> _sequences;
     private readonly Counter<long> _rejectedProofs;
     private readonly Histogram<double> _hashLatency;
@@ -38,7 +38,10 @@ public sealed class SenderMetrics : IDisposable
         _hashTxs = _meter.CreateCounter<long>("hash_txs", description: "submitProofHash txs, by outcome");
         _proofTxs = _meter.CreateCounter<long>("proof_txs", description: "verifyBatches txs, by outcome");
         _rewards = _meter.CreateCounter<double>("rewards", "wei", "Rewards paid to us");
-        _slashes = _meter.CreateCounter<long>("slashes", description: "Slashes of our stake, by reason");
+        // Observed, so that every reason is exported at 0 from the start and an alert's increase() sees the first slash.
+        _meter.CreateObservableCounter("slashes", () => new[] { (byte)1, (byte)2 }.Select(reason => new Measurement<long>(
+            Interlocked.Read(ref _slashesByReason[reason]), new KeyValuePair<string, object?>("reason", reason))),
+            description: "Slashes of our stake, by reason (1 wrong reveal, 2 unrevealed)");
         _sequences = _meter.CreateCounter<long>("sequences", description: "Sequences by end state (revealed, lost, parked, resent)");
         _rejectedProofs = _meter.CreateCounter<long>("final_proofs_rejected", description: "Final proofs that failed the check before commit, by prover");
         _hashLatency = _meter.CreateHistogram<double>("hash_broadcast_latency", "ms", "Final proof stored to submitProofHash broadcast");
@@ -153,7 +156,10 @@ public sealed class SenderMetrics : IDisposable
 
     internal void Slash(BigInteger wei, byte reason)
     {
-        _slashes.Add(1, new KeyValuePair<string, object?>("reason", reason));
+        if (reason < _slashesByReason.Length)
+        {
+            Interlocked.Increment(ref _slashesByReason[reason]);
+        }
         Interlocked.Increment(ref _slashCount);
         lock (_gate)
         {

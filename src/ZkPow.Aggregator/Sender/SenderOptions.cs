@@ -41,6 +41,12 @@ public sealed class SenderOptions
     /// and a live commitment of ours that the store does not know (a lost store) is rebuilt and revealed (count, e.g.
     /// <c>8</c>).</summary>
     public int RecoveryLookbackRounds { get; set; } = 8;
+    /// <summary>The miner's ETH balance (which pays for gas) below which a warning is logged and the
+    /// <c>miner_balance_warning</c> gauge is crossed (ETH, e.g. <c>0.5</c>).</summary>
+    public decimal MinBalanceWarning { get; set; } = 0.5m;
+
+    /// <summary>How often the miner's balance and stake are read (duration, e.g. <c>30s</c>).</summary>
+    public TimeSpan FundsInterval { get; set; } = TimeSpan.FromSeconds(30);
 
     public void Validate()
     {
@@ -62,6 +68,16 @@ public sealed class SenderOptions
         if (MaxRevealAttempts is < 1 or > 1000)
         {
             throw new OptionsException("Sender:MaxRevealAttempts", "must be between 1 and 1000");
+        }
+
+        if (MinBalanceWarning is < 0 or > 1_000_000)
+        {
+            throw new OptionsException("Sender:MinBalanceWarning", "must be between 0 and 1000000 ETH");
+        }
+
+        if (FundsInterval < TimeSpan.FromMilliseconds(100) || FundsInterval > TimeSpan.FromHours(1))
+        {
+            throw new OptionsException("Sender:FundsInterval", "must be between 100ms and 1h");
         }
 
         if (CommitAheadMarginBlocks is < 0 or > 255)

@@ -28,11 +28,12 @@ internal static class DevnetCommand
         var seed = new Option<int>("--seed") { Description = "Seed of the rollup's batches", DefaultValueFactory = _ => 1 };
         var exitWhenDone = new Option<bool>("--exit-when-done") { Description = "Stop once --sequences are verified and every round taken part in is settled, then print a summary" };
         var external = new Option<bool>("--external-aggregator") { Description = "Start everything but the aggregator; write <data-dir>/aggregator.json for 'zkpow run'" };
+        var anvil = new Option<string?>("--anvil") { Description = "The anvil binary (default: env ANVIL_BINARY, the repository's npm install, anvil on PATH, else the pinned version installed once into ~/.cache/zkpow)" };
         var json = CliOptions.Json();
         var logLevel = CliOptions.LogLevel(LogLevel.Warning);
         var command = new Command("devnet", "Run a whole local network: anvil with the contracts, the devnet rollup, mock provers and the aggregator")
         {
-            provers, sequences, maxBatches, miners, t1, t2, blockTime, latency, proverPort, dataDir, seed, exitWhenDone, external, json, logLevel,
+            provers, sequences, maxBatches, miners, t1, t2, blockTime, latency, proverPort, dataDir, seed, exitWhenDone, external, anvil, json, logLevel,
             Report(),
         };
         command.SetAction(async (parse, cancellationToken) =>
@@ -51,6 +52,7 @@ internal static class DevnetCommand
                 DataDir = parse.GetValue(dataDir),
                 Seed = parse.GetValue(seed),
                 ExternalAggregator = parse.GetValue(external),
+                AnvilPath = parse.GetValue(anvil),
             };
             var asJson = parse.GetValue(json);
             var done = parse.GetValue(exitWhenDone);

@@ -70,6 +70,7 @@ internal sealed partial class DevnetNetwork : IAsyncDisposable
             T2 = options.T2,
             Miners = options.Miners,
             Port = FreeOr(options.RpcPort),
+            AnvilPath = options.AnvilPath,
         }, cancellationToken).ConfigureAwait(false);
         var ledger = new DevnetRollupLedger();
         var node = await DevnetRollupNode.StartAsync(ledger, new DevnetRollupNodeOptions { Port = FreeOr(options.RollupNodePort) },
@@ -104,7 +105,7 @@ internal sealed partial class DevnetNetwork : IAsyncDisposable
             var keystore = Path.Combine(dir, "miner.keystore.json");
             var passwordFile = Path.Combine(dir, "miner.password");
             TxKey.WriteKeystore(keystore, account.PrivateKey, KeystorePassword);
-            await File.WriteAllTextAsync(passwordFile, KeystorePassword, cancellationToken).ConfigureAwait(false);
+            SecretFiles.Write(passwordFile, KeystorePassword);
             var proverPort = FreeOr(Options.ProverPort + i);
             var httpPort = FreeOr(Options.HttpPort + i);
             var config = new
