@@ -6,6 +6,10 @@ public sealed class ChainOptions
     /// <summary>The base-chain node's HTTP JSON-RPC URL. Example: <c>http://127.0.0.1:8545</c>.</summary>
     public string RpcUrl { get; set; } = "http://127.0.0.1:8545";
 
+    /// <summary>More base-chain JSON-RPC URLs beside <see cref="RpcUrl"/> (other providers). Example:
+    /// <c>["http://127.0.0.1:8545", "http://127.0.0.1:8546"]</c>; empty = <see cref="RpcUrl"/> only.</summary>
+    public string[] RpcUrls { get; set; } = [];
+
     /// <summary>The rollup contract's address. Example: <c>0x5FC8d32690cc91D4c39d9d3abcBD16989F875707</c>.</summary>
     public string RollupAddress { get; set; } = string.Empty;
 
@@ -17,6 +21,14 @@ public sealed class ChainOptions
         if (!Uri.TryCreate(RpcUrl, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
         {
             throw new OptionsException("Chain:RpcUrl", $"'{RpcUrl}' is not an http(s) URL");
+        }
+
+        for (var i = 0; i < RpcUrls.Length; i++)
+        {
+            if (!Uri.TryCreate(RpcUrls[i], UriKind.Absolute, out var more) || (more.Scheme != Uri.UriSchemeHttp && more.Scheme != Uri.UriSchemeHttps))
+            {
+                throw new OptionsException($"Chain:RpcUrls:{i}", $"'{RpcUrls[i]}' is not an http(s) URL");
+            }
         }
 
         if (!HexData.IsAddress(RollupAddress))

@@ -61,6 +61,22 @@ public static class OptionsBinder
                         continue;
                     }
 
+                    if (property.PropertyType == typeof(string[]))
+                    {
+                        // A list: the JSON array's items (or one value, as from an environment variable).
+                        var items = entry.GetChildren().ToList();
+                        if (items.Any(i => i.Value is null))
+                        {
+                            throw new OptionsException(entry.Path, "must be a list of values");
+                        }
+
+                        property.SetValue(target, items.Count > 0
+                            ? items.OrderBy(i => int.TryParse(i.Key, CultureInfo.InvariantCulture, out var n) ? n : int.MaxValue).Select(i => i.Value!).ToArray()
+                            : entry.Value is { Length: > 0 } single ? [single] : Array.Empty<string>());
+                        bound = true;
+                        continue;
+                    }
+
                     if (entry.Value is null)
                     {
                         throw new OptionsException(entry.Path, "must be a single value");

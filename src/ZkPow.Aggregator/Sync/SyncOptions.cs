@@ -25,6 +25,10 @@ public sealed class SyncOptions
     /// <summary>The rollup node's HTTP JSON-RPC URL (<c>zkevm_</c> namespace). Example: <c>http://127.0.0.1:8123</c>.</summary>
     public string RollupNodeUrl { get; set; } = "http://127.0.0.1:8123";
 
+    /// <summary>More rollup node URLs beside <see cref="RollupNodeUrl"/>. Example:
+    /// <c>["http://127.0.0.1:8123", "http://127.0.0.1:8124"]</c>; empty = <see cref="RollupNodeUrl"/> only.</summary>
+    public string[] RollupNodeUrls { get; set; } = [];
+
     /// <summary>How long one request to the rollup node may take. Example: <c>10s</c>.</summary>
     public TimeSpan RollupNodeTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
@@ -33,6 +37,14 @@ public sealed class SyncOptions
         if (!Uri.TryCreate(RollupNodeUrl, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
         {
             throw new OptionsException("Sync:RollupNodeUrl", $"'{RollupNodeUrl}' is not an http(s) URL");
+        }
+
+        for (var i = 0; i < RollupNodeUrls.Length; i++)
+        {
+            if (!Uri.TryCreate(RollupNodeUrls[i], UriKind.Absolute, out var more) || (more.Scheme != Uri.UriSchemeHttp && more.Scheme != Uri.UriSchemeHttps))
+            {
+                throw new OptionsException($"Sync:RollupNodeUrls:{i}", $"'{RollupNodeUrls[i]}' is not an http(s) URL");
+            }
         }
 
         if (Confirmations > 1000)
