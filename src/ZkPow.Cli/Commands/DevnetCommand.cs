@@ -120,7 +120,7 @@ internal static class DevnetCommand
                 var finished = await WatchAsync(console, network, done, live: !asJson && !Console.IsErrorRedirected, watching.Token).ConfigureAwait(false);
                 if (!finished && timedOut.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
                 {
-                    console.MarkupLine($"[red]zkpow devnet: --timeout {deadline} reached before the run finished[/]");
+                    console.MarkupLine($"[red]zkpow devnet: --timeout {ZkPow.Aggregator.Durations.Format(deadline!.Value)} reached before the run finished[/]");
                 }
 
                 using var reportCancel = new CancellationTokenSource(TimeSpan.FromMinutes(2));

@@ -34,12 +34,14 @@ public sealed class RpcFaultProxy : IAsyncDisposable
     private long _requests;
     private volatile bool _outage;
     private volatile bool _lagging;
+    private double _rate;
 
     private RpcFaultProxy(WebApplication app, RpcFaultProxyOptions options)
     {
         _app = app;
         _options = options;
         _random = new Random(options.Seed);
+        _rate = options.Rate;
         _upstream = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(1), MaxConnectionsPerServer = 64 })
         {
             Timeout = options.UpstreamTimeout,
@@ -50,6 +52,21 @@ public sealed class RpcFaultProxy : IAsyncDisposable
     public string Url { get; private set; } = string.Empty;
 
     public RpcFaultProxyOptions Options => _options;
+
+    /// <summary>The share of requests that get a fault now (starts at <see cref="RpcFaultProxyOptions.Rate"/>).</summary>
+    public double Rate
+    {
+        get => Volatile.Read(ref _rate);
+        set
+        {
+            if (double.IsNaN(value) || value is < 0 or > 1)
+            {
+                throw new ArgumentOutOfRangeException(nameof(value), "the fault rate must be between 0 and 1");
+            }
+
+            Volatile.Write(ref _rate, value);
+        }
+    }
 
     /// <summary>While on, every request is refused: the connection is aborted without forwarding or answering.</summary>
     public bool Outage
@@ -190,14 +207,15 @@ public sealed class RpcFaultProxy : IAsyncDisposable
 
     private RpcFaultKind? Draw(bool lagApplies)
     {
-        if (_options.Rate <= 0)
+        var rate = Rate;
+        if (rate <= 0)
         {
             return null;
         }
 
         lock (_randomGate)
         {
-            if (_random.NextDouble() >= _options.Rate)
+            if (_random.NextDouble() >= rate)
             {
                 return null;
             }

@@ -26,6 +26,7 @@ internal sealed partial class DevnetFaults : IAsyncDisposable
     private int _reorgedBlocks;
     private TimeSpan _outageServed;
     private DateTime? _outageSince;
+    private bool _started;
 
     public DevnetFaults(DevnetOptions options, DevChain chain, DevnetSequencer sequencer, ILogger<DevnetFaults> logger)
     {
@@ -76,7 +77,7 @@ internal sealed partial class DevnetFaults : IAsyncDisposable
         var proxy = await RpcFaultProxy.StartAsync(new RpcFaultProxyOptions
         {
             Upstream = new Uri(upstream),
-            Rate = _options.RpcFaults ?? 0,
+            Rate = _started ? _options.RpcFaults ?? 0 : 0, // armed by Start, once the in-process aggregators are up
             Seed = seed,
         }, cancellationToken).ConfigureAwait(false);
         lock (_gate)
@@ -87,9 +88,19 @@ internal sealed partial class DevnetFaults : IAsyncDisposable
         return proxy;
     }
 
-    /// <summary>Starts the reorgs and the outage clock (call once the network is up).</summary>
+    /// <summary>Arms the proxies' faults and starts the reorgs and the outage clock (call once the network is up:
+    /// the in-process aggregators meet faults once started; an external one from its own start-up).</summary>
     public void Start()
     {
+        lock (_gate)
+        {
+            _started = true;
+            foreach (var proxy in _proxies)
+            {
+                proxy.Rate = _options.RpcFaults ?? 0;
+            }
+        }
+
         if (_options.Reorgs > 0)
         {
             _reorging = Task.Run(() => ReorgAsync(_stopping.Token), CancellationToken.None);

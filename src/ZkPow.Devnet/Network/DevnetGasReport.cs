@@ -4,7 +4,8 @@ namespace ZkPow.Devnet.Network;
 /// What a miner spent on gas: every transaction from its address found in the chain's blocks (reverted ones, lost-race
 /// reveals, replacements and no-op cancels included), per verified sequence, next to the gas of the two bare
 /// transactions a sequence needs (one <c>submitProofHash</c> and one <c>verifyBatches</c>, each the median of the
-/// miner's own successful ones on this chain).
+/// miner's own successful ones on this chain). Staking (<c>deposit</c>, <c>withdraw</c> of the stake contract) is
+/// counted apart, as <see cref="StakeTxs"/> and <see cref="StakeGas"/>.
 /// </summary>
 public sealed record DevnetGasReport
 {
@@ -17,6 +18,10 @@ public sealed record DevnetGasReport
     public required IReadOnlyDictionary<string, int> TxsByKind { get; init; }
 
     public required long GasUsed { get; init; }
+
+    public required int StakeTxs { get; init; }
+
+    public required long StakeGas { get; init; }
 
     /// <summary>Gas used × effective gas price, summed (wei).</summary>
     public required string EthSpentWei { get; init; }

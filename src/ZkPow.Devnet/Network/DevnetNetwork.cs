@@ -305,7 +305,15 @@ internal sealed partial class DevnetNetwork : IAsyncDisposable
 
             if (miner.Node is not null)
             {
-                await miner.Node.DisposeAsync().ConfigureAwait(false);
+                try
+                {
+                    await miner.Node.DisposeAsync().ConfigureAwait(false);
+                }
+                catch (Exception ex)
+                {
+                    // The devnet still takes everything else down and reports; the aggregator's own failure is logged.
+                    LogNodeStopFailed(miner.Index, ex);
+                }
             }
         }
 
@@ -321,6 +329,9 @@ internal sealed partial class DevnetNetwork : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Commitments of {Miner} are overdue (sequences ending at {Batches}): settling them (they are slashed)")]
     private partial void LogSettling(string miner, string batches);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The aggregator of miner {Index} failed while stopping")]
+    private partial void LogNodeStopFailed(int index, Exception error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Settling overdue commitments failed: {Error}; trying again")]
     private partial void LogSettleFailed(string error);

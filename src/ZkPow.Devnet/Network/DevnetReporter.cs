@@ -16,6 +16,8 @@ public sealed class DevnetReporter(EthRpcClient rpc, RollupChainClient chain, IR
 {
     private static readonly string s_submitProofHash = Selector(ContractCalls.SubmitProofHash(0, 0, new byte[32]));
     private static readonly string s_verifyBatches = Selector(ContractCalls.VerifyBatches(0, 0, new byte[32], new byte[32], []));
+    private static readonly string s_deposit = Selector(ContractCalls.Deposit());
+    private static readonly string s_withdraw = Selector(ContractCalls.Withdraw(0));
 
     public Task<DevnetReport> BuildAsync(IReadOnlyList<double>? hashBroadcastSamples, CancellationToken cancellationToken) =>
         BuildAsync(hashBroadcastSamples, null, null, cancellationToken);
@@ -130,6 +132,8 @@ public sealed class DevnetReporter(EthRpcClient rpc, RollupChainClient chain, IR
                     Txs = spent.Txs,
                     TxsReverted = spent.Reverted,
                     TxsByKind = spent.ByKind,
+                    StakeTxs = spent.StakeTxs,
+                    StakeGas = spent.StakeGas,
                     GasUsed = spent.GasUsed,
                     EthSpentWei = spent.Wei.ToString(),
                     GasPerVerifiedSequence = perSequence,
@@ -203,7 +207,9 @@ public sealed class DevnetReporter(EthRpcClient rpc, RollupChainClient chain, IR
                 var input = tx.TryGetProperty("input", out var i) ? i.GetString() ?? "0x" : "0x";
                 var toRollup = string.Equals(to, rollupAddress, StringComparison.OrdinalIgnoreCase);
                 var kind = !toRollup
-                    ? string.Equals(to, from, StringComparison.OrdinalIgnoreCase) && input.Length <= 2 ? "cancel" : "other"
+                    ? string.Equals(to, from, StringComparison.OrdinalIgnoreCase) && input.Length <= 2 ? "cancel"
+                    : input.StartsWith(s_deposit, StringComparison.OrdinalIgnoreCase) || input.StartsWith(s_withdraw, StringComparison.OrdinalIgnoreCase) ? "stake"
+                    : "other"
                     : input.StartsWith(s_submitProofHash, StringComparison.OrdinalIgnoreCase) ? "submitProofHash"
                     : input.StartsWith(s_verifyBatches, StringComparison.OrdinalIgnoreCase) ? "verifyBatches"
                     : "otherRollupCall";
@@ -243,8 +249,19 @@ public sealed class DevnetReporter(EthRpcClient rpc, RollupChainClient chain, IR
         public List<long> SubmitProofHashGas { get; } = [];
         public List<long> VerifyBatchesGas { get; } = [];
 
+        public int StakeTxs { get; private set; }
+        public long StakeGas { get; private set; }
+
         public void Add(string kind, long gas, BigInteger wei, bool reverted)
         {
+            if (kind == "stake")
+            {
+                // Staking is the miner's capital, not the cost of proving a sequence.
+                StakeTxs++;
+                StakeGas += gas;
+                return;
+            }
+
             Txs++;
             Reverted += reverted ? 1 : 0;
             GasUsed += gas;
