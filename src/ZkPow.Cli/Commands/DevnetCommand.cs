@@ -16,6 +16,9 @@ internal static class DevnetCommand
     /// <summary>Where a running devnet keeps its fault counters for <c>devnet report</c> (rewritten every second).</summary>
     private const string DevnetFaultsFile = "faults.json";
 
+    /// <summary>The chain's own URL (the aggregators' may be fault proxies), for <c>devnet report</c>.</summary>
+    private const string DevnetChainFile = "chain-url.txt";
+
     public static Command Create()
     {
         var provers = new Option<int>("--provers") { Description = "Mock provers per miner (0 = wait for external provers on --prover-port)", DefaultValueFactory = _ => 8 };
@@ -110,6 +113,7 @@ internal static class DevnetCommand
             await using (network.ConfigureAwait(false))
             {
                 PrintStart(console, network);
+                await File.WriteAllTextAsync(Path.Combine(network.DataDir, DevnetChainFile), network.Chain.RpcUrl, CancellationToken.None).ConfigureAwait(false);
                 using var timedOut = new CancellationTokenSource();
                 if (deadline is { } limit)
                 {
@@ -168,7 +172,10 @@ internal static class DevnetCommand
             try
             {
                 var options = configs.Select(c => OptionsBinder.Bind(OptionsBinder.Load(c, []))).ToList();
-                using var rpc = new EthRpcClient(options[0].Chain.RpcUrl, TimeSpan.FromSeconds(10));
+                // The chain itself, not the fault proxies the aggregators may be given.
+                var chainFile = Path.Combine(dir, DevnetChainFile);
+                var chainUrl = File.Exists(chainFile) ? (await File.ReadAllTextAsync(chainFile, cancellationToken).ConfigureAwait(false)).Trim() : options[0].Chain.RpcUrl;
+                using var rpc = new EthRpcClient(chainUrl, TimeSpan.FromSeconds(10));
                 var chain = new RollupChainClient(rpc, options[0].Chain.RollupAddress);
                 var miners = options.Select(o => new DevnetMinerInfo(TxKey.Load(o.Key).Address, o.Store.SqlitePath)).ToList();
                 var faultsFile = Path.Combine(dir, DevnetFaultsFile);
@@ -233,8 +240,10 @@ internal static class DevnetCommand
                 try
                 {
                     var progress = await DevnetProgress.ReadAsync(network, cancellationToken).ConfigureAwait(false);
-                    await File.WriteAllTextAsync(Path.Combine(network.DataDir, DevnetFaultsFile), JsonSerializer.Serialize(progress.Faults, JsonOutput.Options),
-                        CancellationToken.None).ConfigureAwait(false);
+                    var faultsFile = Path.Combine(network.DataDir, DevnetFaultsFile);
+                    await File.WriteAllTextAsync(faultsFile + ".tmp", JsonSerializer.Serialize(progress.Faults, JsonOutput.Options), CancellationToken.None)
+                        .ConfigureAwait(false);
+                    File.Move(faultsFile + ".tmp", faultsFile, overwrite: true);
                     if (live || DateTime.UtcNow - lastPrint > TimeSpan.FromSeconds(5))
                     {
                         show(progress);
