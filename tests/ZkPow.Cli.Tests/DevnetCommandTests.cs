@@ -24,12 +24,68 @@ public sealed class DevnetCommandTests
         var miner = Assert.Single(report.GetProperty("miners").EnumerateArray());
         Assert.Equal(BigInteger.Parse("4000000000000000000"), BigInteger.Parse(miner.GetProperty("rewardsWei").GetString()!));
         Assert.Equal(4, miner.GetProperty("hashesCommitted").GetInt32());
+        Assert.Equal(0, report.GetProperty("commitmentsOverdue").GetInt32());
+        Assert.Equal(0, report.GetProperty("commitmentsOpen").GetInt32());
+        Assert.Equal(0, report.GetProperty("faults").GetProperty("proxies").GetInt32());
+
+        // Gas: every tx of the miner, per verified sequence, next to one bare submitProofHash + verifyBatches.
+        var gas = miner.GetProperty("gas");
+        Assert.Equal(4, gas.GetProperty("txsByKind").GetProperty("submitProofHash").GetInt32());
+        Assert.Equal(4, gas.GetProperty("txsByKind").GetProperty("verifyBatches").GetInt32());
+        Assert.Equal(1, gas.GetProperty("stakeTxs").GetInt32());
+        var bare = gas.GetProperty("bareSubmitProofHashGas").GetInt64() + gas.GetProperty("bareVerifyBatchesGas").GetInt64();
+        Assert.Equal(bare, gas.GetProperty("bareGasPerSequence").GetInt64());
+        Assert.Equal(gas.GetProperty("gasUsed").GetInt64() / 4.0, gas.GetProperty("gasPerVerifiedSequence").GetDouble(), 1);
+        Assert.InRange(gas.GetProperty("gasRatio").GetDouble(), 0.8, 1.5);
         Assert.True(report.GetProperty("revealDelayBlocksMax").GetInt64() <= 1);
 
         // The chain is gone with the devnet: the report is the summary it saved.
         using var again = ChildProcess.Zkpow("devnet", "report", "--data-dir", data, "--json");
         Assert.Equal(0, await again.WaitForExitAsync(TimeSpan.FromMinutes(1)));
         Assert.Equal(4, JsonDocument.Parse(again.Stdout).RootElement.GetProperty("sequencesVerified").GetInt32());
+    }
+
+    [Fact]
+    public async Task a_devnet_behind_fault_proxies_counts_the_faults_and_its_timeout_ends_it_non_zero_with_the_report()
+    {
+        using var dir = new TempDir();
+        var data = dir.File("devnet");
+
+        // 50 sequences (one every 2 s) cannot all be verified within 25 s: the timeout ends the run.
+        using var devnet = ChildProcess.Zkpow(["devnet", .. s_fast, "--sequences", "50", "--rpc-faults", "0.1", "--exit-when-done", "--timeout", "25s",
+            "--json", "--data-dir", data]);
+        Assert.True(await devnet.WaitForExitAsync(TimeSpan.FromMinutes(3)) == 1, devnet.Stderr);
+        Assert.Contains("--timeout 25s reached", devnet.Stderr, StringComparison.Ordinal);
+        using var json = JsonDocument.Parse(devnet.Stdout);
+        var report = json.RootElement;
+        Assert.True(report.GetProperty("sequencesVerified").GetInt32() < 50);
+        Assert.Equal(0, report.GetProperty("slashes").GetInt32());
+        Assert.Equal(0, report.GetProperty("commitmentsOverdue").GetInt32());
+        Assert.Equal(0, Assert.Single(report.GetProperty("miners").EnumerateArray()).GetProperty("commitmentsOverdue").GetInt32());
+
+        var faults = report.GetProperty("faults");
+        Assert.Equal(0.1, faults.GetProperty("rpcFaultRate").GetDouble());
+        Assert.Equal(4, faults.GetProperty("proxies").GetInt32());
+        var injected = faults.GetProperty("injected").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt64());
+        Assert.True(faults.GetProperty("injectedTotal").GetInt64() > 0, faults.ToString());
+        Assert.Equal(injected.Values.Sum(), faults.GetProperty("injectedTotal").GetInt64());
+        Assert.True(injected.Count(k => k.Value > 0) >= 3, faults.ToString());
+        Assert.True(faults.GetProperty("proxiedRequests").GetInt64() > faults.GetProperty("injectedTotal").GetInt64());
+        Assert.Equal(0, injected["outage"]);
+        Assert.Contains("; faults ", devnet.Stderr, StringComparison.Ordinal);
+
+        // The aggregator was given two endpoints for each node, each behind its own proxy.
+        using var config = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(data, "aggregator.json")));
+        var rpcUrls = config.RootElement.GetProperty("Chain").GetProperty("RpcUrls").EnumerateArray().Select(u => u.GetString()).ToList();
+        var nodeUrls = config.RootElement.GetProperty("Sync").GetProperty("RollupNodeUrls").EnumerateArray().Select(u => u.GetString()).ToList();
+        Assert.Equal(4, rpcUrls.Concat(nodeUrls).Distinct().Count());
+        Assert.Equal(rpcUrls[0], config.RootElement.GetProperty("Chain").GetProperty("RpcUrl").GetString());
+
+        // devnet report, once the devnet is gone, gives the saved summary with its fault counters.
+        using var again = ChildProcess.Zkpow("devnet", "report", "--data-dir", data, "--json");
+        Assert.Equal(0, await again.WaitForExitAsync(TimeSpan.FromMinutes(1)));
+        Assert.Equal(faults.GetProperty("injectedTotal").GetInt64(),
+            JsonDocument.Parse(again.Stdout).RootElement.GetProperty("faults").GetProperty("injectedTotal").GetInt64());
     }
 
     [Fact]

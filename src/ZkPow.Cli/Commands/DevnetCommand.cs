@@ -13,6 +13,12 @@ namespace ZkPow.Cli.Commands;
 /// <summary><c>zkpow devnet</c>: the whole local network in one command, and <c>zkpow devnet report</c>.</summary>
 internal static class DevnetCommand
 {
+    /// <summary>Where a running devnet keeps its fault counters for <c>devnet report</c> (rewritten every second).</summary>
+    private const string DevnetFaultsFile = "faults.json";
+
+    /// <summary>The chain's own URL (the aggregators' may be fault proxies), for <c>devnet report</c>.</summary>
+    private const string DevnetChainFile = "chain-url.txt";
+
     public static Command Create()
     {
         var provers = new Option<int>("--provers") { Description = "Mock provers per miner (0 = wait for external provers on --prover-port)", DefaultValueFactory = _ => 8 };
@@ -29,11 +35,19 @@ internal static class DevnetCommand
         var exitWhenDone = new Option<bool>("--exit-when-done") { Description = "Stop once --sequences are verified and every round taken part in is settled, then print a summary" };
         var external = new Option<bool>("--external-aggregator") { Description = "Start everything but the aggregator; write <data-dir>/aggregator.json for 'zkpow run'" };
         var anvil = new Option<string?>("--anvil") { Description = "The anvil binary (default: env ANVIL_BINARY, the repository's npm install, anvil on PATH, else the pinned version installed once into ~/.cache/zkpow)" };
+        var rpcFaults = new Option<double?>("--rpc-faults")
+        {
+            Description = "Put two fault proxies before anvil and two before the rollup node for each aggregator, failing this share (0..1) of its JSON-RPC requests",
+        };
+        var reorgs = new Option<int>("--reorgs") { Description = "An anvil_reorg of depth 1-3 every ~N blocks (0 = none)", DefaultValueFactory = _ => 0 };
+        var outage = new Option<string?>("--outage") { Description = "D@S: every proxied endpoint unreachable for D, starting S after start-up (e.g. 8s@60s)" };
+        var timeout = CliOptions.OptionalDuration("--timeout", "Stop with the report and a non-zero exit code if the run has not finished by then (e.g. 10m)");
         var json = CliOptions.Json();
         var logLevel = CliOptions.LogLevel(LogLevel.Warning);
         var command = new Command("devnet", "Run a whole local network: anvil with the contracts, the devnet rollup, mock provers and the aggregator")
         {
-            provers, sequences, maxBatches, miners, t1, t2, blockTime, latency, proverPort, dataDir, seed, exitWhenDone, external, anvil, json, logLevel,
+            provers, sequences, maxBatches, miners, t1, t2, blockTime, latency, proverPort, dataDir, seed, exitWhenDone, external, anvil,
+            rpcFaults, reorgs, outage, timeout, json, logLevel,
             Report(),
         };
         command.SetAction(async (parse, cancellationToken) =>
@@ -53,11 +67,24 @@ internal static class DevnetCommand
                 Seed = parse.GetValue(seed),
                 ExternalAggregator = parse.GetValue(external),
                 AnvilPath = parse.GetValue(anvil),
+                RpcFaults = parse.GetValue(rpcFaults),
+                Reorgs = parse.GetValue(reorgs),
             };
             var asJson = parse.GetValue(json);
             var done = parse.GetValue(exitWhenDone);
+            var deadline = parse.GetValue(timeout);
             try
             {
+                if (parse.GetValue(outage) is { } outageText)
+                {
+                    (options.OutageDuration, options.OutageStart) = DevnetOptions.ParseOutage(outageText);
+                }
+
+                if (deadline is { } d && d <= TimeSpan.Zero)
+                {
+                    throw new ArgumentException("--timeout must be positive");
+                }
+
                 options.Validate();
                 if (done && options.Sequences == 0)
                 {
@@ -70,6 +97,7 @@ internal static class DevnetCommand
                 return 2;
             }
 
+            var started = System.Diagnostics.Stopwatch.StartNew();
             using var loggers = CliLogging.Create(parse.GetValue(logLevel));
             var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
             console.MarkupLine("[grey]zkpow devnet: starting anvil, the contracts, the rollup, the provers and the aggregator…[/]");
@@ -87,7 +115,20 @@ internal static class DevnetCommand
             await using (network.ConfigureAwait(false))
             {
                 PrintStart(console, network);
-                var finished = await WatchAsync(console, network, done, live: !asJson && !Console.IsErrorRedirected, cancellationToken).ConfigureAwait(false);
+                await File.WriteAllTextAsync(Path.Combine(network.DataDir, DevnetChainFile), network.Chain.RpcUrl, CancellationToken.None).ConfigureAwait(false);
+                using var timedOut = new CancellationTokenSource();
+                if (deadline is { } limit)
+                {
+                    timedOut.CancelAfter(limit > started.Elapsed ? limit - started.Elapsed : TimeSpan.Zero);
+                }
+
+                using var watching = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timedOut.Token);
+                var finished = await WatchAsync(console, network, done, live: !asJson && !Console.IsErrorRedirected, watching.Token).ConfigureAwait(false);
+                if (!finished && timedOut.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+                {
+                    console.MarkupLine($"[red]zkpow devnet: --timeout {ZkPow.Aggregator.Durations.Format(deadline!.Value)} reached before the run finished[/]");
+                }
+
                 using var reportCancel = new CancellationTokenSource(TimeSpan.FromMinutes(2));
                 var report = await network.ReportAsync(reportCancel.Token).ConfigureAwait(false);
                 await File.WriteAllTextAsync(Path.Combine(network.DataDir, "report.json"), JsonSerializer.Serialize(report, JsonOutput.Options), CancellationToken.None)
@@ -99,6 +140,11 @@ internal static class DevnetCommand
                 else
                 {
                     PrintSummary(report);
+                }
+
+                if (timedOut.IsCancellationRequested && !finished)
+                {
+                    return 1;
                 }
 
                 return finished || !done ? 0 : 1;
@@ -128,10 +174,17 @@ internal static class DevnetCommand
             try
             {
                 var options = configs.Select(c => OptionsBinder.Bind(OptionsBinder.Load(c, []))).ToList();
-                using var rpc = new EthRpcClient(options[0].Chain.RpcUrl, TimeSpan.FromSeconds(10));
+                // The chain itself, not the fault proxies the aggregators may be given.
+                var chainFile = Path.Combine(dir, DevnetChainFile);
+                var chainUrl = File.Exists(chainFile) ? (await File.ReadAllTextAsync(chainFile, cancellationToken).ConfigureAwait(false)).Trim() : options[0].Chain.RpcUrl;
+                using var rpc = new EthRpcClient(chainUrl, TimeSpan.FromSeconds(10));
                 var chain = new RollupChainClient(rpc, options[0].Chain.RollupAddress);
                 var miners = options.Select(o => new DevnetMinerInfo(TxKey.Load(o.Key).Address, o.Store.SqlitePath)).ToList();
-                report = await new DevnetReporter(rpc, chain, miners).BuildAsync(null, cancellationToken).ConfigureAwait(false);
+                var faultsFile = Path.Combine(dir, DevnetFaultsFile);
+                var faults = File.Exists(faultsFile)
+                    ? JsonSerializer.Deserialize<DevnetFaultReport>(await File.ReadAllTextAsync(faultsFile, cancellationToken).ConfigureAwait(false), JsonOutput.Options)
+                    : null;
+                report = await new DevnetReporter(rpc, chain, miners).BuildAsync(null, faults, null, cancellationToken).ConfigureAwait(false);
             }
             catch (ChainUnavailableException)
             {
@@ -189,6 +242,10 @@ internal static class DevnetCommand
                 try
                 {
                     var progress = await DevnetProgress.ReadAsync(network, cancellationToken).ConfigureAwait(false);
+                    var faultsFile = Path.Combine(network.DataDir, DevnetFaultsFile);
+                    await File.WriteAllTextAsync(faultsFile + ".tmp", JsonSerializer.Serialize(progress.Faults, JsonOutput.Options), CancellationToken.None)
+                        .ConfigureAwait(false);
+                    File.Move(faultsFile + ".tmp", faultsFile, overwrite: true);
                     if (live || DateTime.UtcNow - lastPrint > TimeSpan.FromSeconds(5))
                     {
                         show(progress);
@@ -204,11 +261,11 @@ internal static class DevnetCommand
 
                     await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
                 }
-                catch (OperationCanceledException)
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
                 {
                     return;
                 }
-                catch (Exception ex) when (ex is ChainUnavailableException or EthRpcException)
+                catch (Exception ex) when (ex is ChainUnavailableException or EthRpcException or InvalidOperationException or OperationCanceledException)
                 {
                     console.MarkupLine($"[yellow]progress unavailable:[/] {Markup.Escape(ex.Message)}");
                     await Task.Delay(TimeSpan.FromSeconds(1), CancellationToken.None).ConfigureAwait(false);
@@ -239,11 +296,14 @@ internal static class DevnetCommand
             Sequences: {report.SequencesSequenced} sequenced, {report.SequencesVerified} verified; latency p50 {report.SequenceLatencyP50Blocks} blocks ({report.SequenceLatencyP50Ms} ms), p99 {report.SequenceLatencyP99Blocks} blocks
             Proofs: {string.Join(", ", report.ProofsGenerated.Select(p => $"{p.Value} {p.Key}"))}; tasks retried {report.TasksRetried}
             Transactions: {report.TxsSent} sent, {report.TxsFailed} failed; hash broadcast p99 {report.HashBroadcastP99Ms} ms; reveal delay max {report.RevealDelayBlocksMax} blocks
-            Rewards: {Eth(report.RewardsWei)} ETH; slashes: {report.Slashes}
+            Rewards: {Eth(report.RewardsWei)} ETH; slashes: {report.Slashes}; commitments overdue (slash pending): {report.CommitmentsOverdue}, open {report.CommitmentsOpen}
+            Faults: {report.Faults.InjectedTotal} injected ({string.Join(", ", report.Faults.Injected.Where(f => f.Value > 0).Select(f => $"{f.Value} {f.Key}"))}) over {report.Faults.ProxiedRequests} proxied requests; {report.Faults.Reorgs} reorgs ({report.Faults.ReorgedBlocks} blocks, {report.Faults.SequencesResent} sequences re-sent); outage {report.Faults.OutageSeconds} s
             """);
         foreach (var miner in report.Miners)
         {
-            Console.Out.WriteLine($"  {miner.Address}: {miner.HashesCommitted} hashes, {miner.ProofsRevealed} reveals ({miner.LateReveals} late), {Eth(miner.RewardsWei)} ETH, {miner.Slashes} slashes, {miner.SequencesLostToCompetition} lost to competition");
+            Console.Out.WriteLine($"  {miner.Address}: {miner.HashesCommitted} hashes, {miner.ProofsRevealed} reveals ({miner.LateReveals} late), {Eth(miner.RewardsWei)} ETH, {miner.Slashes} slashes, {miner.CommitmentsOverdue} overdue, {miner.SequencesLostToCompetition} lost to competition");
+            var gas = miner.Gas;
+            Console.Out.WriteLine($"    gas: {gas.Txs} txs ({gas.TxsReverted} reverted; {string.Join(", ", gas.TxsByKind.Select(k => $"{k.Value} {k.Key}"))}), {gas.GasUsed} gas, {Eth(gas.EthSpentWei)} ETH; per verified sequence {gas.GasPerVerifiedSequence} gas vs bare {gas.BareGasPerSequence} ({gas.BareSubmitProofHashGas} + {gas.BareVerifyBatchesGas}), ratio {gas.GasRatio}");
         }
     }
 

@@ -18,13 +18,17 @@ internal sealed record DevnetProgress(
     long ProversBusy,
     int TxsInFlight,
     BigInteger RewardsWei,
-    int Slashes)
+    int Slashes,
+    int Overdue,
+    DevnetFaultReport Faults,
+    bool OutageOn)
 {
     public static async Task<DevnetProgress> ReadAsync(DevnetNetwork network, CancellationToken cancellationToken)
     {
         var head = await network.RollupChain.GetBlockNumberAsync(cancellationToken).ConfigureAwait(false);
         var events = await network.RollupChain.GetEventsAsync(0, head, cancellationToken).ConfigureAwait(false);
         var nodes = network.Miners.Where(m => m.Node is not null).Select(m => m.Node!).ToList();
+        var open = await network.ReadOpenCommitmentsAsync(cancellationToken).ConfigureAwait(false);
         long finals = 0;
         foreach (var node in nodes)
         {
@@ -43,7 +47,10 @@ internal sealed record DevnetProgress(
             nodes.Sum(n => n.Metrics.BusyProvers),
             nodes.Sum(n => n.Transactions.InFlight),
             events.OfType<RewardPaidEvent>().Aggregate(BigInteger.Zero, (a, e) => a + e.Amount),
-            events.OfType<SlashedEvent>().Count());
+            events.OfType<SlashedEvent>().Count(),
+            open.Count(c => c.Overdue),
+            network.Faults.Report(),
+            network.Faults.OutageOn);
     }
 
     private string Rewards => ((decimal)RewardsWei / 1_000_000_000_000_000_000m).ToString("0.####", System.Globalization.CultureInfo.InvariantCulture);
@@ -60,11 +67,22 @@ internal sealed record DevnetProgress(
         table.AddRow("final proofs", FinalProofs.ToString(System.Globalization.CultureInfo.InvariantCulture), "txs in flight", TxsInFlight.ToString(System.Globalization.CultureInfo.InvariantCulture));
         table.AddRow("committed", Committed.ToString(System.Globalization.CultureInfo.InvariantCulture), "rewards (ETH)", Rewards);
         table.AddRow("revealed", Revealed.ToString(System.Globalization.CultureInfo.InvariantCulture), "slashes", Slashes == 0 ? "[green]0[/]" : $"[red]{Slashes}[/]");
-        table.AddRow("[green]verified[/]", $"[green]{Verified}[/]", "", "");
+        table.AddRow("[green]verified[/]", $"[green]{Verified}[/]", "overdue (slash pending)", Overdue == 0 ? "[green]0[/]" : $"[red]{Overdue}[/]");
+        if (Faults.Proxies > 0 || Faults.Reorgs > 0)
+        {
+            table.AddRow("faults injected", Faults.InjectedTotal.ToString(System.Globalization.CultureInfo.InvariantCulture), "reorgs", Faults.Reorgs.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            table.AddRow("[grey]" + Markup.Escape(FaultKinds) + "[/]", "", "outage", OutageOn ? $"[red]on[/] ({Faults.OutageSeconds} s)" : $"{Faults.OutageSeconds} s");
+        }
+
         return table;
     }
 
+    private string FaultKinds => string.Join(", ", Faults.Injected.Where(f => f.Value > 0).Select(f => $"{f.Key} {f.Value}"));
+
     public string ToLine() =>
         $"devnet: block {Block}; sequences sent {Sent}, discovered {Discovered}, proved {FinalProofs}, committed {Committed}, revealed {Revealed}, verified {Verified}; " +
-        $"provers {ProversBusy}/{ProversConnected} busy; txs in flight {TxsInFlight}; rewards {Rewards} ETH; slashes {Slashes}";
+        $"provers {ProversBusy}/{ProversConnected} busy; txs in flight {TxsInFlight}; rewards {Rewards} ETH; slashes {Slashes}; overdue {Overdue}" +
+        (Faults.Proxies > 0 || Faults.Reorgs > 0
+            ? $"; faults {Faults.InjectedTotal} ({FaultKinds}); reorgs {Faults.Reorgs}; outage {(OutageOn ? "ON " : "")}{Faults.OutageSeconds} s"
+            : "");
 }

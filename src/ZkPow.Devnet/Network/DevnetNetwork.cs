@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using ZkPow.Aggregator;
 using ZkPow.Aggregator.Chain;
@@ -21,12 +22,16 @@ internal sealed partial class DevnetNetwork : IAsyncDisposable
     private readonly ILoggerFactory _loggers;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
+    private readonly Dictionary<string, ulong> _settleSentAt = new(StringComparer.OrdinalIgnoreCase);
     private Task _sequencing = Task.CompletedTask;
+    private Task _settling = Task.CompletedTask;
     private int _sequencesSent;
+    private int _settleCalls;
 
     private DevnetNetwork(DevnetOptions options, string dataDir, DevChain chain, DevnetRollupLedger ledger, DevnetRollupNode node,
         DevnetSequencer sequencer, ILoggerFactory loggers)
     {
+        Faults = new DevnetFaults(options, chain, sequencer, loggers.CreateLogger<DevnetFaults>());
         Options = options;
         DataDir = dataDir;
         Chain = chain;
@@ -48,6 +53,12 @@ internal sealed partial class DevnetNetwork : IAsyncDisposable
     public EthRpcClient Rpc { get; }
     public RollupChainClient RollupChain { get; }
     public List<DevnetMiner> Miners { get; } = [];
+
+    /// <summary>The fault proxies, reorgs and outage (<c>--rpc-faults</c>, <c>--reorgs</c>, <c>--outage</c>).</summary>
+    public DevnetFaults Faults { get; }
+
+    /// <summary><c>settle(miner)</c> transactions the devnet sent for overdue commitments.</summary>
+    public int SettleCalls => Volatile.Read(ref _settleCalls);
     public int SequencesSent => Volatile.Read(ref _sequencesSent);
 
     /// <summary>The last batch of the last sequence the run will send (known once they are all sent).</summary>
@@ -86,6 +97,8 @@ internal sealed partial class DevnetNetwork : IAsyncDisposable
         {
             await network.StartMinersAsync(cancellationToken).ConfigureAwait(false);
             network._sequencing = Task.Run(() => network.SequenceAsync(network._stopping.Token), CancellationToken.None);
+            network._settling = Task.Run(() => network.SettleAsync(network._stopping.Token), CancellationToken.None);
+            network.Faults.Start();
             return network;
         }
         catch
@@ -108,19 +121,27 @@ internal sealed partial class DevnetNetwork : IAsyncDisposable
             SecretFiles.Write(passwordFile, KeystorePassword);
             var proverPort = FreeOr(Options.ProverPort + i);
             var httpPort = FreeOr(Options.HttpPort + i);
-            var config = new
+            var (chainUrls, rollupNodeUrls) = await Faults.EndpointsAsync(i + 1, Chain.RpcUrl, RollupNode.Url, cancellationToken).ConfigureAwait(false);
+            var config = JsonSerializer.SerializeToNode(new
             {
                 Store = new { SqlitePath = Path.Combine(dir, "aggregator.db") },
                 Provers = new { ListenAddress = "127.0.0.1", Port = proverPort, ForkId = Chain.Options.ForkId },
                 Http = new { Port = httpPort },
-                Chain = new { RpcUrl = Chain.RpcUrl, RollupAddress = Chain.Contracts.Rollup },
+                Chain = new { RpcUrl = chainUrls[0], RollupAddress = Chain.Contracts.Rollup },
                 ExpectedChainId = Chain.ChainId,
                 Key = new { KeystorePath = keystore, PasswordFile = passwordFile },
                 TxManager = new { Confirmations = 1, PollInterval = "100ms" },
-                Sync = new { RollupNodeUrl = RollupNode.Url, Confirmations = Options.BlockTime == 0 ? 0 : 1, PollInterval = "200ms" },
-            };
+                Sync = new { RollupNodeUrl = rollupNodeUrls[0], Confirmations = Options.BlockTime == 0 ? 0 : 1, PollInterval = "200ms" },
+            })!;
+            if (Options.Proxied)
+            {
+                // Two endpoints for each node, behind two independent fault proxies.
+                config["Chain"]!["RpcUrls"] = new JsonArray([.. chainUrls.Select(u => (JsonNode)u)]);
+                config["Sync"]!["RollupNodeUrls"] = new JsonArray([.. rollupNodeUrls.Select(u => (JsonNode)u)]);
+            }
+
             var configPath = Path.Combine(dir, "aggregator.json");
-            await File.WriteAllTextAsync(configPath, JsonSerializer.Serialize(config, new JsonSerializerOptions { WriteIndented = true }), cancellationToken)
+            await File.WriteAllTextAsync(configPath, config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }), cancellationToken)
                 .ConfigureAwait(false);
             var options = OptionsBinder.Bind(OptionsBinder.Load(configPath, []));
             var miner = new DevnetMiner(i + 1, account.Address, configPath, options);
@@ -152,19 +173,30 @@ internal sealed partial class DevnetNetwork : IAsyncDisposable
     {
         try
         {
-            while (!cancellationToken.IsCancellationRequested && (Options.Sequences == 0 || SequencesSent < Options.Sequences))
+            while (!cancellationToken.IsCancellationRequested)
             {
+                var more = Options.Sequences == 0 || SequencesSent < Options.Sequences;
+                if (!more && Options.Reorgs == 0)
+                {
+                    return;
+                }
+
                 try
                 {
-                    await Sequencer.SequenceNextAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-                    Interlocked.Increment(ref _sequencesSent);
+                    // A reorg may have dropped sequences already sent: they go again first, in order.
+                    await Sequencer.RepairAsync(cancellationToken).ConfigureAwait(false);
+                    if (more)
+                    {
+                        await Sequencer.SequenceNextAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+                        Interlocked.Increment(ref _sequencesSent);
+                    }
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
                     LogSequencerFailed(ex);
                 }
 
-                await Task.Delay(Options.SequenceInterval, cancellationToken).ConfigureAwait(false);
+                await Task.Delay(more ? Options.SequenceInterval : TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException)
@@ -172,7 +204,55 @@ internal sealed partial class DevnetNetwork : IAsyncDisposable
         }
     }
 
-    /// <summary>All sequences sent are verified, and every commitment of our miners was revealed or slashed.</summary>
+    /// <summary>The commitments the contract holds open for the devnet's miners (overdue ones flagged).</summary>
+    public async Task<IReadOnlyList<DevnetOpenCommitment>> ReadOpenCommitmentsAsync(CancellationToken cancellationToken)
+    {
+        var head = await RollupChain.GetBlockNumberAsync(cancellationToken).ConfigureAwait(false);
+        var windows = await RollupChain.GetProofWindowsAsync(cancellationToken).ConfigureAwait(false);
+        return await DevnetCommitments.ReadAsync(Rpc, RollupChain, Miners.Select(m => m.Address), head, windows, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Turns overdue commitments into slashes as the admin may: <c>settle(miner)</c> for every miner holding one, so a
+    /// commitment left unrevealed shows as a <c>Slashed</c> event instead of waiting for the miner's next transaction.
+    /// </summary>
+    private async Task SettleAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    var open = await ReadOpenCommitmentsAsync(cancellationToken).ConfigureAwait(false);
+                    var head = await RollupChain.GetBlockNumberAsync(cancellationToken).ConfigureAwait(false);
+                    foreach (var overdue in open.Where(c => c.Overdue).GroupBy(c => c.Miner, StringComparer.OrdinalIgnoreCase))
+                    {
+                        if (_settleSentAt.TryGetValue(overdue.Key, out var sentAt) && head < sentAt + 3)
+                        {
+                            continue; // the last settle may not be mined yet
+                        }
+
+                        await Chain.SendTransactionAsync(Chain.Admin, Chain.Contracts.Rollup, ContractCalls.Settle(overdue.Key), ct: cancellationToken)
+                            .ConfigureAwait(false);
+                        _settleSentAt[overdue.Key] = head;
+                        Interlocked.Increment(ref _settleCalls);
+                        LogSettling(overdue.Key, string.Join(", ", overdue.Select(c => c.FinalNewBatch)));
+                    }
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    LogSettleFailed(ex.Message);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>All sequences sent are verified, and every commitment of our miners is revealed or settled (none open).</summary>
     public async Task<bool> IsDoneAsync(CancellationToken cancellationToken)
     {
         if (!AllSequencesSent)
@@ -186,22 +266,14 @@ internal sealed partial class DevnetNetwork : IAsyncDisposable
             return false;
         }
 
-        var head = await RollupChain.GetBlockNumberAsync(cancellationToken).ConfigureAwait(false);
-        var events = await RollupChain.GetEventsAsync(0, head, cancellationToken).ConfigureAwait(false);
-        var settled = events.Where(e => e is RewardPaidEvent or SlashedEvent).Select(e => e switch
-        {
-            RewardPaidEvent r => (r.Prover.ToLowerInvariant(), r.FinalNewBatch),
-            SlashedEvent s => (s.Prover.ToLowerInvariant(), s.FinalNewBatch),
-            _ => default,
-        }).ToHashSet();
-        return events.OfType<SubmitProofHashEvent>().All(c => settled.Contains((c.Prover.ToLowerInvariant(), c.FinalNewBatch)));
+        return (await ReadOpenCommitmentsAsync(cancellationToken).ConfigureAwait(false)).Count == 0;
     }
 
     public Task<DevnetReport> ReportAsync(CancellationToken cancellationToken)
     {
         var samples = Miners.Where(m => m.Node is not null).SelectMany(m => m.Node!.SenderMetrics.HashLatencySamples).ToList();
         var reporter = new DevnetReporter(Rpc, RollupChain, [.. Miners.Select(m => new DevnetMinerInfo(m.Address, m.Options.Store.SqlitePath))]);
-        return reporter.BuildAsync(Miners.Any(m => m.Node is not null) ? samples : null, cancellationToken);
+        return reporter.BuildAsync(Miners.Any(m => m.Node is not null) ? samples : null, Faults.Report(), SettleCalls, cancellationToken);
     }
 
     private static int FreeOr(int port)
@@ -224,6 +296,7 @@ internal sealed partial class DevnetNetwork : IAsyncDisposable
     {
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _sequencing.ConfigureAwait(false);
+        await _settling.ConfigureAwait(false);
         foreach (var miner in Miners)
         {
             foreach (var (prover, _) in miner.Provers)
@@ -233,10 +306,19 @@ internal sealed partial class DevnetNetwork : IAsyncDisposable
 
             if (miner.Node is not null)
             {
-                await miner.Node.DisposeAsync().ConfigureAwait(false);
+                try
+                {
+                    await miner.Node.DisposeAsync().ConfigureAwait(false);
+                }
+                catch (Exception ex)
+                {
+                    // The devnet still takes everything else down and reports; the aggregator's own failure is logged.
+                    LogNodeStopFailed(miner.Index, ex);
+                }
             }
         }
 
+        await Faults.DisposeAsync().ConfigureAwait(false);
         Rpc.Dispose();
         await RollupNode.DisposeAsync().ConfigureAwait(false);
         await Chain.DisposeAsync().ConfigureAwait(false);
@@ -245,6 +327,15 @@ internal sealed partial class DevnetNetwork : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Miner {Index} {Address}: provers dial port {ProverPort}, status on port {HttpPort}, configuration {Config}")]
     private partial void LogMiner(int index, string address, int proverPort, int httpPort, string config);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Commitments of {Miner} are overdue (sequences ending at {Batches}): settling them (they are slashed)")]
+    private partial void LogSettling(string miner, string batches);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The aggregator of miner {Index} failed while stopping")]
+    private partial void LogNodeStopFailed(int index, Exception error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Settling overdue commitments failed: {Error}; trying again")]
+    private partial void LogSettleFailed(string error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The devnet sequencer failed to send a sequence; trying again")]
     private partial void LogSequencerFailed(Exception error);

@@ -45,6 +45,37 @@ public sealed class DevnetOptions
     /// <summary>The anvil binary (<c>--anvil</c>); null = env ANVIL_BINARY, the repository's npm install, <c>anvil</c> on
     /// PATH, or the pinned version installed once into the per-user cache.</summary>
     public string? AnvilPath { get; set; }
+    /// <summary>Share (0..1) of the aggregators' JSON-RPC requests that fault proxies fail; null = no proxies (the
+    /// aggregators reach anvil and the rollup node directly). With a rate (even 0) each aggregator gets two endpoints
+    /// for each, behind two independent proxies.</summary>
+    public double? RpcFaults { get; set; }
+
+    /// <summary>An <c>anvil_reorg</c> of depth 1–3 every ~N blocks; 0 = none.</summary>
+    public int Reorgs { get; set; }
+
+    /// <summary>Every proxied endpoint is unreachable for this long (<c>--outage D@S</c>); null = no outage.</summary>
+    public TimeSpan? OutageDuration { get; set; }
+
+    /// <summary>When the outage starts, after start-up.</summary>
+    public TimeSpan OutageStart { get; set; }
+
+    /// <summary>Proxies stand between the aggregators and the nodes (a fault rate or an outage was asked for).</summary>
+    public bool Proxied => RpcFaults is not null || OutageDuration is not null;
+
+    /// <summary>Parses <c>D@S</c> (for example <c>8s@60s</c>): an outage of D starting S after start-up.</summary>
+    public static (TimeSpan Duration, TimeSpan Start) ParseOutage(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var parts = text.Split('@');
+        if (parts.Length != 2)
+        {
+            throw new ArgumentException($"--outage '{text}' is not D@S (for example 8s@60s)");
+        }
+
+        return ZkPow.Aggregator.Durations.TryParse(parts[0].Trim(), out var duration) && ZkPow.Aggregator.Durations.TryParse(parts[1].Trim(), out var start)
+            ? (duration, start)
+            : throw new ArgumentException($"--outage '{text}' is not D@S with durations (for example 8s@60s)");
+    }
 
     public void Validate()
     {
@@ -81,6 +112,26 @@ public sealed class DevnetOptions
         if (ProverLatency < TimeSpan.Zero)
         {
             throw new ArgumentException("--prover-latency must not be negative");
+        }
+
+        if (RpcFaults is { } rate && (double.IsNaN(rate) || rate is < 0 or > 1))
+        {
+            throw new ArgumentException("--rpc-faults must be between 0 and 1");
+        }
+
+        if (Reorgs < 0)
+        {
+            throw new ArgumentException("--reorgs must not be negative");
+        }
+
+        if (OutageDuration is { } outage && (outage <= TimeSpan.Zero || OutageStart < TimeSpan.Zero))
+        {
+            throw new ArgumentException("--outage needs a positive duration and a start that is not negative");
+        }
+
+        if (Reorgs > 0 && BlockTime == 0)
+        {
+            throw new ArgumentException("--reorgs needs blocks on a clock (--block-time at least 1)");
         }
 
         if (ExternalAggregator && Miners != 1)

@@ -6,6 +6,19 @@ public sealed record DevnetReport
     public required int SequencesSequenced { get; init; }
     public required int SequencesVerified { get; init; }
     public required int Slashes { get; init; }
+
+    /// <summary>Our miners' commitments whose round has ended unrevealed and that nobody has settled yet: each one is a
+    /// slash pending (it becomes one of <see cref="Slashes"/> once settled).</summary>
+    public required int CommitmentsOverdue { get; init; }
+
+    /// <summary>Our miners' commitments neither revealed nor slashed yet (overdue ones included).</summary>
+    public required int CommitmentsOpen { get; init; }
+
+    /// <summary><c>settle</c> transactions the devnet sent for overdue commitments (null when not known: <c>devnet report</c>).</summary>
+    public required int? SettleCalls { get; init; }
+
+    /// <summary>Faults injected, reorgs made and outage time.</summary>
+    public required DevnetFaultReport Faults { get; init; }
     public required string RewardsWei { get; init; }
     public required int TxsSent { get; init; }
     public required int TxsFailed { get; init; }

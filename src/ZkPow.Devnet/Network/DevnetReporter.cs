@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Data.Sqlite;
 using ZkPow.Aggregator.Chain;
+using ZkPow.Devnet.Chain;
 
 namespace ZkPow.Devnet.Network;
 
@@ -13,7 +14,20 @@ namespace ZkPow.Devnet.Network;
 /// </summary>
 public sealed class DevnetReporter(EthRpcClient rpc, RollupChainClient chain, IReadOnlyList<DevnetMinerInfo> miners)
 {
-    public async Task<DevnetReport> BuildAsync(IReadOnlyList<double>? hashBroadcastSamples, CancellationToken cancellationToken)
+    private static readonly string s_submitProofHash = Selector(ContractCalls.SubmitProofHash(0, 0, new byte[32]));
+    private static readonly string s_verifyBatches = Selector(ContractCalls.VerifyBatches(0, 0, new byte[32], new byte[32], []));
+    private static readonly string s_deposit = Selector(ContractCalls.Deposit());
+    private static readonly string s_withdraw = Selector(ContractCalls.Withdraw(0));
+
+    public Task<DevnetReport> BuildAsync(IReadOnlyList<double>? hashBroadcastSamples, CancellationToken cancellationToken) =>
+        BuildAsync(hashBroadcastSamples, null, null, cancellationToken);
+
+    /// <param name="hashBroadcastSamples">hash broadcast latencies of in-process aggregators, or null.</param>
+    /// <param name="faults">what the devnet injected (null: not known here, reported as none).</param>
+    /// <param name="settleCalls"><c>settle</c> transactions the devnet sent, when known.</param>
+    /// <param name="cancellationToken">stops the reading.</param>
+    public async Task<DevnetReport> BuildAsync(IReadOnlyList<double>? hashBroadcastSamples, DevnetFaultReport? faults, int? settleCalls,
+        CancellationToken cancellationToken)
     {
         var rollupAddress = chain.RollupAddress;
         var head = await chain.GetBlockNumberAsync(cancellationToken).ConfigureAwait(false);
@@ -81,7 +95,8 @@ public sealed class DevnetReporter(EthRpcClient rpc, RollupChainClient chain, IR
             revealDelayMax = revealDelayMax is null ? delay : Math.Max(revealDelayMax.Value, delay);
         }
 
-        var (sent, failed) = await CountTransactionsAsync(head, rollupAddress, cancellationToken).ConfigureAwait(false);
+        var (sent, failed, spending) = await CountTransactionsAsync(head, rollupAddress, cancellationToken).ConfigureAwait(false);
+        var openCommitments = await DevnetCommitments.ReadAsync(rpc, chain, miners.Select(m => m.Address), head, windows, cancellationToken).ConfigureAwait(false);
         var proofs = new Dictionary<string, long> { ["batch"] = 0, ["aggregate"] = 0, ["final"] = 0 };
         long retried = 0;
         var minerReports = new List<DevnetMinerReport>();
@@ -96,6 +111,11 @@ public sealed class DevnetReporter(EthRpcClient rpc, RollupChainClient chain, IR
             retried += figures.Retries;
             bool Mine(string account) => string.Equals(account, miner.Address, StringComparison.OrdinalIgnoreCase);
             var mineRewards = rewards.Where(r => Mine(r.Prover)).ToList();
+            var spent = spending[miner.Address.ToLowerInvariant()];
+            var bareHash = Median(spent.SubmitProofHashGas);
+            var bareVerify = Median(spent.VerifyBatchesGas);
+            long? bare = bareHash is { } h && bareVerify is { } v ? h + v : null;
+            double? perSequence = verifiedAt.Count > 0 ? Math.Round((double)spent.GasUsed / verifiedAt.Count, 1) : null;
             minerReports.Add(new DevnetMinerReport
             {
                 Address = miner.Address,
@@ -105,6 +125,24 @@ public sealed class DevnetReporter(EthRpcClient rpc, RollupChainClient chain, IR
                 RewardsWei = mineRewards.Aggregate(BigInteger.Zero, (a, r) => a + r.Amount).ToString(),
                 Slashes = slashes.Count(s => Mine(s.Prover)),
                 SequencesLostToCompetition = figures.Lost,
+                CommitmentsOverdue = openCommitments.Count(c => c.Overdue && Mine(c.Miner)),
+                CommitmentsOpen = openCommitments.Count(c => Mine(c.Miner)),
+                Gas = new DevnetGasReport
+                {
+                    Txs = spent.Txs,
+                    TxsReverted = spent.Reverted,
+                    TxsByKind = spent.ByKind,
+                    StakeTxs = spent.StakeTxs,
+                    StakeGas = spent.StakeGas,
+                    GasUsed = spent.GasUsed,
+                    EthSpentWei = spent.Wei.ToString(),
+                    GasPerVerifiedSequence = perSequence,
+                    WeiPerVerifiedSequence = verifiedAt.Count > 0 ? (spent.Wei / verifiedAt.Count).ToString() : null,
+                    BareSubmitProofHashGas = bareHash,
+                    BareVerifyBatchesGas = bareVerify,
+                    BareGasPerSequence = bare,
+                    GasRatio = perSequence is { } p && bare is > 0 ? Math.Round(p / bare.Value, 3) : null,
+                },
             });
         }
 
@@ -113,6 +151,10 @@ public sealed class DevnetReporter(EthRpcClient rpc, RollupChainClient chain, IR
             SequencesSequenced = sequencedAt.Count,
             SequencesVerified = verifiedAt.Count,
             Slashes = slashes.Count,
+            CommitmentsOverdue = openCommitments.Count(c => c.Overdue),
+            CommitmentsOpen = openCommitments.Count,
+            SettleCalls = settleCalls,
+            Faults = faults ?? DevnetFaultReport.None,
             RewardsWei = rewards.Aggregate(BigInteger.Zero, (a, r) => a + r.Amount).ToString(),
             TxsSent = sent,
             TxsFailed = failed,
@@ -131,32 +173,109 @@ public sealed class DevnetReporter(EthRpcClient rpc, RollupChainClient chain, IR
         };
     }
 
-    /// <summary>Every transaction the miners sent to the rollup contract, and how many of them reverted.</summary>
-    private async Task<(int Sent, int Failed)> CountTransactionsAsync(ulong head, string rollupAddress, CancellationToken cancellationToken)
+    /// <summary>
+    /// Every transaction the miners sent to the rollup contract and how many of them reverted; and, per miner, every
+    /// transaction from its address on the chain (reverted ones, cancels and replacements included) with its gas and fee.
+    /// </summary>
+    private async Task<(int Sent, int Failed, Dictionary<string, MinerSpending> Spending)> CountTransactionsAsync(
+        ulong head, string rollupAddress, CancellationToken cancellationToken)
     {
-        var addresses = miners.Select(m => m.Address.ToLowerInvariant()).ToHashSet();
+        var spending = miners.Select(m => m.Address.ToLowerInvariant()).Distinct().ToDictionary(a => a, _ => new MinerSpending());
         var (sent, failed) = (0, 0);
         for (var block = 0UL; block <= head; block++)
         {
             var b = await rpc.CallAsync("eth_getBlockByNumber", [$"0x{block:x}", true], cancellationToken).ConfigureAwait(false);
             foreach (var tx in b.GetProperty("transactions").EnumerateArray())
             {
-                if (tx.GetProperty("from").GetString() is not { } from || !addresses.Contains(from.ToLowerInvariant()) ||
-                    !string.Equals(tx.GetProperty("to").GetString(), rollupAddress, StringComparison.OrdinalIgnoreCase))
+                if (tx.GetProperty("from").GetString() is not { } from || !spending.TryGetValue(from.ToLowerInvariant(), out var spent))
                 {
                     continue;
                 }
 
-                sent++;
                 var receipt = await rpc.CallAsync("eth_getTransactionReceipt", [tx.GetProperty("hash").GetString()], cancellationToken).ConfigureAwait(false);
-                if (receipt.ValueKind == JsonValueKind.Object && receipt.GetProperty("status").GetString() == "0x0")
+                if (receipt.ValueKind != JsonValueKind.Object)
                 {
-                    failed++;
+                    continue;
+                }
+
+                var reverted = receipt.GetProperty("status").GetString() == "0x0";
+                var gas = (long)HexData.ParseQuantity(receipt.GetProperty("gasUsed").GetString()!);
+                var price = receipt.TryGetProperty("effectiveGasPrice", out var p) && p.GetString() is { } priceText
+                    ? HexData.ParseQuantity(priceText)
+                    : BigInteger.Zero;
+                var to = tx.TryGetProperty("to", out var t) ? t.GetString() : null;
+                var input = tx.TryGetProperty("input", out var i) ? i.GetString() ?? "0x" : "0x";
+                var toRollup = string.Equals(to, rollupAddress, StringComparison.OrdinalIgnoreCase);
+                var kind = !toRollup
+                    ? string.Equals(to, from, StringComparison.OrdinalIgnoreCase) && input.Length <= 2 ? "cancel"
+                    : input.StartsWith(s_deposit, StringComparison.OrdinalIgnoreCase) || input.StartsWith(s_withdraw, StringComparison.OrdinalIgnoreCase) ? "stake"
+                    : "other"
+                    : input.StartsWith(s_submitProofHash, StringComparison.OrdinalIgnoreCase) ? "submitProofHash"
+                    : input.StartsWith(s_verifyBatches, StringComparison.OrdinalIgnoreCase) ? "verifyBatches"
+                    : "otherRollupCall";
+                spent.Add(kind, gas, gas * price, reverted);
+                if (toRollup)
+                {
+                    sent++;
+                    failed += reverted ? 1 : 0;
                 }
             }
         }
 
-        return (sent, failed);
+        return (sent, failed, spending);
+    }
+
+    private static string Selector(byte[] call) => "0x" + Convert.ToHexStringLower(call.AsSpan(0, 4));
+
+    private static long? Median(List<long> values)
+    {
+        if (values.Count == 0)
+        {
+            return null;
+        }
+
+        values.Sort();
+        return values[(values.Count - 1) / 2];
+    }
+
+    /// <summary>What one miner's transactions cost.</summary>
+    private sealed class MinerSpending
+    {
+        public int Txs { get; private set; }
+        public int Reverted { get; private set; }
+        public long GasUsed { get; private set; }
+        public BigInteger Wei { get; private set; }
+        public Dictionary<string, int> ByKind { get; } = [];
+        public List<long> SubmitProofHashGas { get; } = [];
+        public List<long> VerifyBatchesGas { get; } = [];
+
+        public int StakeTxs { get; private set; }
+        public long StakeGas { get; private set; }
+
+        public void Add(string kind, long gas, BigInteger wei, bool reverted)
+        {
+            if (kind == "stake")
+            {
+                // Staking is the miner's capital, not the cost of proving a sequence.
+                StakeTxs++;
+                StakeGas += gas;
+                return;
+            }
+
+            Txs++;
+            Reverted += reverted ? 1 : 0;
+            GasUsed += gas;
+            Wei += wei;
+            ByKind[kind] = ByKind.GetValueOrDefault(kind) + 1;
+            if (!reverted && kind == "submitProofHash")
+            {
+                SubmitProofHashGas.Add(gas);
+            }
+            else if (!reverted && kind == "verifyBatches")
+            {
+                VerifyBatchesGas.Add(gas);
+            }
+        }
     }
 
     private static (Dictionary<string, long> Proofs, long Retries, int Lost) ReadStore(string path)

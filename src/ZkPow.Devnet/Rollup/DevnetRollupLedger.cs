@@ -63,6 +63,23 @@ public sealed class DevnetRollupLedger
         }
     }
 
+    /// <summary>Records that the sequence's batches now sit in <paramref name="transactionHash"/> (sent again after a
+    /// reorg dropped them); the batches themselves do not change.</summary>
+    public void UpdateTransaction(DevnetSequence sequence, string transactionHash)
+    {
+        ArgumentNullException.ThrowIfNull(sequence);
+        lock (_gate)
+        {
+            foreach (var batch in sequence.Batches)
+            {
+                if (_batches.ContainsKey(batch.Number))
+                {
+                    _sequenceTx[batch.Number] = transactionHash;
+                }
+            }
+        }
+    }
+
     /// <summary>The batch, or null; batch 0 is genesis (its roots only).</summary>
     public DevnetBatch? GetBatch(ulong number)
     {

@@ -19,6 +19,8 @@ internal sealed partial class DevnetSequencer
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly List<DevnetSequence> _sent = [];
+    private int _resent;
 
     public DevnetSequencer(DevChain chain, DevnetSequencerOptions options, DevnetRollupLedger ledger, TimeProvider time, ILogger<DevnetSequencer>? logger = null)
     {
@@ -51,26 +53,126 @@ internal sealed partial class DevnetSequencer
     public byte[] CallData(DevnetSequence sequence) =>
         ContractCalls.SequenceBatches([.. sequence.Batches.Select(b => new DevBatch(b.Transactions, b.GlobalExitRoot, b.Timestamp))], sequence.Coinbase);
 
-    /// <summary>Sends the sequence and records it once mined; returns the transaction hash.</summary>
+    /// <summary>Sequences re-sent because a reorg dropped them from the chain.</summary>
+    public int Resent => Volatile.Read(ref _resent);
+
+    /// <summary>Sends the sequence and records it once mined; returns the transaction hash. A send that a reorg drops
+    /// before it is mined is sent again; a sequence already on chain (an earlier attempt landed) is not sent twice.</summary>
     public async Task<string> SendAsync(DevnetSequence sequence, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(sequence);
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var receipt = await _chain.SendAsync(_chain.Admin, _chain.Contracts.Rollup, CallData(sequence), ct: cancellationToken).ConfigureAwait(false);
+            var hash = await SendUntilMinedAsync(sequence, cancellationToken).ConfigureAwait(false);
+            Ledger.Record(sequence, hash.Length == 0 ? null : hash);
+            lock (_sent)
+            {
+                _sent.Add(sequence);
+            }
+
+            return hash;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Checks that every sequence sent is still on chain (<c>lastBatchSequenced()</c> against the ledger) and sends
+    /// again, in order, those a reorg dropped. Returns how many were sent again.
+    /// </summary>
+    public async Task<int> RepairAsync(CancellationToken cancellationToken = default)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var onChain = await GetLastSequencedAsync(cancellationToken).ConfigureAwait(false);
+            if (onChain >= Ledger.LastBatch)
+            {
+                return 0;
+            }
+
+            List<DevnetSequence> dropped;
+            lock (_sent)
+            {
+                dropped = [.. _sent.Where(s => s.InitNumBatch >= onChain).OrderBy(s => s.InitNumBatch)];
+            }
+
+            var count = 0;
+            foreach (var sequence in dropped)
+            {
+                LogResending(sequence.InitNumBatch, sequence.FinalNewBatch);
+                var hash = await SendUntilMinedAsync(sequence, cancellationToken).ConfigureAwait(false);
+                Ledger.UpdateTransaction(sequence, hash);
+                Interlocked.Increment(ref _resent);
+                count++;
+            }
+
+            return count;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task<ulong> GetLastSequencedAsync(CancellationToken cancellationToken) =>
+        (await _chain.ReadAsync(_chain.Contracts.Rollup, ContractCalls.LastBatchSequenced(), ct: cancellationToken).ConfigureAwait(false)).UInt64(0);
+
+    private async Task<string> SendUntilMinedAsync(DevnetSequence sequence, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var onChain = await GetLastSequencedAsync(cancellationToken).ConfigureAwait(false);
+            if (onChain >= sequence.FinalNewBatch)
+            {
+                // An earlier attempt landed after all.
+                return Ledger.GetSequenceTransaction(sequence.FinalNewBatch) ?? string.Empty;
+            }
+
+            if (onChain != sequence.InitNumBatch)
+            {
+                throw new InvalidOperationException($"the chain's last sequenced batch is {onChain}, not {sequence.InitNumBatch}: ({sequence.InitNumBatch},{sequence.FinalNewBatch}] cannot follow it");
+            }
+
+            var hash = await _chain.SendTransactionAsync(_chain.Admin, _chain.Contracts.Rollup, CallData(sequence), ct: cancellationToken).ConfigureAwait(false);
+            var receipt = await WaitMinedOrDroppedAsync(hash, cancellationToken).ConfigureAwait(false);
+            if (receipt is null)
+            {
+                LogDropped(sequence.InitNumBatch, sequence.FinalNewBatch, hash);
+                continue;
+            }
+
             if (!receipt.Succeeded)
             {
                 throw new InvalidOperationException($"sequenceBatches of ({sequence.InitNumBatch},{sequence.FinalNewBatch}] failed");
             }
 
-            Ledger.Record(sequence, receipt.TransactionHash);
             LogSequenced(sequence.InitNumBatch, sequence.FinalNewBatch, receipt.BlockNumber);
             return receipt.TransactionHash;
         }
-        finally
+    }
+
+    /// <summary>The receipt once mined, or null when the node no longer knows the transaction (a reorg dropped it).</summary>
+    private async Task<TxReceipt?> WaitMinedOrDroppedAsync(string hash, CancellationToken cancellationToken)
+    {
+        for (var poll = 1; ; poll++)
         {
-            _gate.Release();
+            var receipt = await _chain.Rpc.CallAsync("eth_getTransactionReceipt", [hash], cancellationToken).ConfigureAwait(false);
+            if (receipt.ValueKind == System.Text.Json.JsonValueKind.Object)
+            {
+                return TxReceipt.Parse(receipt);
+            }
+
+            if (poll % 10 == 0 &&
+                (await _chain.Rpc.CallAsync("eth_getTransactionByHash", [hash], cancellationToken).ConfigureAwait(false)).ValueKind != System.Text.Json.JsonValueKind.Object)
+            {
+                return null;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(50), cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -111,6 +213,12 @@ internal sealed partial class DevnetSequencer
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Sequenced batches ({Init},{Final}] in block {Block}")]
     private partial void LogSequenced(ulong init, ulong final, ulong block);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The sequence ({Init},{Final}] is no longer on chain (a reorg dropped it): sending it again")]
+    private partial void LogResending(ulong init, ulong final);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The node dropped sequenceBatches ({Init},{Final}] {Hash} before mining it: sending it again")]
+    private partial void LogDropped(ulong init, ulong final, string hash);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "sequenceBatches failed: {Error}; retrying at the next tick")]
     private partial void LogSequenceFailed(string error);
