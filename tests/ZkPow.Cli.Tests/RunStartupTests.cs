@@ -113,44 +113,59 @@ public sealed partial class RunStartupTests
         AssertNoStackTrace(run.Stderr);
     }
 
+    public enum StopPoint
+    {
+        /// <summary>Start-up waits for a base chain that is down.</summary>
+        WaitingAtStart,
+
+        /// <summary>Running, a prover connected.</summary>
+        Running,
+
+        /// <summary>Running, then the base chain goes away: the parts' last calls fail while they stop.</summary>
+        ChainGoneWhileRunning,
+    }
+
     [Theory]
-    [InlineData(15, 143, true)]
-    [InlineData(2, 130, true)]
-    [InlineData(15, 143, false)]
-    [InlineData(2, 130, false)]
-    public async Task a_signal_by_pid_stops_run_cleanly_with_the_shell_exit_code(int signal, int exitCode, bool running)
+    [InlineData(15, 143, StopPoint.Running)]
+    [InlineData(2, 130, StopPoint.Running)]
+    [InlineData(15, 143, StopPoint.WaitingAtStart)]
+    [InlineData(2, 130, StopPoint.WaitingAtStart)]
+    [InlineData(15, 143, StopPoint.ChainGoneWhileRunning)]
+    public async Task a_signal_by_pid_stops_run_cleanly_with_the_shell_exit_code(int signal, int exitCode, StopPoint when)
     {
         using var dir = new TempDir();
         await using var chain = await DevChain.StartAsync(new DevChainOptions { BlockTime = 0 });
         await using var node = await DevnetRollupNode.StartAsync(new DevnetRollupLedger(), new DevnetRollupNodeOptions());
         await using var proxy = new TcpProxy(new Uri(chain.RpcUrl).Port);
-        if (running)
-        {
-            proxy.Start();
-        }
-
         var httpPort = ChildProcess.FreePort();
         var path = WriteConfig(dir, Config(dir, chain, proxy.Url, node.Url, httpPort));
-        using var run = ChildProcess.Zkpow("run", "--config", path);
-        if (running)
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}/") };
+        if (when == StopPoint.WaitingAtStart)
         {
-            var started = await WaitStartedAsync(run);
-            // A connected prover too: its stream is open when the stop begins.
-            using var prover = ChildProcess.Zkpow("prover", "--aggregator", $"http://127.0.0.1:{started.Groups[1].Value}", "--name", "at-stop");
-            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}/") };
-            await WaitForAsync(async () => (await http.GetFromJsonAsync<JsonElement>("api/status")).GetProperty("provers").GetArrayLength() == 1, run,
-                "the prover connected");
-            run.Signal(signal);
-            Assert.True(await run.WaitForExitAsync(Bound) == exitCode, run.Stderr);
-        }
-        else
-        {
-            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}/") };
-            await WaitNotReadyAsync(http, run, "eth_chainId");
-            run.Signal(signal);
-            Assert.True(await run.WaitForExitAsync(Bound) == exitCode, run.Stderr);
+            using var waiting = ChildProcess.Zkpow("run", "--config", path);
+            await WaitNotReadyAsync(http, waiting, "eth_chainId");
+            waiting.Signal(signal);
+            Assert.True(await waiting.WaitForExitAsync(Bound) == exitCode, waiting.Stderr);
+            AssertNoStackTrace(waiting.Stderr);
+            return;
         }
 
+        proxy.Start();
+        using var run = ChildProcess.Zkpow("run", "--config", path);
+        var started = await WaitStartedAsync(run);
+        // A connected prover too: its stream is open when the stop begins.
+        using var prover = ChildProcess.Zkpow("prover", "--aggregator", $"http://127.0.0.1:{started.Groups[1].Value}", "--name", "at-stop");
+        await WaitForAsync(async () => (await http.GetFromJsonAsync<JsonElement>("api/status")).GetProperty("provers").GetArrayLength() == 1, run,
+            "the prover connected");
+        if (when == StopPoint.ChainGoneWhileRunning)
+        {
+            proxy.Stop();
+            await WaitForAsync(async () => (await http.GetAsync("health/ready")).StatusCode == HttpStatusCode.ServiceUnavailable, run,
+                "/health/ready 503 with the chain gone");
+        }
+
+        run.Signal(signal);
+        Assert.True(await run.WaitForExitAsync(Bound) == exitCode, run.Stderr);
         AssertNoStackTrace(run.Stderr);
     }
 
