@@ -23,11 +23,10 @@ public sealed class AggregatorHost : IAsyncDisposable
     {
         _host = host;
         _options = options;
-        Node = host.Services.GetRequiredService<AggregatorNode>();
     }
 
-    /// <summary>The running aggregator's read-only view.</summary>
-    public AggregatorNode Node { get; }
+    /// <summary>The aggregator's read-only view.</summary>
+    public AggregatorNode Node => _host.Services.GetRequiredService<AggregatorNode>();
 
     public IServiceProvider Services => _host.Services;
 
@@ -37,9 +36,11 @@ public sealed class AggregatorHost : IAsyncDisposable
     /// <summary>Cancelled when the host begins to stop (a signal with the console lifetime, or <see cref="StopAsync"/>).</summary>
     public CancellationToken Stopping => _host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
 
+    /// <summary>Composes an aggregator (nothing runs yet). Throws <see cref="OptionsException"/> for invalid options.</summary>
     public static AggregatorHost Create(AggregatorOptions options, ILoggerFactory loggers, TimeProvider time, AggregatorHostSettings? settings = null)
     {
         ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
         settings ??= new AggregatorHostSettings();
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.ClearProviders();

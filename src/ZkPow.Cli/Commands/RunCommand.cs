@@ -47,8 +47,18 @@ internal static class RunCommand
                 return 2;
             }
 
-            var host = AggregatorHost.Create(options, loggers, TimeProvider.System,
-                new AggregatorHostSettings { ConsoleLifetime = true, ShutdownTimeout = ShutdownTimeout });
+            AggregatorHost host;
+            try
+            {
+                host = AggregatorHost.Create(options, loggers, TimeProvider.System,
+                    new AggregatorHostSettings { ConsoleLifetime = true, ShutdownTimeout = ShutdownTimeout });
+            }
+            catch (OptionsException ex)
+            {
+                await Console.Error.WriteLineAsync($"zkpow run: {ex.Message}").ConfigureAwait(false);
+                return 2;
+            }
+
             await using (host.ConfigureAwait(false))
             {
                 try
