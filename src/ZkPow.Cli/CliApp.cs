@@ -6,6 +6,9 @@ namespace ZkPow.Cli;
 /// <summary>The <c>zkpow</c> command line.</summary>
 internal static class CliApp
 {
+    /// <summary>The signals of this process: commands read the exit code a signal asks for.</summary>
+    public static CliSignals? Signals { get; private set; }
+
     public static RootCommand Build() => new("zkpow: the ZK-PoW prover aggregator, its devnet and its benchmarks")
     {
         DevnetCommand.Create(),
@@ -31,6 +34,21 @@ internal static class CliApp
             return 2;
         }
 
-        return await parsed.InvokeAsync().ConfigureAwait(false);
+        // Signals are handled here, not by System.CommandLine: its handler returns from Main after two seconds, cutting an
+        // ordered stop short. A command's cancellation token is cancelled by the first SIGINT/SIGTERM and it stops in its
+        // own time.
+        using var signals = new CliSignals();
+        Signals = signals;
+        try
+        {
+            return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }, signals.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            Signals = null;
+        }
     }
+
+    /// <summary>The exit code of a command that stopped: 130 / 143 if a signal stopped it, else <paramref name="normal"/>.</summary>
+    public static int ExitCode(int normal) => Signals?.ExitCode ?? normal;
 }

@@ -129,6 +129,16 @@ internal sealed class ChildProcess : IDisposable
         }
     }
 
+    /// <summary>Sends <paramref name="signal"/> (2 = SIGINT, 15 = SIGTERM) to the child by PID, as an operator or a
+    /// supervisor would.</summary>
+    public void Signal(int signal)
+    {
+        if (SendSignal(_process.Id, signal) != 0)
+        {
+            throw new InvalidOperationException($"kill({_process.Id}, {signal}) failed");
+        }
+    }
+
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static extern int SendSignal(int pid, int signal);
 

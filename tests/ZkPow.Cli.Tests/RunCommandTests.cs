@@ -23,7 +23,6 @@ public sealed partial class RunCommandTests
     [InlineData("{\"Store\":{\"SqliteSynchronous\":\"OFF\"}}", "Store:SqliteSynchronous", "FULL")]
     [InlineData("{\"Metrix\":{}}", "Metrix", "unknown section")]
     [InlineData("{\"Chain\":{\"RollupAddress\":\"0x1234\"}}", "Chain:RollupAddress", "")]
-    [InlineData("{\"Chain\":{\"RollupAddress\":\"0x5FbDB2315678afecb367f032d93F642f64180aa3\",\"RpcUrl\":\"http://127.0.0.1:1\"},\"Key\":{\"DevPrivateKey\":\"0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d\"}}", "Chain:RpcUrl", "does not answer")]
     [InlineData("{\"Chain\":{\"RollupAddress\":\"0x5FbDB2315678afecb367f032d93F642f64180aa3\"},\"Key\":{\"KeystorePath\":\"/nonexistent/key.json\",\"PasswordEnvironmentVariable\":\"ZKPOW_TEST_NO_SUCH_VARIABLE\"}}", "Key:", "")]
     [InlineData("{\"Sync\":{\"Confirmations\":\"-3\"}}", "Sync:Confirmations", "whole number")]
     [InlineData("{\"Chain\":{\"RpcUrls\":[\"http://127.0.0.1:8545\",\"ftp://node\"]}}", "Chain:RpcUrls", "not an http(s) URL")]
@@ -115,18 +114,6 @@ public sealed partial class RunCommandTests
         using var parked = ChildProcess.Zkpow("tasks", "list", "--parked", "--url", url.ToString(), "--json");
         Assert.Equal(0, await parked.WaitForExitAsync(TimeSpan.FromMinutes(1)));
         Assert.Equal(0, JsonDocument.Parse(parked.Stdout).RootElement.GetProperty("tasks").GetArrayLength());
-    }
-
-    [Fact]
-    public async Task run_refuses_an_unreachable_rollup_node()
-    {
-        using var dir = new TempDir();
-        await using var chain = await DevChain.StartAsync(new DevChainOptions { BlockTime = 0 });
-        await using var node = await DevnetRollupNode.StartAsync(new DevnetRollupLedger(), new DevnetRollupNodeOptions());
-        var path = WriteConfig(dir, Config(dir, chain, node, forkId: 6));
-        using var run = ChildProcess.Zkpow("run", "--config", path, "--Sync:RollupNodeUrl=http://127.0.0.1:1");
-        Assert.Equal(2, await run.WaitForExitAsync(TimeSpan.FromMinutes(1)));
-        Assert.Contains("'Sync:RollupNodeUrl'", run.Stderr);
     }
 
     [Fact]

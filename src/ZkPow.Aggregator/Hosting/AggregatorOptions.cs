@@ -39,6 +39,23 @@ public sealed class AggregatorOptions
 
     public SenderOptions Sender { get; set; } = new();
 
+    /// <summary>Takes every section of <paramref name="source"/> (the options pipeline fills its own instance).</summary>
+    public void CopyFrom(AggregatorOptions source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        Store = source.Store;
+        ProverServer = source.ProverServer;
+        Provers = source.Provers;
+        Generator = source.Generator;
+        Chain = source.Chain;
+        ExpectedChainId = source.ExpectedChainId;
+        Key = source.Key;
+        TxManager = source.TxManager;
+        Http = source.Http;
+        Sync = source.Sync;
+        Sender = source.Sender;
+    }
+
     public void Validate()
     {
         Store.Validate();

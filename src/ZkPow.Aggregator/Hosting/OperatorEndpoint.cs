@@ -15,7 +15,8 @@ namespace ZkPow.Aggregator.Hosting;
 /// The operator's HTTP endpoint (loopback by default): <c>/health/live</c>, <c>/health/ready</c>, <c>/metrics</c>
 /// (Prometheus text, exported by prometheus-net's adapter for System.Diagnostics.Metrics: a stable release, where
 /// OpenTelemetry's Prometheus exporter is still a beta), <c>/api/status</c>, <c>/api/tasks?state=parked</c> and
-/// <c>POST /api/tasks/{id}/requeue</c>.
+/// <c>POST /api/tasks/{id}/requeue</c>. It opens before anything else of the aggregator: while start-up waits (for the
+/// base chain, the rollup node, …) or the aggregator stops, <c>/health/ready</c> and the API answer 503 with the reason.
 /// </summary>
 public sealed class OperatorEndpoint : IAsyncDisposable
 {
@@ -53,6 +54,14 @@ public sealed class OperatorEndpoint : IAsyncDisposable
         app.MapGet("/health/live", () => Results.Text("live\n"));
         app.MapGet("/health/ready", async (CancellationToken ct) =>
         {
+            if (!node.IsRunning)
+            {
+                // Start-up (or shutdown): what it waits for is the reason.
+                var phase = node.Phase.ToString().ToLowerInvariant();
+                return Results.Json(new { ready = false, phase, checks = new Dictionary<string, string> { [phase] = node.PhaseReason } }, s_json,
+                    statusCode: 503);
+            }
+
             var checks = new Dictionary<string, string>();
             try
             {
@@ -89,12 +98,19 @@ public sealed class OperatorEndpoint : IAsyncDisposable
             var allowed = (long)node.Options.Sync.Confirmations + ReadyLagMargin;
             checks["sync"] = lag <= allowed ? "ok" : $"{lag} blocks behind the chain (ready at {allowed} or less)";
             var ready = checks.Values.All(v => v == "ok");
-            return Results.Json(new { ready, checks }, s_json, statusCode: ready ? 200 : 503);
+            return Results.Json(new { ready, phase = "running", checks }, s_json, statusCode: ready ? 200 : 503);
         });
         app.MapMetrics("/metrics", registry);
-        app.MapGet("/api/status", async (CancellationToken ct) => Results.Json(await node.GetStatusAsync(ct).ConfigureAwait(false), s_json));
+        app.MapGet("/api/status", async (CancellationToken ct) => node.IsRunning
+            ? Results.Json(await node.GetStatusAsync(ct).ConfigureAwait(false), s_json)
+            : NotRunning(node));
         app.MapGet("/api/tasks", async (string? state, CancellationToken ct) =>
         {
+            if (!node.IsRunning)
+            {
+                return NotRunning(node);
+            }
+
             if (state is not null && !string.Equals(state, "parked", StringComparison.OrdinalIgnoreCase))
             {
                 return Results.BadRequest(new { error = "only state=parked is listed" });
@@ -105,6 +121,11 @@ public sealed class OperatorEndpoint : IAsyncDisposable
         });
         app.MapPost("/api/tasks/{id:long}/requeue", async (long id, CancellationToken ct) =>
         {
+            if (!node.IsRunning)
+            {
+                return NotRunning(node);
+            }
+
             var task = await node.Store.RequeueAsync(id, ct).ConfigureAwait(false);
             if (task is null)
             {
@@ -127,6 +148,10 @@ public sealed class OperatorEndpoint : IAsyncDisposable
 
         return new OperatorEndpoint(app, adapter, port);
     }
+
+    /// <summary>503 with the phase and its reason, while the aggregator starts or stops.</summary>
+    private static IResult NotRunning(AggregatorNode node) =>
+        Results.Json(new { error = $"the aggregator is {node.Phase.ToString().ToLowerInvariant()}: {node.PhaseReason}" }, s_json, statusCode: 503);
 
     public async ValueTask DisposeAsync()
     {

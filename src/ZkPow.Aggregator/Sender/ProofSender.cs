@@ -685,13 +685,16 @@ public sealed partial class ProofSender : IAsyncDisposable
         await _stopping.CancelAsync().ConfigureAwait(false);
         try
         {
+            // A worker or watcher that failed on its last call (the node going away) is rethrown for the host to log.
             await Task.WhenAll(_workers.Concat(_watchers.Keys)).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
             // Stopping.
         }
-
-        _stopping.Dispose();
+        finally
+        {
+            _stopping.Dispose();
+        }
     }
 }

@@ -111,6 +111,11 @@ internal static class DevnetCommand
                 await Console.Error.WriteLineAsync($"zkpow devnet: {ex.Message}").ConfigureAwait(false);
                 return 1;
             }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // Ctrl+C while starting: what had started is stopped again.
+                return CliApp.ExitCode(1);
+            }
 
             await using (network.ConfigureAwait(false))
             {
@@ -130,7 +135,18 @@ internal static class DevnetCommand
                 }
 
                 using var reportCancel = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-                var report = await network.ReportAsync(reportCancel.Token).ConfigureAwait(false);
+                DevnetReport report;
+                try
+                {
+                    report = await network.ReportAsync(reportCancel.Token).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is ChainUnavailableException or EthRpcException or OperationCanceledException)
+                {
+                    // Ctrl+C in a terminal signals anvil too: the chain may be gone before the report is read.
+                    await Console.Error.WriteLineAsync($"zkpow devnet: no report: the chain did not answer ({ex.Message})").ConfigureAwait(false);
+                    return CliApp.ExitCode(1);
+                }
+
                 await File.WriteAllTextAsync(Path.Combine(network.DataDir, "report.json"), JsonSerializer.Serialize(report, JsonOutput.Options), CancellationToken.None)
                     .ConfigureAwait(false);
                 if (asJson)
@@ -144,10 +160,10 @@ internal static class DevnetCommand
 
                 if (timedOut.IsCancellationRequested && !finished)
                 {
-                    return 1;
+                    return CliApp.ExitCode(1);
                 }
 
-                return finished || !done ? 0 : 1;
+                return CliApp.ExitCode(finished || !done ? 0 : 1);
             }
         });
         return command;
@@ -223,9 +239,9 @@ internal static class DevnetCommand
         console.MarkupLine($"[green]devnet up[/]: anvil {network.Chain.RpcUrl} (chain {network.Chain.ChainId}), rollup node {network.RollupNode.Url}, data {Markup.Escape(network.DataDir)}");
         foreach (var miner in network.Miners)
         {
-            var where = miner.Node is null
+            var where = miner.Host is null
                 ? $"external aggregator: zkpow run --config {Markup.Escape(miner.ConfigPath)}"
-                : $"provers dial {miner.Node.ProverServer.Port}, status {miner.Node.Http.Address}api/status";
+                : $"provers dial {miner.Host.Node.ProverPort}, status {miner.Host.StatusAddress}api/status";
             console.MarkupLine($"  miner {miner.Index} {miner.Address}: {where}");
         }
     }

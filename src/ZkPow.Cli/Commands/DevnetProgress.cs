@@ -32,7 +32,7 @@ internal sealed record DevnetProgress(
         long finals = 0;
         foreach (var node in nodes)
         {
-            finals += await node.Store.CountFinalProofsAsync(cancellationToken).ConfigureAwait(false);
+            finals += await node.CountFinalProofsAsync(cancellationToken).ConfigureAwait(false);
         }
 
         return new DevnetProgress(
@@ -45,7 +45,7 @@ internal sealed record DevnetProgress(
             finals,
             nodes.Sum(n => n.Metrics.ConnectedProvers),
             nodes.Sum(n => n.Metrics.BusyProvers),
-            nodes.Sum(n => n.Transactions.InFlight),
+            nodes.Sum(n => n.TxsInFlight),
             events.OfType<RewardPaidEvent>().Aggregate(BigInteger.Zero, (a, e) => a + e.Amount),
             events.OfType<SlashedEvent>().Count(),
             open.Count(c => c.Overdue),

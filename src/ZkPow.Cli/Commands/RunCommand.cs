@@ -1,13 +1,21 @@
 using System.CommandLine;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using ZkPow.Aggregator;
 using ZkPow.Aggregator.Hosting;
 
 namespace ZkPow.Cli.Commands;
 
-/// <summary><c>zkpow run --config FILE [--Section:Key=value ...]</c>: the aggregator against a real network.</summary>
+/// <summary>
+/// <c>zkpow run --config FILE [--Section:Key=value ...]</c>: the aggregator against a real network, on the Generic Host
+/// with its console lifetime. Start-up waits for nodes that are down (the operator endpoint says what for); exit codes:
+/// 2 for a configuration error (the key is named), 130 after SIGINT, 143 after SIGTERM, 1 for anything else.
+/// </summary>
 internal static class RunCommand
 {
+    /// <summary>How long the ordered stop may take before the parts still stopping are cut.</summary>
+    private static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(30);
+
     public static Command Create()
     {
         var config = new Option<string?>("--config") { Description = "Configuration file (appsettings-style JSON); ZKPOW_ environment variables and --Section:Key=value overrides apply on top" };
@@ -39,10 +47,11 @@ internal static class RunCommand
                 return 2;
             }
 
-            AggregatorNode node;
+            AggregatorHost host;
             try
             {
-                node = await AggregatorNode.StartAsync(options, loggers, TimeProvider.System, cancellationToken).ConfigureAwait(false);
+                host = AggregatorHost.Create(options, loggers, TimeProvider.System,
+                    new AggregatorHostSettings { ConsoleLifetime = true, ShutdownTimeout = ShutdownTimeout });
             }
             catch (OptionsException ex)
             {
@@ -50,21 +59,37 @@ internal static class RunCommand
                 return 2;
             }
 
-            await using (node.ConfigureAwait(false))
+            await using (host.ConfigureAwait(false))
             {
-                await Console.Error.WriteLineAsync(
-                    $"zkpow run: miner {node.Transactions.Address}; provers dial port {node.ProverServer.Port}; status at {node.Http.Address}api/status").ConfigureAwait(false);
                 try
                 {
-                    await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+                    await host.StartAsync(cancellationToken).ConfigureAwait(false);
                 }
-                catch (OperationCanceledException)
+                catch (Exception ex) when (ex is OptionsException or OptionsValidationException)
                 {
-                    log.LogInformation("Stopping");
+                    await Console.Error.WriteLineAsync($"zkpow run: {ex.Message}").ConfigureAwait(false);
+                    return 2;
                 }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested || host.Stopping.IsCancellationRequested)
+                {
+                    log.LogInformation("Stopped while starting");
+                    return CliApp.ExitCode(0);
+                }
+                catch (Exception ex)
+                {
+                    // Not a configuration error and not a node that is down (those are waited for): say what, on one line.
+                    await Console.Error.WriteLineAsync($"zkpow run: the aggregator could not start: {ex.GetType().Name}: {ex.Message}").ConfigureAwait(false);
+                    return 1;
+                }
+
+                await Console.Error.WriteLineAsync(
+                    $"zkpow run: miner {host.Node.MinerAddress}; provers dial port {host.Node.ProverPort}; status at {host.StatusAddress}api/status").ConfigureAwait(false);
+                await host.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
+                log.LogInformation("Stopped");
             }
 
-            return 0;
+            // The run ends on a signal (130 / 143); anything else that stopped the host is an error.
+            return CliApp.ExitCode(1);
         });
         return command;
     }

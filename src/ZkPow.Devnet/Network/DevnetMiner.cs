@@ -10,6 +10,10 @@ internal sealed class DevnetMiner(int index, string address, string configPath, 
     public string Address { get; } = address;
     public string ConfigPath { get; } = configPath;
     public AggregatorOptions Options { get; } = options;
-    public AggregatorNode? Node { get; set; }
+    /// <summary>The in-process aggregator's host, or null when it runs outside.</summary>
+    public AggregatorHost? Host { get; set; }
+
+    /// <summary>The in-process aggregator's read-only view, or null.</summary>
+    public AggregatorNode? Node => Host?.Node;
     public List<(MockProver Prover, Task Run)> Provers { get; } = [];
 }

@@ -148,7 +148,8 @@ internal sealed partial class DevnetNetwork : IAsyncDisposable
             Miners.Add(miner);
             if (!Options.ExternalAggregator)
             {
-                miner.Node = await AggregatorNode.StartAsync(options, _loggers, TimeProvider.System, cancellationToken).ConfigureAwait(false);
+                // The same composition as zkpow run, one host per miner in this process (stopped by the devnet, not by signals).
+                miner.Host = await AggregatorHost.StartAsync(options, _loggers, TimeProvider.System, cancellationToken).ConfigureAwait(false);
             }
 
             for (var p = 0; p < Options.Provers; p++)
@@ -304,11 +305,11 @@ internal sealed partial class DevnetNetwork : IAsyncDisposable
                 await prover.DisposeAsync().ConfigureAwait(false);
             }
 
-            if (miner.Node is not null)
+            if (miner.Host is not null)
             {
                 try
                 {
-                    await miner.Node.DisposeAsync().ConfigureAwait(false);
+                    await miner.Host.DisposeAsync().ConfigureAwait(false);
                 }
                 catch (Exception ex)
                 {

@@ -1,0 +1,73 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using ZkPow.Aggregator.Chain;
+using ZkPow.Aggregator.Generator;
+using ZkPow.Aggregator.Sender;
+using ZkPow.Aggregator.Sync;
+
+namespace ZkPow.Aggregator.Hosting;
+
+/// <summary>The one composition of an aggregator, shared by <c>zkpow run</c>, the devnet and the tests.</summary>
+public static class AggregatorServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds one aggregator: its options (validated at start), the node clients, the metrics, and the hosted services in
+    /// start order — the operator endpoint, the start-up checks (which wait out a node that is down), the store, the
+    /// transaction manager, the Proof Generator, the Proof Sender with the Proof Manager, the prover endpoint, the rollup
+    /// sync — then the marker that declares it running. The host stops them in reverse order.
+    /// </summary>
+    public static IServiceCollection AddZkPowAggregator(this IServiceCollection services, AggregatorOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        services.AddOptions<AggregatorOptions>().Configure(o => o.CopyFrom(options)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AggregatorOptions>, AggregatorOptionsValidator>());
+        services.TryAddSingleton(TimeProvider.System);
+
+        services.AddSingleton(sp =>
+        {
+            var chain = sp.GetRequiredService<IOptions<AggregatorOptions>>().Value.Chain;
+            return EthRpcClient.Create(chain, sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>());
+        });
+        services.AddSingleton(sp => new RollupChainClient(sp.GetRequiredService<EthRpcClient>(),
+            sp.GetRequiredService<IOptions<AggregatorOptions>>().Value.Chain.RollupAddress));
+        services.AddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<AggregatorOptions>>().Value;
+            return RollupNodeClient.Create(options.Sync, options.Chain, sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>());
+        });
+        services.AddSingleton(_ => new GeneratorMetrics());
+        services.AddSingleton(_ => new SenderMetrics());
+        services.AddSingleton(_ => new SyncMetrics());
+        services.AddSingleton<AggregatorReadiness>();
+        services.AddSingleton<StartupRetry>();
+        services.AddSingleton<PartStopper>();
+        services.AddSingleton(sp => new AggregatorNode(sp.GetRequiredService<IOptions<AggregatorOptions>>(), sp.GetRequiredService<AggregatorReadiness>(),
+            sp.GetRequiredService<StartupCheckService>(), sp.GetRequiredService<StoreService>(), sp.GetRequiredService<TxManagerService>(),
+            sp.GetRequiredService<GeneratorService>(), sp.GetRequiredService<ProverServerService>(), sp.GetRequiredService<RollupChainClient>(),
+            sp.GetRequiredService<RollupNodeClient>(), sp.GetRequiredService<GeneratorMetrics>(), sp.GetRequiredService<SenderMetrics>(),
+            sp.GetRequiredService<SyncMetrics>()));
+
+        // Start order (the host stops in reverse).
+        AddPart<OperatorEndpointService>(services);
+        AddPart<StartupCheckService>(services);
+        AddPart<StoreService>(services);
+        AddPart<TxManagerService>(services);
+        AddPart<FundsService>(services);
+        AddPart<GeneratorService>(services);
+        AddPart<SenderService>(services);
+        AddPart<ProverServerService>(services);
+        AddPart<SyncService>(services);
+        AddPart<RunningService>(services);
+        return services;
+    }
+
+    /// <summary>A hosted service that later parts (and the node view) also depend on: one instance for both.</summary>
+    private static void AddPart<T>(IServiceCollection services)
+        where T : class, Microsoft.Extensions.Hosting.IHostedService
+    {
+        services.AddSingleton<T>();
+        services.AddSingleton<Microsoft.Extensions.Hosting.IHostedService>(sp => sp.GetRequiredService<T>());
+    }
+}

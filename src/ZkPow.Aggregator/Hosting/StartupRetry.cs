@@ -1,0 +1,58 @@
+using Microsoft.Extensions.Logging;
+using ZkPow.Aggregator.Chain;
+using ZkPow.Aggregator.Sync;
+
+namespace ZkPow.Aggregator.Hosting;
+
+/// <summary>
+/// Start-up calls to the nodes: a transient failure (a node that is down or stalls, an error answer that is not a
+/// definite one) is retried with a growing delay (capped at <see cref="MaxDelay"/>), a Warning per failed attempt and the
+/// reason shown by <c>/health/ready</c>; only cancellation (a stop) ends the wait.
+/// </summary>
+internal sealed partial class StartupRetry(AggregatorReadiness readiness, TimeProvider time, ILogger<StartupRetry> logger)
+{
+    public static readonly TimeSpan FirstDelay = TimeSpan.FromMilliseconds(250);
+    public static readonly TimeSpan MaxDelay = TimeSpan.FromSeconds(5);
+
+    /// <summary>Failures of a node that another attempt may not see: transport errors, timeouts, error answers,
+    /// malformed answers.</summary>
+    public static bool IsTransient(Exception error) => error is ChainUnavailableException or EthRpcException or RollupNodeException
+        or HttpRequestException or TimeoutException or System.Text.Json.JsonException or FormatException;
+
+    /// <summary>Runs <paramref name="call"/> until it succeeds; <paramref name="what"/> names the wait ("the base chain's
+    /// chain id at …").</summary>
+    public async Task<T> RunAsync<T>(string what, Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken,
+        Func<Exception, bool>? transient = null)
+    {
+        transient ??= IsTransient;
+        readiness.Starting(what);
+        var delay = FirstDelay;
+        for (var attempt = 1; ; attempt++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            try
+            {
+                return await call(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested && (transient(ex) || ex is OperationCanceledException))
+            {
+                // A timeout of the HTTP client surfaces as a cancellation that is not ours: transient too.
+                readiness.Starting($"waiting for {what}: {ex.Message}");
+                LogWaiting(what, attempt, ex.Message, delay.TotalSeconds);
+            }
+
+            await Task.Delay(delay, time, cancellationToken).ConfigureAwait(false);
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxDelay.Ticks));
+        }
+    }
+
+    public Task RunAsync(string what, Func<CancellationToken, Task> call, CancellationToken cancellationToken, Func<Exception, bool>? transient = null) =>
+        RunAsync(what, async ct =>
+        {
+            await call(ct).ConfigureAwait(false);
+            return true;
+        }, cancellationToken, transient);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Start-up waits for {What} (attempt {Attempt} failed: {Reason}); trying again in {DelaySeconds:0.##} s")]
+    private partial void LogWaiting(string what, int attempt, string reason, double delaySeconds);
+}
