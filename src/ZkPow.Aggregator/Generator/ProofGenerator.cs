@@ -199,7 +199,7 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
                 var idleAt = Stopwatch.GetTimestamp();
 
                 var (task, readyAt) = await TakeAsync(session, token).ConfigureAwait(false);
-                await RunAsync(session, task, Math.Max(readyAt, idleAt), token).ConfigureAwait(false);
+                await RunAsync(session, task, readyAt, Math.Max(readyAt, idleAt), token).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException)
@@ -215,7 +215,7 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
         }
     }
 
-    private async Task RunAsync(ProverSession session, ProofTask task, long dispatchStart, CancellationToken cancellationToken)
+    private async Task RunAsync(ProverSession session, ProofTask task, long readyAt, long dispatchStart, CancellationToken cancellationToken)
     {
         var prover = session.Ref;
         var now = _time.GetUtcNow();
@@ -294,7 +294,7 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
 
         if (outcome.RequestWrittenAt != 0)
         {
-            Metrics.Dispatched(Stopwatch.GetElapsedTime(dispatchStart, outcome.RequestWrittenAt));
+            Metrics.Dispatched(Stopwatch.GetElapsedTime(dispatchStart, outcome.RequestWrittenAt), outcome.RequestId, readyAt, outcome.RequestWrittenAt);
         }
 
         // The prover is free again: storing the outcome (one grouped commit) goes on in the background.
