@@ -78,7 +78,7 @@ public sealed class GeneratorMetrics : IDisposable
 
     internal void RangeReproved() => _reproved.Add(1);
 
-    internal void Dispatched(TimeSpan latency, string requestId, long readyAt, long writtenAt)
+    internal void Dispatched(TimeSpan latency, ProofTask task, string requestId, long readyAt, long writtenAt)
     {
         var ms = latency.TotalMilliseconds;
         _dispatch.Record(ms);
@@ -91,7 +91,7 @@ public sealed class GeneratorMetrics : IDisposable
 
             if (KeepDispatchRecords)
             {
-                _dispatchRecords.Add(new DispatchRecord(requestId, readyAt, writtenAt));
+                _dispatchRecords.Add(new DispatchRecord(task, requestId, readyAt, writtenAt));
             }
         }
     }

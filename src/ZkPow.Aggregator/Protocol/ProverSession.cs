@@ -96,6 +96,9 @@ public sealed partial class ProverSession
         }
     }
 
+    /// <summary>Requests sent on this stream so far (each answered or the session ended).</summary>
+    public long RequestCount => Interlocked.Read(ref _requestCounter);
+
     /// <summary>Time of the last request written (a <see cref="TimeProvider"/> timestamp).</summary>
     public long LastSentTimestamp => Interlocked.Read(ref _lastSentTimestamp);
 
