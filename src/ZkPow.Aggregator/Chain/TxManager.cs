@@ -107,7 +107,12 @@ public sealed partial class TxManager : IAsyncDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         request.Validate();
-        var created = await _store.CreateTxAsync(request, _sender, cancellationToken).ConfigureAwait(false);
+        TxCreateResult created;
+        using (AggregatorTracing.Sender.StartActivity("tx.store_created"))
+        {
+            created = await _store.CreateTxAsync(request, _sender, cancellationToken).ConfigureAwait(false);
+        }
+
         var tracked = Track(created.Record);
         if (created.Created && tracked.TryEnter())
         {
@@ -206,6 +211,7 @@ public sealed partial class TxManager : IAsyncDisposable
         }
 
         var record = tracked.Record;
+        using var preflightSpan = AggregatorTracing.Sender.StartActivity("tx.preflight");
         var preflight = await _rpc.EthCallAsync(_sender, record.To, record.Data, record.Value, "latest", cancellationToken).ConfigureAwait(false);
         if (!preflight.Succeeded)
         {
@@ -233,9 +239,15 @@ public sealed partial class TxManager : IAsyncDisposable
         }
 
         var fees = await SuggestFeesAsync(cancellationToken).ConfigureAwait(false);
+        preflightSpan?.Dispose();
         var chainId = _chainId;
-        var signed = await _store.StoreSignedAsync(record.Id, _sender,
-            nonce => _key.Sign(chainId, nonce, record.To, record.Value, record.Data, gasLimit, fees), cancellationToken).ConfigureAwait(false);
+        TxRecord? signed;
+        using (AggregatorTracing.Sender.StartActivity("tx.sign_and_store"))
+        {
+            signed = await _store.StoreSignedAsync(record.Id, _sender,
+                nonce => _key.Sign(chainId, nonce, record.To, record.Value, record.Data, gasLimit, fees), cancellationToken).ConfigureAwait(false);
+        }
+
         if (signed is null)
         {
             return;
@@ -246,7 +258,10 @@ public sealed partial class TxManager : IAsyncDisposable
         LogSigned(signed.Key, signed.Nonce!.Value, signed.TxHash!, fees.ToString());
         if (broadcast)
         {
-            await BroadcastInNonceOrderAsync(tracked, cancellationToken).ConfigureAwait(false);
+            using (AggregatorTracing.Sender.StartActivity("tx.broadcast"))
+            {
+                await BroadcastInNonceOrderAsync(tracked, cancellationToken).ConfigureAwait(false);
+            }
         }
     }
 

@@ -78,7 +78,7 @@ public sealed class GeneratorMetrics : IDisposable
 
     internal void RangeReproved() => _reproved.Add(1);
 
-    internal void Dispatched(TimeSpan latency, ProofTask task, string requestId, long readyAt, long writtenAt)
+    internal void Dispatched(TimeSpan latency, ProofTask task, string prover, string requestId, long readyAt, long writtenAt, long answeredAt)
     {
         var ms = latency.TotalMilliseconds;
         _dispatch.Record(ms);
@@ -91,7 +91,7 @@ public sealed class GeneratorMetrics : IDisposable
 
             if (KeepDispatchRecords)
             {
-                _dispatchRecords.Add(new DispatchRecord(task, requestId, readyAt, writtenAt));
+                _dispatchRecords.Add(new DispatchRecord(task, prover, requestId, readyAt, writtenAt, answeredAt));
             }
         }
     }

@@ -294,7 +294,8 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
 
         if (outcome.RequestWrittenAt != 0)
         {
-            Metrics.Dispatched(Stopwatch.GetElapsedTime(dispatchStart, outcome.RequestWrittenAt), task, outcome.RequestId, readyAt, outcome.RequestWrittenAt);
+            Metrics.Dispatched(Stopwatch.GetElapsedTime(dispatchStart, outcome.RequestWrittenAt), task, session.Name, outcome.RequestId, readyAt,
+                outcome.RequestWrittenAt, outcome.AnsweredAt);
         }
 
         // The prover is free again: storing the outcome (one grouped commit) goes on in the background.

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using ZkPow.Aggregator.Generator;
 
 namespace ZkPow.Aggregator.Protocol;
@@ -191,6 +192,11 @@ public sealed partial class ProverSession
         var backoff = _options.PollMin;
         TimeSpan? lastPending = null;
         var longPollSeconds = (ulong)Math.Ceiling(_options.GetProofTimeout.TotalSeconds);
+        if (TimeSpan.FromSeconds(longPollSeconds) >= _options.ResponseTimeout)
+        {
+            longPollSeconds = 0; // The answer could come after the response timeout: never ask to hold it.
+        }
+
         var longPoll = longPollSeconds > 0 && Volatile.Read(ref _longPoll) >= 0;
         var request = new GetProofRequest { Id = jobId, Timeout = longPoll ? longPollSeconds : 0 };
         using var waitCancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _closed.Token);
@@ -221,7 +227,7 @@ public sealed partial class ProverSession
             {
                 case GetProofResponse.Types.Result.CompletedOk:
                     _timings.Observe(Name, kind, lastPending, _time.GetElapsedTime(started));
-                    return Completed(kind, jobId, answer);
+                    return Completed(kind, jobId, answer) with { AnsweredAt = Stopwatch.GetTimestamp() };
                 case GetProofResponse.Types.Result.Pending:
                     lastPending = _time.GetElapsedTime(started);
                     break;

@@ -28,7 +28,8 @@ public sealed class ProverSessionOptions
 
     /// <summary>The <c>timeout</c> sent with GetProof (whole seconds): a prover that honours it answers when the job ends
     /// (a long poll), so the proof is fetched the moment it exists. Real provers ignore it and answer at once; the
-    /// session notices and polls adaptively instead. Must be below <see cref="ResponseTimeout"/>; 0 = never ask.
+    /// session notices and polls adaptively instead. Rounded up to whole seconds; not sent (0) unless that is below
+    /// <see cref="ResponseTimeout"/>; 0 = never ask.
     /// Example: <c>5s</c>.</summary>
     public TimeSpan GetProofTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
@@ -47,9 +48,9 @@ public sealed class ProverSessionOptions
         Positive(PollMin, "Provers:PollMin");
         Positive(PollMax, "Provers:PollMax");
         Positive(BusyStatusInterval, "Provers:BusyStatusInterval");
-        if (GetProofTimeout < TimeSpan.Zero || TimeSpan.FromSeconds(Math.Ceiling(GetProofTimeout.TotalSeconds)) >= ResponseTimeout)
+        if (GetProofTimeout < TimeSpan.Zero)
         {
-            throw new OptionsException("Provers:GetProofTimeout", "must be 0 or whole seconds below Provers:ResponseTimeout");
+            throw new OptionsException("Provers:GetProofTimeout", "must not be negative (0 = never ask for a long poll)");
         }
 
         if (PollMax < PollMin)

@@ -33,6 +33,9 @@ public sealed partial class GeneratorBenchmark
         DateTimeOffset Wall(long timestamp) => run.StartedUtc + Stopwatch.GetElapsedTime(run.Started, timestamp);
 
         var endToEnd = new List<double>();
+        var pollLag = new List<double>();
+        var answerToRequest = new List<double>();
+        var previous = new Dictionary<string, DispatchRecord>(StringComparer.Ordinal);
         var byTask = new Dictionary<long, (ProofTask Task, MockJobTiming Timing)>();
         var workBySequence = new Dictionary<ulong, TimeSpan>();
         var totalWork = TimeSpan.Zero;
@@ -51,7 +54,15 @@ public sealed partial class GeneratorBenchmark
                 var ready = Wall(record.ReadyAt);
                 var from = ready > idle ? ready : idle;
                 endToEnd.Add((Wall(record.WrittenAt) - from).TotalMilliseconds);
+                if (ready <= idle && previous.TryGetValue(record.Prover, out var before) && before.AnsweredAt != 0)
+                {
+                    // Where the time went for a prover that had work waiting: fetching its proof, then the next request.
+                    pollLag.Add((Wall(before.AnsweredAt) - idle).TotalMilliseconds);
+                    answerToRequest.Add(Stopwatch.GetElapsedTime(before.AnsweredAt, record.WrittenAt).TotalMilliseconds);
+                }
             }
+
+            previous[record.Prover] = record;
         }
 
         var memo = new Dictionary<long, TimeSpan>();
@@ -104,13 +115,22 @@ public sealed partial class GeneratorBenchmark
             }
         }
 
+        if (totalWork <= TimeSpan.Zero)
+        {
+            ideal = TimeSpan.Zero; // Zero-latency provers: there is no ideal to compare with.
+        }
+
         var e2e = endToEnd.ToArray();
         Array.Sort(e2e);
         var ratioArray = ratios.ToArray();
         Array.Sort(ratioArray);
         var latencyArray = latencies.ToArray();
         Array.Sort(latencyArray);
-        return new RunAnalysis(e2e, ideal, critical, ratioArray, latencyArray);
+        var lag = pollLag.ToArray();
+        Array.Sort(lag);
+        var next = answerToRequest.ToArray();
+        Array.Sort(next);
+        return new RunAnalysis(e2e, lag, next, ideal, critical, ratioArray, latencyArray);
     }
 
     /// <summary>What a run recorded, for <see cref="Analyse"/>.</summary>
@@ -118,6 +138,6 @@ public sealed partial class GeneratorBenchmark
         long Started, DateTimeOffset StartedUtc, DispatchRecord[] Dispatches, MockJobTiming[] Timings, double TotalSpeed);
 
     /// <summary>Sorted samples and ideals of one run.</summary>
-    private sealed record RunAnalysis(double[] EndToEnd, TimeSpan IdealMakespan, TimeSpan CriticalPath, double[] SequenceRatios,
+    private sealed record RunAnalysis(double[] EndToEnd, double[] PollLag, double[] AnswerToRequest, TimeSpan IdealMakespan, TimeSpan CriticalPath, double[] SequenceRatios,
         double[] SequenceLatencies);
 }

@@ -36,6 +36,15 @@ public sealed record GeneratorBenchmarkResult
     public required double DispatchE2eMaxMs { get; init; }
     public required int DispatchE2eSamples { get; init; }
 
+    /// <summary>Part of the end-to-end latency, for provers that had work waiting: job ended at the prover → its proof
+    /// received by the aggregator.</summary>
+    public required double PollLagP50Ms { get; init; }
+    public required double PollLagP99Ms { get; init; }
+
+    /// <summary>The other part: proof received → next request written (bookkeeping, scheduling, claim, request built).</summary>
+    public required double AnswerToRequestP50Ms { get; init; }
+    public required double AnswerToRequestP99Ms { get; init; }
+
     /// <summary>Measured makespan ÷ ideal makespan (null when the provers have no latency: the ideal is 0).</summary>
     public required double? MakespanRatio { get; init; }
 

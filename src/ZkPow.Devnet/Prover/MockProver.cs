@@ -405,6 +405,7 @@ public sealed class MockProver : IAsyncDisposable
                 break;
             case AggregatorMessage.RequestOneofCase.GetProofRequest:
                 reply.GetProofResponse = await GetProofAsync(message.GetProofRequest, now, cancellationToken).ConfigureAwait(false);
+                Counters.GetProofAnswered();
                 now = _time.GetUtcNow();
                 break;
             case AggregatorMessage.RequestOneofCase.None:
