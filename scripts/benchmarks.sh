@@ -12,6 +12,7 @@ zkpow=(dotnet src/ZkPow.Cli/bin/Release/net10.0/zkpow.dll)
 
 load_before="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
 started="$(date -u +'%Y-%m-%d %H:%M UTC')"
+commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo '+changes')"
 
 # run NAME ARGS...: runs `zkpow ARGS... --json`, keeping the command line and the JSON object it printed.
 run() {
@@ -37,6 +38,6 @@ run devnet devnet --sequences 100 --provers 8 --max-batches 4 --t1 3 --t2 6 --ex
 load_after="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
 cpu="$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2 | sed 's/^ *//' || echo unknown)"
 
-WORK="$work" CPU="$cpu" CORES="$(nproc)" STARTED="$started" LOAD_BEFORE="$load_before" LOAD_AFTER="$load_after" \
+WORK="$work" COMMIT="$commit" CPU="$cpu" CORES="$(nproc)" STARTED="$started" LOAD_BEFORE="$load_before" LOAD_AFTER="$load_after" \
   node scripts/benchmarks-doc.js >"$doc"
 echo "benchmarks: wrote $doc" >&2
