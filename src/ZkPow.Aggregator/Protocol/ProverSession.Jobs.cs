@@ -186,8 +186,11 @@ public sealed partial class ProverSession
     {
         var started = _time.GetTimestamp();
         var expected = _timings.Expected(Name, kind);
+        var firstPoll = _timings.FirstPoll(Name, kind);
+        // Polls after the first are spaced by a twentieth of the expected duration, or by a quarter of the spread before
+        // it when that is larger (fewer polls for jobs whose time varies a lot), within PollMin..PollMax.
         var cap = expected is { } ex
-            ? TimeSpan.FromTicks(Math.Clamp(ex.Ticks / 20, _options.PollMin.Ticks, _options.PollMax.Ticks))
+            ? TimeSpan.FromTicks(Math.Clamp(Math.Max(ex.Ticks / 20, (ex - (firstPoll ?? ex)).Ticks / 8), _options.PollMin.Ticks, _options.PollMax.Ticks))
             : _options.PollMax;
         var backoff = _options.PollMin;
         TimeSpan? lastPending = null;
@@ -268,9 +271,9 @@ public sealed partial class ProverSession
 
             var elapsed = _time.GetElapsedTime(started);
             TimeSpan wait;
-            if (expected is { } exp && elapsed < exp)
+            if (firstPoll is { } first && elapsed < first)
             {
-                wait = exp - elapsed;
+                wait = first - elapsed;
             }
             else
             {

@@ -80,7 +80,9 @@ public sealed class OneMinerTests(ITestOutputHelper output)
         var events = await h.EventsAsync();
         var commit = events.OfType<SubmitProofHashEvent>().Single(e => e.FinalNewBatch == second.FinalNewBatch);
         var reveal = events.OfType<VerifyBatchesEvent>().Single(e => e.NumBatch == second.FinalNewBatch);
-        Assert.InRange(reveal.BlockNumber, commit.BlockNumber + 9, commit.BlockNumber + 10);
+        // Not before the new T1 (the old one would have revealed at +5), and inside the window (T2 = 10); how soon after
+        // the window opens depends on the machine's load: a benchmark figure, not a test bound.
+        Assert.InRange(reveal.BlockNumber, commit.BlockNumber + 9, commit.BlockNumber + 9 + 10);
         var metrics = aggregator.Sender.Metrics;
         Assert.Equal(0, metrics.Count("proof", "rejected") + metrics.Count("proof", "failed"));
     }
