@@ -8,7 +8,7 @@ public sealed class BenchCommandTests
     public async Task bench_with_json_prints_exactly_one_json_object_with_the_measured_figures()
     {
         using var bench = ChildProcess.Zkpow("bench", "--provers", "4", "--sequences", "12", "--max-batches", "5", "--prover-latency", "5ms",
-            "--seed", "3", "--json");
+            "--latency-jitter", "0.3", "--prover-speeds", "1,2", "--seed", "3", "--json");
         Assert.Equal(0, await bench.WaitForExitAsync(TimeSpan.FromMinutes(2)));
         using var json = JsonDocument.Parse(bench.Stdout);
         var root = json.RootElement;
@@ -17,10 +17,22 @@ public sealed class BenchCommandTests
         Assert.Equal(2 * batches, root.GetProperty("tasksCompleted").GetInt32());
         Assert.Equal("FULL", root.GetProperty("sqliteSynchronous").GetString());
         Assert.Equal(3, root.GetProperty("seed").GetInt32());
-        foreach (var figure in new[] { "elapsedMs", "tasksPerSecond", "dispatchP50Ms", "dispatchP99Ms", "makespanRatio" })
+        foreach (var figure in new[]
+                 {
+                     "elapsedMs", "tasksPerSecond", "dispatchP50Ms", "dispatchP99Ms", "makespanRatio", "roundTripsPerSecond",
+                     "storeCompletionsPerSecond", "limitTasksPerSecond", "efficiency", "dispatchE2eP99Ms", "idealMakespanMs", "criticalPathMs",
+                     "sequenceLatencyRatio",
+                 })
         {
             Assert.True(root.GetProperty(figure).GetDouble() > 0, $"{figure} should be positive");
         }
+
+        // One end-to-end sample per job but each prover's first; the limit is the smaller of R/2 and W.
+        Assert.InRange(root.GetProperty("dispatchE2eSamples").GetInt32(), 1, 2 * batches - 1);
+        var limit = Math.Min(root.GetProperty("roundTripsPerSecond").GetDouble() / 2, root.GetProperty("storeCompletionsPerSecond").GetDouble());
+        Assert.Equal(Math.Round(limit, 1), root.GetProperty("limitTasksPerSecond").GetDouble(), 0.11);
+        Assert.Equal(0.3, root.GetProperty("latencyJitter").GetDouble());
+        Assert.Equal("1,2", root.GetProperty("proverSpeeds").GetString());
 
         Assert.Contains("tasks", bench.Stderr);
     }
@@ -32,5 +44,13 @@ public sealed class BenchCommandTests
         Assert.NotEqual(0, await bench.WaitForExitAsync(TimeSpan.FromMinutes(1)));
         Assert.Contains("'fast' is not a duration", bench.Stderr);
         Assert.Equal("", bench.Stdout.Trim());
+
+        using var speeds = ChildProcess.Zkpow("bench", "--prover-speeds", "1,x");
+        Assert.NotEqual(0, await speeds.WaitForExitAsync(TimeSpan.FromMinutes(1)));
+        Assert.Contains("'x' is not a number", speeds.Stderr);
+
+        using var jitter = ChildProcess.Zkpow("bench", "--latency-jitter", "-1");
+        Assert.NotEqual(0, await jitter.WaitForExitAsync(TimeSpan.FromMinutes(1)));
+        Assert.Contains("--latency-jitter must be between 0 and 10", jitter.Stderr);
     }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Data.Sqlite;
@@ -39,7 +40,16 @@ public sealed partial class GeneratorCrashTests
                 using var aggregator = ChildProcess.Zkpow(aggregatorArgs);
                 if (kills < 10)
                 {
-                    await Task.Delay(random.Next(400, 1600));
+                    // The random moment is counted from when the aggregator serves its provers (a log line), not from its
+                    // start, which takes seconds on a loaded machine.
+                    var serving = Stopwatch.StartNew();
+                    while (!aggregator.HasExited && !aggregator.Stderr.Contains(" connected from ", StringComparison.Ordinal) &&
+                           serving.Elapsed < TimeSpan.FromSeconds(60))
+                    {
+                        await Task.Delay(20);
+                    }
+
+                    await Task.Delay(random.Next(50, 800));
                 }
 
                 if (kills < 10 && !aggregator.HasExited)
@@ -91,6 +101,11 @@ public sealed partial class GeneratorCrashTests
 
     private static (long Finals, long Done, string Integrity, HashSet<string> Stored) Inspect(string db)
     {
+        if (!File.Exists(db))
+        {
+            return (0, 0, "ok", []); // Killed before it created its store (a slow start on a loaded machine).
+        }
+
         using var connection = new SqliteConnection($"Data Source={db};Mode=ReadOnly;Pooling=false");
         connection.Open();
         long Scalar(string sql)

@@ -158,7 +158,7 @@ public sealed partial class SenderCrashTests(ITestOutputHelper output)
         var (chain, sequencer, db, config) = (rig.Chain, rig.Sequencer, rig.Db, rig.Config);
         var miner = chain.Miners[0].Address;
         var hits = Enum.GetValues<Step>().ToDictionary(s => s, _ => 0);
-        var killed = new HashSet<(ulong Final, Step Step)>();
+        var killed = new KillLog();
         var logs = new List<string>();
         var sequences = new List<(ulong Init, ulong Final)>();
         var aggregator = await StartAggregatorAsync(config);
@@ -171,12 +171,34 @@ public sealed partial class SenderCrashTests(ITestOutputHelper output)
                 sequences.Add((sequence.InitNumBatch, sequence.FinalNewBatch));
             }
 
+            // The kills are placed by what the store and the chain show, not by timing: a block that would end a step of
+            // a sequence before the aggregator has been killed at it waits until it has been (however slow the machine).
+            rig.Pump.HoldWhile = async () =>
+            {
+                if (killed.Down)
+                {
+                    return false; // The aggregator is down on purpose and waits for blocks.
+                }
+
+                var head = await chain.GetBlockNumberAsync();
+                var lastVerified = await LastVerifiedAsync(chain);
+                foreach (var (_, final) in killed.Snapshot(sequences).Where(s => s.Final > lastVerified))
+                {
+                    if (await NextBlockEndsAsync(chain, db, miner, final, head, step => killed.Contains(final, step)))
+                    {
+                        return true;
+                    }
+                }
+
+                return false;
+            };
+
             var watch = Stopwatch.StartNew();
             while (true)
             {
                 Assert.False(rig.Prover.HasExited, "the mock prover exited: " + rig.Prover.Stderr);
                 Assert.False(aggregator.HasExited, "the aggregator exited");
-                Assert.True(watch.Elapsed < TimeSpan.FromSeconds(75), $"not every sequence verified in time; steps hit: {Describe(hits)}");
+                Assert.True(watch.Elapsed < TimeSpan.FromMinutes(4), $"not every sequence verified in time; steps hit: {Describe(hits)}");
                 var lastVerified = await LastVerifiedAsync(chain);
                 if (lastVerified >= sequences[^1].Final)
                 {
@@ -187,31 +209,59 @@ public sealed partial class SenderCrashTests(ITestOutputHelper output)
 
                     // A step was missed (the chain moved on before it was seen): try it again on one more sequence.
                     var more = await sequencer.SequenceNextAsync();
-                    sequences.Add((more.InitNumBatch, more.FinalNewBatch));
+                    killed.Add(sequences, (more.InitNumBatch, more.FinalNewBatch));
                     continue;
                 }
 
                 var head = await chain.GetBlockNumberAsync();
-                Step? kill = null;
-                foreach (var (_, final) in sequences.Where(s => s.Final > lastVerified))
+                (ulong Final, Step Step)? kill = null;
+                ulong? windowOpensAt = null;
+                foreach (var (_, final) in killed.Snapshot(sequences).Where(s => s.Final > lastVerified))
                 {
                     var seen = await ObserveAsync(chain, db, miner, final, head);
-                    if (seen is { } step && killed.Add((final, step)))
+                    if (seen is { } step && !killed.Contains(final, step))
                     {
-                        kill = step;
+                        kill = (final, step);
+                        break;
+                    }
+
+                    if (seen == Step.HashMined && !killed.Contains(final, Step.ProofWindow) &&
+                        await WindowOpensAsync(chain, miner, final) is { } opens && head + 1 >= opens)
+                    {
+                        // The next block opens the proof window (the pump holds it): the aggregator is down when it comes.
+                        kill = (final, Step.ProofWindow);
+                        windowOpensAt = opens;
                         break;
                     }
                 }
 
-                if (kill is { } k)
+                if (kill is not { } k)
                 {
-                    aggregator = await RestartAsync(aggregator, config, logs);
-                    hits[k]++;
+                    await Task.Delay(5);
+                    continue;
+                }
+
+                // The step is marked only once the process is dead, so the pump cannot end the step before the kill.
+                aggregator.Kill();
+                logs.Add(aggregator.Stderr);
+                aggregator.Dispose();
+                killed.Mark(k.Final, k.Step);
+                if (windowOpensAt is { } window)
+                {
+                    killed.Down = true;
+                    await WaitUntilAsync(async () => await chain.GetBlockNumberAsync() >= window, "the proof window to open", null);
+                    killed.Down = false;
+                    if (Txs(db, "verifyBatches", k.Final).Count == 0 && await chain.GetBlockNumberAsync() <= window + T2)
+                    {
+                        hits[Step.ProofWindow]++;
+                    }
                 }
                 else
                 {
-                    await Task.Delay(1);
+                    hits[k.Step]++;
                 }
+
+                aggregator = await StartAggregatorAsync(config);
             }
 
             logs.Add(aggregator.Stderr);
@@ -318,6 +368,78 @@ public sealed partial class SenderCrashTests(ITestOutputHelper output)
 
         var round = (await chain.ReadAsync(chain.Contracts.Rollup, ContractCalls.ProverCommitProofHash(final, miner))).UInt64(1);
         return round > 0 && head >= round + T1 && head <= round + T1 + T2 ? Step.ProofWindow : Step.HashMined;
+    }
+
+    /// <summary>The block that opens the proof window of our commitment to <paramref name="final"/>, once it is mined.</summary>
+    private static async Task<ulong?> WindowOpensAsync(DevChain chain, string miner, ulong final)
+    {
+        var round = (await chain.ReadAsync(chain.Contracts.Rollup, ContractCalls.ProverCommitProofHash(final, miner))).UInt64(1);
+        return round > 0 ? round + T1 : null;
+    }
+
+    /// <summary>True if the next block would end a step of <paramref name="final"/> at which the aggregator has not been
+    /// killed yet: our hash or reveal tx is in the pool (a block mines it), or the next block opens the proof window.</summary>
+    private static async Task<bool> NextBlockEndsAsync(DevChain chain, string db, string miner, ulong final, ulong head, Func<Step, bool> killedAt)
+    {
+        switch (await ObserveAsync(chain, db, miner, final, head))
+        {
+            case Step.HashSent:
+                return !killedAt(Step.HashSent);
+            case Step.RevealSent:
+                return !killedAt(Step.RevealSent);
+            case Step.HashMined:
+                return await WindowOpensAsync(chain, miner, final) is { } opens && head + 1 >= opens &&
+                       (!killedAt(Step.HashMined) || !killedAt(Step.ProofWindow));
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>The sequences of a test and the steps at which the aggregator has been killed, shared with the block pump.</summary>
+    private sealed class KillLog
+    {
+        private readonly Lock _gate = new();
+        private readonly HashSet<(ulong Final, Step Step)> _killed = [];
+        private volatile bool _down;
+
+        /// <summary>True while the aggregator is down waiting for blocks: nothing is held back then.</summary>
+        public bool Down
+        {
+            get => _down;
+            set => _down = value;
+        }
+
+        public bool Contains(ulong final, Step step)
+        {
+            lock (_gate)
+            {
+                return _killed.Contains((final, step));
+            }
+        }
+
+        public void Mark(ulong final, Step step)
+        {
+            lock (_gate)
+            {
+                _killed.Add((final, step));
+            }
+        }
+
+        public void Add(List<(ulong Init, ulong Final)> sequences, (ulong Init, ulong Final) sequence)
+        {
+            lock (_gate)
+            {
+                sequences.Add(sequence);
+            }
+        }
+
+        public List<(ulong Init, ulong Final)> Snapshot(List<(ulong Init, ulong Final)> sequences)
+        {
+            lock (_gate)
+            {
+                return [.. sequences];
+            }
+        }
     }
 
     /// <summary>What every step-kill test ends with: the chain and the store as they must be, and every step hit.</summary>
@@ -472,12 +594,12 @@ public sealed partial class SenderCrashTests(ITestOutputHelper output)
     private static async Task<ulong> LastVerifiedAsync(DevChain chain) =>
         (await chain.ReadAsync(chain.Contracts.Rollup, ContractCalls.LastVerifiedBatch())).UInt64(0);
 
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what, ChildProcess aggregator, int pollMs = 50)
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what, ChildProcess? aggregator, int pollMs = 50)
     {
         var watch = Stopwatch.StartNew();
         while (!await condition())
         {
-            Assert.False(aggregator.HasExited, $"the aggregator exited while waiting for {what}");
+            Assert.False(aggregator?.HasExited == true, $"the aggregator exited while waiting for {what}");
             Assert.True(watch.Elapsed < TimeSpan.FromSeconds(45), $"timed out waiting for {what}");
             await Task.Delay(pollMs);
         }
@@ -604,7 +726,7 @@ public sealed partial class SenderCrashTests(ITestOutputHelper output)
                     await _gate.WaitAsync(cancellationToken);
                     try
                     {
-                        if (!_paused)
+                        if (!_paused && (HoldWhile is not { } hold || !await hold()))
                         {
                             await _chain.MineAsync(1, cancellationToken);
                         }
@@ -618,12 +740,15 @@ public sealed partial class SenderCrashTests(ITestOutputHelper output)
                 {
                     return;
                 }
-                catch (Exception e) when (e is HttpRequestException or JsonRpcException)
+                catch (Exception e) when (e is HttpRequestException or JsonRpcException or SqliteException)
                 {
                     // anvil is going away.
                 }
             }
         }
+
+        /// <summary>Checked before each block: while it returns true, the pump mines nothing.</summary>
+        public Func<Task<bool>>? HoldWhile { get; set; }
 
         /// <summary>Stops the pump; returns once no block is being mined by it.</summary>
         public async Task PauseAsync()

@@ -1,5 +1,6 @@
 using System.Numerics;
 using Nethereum.KeyStore;
+using Nethereum.KeyStore.Model;
 using Nethereum.Model;
 using Nethereum.Signer;
 using Nethereum.Util;
@@ -75,11 +76,21 @@ public sealed class TxKey
     /// <summary>A raw 0x-hex dev key (devnet only).</summary>
     public static TxKey FromDevKey(string privateKey) => new(new EthECKey(privateKey), isDevKey: true);
 
-    /// <summary>Writes an encrypted keystore file for a raw key (for set-up and tests), readable by its owner only.</summary>
-    public static void WriteKeystore(string path, string privateKey, string password)
+    /// <summary>The scrypt cost (N) of the keystores written here: the usual Ethereum default.</summary>
+    public const int DefaultScryptCost = 262144;
+
+    /// <summary>Writes an encrypted scrypt keystore file for a raw key (for set-up and tests), readable by its owner only. <paramref name="scryptCost"/>
+    /// is scrypt's N (a power of two); a low one makes a keystore that is fast to open and easy to crack: tests only.</summary>
+    public static void WriteKeystore(string path, string privateKey, string password, int scryptCost = DefaultScryptCost)
     {
+        if (scryptCost < 2 || (scryptCost & (scryptCost - 1)) != 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(scryptCost), scryptCost, "the scrypt cost must be a power of two");
+        }
+
         var key = new EthECKey(privateKey);
-        var json = new KeyStoreService().EncryptAndGenerateDefaultKeyStoreAsJson(password, key.GetPrivateKeyAsBytes(), key.GetPublicAddress());
+        var parameters = new ScryptParams { Dklen = 32, N = scryptCost, R = 8, P = 1 };
+        var json = new KeyStoreScryptService().EncryptAndGenerateKeyStoreAsJson(password, key.GetPrivateKeyAsBytes(), key.GetPublicAddress(), parameters);
         SecretFiles.Write(path, json);
     }
 

@@ -120,7 +120,12 @@ public sealed partial class TxManager : IAsyncDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         request.Validate();
-        var created = await _store.CreateTxAsync(request, _sender, cancellationToken).ConfigureAwait(false);
+        TxCreateResult created;
+        using (AggregatorTracing.Sender.StartActivity("tx.store_created"))
+        {
+            created = await _store.CreateTxAsync(request, _sender, cancellationToken).ConfigureAwait(false);
+        }
+
         var tracked = Track(created.Record);
         if (created.Created && tracked.TryEnter())
         {
@@ -337,7 +342,22 @@ public sealed partial class TxManager : IAsyncDisposable
         }
 
         var record = tracked.Record;
-        var preflight = await _rpc.EthCallAsync(_sender, record.To, record.Data, record.Value, "latest", cancellationToken).ConfigureAwait(false);
+        using var preflightSpan = AggregatorTracing.Sender.StartActivity("tx.preflight");
+
+        // The pre-flight call, the gas estimate and the fees are independent reads: one round trip instead of three.
+        var preflightTask = _rpc.EthCallAsync(_sender, record.To, record.Data, record.Value, "latest", cancellationToken);
+        var estimateTask = record.GasLimit == 0 ? EstimateGasAsync(record, cancellationToken) : Task.FromResult<(ulong, ChainRevert?)>((record.GasLimit, null));
+        var feesTask = SuggestFeesAsync(cancellationToken);
+        try
+        {
+            await Task.WhenAll(preflightTask, estimateTask, feesTask).ConfigureAwait(false);
+        }
+        catch (Exception) when (preflightTask.IsCompleted && estimateTask.IsCompleted && feesTask.IsCompleted)
+        {
+            // Each read's own failure is raised below, in order of importance.
+        }
+
+        var preflight = await preflightTask.ConfigureAwait(false);
         if (!preflight.Succeeded)
         {
             await FailAsync(tracked, FromCreated, preflight.Revert!, null, cancellationToken).ConfigureAwait(false);
@@ -345,28 +365,24 @@ public sealed partial class TxManager : IAsyncDisposable
             return;
         }
 
-        var gasLimit = record.GasLimit;
-        if (gasLimit == 0)
+        var (gasLimit, estimateRevert) = await estimateTask.ConfigureAwait(false);
+        if (estimateRevert is not null)
         {
-            try
-            {
-                var estimate = HexData.ParseQuantity(await _rpc.CallAsync("eth_estimateGas",
-                    [EthRpcClient.CallObject(_sender, record.To, record.Data, record.Value)], cancellationToken).ConfigureAwait(false));
-                gasLimit = (ulong)Math.Ceiling((double)estimate * _options.GasLimitMultiplier);
-            }
-            catch (EthRpcException e) when (e.IsRevert)
-            {
-                var revert = ChainRevert.Decode(e.ErrorData, e.RpcMessage);
-                await FailAsync(tracked, FromCreated, revert, null, cancellationToken).ConfigureAwait(false);
-                LogRejected(record.Key, revert.ToString());
-                return;
-            }
+            await FailAsync(tracked, FromCreated, estimateRevert, null, cancellationToken).ConfigureAwait(false);
+            LogRejected(record.Key, estimateRevert.ToString());
+            return;
         }
 
-        var fees = await SuggestFeesAsync(cancellationToken).ConfigureAwait(false);
+        var fees = await feesTask.ConfigureAwait(false);
+        preflightSpan?.Dispose();
         var chainId = _chainId;
-        var signed = await _store.StoreSignedAsync(record.Id, _sender,
-            nonce => _key.Sign(chainId, nonce, record.To, record.Value, record.Data, gasLimit, fees), cancellationToken).ConfigureAwait(false);
+        TxRecord? signed;
+        using (AggregatorTracing.Sender.StartActivity("tx.sign_and_store"))
+        {
+            signed = await _store.StoreSignedAsync(record.Id, _sender,
+                nonce => _key.Sign(chainId, nonce, record.To, record.Value, record.Data, gasLimit, fees), cancellationToken).ConfigureAwait(false);
+        }
+
         if (signed is null)
         {
             return;
@@ -377,7 +393,10 @@ public sealed partial class TxManager : IAsyncDisposable
         LogSigned(signed.Key, signed.Nonce!.Value, signed.TxHash!, fees.ToString());
         if (broadcast)
         {
-            await BroadcastInNonceOrderAsync(tracked, cancellationToken).ConfigureAwait(false);
+            using (AggregatorTracing.Sender.StartActivity("tx.broadcast"))
+            {
+                await BroadcastInNonceOrderAsync(tracked, cancellationToken).ConfigureAwait(false);
+            }
         }
     }
 
@@ -578,6 +597,22 @@ public sealed partial class TxManager : IAsyncDisposable
     }
 
     /// <summary>Fees for a new transaction: 2 × base fee + tip (EIP-1559), or the gas price on a chain without base fee; capped.</summary>
+    /// <summary>The gas limit for a transaction (the node's estimate times the multiplier), or the revert that the
+    /// estimate ran into.</summary>
+    private async Task<(ulong GasLimit, ChainRevert? Revert)> EstimateGasAsync(TxRecord record, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var estimate = HexData.ParseQuantity(await _rpc.CallAsync("eth_estimateGas",
+                [EthRpcClient.CallObject(_sender, record.To, record.Data, record.Value)], cancellationToken).ConfigureAwait(false));
+            return ((ulong)Math.Ceiling((double)estimate * _options.GasLimitMultiplier), null);
+        }
+        catch (EthRpcException e) when (e.IsRevert)
+        {
+            return (0, ChainRevert.Decode(e.ErrorData, e.RpcMessage));
+        }
+    }
+
     private Task<TxFees> SuggestFeesAsync(CancellationToken cancellationToken)
     {
         lock (_feeGate)

@@ -17,6 +17,7 @@ public sealed class GeneratorMetrics : IDisposable
     private readonly Histogram<double> _duration;
     private readonly Lock _gate = new();
     private readonly List<double> _dispatchSamples = [];
+    private readonly List<DispatchRecord> _dispatchRecords = [];
     private readonly long[] _completedByKind = new long[3];
     private long _retries;
     private long _parks;
@@ -35,6 +36,9 @@ public sealed class GeneratorMetrics : IDisposable
         _meter.CreateObservableGauge("provers_connected", () => Interlocked.Read(ref _connectedProvers), description: "Connected provers");
         _meter.CreateObservableGauge("provers_working", () => Interlocked.Read(ref _busyProvers), description: "Provers running a task of ours");
     }
+
+    /// <summary>Keeps a <see cref="DispatchRecord"/> per job request (benchmarks only: it grows with every job).</summary>
+    public bool KeepDispatchRecords { get; set; }
 
     public long ConnectedProvers => Interlocked.Read(ref _connectedProvers);
 
@@ -74,7 +78,7 @@ public sealed class GeneratorMetrics : IDisposable
 
     internal void RangeReproved() => _reproved.Add(1);
 
-    internal void Dispatched(TimeSpan latency)
+    internal void Dispatched(TimeSpan latency, ProofTask task, string prover, string requestId, long readyAt, long writtenAt, long answeredAt)
     {
         var ms = latency.TotalMilliseconds;
         _dispatch.Record(ms);
@@ -84,6 +88,20 @@ public sealed class GeneratorMetrics : IDisposable
             {
                 _dispatchSamples.Add(ms);
             }
+
+            if (KeepDispatchRecords)
+            {
+                _dispatchRecords.Add(new DispatchRecord(task, prover, requestId, readyAt, writtenAt, answeredAt));
+            }
+        }
+    }
+
+    /// <summary>A copy of the dispatch records kept so far.</summary>
+    public DispatchRecord[] DispatchRecords()
+    {
+        lock (_gate)
+        {
+            return [.. _dispatchRecords];
         }
     }
 

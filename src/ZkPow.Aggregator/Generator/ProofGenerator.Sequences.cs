@@ -70,6 +70,12 @@ public sealed partial class ProofGenerator
         {
             _retired.Add(finalBatch);
             _priority.Set(finalBatch, null);
+            foreach (var (id, cached) in _inputCache.Where(c => c.Value.Sequence == finalBatch).ToList())
+            {
+                _inputCache.Remove(id);
+                _inputCacheBytes -= cached.Input.Length;
+            }
+
             _ready.RemoveWhere(t =>
             {
                 if (t.Sequence != finalBatch)

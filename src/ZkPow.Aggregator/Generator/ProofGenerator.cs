@@ -24,6 +24,12 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
     private readonly Dictionary<long, Held> _held = [];
     private readonly Dictionary<ProverSession, Task> _workers = [];
     private readonly Dictionary<long, string> _proofCache = [];
+
+    /// <summary>Batch inputs of tasks not dispatched yet, as the sync handed them over (bounded by
+    /// <see cref="InputCacheLimit"/>), so that a dispatch does not wait for a database read.</summary>
+    private readonly Dictionary<long, (ulong Sequence, byte[] Input)> _inputCache = [];
+    private long _inputCacheBytes;
+    private const long InputCacheLimit = 64L * 1024 * 1024;
     private readonly HashSet<Task> _inFlight = [];
     private readonly CancellationTokenSource _stopping = new();
     private Task _sweeper = Task.CompletedTask;
@@ -107,9 +113,18 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
         var created = await _store.AddSequenceAsync(sequence, cancellationToken).ConfigureAwait(false);
         if (created.Count > 0)
         {
+            var inputs = sequence.Batches.ToDictionary(b => b.Number, b => b.ProverInput);
             lock (_gate)
             {
                 _retired.Remove(sequence.FinalBatch);
+                foreach (var task in created)
+                {
+                    if (task.Kind == TaskKind.Batch && inputs.TryGetValue(task.ToBatch, out var input) &&
+                        _inputCacheBytes + input.Length <= InputCacheLimit && _inputCache.TryAdd(task.Id, (sequence.FinalBatch, input)))
+                    {
+                        _inputCacheBytes += input.Length;
+                    }
+                }
             }
         }
 
@@ -199,7 +214,7 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
                 var idleAt = Stopwatch.GetTimestamp();
 
                 var (task, readyAt) = await TakeAsync(session, token).ConfigureAwait(false);
-                await RunAsync(session, task, Math.Max(readyAt, idleAt), token).ConfigureAwait(false);
+                await RunAsync(session, task, readyAt, Math.Max(readyAt, idleAt), token).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException)
@@ -215,7 +230,7 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
         }
     }
 
-    private async Task RunAsync(ProverSession session, ProofTask task, long dispatchStart, CancellationToken cancellationToken)
+    private async Task RunAsync(ProverSession session, ProofTask task, long readyAt, long dispatchStart, CancellationToken cancellationToken)
     {
         var prover = session.Ref;
         var now = _time.GetUtcNow();
@@ -223,15 +238,7 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
         // requested twice); batch and aggregation requests go out while their claim commits, in the same ordered
         // write queue as the job id and the proof that follow it.
         var claim = _store.TryClaimAsync(task.Id, prover, now, now + _options.Lease, CancellationToken.None);
-        if (task.Kind == TaskKind.Final)
-        {
-            if (!await claim.ConfigureAwait(false))
-            {
-                LogClaimLost(task.ToString());
-                return;
-            }
-        }
-        else
+        if (task.Kind != TaskKind.Final)
         {
             _ = claim.ContinueWith(t =>
             {
@@ -253,8 +260,20 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
         }
         catch (Exception ex) when (ex is KeyNotFoundException or Google.Protobuf.InvalidProtocolBufferException)
         {
-            await claim.ConfigureAwait(false);
+            if (!await claim.ConfigureAwait(false) && task.Kind == TaskKind.Final)
+            {
+                LogClaimLost(task.ToString());
+                return;
+            }
+
             await ParkAsync(task, $"cannot build the request: {ex.Message}").ConfigureAwait(false);
+            return;
+        }
+
+        // The final request was built while its claim committed; it goes out only once the claim is durable.
+        if (task.Kind == TaskKind.Final && !await claim.ConfigureAwait(false))
+        {
+            LogClaimLost(task.ToString());
             return;
         }
 
@@ -294,7 +313,8 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
 
         if (outcome.RequestWrittenAt != 0)
         {
-            Metrics.Dispatched(Stopwatch.GetElapsedTime(dispatchStart, outcome.RequestWrittenAt));
+            Metrics.Dispatched(Stopwatch.GetElapsedTime(dispatchStart, outcome.RequestWrittenAt), task, session.Name, outcome.RequestId, readyAt,
+                outcome.RequestWrittenAt, outcome.AnsweredAt);
         }
 
         // The prover is free again: storing the outcome (one grouped commit) goes on in the background.
@@ -537,7 +557,7 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
         switch (task.Kind)
         {
             case TaskKind.Batch:
-                var input = await _store.GetBatchInputAsync(task.ToBatch, cancellationToken).ConfigureAwait(false);
+                var input = TakeCachedInput(task.Id) ?? await _store.GetBatchInputAsync(task.ToBatch, cancellationToken).ConfigureAwait(false);
                 return new AggregatorMessage { GenBatchProofRequest = new GenBatchProofRequest { Input = InputProver.Parser.ParseFrom(input) } };
             case TaskKind.Aggregate:
                 return new AggregatorMessage
@@ -559,6 +579,20 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
                 };
             default:
                 throw new InvalidOperationException($"unknown task kind {task.Kind}");
+        }
+    }
+
+    private byte[]? TakeCachedInput(long taskId)
+    {
+        lock (_gate)
+        {
+            if (!_inputCache.Remove(taskId, out var cached))
+            {
+                return null;
+            }
+
+            _inputCacheBytes -= cached.Input.Length;
+            return cached.Input;
         }
     }
 

@@ -22,6 +22,12 @@ public sealed record JobOutcome(JobOutcomeKind Kind, string? JobId, string? Recu
     /// <summary><see cref="System.Diagnostics.Stopwatch"/> timestamp at which the job request was written to the stream (0 if never).</summary>
     public long RequestWrittenAt { get; init; }
 
+    /// <summary><see cref="System.Diagnostics.Stopwatch"/> timestamp at which the final answer of the job arrived (0 if none).</summary>
+    public long AnsweredAt { get; init; }
+
+    /// <summary>The id of the job request on the stream (empty if never sent).</summary>
+    public string RequestId { get; init; } = "";
+
     public static JobOutcome Lost(string? jobId, string error) => new(JobOutcomeKind.Lost, jobId, null, null, error);
 
     public static JobOutcome Failed(string? jobId, string error) => new(JobOutcomeKind.Failed, jobId, null, null, error);

@@ -5,27 +5,22 @@ namespace ZkPow.Aggregator.Protocol;
 /// <summary>
 /// How long jobs take, learned per prover name and task kind (with the fleet's figure for a prover not seen yet),
 /// so that polling asks for a proof about when it should be ready instead of hammering the prover or waiting too long.
-/// Shared by all sessions; survives reconnects.
+/// Job times vary (real GPUs never take the same time twice), so the spread is learned too and the first poll comes
+/// early enough for the faster jobs. Shared by all sessions; survives reconnects.
 /// </summary>
 public sealed class JobTimings
 {
     private readonly Lock _gate = new();
-    private readonly Dictionary<(string Prover, TaskKind Kind), double> _byProver = [];
-    private readonly Dictionary<TaskKind, double> _fleet = [];
+    private readonly Dictionary<(string Prover, TaskKind Kind), Estimate> _byProver = [];
+    private readonly Dictionary<TaskKind, Estimate> _fleet = [];
 
     /// <summary>The expected duration of a job of this kind on this prover, if anything is known.</summary>
-    public TimeSpan? Expected(string prover, TaskKind kind)
-    {
-        lock (_gate)
-        {
-            if (_byProver.TryGetValue((prover, kind), out var ms) || _fleet.TryGetValue(kind, out ms))
-            {
-                return TimeSpan.FromMilliseconds(ms);
-            }
-        }
+    public TimeSpan? Expected(string prover, TaskKind kind) => Find(prover, kind) is { } e ? TimeSpan.FromMilliseconds(e.Mean) : null;
 
-        return null;
-    }
+    /// <summary>When to ask first: the expected duration less twice the typical deviation from it (so that a job
+    /// faster than usual is not left waiting), if anything is known.</summary>
+    public TimeSpan? FirstPoll(string prover, TaskKind kind) =>
+        Find(prover, kind) is { } e ? TimeSpan.FromMilliseconds(Math.Max(0, e.Mean - (2 * e.Deviation))) : null;
 
     /// <summary>
     /// Learns from one finished job: it was still pending at <paramref name="lastPending"/> (null if the first poll
@@ -38,8 +33,23 @@ public sealed class JobTimings
         var sample = lastPending is { } pending ? (pending + done).TotalMilliseconds / 2 : done.TotalMilliseconds * 0.8;
         lock (_gate)
         {
-            _byProver[(prover, kind)] = _byProver.TryGetValue((prover, kind), out var old) ? (old + sample) / 2 : sample;
-            _fleet[kind] = _fleet.TryGetValue(kind, out var fleet) ? (fleet * 0.9) + (sample * 0.1) : sample;
+            _byProver[(prover, kind)] = _byProver.TryGetValue((prover, kind), out var old) ? old.With(sample, 0.5) : new Estimate(sample, 0);
+            _fleet[kind] = _fleet.TryGetValue(kind, out var fleet) ? fleet.With(sample, 0.1) : new Estimate(sample, 0);
         }
+    }
+
+    private Estimate? Find(string prover, TaskKind kind)
+    {
+        lock (_gate)
+        {
+            return _byProver.TryGetValue((prover, kind), out var e) || _fleet.TryGetValue(kind, out e) ? e : null;
+        }
+    }
+
+    /// <summary>A moving mean and mean absolute deviation, in milliseconds.</summary>
+    private readonly record struct Estimate(double Mean, double Deviation)
+    {
+        public Estimate With(double sample, double weight) =>
+            new((Mean * (1 - weight)) + (sample * weight), (Deviation * (1 - weight)) + (Math.Abs(sample - Mean) * weight));
     }
 }

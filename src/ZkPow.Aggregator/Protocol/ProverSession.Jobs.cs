@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using ZkPow.Aggregator.Generator;
 
 namespace ZkPow.Aggregator.Protocol;
@@ -46,7 +47,7 @@ public sealed partial class ProverSession
             {
                 var reason = $"protocol violation: answered {request.RequestCase} with {response.ResponseCase}";
                 Close(reason);
-                return JobOutcome.Lost(null, reason) with { RequestWrittenAt = writtenAt };
+                return JobOutcome.Lost(null, reason) with { RequestWrittenAt = writtenAt, RequestId = request.Id };
             }
 
             var (jobId, result) = response.ResponseCase switch
@@ -66,12 +67,12 @@ public sealed partial class ProverSession
             };
             if (refused is not null)
             {
-                return JobOutcome.Failed(null, refused) with { RequestWrittenAt = writtenAt };
+                return JobOutcome.Failed(null, refused) with { RequestWrittenAt = writtenAt, RequestId = request.Id };
             }
 
             if (string.IsNullOrEmpty(jobId))
             {
-                return JobOutcome.Failed(null, "the prover accepted the request but returned an empty job id") with { RequestWrittenAt = writtenAt };
+                return JobOutcome.Failed(null, "the prover accepted the request but returned an empty job id") with { RequestWrittenAt = writtenAt, RequestId = request.Id };
             }
 
             CurrentJobId = jobId;
@@ -81,7 +82,7 @@ public sealed partial class ProverSession
             }
 
             var outcome = await PollCoreAsync(kind, jobId, onPending, cancellationToken).ConfigureAwait(false);
-            return outcome with { RequestWrittenAt = writtenAt };
+            return outcome with { RequestWrittenAt = writtenAt, RequestId = request.Id };
         }
         finally
         {
@@ -148,10 +149,19 @@ public sealed partial class ProverSession
     private async Task EndJobAsync()
     {
         bool refresh;
+        var ended = CurrentJobId;
         CurrentJobId = null;
         lock (_gate)
         {
             _jobsRunning--;
+            if (_jobsRunning == 0 && _lastStatus != GetStatusResponse.Types.Status.Idle && ended is not null && _lastStatusResponse is { } last &&
+                last.CurrentComputingRequestId == ended && last.PendingRequestQueueIds.Count == 0)
+            {
+                // The prover was busy with this very job (and nothing queued after it), which is over: it is idle, no
+                // need for a status round trip before the next job.
+                _lastStatus = GetStatusResponse.Types.Status.Idle;
+            }
+
             refresh = _jobsRunning == 0 && _lastStatus != GetStatusResponse.Types.Status.Idle && !IsClosed;
             if (_jobsRunning == 0 && !refresh)
             {
@@ -176,16 +186,27 @@ public sealed partial class ProverSession
     {
         var started = _time.GetTimestamp();
         var expected = _timings.Expected(Name, kind);
+        var firstPoll = _timings.FirstPoll(Name, kind);
+        // Polls after the first are spaced by a twentieth of the expected duration, or by a quarter of the spread before
+        // it when that is larger (fewer polls for jobs whose time varies a lot), within PollMin..PollMax.
         var cap = expected is { } ex
-            ? TimeSpan.FromTicks(Math.Clamp(ex.Ticks / 20, _options.PollMin.Ticks, _options.PollMax.Ticks))
+            ? TimeSpan.FromTicks(Math.Clamp(Math.Max(ex.Ticks / 20, (ex - (firstPoll ?? ex)).Ticks / 8), _options.PollMin.Ticks, _options.PollMax.Ticks))
             : _options.PollMax;
         var backoff = _options.PollMin;
         TimeSpan? lastPending = null;
-        var request = new GetProofRequest { Id = jobId, Timeout = 0 };
+        var longPollSeconds = (ulong)Math.Ceiling(_options.GetProofTimeout.TotalSeconds);
+        if (TimeSpan.FromSeconds(longPollSeconds) >= _options.ResponseTimeout)
+        {
+            longPollSeconds = 0; // The answer could come after the response timeout: never ask to hold it.
+        }
+
+        var longPoll = longPollSeconds > 0 && Volatile.Read(ref _longPoll) >= 0;
+        var request = new GetProofRequest { Id = jobId, Timeout = longPoll ? longPollSeconds : 0 };
         using var waitCancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _closed.Token);
         while (true)
         {
             ProverMessage response;
+            var askedAt = _time.GetTimestamp();
             try
             {
                 (response, _) = await RequestAsync(new AggregatorMessage { GetProofRequest = request.Clone() }, cancellationToken)
@@ -209,7 +230,7 @@ public sealed partial class ProverSession
             {
                 case GetProofResponse.Types.Result.CompletedOk:
                     _timings.Observe(Name, kind, lastPending, _time.GetElapsedTime(started));
-                    return Completed(kind, jobId, answer);
+                    return Completed(kind, jobId, answer) with { AnsweredAt = Stopwatch.GetTimestamp() };
                 case GetProofResponse.Types.Result.Pending:
                     lastPending = _time.GetElapsedTime(started);
                     break;
@@ -232,11 +253,27 @@ public sealed partial class ProverSession
                 await onPending(cancellationToken).ConfigureAwait(false);
             }
 
+            if (longPoll)
+            {
+                if (_time.GetElapsedTime(askedAt) >= TimeSpan.FromSeconds(longPollSeconds / 2.0))
+                {
+                    // The prover held the answer until the timeout: ask again at once.
+                    Volatile.Write(ref _longPoll, 1);
+                    continue;
+                }
+
+                // A PENDING answer long before the timeout: this prover ignores it (as real provers do); poll instead.
+                Volatile.Write(ref _longPoll, -1);
+                longPoll = false;
+                request.Timeout = 0;
+                LogNoLongPoll(Name, InstanceId);
+            }
+
             var elapsed = _time.GetElapsedTime(started);
             TimeSpan wait;
-            if (expected is { } exp && elapsed < exp)
+            if (firstPoll is { } first && elapsed < first)
             {
-                wait = exp - elapsed;
+                wait = first - elapsed;
             }
             else
             {

@@ -33,6 +33,9 @@ public sealed partial class ProverSession
     private GetStatusResponse.Types.Status _lastStatus;
     private GetStatusResponse? _lastStatusResponse;
     private int _jobsRunning;
+
+    /// <summary>Whether the prover answers GetProof when the job ends (1), answers at once (-1) or is not known yet (0).</summary>
+    private int _longPoll;
     private TaskCompletionSource _idleChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public ProverSession(IAsyncStreamReader<ProverMessage> responses, IServerStreamWriter<AggregatorMessage> requests,
@@ -92,6 +95,9 @@ public sealed partial class ProverSession
             }
         }
     }
+
+    /// <summary>Requests sent on this stream so far (each answered or the session ended).</summary>
+    public long RequestCount => Interlocked.Read(ref _requestCounter);
 
     /// <summary>Time of the last request written (a <see cref="TimeProvider"/> timestamp).</summary>
     public long LastSentTimestamp => Interlocked.Read(ref _lastSentTimestamp);
@@ -260,7 +266,7 @@ public sealed partial class ProverSession
 
     /// <summary>
     /// Sends one request and waits for its answer (lockstep). Returns the answer and the <see cref="Stopwatch"/>
-    /// timestamp at which the request was written. Throws <see cref="ProverSessionClosedException"/> if the session
+    /// timestamp at which the request was written (the request's id is set on <paramref name="request"/>). Throws <see cref="ProverSessionClosedException"/> if the session
     /// ends first (the prover does not answer in time, echoes a wrong id, or the stream drops).
     /// </summary>
     private async Task<(ProverMessage Response, long WrittenAt)> RequestAsync(AggregatorMessage request, CancellationToken cancellationToken)
@@ -393,6 +399,9 @@ public sealed partial class ProverSession
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Ending session of prover {Prover} ({Instance}): {Reason}")]
     private partial void LogClosing(string prover, string instance, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Prover {Prover} ({Instance}) answers GetProof at once (it ignores the timeout): polling it adaptively")]
+    private partial void LogNoLongPoll(string prover, string instance);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Prover {Prover} ({Instance}) disconnected: {Reason}")]
     private partial void LogDisconnected(string prover, string instance, string reason);

@@ -26,6 +26,13 @@ public sealed class ProverSessionOptions
     /// <summary>Longest wait between two GetProof polls of a job. Example: <c>2s</c>.</summary>
     public TimeSpan PollMax { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>The <c>timeout</c> sent with GetProof (whole seconds): a prover that honours it answers when the job ends
+    /// (a long poll), so the proof is fetched the moment it exists. Real provers ignore it and answer at once; the
+    /// session notices and polls adaptively instead. Rounded up to whole seconds; not sent (0) unless that is below
+    /// <see cref="ResponseTimeout"/>; 0 = never ask.
+    /// Example: <c>5s</c>.</summary>
+    public TimeSpan GetProofTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>How often a prover that is busy with work we did not give it is asked for its status. Example: <c>1s</c>.</summary>
     public TimeSpan BusyStatusInterval { get; set; } = TimeSpan.FromSeconds(1);
 
@@ -41,6 +48,11 @@ public sealed class ProverSessionOptions
         Positive(PollMin, "Provers:PollMin");
         Positive(PollMax, "Provers:PollMax");
         Positive(BusyStatusInterval, "Provers:BusyStatusInterval");
+        if (GetProofTimeout < TimeSpan.Zero)
+        {
+            throw new OptionsException("Provers:GetProofTimeout", "must not be negative (0 = never ask for a long poll)");
+        }
+
         if (PollMax < PollMin)
         {
             throw new OptionsException("Provers:PollMax", "must not be below Provers:PollMin");

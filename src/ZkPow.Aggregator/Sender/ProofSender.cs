@@ -313,6 +313,7 @@ public sealed partial class ProofSender : IAsyncDisposable
 
     private async Task CommitAsync(ulong final, long storedAt, CancellationToken cancellationToken)
     {
+        using var span = AggregatorTracing.Sender.StartActivity("sender.commit");
         var proof = await _store.GetFinalProofAsync(final, cancellationToken).ConfigureAwait(false);
         var record = await _store.GetSubmissionAsync(final, cancellationToken).ConfigureAwait(false);
         if (proof is null)
@@ -354,6 +355,7 @@ public sealed partial class ProofSender : IAsyncDisposable
 
         // 1. Check the proof before committing to it (a committed hash that cannot be revealed is slashed), while
         //    reading the chain for the commit policy.
+        var reads = AggregatorTracing.Sender.StartActivity("sender.preflight_reads");
         var checkTask = CheckProofAsync(proof, proofBytes, cancellationToken);
 
         // The proof behind the hash is kept under the hash before any hash tx exists (a later proof of the sequence, a
@@ -365,7 +367,11 @@ public sealed partial class ProofSender : IAsyncDisposable
         var windowsTask = _chain.GetProofWindowsAsync(cancellationToken);
         var sequenceTask = _chain.GetSequenceAsync(final, cancellationToken);
         var lastVerifiedTask = _chain.GetLastVerifiedBatchAsync(cancellationToken);
-        await Task.WhenAll(checkTask, headTask, windowsTask, sequenceTask, lastVerifiedTask, keepTask).ConfigureAwait(false);
+        using (reads)
+        {
+            await Task.WhenAll(checkTask, headTask, windowsTask, sequenceTask, lastVerifiedTask, keepTask).ConfigureAwait(false);
+        }
+
         if (await checkTask.ConfigureAwait(false) is { } problem)
         {
             if (problem.Length == 0)
@@ -440,7 +446,12 @@ public sealed partial class ProofSender : IAsyncDisposable
         //    broadcasting it) makes a restart at any point here return the same tx rather than send a second one; our
         //    own record is updated right after, off the latency path.
         record = record with { State = SubmissionState.Committing, ProofHash = hash, RoundStart = null, LastError = null };
-        var submission = await _tx.SubmitAsync(HashRequest(record, hash), cancellationToken).ConfigureAwait(false);
+        TxSubmission submission;
+        using (AggregatorTracing.Sender.StartActivity("sender.submit_hash"))
+        {
+            submission = await _tx.SubmitAsync(HashRequest(record, hash), cancellationToken).ConfigureAwait(false);
+        }
+
         if (!submission.Accepted)
         {
             Metrics.HashTx("rejected");
@@ -454,7 +465,10 @@ public sealed partial class ProofSender : IAsyncDisposable
             Metrics.HashBroadcast(Stopwatch.GetElapsedTime(storedAt).TotalMilliseconds);
         }
 
-        await SaveAsync(record, cancellationToken).ConfigureAwait(false);
+        using (AggregatorTracing.Sender.StartActivity("sender.store_write"))
+        {
+            await SaveAsync(record, cancellationToken).ConfigureAwait(false);
+        }
 
         LogCommitted(final, record.HashAttempt, submission.Handle.Key);
         MonitPHTxCache.Put(final, new MonitItem(submission.Handle, null));
@@ -483,7 +497,12 @@ public sealed partial class ProofSender : IAsyncDisposable
         }
 
         var claim = new ProofClaim(proof.InitBatch, proof.FinalBatch, proof.NewLocalExitRoot, old.StateRoot, proof.NewStateRoot);
-        var check = await _chain.CheckProofAsync(Miner, claim, proofBytes, cancellationToken).ConfigureAwait(false);
+        ProofCheck check;
+        using (AggregatorTracing.Sender.StartActivity("sender.verifier_call"))
+        {
+            check = await _chain.CheckProofAsync(Miner, claim, proofBytes, cancellationToken).ConfigureAwait(false);
+        }
+
         if (check.Revert is { } revert)
         {
             LogCheckReverted(proof.FinalBatch, revert.ToString());

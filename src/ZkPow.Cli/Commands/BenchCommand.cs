@@ -13,6 +13,31 @@ internal static class BenchCommand
         var sequences = new Option<int>("--sequences") { Description = "Sequences to prove", DefaultValueFactory = _ => 1000 };
         var maxBatches = new Option<int>("--max-batches") { Description = "Batches per sequence are drawn from 1..N", DefaultValueFactory = _ => 8 };
         var latency = CliOptions.Duration("--prover-latency", "Time each mock prover job takes", TimeSpan.Zero);
+        var jitter = new Option<double>("--latency-jitter") { Description = "Coefficient of variation of each job's time (lognormal with mean --prover-latency), e.g. 0.3", DefaultValueFactory = _ => 0 };
+        var speeds = new Option<double[]>("--prover-speeds")
+        {
+            Description = "Prover speeds cycled over the provers, e.g. 1,1,2,4 (a job's time is divided by its prover's speed)",
+            DefaultValueFactory = _ => [1],
+            CustomParser = r =>
+            {
+                var text = string.Join(",", r.Tokens.Select(t => t.Value));
+                var parts = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                var values = new double[parts.Length];
+                for (var i = 0; i < parts.Length; i++)
+                {
+                    if (!double.TryParse(parts[i], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out values[i]))
+                    {
+                        r.AddError($"--prover-speeds: '{parts[i]}' is not a number (expected a list such as 1,1,2,4)");
+                        return [];
+                    }
+                }
+
+                return values;
+            },
+        };
+        var interval = CliOptions.Duration("--sequence-interval", "Time between two sequences being synced (0 = all at the start)", TimeSpan.Zero);
+        var noLongPoll = new Option<bool>("--no-long-poll") { Description = "Mock provers answer GetProof at once, as real provers do (measures the adaptive polling)" };
+        var noLimits = new Option<bool>("--no-limits") { Description = "Do not measure the round-trip and store limits" };
         var seed = new Option<int>("--seed") { Description = "Seed for the batch counts and data", DefaultValueFactory = _ => 1 };
         var port = new Option<int>("--prover-port") { Description = "Port for external provers with --provers 0", DefaultValueFactory = _ => 50081 };
         var batchBytes = new Option<int>("--batch-bytes") { Description = "Bytes of L2 data per batch", DefaultValueFactory = _ => 256 };
@@ -22,7 +47,7 @@ internal static class BenchCommand
         var logLevel = CliOptions.LogLevel(LogLevel.Warning);
         var command = new Command("bench", "Benchmark the proof generator with mock provers over real gRPC and the durable store")
         {
-            provers, sequences, maxBatches, latency, seed, port, batchBytes, db, synchronous, json, logLevel,
+            provers, sequences, maxBatches, latency, jitter, speeds, interval, noLongPoll, noLimits, seed, port, batchBytes, db, synchronous, json, logLevel,
             BenchTxsCommand.Create(),
         };
         command.SetAction(async (parse, cancellationToken) =>
@@ -33,6 +58,11 @@ internal static class BenchCommand
                 Sequences = parse.GetValue(sequences),
                 MaxBatches = parse.GetValue(maxBatches),
                 ProverLatency = parse.GetValue(latency),
+                LatencyJitter = parse.GetValue(jitter),
+                ProverSpeeds = parse.GetValue(speeds) ?? [1],
+                SequenceInterval = parse.GetValue(interval),
+                LongPoll = !parse.GetValue(noLongPoll),
+                MeasureLimits = !parse.GetValue(noLimits),
                 Seed = parse.GetValue(seed),
                 ProverPort = parse.GetValue(port),
                 BatchBytes = parse.GetValue(batchBytes),
@@ -70,8 +100,12 @@ internal static class BenchCommand
                 Console.Out.WriteLine($"""
                     Proved {result.Sequences} sequences ({result.Batches} batches, {result.TasksCompleted} tasks) with {result.Provers} provers in {result.ElapsedMs / 1000:0.00} s
                       throughput        {result.TasksPerSecond:0} tasks/s
-                      dispatch latency  p50 {result.DispatchP50Ms:0.000} ms, p99 {result.DispatchP99Ms:0.000} ms, max {result.DispatchMaxMs:0.000} ms
-                      makespan          {(result.MakespanRatio is { } r ? $"{r:0.000} x ideal ({result.IdealMakespanMs:0} ms)" : "n/a (zero-latency provers)")}
+                      limits            {(result.LimitTasksPerSecond is { } limit ? $"R {result.RoundTripsPerSecond:0} round trips/s, W {result.StoreCompletionsPerSecond:0} completions/s: limit min(R/2, W) = {limit:0} tasks/s, efficiency {result.Efficiency:0.000}" : "not measured")}
+                      dispatch latency  p50 {result.DispatchP50Ms:0.000} ms, p99 {result.DispatchP99Ms:0.000} ms, max {result.DispatchMaxMs:0.000} ms (ready task and idle prover to request written)
+                      dispatch e2e      p50 {result.DispatchE2eP50Ms:0.000} ms, p99 {result.DispatchE2eP99Ms:0.000} ms, max {result.DispatchE2eMaxMs:0.000} ms (prover's job done to its next request written, {result.DispatchE2eSamples} samples)
+                        of which        poll lag p50 {result.PollLagP50Ms:0.000} ms, p99 {result.PollLagP99Ms:0.000} ms; proof received to next request p50 {result.AnswerToRequestP50Ms:0.000} ms, p99 {result.AnswerToRequestP99Ms:0.000} ms
+                      makespan          {(result.MakespanRatio is { } r ? $"{r:0.000} x ideal ({result.IdealMakespanMs:0} ms; longest critical path {result.CriticalPathMs:0} ms)" : "n/a (zero-latency provers)")}
+                      sequence latency  {(result.SequenceLatencyRatio is { } q ? $"{q:0.000} x ideal on average, p99 {result.SequenceLatencyRatioP99:0.000} x; " : "")}p50 {result.SequenceLatencyP50Ms:0} ms, p99 {result.SequenceLatencyP99Ms:0} ms (synced to final proof stored)
                       store             {result.StoreWrites} writes in {result.StoreCommits} commits, synchronous={result.SqliteSynchronous}
                       retries           {result.TasksRetried}
                     """);

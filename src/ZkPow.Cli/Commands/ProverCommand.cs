@@ -32,6 +32,9 @@ internal static class ProverCommand
         var batch = CliOptions.Duration("--batch-latency", "Time a batch proof takes", TimeSpan.Zero);
         var aggregate = CliOptions.Duration("--aggregate-latency", "Time an aggregation takes", TimeSpan.Zero);
         var final = CliOptions.Duration("--final-latency", "Time a final proof takes", TimeSpan.Zero);
+        var jitter = new Option<double>("--latency-jitter") { Description = "Coefficient of variation of each job's time (lognormal around the latency), e.g. 0.3", DefaultValueFactory = _ => 0 };
+        var speed = new Option<double>("--speed") { Description = "Every job's time is divided by this", DefaultValueFactory = _ => 1 };
+        var ignoreTimeout = new Option<bool>("--ignore-get-proof-timeout") { Description = "Answer GetProof at once even when it carries a timeout, as real provers do" };
         var failureRate = new Option<double>("--failure-rate") { Description = "Share of jobs that fail (0..1)", DefaultValueFactory = _ => 0 };
         var misbehaviour = new Option<MockProverMisbehaviour>("--misbehaviour") { Description = "How to misbehave", DefaultValueFactory = _ => MockProverMisbehaviour.None };
         var journal = new Option<string?>("--journal") { Description = "Append one JSON line per job request to this file" };
@@ -39,7 +42,7 @@ internal static class ProverCommand
         var reconnect = CliOptions.Duration("--reconnect-delay", "Wait before reconnecting", TimeSpan.FromSeconds(1));
         var command = new Command("prover", "Run a mock prover against an aggregator")
         {
-            aggregator, name, instance, forkId, latency, batch, aggregate, final, failureRate, misbehaviour, journal, seed, reconnect,
+            aggregator, name, instance, forkId, latency, batch, aggregate, final, jitter, speed, ignoreTimeout, failureRate, misbehaviour, journal, seed, reconnect,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -53,6 +56,9 @@ internal static class ProverCommand
                 BatchLatency = all ?? parse.GetValue(batch),
                 AggregateLatency = all ?? parse.GetValue(aggregate),
                 FinalLatency = all ?? parse.GetValue(final),
+                LatencyJitter = parse.GetValue(jitter),
+                Speed = parse.GetValue(speed),
+                HonourGetProofTimeout = !parse.GetValue(ignoreTimeout),
                 FailureRate = parse.GetValue(failureRate),
                 Misbehaviour = parse.GetValue(misbehaviour),
                 JournalPath = parse.GetValue(journal),

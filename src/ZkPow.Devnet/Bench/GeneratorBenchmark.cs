@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using Google.Protobuf;
 using Microsoft.Extensions.Logging;
@@ -13,9 +14,10 @@ namespace ZkPow.Devnet.Bench;
 /// <summary>
 /// Runs the Proof Generator in-process against mock provers over real gRPC on loopback and the real SQLite store at
 /// its durable settings, proves made-up devnet sequences to stored final proofs and measures throughput, dispatch
-/// latency and makespan against the ideal.
+/// latency, makespan and sequence latency against the ideal, and, in the same run, the two limits the throughput lives
+/// under (gRPC round trips and durable store completions).
 /// </summary>
-public sealed class GeneratorBenchmark(GeneratorBenchmarkOptions options, ILoggerFactory loggers, IProgress<(long Done, long Total)>? progress = null)
+public sealed partial class GeneratorBenchmark(GeneratorBenchmarkOptions options, ILoggerFactory loggers, IProgress<(long Done, long Total)>? progress = null)
 {
     /// <summary>The address final proofs are bound to in the benchmark (anvil's account 1).</summary>
     public const string MinerAddress = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
@@ -46,18 +48,44 @@ public sealed class GeneratorBenchmark(GeneratorBenchmarkOptions options, ILogge
         var time = TimeProvider.System;
         try
         {
+            double? roundTrips = null;
+            double? storeCompletions = null;
+            if (options.Provers > 0 && options.MeasureLimits)
+            {
+                var log0 = loggers.CreateLogger<GeneratorBenchmark>();
+                log0.LogInformation("Measuring the limits: loopback gRPC round trips and durable store completions");
+                roundTrips = await MeasureRoundTripsAsync(sequences, options.Provers, cancellationToken).ConfigureAwait(false);
+                var sample = MockProofComputer.Batch(new GenBatchProofRequest { Input = InputProver.Parser.ParseFrom(sequences[0].Batches[0].ProverInput) },
+                    6, emptyProof: false).Outcome.RecursiveProof ?? "";
+                Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(dbPath))!);
+                var limitDb = Path.GetFullPath(dbPath) + $".limit-{Guid.NewGuid():N}.db";
+                try
+                {
+                    storeCompletions = await MeasureStoreAsync(sequences, limitDb, options.Provers, sample, cancellationToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    foreach (var file in new[] { limitDb, limitDb + "-wal", limitDb + "-shm" })
+                    {
+                        File.Delete(file);
+                    }
+                }
+            }
+
             await using var store = await SqliteStore.OpenAsync(
                 new StoreOptions { SqlitePath = dbPath, SqliteSynchronous = options.SqliteSynchronous }, time, cancellationToken).ConfigureAwait(false);
-            using var metrics = new GeneratorMetrics();
+            using var metrics = new GeneratorMetrics { KeepDispatchRecords = true };
             var generator = new ProofGenerator(store, new GeneratorOptions(), MinerAddress, metrics, loggers.CreateLogger<ProofGenerator>(), time);
             await using var generatorScope = generator.ConfigureAwait(false);
             // A resumed run (same --db) counts the final proofs stored before it.
             var finals = await store.CountFinalProofsAsync(cancellationToken).ConfigureAwait(false);
             var allDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             var lastFinal = Stopwatch.GetTimestamp();
-            generator.FinalProofStored += _ =>
+            var storedAt = new ConcurrentDictionary<ulong, long>();
+            generator.FinalProofStored += record =>
             {
                 lastFinal = Stopwatch.GetTimestamp();
+                storedAt[record.FinalBatch] = lastFinal;
                 if (Interlocked.Increment(ref finals) >= sequences.Count)
                 {
                     allDone.TrySetResult();
@@ -89,6 +117,11 @@ public sealed class GeneratorBenchmark(GeneratorBenchmarkOptions options, ILogge
                         BatchLatency = options.ProverLatency,
                         AggregateLatency = options.ProverLatency,
                         FinalLatency = options.ProverLatency,
+                        LatencyJitter = options.LatencyJitter,
+                        Speed = options.SpeedOf(i),
+                        Seed = unchecked((options.Seed * 7919) + i),
+                        HonourGetProofTimeout = options.LongPoll,
+                        RecordTimings = true,
                         ReconnectDelay = TimeSpan.FromMilliseconds(200),
                     }, time);
                     provers.Add(prover);
@@ -114,10 +147,31 @@ public sealed class GeneratorBenchmark(GeneratorBenchmarkOptions options, ILogge
                 }
 
                 var started = Stopwatch.GetTimestamp();
+                var startedUtc = time.GetUtcNow();
                 lastFinal = started;
-                foreach (var sequence in sequences)
+                var syncedAt = new long[sequences.Count];
+                if (options.SequenceInterval > TimeSpan.Zero)
                 {
-                    await generator.AddSequenceAsync(sequence, cancellationToken).ConfigureAwait(false);
+                    for (var i = 0; i < sequences.Count; i++)
+                    {
+                        var due = options.SequenceInterval * i - Stopwatch.GetElapsedTime(started);
+                        if (due > TimeSpan.Zero)
+                        {
+                            await Task.Delay(due, cancellationToken).ConfigureAwait(false);
+                        }
+
+                        await generator.AddSequenceAsync(sequences[i], cancellationToken).ConfigureAwait(false);
+                        syncedAt[i] = Stopwatch.GetTimestamp();
+                    }
+                }
+                else
+                {
+                    // All synced at once: the adds share group commits, as a sync of many sequences would.
+                    await Task.WhenAll(sequences.Select(async (sequence, i) =>
+                    {
+                        await generator.AddSequenceAsync(sequence, cancellationToken).ConfigureAwait(false);
+                        syncedAt[i] = Stopwatch.GetTimestamp();
+                    })).ConfigureAwait(false);
                 }
 
                 using (var reporter = new PeriodicTimer(TimeSpan.FromMilliseconds(500)))
@@ -133,16 +187,41 @@ public sealed class GeneratorBenchmark(GeneratorBenchmarkOptions options, ILogge
                 var elapsed = Stopwatch.GetElapsedTime(started, lastFinal);
                 var samples = metrics.DispatchSamples();
                 Array.Sort(samples);
-                var ideal = IdealMakespan(sequences, options.Provers == 0 ? 1 : options.Provers, options.ProverLatency);
+                var analysis = Analyse(new RunRecord(sequences, syncedAt, storedAt, started, startedUtc, metrics.DispatchRecords(),
+                    provers.SelectMany(p => p.JobTimings()).ToArray(), Enumerable.Range(0, options.Provers).Sum(options.SpeedOf)));
+                var ideal = analysis.IdealMakespan;
+                var tasksPerSecond = metrics.CompletedTotal / elapsed.TotalSeconds;
+                double? limit = roundTrips is { } r && storeCompletions is { } w ? Math.Min(r / 2, w) : null;
                 return new GeneratorBenchmarkResult
                 {
+                    RoundTripsPerSecond = roundTrips is { } rr ? Math.Round(rr, 1) : null,
+                    StoreCompletionsPerSecond = storeCompletions is { } ww ? Math.Round(ww, 1) : null,
+                    LimitTasksPerSecond = limit is { } l ? Math.Round(l, 1) : null,
+                    Efficiency = limit is { } lim && lim > 0 ? Math.Round(tasksPerSecond / lim, 3) : null,
+                    DispatchE2eP50Ms = Math.Round(Percentile(analysis.EndToEnd, 0.50), 3),
+                    DispatchE2eP99Ms = Math.Round(Percentile(analysis.EndToEnd, 0.99), 3),
+                    DispatchE2eMaxMs = Math.Round(analysis.EndToEnd.Length == 0 ? 0 : analysis.EndToEnd[^1], 3),
+                    DispatchE2eSamples = analysis.EndToEnd.Length,
+                    PollLagP50Ms = Math.Round(Percentile(analysis.PollLag, 0.50), 3),
+                    PollLagP99Ms = Math.Round(Percentile(analysis.PollLag, 0.99), 3),
+                    AnswerToRequestP50Ms = Math.Round(Percentile(analysis.AnswerToRequest, 0.50), 3),
+                    AnswerToRequestP99Ms = Math.Round(Percentile(analysis.AnswerToRequest, 0.99), 3),
+                    CriticalPathMs = Math.Round(analysis.CriticalPath.TotalMilliseconds, 1),
+                    SequenceLatencyRatio = analysis.SequenceRatios.Length > 0 ? Math.Round(analysis.SequenceRatios.Average(), 3) : null,
+                    SequenceLatencyRatioP99 = analysis.SequenceRatios.Length > 0 ? Math.Round(Percentile(analysis.SequenceRatios, 0.99), 3) : null,
+                    SequenceLatencyP50Ms = Math.Round(Percentile(analysis.SequenceLatencies, 0.50), 1),
+                    SequenceLatencyP99Ms = Math.Round(Percentile(analysis.SequenceLatencies, 0.99), 1),
+                    LatencyJitter = options.LatencyJitter,
+                    ProverSpeeds = string.Join(",", options.ProverSpeeds.Select(x => x.ToString(System.Globalization.CultureInfo.InvariantCulture))),
+                    SequenceIntervalMs = options.SequenceInterval.TotalMilliseconds,
+                    LongPoll = options.LongPoll,
                     Provers = options.Provers,
                     Sequences = sequences.Count,
                     Batches = batches,
                     TasksCompleted = metrics.CompletedTotal,
                     FinalProofs = await store.CountFinalProofsAsync(cancellationToken).ConfigureAwait(false),
                     ElapsedMs = Math.Round(elapsed.TotalMilliseconds, 1),
-                    TasksPerSecond = Math.Round(metrics.CompletedTotal / elapsed.TotalSeconds, 1),
+                    TasksPerSecond = Math.Round(tasksPerSecond, 1),
                     DispatchP50Ms = Math.Round(Percentile(samples, 0.50), 3),
                     DispatchP99Ms = Math.Round(Percentile(samples, 0.99), 3),
                     DispatchMaxMs = Math.Round(samples.Length == 0 ? 0 : samples[^1], 3),
@@ -179,17 +258,6 @@ public sealed class GeneratorBenchmark(GeneratorBenchmarkOptions options, ILogge
                 }
             }
         }
-    }
-
-    /// <summary>
-    /// The best any scheduler could do with these provers: the larger of the critical path (a batch, then one
-    /// aggregation per tree level, then the final proof) and the total work spread evenly over the provers.
-    /// </summary>
-    public static TimeSpan IdealMakespan(IReadOnlyList<SequenceInput> sequences, int provers, TimeSpan latency)
-    {
-        var critical = sequences.Max(s => 2 + AggregationTree.Depth((ulong)s.Batches.Count)) * latency;
-        var work = sequences.Sum(s => 2 * s.Batches.Count) * latency / provers;
-        return critical > work ? critical : work;
     }
 
     private static double Percentile(double[] sorted, double p) =>

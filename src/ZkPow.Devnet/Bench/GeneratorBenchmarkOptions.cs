@@ -14,6 +14,29 @@ public sealed class GeneratorBenchmarkOptions
     /// <summary>Latency of every task kind on the mock provers.</summary>
     public TimeSpan ProverLatency { get; set; } = TimeSpan.Zero;
 
+    /// <summary>Coefficient of variation of each job's time (lognormal, mean <see cref="ProverLatency"/>); 0 = fixed.</summary>
+    public double LatencyJitter { get; set; }
+
+    /// <summary>Speeds of the provers, cycled over them (prover i gets <c>ProverSpeeds[i % n]</c>): a job's time is divided
+    /// by its prover's speed.</summary>
+    public IReadOnlyList<double> ProverSpeeds { get; set; } = [1];
+
+    /// <summary>Time between two sequences being synced (0 = all at once at the start).</summary>
+    public TimeSpan SequenceInterval { get; set; } = TimeSpan.Zero;
+
+    /// <summary>Whether the mock provers honour GetProof's timeout (long poll); false makes them answer at once like real
+    /// provers, so that the session's adaptive polling is what is measured.</summary>
+    public bool LongPoll { get; set; } = true;
+
+    /// <summary>Measure the round-trip and store limits before the run.</summary>
+    public bool MeasureLimits { get; set; } = true;
+
+    /// <summary>How long the round-trip limit is measured.</summary>
+    public TimeSpan LimitWindow { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>The speed of prover <paramref name="index"/>.</summary>
+    public double SpeedOf(int index) => ProverSpeeds.Count == 0 ? 1 : ProverSpeeds[index % ProverSpeeds.Count];
+
     public int Seed { get; set; } = 1;
 
     /// <summary>Port for external provers when <see cref="Provers"/> is 0.</summary>
@@ -48,6 +71,26 @@ public sealed class GeneratorBenchmarkOptions
         if (ProverLatency < TimeSpan.Zero)
         {
             throw new ArgumentException("--prover-latency must not be negative");
+        }
+
+        if (double.IsNaN(LatencyJitter) || LatencyJitter is < 0 or > 10)
+        {
+            throw new ArgumentException("--latency-jitter must be between 0 and 10 (a coefficient of variation)");
+        }
+
+        if (ProverSpeeds.Count == 0 || ProverSpeeds.Any(x => double.IsNaN(x) || x is <= 0 or > 1000))
+        {
+            throw new ArgumentException("--prover-speeds must be a list of speeds above 0 and at most 1000, such as 1,1,2,4");
+        }
+
+        if (SequenceInterval < TimeSpan.Zero)
+        {
+            throw new ArgumentException("--sequence-interval must not be negative");
+        }
+
+        if (LimitWindow <= TimeSpan.Zero)
+        {
+            throw new ArgumentException("the limit window must be positive");
         }
 
         if (BatchBytes is < 0 or > 1_000_000)

@@ -10,14 +10,57 @@ public sealed record GeneratorBenchmarkResult
     public required long FinalProofs { get; init; }
     public required double ElapsedMs { get; init; }
     public required double TasksPerSecond { get; init; }
+
+    /// <summary>R: loopback gRPC request→response pairs per second with the same number of mock provers and nothing
+    /// behind them (null when not measured).</summary>
+    public required double? RoundTripsPerSecond { get; init; }
+
+    /// <summary>W: durable task completions per second of the same rows through the same store, no gRPC.</summary>
+    public required double? StoreCompletionsPerSecond { get; init; }
+
+    /// <summary>min(R / 2, W): a task needs at least two round trips (its Gen request and one GetProof).</summary>
+    public required double? LimitTasksPerSecond { get; init; }
+
+    /// <summary>Tasks per second ÷ <see cref="LimitTasksPerSecond"/>.</summary>
+    public required double? Efficiency { get; init; }
+
+    /// <summary>Ready task and idle prover (by the aggregator's bookkeeping) to request written.</summary>
     public required double DispatchP50Ms { get; init; }
     public required double DispatchP99Ms { get; init; }
     public required double DispatchMaxMs { get; init; }
 
+    /// <summary>From the later of "the prover's previous job ended (its proof available at the prover)" and "the task
+    /// became ready" to "the next request written": poll lag and status round trips included.</summary>
+    public required double DispatchE2eP50Ms { get; init; }
+    public required double DispatchE2eP99Ms { get; init; }
+    public required double DispatchE2eMaxMs { get; init; }
+    public required int DispatchE2eSamples { get; init; }
+
+    /// <summary>Part of the end-to-end latency, for provers that had work waiting: job ended at the prover → its proof
+    /// received by the aggregator.</summary>
+    public required double PollLagP50Ms { get; init; }
+    public required double PollLagP99Ms { get; init; }
+
+    /// <summary>The other part: proof received → next request written (bookkeeping, scheduling, claim, request built).</summary>
+    public required double AnswerToRequestP50Ms { get; init; }
+    public required double AnswerToRequestP99Ms { get; init; }
+
     /// <summary>Measured makespan ÷ ideal makespan (null when the provers have no latency: the ideal is 0).</summary>
     public required double? MakespanRatio { get; init; }
 
+    /// <summary>The larger of the latest (sync offset + critical path) and the drawn work spread over the fleet's speed.</summary>
     public required double IdealMakespanMs { get; init; }
+
+    /// <summary>The longest critical path of a sequence, from the job durations drawn.</summary>
+    public required double CriticalPathMs { get; init; }
+
+    /// <summary>Mean over sequences of (synced → final stored) ÷ its ideal latency (its critical path, or the fleet's time
+    /// for its work and that of the sequences before it if that is longer); null for zero-latency provers.</summary>
+    public required double? SequenceLatencyRatio { get; init; }
+
+    public required double? SequenceLatencyRatioP99 { get; init; }
+    public required double SequenceLatencyP50Ms { get; init; }
+    public required double SequenceLatencyP99Ms { get; init; }
     public required int MaxAggregationDepth { get; init; }
     public required long TasksRetried { get; init; }
     public required long StoreCommits { get; init; }
@@ -25,4 +68,10 @@ public sealed record GeneratorBenchmarkResult
     public required int Seed { get; init; }
     public required string SqliteSynchronous { get; init; }
     public required double ProverLatencyMs { get; init; }
+    public required double LatencyJitter { get; init; }
+    public required string ProverSpeeds { get; init; }
+    public required double SequenceIntervalMs { get; init; }
+
+    /// <summary>Whether the mock provers honoured GetProof's timeout (long poll).</summary>
+    public required bool LongPoll { get; init; }
 }

@@ -23,6 +23,7 @@ internal sealed partial class DevnetNetwork : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Dictionary<string, ulong> _settleSentAt = new(StringComparer.OrdinalIgnoreCase);
+    private readonly SpanCollector _spans = new(AggregatorTracing.SenderSourceName);
     private Task _sequencing = Task.CompletedTask;
     private Task _settling = Task.CompletedTask;
     private int _sequencesSent;
@@ -270,11 +271,19 @@ internal sealed partial class DevnetNetwork : IAsyncDisposable
         return (await ReadOpenCommitmentsAsync(cancellationToken).ConfigureAwait(false)).Count == 0;
     }
 
-    public Task<DevnetReport> ReportAsync(CancellationToken cancellationToken)
+    public async Task<DevnetReport> ReportAsync(CancellationToken cancellationToken)
     {
-        var samples = Miners.Where(m => m.Node is not null).SelectMany(m => m.Node!.SenderMetrics.HashLatencySamples).ToList();
+        // The first broadcast of each miner (cold connections and caches) is reported on its own.
+        var perMiner = Miners.Where(m => m.Node is not null).Select(m => m.Node!.SenderMetrics.HashLatencySamples).ToList();
+        var samples = perMiner.SelectMany(s => s.Skip(1)).ToList();
         var reporter = new DevnetReporter(Rpc, RollupChain, [.. Miners.Select(m => new DevnetMinerInfo(m.Address, m.Options.Store.SqlitePath))]);
-        return reporter.BuildAsync(Miners.Any(m => m.Node is not null) ? samples : null, Faults.Report(), SettleCalls, cancellationToken);
+        var report = await reporter.BuildAsync(Miners.Any(m => m.Node is not null) ? samples : null, Faults.Report(), SettleCalls, cancellationToken).ConfigureAwait(false);
+        var firsts = perMiner.Where(s => s.Count > 0).Select(s => s[0]).ToList();
+        return report with
+        {
+            HashBroadcastFirstMs = firsts.Count > 0 ? Math.Round(firsts.Max(), 3) : null,
+            SenderSpans = _spans.Summary(),
+        };
     }
 
     private static int FreeOr(int port)
@@ -295,6 +304,7 @@ internal sealed partial class DevnetNetwork : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        _spans.Dispose();
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _sequencing.ConfigureAwait(false);
         await _settling.ConfigureAwait(false);

@@ -34,8 +34,14 @@ public sealed record DevnetReport
 
     public required double? HashBroadcastP50Ms { get; init; }
 
-    /// <summary>How many hash broadcasts the latency figures are drawn from.</summary>
+    /// <summary>How many hash broadcasts the latency figures are drawn from (the first one after start-up is not among them).</summary>
     public required int HashBroadcastSamples { get; init; }
+
+    /// <summary>The first hash broadcast after start-up (cold connections and caches), worst over the miners.</summary>
+    public double? HashBroadcastFirstMs { get; init; }
+
+    /// <summary>Trace spans of the sender's path to the hash broadcast (source <c>ZkPow.Aggregator.Sender</c>), by name.</summary>
+    public IReadOnlyDictionary<string, DevnetSpanFigures>? SenderSpans { get; init; }
 
     public required long? RevealDelayBlocksMax { get; init; }
     public required ulong LastBlock { get; init; }

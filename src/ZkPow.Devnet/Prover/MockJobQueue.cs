@@ -17,15 +17,31 @@ internal sealed class MockJobQueue(TimeSpan retention)
     private string _lastComputedId = "";
     private DateTimeOffset _lastComputedEnd;
 
-    /// <summary>Accepts a job (it runs after the ones already accepted).</summary>
-    public void Add(MockJob job, DateTimeOffset now)
+    /// <summary>Accepts a job (it runs after the ones already accepted). Returns when the previous job ended if the
+    /// prover was idle until now, otherwise null.</summary>
+    public DateTimeOffset? Add(MockJob job, DateTimeOffset now)
     {
         lock (_lock)
         {
             Advance(now);
+            DateTimeOffset? idleSince = _running is null && _waiting.Count == 0 && _idleSince > DateTimeOffset.MinValue ? _idleSince : null;
             _jobs.Add(job.Id, job);
             _waiting.Enqueue(job);
             Advance(now);
+            return idleSince;
+        }
+    }
+
+    /// <summary>When the state of a queued or running job can next change (the end of the job running now), or null if
+    /// the job is unknown or already over.</summary>
+    public DateTimeOffset? NextChange(string id, DateTimeOffset now)
+    {
+        lock (_lock)
+        {
+            Advance(now);
+            return _jobs.TryGetValue(id, out var job) && job.State is MockJobState.Queued or MockJobState.Running && _running is not null
+                ? _running.FinishedAt
+                : null;
         }
     }
 

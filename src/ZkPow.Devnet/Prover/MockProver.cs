@@ -28,6 +28,7 @@ public sealed class MockProver : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Lock _lock = new();
     private readonly ulong _totalMemoryKb;
+    private readonly List<MockJobTiming> _timings = [];
     private GrpcChannel _channel;
     private AggregatorService.AggregatorServiceClient _client;
     private MockProverConnection? _connection;
@@ -52,6 +53,10 @@ public sealed class MockProver : IAsyncDisposable
             AggregateLatency = options.AggregateLatency,
             FinalLatency = options.FinalLatency,
             FailureRate = options.FailureRate,
+            LatencyJitter = options.LatencyJitter,
+            Speed = options.Speed,
+            HonourGetProofTimeout = options.HonourGetProofTimeout,
+            RecordTimings = options.RecordTimings,
             Seed = options.Seed,
             ReconnectDelay = options.ReconnectDelay,
             Watchdog = options.Watchdog,
@@ -89,6 +94,15 @@ public sealed class MockProver : IAsyncDisposable
     public bool IsConnected => _connected;
 
     public MockProverCounters Counters { get; } = new();
+
+    /// <summary>The timing of every job accepted so far (empty unless <see cref="MockProverOptions.RecordTimings"/>).</summary>
+    public IReadOnlyList<MockJobTiming> JobTimings()
+    {
+        lock (_timings)
+        {
+            return [.. _timings];
+        }
+    }
 
     /// <summary>
     /// Connects and serves until <paramref name="cancellationToken"/> is cancelled or <see cref="StopAsync"/> is
@@ -350,7 +364,7 @@ public sealed class MockProver : IAsyncDisposable
                     Id = await AcceptAsync(MockProofKind.Batch,
                         MockProofComputer.Batch(message.GenBatchProofRequest, _options.ForkId,
                             misbehaviour == MockProverMisbehaviour.EmptyProof),
-                        now, cancellationToken).ConfigureAwait(false),
+                        message.Id, now, cancellationToken).ConfigureAwait(false),
                     Result = Result.Ok,
                 };
                 after = AfterAccept();
@@ -361,7 +375,7 @@ public sealed class MockProver : IAsyncDisposable
                     Id = await AcceptAsync(MockProofKind.Aggregated,
                         MockProofComputer.Aggregate(message.GenAggregatedProofRequest,
                             misbehaviour == MockProverMisbehaviour.EmptyProof),
-                        now, cancellationToken).ConfigureAwait(false),
+                        message.Id, now, cancellationToken).ConfigureAwait(false),
                     Result = Result.Ok,
                 };
                 after = AfterAccept();
@@ -373,7 +387,7 @@ public sealed class MockProver : IAsyncDisposable
                         MockProofComputer.Final(message.GenFinalProofRequest,
                             misbehaviour == MockProverMisbehaviour.WrongFinalProof,
                             misbehaviour == MockProverMisbehaviour.EmptyProof),
-                        now, cancellationToken).ConfigureAwait(false),
+                        message.Id, now, cancellationToken).ConfigureAwait(false),
                     Result = Result.Ok,
                 };
                 after = AfterAccept();
@@ -390,7 +404,9 @@ public sealed class MockProver : IAsyncDisposable
                 };
                 break;
             case AggregatorMessage.RequestOneofCase.GetProofRequest:
-                reply.GetProofResponse = GetProof(message.GetProofRequest.Id, now);
+                reply.GetProofResponse = await GetProofAsync(message.GetProofRequest, now, cancellationToken).ConfigureAwait(false);
+                Counters.GetProofAnswered();
+                now = _time.GetUtcNow();
                 break;
             case AggregatorMessage.RequestOneofCase.None:
                 MockProverLog.EmptyRequest(_logger, _options.Name, message.Id);
@@ -423,7 +439,7 @@ public sealed class MockProver : IAsyncDisposable
         _ => MockAfterReply.Continue,
     };
 
-    private async ValueTask<string> AcceptAsync(MockProofKind kind, MockComputation computation, DateTimeOffset now,
+    private async ValueTask<string> AcceptAsync(MockProofKind kind, MockComputation computation, string requestId, DateTimeOffset now,
         CancellationToken cancellationToken)
     {
         var outcome = computation.Outcome;
@@ -439,12 +455,23 @@ public sealed class MockProver : IAsyncDisposable
             MockProofKind.Final => _options.FinalLatency,
             _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
         };
+        var work = Jitter(latency);
+        var duration = _options.Speed == 1 ? work : TimeSpan.FromTicks((long)(work.Ticks / _options.Speed));
         var jobId = Guid.NewGuid().ToString();
         string instanceId;
+        DateTimeOffset? idleSince;
         lock (_lock)
         {
             instanceId = _instanceId;
-            _jobs.Add(new MockJob(jobId, kind, latency, now, outcome), now);
+            idleSince = _jobs.Add(new MockJob(jobId, kind, duration, now, outcome), now);
+        }
+
+        if (_options.RecordTimings)
+        {
+            lock (_timings)
+            {
+                _timings.Add(new MockJobTiming(requestId, kind, work, duration, now, idleSince));
+            }
         }
 
         Counters.JobStarted(kind);
@@ -468,6 +495,50 @@ public sealed class MockProver : IAsyncDisposable
         }
 
         return jobId;
+    }
+
+    /// <summary>A latency with the configured jitter: times a lognormal factor of mean 1 and the jitter as its
+    /// coefficient of variation.</summary>
+    private TimeSpan Jitter(TimeSpan latency)
+    {
+        if (_options.LatencyJitter <= 0 || latency <= TimeSpan.Zero)
+        {
+            return latency;
+        }
+
+        var variance = Math.Log(1 + (_options.LatencyJitter * _options.LatencyJitter));
+        double normal;
+        lock (_random)
+        {
+            // Box-Muller.
+            normal = Math.Sqrt(-2 * Math.Log(1 - _random.NextDouble())) * Math.Cos(2 * Math.PI * _random.NextDouble());
+        }
+
+        var factor = Math.Exp((-variance / 2) + (Math.Sqrt(variance) * normal));
+        return TimeSpan.FromTicks((long)(latency.Ticks * factor));
+    }
+
+    /// <summary>GetProof; with a timeout (seconds) and <see cref="MockProverOptions.HonourGetProofTimeout"/>, the answer
+    /// waits until the job is over or the timeout has passed.</summary>
+    private async ValueTask<GetProofResponse> GetProofAsync(GetProofRequest request, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (request.Timeout > 0 && _options.HonourGetProofTimeout)
+        {
+            var deadline = now + TimeSpan.FromSeconds(Math.Min(request.Timeout, 3600));
+            while (_jobs.NextChange(request.Id, now) is { } change && now < deadline)
+            {
+                // Whole milliseconds (timers are no finer), rounded up so that the job is over when we look again.
+                var wait = TimeSpan.FromMilliseconds(Math.Ceiling(((change < deadline ? change : deadline) - now).TotalMilliseconds));
+                if (wait > TimeSpan.Zero)
+                {
+                    await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(false);
+                }
+
+                now = _time.GetUtcNow();
+            }
+        }
+
+        return GetProof(request.Id, now);
     }
 
     private GetProofResponse GetProof(string jobId, DateTimeOffset now)

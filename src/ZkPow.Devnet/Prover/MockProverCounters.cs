@@ -14,6 +14,7 @@ public sealed class MockProverCounters
     private long _connections;
     private long _restarts;
     private long _protocolViolations;
+    private long _getProofs;
 
     /// <summary>Batch proof jobs accepted (started) by the prover.</summary>
     public long BatchJobsStarted => Interlocked.Read(ref _batchJobs);
@@ -23,6 +24,9 @@ public sealed class MockProverCounters
 
     /// <summary>Final proof jobs accepted (started) by the prover.</summary>
     public long FinalJobsStarted => Interlocked.Read(ref _finalJobs);
+
+    /// <summary>GetProof requests answered.</summary>
+    public long GetProofRequests => Interlocked.Read(ref _getProofs);
 
     /// <summary>Streams the prover dropped because it heard nothing from the aggregator for the watchdog time.</summary>
     public long WatchdogDrops => Interlocked.Read(ref _watchdogDrops);
@@ -76,6 +80,8 @@ public sealed class MockProverCounters
 
     internal void FinalProofRequested(ulong initBatch, ulong finalBatch) =>
         _finalRequests.AddOrUpdate((initBatch, finalBatch), 1, static (_, count) => count + 1);
+
+    internal void GetProofAnswered() => Interlocked.Increment(ref _getProofs);
 
     internal void WatchdogDropped() => Interlocked.Increment(ref _watchdogDrops);
 

@@ -24,6 +24,20 @@ public sealed class MockProverOptions
     /// <summary>Time a final proof job computes. Default 0.</summary>
     public TimeSpan FinalLatency { get; set; }
 
+    /// <summary>Coefficient of variation of every job's time: each job draws a factor from a lognormal distribution with
+    /// mean 1 and this standard deviation (0 = every job takes exactly its latency). Example: 0.3.</summary>
+    public double LatencyJitter { get; set; }
+
+    /// <summary>How fast this prover is: every job's time is divided by it. Example: 2 (twice as fast). Default 1.</summary>
+    public double Speed { get; set; } = 1;
+
+    /// <summary>Answers a GetProof whose <c>timeout</c> (seconds) is set when the job ends, or at the timeout, instead of
+    /// at once (a long poll). Real provers ignore the field; false makes this one do the same. Default true.</summary>
+    public bool HonourGetProofTimeout { get; set; } = true;
+
+    /// <summary>Keeps a <see cref="MockJobTiming"/> per accepted job (for benchmarks). Default false.</summary>
+    public bool RecordTimings { get; set; }
+
     /// <summary>Probability (0..1) that a job completes with RESULT_COMPLETED_ERROR. Example: 0.05.</summary>
     public double FailureRate { get; set; }
 
@@ -69,6 +83,16 @@ public sealed class MockProverOptions
         if (BatchLatency < TimeSpan.Zero || AggregateLatency < TimeSpan.Zero || FinalLatency < TimeSpan.Zero)
         {
             throw new ArgumentException("latencies must not be negative");
+        }
+
+        if (double.IsNaN(LatencyJitter) || LatencyJitter is < 0 or > 10)
+        {
+            throw new ArgumentException("LatencyJitter must be within 0..10", nameof(LatencyJitter));
+        }
+
+        if (double.IsNaN(Speed) || Speed is <= 0 or > 1000)
+        {
+            throw new ArgumentException("Speed must be above 0 and at most 1000", nameof(Speed));
         }
 
         if (double.IsNaN(FailureRate) || FailureRate is < 0 or > 1)

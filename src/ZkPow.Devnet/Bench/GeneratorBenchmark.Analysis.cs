@@ -1,0 +1,143 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using ZkPow.Aggregator.Generator;
+using ZkPow.Devnet.Prover;
+
+namespace ZkPow.Devnet.Bench;
+
+/// <summary>What a run is measured against, computed from the job durations the mock provers actually drew.</summary>
+public sealed partial class GeneratorBenchmark
+{
+    /// <summary>
+    /// Joins what the aggregator did (dispatch records) with what the provers did (job timings) by request id:
+    /// <list type="bullet">
+    /// <item>end-to-end dispatch latency: from the later of "the prover's previous job ended" and "the task became ready"
+    /// to "its next request written" (poll lag, status round trips, scheduling and the claim included);</item>
+    /// <item>the critical path of each sequence: its final job plus the longest chain of jobs below it, with the
+    /// durations the jobs took;</item>
+    /// <item>the ideal makespan: the larger of the latest (sync offset + critical path) and all the work drawn (at speed
+    /// 1) spread over the fleet's total speed;</item>
+    /// <item>each sequence's ideal latency: the larger of its critical path and the time the fleet needs for its work
+    /// and that of the sequences synced before it (sequences are verified in order on chain, so lower sequences go
+    /// first), less the time since the first sync.</item>
+    /// </list>
+    /// </summary>
+    private static RunAnalysis Analyse(RunRecord run)
+    {
+        var timings = new Dictionary<string, MockJobTiming>(StringComparer.Ordinal);
+        foreach (var timing in run.Timings)
+        {
+            timings[timing.RequestId] = timing;
+        }
+
+        DateTimeOffset Wall(long timestamp) => run.StartedUtc + Stopwatch.GetElapsedTime(run.Started, timestamp);
+
+        var endToEnd = new List<double>();
+        var pollLag = new List<double>();
+        var answerToRequest = new List<double>();
+        var previous = new Dictionary<string, DispatchRecord>(StringComparer.Ordinal);
+        var byTask = new Dictionary<long, (ProofTask Task, MockJobTiming Timing)>();
+        var workBySequence = new Dictionary<ulong, TimeSpan>();
+        var totalWork = TimeSpan.Zero;
+        foreach (var record in run.Dispatches.OrderBy(r => r.WrittenAt))
+        {
+            if (!timings.TryGetValue(record.RequestId, out var timing))
+            {
+                continue;
+            }
+
+            byTask[record.Task.Id] = (record.Task, timing);
+            totalWork += timing.Work;
+            workBySequence[record.Task.Sequence] = workBySequence.GetValueOrDefault(record.Task.Sequence) + timing.Work;
+            if (timing.IdleSince is { } idle)
+            {
+                var ready = Wall(record.ReadyAt);
+                var from = ready > idle ? ready : idle;
+                endToEnd.Add((Wall(record.WrittenAt) - from).TotalMilliseconds);
+                if (ready <= idle && previous.TryGetValue(record.Prover, out var before) && before.AnsweredAt != 0)
+                {
+                    // Where the time went for a prover that had work waiting: fetching its proof, then the next request.
+                    pollLag.Add((Wall(before.AnsweredAt) - idle).TotalMilliseconds);
+                    answerToRequest.Add(Stopwatch.GetElapsedTime(before.AnsweredAt, record.WrittenAt).TotalMilliseconds);
+                }
+            }
+
+            previous[record.Prover] = record;
+        }
+
+        var memo = new Dictionary<long, TimeSpan>();
+        TimeSpan PathOf(long? taskId)
+        {
+            if (taskId is not { } id || !byTask.TryGetValue(id, out var entry))
+            {
+                return TimeSpan.Zero;
+            }
+
+            if (memo.TryGetValue(id, out var known))
+            {
+                return known;
+            }
+
+            var below = PathOf(entry.Task.Input1);
+            var other = PathOf(entry.Task.Input2);
+            var path = entry.Timing.Duration + (below > other ? below : other);
+            memo[id] = path;
+            return path;
+        }
+
+        var finals = byTask.Values.Where(e => e.Task.Kind == TaskKind.Final).ToDictionary(e => e.Task.Sequence, e => e.Task.Id);
+        var speed = run.TotalSpeed > 0 ? run.TotalSpeed : 1;
+        var ideal = TimeSpan.FromTicks((long)(totalWork.Ticks / speed));
+        var critical = TimeSpan.Zero;
+        var ratios = new List<double>();
+        var latencies = new List<double>();
+        var cumulative = TimeSpan.Zero;
+        for (var i = 0; i < run.Sequences.Count; i++)
+        {
+            var sequence = run.Sequences[i].FinalBatch;
+            cumulative += workBySequence.GetValueOrDefault(sequence);
+            if (!finals.TryGetValue(sequence, out var finalTask) || !run.StoredAt.TryGetValue(sequence, out var stored) || run.SyncedAt[i] == 0)
+            {
+                continue;
+            }
+
+            var path = PathOf(finalTask);
+            var offset = Stopwatch.GetElapsedTime(run.Started, run.SyncedAt[i]);
+            critical = path > critical ? path : critical;
+            ideal = offset + path > ideal ? offset + path : ideal;
+            var latency = Stopwatch.GetElapsedTime(run.SyncedAt[i], stored);
+            latencies.Add(latency.TotalMilliseconds);
+            var fleet = TimeSpan.FromTicks((long)(cumulative.Ticks / speed)) - offset;
+            var best = path > fleet ? path : fleet;
+            if (best > TimeSpan.Zero)
+            {
+                ratios.Add(latency / best);
+            }
+        }
+
+        if (totalWork <= TimeSpan.Zero)
+        {
+            ideal = TimeSpan.Zero; // Zero-latency provers: there is no ideal to compare with.
+        }
+
+        var e2e = endToEnd.ToArray();
+        Array.Sort(e2e);
+        var ratioArray = ratios.ToArray();
+        Array.Sort(ratioArray);
+        var latencyArray = latencies.ToArray();
+        Array.Sort(latencyArray);
+        var lag = pollLag.ToArray();
+        Array.Sort(lag);
+        var next = answerToRequest.ToArray();
+        Array.Sort(next);
+        return new RunAnalysis(e2e, lag, next, ideal, critical, ratioArray, latencyArray);
+    }
+
+    /// <summary>What a run recorded, for <see cref="Analyse"/>.</summary>
+    private sealed record RunRecord(IReadOnlyList<SequenceInput> Sequences, long[] SyncedAt, ConcurrentDictionary<ulong, long> StoredAt,
+        long Started, DateTimeOffset StartedUtc, DispatchRecord[] Dispatches, MockJobTiming[] Timings, double TotalSpeed);
+
+    /// <summary>Sorted samples and ideals of one run.</summary>
+    private sealed record RunAnalysis(double[] EndToEnd, double[] PollLag, double[] AnswerToRequest, TimeSpan IdealMakespan, TimeSpan CriticalPath, double[] SequenceRatios,
+        double[] SequenceLatencies);
+}
