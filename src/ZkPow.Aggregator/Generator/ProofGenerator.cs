@@ -148,8 +148,11 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
         List<ProverSession> replaced;
         lock (_gate)
         {
+            // Only a session of the same principal can replace a stream or show that its prover restarted: a
+            // connection from anyone else reusing the name and id is another prover and takes over nothing.
             replaced = [.. _workers.Keys.Where(s => s.Ref == session.Ref && s != session)];
-            foreach (var held in _held.Values.Where(h => h.Prover.Name == session.Name && h.Prover.InstanceId != session.InstanceId).ToList())
+            foreach (var held in _held.Values.Where(h => h.Prover.Name == session.Name && h.Prover.Principal == session.Principal &&
+                                                          h.Prover.InstanceId != session.InstanceId).ToList())
             {
                 _held.Remove(held.Task.Id);
                 restarted.Add((held.Task, held.Prover));

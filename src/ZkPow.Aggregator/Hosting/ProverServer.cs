@@ -1,8 +1,10 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using ZkPow.Aggregator.Protocol;
@@ -11,9 +13,11 @@ namespace ZkPow.Aggregator.Hosting;
 
 /// <summary>
 /// The gRPC server provers dial into (Kestrel, HTTP/2; cleartext unless a certificate is configured), with the
-/// receive limit raised for multi-megabyte proofs.
+/// receive limit raised for multi-megabyte proofs. Every prover stream passes <see cref="ProverAccess"/> (allow-list,
+/// client certificate, token) before any request is sent on it; the gRPC health service on the same port is open to all.
+/// Connections are limited in number, to one stream each, and must start within the handshake timeout.
 /// </summary>
-public sealed class ProverServer : IAsyncDisposable
+public sealed partial class ProverServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
@@ -37,10 +41,23 @@ public sealed class ProverServer : IAsyncDisposable
     {
         server.Validate();
         sessions.Validate();
+        var logger = loggers.CreateLogger<ProverServer>();
+        if (server.AllowsAnyAddress && !server.Authenticates)
+        {
+            LogUnauthenticated(logger, string.Join(", ", server.Allow));
+        }
+
+        var tls = !string.IsNullOrEmpty(server.TlsCertificatePath);
+        if (server.Tokens.Count > 0 && !tls)
+        {
+            LogTokensInCleartext(logger);
+        }
+
+        var access = new ProverAccess(server);
         var port = server.Port;
         if (port != 0 && server.FallBackToFreePort && !IsFree(server.ListenAddress, port))
         {
-            loggers.CreateLogger<ProverServer>().LogWarning("Prover port {Port} is taken; listening on a free port instead", port);
+            LogPortTaken(logger, port);
             port = 0;
         }
 
@@ -51,6 +68,8 @@ public sealed class ProverServer : IAsyncDisposable
         builder.Services.AddSingleton(sessions);
         builder.Services.AddSingleton(time);
         builder.Services.AddSingleton(new JobTimings());
+        builder.Services.AddSingleton(access);
+        builder.Services.AddSingleton(new PrincipalSessions(server.MaxSessionsPerPrincipal));
         builder.Services.AddGrpc(o =>
         {
             o.MaxReceiveMessageSize = sessions.MaxReceiveBytes;
@@ -61,15 +80,30 @@ public sealed class ProverServer : IAsyncDisposable
         builder.Services.AddGrpcHealthChecks();
         builder.WebHost.ConfigureKestrel(k =>
         {
+            // Honest streams idle between heartbeats: no minimum data rate.
             k.Limits.MinRequestBodyDataRate = null;
+            k.Limits.MinResponseDataRate = null;
+            k.Limits.MaxConcurrentConnections = server.MaxConnections;
+            k.Limits.Http2.MaxStreamsPerConnection = 1;
+            k.Limits.RequestHeadersTimeout = sessions.HandshakeTimeout;
             k.Limits.Http2.KeepAlivePingDelay = TimeSpan.FromSeconds(30);
             k.Limits.Http2.KeepAlivePingTimeout = TimeSpan.FromSeconds(30);
             k.Listen(IPAddress.Parse(server.ListenAddress), port, listen =>
             {
                 listen.Protocols = HttpProtocols.Http2;
-                if (!string.IsNullOrEmpty(server.TlsCertificatePath))
+                if (tls)
                 {
-                    listen.UseHttps(server.TlsCertificatePath, server.TlsCertificatePassword);
+                    listen.UseHttps(https =>
+                    {
+                        https.ServerCertificate = X509CertificateLoader.LoadPkcs12FromFile(server.TlsCertificatePath!, server.TlsCertificatePassword);
+                        https.HandshakeTimeout = sessions.HandshakeTimeout;
+                        if (access.ClientCertificates)
+                        {
+                            // Allowed, not required: a connection without one still reaches the health service.
+                            https.ClientCertificateMode = ClientCertificateMode.AllowCertificate;
+                            https.ClientCertificateValidation = access.ValidateClientCertificate;
+                        }
+                    });
                 }
             });
         });
@@ -77,8 +111,19 @@ public sealed class ProverServer : IAsyncDisposable
         app.MapGrpcService<AggregatorGrpcService>();
         app.MapGrpcHealthChecksService();
         var bound = await WebHosts.StartAsync(app, cancellationToken).ConfigureAwait(false);
-        return new ProverServer(app, bound, !string.IsNullOrEmpty(server.TlsCertificatePath));
+        return new ProverServer(app, bound, tls);
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Prover port {Port} is taken; listening on a free port instead")]
+    private static partial void LogPortTaken(ILogger logger, int port);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Provers:Allow ({Allow}) admits any address and no client certificates or tokens are configured " +
+        "(Provers:AllowUnauthenticated=true): anyone who reaches the prover port is treated as a prover")]
+    private static partial void LogUnauthenticated(ILogger logger, string allow);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Prover tokens are configured but the prover port is cleartext: tokens can be read on the network; " +
+        "set Provers:TlsCertificatePath (or put a TLS sidecar in front)")]
+    private static partial void LogTokensInCleartext(ILogger logger);
 
     private static bool IsFree(string address, int port)
     {

@@ -9,6 +9,10 @@ namespace ZkPow.Aggregator.Protocol;
 /// </summary>
 public sealed class JobTimings
 {
+    /// <summary>Most provers remembered one by one (a flood of made-up names must not grow the table without bound);
+    /// beyond it, new provers use the fleet's figure.</summary>
+    public const int MaxProvers = 4096;
+
     private readonly Lock _gate = new();
     private readonly Dictionary<(string Prover, TaskKind Kind), double> _byProver = [];
     private readonly Dictionary<TaskKind, double> _fleet = [];
@@ -38,7 +42,14 @@ public sealed class JobTimings
         var sample = lastPending is { } pending ? (pending + done).TotalMilliseconds / 2 : done.TotalMilliseconds * 0.8;
         lock (_gate)
         {
-            _byProver[(prover, kind)] = _byProver.TryGetValue((prover, kind), out var old) ? (old + sample) / 2 : sample;
+            if (_byProver.TryGetValue((prover, kind), out var old))
+            {
+                _byProver[(prover, kind)] = (old + sample) / 2;
+            }
+            else if (_byProver.Count < MaxProvers * 3)
+            {
+                _byProver[(prover, kind)] = sample;
+            }
             _fleet[kind] = _fleet.TryGetValue(kind, out var fleet) ? (fleet * 0.9) + (sample * 0.1) : sample;
         }
     }

@@ -134,6 +134,9 @@ public sealed partial class ProverSession
         }
     }
 
+    /// <summary>Durations are learned per principal and name, so that no other principal can skew a prover's polling.</summary>
+    private string TimingKey => $"{Principal}/{Name}";
+
     /// <summary>The job id of the job of ours that this prover is running, if any.</summary>
     public string? CurrentJobId { get; private set; }
 
@@ -175,7 +178,7 @@ public sealed partial class ProverSession
     private async Task<JobOutcome> PollCoreAsync(TaskKind kind, string jobId, Func<CancellationToken, Task>? onPending, CancellationToken cancellationToken)
     {
         var started = _time.GetTimestamp();
-        var expected = _timings.Expected(Name, kind);
+        var expected = _timings.Expected(TimingKey, kind);
         var cap = expected is { } ex
             ? TimeSpan.FromTicks(Math.Clamp(ex.Ticks / 20, _options.PollMin.Ticks, _options.PollMax.Ticks))
             : _options.PollMax;
@@ -208,7 +211,7 @@ public sealed partial class ProverSession
             switch (answer.Result)
             {
                 case GetProofResponse.Types.Result.CompletedOk:
-                    _timings.Observe(Name, kind, lastPending, _time.GetElapsedTime(started));
+                    _timings.Observe(TimingKey, kind, lastPending, _time.GetElapsedTime(started));
                     return Completed(kind, jobId, answer);
                 case GetProofResponse.Types.Result.Pending:
                     lastPending = _time.GetElapsedTime(started);

@@ -17,8 +17,13 @@ public sealed class ProverSessionOptions
     /// A larger request is not sent: its task is parked with that reason.</summary>
     public int MaxSendBytes { get; set; } = 4 * 1024 * 1024;
 
-    /// <summary>Largest message accepted from a prover, in bytes (recursive proofs can be several MB).</summary>
-    public int MaxReceiveBytes { get; set; } = 256 * 1024 * 1024;
+    /// <summary>Largest message accepted from a prover, in bytes (recursive proofs can be several MB). A larger message
+    /// ends that prover's stream only.</summary>
+    public int MaxReceiveBytes { get; set; } = 64 * 1024 * 1024;
+
+    /// <summary>How long a new stream has to answer its first GetStatus (and a connection to finish its TLS handshake
+    /// and send its first request) before it is closed. Example: <c>10s</c>.</summary>
+    public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Shortest wait between two GetProof polls of a job. Example: <c>1ms</c>.</summary>
     public TimeSpan PollMin { get; set; } = TimeSpan.FromMilliseconds(1);
@@ -38,6 +43,7 @@ public sealed class ProverSessionOptions
         }
 
         Positive(ResponseTimeout, "Provers:ResponseTimeout");
+        Positive(HandshakeTimeout, "Provers:HandshakeTimeout");
         Positive(PollMin, "Provers:PollMin");
         Positive(PollMax, "Provers:PollMax");
         Positive(BusyStatusInterval, "Provers:BusyStatusInterval");
