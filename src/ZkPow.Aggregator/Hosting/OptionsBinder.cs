@@ -30,6 +30,14 @@ public static class OptionsBinder
 
     public static AggregatorOptions Bind(IConfiguration configuration)
     {
+        var options = BindUnvalidated(configuration);
+        options.Validate();
+        return options;
+    }
+
+    /// <summary>Fills the options, refusing unknown keys and badly typed values, without validating them as a whole.</summary>
+    internal static AggregatorOptions BindUnvalidated(IConfiguration configuration)
+    {
         var options = new AggregatorOptions();
         foreach (var child in configuration.GetChildren())
         {
@@ -85,7 +93,6 @@ public static class OptionsBinder
             }
         }
 
-        options.Validate();
         return options;
     }
 

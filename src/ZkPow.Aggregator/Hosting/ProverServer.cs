@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using ZkPow.Aggregator.Protocol;
 
@@ -77,7 +78,9 @@ public sealed partial class ProverServer : IAsyncDisposable
             o.EnableDetailedErrors = false;
         });
         // The standard gRPC health service (grpc.health.v1) on the prover port, for load balancers and probes.
-        builder.Services.AddGrpcHealthChecks();
+        // It answers every caller (the access checks guard the prover stream only) and says nothing but SERVING while
+        // the server runs; without one registered check it would answer UNKNOWN.
+        builder.Services.AddGrpcHealthChecks().AddCheck("prover-port", () => HealthCheckResult.Healthy());
         builder.WebHost.ConfigureKestrel(k =>
         {
             // Honest streams idle between heartbeats: no minimum data rate.

@@ -67,7 +67,7 @@ public sealed class ProverServerOptions
             {
                 networks.Add(new IPNetwork(single, single.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128));
             }
-            else if (IPNetwork.TryParse(text, out var network))
+            else if (IPNetwork.TryParse(text, out var network) && IPAddress.TryParse(text.Split('/')[0], out var written) && written.Equals(network.BaseAddress))
             {
                 networks.Add(network);
             }

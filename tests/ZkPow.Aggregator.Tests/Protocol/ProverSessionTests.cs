@@ -24,7 +24,7 @@ public sealed class ProverSessionTests
         await using var harness = await SessionHarness.StartAsync();
         await using var prover = new ScriptedProver(harness.Address, ScriptedProver.WellBehaved("gpu-7", "run-42"));
         var session = await harness.NextSessionAsync();
-        Assert.Equal(new ProverRef("gpu-7", "run-42"), session.Ref);
+        Assert.Equal(new ProverRef("gpu-7", "run-42", "addr:127.0.0.1"), session.Ref);
         Assert.True(session.IsIdle);
         Assert.NotEmpty(prover.Requests(Kind.GetStatusRequest));
     }
