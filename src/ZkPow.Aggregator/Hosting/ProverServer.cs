@@ -2,8 +2,10 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -87,6 +89,8 @@ public sealed partial class ProverServer : IAsyncDisposable
             k.Limits.MinRequestBodyDataRate = null;
             k.Limits.MinResponseDataRate = null;
             k.Limits.MaxConcurrentConnections = server.MaxConnections;
+            // A prover behind a TLS sidecar sends :scheme http on what is, to us, a TLS connection.
+            k.AllowAlternateSchemes = true;
             k.Limits.Http2.MaxStreamsPerConnection = 1;
             k.Limits.RequestHeadersTimeout = sessions.HandshakeTimeout;
             k.Limits.Http2.KeepAlivePingDelay = TimeSpan.FromSeconds(30);
@@ -106,6 +110,19 @@ public sealed partial class ProverServer : IAsyncDisposable
                             https.ClientCertificateMode = ClientCertificateMode.AllowCertificate;
                             https.ClientCertificateValidation = access.ValidateClientCertificate;
                         }
+                    });
+
+                    // TLS sidecars such as stunnel carry the prover's cleartext HTTP/2 inside TLS without ALPN: on
+                    // this HTTP/2-only endpoint, a TLS connection that negotiated no protocol speaks HTTP/2 (the
+                    // HTTP/2 preface is still checked).
+                    listen.Use(next => connection =>
+                    {
+                        if (connection.Features.Get<ITlsApplicationProtocolFeature>() is not { ApplicationProtocol.IsEmpty: false })
+                        {
+                            connection.Features.Set<ITlsApplicationProtocolFeature>(Http2WithoutAlpn.Instance);
+                        }
+
+                        return next(connection);
                     });
                 }
             });

@@ -73,6 +73,37 @@ public sealed class ProverAccessTests
     }
 
     [Fact]
+    public async Task a_tls_sidecar_without_alpn_carrying_cleartext_http2_is_served_with_its_client_certificate()
+    {
+        // What stunnel in client mode does: TLS with a client certificate and no ALPN, the prover's h2c inside.
+        using var dir = new TempDir();
+        using var ca = TestCertificates.Ca();
+        var caFile = dir.File("ca.pem");
+        await File.WriteAllTextAsync(caFile, ca.ExportCertificatePem());
+        using var issued = TestCertificates.Client("rig-2", ca);
+        await using var harness = await SessionHarness.StartAsync(server: new ProverServerOptions
+        {
+            Port = 0,
+            TlsCertificatePath = TestCertificates.ServerPfx(dir),
+            TlsCertificatePassword = "secret",
+            ClientCaFile = caFile,
+        });
+        var inside = new UriBuilder(harness.Address) { Scheme = "http" }.Uri;
+
+        await using (var anonymous = new ScriptedProver(inside, ScriptedProver.WellBehaved("anon", "a"), TestCertificates.SidecarHandler(null)))
+        {
+            await WaitUntil(() => anonymous.StreamEnded);
+            Assert.True(StatusCode.PermissionDenied == anonymous.EndStatus, anonymous.EndDetail);
+            Assert.Empty(anonymous.Received);
+        }
+
+        await using var sidecar = new ScriptedProver(inside, ScriptedProver.WellBehaved("rig-2", "r2"), TestCertificates.SidecarHandler(issued));
+        var session = await harness.NextSessionAsync();
+        Assert.Equal("rig-2", session.Name);
+        Assert.StartsWith("cert:", session.Principal, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task a_pinned_client_certificate_is_served_and_an_unpinned_one_is_refused()
     {
         using var dir = new TempDir();

@@ -34,6 +34,9 @@ internal sealed class ScriptedProver : IAsyncDisposable
     /// <summary>The status the call ended with, when it ended with an error (e.g. PermissionDenied).</summary>
     public StatusCode? EndStatus { get; private set; }
 
+    /// <summary>The detail of that status.</summary>
+    public string? EndDetail { get; private set; }
+
     /// <summary>A handler whose connections leave from <paramref name="local"/> (e.g. 127.0.0.2, another loopback
     /// address), so that the server sees another remote address.</summary>
     public static SocketsHttpHandler From(IPAddress local) => new()
@@ -75,6 +78,7 @@ internal sealed class ScriptedProver : IAsyncDisposable
         catch (RpcException ex)
         {
             EndStatus = ex.StatusCode;
+            EndDetail = ex.Status.Detail + (ex.Status.DebugException is { } debug ? $" ({debug.GetBaseException().Message})" : "");
         }
         catch (InvalidOperationException)
         {

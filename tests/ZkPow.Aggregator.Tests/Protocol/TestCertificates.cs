@@ -1,4 +1,6 @@
 using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
@@ -48,6 +50,40 @@ internal static class TestCertificates
         // Through a PFX, so the key is usable by the TLS stack.
         return X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pfx), null);
     }
+
+    /// <summary>A handler that behaves like a TLS sidecar (stunnel): it opens TLS itself, without ALPN, presenting
+    /// <paramref name="client"/> (if any), and speaks cleartext HTTP/2 inside (use an <c>http://</c> address).</summary>
+    public static SocketsHttpHandler SidecarHandler(X509Certificate2? client) => new()
+    {
+        ConnectCallback = async (context, cancellationToken) =>
+        {
+            var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            SslStream? tls = null;
+            try
+            {
+                await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
+                tls = new SslStream(new NetworkStream(socket, ownsSocket: true));
+                await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+                {
+                    TargetHost = "localhost",
+                    ClientCertificates = client is null ? null : [client],
+                    LocalCertificateSelectionCallback = client is null ? null : (_, _, _, _, _) => client,
+                    RemoteCertificateValidationCallback = (_, certificate, _, _) => certificate?.Subject == "CN=localhost",
+                }, cancellationToken);
+                return tls;
+            }
+            catch
+            {
+                if (tls is not null)
+                {
+                    await tls.DisposeAsync();
+                }
+
+                socket.Dispose();
+                throw;
+            }
+        },
+    };
 
     /// <summary>A handler that trusts the test server and presents <paramref name="client"/> (if any).</summary>
     public static SocketsHttpHandler Handler(X509Certificate2? client = null)
