@@ -24,15 +24,19 @@ public sealed partial class ProverServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
-    private ProverServer(WebApplication app, int port, bool tls)
+    private ProverServer(WebApplication app, int port, bool tls, JobTimings timings)
     {
         _app = app;
+        Timings = timings;
         Port = port;
         Tls = tls;
     }
 
     /// <summary>The port actually listened on.</summary>
     public int Port { get; }
+
+    /// <summary>The job durations learned from the provers (shared by their sessions).</summary>
+    public JobTimings Timings { get; }
 
     /// <summary>Whether provers must dial with TLS.</summary>
     public bool Tls { get; }
@@ -70,7 +74,8 @@ public sealed partial class ProverServer : IAsyncDisposable
         builder.Services.AddSingleton(observer);
         builder.Services.AddSingleton(sessions);
         builder.Services.AddSingleton(time);
-        builder.Services.AddSingleton(new JobTimings());
+        var timings = new JobTimings();
+        builder.Services.AddSingleton(timings);
         builder.Services.AddSingleton(access);
         builder.Services.AddSingleton(new PrincipalSessions(server.MaxSessionsPerPrincipal));
         builder.Services.AddGrpc(o =>
@@ -131,7 +136,7 @@ public sealed partial class ProverServer : IAsyncDisposable
         app.MapGrpcService<AggregatorGrpcService>();
         app.MapGrpcHealthChecksService();
         var bound = await WebHosts.StartAsync(app, cancellationToken).ConfigureAwait(false);
-        return new ProverServer(app, bound, tls);
+        return new ProverServer(app, bound, tls, timings);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Prover port {Port} is taken; listening on a free port instead")]

@@ -239,7 +239,7 @@ public sealed partial class ProverSession
             TimeSpan wait;
             if (expected is { } exp && elapsed < exp)
             {
-                wait = exp - elapsed;
+                wait = TimeSpan.FromTicks(Math.Min((exp - elapsed).Ticks, _options.FirstPollMax.Ticks));
             }
             else
             {

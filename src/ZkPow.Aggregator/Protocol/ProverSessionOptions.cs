@@ -31,6 +31,11 @@ public sealed class ProverSessionOptions
     /// <summary>Longest wait between two GetProof polls of a job. Example: <c>2s</c>.</summary>
     public TimeSpan PollMax { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>Longest wait before a job's first GetProof poll, and between polls while the job is younger than the
+    /// duration learned for its prover (one very long job must not push the next first poll hours away).
+    /// Example: <c>30s</c>.</summary>
+    public TimeSpan FirstPollMax { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>How often a prover that is busy with work we did not give it is asked for its status. Example: <c>1s</c>.</summary>
     public TimeSpan BusyStatusInterval { get; set; } = TimeSpan.FromSeconds(1);
 
@@ -47,6 +52,7 @@ public sealed class ProverSessionOptions
         Positive(PollMin, "Provers:PollMin");
         Positive(PollMax, "Provers:PollMax");
         Positive(BusyStatusInterval, "Provers:BusyStatusInterval");
+        Positive(FirstPollMax, "Provers:FirstPollMax");
         if (PollMax < PollMin)
         {
             throw new OptionsException("Provers:PollMax", "must not be below Provers:PollMin");

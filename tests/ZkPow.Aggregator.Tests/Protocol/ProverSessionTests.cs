@@ -56,6 +56,21 @@ public sealed class ProverSessionTests
     }
 
     [Fact]
+    public async Task after_one_very_long_job_the_next_first_poll_still_comes_within_first_poll_max()
+    {
+        await using var harness = await SessionHarness.StartAsync(o => o.FirstPollMax = TimeSpan.FromMilliseconds(200));
+        await using var prover = new ScriptedProver(harness.Address, ScriptedProver.WellBehaved("slowpoke", "s1", pendingPolls: 1));
+        var session = await harness.NextSessionAsync();
+        // What the session learned from one job that ran for hours.
+        harness.Timings.Observe($"{session.Principal}/slowpoke", TaskKind.Batch, TimeSpan.FromHours(3), TimeSpan.FromHours(3));
+
+        // This job is done at its second poll; without the bound that poll would wait three hours.
+        var outcome = await session.RunJobAsync(TaskKind.Batch, BatchRequest(), null, null, None).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(JobOutcomeKind.Completed, outcome.Kind);
+        Assert.Equal(2, prover.Requests(Kind.GetProofRequest).Count());
+    }
+
+    [Fact]
     public async Task heartbeats_keep_the_stream_busy_while_a_slow_job_is_polled_rarely()
     {
         await using var harness = await SessionHarness.StartAsync(o =>
