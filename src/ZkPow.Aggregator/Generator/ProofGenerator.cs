@@ -27,6 +27,7 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
     private readonly HashSet<Task> _inFlight = [];
     private readonly CancellationTokenSource _stopping = new();
     private Task _sweeper = Task.CompletedTask;
+    private bool _listening;
 
     public ProofGenerator(IGeneratorStore store, GeneratorOptions options, string aggregatorAddress, GeneratorMetrics metrics,
         ILogger<ProofGenerator> logger, TimeProvider time, IComparer<ProofTask>? priority = null)
@@ -85,7 +86,7 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
                     break;
                 case TaskState.Assigned:
                     var until = task.LeaseUntil is { } lease && lease > now + _options.ReconnectGrace ? lease : now + _options.ReconnectGrace;
-                    Hold(task, task.Prover!.Value, until, "running when the aggregator stopped");
+                    Hold(task, task.Prover!.Value, until, "running when the aggregator stopped", fromRestart: true);
                     held++;
                     break;
                 case TaskState.Done:

@@ -136,6 +136,7 @@ public sealed partial class ProverServer : IAsyncDisposable
         app.MapGrpcService<AggregatorGrpcService>();
         app.MapGrpcHealthChecksService();
         var bound = await WebHosts.StartAsync(app, cancellationToken).ConfigureAwait(false);
+        observer.OnListening();
         return new ProverServer(app, bound, tls, timings);
     }
 
