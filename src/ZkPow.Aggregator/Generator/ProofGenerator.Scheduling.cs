@@ -108,9 +108,25 @@ public sealed partial class ProofGenerator
 
     private void Hold(ProofTask task, ProverRef prover, DateTimeOffset until, string why, bool fromRestart = false)
     {
+        List<CancellationTokenSource> nudges;
         lock (_gate)
         {
             _held[task.Id] = new Held(task, prover, until, why, fromRestart);
+            // The prover instance may already be back on a new stream (it reconnected before its old stream was seen
+            // dead): wake that stream's worker so that it adopts the job now.
+            nudges = [.. _nudges.Where(n => n.Key.Ref == prover && !n.Key.IsClosed).Select(n => n.Value)];
+        }
+
+        foreach (var nudge in nudges)
+        {
+            try
+            {
+                nudge.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // That worker already moved on; it looks for held jobs first anyway.
+            }
         }
     }
 

@@ -23,6 +23,7 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
     private readonly LinkedList<Waiter> _waiters = new();
     private readonly Dictionary<long, Held> _held = [];
     private readonly Dictionary<ProverSession, Task> _workers = [];
+    private readonly Dictionary<ProverSession, CancellationTokenSource> _nudges = [];
     private readonly Dictionary<long, string> _proofCache = [];
     private readonly HashSet<Task> _inFlight = [];
     private readonly CancellationTokenSource _stopping = new();
@@ -191,19 +192,41 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
         {
             while (!token.IsCancellationRequested && !session.IsClosed)
             {
-                // A job this prover instance was running for us before a restart or a dropped stream is resumed
-                // first, even while the prover is still computing it.
-                if (TakeHeld(session) is { } held)
+                // A job held for this prover instance while the worker waits (its old stream was seen dead only after
+                // this one connected) nudges the worker back here to adopt it.
+                using var nudge = CancellationTokenSource.CreateLinkedTokenSource(token);
+                lock (_gate)
                 {
-                    await AdoptAsync(session, held, token).ConfigureAwait(false);
-                    continue;
+                    _nudges[session] = nudge;
                 }
 
-                await session.WaitUntilIdleAsync(token).ConfigureAwait(false);
-                var idleAt = Stopwatch.GetTimestamp();
+                try
+                {
+                    // A job this prover instance was running for us before a restart or a dropped stream is resumed
+                    // first, even while the prover is still computing it.
+                    if (TakeHeld(session) is { } held)
+                    {
+                        await AdoptAsync(session, held, token).ConfigureAwait(false);
+                        continue;
+                    }
 
-                var (task, readyAt) = await TakeAsync(session, token).ConfigureAwait(false);
-                await RunAsync(session, task, Math.Max(readyAt, idleAt), token).ConfigureAwait(false);
+                    await session.WaitUntilIdleAsync(nudge.Token).ConfigureAwait(false);
+                    var idleAt = Stopwatch.GetTimestamp();
+
+                    var (task, readyAt) = await TakeAsync(session, nudge.Token).ConfigureAwait(false);
+                    await RunAsync(session, task, Math.Max(readyAt, idleAt), token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (nudge.IsCancellationRequested && !token.IsCancellationRequested)
+                {
+                    // Nudged: look for the held job again.
+                }
+                finally
+                {
+                    lock (_gate)
+                    {
+                        _nudges.Remove(session);
+                    }
+                }
             }
         }
         catch (OperationCanceledException)
