@@ -17,6 +17,7 @@ internal static class CliApp
         StatusCommand.Tasks(),
         BenchCommand.Create(),
         ProverCommand.Create(),
+        TokenCommand.Create(),
     };
 
     public static async Task<int> RunAsync(string[] args)

@@ -26,7 +26,7 @@ public sealed partial class RunCommandTests
     [InlineData("{\"Chain\":{\"RollupAddress\":\"0x5FbDB2315678afecb367f032d93F642f64180aa3\"},\"Key\":{\"KeystorePath\":\"/nonexistent/key.json\",\"PasswordEnvironmentVariable\":\"ZKPOW_TEST_NO_SUCH_VARIABLE\"}}", "Key:", "")]
     [InlineData("{\"Sync\":{\"Confirmations\":\"-3\"}}", "Sync:Confirmations", "whole number")]
     [InlineData("{\"Chain\":{\"RpcUrls\":[\"http://127.0.0.1:8545\",\"ftp://node\"]}}", "Chain:RpcUrls", "not an http(s) URL")]
-    [InlineData("{\"Chain\":{\"RpcUrls\":{\"a\":{\"b\":1}}}}", "Chain:RpcUrls", "list of values")]
+    [InlineData("{\"Chain\":{\"RpcUrls\":{\"a\":{\"b\":1}}}}", "Chain:RpcUrls", "must be a list")]
     [InlineData("{\"Chain\":{\"RollupAddress\":\"0x5FbDB2315678afecb367f032d93F642f64180aa3\"},\"Key\":{\"DevPrivateKey\":\"0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d\"},\"Sync\":{\"RollupNodeUrls\":[\"http://127.0.0.1:8123\",\"nope\"]}}", "Sync:RollupNodeUrls", "not an http(s) URL")]
     public async Task a_bad_configuration_is_refused_with_a_message_that_names_the_key(string json, string key, string words)
     {

@@ -8,7 +8,9 @@ public sealed partial class ProofGenerator
 {
     private sealed record Waiter(ProverSession Session, TaskCompletionSource<(ProofTask Task, long ReadyAt)> Completion);
 
-    private sealed record Held(ProofTask Task, ProverRef Prover, DateTimeOffset Until, string Why);
+    /// <summary>A task waiting for its prover instance to come back; <paramref name="FromRestart"/>: it was running
+    /// when the aggregator stopped, so its grace counts again from the moment the prover port opens.</summary>
+    private sealed record Held(ProofTask Task, ProverRef Prover, DateTimeOffset Until, string Why, bool FromRestart = false);
 
     /// <summary>Puts a task in the ready set, or straight into the hands of a waiting prover.</summary>
     private void MakeReady(ProofTask task)
@@ -104,11 +106,42 @@ public sealed partial class ProofGenerator
         }
     }
 
-    private void Hold(ProofTask task, ProverRef prover, DateTimeOffset until, string why)
+    private void Hold(ProofTask task, ProverRef prover, DateTimeOffset until, string why, bool fromRestart = false)
     {
+        List<CancellationTokenSource> nudges;
         lock (_gate)
         {
-            _held[task.Id] = new Held(task, prover, until, why);
+            _held[task.Id] = new Held(task, prover, until, why, fromRestart);
+            // The prover instance may already be back on a new stream (it reconnected before its old stream was seen
+            // dead): wake that stream's worker so that it adopts the job now.
+            nudges = [.. _nudges.Where(n => n.Key.Ref == prover && !n.Key.IsClosed).Select(n => n.Value)];
+        }
+
+        foreach (var nudge in nudges)
+        {
+            try
+            {
+                nudge.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // That worker already moved on; it looks for held jobs first anyway.
+            }
+        }
+    }
+
+    /// <summary>The prover port opened (possibly long after <see cref="StartAsync"/>, behind start-up RPC work): the
+    /// provers of tasks that were running when the aggregator stopped get their whole grace from now.</summary>
+    void IProverSessionObserver.OnListening()
+    {
+        var until = _time.GetUtcNow() + _options.ReconnectGrace;
+        lock (_gate)
+        {
+            _listening = true;
+            foreach (var held in _held.Values.Where(h => h.FromRestart && h.Until < until).ToList())
+            {
+                _held[held.Task.Id] = held with { Until = until };
+            }
         }
     }
 
@@ -146,7 +179,8 @@ public sealed partial class ProofGenerator
                 var now = _time.GetUtcNow();
                 lock (_gate)
                 {
-                    expired = [.. _held.Values.Where(h => h.Until <= now)];
+                    // Until the prover port opens, no prover could have come back for a job held over a restart.
+                    expired = [.. _held.Values.Where(h => h.Until <= now && (_listening || !h.FromRestart))];
                     foreach (var held in expired)
                     {
                         _held.Remove(held.Task.Id);

@@ -8,7 +8,7 @@ public sealed partial class ProofGenerator
         lock (_gate)
         {
             return [.. _workers.Keys.Where(s => !s.IsClosed).OrderBy(s => s.Name, StringComparer.Ordinal)
-                .Select(s => new ProverStatus(s.Name, s.InstanceId, s.Peer, s.IsIdle, s.CurrentJobId, s.LastStatus?.Status.ToString()))];
+                .Select(s => new ProverStatus(s.Name, s.InstanceId, s.Peer, s.IsIdle, s.CurrentJobId, s.LastStatus?.Status.ToString(), s.Principal))];
         }
     }
 }

@@ -23,6 +23,7 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
     private readonly LinkedList<Waiter> _waiters = new();
     private readonly Dictionary<long, Held> _held = [];
     private readonly Dictionary<ProverSession, Task> _workers = [];
+    private readonly Dictionary<ProverSession, CancellationTokenSource> _nudges = [];
     private readonly Dictionary<long, string> _proofCache = [];
 
     /// <summary>Batch inputs of tasks not dispatched yet, as the sync handed them over (bounded by
@@ -33,6 +34,7 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
     private readonly HashSet<Task> _inFlight = [];
     private readonly CancellationTokenSource _stopping = new();
     private Task _sweeper = Task.CompletedTask;
+    private bool _listening;
 
     public ProofGenerator(IGeneratorStore store, GeneratorOptions options, string aggregatorAddress, GeneratorMetrics metrics,
         ILogger<ProofGenerator> logger, TimeProvider time, IComparer<ProofTask>? priority = null)
@@ -91,7 +93,7 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
                     break;
                 case TaskState.Assigned:
                     var until = task.LeaseUntil is { } lease && lease > now + _options.ReconnectGrace ? lease : now + _options.ReconnectGrace;
-                    Hold(task, task.Prover!.Value, until, "running when the aggregator stopped");
+                    Hold(task, task.Prover!.Value, until, "running when the aggregator stopped", fromRestart: true);
                     held++;
                     break;
                 case TaskState.Done:
@@ -163,8 +165,11 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
         List<ProverSession> replaced;
         lock (_gate)
         {
+            // Only a session of the same principal can replace a stream or show that its prover restarted: a
+            // connection from anyone else reusing the name and id is another prover and takes over nothing.
             replaced = [.. _workers.Keys.Where(s => s.Ref == session.Ref && s != session)];
-            foreach (var held in _held.Values.Where(h => h.Prover.Name == session.Name && h.Prover.InstanceId != session.InstanceId).ToList())
+            foreach (var held in _held.Values.Where(h => h.Prover.Name == session.Name && h.Prover.Principal == session.Principal &&
+                                                          h.Prover.InstanceId != session.InstanceId).ToList())
             {
                 _held.Remove(held.Task.Id);
                 restarted.Add((held.Task, held.Prover));
@@ -202,19 +207,41 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
         {
             while (!token.IsCancellationRequested && !session.IsClosed)
             {
-                // A job this prover instance was running for us before a restart or a dropped stream is resumed
-                // first, even while the prover is still computing it.
-                if (TakeHeld(session) is { } held)
+                // A job held for this prover instance while the worker waits (its old stream was seen dead only after
+                // this one connected) nudges the worker back here to adopt it.
+                using var nudge = CancellationTokenSource.CreateLinkedTokenSource(token);
+                lock (_gate)
                 {
-                    await AdoptAsync(session, held, token).ConfigureAwait(false);
-                    continue;
+                    _nudges[session] = nudge;
                 }
 
-                await session.WaitUntilIdleAsync(token).ConfigureAwait(false);
-                var idleAt = Stopwatch.GetTimestamp();
+                try
+                {
+                    // A job this prover instance was running for us before a restart or a dropped stream is resumed
+                    // first, even while the prover is still computing it.
+                    if (TakeHeld(session) is { } held)
+                    {
+                        await AdoptAsync(session, held, token).ConfigureAwait(false);
+                        continue;
+                    }
 
-                var (task, readyAt) = await TakeAsync(session, token).ConfigureAwait(false);
-                await RunAsync(session, task, readyAt, Math.Max(readyAt, idleAt), token).ConfigureAwait(false);
+                    await session.WaitUntilIdleAsync(nudge.Token).ConfigureAwait(false);
+                    var idleAt = Stopwatch.GetTimestamp();
+
+                    var (task, readyAt) = await TakeAsync(session, nudge.Token).ConfigureAwait(false);
+                    await RunAsync(session, task, readyAt, Math.Max(readyAt, idleAt), token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (nudge.IsCancellationRequested && !token.IsCancellationRequested)
+                {
+                    // Nudged: look for the held job again.
+                }
+                finally
+                {
+                    lock (_gate)
+                    {
+                        _nudges.Remove(session);
+                    }
+                }
             }
         }
         catch (OperationCanceledException)

@@ -30,6 +30,14 @@ public static class OptionsBinder
 
     public static AggregatorOptions Bind(IConfiguration configuration)
     {
+        var options = BindUnvalidated(configuration);
+        options.Validate();
+        return options;
+    }
+
+    /// <summary>Fills the options, refusing unknown keys and badly typed values, without validating them as a whole.</summary>
+    internal static AggregatorOptions BindUnvalidated(IConfiguration configuration)
+    {
         var options = new AggregatorOptions();
         foreach (var child in configuration.GetChildren())
         {
@@ -61,10 +69,9 @@ public static class OptionsBinder
                         continue;
                     }
 
-                    if (property.PropertyType == typeof(List<string>))
+                    if (ListElement(property.PropertyType) is { } element)
                     {
-                        // A list of URLs: a JSON array (children 0, 1, ...), or one comma-separated value.
-                        property.SetValue(target, ListValue(entry));
+                        property.SetValue(target, BindList(entry, element));
                         bound = true;
                         continue;
                     }
@@ -86,30 +93,74 @@ public static class OptionsBinder
             }
         }
 
-        options.Validate();
         return options;
     }
 
-    private static List<string> ListValue(IConfigurationSection entry)
-    {
-        if (entry.Value is { } text)
-        {
-            return [.. text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
-        }
+    private static Type? ListElement(Type type) =>
+        type.IsGenericType && type.GetGenericTypeDefinition() == typeof(List<>) ? type.GetGenericArguments()[0] : null;
 
-        var items = new List<(int Index, string Value)>();
-        foreach (var item in entry.GetChildren())
+    /// <summary>
+    /// A list is written as a JSON array (<c>"Allow": ["10.0.0.0/8", "127.0.0.1"]</c>, or <c>Provers:Allow:0=…</c>) or,
+    /// for a list of values, as one comma-separated value (<c>ZKPOW_Provers__Allow=10.0.0.0/8,127.0.0.1</c>). A list of
+    /// objects (<c>Provers:Tokens</c>) is an array of objects whose keys are checked like any other.
+    /// </summary>
+    private static System.Collections.IList BindList(IConfigurationSection section, Type element)
+    {
+        var list = (System.Collections.IList)Activator.CreateInstance(typeof(List<>).MakeGenericType(element))!;
+        var items = section.GetChildren().ToList();
+        if (section.Value is not null && items.Count == 0)
         {
-            if (!int.TryParse(item.Key, NumberStyles.None, CultureInfo.InvariantCulture, out var index) || item.Value is null)
+            if (element != typeof(string))
             {
-                throw new OptionsException(item.Path, "must be a list of values (a JSON array of strings, or one comma-separated value)");
+                throw new OptionsException(section.Path, "must be a list of objects (a JSON array)");
             }
 
-            items.Add((index, item.Value));
+            foreach (var item in section.Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                list.Add(item);
+            }
+
+            return list;
         }
 
-        return [.. items.OrderBy(i => i.Index).Select(i => i.Value)];
+        foreach (var item in items.OrderBy(i => int.TryParse(i.Key, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : int.MaxValue))
+        {
+            if (!int.TryParse(item.Key, NumberStyles.None, CultureInfo.InvariantCulture, out _))
+            {
+                throw new OptionsException(item.Path, "must be a list (a JSON array)");
+            }
+
+            if (element == typeof(string))
+            {
+                list.Add(item.Value ?? throw new OptionsException(item.Path, "must be a single value"));
+                continue;
+            }
+
+            if (item.Value is not null && !item.GetChildren().Any())
+            {
+                throw new OptionsException(item.Path, $"must be an object with {string.Join(", ", Writable(element))}");
+            }
+
+            var value = Activator.CreateInstance(element)!;
+            foreach (var field in item.GetChildren())
+            {
+                var property = element.GetProperty(field.Key, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase);
+                if (property is null || !property.CanWrite)
+                {
+                    throw new OptionsException(field.Path, $"unknown key (known: {string.Join(", ", Writable(element))})");
+                }
+
+                property.SetValue(value, Convert(field.Value ?? throw new OptionsException(field.Path, "must be a single value"), property.PropertyType, field.Path));
+            }
+
+            list.Add(value);
+        }
+
+        return list;
     }
+
+    private static IEnumerable<string> Writable(Type type) =>
+        type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite).Select(p => p.Name);
 
     private static object? Convert(string text, Type type, string key)
     {

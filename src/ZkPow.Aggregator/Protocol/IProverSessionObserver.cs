@@ -8,4 +8,9 @@ public interface IProverSessionObserver
 
     /// <summary>The session ended; any job running on it is lost to us.</summary>
     void OnDisconnected(ProverSession session, string reason);
+
+    /// <summary>The prover port is open: from now on provers can dial in.</summary>
+    void OnListening()
+    {
+    }
 }

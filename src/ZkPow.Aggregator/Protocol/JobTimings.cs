@@ -10,6 +10,10 @@ namespace ZkPow.Aggregator.Protocol;
 /// </summary>
 public sealed class JobTimings
 {
+    /// <summary>Most provers remembered one by one (a flood of made-up names must not grow the table without bound);
+    /// beyond it, new provers use the fleet's figure.</summary>
+    public const int MaxProvers = 4096;
+
     private readonly Lock _gate = new();
     private readonly Dictionary<(string Prover, TaskKind Kind), Estimate> _byProver = [];
     private readonly Dictionary<TaskKind, Estimate> _fleet = [];
@@ -33,7 +37,15 @@ public sealed class JobTimings
         var sample = lastPending is { } pending ? (pending + done).TotalMilliseconds / 2 : done.TotalMilliseconds * 0.8;
         lock (_gate)
         {
-            _byProver[(prover, kind)] = _byProver.TryGetValue((prover, kind), out var old) ? old.With(sample, 0.5) : new Estimate(sample, 0);
+            if (_byProver.TryGetValue((prover, kind), out var old))
+            {
+                _byProver[(prover, kind)] = old.With(sample, 0.5);
+            }
+            else if (_byProver.Count < MaxProvers * 3)
+            {
+                _byProver[(prover, kind)] = new Estimate(sample, 0);
+            }
+
             _fleet[kind] = _fleet.TryGetValue(kind, out var fleet) ? fleet.With(sample, 0.1) : new Estimate(sample, 0);
         }
     }

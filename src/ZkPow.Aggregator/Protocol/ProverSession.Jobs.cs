@@ -135,6 +135,9 @@ public sealed partial class ProverSession
         }
     }
 
+    /// <summary>Durations are learned per principal and name, so that no other principal can skew a prover's polling.</summary>
+    private string TimingKey => $"{Principal}/{Name}";
+
     /// <summary>The job id of the job of ours that this prover is running, if any.</summary>
     public string? CurrentJobId { get; private set; }
 
@@ -185,8 +188,8 @@ public sealed partial class ProverSession
     private async Task<JobOutcome> PollCoreAsync(TaskKind kind, string jobId, Func<CancellationToken, Task>? onPending, CancellationToken cancellationToken)
     {
         var started = _time.GetTimestamp();
-        var expected = _timings.Expected(Name, kind);
-        var firstPoll = _timings.FirstPoll(Name, kind);
+        var expected = _timings.Expected(TimingKey, kind);
+        var firstPoll = _timings.FirstPoll(TimingKey, kind);
         // Polls after the first are spaced by a twentieth of the expected duration, or by a quarter of the spread before
         // it when that is larger (fewer polls for jobs whose time varies a lot), within PollMin..PollMax.
         var cap = expected is { } ex
@@ -229,7 +232,7 @@ public sealed partial class ProverSession
             switch (answer.Result)
             {
                 case GetProofResponse.Types.Result.CompletedOk:
-                    _timings.Observe(Name, kind, lastPending, _time.GetElapsedTime(started));
+                    _timings.Observe(TimingKey, kind, lastPending, _time.GetElapsedTime(started));
                     return Completed(kind, jobId, answer) with { AnsweredAt = Stopwatch.GetTimestamp() };
                 case GetProofResponse.Types.Result.Pending:
                     lastPending = _time.GetElapsedTime(started);
@@ -273,7 +276,7 @@ public sealed partial class ProverSession
             TimeSpan wait;
             if (firstPoll is { } first && elapsed < first)
             {
-                wait = first - elapsed;
+                wait = TimeSpan.FromTicks(Math.Min((first - elapsed).Ticks, _options.FirstPollMax.Ticks));
             }
             else
             {

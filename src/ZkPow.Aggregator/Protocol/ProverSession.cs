@@ -38,9 +38,13 @@ public sealed partial class ProverSession
     private int _longPoll;
     private TaskCompletionSource _idleChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>Longest prover name or instance id accepted (longer ones are refused at the handshake).</summary>
+    public const int MaxIdentityLength = 128;
+
     public ProverSession(IAsyncStreamReader<ProverMessage> responses, IServerStreamWriter<AggregatorMessage> requests,
-        string peer, ProverSessionOptions options, ILogger logger, TimeProvider time, JobTimings? timings = null)
+        string peer, ProverSessionOptions options, ILogger logger, TimeProvider time, JobTimings? timings = null, string? principal = null)
     {
+        Principal = principal ?? "";
         _timings = timings ?? new JobTimings();
         _responses = responses;
         _requests = requests;
@@ -56,13 +60,17 @@ public sealed partial class ProverSession
 
     public string Peer { get; }
 
+    /// <summary>Who connected the session (<c>cert:…</c>, <c>token:…</c> or <c>addr:…</c>); only a session of the
+    /// same principal can replace it or adopt its jobs.</summary>
+    public string Principal { get; }
+
     /// <summary>The prover's stable name (prover_name).</summary>
     public string Name { get; private set; }
 
     /// <summary>The prover's per-start id (prover_id).</summary>
     public string InstanceId { get; private set; }
 
-    public ProverRef Ref => new(Name, InstanceId);
+    public ProverRef Ref => new(Name, InstanceId, Principal);
 
     /// <summary>Why the session ended, once it has.</summary>
     public string? CloseReason { get; private set; }
@@ -113,7 +121,26 @@ public sealed partial class ProverSession
         var connected = false;
         try
         {
-            var status = await RefreshStatusAsync(_closed.Token).ConfigureAwait(false);
+            GetStatusResponse status;
+            try
+            {
+                status = await RefreshStatusAsync(_options.HandshakeTimeout, "the handshake", _closed.Token).ConfigureAwait(false);
+            }
+            catch (ProverSessionClosedException) when (CloseReason?.StartsWith("no answer", StringComparison.Ordinal) == true)
+            {
+                LogHandshakeTimeout(Peer, _options.HandshakeTimeout.TotalSeconds);
+                throw;
+            }
+
+            var (what, why) = Unacceptable(status.ProverName) is { } badName ? ("name", badName)
+                : Unacceptable(status.ProverId) is { } badId ? ("id", badId) : ("", null);
+            if (why is not null)
+            {
+                LogIdentityRefused(Peer, what, why);
+                Close($"prover {what} refused: {why}");
+                return;
+            }
+
             Name = string.IsNullOrWhiteSpace(status.ProverName) ? Name : status.ProverName;
             InstanceId = string.IsNullOrWhiteSpace(status.ProverId) ? $"{Peer}/{_idPrefix}" : status.ProverId;
             if (status.ForkId != _options.ForkId)
@@ -197,9 +224,12 @@ public sealed partial class ProverSession
     }
 
     /// <summary>Asks the prover for its status (also the heartbeat).</summary>
-    public async Task<GetStatusResponse> RefreshStatusAsync(CancellationToken cancellationToken)
+    public Task<GetStatusResponse> RefreshStatusAsync(CancellationToken cancellationToken) =>
+        RefreshStatusAsync(_options.ResponseTimeout, null, cancellationToken);
+
+    private async Task<GetStatusResponse> RefreshStatusAsync(TimeSpan timeout, string? during, CancellationToken cancellationToken)
     {
-        var (response, _) = await RequestAsync(new AggregatorMessage { GetStatusRequest = new GetStatusRequest() }, cancellationToken)
+        var (response, _) = await RequestAsync(new AggregatorMessage { GetStatusRequest = new GetStatusRequest() }, cancellationToken, timeout, during)
             .ConfigureAwait(false);
         if (response.ResponseCase != ProverMessage.ResponseOneofCase.GetStatusResponse)
         {
@@ -269,8 +299,10 @@ public sealed partial class ProverSession
     /// timestamp at which the request was written (the request's id is set on <paramref name="request"/>). Throws <see cref="ProverSessionClosedException"/> if the session
     /// ends first (the prover does not answer in time, echoes a wrong id, or the stream drops).
     /// </summary>
-    private async Task<(ProverMessage Response, long WrittenAt)> RequestAsync(AggregatorMessage request, CancellationToken cancellationToken)
+    private async Task<(ProverMessage Response, long WrittenAt)> RequestAsync(AggregatorMessage request, CancellationToken cancellationToken,
+        TimeSpan? timeout = null, string? during = null)
     {
+        var limit = timeout ?? _options.ResponseTimeout;
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _closed.Token);
         try
         {
@@ -310,12 +342,12 @@ public sealed partial class ProverSession
             Interlocked.Exchange(ref _lastSentTimestamp, _time.GetTimestamp());
             try
             {
-                var response = await pending.Task.WaitAsync(_options.ResponseTimeout, _time, linked.Token).ConfigureAwait(false);
+                var response = await pending.Task.WaitAsync(limit, _time, linked.Token).ConfigureAwait(false);
                 return (response, writtenAt);
             }
             catch (TimeoutException)
             {
-                Close($"no answer to {request.RequestCase} within {_options.ResponseTimeout.TotalSeconds:0.###}s");
+                Close($"no answer to {request.RequestCase}{(during is null ? "" : $" during {during}")} within {limit.TotalSeconds:0.###}s");
                 throw new ProverSessionClosedException(CloseReason!);
             }
             catch (OperationCanceledException) when (IsClosed)
@@ -385,6 +417,23 @@ public sealed partial class ProverSession
             pending.TrySetResult(message);
         }
     }
+
+    /// <summary>Why a reported name or id is refused, or null when it is fine (empty is fine: a default is used).</summary>
+    private static string? Unacceptable(string value)
+    {
+        if (value.Length > MaxIdentityLength)
+        {
+            return $"{value.Length} characters long, at most {MaxIdentityLength} are accepted";
+        }
+
+        return value.Any(char.IsControl) ? "it contains control characters" : null;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Closed a prover stream from {Peer}: no answer to the first GetStatus within {Seconds}s (Provers:HandshakeTimeout)")]
+    private partial void LogHandshakeTimeout(string peer, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Refused a prover from {Peer}: its {What} is {Why}")]
+    private partial void LogIdentityRefused(string peer, string what, string why);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Prover {Prover} ({Instance}) connected from {Peer}, status {Status}")]
     private partial void LogConnected(string prover, string instance, string peer, string status);

@@ -17,8 +17,13 @@ public sealed class ProverSessionOptions
     /// A larger request is not sent: its task is parked with that reason.</summary>
     public int MaxSendBytes { get; set; } = 4 * 1024 * 1024;
 
-    /// <summary>Largest message accepted from a prover, in bytes (recursive proofs can be several MB).</summary>
-    public int MaxReceiveBytes { get; set; } = 256 * 1024 * 1024;
+    /// <summary>Largest message accepted from a prover, in bytes (recursive proofs can be several MB). A larger message
+    /// ends that prover's stream only.</summary>
+    public int MaxReceiveBytes { get; set; } = 64 * 1024 * 1024;
+
+    /// <summary>How long a new stream has to answer its first GetStatus (and a connection to finish its TLS handshake
+    /// and send its first request) before it is closed. Example: <c>10s</c>.</summary>
+    public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Shortest wait between two GetProof polls of a job. Example: <c>1ms</c>.</summary>
     public TimeSpan PollMin { get; set; } = TimeSpan.FromMilliseconds(1);
@@ -33,6 +38,11 @@ public sealed class ProverSessionOptions
     /// Example: <c>5s</c>.</summary>
     public TimeSpan GetProofTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>Longest wait before a job's first GetProof poll, and between polls while the job is younger than the
+    /// duration learned for its prover (one very long job must not push the next first poll hours away).
+    /// Example: <c>30s</c>.</summary>
+    public TimeSpan FirstPollMax { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>How often a prover that is busy with work we did not give it is asked for its status. Example: <c>1s</c>.</summary>
     public TimeSpan BusyStatusInterval { get; set; } = TimeSpan.FromSeconds(1);
 
@@ -45,6 +55,7 @@ public sealed class ProverSessionOptions
         }
 
         Positive(ResponseTimeout, "Provers:ResponseTimeout");
+        Positive(HandshakeTimeout, "Provers:HandshakeTimeout");
         Positive(PollMin, "Provers:PollMin");
         Positive(PollMax, "Provers:PollMax");
         Positive(BusyStatusInterval, "Provers:BusyStatusInterval");
@@ -53,6 +64,7 @@ public sealed class ProverSessionOptions
             throw new OptionsException("Provers:GetProofTimeout", "must not be negative (0 = never ask for a long poll)");
         }
 
+        Positive(FirstPollMax, "Provers:FirstPollMax");
         if (PollMax < PollMin)
         {
             throw new OptionsException("Provers:PollMax", "must not be below Provers:PollMin");

@@ -94,7 +94,7 @@ public sealed partial class SqliteStore
             Input2 = r.IsDBNull(7) ? null : r.GetInt64(7),
             State = (TaskState)r.GetInt32(8),
             Attempts = r.GetInt32(9),
-            Prover = name is null || instance is null ? null : new ProverRef(name, instance),
+            Prover = name is null || instance is null ? null : ProverRef.FromStored(name, instance),
             JobId = Str(12),
             LeaseUntil = r.IsDBNull(13) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(13)),
             LastError = Str(14),
@@ -145,7 +145,7 @@ public sealed partial class SqliteStore
                 WHERE id = $id AND (state = 0 OR (state = 1 AND lease_until_ms < $now));
                 """);
             Bind(command, "$n", prover.Name);
-            Bind(command, "$i", prover.InstanceId);
+            Bind(command, "$i", prover.StoredInstance);
             Bind(command, "$l", leaseUntil.ToUnixTimeMilliseconds());
             Bind(command, "$now", now.ToUnixTimeMilliseconds());
             Bind(command, "$id", taskId);
@@ -166,7 +166,7 @@ public sealed partial class SqliteStore
             Bind(command, "$now", now);
             Bind(command, "$id", taskId);
             Bind(command, "$n", prover.Name);
-            Bind(command, "$i", prover.InstanceId);
+            Bind(command, "$i", prover.StoredInstance);
             return command.ExecuteNonQuery() == 1;
         }, cancellationToken);
     }
@@ -179,7 +179,7 @@ public sealed partial class SqliteStore
             """);
         Bind(command, "$p", proof);
         Bind(command, "$n", prover.Name);
-        Bind(command, "$i", prover.InstanceId);
+        Bind(command, "$i", prover.StoredInstance);
         Bind(command, "$now", now);
         Bind(command, "$id", taskId);
         return command.ExecuteNonQuery() == 1;
@@ -291,7 +291,7 @@ public sealed partial class SqliteStore
             Bind(command, "$max", maxAttempts);
             Bind(command, "$e", error);
             Bind(command, "$n", prover.Name);
-            Bind(command, "$i", prover.InstanceId);
+            Bind(command, "$i", prover.StoredInstance);
             Bind(command, "$now", now);
             Bind(command, "$id", taskId);
             using var reader = command.ExecuteReader();

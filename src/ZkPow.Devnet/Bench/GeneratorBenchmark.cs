@@ -101,7 +101,13 @@ public sealed partial class GeneratorBenchmark(GeneratorBenchmarkOptions options
             var sessions = new ProverSessionOptions();
             var external = options.Provers == 0;
             await using var server = await ProverServer.StartAsync(
-                new ProverServerOptions { Port = external ? options.ProverPort : 0 }, sessions, generator,
+                new ProverServerOptions
+                {
+                    Port = external ? options.ProverPort : 0,
+                    // Every in-process prover dials from loopback: one principal holds them all.
+                    MaxSessionsPerPrincipal = Math.Max(64, (options.Provers * 2) + 16),
+                    MaxConnections = Math.Max(1024, (options.Provers * 2) + 16),
+                }, sessions, generator,
                 loggers, time, cancellationToken).ConfigureAwait(false);
             var log = loggers.CreateLogger<GeneratorBenchmark>();
             var provers = new List<MockProver>();

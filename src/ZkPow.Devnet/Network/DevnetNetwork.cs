@@ -126,7 +126,14 @@ internal sealed partial class DevnetNetwork : IAsyncDisposable
             var config = JsonSerializer.SerializeToNode(new
             {
                 Store = new { SqlitePath = Path.Combine(dir, "aggregator.db") },
-                Provers = new { ListenAddress = "127.0.0.1", Port = proverPort, ForkId = Chain.Options.ForkId },
+                // The devnet's provers all dial from loopback (one principal): room for each of them to reconnect.
+                Provers = new
+                {
+                    ListenAddress = "127.0.0.1",
+                    Port = proverPort,
+                    ForkId = Chain.Options.ForkId,
+                    MaxSessionsPerPrincipal = Math.Max(64, Options.Provers * 2),
+                },
                 Http = new { Port = httpPort },
                 Chain = new { RpcUrl = chainUrls[0], RollupAddress = Chain.Contracts.Rollup },
                 ExpectedChainId = Chain.ChainId,

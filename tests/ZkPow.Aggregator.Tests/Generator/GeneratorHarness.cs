@@ -46,7 +46,7 @@ internal sealed class GeneratorHarness : IAsyncDisposable
     public Dictionary<ulong, DevnetSequence> Sequences { get; } = [];
 
     public static async Task<GeneratorHarness> StartAsync(GeneratorOptions? options = null, ProverSessionOptions? sessions = null,
-        TempDir? dir = null, IComparer<ProofTask>? priority = null, int port = 0, ILoggerFactory? loggers = null)
+        TempDir? dir = null, IComparer<ProofTask>? priority = null, int port = 0, ILoggerFactory? loggers = null, TimeSpan listenAfter = default)
     {
         loggers ??= Environment.GetEnvironmentVariable("ZKPOW_TEST_LOG") == "1"
             ? LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Debug))
@@ -56,6 +56,12 @@ internal sealed class GeneratorHarness : IAsyncDisposable
         var generator = new ProofGenerator(store, options ?? new GeneratorOptions(), Miner, new GeneratorMetrics(),
             loggers.CreateLogger<ProofGenerator>(), TimeProvider.System, priority);
         await generator.StartAsync(CancellationToken.None);
+        if (listenAfter > TimeSpan.Zero)
+        {
+            // Start-up work (RPC calls in production) between the generator's start and the prover port opening.
+            await Task.Delay(listenAfter);
+        }
+
         var server = await ProverServer.StartAsync(new ProverServerOptions { Port = port }, sessions ?? new ProverSessionOptions(), generator,
             loggers, TimeProvider.System, CancellationToken.None);
         return new GeneratorHarness(dir, store, generator, server);

@@ -24,7 +24,7 @@ public sealed class ProverSessionTests
         await using var harness = await SessionHarness.StartAsync();
         await using var prover = new ScriptedProver(harness.Address, ScriptedProver.WellBehaved("gpu-7", "run-42"));
         var session = await harness.NextSessionAsync();
-        Assert.Equal(new ProverRef("gpu-7", "run-42"), session.Ref);
+        Assert.Equal(new ProverRef("gpu-7", "run-42", "addr:127.0.0.1"), session.Ref);
         Assert.True(session.IsIdle);
         Assert.NotEmpty(prover.Requests(Kind.GetStatusRequest));
     }
@@ -53,6 +53,21 @@ public sealed class ProverSessionTests
         Assert.All(ids, id => Assert.False(string.IsNullOrEmpty(id)));
         Assert.Equal(ids.Count, ids.Distinct().Count());
         Assert.True(session.IsIdle);
+    }
+
+    [Fact]
+    public async Task after_one_very_long_job_the_next_first_poll_still_comes_within_first_poll_max()
+    {
+        await using var harness = await SessionHarness.StartAsync(o => o.FirstPollMax = TimeSpan.FromMilliseconds(200));
+        await using var prover = new ScriptedProver(harness.Address, ScriptedProver.WellBehaved("slowpoke", "s1", pendingPolls: 1));
+        var session = await harness.NextSessionAsync();
+        // What the session learned from one job that ran for hours.
+        harness.Timings.Observe($"{session.Principal}/slowpoke", TaskKind.Batch, TimeSpan.FromHours(3), TimeSpan.FromHours(3));
+
+        // This job is done at its second poll; without the bound that poll would wait three hours.
+        var outcome = await session.RunJobAsync(TaskKind.Batch, BatchRequest(), null, null, None).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(JobOutcomeKind.Completed, outcome.Kind);
+        Assert.Equal(2, prover.Requests(Kind.GetProofRequest).Count());
     }
 
     [Fact]

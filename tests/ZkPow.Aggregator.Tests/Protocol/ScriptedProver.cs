@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
 using Grpc.Core;
 using Grpc.Net.Client;
 using ZkPow.Aggregator.Protocol;
@@ -17,17 +19,47 @@ internal sealed class ScriptedProver : IAsyncDisposable
     private readonly Func<AggregatorMessage, ProverMessage?> _script;
     private readonly Task _loop;
 
-    public ScriptedProver(Uri server, Func<AggregatorMessage, ProverMessage?> script, HttpMessageHandler? handler = null)
+    public ScriptedProver(Uri server, Func<AggregatorMessage, ProverMessage?> script, HttpMessageHandler? handler = null, Metadata? headers = null)
     {
         _script = script;
-        _channel = GrpcChannel.ForAddress(server, new GrpcChannelOptions { MaxReceiveMessageSize = null, HttpHandler = handler });
-        _call = new AggregatorService.AggregatorServiceClient(_channel).Channel();
+        _channel = GrpcChannel.ForAddress(server, new GrpcChannelOptions { MaxReceiveMessageSize = null, MaxSendMessageSize = null, HttpHandler = handler });
+        _call = new AggregatorService.AggregatorServiceClient(_channel).Channel(headers);
         _loop = Task.Run(LoopAsync);
     }
 
     public ConcurrentQueue<(long At, AggregatorMessage Request)> Received { get; } = new();
 
     public bool StreamEnded { get; private set; }
+
+    /// <summary>The status the call ended with, when it ended with an error (e.g. PermissionDenied).</summary>
+    public StatusCode? EndStatus { get; private set; }
+
+    /// <summary>The detail of that status.</summary>
+    public string? EndDetail { get; private set; }
+
+    /// <summary>A handler whose connections leave from <paramref name="local"/> (e.g. 127.0.0.2, another loopback
+    /// address), so that the server sees another remote address.</summary>
+    public static SocketsHttpHandler From(IPAddress local) => new()
+    {
+        ConnectCallback = async (context, cancellationToken) =>
+        {
+            var socket = new Socket(local.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            try
+            {
+                socket.Bind(new IPEndPoint(local, 0));
+                await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
+                return new NetworkStream(socket, ownsSocket: true);
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        },
+    };
+
+    /// <summary>Writes a message the aggregator did not ask for.</summary>
+    public Task SendAsync(ProverMessage message) => _call.RequestStream.WriteAsync(message);
 
     private async Task LoopAsync()
     {
@@ -43,8 +75,10 @@ internal sealed class ScriptedProver : IAsyncDisposable
                 }
             }
         }
-        catch (RpcException)
+        catch (RpcException ex)
         {
+            EndStatus = ex.StatusCode;
+            EndDetail = ex.Status.Detail + (ex.Status.DebugException is { } debug ? $" ({debug.GetBaseException().Message})" : "");
         }
         catch (InvalidOperationException)
         {

@@ -17,6 +17,8 @@ internal sealed class SessionHarness : IProverSessionObserver, IAsyncDisposable
 
     public Uri Address => _server!.Address;
 
+    public JobTimings Timings => _server!.Timings;
+
     public static async Task<SessionHarness> StartAsync(Action<ProverSessionOptions>? configure = null, ILoggerFactory? loggers = null,
         ProverServerOptions? server = null)
     {
