@@ -232,7 +232,7 @@ public sealed partial class RunStartupTests
             Store = new { SqlitePath = dir.File("aggregator.db") },
             Provers = new { Port = 0, ForkId = forkId },
             Http = new { Port = httpPort },
-            Chain = new { RpcUrl = rpcUrl, RollupAddress = rollup ?? chain.Contracts.Rollup, RequestTimeout = "3s" },
+            Chain = new { RpcUrl = rpcUrl, RollupAddress = rollup ?? chain.Contracts.Rollup, RequestTimeout = "3s", CallBudget = "2s" },
             ExpectedChainId = expectedChainId,
             Key = new { DevPrivateKey = chain.Miners[0].PrivateKey },
             TxManager = new { Confirmations = 1 },
