@@ -28,7 +28,7 @@ public sealed class AggregatorHostTests
         var order = host.Services.GetServices<IHostedService>().Select(s => s.GetType().Name).ToList();
         Assert.Equal(
         [
-            nameof(OperatorEndpointService), nameof(StartupCheckService), nameof(StoreService), nameof(TxManagerService), nameof(GeneratorService),
+            nameof(OperatorEndpointService), nameof(StartupCheckService), nameof(StoreService), nameof(TxManagerService), nameof(FundsService), nameof(GeneratorService),
             nameof(SenderService), nameof(ProverServerService), nameof(SyncService), nameof(RunningService),
         ], order);
     }
