@@ -33,7 +33,7 @@ public sealed partial class RunCommandTests
         using var dir = new TempDir();
         var path = dir.File("bad.json");
         await File.WriteAllTextAsync(path, json);
-        using var run = ChildProcess.Zkpow("run", "--config", path);
+        using var run = ChildProcess.Zkpow("run", "--config", path, "--Http:Port=0");
         Assert.Equal(2, await run.WaitForExitAsync(TimeSpan.FromMinutes(1)));
         Assert.Contains($"'{key}", run.Stderr);
         Assert.Contains(words, run.Stderr);

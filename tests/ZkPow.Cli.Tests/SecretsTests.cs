@@ -79,7 +79,7 @@ public sealed class SecretsTests
         }));
 
         // Past the configuration and the keystore, it waits for the unreachable chain.
-        using var run = ChildProcess.Zkpow(new Dictionary<string, string?> { ["ZKPOW_KEYSTORE_PASSWORD"] = "env secret" }, "run", "--config", config);
+        using var run = ChildProcess.Zkpow(new Dictionary<string, string?> { ["ZKPOW_KEYSTORE_PASSWORD"] = "env secret" }, "run", "--config", config, "--Http:Port=0");
         await WaitForTheChainAsync(run);
         Assert.DoesNotContain("KEYSTORE_PASSWORD", run.Stderr);
     }
@@ -102,7 +102,7 @@ public sealed class SecretsTests
         }));
 
         // Owner-only: loaded without a warning (the run then waits for the unreachable chain).
-        using (var quiet = ChildProcess.Zkpow("run", "--config", config))
+        using (var quiet = ChildProcess.Zkpow("run", "--config", config, "--Http:Port=0"))
         {
             await WaitForTheChainAsync(quiet);
             Assert.DoesNotContain("chmod 600", quiet.Stderr);
@@ -110,7 +110,7 @@ public sealed class SecretsTests
 
         File.SetUnixFileMode(keystore, OwnerOnly | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
         File.SetUnixFileMode(password, OwnerOnly | UnixFileMode.GroupRead);
-        using var loud = ChildProcess.Zkpow("run", "--config", config);
+        using var loud = ChildProcess.Zkpow("run", "--config", config, "--Http:Port=0");
         await WaitForTheChainAsync(loud);
         Assert.Contains($"secret file {keystore} can be read by group or others", loud.Stderr);
         Assert.Contains($"secret file {password} can be read by group or others", loud.Stderr);
@@ -140,14 +140,14 @@ public sealed class SecretsTests
             Key = new { DevPrivateKey = chain.Miners[0].PrivateKey },
             Store = new { SqlitePath = dir.File("aggregator.db") },
         }));
-        using (var unstated = ChildProcess.Zkpow("run", "--config", config))
+        using (var unstated = ChildProcess.Zkpow("run", "--config", config, "--Http:Port=0"))
         {
             Assert.Equal(2, await unstated.WaitForExitAsync(TimeSpan.FromMinutes(1)));
             Assert.Contains("'ExpectedChainId': is required on chain 4242", unstated.Stderr);
         }
 
         // Stated, the check passes; the next one refuses the raw key on a chain that is not a devnet.
-        using var run = ChildProcess.Zkpow("run", "--config", stated);
+        using var run = ChildProcess.Zkpow("run", "--config", stated, "--Http:Port=0");
         Assert.Equal(2, await run.WaitForExitAsync(TimeSpan.FromMinutes(1)));
         Assert.Contains("'Key:DevPrivateKey'", run.Stderr);
         Assert.DoesNotContain("'ExpectedChainId'", run.Stderr);

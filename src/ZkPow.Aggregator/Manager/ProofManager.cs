@@ -157,15 +157,26 @@ public sealed partial class ProofManager : IAsyncDisposable
     /// </summary>
     internal async Task ResendDueAsync(CancellationToken cancellationToken)
     {
+        var head = await _chain.GetBlockNumberAsync(cancellationToken).ConfigureAwait(false);
+        var lastVerified = await _chain.GetLastVerifiedBatchAsync(cancellationToken).ConfigureAwait(false);
+
+        // A reveal of ours that a reorg took away (deeper than the confirmation depth) leaves a Revealed record for a
+        // sequence the chain does not show as verified: re-check those, so that no sequence is left unproved.
+        foreach (var revealed in await _store.ListRevealedAboveAsync(lastVerified, cancellationToken).ConfigureAwait(false))
+        {
+            if (!_sender.Holds(revealed.FinalBatch))
+            {
+                await _sender.RecheckRevealedAsync(revealed, head, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
         var open = await _store.ListOpenSubmissionsAsync(cancellationToken).ConfigureAwait(false);
         if (open.Count == 0)
         {
             return;
         }
 
-        var head = await _chain.GetBlockNumberAsync(cancellationToken).ConfigureAwait(false);
         var windows = await _chain.GetProofWindowsAsync(cancellationToken).ConfigureAwait(false);
-        var lastVerified = await _chain.GetLastVerifiedBatchAsync(cancellationToken).ConfigureAwait(false);
         foreach (var record in open)
         {
             if (_sender.Holds(record.FinalBatch))

@@ -16,6 +16,10 @@ public interface ISubmissionStore
     /// <summary>Submissions that are not terminal, lowest sequence first.</summary>
     Task<IReadOnlyList<SubmissionRecord>> ListOpenSubmissionsAsync(CancellationToken cancellationToken);
 
+    /// <summary>Revealed submissions of sequences ending above <paramref name="batch"/>, lowest first (to re-check
+    /// against the chain: a reorg can take a reveal away).</summary>
+    Task<IReadOnlyList<SubmissionRecord>> ListRevealedAboveAsync(ulong batch, CancellationToken cancellationToken);
+
     /// <summary>Keeps <paramref name="proof"/> as the proof behind our commitment <paramref name="proofHash"/> (before the
     /// hash tx is submitted). A proof kept under a hash is never replaced: a new proof of the sequence gets its own row.</summary>
     Task SaveCommittedProofAsync(byte[] proofHash, FinalProofRecord proof, CancellationToken cancellationToken);

@@ -63,4 +63,6 @@ public sealed partial class ProofSender
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Sequence {Final}: no proof of ours matches our commitment; not revealed (a wrong reveal is slashed harder)")]
     private partial void LogNoMatchingProof(ulong final);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Our reveal of the sequence ending at {FinalBatch} is gone from the chain at block {Head} (a reorg): it is sent again")]
+    private partial void LogRevealGone(ulong finalBatch, ulong head);
 }

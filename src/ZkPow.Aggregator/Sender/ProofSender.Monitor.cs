@@ -116,9 +116,10 @@ public sealed partial class ProofSender
         var commitment = await _chain.GetCommitmentAsync(final, Miner, cancellationToken).ConfigureAwait(false);
         if (!commitment.Exists)
         {
-            if (record.State != SubmissionState.Committing && await CommitmentGoneAsync(record, head, cancellationToken).ConfigureAwait(false))
+            if (await CommitmentGoneAsync(record, head, cancellationToken).ConfigureAwait(false))
             {
-                // Our commitment vanished (a reorg, a dropped or reverted re-mine) and no hash tx of it is in flight.
+                // Our commitment vanished (a reorg, a dropped or reverted re-mine; for a Committing record, a hash tx
+                // confirmed and then reorged away) and no hash tx of it is in flight.
                 MonitPHTxCache.TryRemove(final, out _);
                 LogCommitmentGone(final, _missingSince.TryGetValue(final, out var since) ? since : head);
                 await ResendAsync(record with { RoundStart = null }, "our commitment is gone from the chain", countRetry: true, cancellationToken)

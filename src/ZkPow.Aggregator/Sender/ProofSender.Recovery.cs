@@ -194,6 +194,36 @@ public sealed partial class ProofSender
         MonitPHTxCache.Put(record.FinalBatch, new MonitItem(null, null));
     }
 
+    // ---- a reveal that a reorg took away
+
+    /// <summary>
+    /// Re-checks a Revealed record whose sequence the chain does not show as verified: read at the highest head seen
+    /// (a backend that lags cannot answer that block), if our commitment is not proved, the reveal is gone (a reorg
+    /// deeper than the confirmation depth). A live commitment of ours is then revealed again; otherwise the sequence
+    /// goes round again. Returns true if the record was reopened.
+    /// </summary>
+    internal async Task<bool> RecheckRevealedAsync(SubmissionRecord record, ulong head, CancellationToken cancellationToken)
+    {
+        var ours = await _chain.GetCommitmentAsync(record.FinalBatch, Miner, head, cancellationToken).ConfigureAwait(false);
+        if (ours.Proved)
+        {
+            return false;
+        }
+
+        _revealed.TryRemove(record.FinalBatch, out _);
+        LogRevealGone(record.FinalBatch, head);
+        Metrics.Sequence("reveal_reorged");
+        if (await LiveCommitmentAsync(record.FinalBatch, cancellationToken).ConfigureAwait(false) is { } live)
+        {
+            await AdoptCommitmentAsync(record, live, "our reveal is gone from the chain (reorg); the commitment is live", cancellationToken)
+                .ConfigureAwait(false);
+            return true;
+        }
+
+        await ResendAsync(record, "our reveal is gone from the chain (reorg)", countRetry: false, cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
     // ---- a lost store is not a lost miner
 
     /// <summary>
@@ -320,4 +350,5 @@ public sealed partial class ProofSender
 
         Metrics.OpenCommitments(_openRounds.Count, fewest);
     }
+
 }

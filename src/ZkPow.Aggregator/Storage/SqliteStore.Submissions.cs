@@ -71,6 +71,24 @@ public sealed partial class SqliteStore : ISubmissionStore
         return records;
     }
 
+    public async Task<IReadOnlyList<SubmissionRecord>> ListRevealedAboveAsync(ulong batch, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenReadAsync(cancellationToken).ConfigureAwait(false);
+        using var command = Command(connection, null, $"""
+            SELECT {SubmissionColumns} FROM submissions WHERE state = $revealed AND final_batch > $batch ORDER BY final_batch;
+            """);
+        Bind(command, "$revealed", (int)SubmissionState.Revealed);
+        Bind(command, "$batch", (long)batch);
+        using var reader = command.ExecuteReader();
+        var records = new List<SubmissionRecord>();
+        while (reader.Read())
+        {
+            records.Add(ReadSubmission(reader));
+        }
+
+        return records;
+    }
+
     public async Task<IReadOnlyList<ulong>> ListUnsentFinalProofsAsync(CancellationToken cancellationToken)
     {
         await using var connection = await OpenReadAsync(cancellationToken).ConfigureAwait(false);

@@ -138,7 +138,9 @@ internal sealed partial class DevnetNetwork : IAsyncDisposable
                 Chain = new { RpcUrl = chainUrls[0], RollupAddress = Chain.Contracts.Rollup },
                 ExpectedChainId = Chain.ChainId,
                 Key = new { KeystorePath = keystore, PasswordFile = passwordFile },
-                TxManager = new { Confirmations = 1, PollInterval = "100ms" },
+                // With --reorgs (depth 1-3), a tx is final only deeper than any reorg the devnet makes; a reorg that takes
+                // a final reveal away is still found by the Proof Manager's re-check, but later.
+                TxManager = new { Confirmations = Options.Reorgs > 0 ? 4 : 1, PollInterval = "100ms" },
                 Sync = new { RollupNodeUrl = rollupNodeUrls[0], Confirmations = Options.BlockTime == 0 ? 0 : 1, PollInterval = "200ms" },
             })!;
             if (Options.Proxied)

@@ -86,6 +86,37 @@ public sealed class SlashProofTests
     }
 
     [Fact]
+    public async Task finding7_a_reveal_that_a_reorg_takes_away_after_it_is_recorded_is_sent_again_and_the_sequence_is_verified()
+    {
+        await using var h = await SenderHarness.StartAsync(t1: 12, t2: 24);
+        var us = h.Chain.Miners[0];
+        var aggregator = await h.StartMinerAsync(us, "reveal-reorg");
+        h.AddProver(aggregator, "gpu");
+        var sequence = await h.SequenceAsync(1, aggregator);
+        await SenderHarness.WaitUntilAsync(async () =>
+                (await aggregator.Store.GetSubmissionAsync(sequence.FinalNewBatch, default))?.State == SubmissionState.Revealed,
+            TimeSpan.FromSeconds(40), "our reveal recorded");
+
+        // A reorg deeper than the confirmation depth replaces the blocks from our reveal on; the reveal's nonce is taken by
+        // another tx of ours, so the reveal cannot come back by itself.
+        h.MiningPaused = true;
+        var reveal = (await h.EventsAsync()).OfType<VerifyBatchesEvent>().Single(e => SenderHarness.Same(e.Aggregator, us.Address));
+        var head = await h.Chain.GetBlockNumberAsync();
+        var noop = new JsonObject { ["from"] = us.Address, ["to"] = us.Address, ["value"] = "0x0", ["gas"] = "0x5208" };
+        await h.Chain.Rpc.CallAsync("anvil_reorg", [head - reveal.BlockNumber + 1, new JsonArray(new JsonArray(noop, 0))], default);
+        h.MiningPaused = false;
+        Assert.False((await h.Reader.GetCommitmentAsync(sequence.FinalNewBatch, us.Address, default)).Proved);
+
+        await h.WaitForVerifiedAsync(sequence.FinalNewBatch, TimeSpan.FromSeconds(60));
+        var events = await h.EventsAsync();
+        Assert.DoesNotContain(events.OfType<SlashedEvent>(), e => SenderHarness.Same(e.Prover, us.Address));
+        Assert.True((await h.Reader.GetCommitmentAsync(sequence.FinalNewBatch, us.Address, default)).Proved);
+        await SenderHarness.WaitUntilAsync(async () =>
+                (await aggregator.Store.GetSubmissionAsync(sequence.FinalNewBatch, default))?.State == SubmissionState.Revealed,
+            TimeSpan.FromSeconds(20), "the new reveal recorded");
+    }
+
+    [Fact]
     public async Task finding4_a_resend_record_whose_commitment_is_live_is_revealed_not_committed_again_and_slashed()
     {
         await using var h = await SenderHarness.StartAsync(t1: 12, t2: 24);
