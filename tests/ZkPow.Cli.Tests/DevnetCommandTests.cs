@@ -51,8 +51,9 @@ public sealed class DevnetCommandTests
         using var dir = new TempDir();
         var data = dir.File("devnet");
 
-        // 50 sequences (one every 2 s) cannot all be verified within 25 s: the timeout ends the run.
-        using var devnet = ChildProcess.Zkpow(["devnet", .. s_fast, "--sequences", "50", "--rpc-faults", "0.1", "--exit-when-done", "--timeout", "25s",
+        // 50 sequences (one every 2 s) cannot all be verified within 25 s: the timeout ends the run. The devnet's own
+        // windows (T1 = 5, T2 = 10 blocks): stalls of up to 4 s must fit a proof window.
+        using var devnet = ChildProcess.Zkpow(["devnet", "--provers", "4", "--prover-latency", "20ms", "--max-batches", "4", "--sequences", "50", "--rpc-faults", "0.1", "--exit-when-done", "--timeout", "25s",
             "--json", "--data-dir", data]);
         Assert.True(await devnet.WaitForExitAsync(TimeSpan.FromMinutes(3)) == 1, devnet.Stderr);
         Assert.Contains("--timeout 25s reached", devnet.Stderr, StringComparison.Ordinal);
