@@ -4,6 +4,7 @@ using System.Text.Json;
 namespace ZkPow.Cli.Tests;
 
 /// <summary>The devnet in one command, run as the real executable, its stdout parsed as JSON.</summary>
+[Collection(DevnetCollection.Name)]
 public sealed class DevnetCommandTests
 {
     private static readonly string[] s_fast = ["--t1", "2", "--t2", "5", "--provers", "4", "--prover-latency", "20ms", "--max-batches", "4"];

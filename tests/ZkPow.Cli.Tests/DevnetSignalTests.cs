@@ -2,6 +2,7 @@ namespace ZkPow.Cli.Tests;
 
 /// <summary><c>zkpow devnet</c> stopped by a signal by PID, as a supervisor stops it: the in-process aggregators stop
 /// in order, the report is written, the exit code is the shell's (130 / 143), and no stack trace is printed.</summary>
+[Collection(DevnetCollection.Name)]
 public sealed class DevnetSignalTests
 {
     [Theory]

@@ -12,6 +12,7 @@ namespace ZkPow.Cli.Tests;
 /// <summary>Secrets: the password variable is not a setting, secret files are written owner-only and warned about when
 /// others can read them, and a real chain needs its id stated.</summary>
 [UnsupportedOSPlatform("windows")]
+[Collection(DevnetCollection.Name)]
 public sealed class SecretsTests
 {
     private const string DevKey = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";

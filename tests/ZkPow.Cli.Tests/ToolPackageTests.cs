@@ -5,6 +5,7 @@ using ZkPow.Devnet.Chain;
 namespace ZkPow.Cli.Tests;
 
 /// <summary><c>zkpow</c> as a .NET tool: packed, installed into a tool path and run where there is no repository.</summary>
+[Collection(DevnetCollection.Name)]
 public sealed class ToolPackageTests
 {
     private static string RepoRoot => NodeTools.FindRepoRoot() ?? throw new InvalidOperationException("no repository above " + AppContext.BaseDirectory);
