@@ -392,18 +392,7 @@ public sealed partial class SqliteStore
             return null;
         }
 
-        return new FinalProofRecord
-        {
-            InitBatch = (ulong)r.GetInt64(0),
-            FinalBatch = (ulong)r.GetInt64(1),
-            Proof = r.GetString(2),
-            AggregatorAddress = r.GetString(3),
-            NewStateRoot = (byte[])r.GetValue(4),
-            NewAccInputHash = (byte[])r.GetValue(5),
-            NewLocalExitRoot = (byte[])r.GetValue(6),
-            ProverName = r.GetString(7),
-            CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(8)),
-        };
+        return ReadFinalProof(r);
     }
 
     public async Task<IReadOnlyList<ProofTask>> ListParkedAsync(CancellationToken cancellationToken)
@@ -506,4 +495,19 @@ public sealed partial class SqliteStore
         Bind(command, "$f", L(finalBatch));
         return command.ExecuteNonQuery();
     }
+
+    /// <summary>A final proof row: init_batch, final_batch, proof, aggregator_addr, new_state_root, new_acc_input_hash,
+    /// new_local_exit_root, prover_name, created_ms (the columns of final_proofs and committed_proofs, in that order).</summary>
+    private static FinalProofRecord ReadFinalProof(SqliteDataReader r) => new()
+    {
+        InitBatch = (ulong)r.GetInt64(0),
+        FinalBatch = (ulong)r.GetInt64(1),
+        Proof = r.GetString(2),
+        AggregatorAddress = r.GetString(3),
+        NewStateRoot = (byte[])r.GetValue(4),
+        NewAccInputHash = (byte[])r.GetValue(5),
+        NewLocalExitRoot = (byte[])r.GetValue(6),
+        ProverName = r.GetString(7),
+        CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(8)),
+    };
 }

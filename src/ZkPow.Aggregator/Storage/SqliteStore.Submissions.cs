@@ -61,14 +61,7 @@ public sealed partial class SqliteStore : ISubmissionStore
         Bind(command, "$revealed", (int)SubmissionState.Revealed);
         Bind(command, "$lost", (int)SubmissionState.Lost);
         Bind(command, "$parked", (int)SubmissionState.Parked);
-        using var reader = command.ExecuteReader();
-        var records = new List<SubmissionRecord>();
-        while (reader.Read())
-        {
-            records.Add(ReadSubmission(reader));
-        }
-
-        return records;
+        return ReadSubmissions(command);
     }
 
     public async Task<IReadOnlyList<SubmissionRecord>> ListRevealedAboveAsync(ulong batch, CancellationToken cancellationToken)
@@ -79,14 +72,7 @@ public sealed partial class SqliteStore : ISubmissionStore
             """);
         Bind(command, "$revealed", (int)SubmissionState.Revealed);
         Bind(command, "$batch", (long)batch);
-        using var reader = command.ExecuteReader();
-        var records = new List<SubmissionRecord>();
-        while (reader.Read())
-        {
-            records.Add(ReadSubmission(reader));
-        }
-
-        return records;
+        return ReadSubmissions(command);
     }
 
     public async Task<IReadOnlyList<ulong>> ListUnsentFinalProofsAsync(CancellationToken cancellationToken)
@@ -150,18 +136,7 @@ public sealed partial class SqliteStore : ISubmissionStore
             return null;
         }
 
-        return new FinalProofRecord
-        {
-            InitBatch = (ulong)r.GetInt64(0),
-            FinalBatch = (ulong)r.GetInt64(1),
-            Proof = r.GetString(2),
-            AggregatorAddress = r.GetString(3),
-            NewStateRoot = (byte[])r.GetValue(4),
-            NewAccInputHash = (byte[])r.GetValue(5),
-            NewLocalExitRoot = (byte[])r.GetValue(6),
-            ProverName = r.GetString(7),
-            CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(8)),
-        };
+        return ReadFinalProof(r);
     }
 
     private static SubmissionRecord ReadSubmission(SqliteDataReader r) => new()
@@ -177,4 +152,16 @@ public sealed partial class SqliteStore : ISubmissionStore
         ParkedReason = r.IsDBNull(8) ? null : r.GetString(8),
         LastError = r.IsDBNull(9) ? null : r.GetString(9),
     };
+
+    private static List<SubmissionRecord> ReadSubmissions(SqliteCommand command)
+    {
+        using var reader = command.ExecuteReader();
+        var records = new List<SubmissionRecord>();
+        while (reader.Read())
+        {
+            records.Add(ReadSubmission(reader));
+        }
+
+        return records;
+    }
 }
