@@ -20,9 +20,11 @@ public sealed class AggregatorNode
     private readonly TxManagerService _transactions;
     private readonly GeneratorService _generator;
     private readonly ProverServerService _provers;
+    private readonly SenderService _sender;
 
     internal AggregatorNode(IOptions<AggregatorOptions> options, AggregatorReadiness readiness, StartupCheckService checks, StoreService store,
-        TxManagerService transactions, GeneratorService generator, ProverServerService provers, RollupChainClient chain, RollupNodeClient rollupNode,
+        TxManagerService transactions, GeneratorService generator, ProverServerService provers, SenderService sender, RollupChainClient chain,
+        RollupNodeClient rollupNode,
         GeneratorMetrics metrics, SenderMetrics senderMetrics, SyncMetrics syncMetrics)
     {
         Options = options.Value;
@@ -32,6 +34,7 @@ public sealed class AggregatorNode
         _transactions = transactions;
         _generator = generator;
         _provers = provers;
+        _sender = sender;
         Chain = chain;
         RollupNode = rollupNode;
         Metrics = metrics;
@@ -69,6 +72,8 @@ public sealed class AggregatorNode
 
     internal ProofGenerator Generator => _generator.Generator;
 
+    internal ProofSender Sender => _sender.Sender;
+
     internal RollupChainClient Chain { get; }
 
     internal IRollupNode RollupNode { get; }
@@ -80,6 +85,8 @@ public sealed class AggregatorNode
     public async Task<AggregatorStatus> GetStatusAsync(CancellationToken cancellationToken)
     {
         var counts = await Store.CountTasksAsync(cancellationToken).ConfigureAwait(false);
+        var parkedSequences = (await Store.ListSenderParkedAsync(cancellationToken).ConfigureAwait(false)).Count;
+        var parkedTasks = counts.Where(c => c.Key.State == TaskState.Parked).Sum(c => c.Value);
         var tasks = counts.GroupBy(c => c.Key.Kind.ToString())
             .ToDictionary(g => g.Key, g => (IReadOnlyDictionary<string, int>)g.ToDictionary(c => c.Key.State.ToString(), c => c.Value));
         return new AggregatorStatus
@@ -89,11 +96,13 @@ public sealed class AggregatorNode
             ProverPort = ProverPort,
             Provers = Generator.ConnectedProvers(),
             Tasks = tasks,
-            ParkedTasks = counts.Where(c => c.Key.State == TaskState.Parked).Sum(c => c.Value),
-            FinalProofs = await Store.CountFinalProofsAsync(cancellationToken).ConfigureAwait(false),
+            ParkedTasks = parkedTasks,
+            ParkedSequences = parkedSequences,
+            FinalProofs = await Store.CountUnparkedFinalProofsAsync(cancellationToken).ConfigureAwait(false),
             PendingTxs = TxsInFlight,
             TasksCompleted = Metrics.CompletedTotal,
             TasksRetried = Metrics.Retries,
+            Health = parkedTasks > 0 || parkedSequences > 0 ? AggregatorStatus.Degraded : AggregatorStatus.Healthy,
         };
     }
 }

@@ -45,7 +45,7 @@ public static class AggregatorServiceCollectionExtensions
         services.AddSingleton<PartStopper>();
         services.AddSingleton(sp => new AggregatorNode(sp.GetRequiredService<IOptions<AggregatorOptions>>(), sp.GetRequiredService<AggregatorReadiness>(),
             sp.GetRequiredService<StartupCheckService>(), sp.GetRequiredService<StoreService>(), sp.GetRequiredService<TxManagerService>(),
-            sp.GetRequiredService<GeneratorService>(), sp.GetRequiredService<ProverServerService>(), sp.GetRequiredService<RollupChainClient>(),
+            sp.GetRequiredService<GeneratorService>(), sp.GetRequiredService<ProverServerService>(), sp.GetRequiredService<SenderService>(), sp.GetRequiredService<RollupChainClient>(),
             sp.GetRequiredService<RollupNodeClient>(), sp.GetRequiredService<GeneratorMetrics>(), sp.GetRequiredService<SenderMetrics>(),
             sp.GetRequiredService<SyncMetrics>()));
 

@@ -11,8 +11,22 @@ public sealed record AggregatorStatus
     public required IReadOnlyList<ProverStatus> Provers { get; init; }
     public required IReadOnlyDictionary<string, IReadOnlyDictionary<string, int>> Tasks { get; init; }
     public required int ParkedTasks { get; init; }
+
+    /// <summary>Sequences whose submission the sender parked (final proofs rejected too often, or failed goes); their
+    /// proofs are not counted in <see cref="FinalProofs"/>.</summary>
+    public required int ParkedSequences { get; init; }
+
+    /// <summary>Stored final proofs, those of parked sequences excepted.</summary>
     public required int FinalProofs { get; init; }
     public required int PendingTxs { get; init; }
     public required long TasksCompleted { get; init; }
     public required long TasksRetried { get; init; }
+
+    /// <summary><see cref="Healthy"/>, or <see cref="Degraded"/> while work waits for an operator (parked tasks or parked
+    /// sequences).</summary>
+    public required string Health { get; init; }
+
+    public const string Healthy = "healthy";
+
+    public const string Degraded = "degraded";
 }

@@ -117,7 +117,8 @@ public sealed class OperatorEndpoint : IAsyncDisposable
             }
 
             var parked = await node.Store.ListParkedAsync(ct).ConfigureAwait(false);
-            return Results.Json(parked.Select(TaskView.From), s_json);
+            var sequences = await node.Store.ListSenderParkedAsync(ct).ConfigureAwait(false);
+            return Results.Json(parked.Select(ParkedView.From).Concat(sequences.Select(ParkedView.From)), s_json);
         });
         app.MapPost("/api/tasks/{id:long}/requeue", async (long id, CancellationToken ct) =>
         {
@@ -134,6 +135,23 @@ public sealed class OperatorEndpoint : IAsyncDisposable
 
             node.Generator.Enqueue(task);
             return Results.Json(TaskView.From(task), s_json);
+        });
+        app.MapPost("/api/sequences/{final:long}/requeue", async (long final, CancellationToken ct) =>
+        {
+            if (!node.IsRunning)
+            {
+                return NotRunning(node);
+            }
+
+            if (final <= 0)
+            {
+                return Results.BadRequest(new { error = "a sequence is named by its final batch (a positive number)" });
+            }
+
+            var record = await node.Sender.RequeueParkedAsync((ulong)final, ct).ConfigureAwait(false);
+            return record is null
+                ? Results.NotFound(new { error = $"sequence {final} is not parked by the sender" })
+                : Results.Json(new { sequence = record.FinalBatch, initBatch = record.InitBatch, state = record.State.ToString() }, s_json);
         });
         int port;
         try
@@ -157,6 +175,20 @@ public sealed class OperatorEndpoint : IAsyncDisposable
     {
         await WebHosts.StopAsync(_app).ConfigureAwait(false);
         _meterAdapter.Dispose();
+    }
+
+    /// <summary>Something parked, as operators see it: a task the generator parked (<see cref="Id"/> set, requeued with
+    /// <c>POST /api/tasks/{id}/requeue</c>) or a sequence the sender parked (<see cref="Kind"/> <c>Sequence</c>, no id,
+    /// requeued with <c>POST /api/sequences/{final}/requeue</c>). <see cref="Prover"/> made the proof that failed (or
+    /// the last prover the task failed on).</summary>
+    public sealed record ParkedView(long? Id, string ParkedBy, string Kind, ulong FromBatch, ulong ToBatch, ulong Sequence, string State, int Attempts,
+        string? Reason, string? LastError, string? Prover)
+    {
+        public static ParkedView From(ProofTask t) => new(t.Id, "generator", t.Kind.ToString(), t.FromBatch, t.ToBatch, t.Sequence, t.State.ToString(),
+            t.Attempts, t.LastError, t.LastError, t.Prover?.Name ?? (t.FailedOn.Count > 0 ? t.FailedOn[^1] : null));
+
+        public static ParkedView From(Sender.SenderParkedSequence s) => new(null, "sender", "Sequence", s.InitBatch, s.FinalBatch, s.FinalBatch, "Parked",
+            s.Retries, s.Reason, s.LastError, s.Prover);
     }
 
     /// <summary>A task as operators see it.</summary>

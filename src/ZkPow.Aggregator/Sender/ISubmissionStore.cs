@@ -30,4 +30,8 @@ public interface ISubmissionStore
     /// <summary>Final batches of stored final proofs that are not handed to the sender yet (no submission, or a
     /// submission waiting for a new proof), lowest first.</summary>
     Task<IReadOnlyList<ulong>> ListUnsentFinalProofsAsync(CancellationToken cancellationToken);
+
+    /// <summary>Sequences the sender parked (<see cref="SubmissionState.Parked"/>), lowest first, with the prover of the
+    /// proof they were parked with.</summary>
+    Task<IReadOnlyList<SenderParkedSequence>> ListSenderParkedAsync(CancellationToken cancellationToken);
 }

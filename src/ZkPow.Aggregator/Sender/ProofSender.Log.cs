@@ -34,6 +34,9 @@ public sealed partial class ProofSender
     [LoggerMessage(Level = LogLevel.Error, Message = "Sequence {Final} parked: {Reason}")]
     private partial void LogParked(ulong final, string reason);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sequence {Final} requeued by an operator ({State}); it was parked: {Reason}")]
+    private partial void LogRequeued(ulong final, string state, string reason);
+
     [LoggerMessage(Level = LogLevel.Error, Message = "Slashed for sequence {Final}: {Amount} wei (reason {Reason})")]
     private partial void LogSlashed(ulong final, string amount, byte reason);
 

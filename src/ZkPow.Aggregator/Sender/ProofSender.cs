@@ -23,6 +23,9 @@ namespace ZkPow.Aggregator.Sender;
 /// </summary>
 public sealed partial class ProofSender : IAsyncDisposable
 {
+    /// <summary>How the reason of a sequence parked for rejected final proofs begins (a requeue proves it again).</summary>
+    public const string RejectedParkReason = "final proof rejected";
+
     private readonly ISubmissionStore _store;
     private readonly IRollupChain _chain;
     private readonly TxManager _tx;
@@ -519,7 +522,7 @@ public sealed partial class ProofSender : IAsyncDisposable
         var retries = record.Retries + 1;
         if (retries > _options.MaxRetries)
         {
-            await ParkAsync(record with { Retries = retries }, $"final proof rejected {retries} times: {problem}", cancellationToken).ConfigureAwait(false);
+            await ParkAsync(record with { Retries = retries }, $"{RejectedParkReason} {retries} times: {problem}", cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -657,6 +660,40 @@ public sealed partial class ProofSender : IAsyncDisposable
         LogParked(record.FinalBatch, reason);
         Metrics.Sequence("parked");
         await SaveAsync(record with { State = SubmissionState.Parked, ParkedReason = reason }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// An operator gives a parked sequence another go, its retries reset. A sequence parked because its final proofs kept
+    /// failing the check is proved again (its proof and tasks are discarded, other provers preferred); any other is
+    /// offered to the sender again as <see cref="SubmissionState.Resend"/>, where processResend reveals a live commitment
+    /// of ours (never abandoned) or commits again once a hash can land. Returns the new record, or null if the sequence
+    /// is not parked.
+    /// </summary>
+    public async Task<SubmissionRecord?> RequeueParkedAsync(ulong finalBatch, CancellationToken cancellationToken)
+    {
+        var record = await _store.GetSubmissionAsync(finalBatch, cancellationToken).ConfigureAwait(false);
+        if (record is not { State: SubmissionState.Parked })
+        {
+            return null;
+        }
+
+        var reason = record.ParkedReason ?? "parked";
+        SubmissionRecord next;
+        if (reason.StartsWith(RejectedParkReason, StringComparison.Ordinal))
+        {
+            // The proof goes first: a Reproving record is handed over again as soon as a final proof is stored.
+            await _reprover.ReproveAsync(finalBatch, $"requeued by an operator after: {reason}", cancellationToken).ConfigureAwait(false);
+            next = record with { State = SubmissionState.Reproving, Retries = 0, ParkedReason = null, LastError = reason };
+        }
+        else
+        {
+            next = record with { State = SubmissionState.Resend, Retries = 0, ParkedReason = null, LastError = reason };
+        }
+
+        await SaveAsync(next, cancellationToken).ConfigureAwait(false);
+        Metrics.Sequence("requeued");
+        LogRequeued(finalBatch, next.State.ToString(), reason);
+        return next;
     }
 
     private void Watch(Task task)

@@ -93,6 +93,40 @@ public sealed partial class SqliteStore : ISubmissionStore
         return finals;
     }
 
+    public async Task<IReadOnlyList<SenderParkedSequence>> ListSenderParkedAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenReadAsync(cancellationToken).ConfigureAwait(false);
+        using var command = Command(connection, null, """
+            SELECT s.final_batch, s.init_batch, s.parked_reason, s.last_error, s.retries, COALESCE(c.prover_name, f.prover_name), s.updated_ms
+            FROM submissions s
+            LEFT JOIN committed_proofs c ON c.final_batch = s.final_batch AND c.proof_hash = s.proof_hash
+            LEFT JOIN final_proofs f ON f.final_batch = s.final_batch
+            WHERE s.state = $parked ORDER BY s.final_batch;
+            """);
+        Bind(command, "$parked", (int)SubmissionState.Parked);
+        using var r = command.ExecuteReader();
+        var parked = new List<SenderParkedSequence>();
+        while (r.Read())
+        {
+            parked.Add(new SenderParkedSequence((ulong)r.GetInt64(0), (ulong)r.GetInt64(1), r.IsDBNull(2) ? null : r.GetString(2),
+                r.IsDBNull(3) ? null : r.GetString(3), r.GetInt32(4), r.IsDBNull(5) ? null : r.GetString(5),
+                DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(6))));
+        }
+
+        return parked;
+    }
+
+    /// <summary>Stored final proofs of sequences the sender has not parked (a parked sequence's proof is counted as
+    /// parked, not as a final proof).</summary>
+    public async Task<int> CountUnparkedFinalProofsAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenReadAsync(cancellationToken).ConfigureAwait(false);
+        return (int)Scalar<long>(connection, null, $"""
+            SELECT COUNT(*) FROM final_proofs f LEFT JOIN submissions s ON s.final_batch = f.final_batch
+            WHERE s.state IS NULL OR s.state <> {(int)SubmissionState.Parked};
+            """);
+    }
+
     public Task SaveCommittedProofAsync(byte[] proofHash, FinalProofRecord proof, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(proofHash);

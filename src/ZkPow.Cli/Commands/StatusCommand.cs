@@ -58,7 +58,13 @@ internal static class StatusCommand
                 Console.Out.WriteLine($"  {kind.Name,-10} {string.Join(", ", kind.Value.EnumerateObject().Select(s => $"{s.Name} {s.Value.GetInt32()}"))}");
             }
 
-            Console.Out.WriteLine($"parked tasks: {root.GetProperty("parkedTasks").GetInt32()}; final proofs: {root.GetProperty("finalProofs").GetInt32()}; pending txs: {root.GetProperty("pendingTxs").GetInt32()}");
+            var parkedSequences = root.TryGetProperty("parkedSequences", out var ps) ? ps.GetInt32() : 0;
+            Console.Out.WriteLine($"parked tasks: {root.GetProperty("parkedTasks").GetInt32()}; parked sequences: {parkedSequences}; final proofs: {root.GetProperty("finalProofs").GetInt32()}; pending txs: {root.GetProperty("pendingTxs").GetInt32()}");
+            if (root.TryGetProperty("health", out var health))
+            {
+                Console.Out.WriteLine($"health: {health.GetString()}{(health.GetString() == "healthy" ? "" : " (see 'zkpow tasks list --parked')")}");
+            }
+
             return 0;
         });
         return command;
@@ -67,9 +73,9 @@ internal static class StatusCommand
     public static Command Tasks()
     {
         var url = Url();
-        var parked = new Option<bool>("--parked") { Description = "List the parked tasks (the only list there is)", DefaultValueFactory = _ => true };
+        var parked = new Option<bool>("--parked") { Description = "List the parked tasks and the sequences the sender parked (the only list there is)", DefaultValueFactory = _ => true };
         var json = CliOptions.Json();
-        var list = new Command("list", "List parked tasks with their last error") { url, parked, json };
+        var list = new Command("list", "List parked tasks and sender-parked sequences with the reason and the prover") { url, parked, json };
         list.SetAction(async (parse, cancellationToken) =>
         {
             var body = await GetAsync(parse.GetValue(url)!, "api/tasks?state=parked", cancellationToken).ConfigureAwait(false);
@@ -86,21 +92,41 @@ internal static class StatusCommand
 
             foreach (var t in body.RootElement.EnumerateArray())
             {
-                Console.Out.WriteLine($"#{t.GetProperty("id").GetInt64()} {t.GetProperty("kind").GetString()} ({t.GetProperty("fromBatch").GetUInt64()},{t.GetProperty("toBatch").GetUInt64()}] attempts {t.GetProperty("attempts").GetInt32()}: {t.GetProperty("lastError").GetString()}");
+                var range = $"({t.GetProperty("fromBatch").GetUInt64()},{t.GetProperty("toBatch").GetUInt64()}]";
+                var reason = Text(t, "reason") ?? Text(t, "lastError");
+                var prover = Text(t, "prover") is { } p ? $" by {p}" : "";
+                Console.Out.WriteLine(t.TryGetProperty("id", out var taskId) && taskId.ValueKind == JsonValueKind.Number
+                    ? $"task #{taskId.GetInt64()} {t.GetProperty("kind").GetString()} {range} attempts {t.GetProperty("attempts").GetInt32()}{prover}: {reason}"
+                    : $"sequence {t.GetProperty("sequence").GetUInt64()} {range} parked by the sender{prover}: {reason} (requeue with --sequence {t.GetProperty("sequence").GetUInt64()})");
             }
 
             return 0;
         });
 
-        var id = new Argument<long>("id") { Description = "Task id (from 'zkpow tasks list')" };
+        var id = new Argument<long?>("id") { Description = "Task id (from 'zkpow tasks list')", Arity = ArgumentArity.ZeroOrOne };
+        var sequence = new Option<ulong?>("--sequence")
+        {
+            Description = "Requeue the sequence the sender parked with this final batch instead: proved again if its final proofs were rejected, else offered to the sender again",
+        };
         var requeueUrl = Url();
-        var requeue = new Command("requeue", "Give a parked task back to the provers, its attempts reset") { id, requeueUrl };
+        var requeue = new Command("requeue", "Give a parked task back to the provers (its attempts reset), or a sender-parked sequence (--sequence) another go")
+        {
+            id, sequence, requeueUrl,
+        };
+        requeue.Validators.Add(r =>
+        {
+            if ((r.GetValue(id) is null) == (r.GetValue(sequence) is null))
+            {
+                r.AddError("give either a task id or --sequence FINAL_BATCH");
+            }
+        });
         requeue.SetAction(async (parse, cancellationToken) =>
         {
             using var http = new HttpClient { BaseAddress = parse.GetValue(requeueUrl), Timeout = TimeSpan.FromSeconds(10) };
+            var path = parse.GetValue(sequence) is { } final ? $"api/sequences/{final}/requeue" : $"api/tasks/{parse.GetValue(id)}/requeue";
             try
             {
-                using var response = await http.PostAsync($"api/tasks/{parse.GetValue(id)}/requeue", null, cancellationToken).ConfigureAwait(false);
+                using var response = await http.PostAsync(path, null, cancellationToken).ConfigureAwait(false);
                 var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
                 if (!response.IsSuccessStatusCode)
                 {
@@ -119,6 +145,9 @@ internal static class StatusCommand
         });
         return new Command("tasks", "Operate on proof tasks of a running aggregator") { list, requeue };
     }
+
+    private static string? Text(JsonElement item, string name) =>
+        item.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
     private static async Task<JsonDocument?> GetAsync(Uri baseUrl, string path, CancellationToken cancellationToken)
     {
