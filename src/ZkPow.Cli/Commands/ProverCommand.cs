@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
 using ZkPow.Devnet.Prover;
 
@@ -40,9 +42,14 @@ internal static class ProverCommand
         var journal = new Option<string?>("--journal") { Description = "Append one JSON line per job request to this file" };
         var seed = new Option<int?>("--seed") { Description = "Seed of the failure draws" };
         var reconnect = CliOptions.Duration("--reconnect-delay", "Wait before reconnecting", TimeSpan.FromSeconds(1));
+        var tokenFile = new Option<string?>("--token-file") { Description = "File holding a prover token (from 'zkpow token new'), sent as 'authorization: Bearer …'" };
+        var clientCert = new Option<string?>("--client-cert") { Description = "PEM client certificate for mutual TLS (with --client-key; needs an https:// --aggregator)" };
+        var clientKey = new Option<string?>("--client-key") { Description = "PEM private key of --client-cert" };
+        var caCert = new Option<string?>("--ca-cert") { Description = "PEM certificate trusted for the aggregator's TLS certificate: its CA, or the certificate itself" };
         var command = new Command("prover", "Run a mock prover against an aggregator")
         {
             aggregator, name, instance, forkId, latency, batch, aggregate, final, jitter, speed, ignoreTimeout, failureRate, misbehaviour, journal, seed, reconnect,
+            tokenFile, clientCert, clientKey, caCert,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -65,15 +72,26 @@ internal static class ProverCommand
                 Seed = parse.GetValue(seed),
                 ReconnectDelay = parse.GetValue(reconnect),
             };
+            X509Certificate2? client = null;
+            X509Certificate2? authority = null;
             try
             {
+                options.BearerToken = await ReadTokenAsync(parse.GetValue(tokenFile), cancellationToken).ConfigureAwait(false);
+                (client, authority) = LoadCertificates(parse.GetValue(clientCert), parse.GetValue(clientKey), parse.GetValue(caCert));
+                options.ClientCertificate = client;
+                options.ServerCertificateAuthority = authority;
                 options.Validate();
             }
-            catch (ArgumentException ex)
+            catch (Exception ex) when (ex is ArgumentException or IOException or UnauthorizedAccessException or CryptographicException)
             {
+                client?.Dispose();
+                authority?.Dispose();
                 await Console.Error.WriteLineAsync($"zkpow prover: {ex.Message}").ConfigureAwait(false);
                 return 2;
             }
+
+            using var clientDisposal = client;
+            using var authorityDisposal = authority;
 
             using var loggers = CliLogging.Create();
             await using var prover = new MockProver(options, TimeProvider.System, loggers.CreateLogger<MockProver>());
@@ -89,5 +107,57 @@ internal static class ProverCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>The token in <paramref name="path"/> (surrounding white space trimmed), or null without a file.</summary>
+    private static async Task<string?> ReadTokenAsync(string? path, CancellationToken cancellationToken)
+    {
+        if (path is null)
+        {
+            return null;
+        }
+
+        if (!File.Exists(path))
+        {
+            throw new ArgumentException($"--token-file: no file at '{path}'");
+        }
+
+        var token = (await File.ReadAllTextAsync(path, cancellationToken).ConfigureAwait(false)).Trim();
+        return token.Length == 0 ? throw new ArgumentException($"--token-file: '{path}' is empty") : token;
+    }
+
+    private static (X509Certificate2? Client, X509Certificate2? Authority) LoadCertificates(string? certPath, string? keyPath, string? caPath)
+    {
+        if ((certPath is null) != (keyPath is null))
+        {
+            throw new ArgumentException("--client-cert and --client-key go together");
+        }
+
+        foreach (var path in new[] { certPath, keyPath, caPath })
+        {
+            if (path is not null && !File.Exists(path))
+            {
+                throw new ArgumentException($"no file at '{path}'");
+            }
+        }
+
+        X509Certificate2? client = null;
+        if (certPath is not null)
+        {
+            // Through PKCS#12, so that the TLS stack can use the key on every platform.
+            using var pem = X509Certificate2.CreateFromPemFile(certPath, keyPath);
+            client = X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
+        }
+
+        try
+        {
+            var authority = caPath is null ? null : X509CertificateLoader.LoadCertificateFromFile(caPath);
+            return (client, authority);
+        }
+        catch
+        {
+            client?.Dispose();
+            throw;
+        }
     }
 }

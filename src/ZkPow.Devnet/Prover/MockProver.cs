@@ -1,3 +1,5 @@
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.Extensions.Logging;
@@ -29,6 +31,7 @@ public sealed class MockProver : IAsyncDisposable
     private readonly Lock _lock = new();
     private readonly ulong _totalMemoryKb;
     private readonly List<MockJobTiming> _timings = [];
+    private readonly Metadata? _headers;
     private GrpcChannel _channel;
     private AggregatorService.AggregatorServiceClient _client;
     private MockProverConnection? _connection;
@@ -61,6 +64,10 @@ public sealed class MockProver : IAsyncDisposable
             ReconnectDelay = options.ReconnectDelay,
             Watchdog = options.Watchdog,
             Misbehaviour = options.Misbehaviour,
+            FlapInterval = options.FlapInterval,
+            BearerToken = options.BearerToken,
+            ClientCertificate = options.ClientCertificate,
+            ServerCertificateAuthority = options.ServerCertificateAuthority,
             JournalPath = options.JournalPath,
             MaxReceiveMessageSize = options.MaxReceiveMessageSize,
             JobRetention = options.JobRetention,
@@ -72,6 +79,7 @@ public sealed class MockProver : IAsyncDisposable
         _random = _options.Seed is { } seed ? new Random(seed) : new Random();
         _instanceId = _options.InstanceId ?? Guid.NewGuid().ToString();
         _totalMemoryKb = (ulong)Math.Max(0, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 1024);
+        _headers = _options.BearerToken is { } token ? new Metadata { { "authorization", $"Bearer {token}" } } : null;
         (_channel, _client) = CreateClient();
     }
 
@@ -219,10 +227,14 @@ public sealed class MockProver : IAsyncDisposable
         connection.LastHeard = _time.GetTimestamp();
         connection.Watchdog = _time.CreateTimer(OnWatchdog, connection, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         connection.Watchdog.Change(_options.Watchdog, Timeout.InfiniteTimeSpan);
+        using var flap = _options.Misbehaviour == MockProverMisbehaviour.Flapping
+            ? _time.CreateTimer(static state => ((MockProverConnection)state!).Drop(MockDropReason.Misbehaviour), connection, _options.FlapInterval,
+                Timeout.InfiniteTimeSpan)
+            : null;
         var silent = false;
         try
         {
-            using var call = client.Channel(cancellationToken: connection.Token);
+            using var call = client.Channel(_headers, cancellationToken: connection.Token);
             var responses = call.ResponseStream;
             while (await responses.MoveNext(connection.Token).ConfigureAwait(false))
             {
@@ -362,8 +374,8 @@ public sealed class MockProver : IAsyncDisposable
                 reply.GenBatchProofResponse = new GenBatchProofResponse
                 {
                     Id = await AcceptAsync(MockProofKind.Batch,
-                        MockProofComputer.Batch(message.GenBatchProofRequest, _options.ForkId,
-                            misbehaviour == MockProverMisbehaviour.EmptyProof),
+                        Junk(MockProofComputer.Batch(message.GenBatchProofRequest, _options.ForkId,
+                            misbehaviour == MockProverMisbehaviour.EmptyProof)),
                         message.Id, now, cancellationToken).ConfigureAwait(false),
                     Result = Result.Ok,
                 };
@@ -373,8 +385,8 @@ public sealed class MockProver : IAsyncDisposable
                 reply.GenAggregatedProofResponse = new GenAggregatedProofResponse
                 {
                     Id = await AcceptAsync(MockProofKind.Aggregated,
-                        MockProofComputer.Aggregate(message.GenAggregatedProofRequest,
-                            misbehaviour == MockProverMisbehaviour.EmptyProof),
+                        Junk(MockProofComputer.Aggregate(message.GenAggregatedProofRequest,
+                            misbehaviour == MockProverMisbehaviour.EmptyProof)),
                         message.Id, now, cancellationToken).ConfigureAwait(false),
                     Result = Result.Ok,
                 };
@@ -431,6 +443,24 @@ public sealed class MockProver : IAsyncDisposable
         return (reply, after);
     }
 
+    /// <summary>With <see cref="MockProverMisbehaviour.JunkRecursiveProof"/>, a recursive proof that completes OK is
+    /// replaced by junk: hex of random bytes, which no prover can aggregate or finalise.</summary>
+    private MockComputation Junk(MockComputation computation)
+    {
+        if (_options.Misbehaviour != MockProverMisbehaviour.JunkRecursiveProof || computation.Outcome.Error is not null)
+        {
+            return computation;
+        }
+
+        var junk = new byte[96];
+        lock (_random)
+        {
+            _random.NextBytes(junk);
+        }
+
+        return computation with { Outcome = MockJobOutcome.Recursive(Convert.ToHexStringLower(junk)) };
+    }
+
     private MockAfterReply AfterAccept() => _options.Misbehaviour switch
     {
         MockProverMisbehaviour.DisconnectMidJob => MockAfterReply.Drop,
@@ -443,7 +473,11 @@ public sealed class MockProver : IAsyncDisposable
         CancellationToken cancellationToken)
     {
         var outcome = computation.Outcome;
-        if (_options.FailureRate > 0 && outcome.Error is null && _random.NextDouble() < _options.FailureRate)
+        if (_options.Misbehaviour == MockProverMisbehaviour.FailEveryJob)
+        {
+            outcome = MockJobOutcome.Failed("this prover fails every job");
+        }
+        else if (_options.FailureRate > 0 && outcome.Error is null && _random.NextDouble() < _options.FailureRate)
         {
             outcome = MockJobOutcome.Failed("simulated prover failure");
         }
@@ -455,7 +489,8 @@ public sealed class MockProver : IAsyncDisposable
             MockProofKind.Final => _options.FinalLatency,
             _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
         };
-        var work = Jitter(latency);
+        // A job that never finishes: PENDING for ten years.
+        var work = _options.Misbehaviour == MockProverMisbehaviour.PendingForever ? TimeSpan.FromDays(3650) : Jitter(latency);
         var duration = _options.Speed == 1 ? work : TimeSpan.FromTicks((long)(work.Ticks / _options.Speed));
         var jobId = Guid.NewGuid().ToString();
         string instanceId;
@@ -627,19 +662,44 @@ public sealed class MockProver : IAsyncDisposable
 
     private (GrpcChannel Channel, AggregatorService.AggregatorServiceClient Client) CreateClient()
     {
+        var handler = new SocketsHttpHandler
+        {
+            EnableMultipleHttp2Connections = true,
+            PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
+            ConnectTimeout = TimeSpan.FromSeconds(5),
+        };
+        if (_options.ClientCertificate is { } client)
+        {
+            handler.SslOptions.ClientCertificates = [client];
+            handler.SslOptions.LocalCertificateSelectionCallback = (_, _, _, _, _) => client;
+        }
+
+        if (_options.ServerCertificateAuthority is { } authority)
+        {
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
+                errors == SslPolicyErrors.None || (errors == SslPolicyErrors.RemoteCertificateChainErrors && certificate is not null &&
+                                                   ChainsTo(certificate, authority));
+        }
+
         var channel = GrpcChannel.ForAddress(_options.Aggregator, new GrpcChannelOptions
         {
-            HttpHandler = new SocketsHttpHandler
-            {
-                EnableMultipleHttp2Connections = true,
-                PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
-                ConnectTimeout = TimeSpan.FromSeconds(5),
-            },
+            HttpHandler = handler,
             DisposeHttpClient = true,
             MaxReceiveMessageSize = _options.MaxReceiveMessageSize,
             MaxSendMessageSize = null,
         });
         return (channel, new AggregatorService.AggregatorServiceClient(channel));
+    }
+
+    /// <summary>True if <paramref name="certificate"/> chains to <paramref name="authority"/> (or is it).</summary>
+    private static bool ChainsTo(X509Certificate certificate, X509Certificate2 authority)
+    {
+        using var leaf = X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(authority);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        return chain.Build(leaf);
     }
 
     private static ulong UnixSeconds(DateTimeOffset time) =>

@@ -26,4 +26,17 @@ public enum MockProverMisbehaviour
 
     /// <summary>Jobs complete OK with an empty recursive proof, or a final proof whose <c>proof</c> is empty.</summary>
     EmptyProof,
+
+    /// <summary>Accepts every job and answers PENDING for it forever (the job never finishes); status says computing.</summary>
+    PendingForever,
+
+    /// <summary>A flapping connection: drops the stream every <see cref="MockProverOptions.FlapInterval"/> and reconnects
+    /// with the same instance id (jobs kept).</summary>
+    Flapping,
+
+    /// <summary>Batch and aggregation jobs complete OK with junk (bytes that are no recursive proof); final jobs are fine.</summary>
+    JunkRecursiveProof,
+
+    /// <summary>Every job completes with RESULT_COMPLETED_ERROR.</summary>
+    FailEveryJob,
 }

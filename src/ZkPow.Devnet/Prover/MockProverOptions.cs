@@ -1,3 +1,5 @@
+using System.Security.Cryptography.X509Certificates;
+
 namespace ZkPow.Devnet.Prover;
 
 /// <summary>Settings of one mock prover (the <c>zkpow prover</c> command maps its flags onto these).</summary>
@@ -52,6 +54,22 @@ public sealed class MockProverOptions
 
     /// <summary>How this prover misbehaves (default: it does not).</summary>
     public MockProverMisbehaviour Misbehaviour { get; set; }
+
+    /// <summary>With <see cref="MockProverMisbehaviour.Flapping"/>: how long each connection lasts before the prover drops
+    /// it. Default 3 s.</summary>
+    public TimeSpan FlapInterval { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>Sent on every stream as <c>authorization: Bearer …</c> gRPC metadata (a token from <c>zkpow token new</c>);
+    /// null = none.</summary>
+    public string? BearerToken { get; set; }
+
+    /// <summary>Presented in the TLS handshake (with its private key) when the aggregator asks for one (mutual TLS); null =
+    /// none. Needs an <c>https://</c> <see cref="Aggregator"/>.</summary>
+    public X509Certificate2? ClientCertificate { get; set; }
+
+    /// <summary>Trusted for the aggregator's TLS certificate besides the system's roots: a CA, or the aggregator's own
+    /// (self-signed) certificate; null = the system's roots only.</summary>
+    public X509Certificate2? ServerCertificateAuthority { get; set; }
 
     /// <summary>If set, one JSON line per received Gen*Request is appended (and flushed) to this file.</summary>
     public string? JournalPath { get; set; }
@@ -108,6 +126,26 @@ public sealed class MockProverOptions
         if (Watchdog <= TimeSpan.Zero || JobRetention <= TimeSpan.Zero)
         {
             throw new ArgumentException("Watchdog and JobRetention must be positive");
+        }
+
+        if (BearerToken is not null && (BearerToken.Length == 0 || BearerToken.Any(char.IsWhiteSpace)))
+        {
+            throw new ArgumentException("BearerToken must not be empty or contain white space", nameof(BearerToken));
+        }
+
+        if (ClientCertificate is not null && !ClientCertificate.HasPrivateKey)
+        {
+            throw new ArgumentException("ClientCertificate needs its private key", nameof(ClientCertificate));
+        }
+
+        if ((ClientCertificate is not null || ServerCertificateAuthority is not null) && Aggregator?.Scheme != Uri.UriSchemeHttps)
+        {
+            throw new ArgumentException("a client certificate or a server CA needs an https:// aggregator address", nameof(Aggregator));
+        }
+
+        if (FlapInterval <= TimeSpan.Zero)
+        {
+            throw new ArgumentException("FlapInterval must be positive", nameof(FlapInterval));
         }
 
         if (MaxReceiveMessageSize <= 0)
