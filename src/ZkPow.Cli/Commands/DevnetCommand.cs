@@ -7,6 +7,7 @@ using ZkPow.Aggregator;
 using ZkPow.Aggregator.Chain;
 using ZkPow.Aggregator.Hosting;
 using ZkPow.Devnet.Network;
+using ZkPow.Devnet.Prover;
 
 namespace ZkPow.Cli.Commands;
 
@@ -22,6 +23,12 @@ internal static class DevnetCommand
     public static Command Create()
     {
         var provers = new Option<int>("--provers") { Description = "Mock provers per miner (0 = wait for external provers on --prover-port)", DefaultValueFactory = _ => 8 };
+        var badProvers = new Option<int>("--bad-provers") { Description = "How many of --provers misbehave, with behaviours drawn in turn from --bad-behaviours", DefaultValueFactory = _ => 0 };
+        var badBehaviours = new Option<MockProverMisbehaviour[]>("--bad-behaviours")
+        {
+            Description = "Behaviours of the bad provers, in turn (default: PendingForever, Flapping, JunkRecursiveProof, WrongFinalProof, FailEveryJob)",
+            AllowMultipleArgumentsPerToken = true,
+        };
         var sequences = new Option<int>("--sequences") { Description = "Sequences the rollup sends (0 = keep going until stopped)", DefaultValueFactory = _ => 0 };
         var maxBatches = new Option<int>("--max-batches") { Description = "Batches per sequence are drawn from 1..N", DefaultValueFactory = _ => 8 };
         var miners = new Option<int>("--miners") { Description = "Competing miners, each with its own aggregator, store, key and provers", DefaultValueFactory = _ => 1 };
@@ -32,7 +39,11 @@ internal static class DevnetCommand
         var proverPort = new Option<int>("--prover-port") { Description = "Prover gRPC port of the first miner (a taken port falls back to a free one)", DefaultValueFactory = _ => 50081 };
         var dataDir = new Option<string?>("--data-dir") { Description = "Folder for the devnet's stores, keystores and configurations (default: a fresh one under .devnet/)" };
         var seed = new Option<int>("--seed") { Description = "Seed of the rollup's batches", DefaultValueFactory = _ => 1 };
-        var exitWhenDone = new Option<bool>("--exit-when-done") { Description = "Stop once --sequences are verified and every round taken part in is settled, then print a summary" };
+        var exitWhenDone = new Option<bool>("--exit-when-done")
+        {
+            Description = "Stop once --sequences are verified and every round taken part in is settled, then print a summary; " +
+                          "stop with a non-zero exit code (and the summary) if nothing left can make progress (everything left parked)",
+        };
         var external = new Option<bool>("--external-aggregator") { Description = "Start everything but the aggregator; write <data-dir>/aggregator.json for 'zkpow run'" };
         var anvil = new Option<string?>("--anvil") { Description = "The anvil binary (default: env ANVIL_BINARY, the repository's npm install, anvil on PATH, else the pinned version installed once into ~/.cache/zkpow)" };
         var rpcFaults = new Option<double?>("--rpc-faults")
@@ -46,7 +57,7 @@ internal static class DevnetCommand
         var logLevel = CliOptions.LogLevel(LogLevel.Warning);
         var command = new Command("devnet", "Run a whole local network: anvil with the contracts, the devnet rollup, mock provers and the aggregator")
         {
-            provers, sequences, maxBatches, miners, t1, t2, blockTime, latency, proverPort, dataDir, seed, exitWhenDone, external, anvil,
+            provers, badProvers, badBehaviours, sequences, maxBatches, miners, t1, t2, blockTime, latency, proverPort, dataDir, seed, exitWhenDone, external, anvil,
             rpcFaults, reorgs, outage, timeout, json, logLevel,
             Report(),
         };
@@ -55,6 +66,8 @@ internal static class DevnetCommand
             var options = new DevnetOptions
             {
                 Provers = parse.GetValue(provers),
+                BadProvers = parse.GetValue(badProvers),
+                BadBehaviours = parse.GetValue(badBehaviours) is { Length: > 0 } chosen ? chosen : DevnetOptions.DefaultBadBehaviours,
                 Sequences = parse.GetValue(sequences),
                 MaxBatches = parse.GetValue(maxBatches),
                 Miners = parse.GetValue(miners),
@@ -128,7 +141,11 @@ internal static class DevnetCommand
                 }
 
                 using var watching = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timedOut.Token);
-                var finished = await WatchAsync(console, network, done, live: !asJson && !Console.IsErrorRedirected, watching.Token).ConfigureAwait(false);
+                var (finished, stall) = await WatchAsync(console, network, done, live: !asJson && !Console.IsErrorRedirected, watching.Token).ConfigureAwait(false);
+                if (stall is not null)
+                {
+                    console.MarkupLine($"[red]zkpow devnet: {Markup.Escape(stall.Reason)}[/]");
+                }
                 if (!finished && timedOut.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
                 {
                     console.MarkupLine($"[red]zkpow devnet: --timeout {ZkPow.Aggregator.Durations.Format(deadline!.Value)} reached before the run finished[/]");
@@ -138,7 +155,7 @@ internal static class DevnetCommand
                 DevnetReport report;
                 try
                 {
-                    report = await network.ReportAsync(reportCancel.Token).ConfigureAwait(false);
+                    report = await network.ReportAsync(reportCancel.Token).ConfigureAwait(false) with { Stalled = stall?.Reason };
                 }
                 catch (Exception ex) when (ex is ChainUnavailableException or EthRpcException or OperationCanceledException)
                 {
@@ -246,10 +263,18 @@ internal static class DevnetCommand
         }
     }
 
-    /// <summary>Shows progress until stopped or, with --exit-when-done, until the run is done. Returns whether it finished.</summary>
-    private static async Task<bool> WatchAsync(IAnsiConsole console, DevnetNetwork network, bool exitWhenDone, bool live, CancellationToken cancellationToken)
+    /// <summary>A stall must last this long, unchanged, before --exit-when-done gives up on the run.</summary>
+    private static readonly TimeSpan StallSettle = TimeSpan.FromSeconds(15);
+
+    /// <summary>Shows progress until stopped or, with --exit-when-done, until the run is done or has stalled (nothing left
+    /// can make progress, unchanged for <see cref="StallSettle"/>). Returns whether it finished, and the stall.</summary>
+    private static async Task<(bool Finished, DevnetStall? Stall)> WatchAsync(IAnsiConsole console, DevnetNetwork network, bool exitWhenDone, bool live,
+        CancellationToken cancellationToken)
     {
         var finished = false;
+        DevnetStall? stalled = null;
+        DevnetStall? stall = null;
+        var stallSince = System.Diagnostics.Stopwatch.StartNew();
         async Task LoopAsync(Action<DevnetProgress> show)
         {
             var lastPrint = DateTime.MinValue;
@@ -273,6 +298,25 @@ internal static class DevnetCommand
                         show(progress);
                         finished = true;
                         return;
+                    }
+
+                    if (exitWhenDone)
+                    {
+                        // A stall counts only once it has lasted, unchanged: a transient state (a task between two
+                        // provers, a requeue) does not end the run.
+                        var now = await network.ReadStallAsync(cancellationToken).ConfigureAwait(false);
+                        if (now is null || now.Fingerprint != stall?.Fingerprint)
+                        {
+                            stallSince.Restart();
+                        }
+
+                        stall = now;
+                        if (stall is not null && stallSince.Elapsed >= StallSettle)
+                        {
+                            show(progress);
+                            stalled = stall;
+                            return;
+                        }
                     }
 
                     await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
@@ -303,7 +347,7 @@ internal static class DevnetCommand
             await LoopAsync(p => Console.Error.WriteLine(p.ToLine())).ConfigureAwait(false);
         }
 
-        return finished;
+        return (finished, stalled);
     }
 
     private static void PrintSummary(DevnetReport report)
@@ -313,6 +357,7 @@ internal static class DevnetCommand
             Proofs: {string.Join(", ", report.ProofsGenerated.Select(p => $"{p.Value} {p.Key}"))}; tasks retried {report.TasksRetried}
             Transactions: {report.TxsSent} sent, {report.TxsFailed} failed; hash broadcast p99 {report.HashBroadcastP99Ms} ms; reveal delay max {report.RevealDelayBlocksMax} blocks
             Rewards: {Eth(report.RewardsWei)} ETH; slashes: {report.Slashes}; commitments overdue (slash pending): {report.CommitmentsOverdue}, open {report.CommitmentsOpen}
+            Provers: {(report.BadProvers is { Count: > 0 } bad ? string.Join(", ", bad.Select(b => $"{b.Name} {b.Behaviour}")) : "none bad")}; invalid proofs committed {report.InvalidProofsCommitted}; parked: {report.ParkedTasks} tasks, {report.ParkedSequences} sequences{(report.Stalled is { } why ? $"; STALLED: {why}" : "")}
             Faults: {report.Faults.InjectedTotal} injected ({string.Join(", ", report.Faults.Injected.Where(f => f.Value > 0).Select(f => $"{f.Value} {f.Key}"))}) over {report.Faults.ProxiedRequests} proxied requests; {report.Faults.Reorgs} reorgs ({report.Faults.ReorgedBlocks} blocks, {report.Faults.SequencesResent} sequences re-sent); outage {report.Faults.OutageSeconds} s
             """);
         foreach (var miner in report.Miners)

@@ -55,6 +55,9 @@ internal sealed partial class DevnetNetwork : IAsyncDisposable
     public RollupChainClient RollupChain { get; }
     public List<DevnetMiner> Miners { get; } = [];
 
+    /// <summary>The provers run as bad ones (<c>--bad-provers</c>) and their behaviour.</summary>
+    public List<DevnetBadProver> BadProvers { get; } = [];
+
     /// <summary>The fault proxies, reorgs and outage (<c>--rpc-faults</c>, <c>--reorgs</c>, <c>--outage</c>).</summary>
     public DevnetFaults Faults { get; }
 
@@ -164,14 +167,22 @@ internal sealed partial class DevnetNetwork : IAsyncDisposable
 
             for (var p = 0; p < Options.Provers; p++)
             {
+                var behaviour = Options.BehaviourOf(p);
+                var name = $"miner{i + 1}-gpu-{p + 1:D2}";
+                if (behaviour != MockProverMisbehaviour.None)
+                {
+                    BadProvers.Add(new DevnetBadProver(name, behaviour.ToString()));
+                }
+
                 var prover = new MockProver(new MockProverOptions
                 {
                     Aggregator = new Uri($"http://127.0.0.1:{proverPort}"),
-                    Name = $"miner{i + 1}-gpu-{p + 1:D2}",
+                    Name = name,
                     BatchLatency = Options.ProverLatency,
                     AggregateLatency = Options.ProverLatency,
                     FinalLatency = Options.ProverLatency,
                     Seed = Options.Seed + p,
+                    Misbehaviour = behaviour,
                 }, TimeProvider.System, _loggers.CreateLogger<MockProver>());
                 miner.Provers.Add((prover, prover.RunAsync(_stopping.Token)));
             }
@@ -280,6 +291,78 @@ internal sealed partial class DevnetNetwork : IAsyncDisposable
         return (await ReadOpenCommitmentsAsync(cancellationToken).ConfigureAwait(false)).Count == 0;
     }
 
+    /// <summary>
+    /// Whether nothing left can make progress (for <c>--exit-when-done</c>): every sequence is sent but not all are
+    /// verified, something is parked (a task by the generator or a sequence by the sender), and in no in-process
+    /// aggregator is a task ready or running, a final proof waiting for the sender, a submission on its way (only
+    /// sequences queued behind a parked one may wait), or a tx in flight; and no commitment of ours is open on chain.
+    /// Null when progress is possible (or cannot be judged: an external aggregator). A caller should act on a stall only
+    /// once it has lasted a while with the same <see cref="DevnetStall.Fingerprint"/>.
+    /// </summary>
+    public async Task<DevnetStall?> ReadStallAsync(CancellationToken cancellationToken)
+    {
+        if (!AllSequencesSent || Miners.Any(m => m.Node is null))
+        {
+            return null;
+        }
+
+        var verified = await RollupChain.GetLastVerifiedBatchAsync(cancellationToken).ConfigureAwait(false);
+        if (verified >= Ledger.LastBatch)
+        {
+            return null;
+        }
+
+        var (parkedTasks, parkedSequences) = (0, 0);
+        var fingerprint = new System.Text.StringBuilder().Append(System.Globalization.CultureInfo.InvariantCulture, $"verified {verified}");
+        foreach (var miner in Miners)
+        {
+            var node = miner.Node!;
+            if (!node.IsRunning || node.TxsInFlight > 0)
+            {
+                return null;
+            }
+
+            var counts = await node.Store.CountTasksAsync(cancellationToken).ConfigureAwait(false);
+            if (counts.Any(c => c.Key.State is Aggregator.Generator.TaskState.Ready or Aggregator.Generator.TaskState.Assigned && c.Value > 0))
+            {
+                return null;
+            }
+
+            if ((await node.Store.ListUnsentFinalProofsAsync(cancellationToken).ConfigureAwait(false)).Count > 0)
+            {
+                return null;
+            }
+
+            var open = await node.Store.ListOpenSubmissionsAsync(cancellationToken).ConfigureAwait(false);
+            if (open.Any(o => o.State != Aggregator.Sender.SubmissionState.Queued))
+            {
+                return null;
+            }
+
+            var parked = await node.Store.ListSenderParkedAsync(cancellationToken).ConfigureAwait(false);
+            var minerParkedTasks = counts.Where(c => c.Key.State == Aggregator.Generator.TaskState.Parked).Sum(c => c.Value);
+            parkedTasks += minerParkedTasks;
+            parkedSequences += parked.Count;
+            fingerprint.Append(System.Globalization.CultureInfo.InvariantCulture,
+                $"; miner {miner.Index}: tasks {string.Join(",", counts.OrderBy(c => c.Key).Select(c => $"{c.Key.Kind}/{c.Key.State}={c.Value}"))}, " +
+                $"queued {string.Join(",", open.Select(o => o.FinalBatch))}, parked {string.Join(",", parked.Select(p => p.FinalBatch))}");
+        }
+
+        if (parkedTasks + parkedSequences == 0)
+        {
+            return null; // Nothing parked: whatever holds the run back is not a stall of this kind (the sync, say).
+        }
+
+        if ((await ReadOpenCommitmentsAsync(cancellationToken).ConfigureAwait(false)).Count > 0)
+        {
+            return null;
+        }
+
+        return new DevnetStall(
+            $"nothing left can make progress: verified up to batch {verified} of {Ledger.LastBatch}, {parkedTasks} parked tasks and " +
+            $"{parkedSequences} parked sequences, no task ready or running", fingerprint.ToString());
+    }
+
     public async Task<DevnetReport> ReportAsync(CancellationToken cancellationToken)
     {
         // The first broadcast of each miner (cold connections and caches) is reported on its own.
@@ -290,6 +373,7 @@ internal sealed partial class DevnetNetwork : IAsyncDisposable
         var firsts = perMiner.Where(s => s.Count > 0).Select(s => s[0]).ToList();
         return report with
         {
+            BadProvers = [.. BadProvers],
             HashBroadcastFirstMs = firsts.Count > 0 ? Math.Round(firsts.Max(), 3) : null,
             SenderSpans = _spans.Summary(),
         };

@@ -1,3 +1,5 @@
+using ZkPow.Devnet.Prover;
+
 namespace ZkPow.Devnet.Network;
 
 /// <summary>The devnet's settings (the <c>zkpow devnet</c> flags). The defaults are the embedded devnet defaults.</summary>
@@ -8,6 +10,29 @@ public sealed class DevnetOptions
 
     /// <summary>Sequences the rollup sends; 0 = keep sequencing until stopped.</summary>
     public int Sequences { get; set; }
+
+    /// <summary>How many of each miner's <see cref="Provers"/> misbehave (the first ones), each with a behaviour drawn in
+    /// turn from <see cref="BadBehaviours"/>.</summary>
+    public int BadProvers { get; set; }
+
+    /// <summary>The behaviours bad provers take, in turn (default <see cref="DefaultBadBehaviours"/>: with five bad
+    /// provers, one of each).</summary>
+    public IReadOnlyList<MockProverMisbehaviour> BadBehaviours { get; set; } = DefaultBadBehaviours;
+
+    /// <summary>PENDING forever, a flapping connection, junk recursive proofs, wrong final proofs, failing every job.</summary>
+    public static readonly IReadOnlyList<MockProverMisbehaviour> DefaultBadBehaviours =
+    [
+        MockProverMisbehaviour.PendingForever,
+        MockProverMisbehaviour.Flapping,
+        MockProverMisbehaviour.JunkRecursiveProof,
+        MockProverMisbehaviour.WrongFinalProof,
+        MockProverMisbehaviour.FailEveryJob,
+    ];
+
+    /// <summary>The behaviour of prover <paramref name="index"/> (0-based) of a miner: the first <see cref="BadProvers"/>
+    /// misbehave, in turn.</summary>
+    public MockProverMisbehaviour BehaviourOf(int index) =>
+        index < BadProvers ? BadBehaviours[index % BadBehaviours.Count] : MockProverMisbehaviour.None;
 
     public int MaxBatches { get; set; } = 8;
 
@@ -82,6 +107,16 @@ public sealed class DevnetOptions
         if (Provers is < 0 or > 256)
         {
             throw new ArgumentException("--provers must be between 0 and 256");
+        }
+
+        if (BadProvers < 0 || BadProvers > Provers)
+        {
+            throw new ArgumentException("--bad-provers must be between 0 and --provers");
+        }
+
+        if (BadBehaviours is null || BadBehaviours.Count == 0 || BadBehaviours.Any(b => b == MockProverMisbehaviour.None || !Enum.IsDefined(b)))
+        {
+            throw new ArgumentException("--bad-behaviours must name at least one misbehaviour (not None)");
         }
 
         if (Sequences < 0)

@@ -17,6 +17,22 @@ public sealed record DevnetReport
     /// <summary><c>settle</c> transactions the devnet sent for overdue commitments (null when not known: <c>devnet report</c>).</summary>
     public required int? SettleCalls { get; init; }
 
+    /// <summary>Hashes our miners committed whose proof (kept in their store under that hash) is not a valid proof bound
+    /// to the miner (it does not decode, is not internally consistent, or is bound to another address); must be 0.</summary>
+    public required int InvalidProofsCommitted { get; init; }
+
+    /// <summary>Tasks parked by the miners' generators when the report was made.</summary>
+    public required int ParkedTasks { get; init; }
+
+    /// <summary>Sequences parked by the miners' senders when the report was made.</summary>
+    public required int ParkedSequences { get; init; }
+
+    /// <summary>The provers run as bad ones (<c>--bad-provers</c>) with their behaviour (null when not known here).</summary>
+    public IReadOnlyList<DevnetBadProver>? BadProvers { get; init; }
+
+    /// <summary>Why the run stopped before it was done, when nothing left could make progress (<c>--exit-when-done</c>).</summary>
+    public string? Stalled { get; init; }
+
     /// <summary>Faults injected, reorgs made and outage time.</summary>
     public required DevnetFaultReport Faults { get; init; }
     public required string RewardsWei { get; init; }

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Microsoft.Data.Sqlite;
 using ZkPow.Aggregator.Chain;
 using ZkPow.Devnet.Chain;
+using ZkPow.Devnet.Proof;
 
 namespace ZkPow.Devnet.Network;
 
@@ -99,10 +100,14 @@ public sealed class DevnetReporter(EthRpcClient rpc, RollupChainClient chain, IR
         var openCommitments = await DevnetCommitments.ReadAsync(rpc, chain, miners.Select(m => m.Address), head, windows, cancellationToken).ConfigureAwait(false);
         var proofs = new Dictionary<string, long> { ["batch"] = 0, ["aggregate"] = 0, ["final"] = 0 };
         long retried = 0;
+        var (invalid, parkedTasks, parkedSequences) = (0, 0, 0);
         var minerReports = new List<DevnetMinerReport>();
         foreach (var miner in miners)
         {
-            var figures = ReadStore(miner.StorePath);
+            var figures = ReadStore(miner.StorePath, miner.Address, [.. commits.Where(c => string.Equals(c.Prover, miner.Address, StringComparison.OrdinalIgnoreCase))]);
+            invalid += figures.Invalid;
+            parkedTasks += figures.ParkedTasks;
+            parkedSequences += figures.ParkedSequences;
             foreach (var (kind, count) in figures.Proofs)
             {
                 proofs[kind] += count;
@@ -151,6 +156,9 @@ public sealed class DevnetReporter(EthRpcClient rpc, RollupChainClient chain, IR
             SequencesSequenced = sequencedAt.Count,
             SequencesVerified = verifiedAt.Count,
             Slashes = slashes.Count,
+            InvalidProofsCommitted = invalid,
+            ParkedTasks = parkedTasks,
+            ParkedSequences = parkedSequences,
             CommitmentsOverdue = openCommitments.Count(c => c.Overdue),
             CommitmentsOpen = openCommitments.Count,
             SettleCalls = settleCalls,
@@ -278,12 +286,12 @@ public sealed class DevnetReporter(EthRpcClient rpc, RollupChainClient chain, IR
         }
     }
 
-    private static (Dictionary<string, long> Proofs, long Retries, int Lost) ReadStore(string path)
+    private static StoreFigures ReadStore(string path, string minerAddress, IReadOnlyList<SubmitProofHashEvent> commits)
     {
         var proofs = new Dictionary<string, long> { ["batch"] = 0, ["aggregate"] = 0, ["final"] = 0 };
         if (!File.Exists(path))
         {
-            return (proofs, 0, 0);
+            return new StoreFigures(proofs, 0, 0, commits.Count, 0, 0);
         }
 
         using var db = new SqliteConnection($"Data Source={path};Mode=ReadOnly;Pooling=false");
@@ -307,8 +315,27 @@ public sealed class DevnetReporter(EthRpcClient rpc, RollupChainClient chain, IR
             return command.ExecuteScalar() is long v ? v : 0;
         }
 
-        return (proofs, Scalar("SELECT COALESCE(SUM(attempts), 0) FROM tasks;"), (int)Scalar("SELECT COUNT(*) FROM sync_sequences WHERE status = 2;"));
+        // Every hash we committed is checked against the proof kept under it: a valid devnet proof bound to the miner.
+        var miner = HexData.Decode(minerAddress);
+        var invalid = 0;
+        foreach (var commit in commits)
+        {
+            using var command = db.CreateCommand();
+            command.CommandText = "SELECT proof FROM committed_proofs WHERE final_batch = $f AND proof_hash = $h;";
+            command.Parameters.AddWithValue("$f", (long)commit.FinalNewBatch);
+            command.Parameters.AddWithValue("$h", commit.ProofHash);
+            var decoded = command.ExecuteScalar() is string proof ? DevnetFinalProofCodec.Decode(HexData.Decode(proof)) : null;
+            if (decoded is not { Success: true } || DevnetVerifier.Check(decoded.Proof) is not null || !decoded.Proof.Aggregator.AsSpan().SequenceEqual(miner))
+            {
+                invalid++;
+            }
+        }
+
+        return new StoreFigures(proofs, Scalar("SELECT COALESCE(SUM(attempts), 0) FROM tasks;"), (int)Scalar("SELECT COUNT(*) FROM sync_sequences WHERE status = 2;"),
+            invalid, (int)Scalar("SELECT COUNT(*) FROM tasks WHERE state = 3;"), (int)Scalar("SELECT COUNT(*) FROM submissions WHERE state = 8;"));
     }
+
+    private sealed record StoreFigures(Dictionary<string, long> Proofs, long Retries, int Lost, int Invalid, int ParkedTasks, int ParkedSequences);
 
     private static double? Percentile(List<double> values, double p)
     {
