@@ -47,6 +47,46 @@ public sealed class DevnetCommandTests
     }
 
     [Fact]
+    public async Task bad_provers_are_reported_and_every_sequence_is_verified_without_a_slash_or_an_invalid_proof_committed()
+    {
+        // Behaviours the generator copes with on its own; a prover PENDING forever or failing every job needs the
+        // generator's maximum job time and prover health.
+        using var dir = new TempDir();
+        using var devnet = ChildProcess.Zkpow(["devnet", "--t1", "2", "--t2", "5", "--provers", "5", "--prover-latency", "20ms", "--max-batches", "4",
+            "--bad-provers", "3", "--bad-behaviours", "Flapping", "WrongFinalProof", "JunkRecursiveProof", "--sequences", "3", "--exit-when-done", "--json",
+            "--timeout", "150s", "--data-dir", dir.File("devnet")]);
+        Assert.True(await devnet.WaitForExitAsync(TimeSpan.FromMinutes(4)) == 0, devnet.Stderr);
+        using var json = JsonDocument.Parse(devnet.Stdout);
+        var report = json.RootElement;
+        Assert.Equal(3, report.GetProperty("sequencesVerified").GetInt32());
+        Assert.Equal(0, report.GetProperty("slashes").GetInt32());
+        Assert.Equal(0, report.GetProperty("invalidProofsCommitted").GetInt32());
+        Assert.Equal(0, report.GetProperty("parkedTasks").GetInt32());
+        Assert.Equal(0, report.GetProperty("parkedSequences").GetInt32());
+        Assert.Equal(JsonValueKind.Null, report.GetProperty("stalled").ValueKind);
+        var bad = report.GetProperty("badProvers").EnumerateArray().Select(b => $"{b.GetProperty("name").GetString()} {b.GetProperty("behaviour").GetString()}");
+        Assert.Equal(["miner1-gpu-01 Flapping", "miner1-gpu-02 WrongFinalProof", "miner1-gpu-03 JunkRecursiveProof"], bad);
+    }
+
+    [Fact]
+    public async Task exit_when_done_ends_the_run_non_zero_with_the_report_once_everything_left_is_parked()
+    {
+        // The only prover fails every job: its tasks are parked and nothing left can make progress.
+        using var dir = new TempDir();
+        using var devnet = ChildProcess.Zkpow(["devnet", "--t1", "2", "--t2", "5", "--provers", "1", "--prover-latency", "20ms", "--max-batches", "4", "--bad-provers", "1", "--bad-behaviours", "FailEveryJob", "--sequences", "2",
+            "--exit-when-done", "--json", "--timeout", "150s", "--data-dir", dir.File("devnet")]);
+        Assert.True(await devnet.WaitForExitAsync(TimeSpan.FromMinutes(4)) == 1, devnet.Stderr);
+        Assert.DoesNotContain("--timeout 150s reached", devnet.Stderr, StringComparison.Ordinal);
+        Assert.Contains("nothing left can make progress", devnet.Stderr, StringComparison.Ordinal);
+        using var json = JsonDocument.Parse(devnet.Stdout);
+        var report = json.RootElement;
+        Assert.Equal(0, report.GetProperty("sequencesVerified").GetInt32());
+        Assert.True(report.GetProperty("parkedTasks").GetInt32() >= 1, report.ToString());
+        Assert.Contains("parked tasks", report.GetProperty("stalled").GetString(), StringComparison.Ordinal);
+        Assert.Equal("FailEveryJob", Assert.Single(report.GetProperty("badProvers").EnumerateArray()).GetProperty("behaviour").GetString());
+    }
+
+    [Fact]
     public async Task a_devnet_behind_fault_proxies_counts_the_faults_and_its_timeout_ends_it_non_zero_with_the_report()
     {
         using var dir = new TempDir();

@@ -207,6 +207,136 @@ public sealed partial class RunCommandTests
         Assert.Equal(1, finals);
     }
 
+    [Fact]
+    public async Task a_sequence_the_sender_parked_shows_in_status_and_the_parked_list_and_is_requeued_by_an_operator()
+    {
+        using var dir = new TempDir();
+        await using var chain = await DevChain.StartAsync(new DevChainOptions { BlockTime = 1, T1 = 2, T2 = 5 });
+        var ledger = new DevnetRollupLedger();
+        await using var node = await DevnetRollupNode.StartAsync(ledger, new DevnetRollupNodeOptions());
+        var sequencer = new DevnetSequencer(chain, new DevnetSequencerOptions { MaxBatchesPerSequence = 1, BatchDataSize = 256 }, ledger, TimeProvider.System);
+        await sequencer.SequenceNextAsync();
+        var path = WriteConfig(dir, Config(dir, chain, node, forkId: 6));
+        using var run = ChildProcess.Zkpow("run", "--config", path, "--Sync:PollInterval=200ms", "--Sender:MaxRetries=1");
+        var started = await WaitStartedAsync(run);
+        var url = started.Groups[2].Value;
+        var prover = $"http://127.0.0.1:{started.Groups[1].Value}";
+        JsonElement sequence = default;
+        using (ChildProcess.Zkpow("prover", "--aggregator", prover, "--name", "liar", "--misbehaviour", "WrongFinalProof", "--latency", "20ms"))
+        {
+            var watch = Stopwatch.StartNew();
+            while (sequence.ValueKind != JsonValueKind.Object && watch.Elapsed < TimeSpan.FromSeconds(90))
+            {
+                await Task.Delay(300);
+                using var list = ChildProcess.Zkpow("tasks", "list", "--parked", "--url", url, "--json");
+                Assert.Equal(0, await list.WaitForExitAsync(TimeSpan.FromMinutes(1)));
+                sequence = JsonDocument.Parse(list.Stdout).RootElement.GetProperty("tasks").EnumerateArray()
+                    .FirstOrDefault(t => t.GetProperty("parkedBy").GetString() == "sender").Clone();
+            }
+        }
+
+        Assert.True(sequence.ValueKind == JsonValueKind.Object, "no sequence was parked by the sender: " + run.Stderr);
+        Assert.Equal("Sequence", sequence.GetProperty("kind").GetString());
+        Assert.Equal(JsonValueKind.Null, sequence.GetProperty("id").ValueKind);
+        Assert.Equal(ledger.LastBatch, sequence.GetProperty("sequence").GetUInt64());
+        Assert.Equal("liar", sequence.GetProperty("prover").GetString());
+        Assert.StartsWith("final proof rejected", sequence.GetProperty("reason").GetString(), StringComparison.Ordinal);
+
+        using (var status = ChildProcess.Zkpow("status", "--url", url, "--json"))
+        {
+            Assert.Equal(0, await status.WaitForExitAsync(TimeSpan.FromMinutes(1)));
+            var root = JsonDocument.Parse(status.Stdout).RootElement;
+            Assert.Equal(1, root.GetProperty("parkedSequences").GetInt32());
+            Assert.Equal(0, root.GetProperty("finalProofs").GetInt32()); // the wrong proof is not counted as a final proof
+            Assert.Equal("degraded", root.GetProperty("health").GetString());
+        }
+
+        using (var text = ChildProcess.Zkpow("tasks", "list", "--parked", "--url", url))
+        {
+            Assert.Equal(0, await text.WaitForExitAsync(TimeSpan.FromMinutes(1)));
+            Assert.Contains($"sequence {ledger.LastBatch} ", text.Stdout, StringComparison.Ordinal);
+            Assert.Contains("by liar: final proof rejected", text.Stdout, StringComparison.Ordinal);
+        }
+
+        using var good = ChildProcess.Zkpow("prover", "--aggregator", prover, "--name", "honest", "--latency", "20ms");
+        using (var wrong = ChildProcess.Zkpow("tasks", "requeue", "--sequence", (ledger.LastBatch + 50).ToString(System.Globalization.CultureInfo.InvariantCulture), "--url", url))
+        {
+            Assert.Equal(1, await wrong.WaitForExitAsync(TimeSpan.FromMinutes(1)));
+            Assert.Contains("is not parked", wrong.Stderr, StringComparison.Ordinal);
+        }
+
+        using (var requeue = ChildProcess.Zkpow("tasks", "requeue", "--sequence", ledger.LastBatch.ToString(System.Globalization.CultureInfo.InvariantCulture), "--url", url))
+        {
+            Assert.True(await requeue.WaitForExitAsync(TimeSpan.FromMinutes(1)) == 0, requeue.Stderr);
+            Assert.Contains("Reproving", requeue.Stdout, StringComparison.Ordinal);
+        }
+
+        var verified = 0UL;
+        var wait = Stopwatch.StartNew();
+        while (verified < ledger.LastBatch && wait.Elapsed < TimeSpan.FromSeconds(90))
+        {
+            await Task.Delay(500);
+            verified = (await chain.ReadAsync(chain.Contracts.Rollup, ContractCalls.LastVerifiedBatch())).UInt64(0);
+        }
+
+        Assert.True(verified == ledger.LastBatch, $"verified up to batch {verified} of {ledger.LastBatch}; aggregator said: {run.Stderr}");
+        using var http = new HttpClient { BaseAddress = new Uri(url) };
+        var after = await http.GetFromJsonAsync<JsonElement>("api/status");
+        Assert.Equal(0, after.GetProperty("parkedSequences").GetInt32());
+        Assert.Equal(1, after.GetProperty("finalProofs").GetInt32());
+        Assert.Equal("healthy", after.GetProperty("health").GetString());
+    }
+
+    [Fact]
+    public async Task zkpow_prover_sends_its_token_from_a_file_and_a_wrong_token_is_refused()
+    {
+        using var dir = new TempDir();
+        await using var chain = await DevChain.StartAsync(new DevChainOptions { BlockTime = 0 });
+        await using var node = await DevnetRollupNode.StartAsync(new DevnetRollupLedger(), new DevnetRollupNodeOptions());
+        var token = ZkPow.Aggregator.Hosting.ProverTokens.New();
+        var config = JsonSerializer.SerializeToNode(Config(dir, chain, node, forkId: 6))!;
+        config["Provers"]!["Tokens"] = new System.Text.Json.Nodes.JsonArray(
+            new System.Text.Json.Nodes.JsonObject { ["Name"] = "rig-9", ["Sha256"] = ZkPow.Aggregator.Hosting.ProverTokens.Hash(token) });
+        var path = dir.File("aggregator.json");
+        await File.WriteAllTextAsync(path, config.ToJsonString());
+        using var run = ChildProcess.Zkpow("run", "--config", path);
+        var started = await WaitStartedAsync(run);
+        var prover = $"http://127.0.0.1:{started.Groups[1].Value}";
+        using var http = new HttpClient { BaseAddress = new Uri(started.Groups[2].Value) };
+        var wrongFile = dir.File("wrong.token");
+        await File.WriteAllTextAsync(wrongFile, ZkPow.Aggregator.Hosting.ProverTokens.New() + "\n");
+        var goodFile = dir.File("good.token");
+        await File.WriteAllTextAsync(goodFile, token + "\n");
+
+        using (var wrong = ChildProcess.Zkpow("prover", "--aggregator", prover, "--name", "impostor", "--token-file", wrongFile, "--reconnect-delay", "100ms"))
+        {
+            var watch = Stopwatch.StartNew();
+            while (!run.Stderr.Contains("bearer token is not one of", StringComparison.Ordinal) && watch.Elapsed < TimeSpan.FromSeconds(60))
+            {
+                await Task.Delay(200);
+            }
+
+            Assert.Contains("bearer token is not one of", run.Stderr, StringComparison.Ordinal);
+            Assert.Equal(0, (await http.GetFromJsonAsync<JsonElement>("api/status")).GetProperty("provers").GetArrayLength());
+        }
+
+        using var good = ChildProcess.Zkpow("prover", "--aggregator", prover, "--name", "rig-9-gpu", "--token-file", goodFile);
+        JsonElement provers = default;
+        var wait = Stopwatch.StartNew();
+        while (wait.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            provers = (await http.GetFromJsonAsync<JsonElement>("api/status")).GetProperty("provers").Clone();
+            if (provers.GetArrayLength() == 1)
+            {
+                break;
+            }
+
+            await Task.Delay(200);
+        }
+
+        Assert.Equal("rig-9-gpu", Assert.Single(provers.EnumerateArray()).GetProperty("name").GetString());
+    }
+
     private static async Task<Match> WaitStartedAsync(ChildProcess run)
     {
         var watch = Stopwatch.StartNew();
