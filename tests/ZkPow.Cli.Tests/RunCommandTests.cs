@@ -230,8 +230,13 @@ public sealed partial class RunCommandTests
                 await Task.Delay(300);
                 using var list = ChildProcess.Zkpow("tasks", "list", "--parked", "--url", url, "--json");
                 Assert.Equal(0, await list.WaitForExitAsync(TimeSpan.FromMinutes(1)));
-                sequence = JsonDocument.Parse(list.Stdout).RootElement.GetProperty("tasks").EnumerateArray()
-                    .FirstOrDefault(t => t.GetProperty("parkedBy").GetString() == "sender").Clone();
+                foreach (var item in JsonDocument.Parse(list.Stdout).RootElement.GetProperty("tasks").EnumerateArray())
+                {
+                    if (item.GetProperty("parkedBy").GetString() == "sender")
+                    {
+                        sequence = item.Clone();
+                    }
+                }
             }
         }
 
