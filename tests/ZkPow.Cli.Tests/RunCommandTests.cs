@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using ZkPow.Devnet.Chain;
@@ -340,6 +342,94 @@ public sealed partial class RunCommandTests
         }
 
         Assert.Equal("rig-9-gpu", Assert.Single(provers.EnumerateArray()).GetProperty("name").GetString());
+    }
+
+    [Fact]
+    public async Task zkpow_prover_presents_a_pem_client_certificate_over_tls_and_without_one_it_is_refused()
+    {
+        using var dir = new TempDir();
+        await using var chain = await DevChain.StartAsync(new DevChainOptions { BlockTime = 0 });
+        await using var node = await DevnetRollupNode.StartAsync(new DevnetRollupLedger(), new DevnetRollupNodeOptions());
+
+        // The aggregator's own certificate (self-signed, trusted by the prover with --ca-cert), a CA for provers, and a
+        // prover certificate from that CA as PEM files.
+        var pfx = dir.File("aggregator.pfx");
+        var serverPem = dir.File("aggregator.pem");
+        using (var rsa = RSA.Create(2048))
+        {
+            var request = new CertificateRequest("CN=localhost", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+            var names = new SubjectAlternativeNameBuilder();
+            names.AddIpAddress(System.Net.IPAddress.Loopback);
+            names.AddDnsName("localhost");
+            request.CertificateExtensions.Add(names.Build());
+            using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+            await File.WriteAllBytesAsync(pfx, certificate.Export(X509ContentType.Pfx, "secret"));
+            await File.WriteAllTextAsync(serverPem, certificate.ExportCertificatePem());
+        }
+
+        var caPem = dir.File("provers-ca.pem");
+        var rigPem = dir.File("rig.crt");
+        var rigKey = dir.File("rig.key");
+        string thumbprint;
+        using (var caKey = RSA.Create(2048))
+        {
+            var caRequest = new CertificateRequest("CN=provers CA", caKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+            caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+            caRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
+            caRequest.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(caRequest.PublicKey, false));
+            using var ca = caRequest.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
+            await File.WriteAllTextAsync(caPem, ca.ExportCertificatePem());
+            using var rigRsa = RSA.Create(2048);
+            var rigRequest = new CertificateRequest("CN=rig-4", rigRsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+            rigRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, false));
+            rigRequest.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.2")], false));
+            using var rig = rigRequest.Create(ca, DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(10), RandomNumberGenerator.GetBytes(8));
+            await File.WriteAllTextAsync(rigPem, rig.ExportCertificatePem());
+            await File.WriteAllTextAsync(rigKey, rigRsa.ExportPkcs8PrivateKeyPem());
+            thumbprint = rig.GetCertHashString(HashAlgorithmName.SHA256);
+        }
+
+        var config = JsonSerializer.SerializeToNode(Config(dir, chain, node, forkId: 6))!;
+        config["Provers"]!["TlsCertificatePath"] = pfx;
+        config["Provers"]!["TlsCertificatePassword"] = "secret";
+        config["Provers"]!["ClientCaFile"] = caPem;
+        var path = dir.File("aggregator.json");
+        await File.WriteAllTextAsync(path, config.ToJsonString());
+        using var run = ChildProcess.Zkpow("run", "--config", path);
+        var started = await WaitStartedAsync(run);
+        var prover = $"https://localhost:{started.Groups[1].Value}";
+        using var http = new HttpClient { BaseAddress = new Uri(started.Groups[2].Value) };
+
+        using (var anonymous = ChildProcess.Zkpow("prover", "--aggregator", prover, "--name", "anonymous", "--ca-cert", serverPem, "--reconnect-delay", "100ms"))
+        {
+            var watch = Stopwatch.StartNew();
+            while (!run.Stderr.Contains("neither a valid client certificate nor a bearer token", StringComparison.Ordinal) && watch.Elapsed < TimeSpan.FromSeconds(60))
+            {
+                await Task.Delay(200);
+            }
+
+            Assert.Contains("neither a valid client certificate nor a bearer token", run.Stderr, StringComparison.Ordinal);
+            Assert.Equal(0, (await http.GetFromJsonAsync<JsonElement>("api/status")).GetProperty("provers").GetArrayLength());
+        }
+
+        using var rigProver = ChildProcess.Zkpow("prover", "--aggregator", prover, "--name", "rig-4-gpu", "--client-cert", rigPem, "--client-key", rigKey,
+            "--ca-cert", serverPem);
+        JsonElement provers = default;
+        var wait = Stopwatch.StartNew();
+        while (wait.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            provers = (await http.GetFromJsonAsync<JsonElement>("api/status")).GetProperty("provers").Clone();
+            if (provers.GetArrayLength() == 1)
+            {
+                break;
+            }
+
+            await Task.Delay(200);
+        }
+
+        var connected = Assert.Single(provers.EnumerateArray());
+        Assert.Equal("rig-4-gpu", connected.GetProperty("name").GetString());
+        Assert.Equal($"cert:{thumbprint}", connected.GetProperty("principal").GetString());
     }
 
     private static async Task<Match> WaitStartedAsync(ChildProcess run)
