@@ -110,4 +110,63 @@ public sealed class MockProverMisbehaviourTests
         var honestFinal = await honest.GetProofAsync(await honest.StartJobAsync(Requests.GenFinal(recursive, V.Aggregator)));
         Assert.True(DevnetVerifier.Verify(DevnetHex.Parse(honestFinal.FinalProof.Proof), expectedInput));
     }
+
+    [Fact]
+    public async Task pending_forever_accepts_a_job_and_never_finishes_it()
+    {
+        await using var h = await ProverHarness.StartAsync(o => o.Misbehaviour = MockProverMisbehaviour.PendingForever);
+        var job = await h.StartJobAsync(FirstBatch());
+        var request = Requests.GetProof(job);
+        request.GetProofRequest.Timeout = 1; // a long poll that ends at its timeout, still pending
+        var reply = await h.Stream.SendAsync(request);
+        Assert.Equal(ProofResult.Pending, reply.GetProofResponse.Result);
+        Assert.Equal(GetStatusResponse.Types.Status.Computing, (await h.StatusAsync()).Status);
+        Assert.Equal(job, (await h.StatusAsync()).CurrentComputingRequestId);
+    }
+
+    [Fact]
+    public async Task flapping_drops_the_stream_again_and_again_and_reconnects_with_its_jobs()
+    {
+        await using var h = await ProverHarness.StartAsync(o =>
+        {
+            o.Misbehaviour = MockProverMisbehaviour.Flapping;
+            o.FlapInterval = TimeSpan.FromMilliseconds(300);
+        });
+        var first = (await h.StatusAsync()).ProverId;
+        var job = await h.StartJobAsync(FirstBatch());
+        for (var drop = 0; drop < 2; drop++)
+        {
+            Assert.True(await h.Stream.WaitForProverToLeaveAsync(Wait));
+            h.Stream = await h.Server.AcceptAsync(Wait);
+            Assert.Equal(first, (await h.StatusAsync()).ProverId);
+        }
+
+        Assert.Equal(ProofResult.CompletedOk, (await h.GetProofAsync(job)).Result);
+        Assert.True(h.Prover.Counters.ConnectionAttempts >= 3);
+    }
+
+    [Fact]
+    public async Task junk_recursive_proof_completes_ok_with_bytes_no_prover_can_aggregate()
+    {
+        await using var h = await ProverHarness.StartAsync(o => o.Misbehaviour = MockProverMisbehaviour.JunkRecursiveProof);
+        var junk = await h.ProveRecursiveAsync(FirstBatch());
+        Assert.NotEmpty(junk);
+        Assert.False(MockRecursiveProof.TryParse(junk, out _, out _));
+
+        await using var honest = await ProverHarness.StartAsync();
+        var final = await honest.GetProofAsync(await honest.StartJobAsync(Requests.GenFinal(junk, V.Aggregator)));
+        Assert.Equal(ProofResult.CompletedError, final.Result);
+    }
+
+    [Fact]
+    public async Task fail_every_job_completes_every_job_with_an_error()
+    {
+        await using var h = await ProverHarness.StartAsync(o => o.Misbehaviour = MockProverMisbehaviour.FailEveryJob);
+        for (var i = 0; i < 3; i++)
+        {
+            var proof = await h.GetProofAsync(await h.StartJobAsync(FirstBatch()));
+            Assert.Equal(ProofResult.CompletedError, proof.Result);
+            Assert.Equal("this prover fails every job", proof.ResultString);
+        }
+    }
 }
