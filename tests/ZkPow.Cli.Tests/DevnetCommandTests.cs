@@ -87,6 +87,24 @@ public sealed class DevnetCommandTests
     }
 
     [Fact]
+    public async Task exit_when_done_ends_the_run_non_zero_once_every_sequence_left_is_parked_by_the_sender()
+    {
+        // The only prover makes wrong final proofs: the sender rejects them until it parks each sequence.
+        using var dir = new TempDir();
+        using var devnet = ChildProcess.Zkpow(["devnet", "--t1", "2", "--t2", "5", "--provers", "1", "--prover-latency", "20ms", "--max-batches", "2", "--bad-provers", "1",
+            "--bad-behaviours", "WrongFinalProof", "--sequences", "2", "--exit-when-done", "--json", "--timeout", "200s", "--data-dir", dir.File("devnet")]);
+        Assert.True(await devnet.WaitForExitAsync(TimeSpan.FromMinutes(5)) == 1, devnet.Stderr);
+        Assert.DoesNotContain("--timeout 200s reached", devnet.Stderr, StringComparison.Ordinal);
+        using var json = JsonDocument.Parse(devnet.Stdout);
+        var report = json.RootElement;
+        Assert.Equal(0, report.GetProperty("sequencesVerified").GetInt32());
+        Assert.Equal(2, report.GetProperty("parkedSequences").GetInt32());
+        Assert.Equal(0, report.GetProperty("invalidProofsCommitted").GetInt32());
+        Assert.Equal(0, Assert.Single(report.GetProperty("miners").EnumerateArray()).GetProperty("hashesCommitted").GetInt32());
+        Assert.Contains("2 parked sequences", report.GetProperty("stalled").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task a_devnet_behind_fault_proxies_counts_the_faults_and_its_timeout_ends_it_non_zero_with_the_report()
     {
         using var dir = new TempDir();

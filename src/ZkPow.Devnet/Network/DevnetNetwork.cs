@@ -328,24 +328,24 @@ internal sealed partial class DevnetNetwork : IAsyncDisposable
                 return null;
             }
 
-            if ((await node.Store.ListUnsentFinalProofsAsync(cancellationToken).ConfigureAwait(false)).Count > 0)
-            {
-                return null;
-            }
-
-            var open = await node.Store.ListOpenSubmissionsAsync(cancellationToken).ConfigureAwait(false);
-            if (open.Any(o => o.State != Aggregator.Sender.SubmissionState.Queued))
-            {
-                return null;
-            }
-
             var parked = await node.Store.ListSenderParkedAsync(cancellationToken).ConfigureAwait(false);
-            var minerParkedTasks = counts.Where(c => c.Key.State == Aggregator.Generator.TaskState.Parked).Sum(c => c.Value);
-            parkedTasks += minerParkedTasks;
+            var parkedTaskList = await node.Store.ListParkedAsync(cancellationToken).ConfigureAwait(false);
+            parkedTasks += parkedTaskList.Count;
             parkedSequences += parked.Count;
+
+            // A final proof not committed yet (no submission, or a queued one) may wait only behind a parked sequence: the
+            // commit policy holds it for its predecessor.
+            var firstParked = parked.Select(p => p.FinalBatch).Concat(parkedTaskList.Select(t => t.Sequence)).DefaultIfEmpty(ulong.MaxValue).Min();
+            var open = await node.Store.ListOpenSubmissionsAsync(cancellationToken).ConfigureAwait(false);
+            var unsent = await node.Store.ListUnsentFinalProofsAsync(cancellationToken).ConfigureAwait(false);
+            if (open.Any(o => o.State != Aggregator.Sender.SubmissionState.Queued || o.FinalBatch <= firstParked) || unsent.Any(f => f <= firstParked))
+            {
+                return null;
+            }
+
             fingerprint.Append(System.Globalization.CultureInfo.InvariantCulture,
                 $"; miner {miner.Index}: tasks {string.Join(",", counts.OrderBy(c => c.Key).Select(c => $"{c.Key.Kind}/{c.Key.State}={c.Value}"))}, " +
-                $"queued {string.Join(",", open.Select(o => o.FinalBatch))}, parked {string.Join(",", parked.Select(p => p.FinalBatch))}");
+                $"queued {string.Join(",", open.Select(o => o.FinalBatch))}, unsent {string.Join(",", unsent)}, parked {string.Join(",", parked.Select(p => p.FinalBatch))}");
         }
 
         if (parkedTasks + parkedSequences == 0)
