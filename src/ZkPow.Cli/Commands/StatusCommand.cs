@@ -94,24 +94,37 @@ internal static class StatusCommand
 
         var id = new Argument<long>("id") { Description = "Task id (from 'zkpow tasks list')" };
         var requeueUrl = Url();
-        var requeue = new Command("requeue", "Give a parked task back to the provers, its attempts reset") { id, requeueUrl };
+        var tokenFile = OperatorRequests.TokenFile();
+        var requeue = new Command("requeue", "Give a parked task back to the provers, its attempts reset") { id, requeueUrl, tokenFile };
         requeue.SetAction(async (parse, cancellationToken) =>
         {
+            string? token;
+            try
+            {
+                token = OperatorRequests.ReadToken(parse.GetValue(tokenFile));
+            }
+            catch (IOException ex)
+            {
+                await Console.Error.WriteLineAsync($"zkpow tasks requeue: {ex.Message}").ConfigureAwait(false);
+                return 2;
+            }
+
             using var http = new HttpClient { BaseAddress = parse.GetValue(requeueUrl), Timeout = TimeSpan.FromSeconds(10) };
             try
             {
-                using var response = await http.PostAsync($"api/tasks/{parse.GetValue(id)}/requeue", null, cancellationToken).ConfigureAwait(false);
+                using var request = OperatorRequests.Post($"api/tasks/{parse.GetValue(id)}/requeue", token);
+                using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
                 var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
                 if (!response.IsSuccessStatusCode)
                 {
-                    await Console.Error.WriteLineAsync($"zkpow tasks requeue: {text}").ConfigureAwait(false);
+                    await Console.Error.WriteLineAsync($"zkpow tasks requeue: {(int)response.StatusCode} {text}").ConfigureAwait(false);
                     return 1;
                 }
 
                 Console.Out.WriteLine(text);
                 return 0;
             }
-            catch (HttpRequestException ex)
+            catch (Exception ex) when (ex is HttpRequestException || (ex is TaskCanceledException && !cancellationToken.IsCancellationRequested))
             {
                 await Console.Error.WriteLineAsync($"zkpow tasks requeue: cannot reach {http.BaseAddress}: {ex.Message}").ConfigureAwait(false);
                 return 1;
