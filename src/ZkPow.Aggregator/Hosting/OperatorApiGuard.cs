@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -21,7 +22,8 @@ internal sealed partial class OperatorApiGuard(RequestDelegate next, HttpOptions
     /// <summary>The header that marks a request as sent on purpose by an operator's tool.</summary>
     public const string HeaderName = "X-ZkPow-Operator";
 
-    private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web);
+    // Quotes and angle brackets stay readable in the error texts (the body is JSON, never HTML).
+    private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web) { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public async Task InvokeAsync(HttpContext context)
     {
