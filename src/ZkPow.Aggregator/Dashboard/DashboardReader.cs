@@ -70,20 +70,29 @@ internal sealed class DashboardReader(AggregatorNode node, HttpOptions options, 
         }
 
         var windows = _windows?.Windows;
-        var status = await node.GetStatusAsync(cancellationToken).ConfigureAwait(false);
-        var rows = await node.Store.ListDashboardSequencesAsync(SequenceLimit, cancellationToken).ConfigureAwait(false);
-        var parked = await node.Store.ListParkedAsync(cancellationToken).ConfigureAwait(false);
-        return snapshot with
+        try
         {
-            Status = status,
-            Block = block,
-            Windows = windows,
-            Sequences = [.. rows.Select(r => DashboardSequence.From(r, node.MinerAddress, windows))],
-            SequencesVerified = await node.Store.CountVerifiedByAsync(node.MinerAddress, cancellationToken).ConfigureAwait(false),
-            Txs = await node.Store.ListDashboardTxsAsync(RecentTxs, cancellationToken).ConfigureAwait(false),
-            Earnings = await node.Store.ListEarningsAsync(node.MinerAddress, EarningsLimit, cancellationToken).ConfigureAwait(false),
-            ParkedTasks = [.. parked.Select(OperatorEndpoint.TaskView.From)],
-            Problems = problems,
-        };
+            var status = await node.GetStatusAsync(cancellationToken).ConfigureAwait(false);
+            var rows = await node.Store.ListDashboardSequencesAsync(SequenceLimit, cancellationToken).ConfigureAwait(false);
+            var parked = await node.Store.ListParkedAsync(cancellationToken).ConfigureAwait(false);
+            return snapshot with
+            {
+                Status = status,
+                Block = block,
+                Windows = windows,
+                Sequences = [.. rows.Select(r => DashboardSequence.From(r, node.MinerAddress, windows))],
+                SequencesVerified = await node.Store.CountVerifiedByAsync(node.MinerAddress, cancellationToken).ConfigureAwait(false),
+                Txs = await node.Store.ListDashboardTxsAsync(RecentTxs, cancellationToken).ConfigureAwait(false),
+                Earnings = await node.Store.ListEarningsAsync(node.MinerAddress, EarningsLimit, cancellationToken).ConfigureAwait(false),
+                ParkedTasks = [.. parked.Select(OperatorEndpoint.TaskView.From)],
+                Problems = problems,
+            };
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The page keeps its last figures and shows why they are not current.
+            problems.Add($"the store could not be read: {ex.Message}");
+            return snapshot with { Block = block, Windows = windows, Problems = problems };
+        }
     }
 }
