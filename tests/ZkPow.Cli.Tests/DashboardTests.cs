@@ -15,7 +15,7 @@ namespace ZkPow.Cli.Tests;
 /// in-process devnet: a prover that fails every job gets a task parked, healthy provers take over, the page shows them
 /// and the parked task, a requeue through the page is refused without the operator token and works with it, the three
 /// sequences reach verified on the page, and its figures agree with <c>/api/status</c>. The page is saved as
-/// <c>artifacts/dashboard.png</c> in the test output folder.
+/// <c>artifacts/dashboard.png</c> (and, while the task is parked, <c>artifacts/dashboard-parked.png</c>) in the test output folder.
 /// </summary>
 [Collection(DevnetCollection.Name)]
 public sealed class DashboardTests(ITestOutputHelper output)
@@ -37,6 +37,8 @@ public sealed class DashboardTests(ITestOutputHelper output)
             T2 = 5,
             ProverLatency = TimeSpan.FromMilliseconds(20),
             DataDir = dir.File("devnet"),
+            // Two failed attempts park a task (the default, 5, only makes the failing prover's part longer).
+            AggregatorOverrides = ["--Generator:MaxAttempts=2"],
         }, NullLoggerFactory.Instance, CancellationToken.None);
         var miner = Assert.Single(network.Miners);
         var node = miner.Node!;
@@ -83,6 +85,9 @@ public sealed class DashboardTests(ITestOutputHelper output)
         await page.WaitForFunctionAsync("() => [...document.querySelectorAll('#provers tbody tr')].map(r => r.dataset.name).sort().join() === 'gpu-01,gpu-02'", wait);
         await page.WaitForFunctionAsync("() => document.querySelectorAll('#parked tbody tr').length > 0", wait);
         Assert.Equal("true", await page.EvaluateExpressionAsync<string>("String(document.querySelector('#live').textContent === 'live')"));
+        var artifacts = Path.Combine(AppContext.BaseDirectory, "artifacts");
+        Directory.CreateDirectory(artifacts);
+        await page.ScreenshotAsync(Path.Combine(artifacts, "dashboard-parked.png"), new ScreenshotOptions { FullPage = true });
 
         // Without the token the requeue is refused, and the task stays parked.
         var first = await page.EvaluateExpressionAsync<long>("Number(document.querySelector('#parked tbody tr').dataset.id)");
@@ -148,11 +153,10 @@ public sealed class DashboardTests(ITestOutputHelper output)
         Assert.Equal("0", statusFigures["stat-parked"]);
         Assert.Equal(Sequences.ToString(CultureInfo.InvariantCulture), await page.EvaluateExpressionAsync<string>("document.getElementById('stat-rewards').textContent"));
 
-        var screenshot = Path.Combine(AppContext.BaseDirectory, "artifacts", "dashboard.png");
-        Directory.CreateDirectory(Path.GetDirectoryName(screenshot)!);
+        var screenshot = Path.Combine(artifacts, "dashboard.png");
         await page.ScreenshotAsync(screenshot, new ScreenshotOptions { FullPage = true });
         Assert.True(new FileInfo(screenshot).Length > 10_000);
-        output.WriteLine($"dashboard screenshot: {screenshot}; requeued tasks {string.Join(", ", requeued)}");
+        output.WriteLine($"dashboard screenshots: {screenshot} (and dashboard-parked.png, with the parked task, next to it); requeued tasks {string.Join(", ", requeued)}");
         Assert.Empty(scriptErrors);
 
         await gpu1.StopAsync();

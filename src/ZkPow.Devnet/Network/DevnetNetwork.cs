@@ -160,7 +160,7 @@ internal sealed partial class DevnetNetwork : IAsyncDisposable
             var configPath = Path.Combine(dir, "aggregator.json");
             await File.WriteAllTextAsync(configPath, config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }), cancellationToken)
                 .ConfigureAwait(false);
-            var options = OptionsBinder.Bind(OptionsBinder.Load(configPath, []));
+            var options = OptionsBinder.Bind(OptionsBinder.Load(configPath, Options.AggregatorOverrides));
             var miner = new DevnetMiner(i + 1, account.Address, configPath, options) { OperatorTokenPath = operatorTokenFile };
             Miners.Add(miner);
             if (!Options.ExternalAggregator)

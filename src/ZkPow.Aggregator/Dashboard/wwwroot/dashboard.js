@@ -81,6 +81,10 @@
     $('token-note').textContent = snap.tokenRequired ? 'this aggregator requires the token for changes' : 'no operator token configured (loopback only)';
     if (!status) return;
 
+    // Health ("healthy" | "degraded") where the aggregator reports it.
+    $('health').hidden = !status.health;
+    $('health').textContent = status.health || '';
+    $('health').className = 'badge ' + (status.health === 'healthy' ? 'on' : 'starting');
     $('miner').textContent = status.minerAddress;
     $('chain').textContent = 'chain ' + status.baseChainId;
     $('stat-provers').textContent = status.provers.length;
@@ -172,7 +176,8 @@
     $('stat-rewards').textContent = +rewards.toFixed(4);
     $('stat-slashes').textContent = earnings.filter(e => e.kind === 'slash').length;
     $('earnings-summary').textContent = earnings.length === 0 ? 'No reward or slash yet.'
-      : 'rewards ' + +rewards.toFixed(4) + ' ETH, slashed ' + +slashed.toFixed(4) + ' ETH, net ' + +net.toFixed(4) + ' ETH over ' + earnings.length + ' events';
+      : 'rewards ' + +rewards.toFixed(4) + ' ETH, slashed ' + +slashed.toFixed(4) + ' ETH, net ' + +net.toFixed(4) + ' ETH over ' + earnings.length +
+        ' events, blocks ' + earnings[0].block + ' to ' + Math.max(earnings[earnings.length - 1].block, snap.block || 0);
     if (!changed('earnings', [earnings, snap.block])) return;
     const chart = $('earnings');
     chart.replaceChildren();
