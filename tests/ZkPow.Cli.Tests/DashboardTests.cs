@@ -120,6 +120,13 @@ public sealed class DashboardTests(ITestOutputHelper output)
             $"() => document.querySelectorAll('#sequences tbody tr[data-stage=\"verified\"]').length === {Sequences} && document.querySelector('#stage-verified .count').textContent === '{Sequences}'",
             wait);
 
+        // Each verified sequence has its round's windows drawn; our commits and reveals are listed with their nonces.
+        Assert.Equal(Sequences, await page.EvaluateExpressionAsync<int>(
+            "[...document.querySelectorAll('#sequences tbody tr[data-stage=\"verified\"]')].filter(r => r.querySelectorAll('svg.window rect').length >= 3).length"));
+        await page.WaitForFunctionAsync(
+            $"() => ['submitProofHash', 'verifyBatches'].every(k => [...document.querySelectorAll('#txs tbody tr')].filter(r => r.cells[1].textContent === k && r.cells[0].textContent !== '—').length >= {Sequences})",
+            wait);
+
         // The page's figures are /api/status's (read until both sides have settled on the same values).
         using var http = new HttpClient { BaseAddress = url };
         Dictionary<string, string> pageFigures = [], statusFigures = [];
