@@ -171,7 +171,11 @@ public sealed partial class RunCommandTests
         var sequencer = new DevnetSequencer(chain, new DevnetSequencerOptions { MaxBatchesPerSequence = 1, BatchDataSize = 256 }, ledger, TimeProvider.System);
         await sequencer.SequenceNextAsync();
         var path = WriteConfig(dir, Config(dir, chain, node, forkId: 6));
-        using var run = ChildProcess.Zkpow("run", "--config", path, "--Sync:PollInterval=200ms", "--Generator:MaxAttempts=1");
+        var token = ZkPow.Aggregator.Hosting.ProverTokens.New();
+        var tokenFile = dir.File("operator.token");
+        await File.WriteAllTextAsync(tokenFile, token + "\n");
+        using var run = ChildProcess.Zkpow("run", "--config", path, "--Sync:PollInterval=200ms", "--Generator:MaxAttempts=1",
+            $"--Http:OperatorTokenHash={ZkPow.Aggregator.Hosting.ProverTokens.Hash(token)}");
         var started = await WaitStartedAsync(run);
         var url = started.Groups[2].Value;
         var prover = $"http://127.0.0.1:{started.Groups[1].Value}";
@@ -195,7 +199,15 @@ public sealed partial class RunCommandTests
         var task = Assert.Single(parked.EnumerateArray());
         Assert.Contains("RESULT_COMPLETED_ERROR", task.GetProperty("lastError").GetString());
         using var good = ChildProcess.Zkpow("prover", "--aggregator", prover, "--name", "healthy");
-        using var requeue = ChildProcess.Zkpow("tasks", "requeue", task.GetProperty("id").GetInt64().ToString(System.Globalization.CultureInfo.InvariantCulture), "--url", url);
+        var taskId = task.GetProperty("id").GetInt64().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        using (var refused = ChildProcess.Zkpow("tasks", "requeue", taskId, "--url", url))
+        {
+            // Http:OperatorTokenHash is set: without --token-file the request is refused and the task stays parked.
+            Assert.Equal(1, await refused.WaitForExitAsync(TimeSpan.FromMinutes(1)));
+            Assert.Contains("401", refused.Stderr, StringComparison.Ordinal);
+        }
+
+        using var requeue = ChildProcess.Zkpow("tasks", "requeue", taskId, "--url", url, "--token-file", tokenFile);
         Assert.True(await requeue.WaitForExitAsync(TimeSpan.FromMinutes(1)) == 0, requeue.Stderr);
         using var http = new HttpClient { BaseAddress = new Uri(url) };
         var finals = 0;

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Prometheus;
+using ZkPow.Aggregator.Dashboard;
 using ZkPow.Aggregator.Generator;
 
 namespace ZkPow.Aggregator.Hosting;
@@ -15,10 +16,12 @@ namespace ZkPow.Aggregator.Hosting;
 /// The operator's HTTP endpoint (loopback by default): <c>/health/live</c>, <c>/health/ready</c>, <c>/metrics</c>
 /// (Prometheus text, exported by prometheus-net's adapter for System.Diagnostics.Metrics: a stable release, where
 /// OpenTelemetry's Prometheus exporter is still a beta), <c>/api/status</c>, <c>/api/tasks?state=parked</c> and
-/// <c>POST /api/tasks/{id}/requeue</c>. It opens before anything else of the aggregator: while start-up waits (for the
-/// base chain, the rollup node, …) or the aggregator stops, <c>/health/ready</c> and the API answer 503 with the reason.
+/// <c>POST /api/tasks/{id}/requeue</c>, and the live dashboard at <c>/</c> (<see cref="DashboardEndpoints"/>). Every
+/// state-changing <c>/api/</c> request passes <see cref="OperatorApiGuard"/> (custom header, same origin, operator token).
+/// It opens before anything else of the aggregator: while start-up waits (for the base chain, the rollup node, …) or the
+/// aggregator stops, <c>/health/ready</c> and the API answer 503 with the reason.
 /// </summary>
-public sealed class OperatorEndpoint : IAsyncDisposable
+public sealed partial class OperatorEndpoint : IAsyncDisposable
 {
     private const long ReadyLagMargin = 10;
     private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web);
@@ -36,9 +39,19 @@ public sealed class OperatorEndpoint : IAsyncDisposable
 
     public Uri Address => new($"http://127.0.0.1:{Port}");
 
-    public static async Task<OperatorEndpoint> StartAsync(HttpOptions options, AggregatorNode node, ILoggerFactory loggers, CancellationToken cancellationToken)
+    public static async Task<OperatorEndpoint> StartAsync(HttpOptions options, AggregatorNode node, ILoggerFactory loggers, CancellationToken cancellationToken,
+        TimeProvider? time = null)
     {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(loggers);
         options.Validate();
+        time ??= TimeProvider.System;
+        var logger = loggers.CreateLogger<OperatorEndpoint>();
+        if (!options.IsLoopback && !options.RequiresToken)
+        {
+            LogUnauthenticated(logger, options.ListenAddress, options.Port);
+        }
+
         var registry = Metrics.NewCustomRegistry();
         var adapter = MeterAdapter.StartListening(new MeterAdapterOptions
         {
@@ -51,6 +64,8 @@ public sealed class OperatorEndpoint : IAsyncDisposable
         builder.Services.AddSingleton(loggers);
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Parse(options.ListenAddress), options.Port, l => l.Protocols = HttpProtocols.Http1));
         var app = builder.Build();
+        app.UseMiddleware<OperatorApiGuard>(options, loggers.CreateLogger<OperatorApiGuard>());
+        DashboardEndpoints.Map(app, new DashboardReader(node, options, time), s_json, time, app.Lifetime.ApplicationStopping);
         app.MapGet("/health/live", () => Results.Text("live\n"));
         app.MapGet("/health/ready", async (CancellationToken ct) =>
         {
@@ -190,6 +205,10 @@ public sealed class OperatorEndpoint : IAsyncDisposable
         public static ParkedView From(Sender.SenderParkedSequence s) => new(null, "sender", "Sequence", s.InitBatch, s.FinalBatch, s.FinalBatch, "Parked",
             s.Retries, s.Reason, s.LastError, s.Prover);
     }
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "The operator endpoint listens on {Address}:{Port} without an operator token (Http:AllowUnauthenticated=true): anyone reaching it can requeue tasks or drain the aggregator")]
+    private static partial void LogUnauthenticated(ILogger logger, string address, int port);
 
     /// <summary>A task as operators see it.</summary>
     public sealed record TaskView(long Id, string Kind, ulong FromBatch, ulong ToBatch, ulong Sequence, string State, int Attempts, string? LastError)

@@ -5,7 +5,8 @@ using Microsoft.Extensions.Options;
 namespace ZkPow.Aggregator.Hosting;
 
 /// <summary>The operator's HTTP endpoint: opened first (so <c>/health/ready</c> says what start-up waits for), closed last.</summary>
-internal sealed class OperatorEndpointService(IOptions<AggregatorOptions> options, AggregatorNode node, PartStopper stopper, ILoggerFactory loggers)
+internal sealed class OperatorEndpointService(IOptions<AggregatorOptions> options, AggregatorNode node, PartStopper stopper, ILoggerFactory loggers,
+    TimeProvider time)
     : IHostedService
 {
     private OperatorEndpoint? _endpoint;
@@ -16,7 +17,7 @@ internal sealed class OperatorEndpointService(IOptions<AggregatorOptions> option
     public OperatorEndpoint? Open => _endpoint;
 
     public async Task StartAsync(CancellationToken cancellationToken) =>
-        _endpoint = await OperatorEndpoint.StartAsync(options.Value.Http, node, loggers, cancellationToken).ConfigureAwait(false);
+        _endpoint = await OperatorEndpoint.StartAsync(options.Value.Http, node, loggers, cancellationToken, time).ConfigureAwait(false);
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {

@@ -260,6 +260,7 @@ internal static class DevnetCommand
                 ? $"external aggregator: zkpow run --config {Markup.Escape(miner.ConfigPath)}"
                 : $"provers dial {miner.Host.Node.ProverPort}, status {miner.Host.StatusAddress}api/status";
             console.MarkupLine($"  miner {miner.Index} {miner.Address}: {where}");
+            console.MarkupLine($"    dashboard {(miner.Host is null ? "on the aggregator's HTTP port" : miner.Host.StatusAddress.ToString())}, operator token in {Markup.Escape(miner.OperatorTokenPath ?? "")}");
         }
     }
 

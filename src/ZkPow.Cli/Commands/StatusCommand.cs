@@ -109,9 +109,10 @@ internal static class StatusCommand
             Description = "Requeue the sequence the sender parked with this final batch instead: proved again if its final proofs were rejected, else offered to the sender again",
         };
         var requeueUrl = Url();
+        var tokenFile = OperatorRequests.TokenFile();
         var requeue = new Command("requeue", "Give a parked task back to the provers (its attempts reset), or a sender-parked sequence (--sequence) another go")
         {
-            id, sequence, requeueUrl,
+            id, sequence, requeueUrl, tokenFile,
         };
         requeue.Validators.Add(r =>
         {
@@ -122,22 +123,34 @@ internal static class StatusCommand
         });
         requeue.SetAction(async (parse, cancellationToken) =>
         {
+            string? token;
+            try
+            {
+                token = OperatorRequests.ReadToken(parse.GetValue(tokenFile));
+            }
+            catch (IOException ex)
+            {
+                await Console.Error.WriteLineAsync($"zkpow tasks requeue: {ex.Message}").ConfigureAwait(false);
+                return 2;
+            }
+
             using var http = new HttpClient { BaseAddress = parse.GetValue(requeueUrl), Timeout = TimeSpan.FromSeconds(10) };
             var path = parse.GetValue(sequence) is { } final ? $"api/sequences/{final}/requeue" : $"api/tasks/{parse.GetValue(id)}/requeue";
             try
             {
-                using var response = await http.PostAsync(path, null, cancellationToken).ConfigureAwait(false);
+                using var request = OperatorRequests.Post(path, token);
+                using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
                 var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
                 if (!response.IsSuccessStatusCode)
                 {
-                    await Console.Error.WriteLineAsync($"zkpow tasks requeue: {text}").ConfigureAwait(false);
+                    await Console.Error.WriteLineAsync($"zkpow tasks requeue: {(int)response.StatusCode} {text}").ConfigureAwait(false);
                     return 1;
                 }
 
                 Console.Out.WriteLine(text);
                 return 0;
             }
-            catch (HttpRequestException ex)
+            catch (Exception ex) when (ex is HttpRequestException || (ex is TaskCanceledException && !cancellationToken.IsCancellationRequested))
             {
                 await Console.Error.WriteLineAsync($"zkpow tasks requeue: cannot reach {http.BaseAddress}: {ex.Message}").ConfigureAwait(false);
                 return 1;

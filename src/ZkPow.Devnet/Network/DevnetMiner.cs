@@ -10,6 +10,9 @@ internal sealed class DevnetMiner(int index, string address, string configPath, 
     public string Address { get; } = address;
     public string ConfigPath { get; } = configPath;
     public AggregatorOptions Options { get; } = options;
+
+    /// <summary>The file holding the operator token of the miner's aggregator (<c>--token-file</c>, the dashboard's token field).</summary>
+    public string? OperatorTokenPath { get; init; }
     /// <summary>The in-process aggregator's host, or null when it runs outside.</summary>
     public AggregatorHost? Host { get; set; }
 

@@ -19,6 +19,9 @@ namespace ZkPow.Devnet.Network;
 internal sealed partial class DevnetNetwork : IAsyncDisposable
 {
     private const string KeystorePassword = "devnet";
+
+    /// <summary>The file (mode 0600, in each miner's folder) holding the operator token of its aggregator.</summary>
+    public const string OperatorTokenFile = "operator.token";
     private readonly ILoggerFactory _loggers;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
@@ -123,6 +126,10 @@ internal sealed partial class DevnetNetwork : IAsyncDisposable
             var passwordFile = Path.Combine(dir, "miner.password");
             TxKey.WriteKeystore(keystore, account.PrivateKey, KeystorePassword);
             SecretFiles.Write(passwordFile, KeystorePassword);
+            // The operator token of the dashboard's and the CLI's state-changing requests (requeue, drain); only its hash is configured.
+            var operatorToken = ProverTokens.New();
+            var operatorTokenFile = Path.Combine(dir, OperatorTokenFile);
+            SecretFiles.Write(operatorTokenFile, operatorToken + "\n");
             var proverPort = FreeOr(Options.ProverPort + i);
             var httpPort = FreeOr(Options.HttpPort + i);
             var (chainUrls, rollupNodeUrls) = await Faults.EndpointsAsync(i + 1, Chain.RpcUrl, RollupNode.Url, cancellationToken).ConfigureAwait(false);
@@ -137,7 +144,7 @@ internal sealed partial class DevnetNetwork : IAsyncDisposable
                     ForkId = Chain.Options.ForkId,
                     MaxSessionsPerPrincipal = Math.Max(64, Options.Provers * 2),
                 },
-                Http = new { Port = httpPort },
+                Http = new { Port = httpPort, OperatorTokenHash = ProverTokens.Hash(operatorToken) },
                 Chain = new { RpcUrl = chainUrls[0], RollupAddress = Chain.Contracts.Rollup },
                 ExpectedChainId = Chain.ChainId,
                 Key = new { KeystorePath = keystore, PasswordFile = passwordFile },
@@ -156,8 +163,8 @@ internal sealed partial class DevnetNetwork : IAsyncDisposable
             var configPath = Path.Combine(dir, "aggregator.json");
             await File.WriteAllTextAsync(configPath, config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }), cancellationToken)
                 .ConfigureAwait(false);
-            var options = OptionsBinder.Bind(OptionsBinder.Load(configPath, []));
-            var miner = new DevnetMiner(i + 1, account.Address, configPath, options);
+            var options = OptionsBinder.Bind(OptionsBinder.Load(configPath, Options.AggregatorOverrides));
+            var miner = new DevnetMiner(i + 1, account.Address, configPath, options) { OperatorTokenPath = operatorTokenFile };
             Miners.Add(miner);
             if (!Options.ExternalAggregator)
             {

@@ -67,6 +67,10 @@ public sealed class DevnetOptions
     /// <summary>Start everything but the aggregator; write <c>&lt;data-dir&gt;/aggregator.json</c> for <c>zkpow run</c>.</summary>
     public bool ExternalAggregator { get; set; }
 
+    /// <summary>Configuration overrides for the in-process aggregators, as <c>zkpow run</c> takes them
+    /// (<c>--Generator:MaxAttempts=2</c>); tests use them. Default none.</summary>
+    public IReadOnlyList<string> AggregatorOverrides { get; set; } = [];
+
     /// <summary>The anvil binary (<c>--anvil</c>); null = env ANVIL_BINARY, the repository's npm install, <c>anvil</c> on
     /// PATH, or the pinned version installed once into the per-user cache.</summary>
     public string? AnvilPath { get; set; }
