@@ -53,6 +53,7 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
         _time = time;
         _priority = new DeadlinePriority(priority ?? TaskPriority.Default);
         _ready = new SortedSet<ProofTask>(_priority);
+        metrics.QuarantinedProvers = CountQuarantined;
     }
 
     /// <summary>The address final proofs are bound to (the miner's sender address).</summary>
@@ -107,6 +108,7 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
 
         LogLoaded(tasks.Count, ready, held);
         _sweeper = SweepHeldAsync(_stopping.Token);
+        _leaseSweeper = SweepLeasesAsync(_stopping.Token);
     }
 
     /// <summary>Stores a sequence and queues its batch tasks (idempotent).</summary>
@@ -175,6 +177,7 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
                 restarted.Add((held.Task, held.Prover));
             }
 
+            NoteConnected(session);
             _workers[session] = Task.Run(() => WorkerAsync(session));
         }
 
@@ -226,6 +229,15 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
                     }
 
                     await session.WaitUntilIdleAsync(nudge.Token).ConfigureAwait(false);
+                    if (QuarantinedUntil(session) is { } until)
+                    {
+                        // No work for a prover that keeps failing until its quarantine ends.
+                        var left = until - _time.GetUtcNow();
+                        await Task.Delay(left > TimeSpan.Zero ? left + TimeSpan.FromMilliseconds(1) : TimeSpan.Zero, _time, nudge.Token)
+                            .ConfigureAwait(false);
+                        continue;
+                    }
+
                     var idleAt = Stopwatch.GetTimestamp();
 
                     var (task, readyAt) = await TakeAsync(session, nudge.Token).ConfigureAwait(false);
@@ -259,6 +271,25 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
 
     private async Task RunAsync(ProverSession session, ProofTask task, long readyAt, long dispatchStart, CancellationToken cancellationToken)
     {
+        // From the claim until its outcome is stored, the task is ours: the lease sweeper leaves it alone.
+        MarkBusy(task.Id);
+        var settling = false;
+        try
+        {
+            settling = await RunClaimedAsync(session, task, readyAt, dispatchStart, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (!settling)
+            {
+                Unbusy(task.Id);
+            }
+        }
+    }
+
+    /// <summary>Claims and runs one task; returns whether its outcome is being stored (which then ends its busy mark).</summary>
+    private async Task<bool> RunClaimedAsync(ProverSession session, ProofTask task, long readyAt, long dispatchStart, CancellationToken cancellationToken)
+    {
         var prover = session.Ref;
         var now = _time.GetUtcNow();
         // The claim is one atomic statement. A final proof request waits until its claim is durable (it must never be
@@ -287,21 +318,19 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
         }
         catch (Exception ex) when (ex is KeyNotFoundException or Google.Protobuf.InvalidProtocolBufferException)
         {
-            if (!await claim.ConfigureAwait(false) && task.Kind == TaskKind.Final)
+            if (!await ClaimedAsync(claim, task).ConfigureAwait(false))
             {
-                LogClaimLost(task.ToString());
-                return;
+                return false;
             }
 
             await ParkAsync(task, $"cannot build the request: {ex.Message}").ConfigureAwait(false);
-            return;
+            return false;
         }
 
         // The final request was built while its claim committed; it goes out only once the claim is durable.
-        if (task.Kind == TaskKind.Final && !await claim.ConfigureAwait(false))
+        if (task.Kind == TaskKind.Final && !await ClaimedAsync(claim, task).ConfigureAwait(false))
         {
-            LogClaimLost(task.ToString());
-            return;
+            return false;
         }
 
         var lastRenewal = _time.GetTimestamp();
@@ -309,7 +338,7 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
         JobOutcome outcome;
         lock (_gate)
         {
-            _running[task.Id] = (session, task);
+            _running[task.Id] = (session, task, _time.GetUtcNow());
         }
 
         try
@@ -327,7 +356,7 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
                     lastRenewal = _time.GetTimestamp();
                     return _store.RecordJobAsync(task.Id, prover, session.CurrentJobId ?? "", _time.GetUtcNow() + _options.Lease, ct);
                 },
-                cancellationToken).ConfigureAwait(false);
+                cancellationToken, MaxJobTimeFor(session, task.Kind)).ConfigureAwait(false);
         }
         finally
         {
@@ -344,8 +373,73 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
                 outcome.RequestWrittenAt, outcome.AnsweredAt);
         }
 
+        if (task.Kind != TaskKind.Final && claim.IsFaulted)
+        {
+            // The claim never became durable: the store does not know the task is running, so its outcome cannot be
+            // stored. The task is given out again once the store answers.
+            RequeueLater(task);
+            return false;
+        }
+
         // The prover is free again: storing the outcome (one grouped commit) goes on in the background.
-        Track(HandleOutcomeAsync(session, task, outcome, outcome.RequestWrittenAt));
+        Track(SettleAsync(session, task, outcome, outcome.RequestWrittenAt));
+        return true;
+    }
+
+    /// <summary>Whether the claim is durable; a failed claim (a store error) gives the task out again later.</summary>
+    private async Task<bool> ClaimedAsync(Task<bool> claim, ProofTask task)
+    {
+        try
+        {
+            if (await claim.ConfigureAwait(false))
+            {
+                return true;
+            }
+
+            LogClaimLost(task.ToString());
+            return false;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogRecordJobFailed(ex, task.ToString());
+            RequeueLater(task);
+            return false;
+        }
+    }
+
+    /// <summary>Queues a task whose claim failed again after a pause (the store may be failing for a while).</summary>
+    private void RequeueLater(ProofTask task) => Track(Task.Run(async () =>
+    {
+        try
+        {
+            await Task.Delay(_options.LeaseSweepInterval, _time, _stopping.Token).ConfigureAwait(false);
+            MakeReady(task);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }));
+
+    /// <summary>The longest a job of this kind may run on this prover: the floor, or a multiple of the learned duration.</summary>
+    private TimeSpan MaxJobTimeFor(ProverSession session, TaskKind kind)
+    {
+        var learned = session.LearnedJobTime(kind) ?? TimeSpan.Zero;
+        var scaled = learned.TotalMilliseconds * _options.MaxJobTimeFactor;
+        return scaled > _options.MaxJobTime.TotalMilliseconds
+            ? TimeSpan.FromMilliseconds(Math.Min(scaled, TimeSpan.FromDays(365).TotalMilliseconds))
+            : _options.MaxJobTime;
+    }
+
+    private async Task SettleAsync(ProverSession session, ProofTask task, JobOutcome outcome, long writtenAt)
+    {
+        try
+        {
+            await HandleOutcomeAsync(session, task, outcome, writtenAt).ConfigureAwait(false);
+        }
+        finally
+        {
+            Unbusy(task.Id);
+        }
     }
 
     private void Track(Task work)
@@ -396,6 +490,19 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
         }
 
         LogAdopting(session.Name, jobId, task.ToString());
+        MarkBusy(task.Id);
+        try
+        {
+            await AdoptJobAsync(session, held, task, jobId, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            Unbusy(task.Id);
+        }
+    }
+
+    private async Task AdoptJobAsync(ProverSession session, Held held, ProofTask task, string jobId, CancellationToken cancellationToken)
+    {
         if (task.JobId is null)
         {
             await _store.RecordJobAsync(task.Id, held.Prover, jobId, _time.GetUtcNow() + _options.Lease, cancellationToken).ConfigureAwait(false);
@@ -405,12 +512,22 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
         JobOutcome outcome;
         lock (_gate)
         {
-            _running[task.Id] = (session, task);
+            _running[task.Id] = (session, task, _time.GetUtcNow());
         }
 
         try
         {
-            outcome = await session.ResumeJobAsync(task.Kind, jobId, onPending: null, cancellationToken).ConfigureAwait(false);
+            var lastRenewal = _time.GetTimestamp();
+            outcome = await session.ResumeJobAsync(task.Kind, jobId, onPending: ct =>
+            {
+                if (_time.GetElapsedTime(lastRenewal) < _options.Lease / 2)
+                {
+                    return Task.CompletedTask;
+                }
+
+                lastRenewal = _time.GetTimestamp();
+                return _store.RecordJobAsync(task.Id, held.Prover, jobId, _time.GetUtcNow() + _options.Lease, ct);
+            }, cancellationToken, MaxJobTimeFor(session, task.Kind)).ConfigureAwait(false);
         }
         finally
         {
@@ -459,6 +576,11 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
             case JobOutcomeKind.Failed:
                 await FailedAsync(task, prover, outcome.Error ?? "failed").ConfigureAwait(false);
                 break;
+            case JobOutcomeKind.Expired:
+                // Cancelled for exceeding the maximum job time: another prover does it (for a final task too: this is
+                // one of the two cases in which a final proof is requested again). Not a sign of bad inputs.
+                await ReleaseAndRequeueAsync(task, prover, ReleaseReason.Lost, outcome.Error ?? "exceeded the maximum job time").ConfigureAwait(false);
+                break;
             case JobOutcomeKind.Lost:
                 if (session.IsClosed && outcome.JobId is not null && _options.ReconnectGrace > TimeSpan.Zero && !_stopping.IsCancellationRequested)
                 {
@@ -491,8 +613,10 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
                 return;
             }
 
+            RecordSuccess(prover);
             if (await _store.CompleteFinalAsync(task.Id, prover, record, CancellationToken.None).ConfigureAwait(false))
             {
+                ForgetTried(task.Id);
                 Metrics.TaskCompleted(task.Kind, duration);
                 ForgetProofs(task);
                 LogFinalStored(task.SequenceInit, task.Sequence, session.Name);
@@ -502,6 +626,7 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
             return;
         }
 
+        RecordSuccess(prover);
         var parent = AggregationTree.ParentOf(task.SequenceInit, task.Sequence, task.FromBatch, task.ToBatch);
         var result = await _store.CompleteAsync(task.Id, prover, outcome.RecursiveProof!, parent, CancellationToken.None).ConfigureAwait(false);
         if (!result.Accepted)
@@ -509,6 +634,8 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
             LogClaimLost(task.ToString());
             return;
         }
+
+        ForgetTried(task.Id);
 
         Metrics.TaskCompleted(task.Kind, duration);
         lock (_gate)
@@ -532,11 +659,40 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
         var failedOn = task.FailedOn.Append(prover.Name).Distinct(StringComparer.Ordinal).Count();
         if (task.Kind != TaskKind.Batch && failedOn >= 2)
         {
-            var fresh = await _store.ReproveRangeAsync(task.Id, CancellationToken.None).ConfigureAwait(false);
+            bool mayReprove;
+            lock (_gate)
+            {
+                mayReprove = _reproves.GetValueOrDefault(task.Sequence) < _options.MaxReprovesPerSequence;
+                if (mayReprove)
+                {
+                    _reproves[task.Sequence] = _reproves.GetValueOrDefault(task.Sequence) + 1;
+                }
+            }
+
+            if (!mayReprove)
+            {
+                // Proving the range again did not help: an operator looks at it.
+                await ParkAsync(task, $"failed on {failedOn} provers after {_options.MaxReprovesPerSequence} re-proofs of sequence " +
+                                      $"{task.Sequence} (Generator:MaxReprovesPerSequence): {error}").ConfigureAwait(false);
+                return;
+            }
+
+            var suspects = await _store.ReproveRangeAsync(task.Id, CancellationToken.None).ConfigureAwait(false);
             Metrics.RangeReproved();
-            LogReproving(task.ToString(), failedOn, error, fresh.Count);
+            LogReproving(task.ToString(), failedOn, error, suspects.Count);
             ForgetProofs(task);
-            foreach (var t in fresh)
+            ForgetTried(task.Id);
+            // The makers of the suspect inputs are to blame, not the provers that could not use them: each re-proof
+            // counts against them, so a prover sending junk is soon quarantined and causes no more re-proofs.
+            foreach (var maker in suspects.SelectMany(t => t.AvoidProvers).Distinct(StringComparer.Ordinal))
+            {
+                foreach (var blamed in HealthByName(maker))
+                {
+                    RecordFailure(blamed, $"its proofs were unusable inputs of {task}");
+                }
+            }
+
+            foreach (var t in suspects)
             {
                 MakeReady(t);
             }
@@ -547,34 +703,57 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
         await ReleaseAndRequeueAsync(task, prover, ReleaseReason.Failed, error).ConfigureAwait(false);
     }
 
+    /// <summary>The provers (principal and name) known by this name: the store remembers only names.</summary>
+    private List<ProverRef> HealthByName(string name)
+    {
+        lock (_gate)
+        {
+            var known = _health.Values.Where(h => h.Name == name).Select(h => new ProverRef(h.Name, "", h.Principal)).ToList();
+            return known.Count > 0 ? known : [.. _workers.Keys.Where(s => s.Name == name).Select(s => s.Ref).Distinct()];
+        }
+    }
+
+    /// <summary>Gives an assigned task back. A failure or a lost job counts against its prover, and the retry avoids
+    /// the provers the task failed on; the task is parked once it has used up its attempts on at least two different
+    /// provers (or on the only prover ever seen).</summary>
     private async Task ReleaseAndRequeueAsync(ProofTask task, ProverRef prover, ReleaseReason reason, string error)
     {
-        var updated = await _store.ReleaseAsync(task.Id, prover, reason, error, _options.MaxAttempts, CancellationToken.None)
+        var counts = reason != ReleaseReason.Unassigned;
+        var tried = counts ? NoteTried(task, prover.Name) : 0;
+        var maxAttempts = counts && MayPark(tried) ? _options.MaxAttempts : int.MaxValue;
+        var updated = await _store.ReleaseAsync(task.Id, prover, reason, error, maxAttempts, CancellationToken.None)
             .ConfigureAwait(false);
         if (updated is null)
         {
             return;
         }
 
+        if (counts)
+        {
+            RecordFailure(prover, error);
+        }
+
         if (updated.State == TaskState.Parked)
         {
+            ForgetTried(task.Id);
             Metrics.TaskParked(task.Kind);
             LogParked(task.ToString(), updated.Attempts, error);
             return;
         }
 
-        if (reason != ReleaseReason.Unassigned)
+        if (counts)
         {
             Metrics.TaskRetried(task.Kind);
             LogRetry(task.ToString(), prover.Name, updated.Attempts, error);
         }
 
-        MakeReady(updated);
+        MakeReady(AvoidingFailed(updated));
     }
 
     private async Task ParkAsync(ProofTask task, string reason)
     {
         await _store.ParkAsync(task.Id, reason, CancellationToken.None).ConfigureAwait(false);
+        ForgetTried(task.Id);
         Metrics.TaskParked(task.Kind);
         LogParked(task.ToString(), task.Attempts, reason);
     }
@@ -677,7 +856,7 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
             _waiters.Clear();
         }
 
-        await Task.WhenAll(workers.Append(_sweeper)).ConfigureAwait(false);
+        await Task.WhenAll(workers.Append(_sweeper).Append(_leaseSweeper)).ConfigureAwait(false);
         Task[] inFlight;
         lock (_gate)
         {
