@@ -617,6 +617,11 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
             if (await _store.CompleteFinalAsync(task.Id, prover, record, CancellationToken.None).ConfigureAwait(false))
             {
                 ForgetTried(task.Id);
+                lock (_gate)
+                {
+                    _reproves.Remove(task.Sequence);
+                }
+
                 Metrics.TaskCompleted(task.Kind, duration);
                 ForgetProofs(task);
                 LogFinalStored(task.SequenceInit, task.Sequence, session.Name);
@@ -718,19 +723,28 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
     /// provers (or on the only prover ever seen).</summary>
     private async Task ReleaseAndRequeueAsync(ProofTask task, ProverRef prover, ReleaseReason reason, string error)
     {
-        var counts = reason != ReleaseReason.Unassigned;
-        var tried = counts ? NoteTried(task, prover.Name) : 0;
+        bool retired;
+        lock (_gate)
+        {
+            retired = _retired.Contains(task.Sequence);
+        }
+
+        // A job cancelled because its sequence was dropped is nobody's fault. Otherwise the failure counts before the
+        // store write, so that a prover reaching its quarantine gets no further task in the meantime.
+        var counts = reason != ReleaseReason.Unassigned && !retired;
+        var tried = 0;
+        if (counts)
+        {
+            RecordFailure(prover, error);
+            tried = NoteTried(task, prover.Name);
+        }
+
         var maxAttempts = counts && MayPark(tried) ? _options.MaxAttempts : int.MaxValue;
         var updated = await _store.ReleaseAsync(task.Id, prover, reason, error, maxAttempts, CancellationToken.None)
             .ConfigureAwait(false);
         if (updated is null)
         {
             return;
-        }
-
-        if (counts)
-        {
-            RecordFailure(prover, error);
         }
 
         if (updated.State == TaskState.Parked)
@@ -741,7 +755,7 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
             return;
         }
 
-        if (counts)
+        if (reason != ReleaseReason.Unassigned)
         {
             Metrics.TaskRetried(task.Kind);
             LogRetry(task.ToString(), prover.Name, updated.Attempts, error);
