@@ -94,14 +94,23 @@ public sealed partial class ProofGenerator
                     continue;
                 }
 
-                owner = task.JobId is null ? null : _workers.Keys.FirstOrDefault(s => s.Ref == prover && !s.IsClosed);
+                // Its prover instance is here and may well have the proof (its outcome could not be stored, or its
+                // worker failed): poll that job again rather than ask another prover. A final proof is never requested
+                // twice while its prover is there: without a recorded job id, its job is recognised from the prover's
+                // status. A batch or aggregation without one is simply redone.
+                owner = task.JobId is not null || task.Kind == TaskKind.Final
+                    ? _workers.Keys.FirstOrDefault(s => s.Ref == prover && !s.IsClosed)
+                    : null;
             }
 
-            if (owner is not null && await _store.RecordJobAsync(task.Id, prover, task.JobId!, _time.GetUtcNow() + _options.Lease, cancellationToken)
-                    .ConfigureAwait(false))
+            if (owner is not null)
             {
-                // Its prover instance is here and may well have the proof (its outcome could not be stored): poll it
-                // again rather than ask another prover (a final proof is never requested twice while its prover is there).
+                if (task.JobId is { } jobId &&
+                    !await _store.RecordJobAsync(task.Id, prover, jobId, _time.GetUtcNow() + _options.Lease, cancellationToken).ConfigureAwait(false))
+                {
+                    continue; // No longer assigned to that prover: nothing of ours to sweep.
+                }
+
                 LogLeaseReadopted(task.ToString(), prover.ToString());
                 Hold(task, prover, _time.GetUtcNow() + _options.ReconnectGrace + _options.Lease, "lease expired while its prover is connected");
                 continue;

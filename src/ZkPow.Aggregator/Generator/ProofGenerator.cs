@@ -373,16 +373,8 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
                 outcome.RequestWrittenAt, outcome.AnsweredAt);
         }
 
-        if (task.Kind != TaskKind.Final && claim.IsFaulted)
-        {
-            // The claim never became durable: the store does not know the task is running, so its outcome cannot be
-            // stored. The task is given out again once the store answers.
-            RequeueLater(task);
-            return false;
-        }
-
         // The prover is free again: storing the outcome (one grouped commit) goes on in the background.
-        Track(SettleAsync(session, task, outcome, outcome.RequestWrittenAt));
+        Track(SettleAsync(session, task, claim, outcome, outcome.RequestWrittenAt));
         return true;
     }
 
@@ -430,10 +422,25 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
             : _options.MaxJobTime;
     }
 
-    private async Task SettleAsync(ProverSession session, ProofTask task, JobOutcome outcome, long writtenAt)
+    private async Task SettleAsync(ProverSession session, ProofTask task, Task<bool> claim, JobOutcome outcome, long writtenAt)
     {
         try
         {
+            if (!claim.IsCompletedSuccessfully)
+            {
+                try
+                {
+                    await claim.ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // The claim never became durable: the store does not know the task ran, so its outcome cannot be
+                    // stored. The task is given out again once the store answers (the claim's failure is logged).
+                    RequeueLater(task);
+                    return;
+                }
+            }
+
             await HandleOutcomeAsync(session, task, outcome, writtenAt).ConfigureAwait(false);
         }
         finally
