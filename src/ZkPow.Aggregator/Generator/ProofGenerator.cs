@@ -295,7 +295,16 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
         // The claim is one atomic statement. A final proof request waits until its claim is durable (it must never be
         // requested twice); batch and aggregation requests go out while their claim commits, in the same ordered
         // write queue as the job id and the proof that follow it.
-        var claim = _store.TryClaimAsync(task.Id, prover, now, now + _options.Lease, CancellationToken.None);
+        Task<bool> claim;
+        try
+        {
+            claim = _store.TryClaimAsync(task.Id, prover, now, now + _options.Lease, CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            claim = Task.FromException<bool>(ex);
+        }
+
         if (task.Kind != TaskKind.Final)
         {
             _ = claim.ContinueWith(t =>
@@ -426,6 +435,15 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
     {
         try
         {
+            // A failure counts against the prover at once, before any store write: a prover reaching its quarantine gets
+            // no further task in the meantime.
+            var counted = false;
+            if (outcome.Kind is JobOutcomeKind.Failed or JobOutcomeKind.Expired && !IsRetired(task.Sequence))
+            {
+                RecordFailure(session.Ref, outcome.Error ?? outcome.Kind.ToString());
+                counted = true;
+            }
+
             if (!claim.IsCompletedSuccessfully)
             {
                 try
@@ -441,7 +459,7 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
                 }
             }
 
-            await HandleOutcomeAsync(session, task, outcome, writtenAt).ConfigureAwait(false);
+            await HandleOutcomeAsync(session, task, outcome, writtenAt, counted).ConfigureAwait(false);
         }
         finally
         {
@@ -572,7 +590,9 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
         return task.Kind == TaskKind.Final && !string.IsNullOrEmpty(status.LastComputedRequestId) ? status.LastComputedRequestId : null;
     }
 
-    private async Task HandleOutcomeAsync(ProverSession session, ProofTask task, JobOutcome outcome, long writtenAt)
+    /// <summary>Stores or acts on a job's outcome; <paramref name="counted"/>: the failure was already counted against
+    /// the prover.</summary>
+    private async Task HandleOutcomeAsync(ProverSession session, ProofTask task, JobOutcome outcome, long writtenAt, bool counted = false)
     {
         var prover = session.Ref;
         switch (outcome.Kind)
@@ -581,12 +601,13 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
                 await StoreProofAsync(session, task, outcome, writtenAt).ConfigureAwait(false);
                 break;
             case JobOutcomeKind.Failed:
-                await FailedAsync(task, prover, outcome.Error ?? "failed").ConfigureAwait(false);
+                await FailedAsync(task, prover, outcome.Error ?? "failed", counted).ConfigureAwait(false);
                 break;
             case JobOutcomeKind.Expired:
                 // Cancelled for exceeding the maximum job time: another prover does it (for a final task too: this is
                 // one of the two cases in which a final proof is requested again). Not a sign of bad inputs.
-                await ReleaseAndRequeueAsync(task, prover, ReleaseReason.Lost, outcome.Error ?? "exceeded the maximum job time").ConfigureAwait(false);
+                await ReleaseAndRequeueAsync(task, prover, ReleaseReason.Lost, outcome.Error ?? "exceeded the maximum job time", counted)
+                    .ConfigureAwait(false);
                 break;
             case JobOutcomeKind.Lost:
                 if (session.IsClosed && outcome.JobId is not null && _options.ReconnectGrace > TimeSpan.Zero && !_stopping.IsCancellationRequested)
@@ -666,7 +687,7 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
         }
     }
 
-    private async Task FailedAsync(ProofTask task, ProverRef prover, string error)
+    private async Task FailedAsync(ProofTask task, ProverRef prover, string error, bool counted = false)
     {
         var failedOn = task.FailedOn.Append(prover.Name).Distinct(StringComparer.Ordinal).Count();
         if (task.Kind != TaskKind.Batch && failedOn >= 2)
@@ -712,7 +733,15 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
             return;
         }
 
-        await ReleaseAndRequeueAsync(task, prover, ReleaseReason.Failed, error).ConfigureAwait(false);
+        await ReleaseAndRequeueAsync(task, prover, ReleaseReason.Failed, error, counted).ConfigureAwait(false);
+    }
+
+    private bool IsRetired(ulong sequence)
+    {
+        lock (_gate)
+        {
+            return _retired.Contains(sequence);
+        }
     }
 
     /// <summary>The provers (principal and name) known by this name: the store remembers only names.</summary>
@@ -728,21 +757,19 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
     /// <summary>Gives an assigned task back. A failure or a lost job counts against its prover, and the retry avoids
     /// the provers the task failed on; the task is parked once it has used up its attempts on at least two different
     /// provers (or on the only prover ever seen).</summary>
-    private async Task ReleaseAndRequeueAsync(ProofTask task, ProverRef prover, ReleaseReason reason, string error)
+    private async Task ReleaseAndRequeueAsync(ProofTask task, ProverRef prover, ReleaseReason reason, string error, bool counted = false)
     {
-        bool retired;
-        lock (_gate)
-        {
-            retired = _retired.Contains(task.Sequence);
-        }
-
         // A job cancelled because its sequence was dropped is nobody's fault. Otherwise the failure counts before the
         // store write, so that a prover reaching its quarantine gets no further task in the meantime.
-        var counts = reason != ReleaseReason.Unassigned && !retired;
+        var counts = reason != ReleaseReason.Unassigned && !IsRetired(task.Sequence);
         var tried = 0;
         if (counts)
         {
-            RecordFailure(prover, error);
+            if (!counted)
+            {
+                RecordFailure(prover, error);
+            }
+
             tried = NoteTried(task, prover.Name);
         }
 

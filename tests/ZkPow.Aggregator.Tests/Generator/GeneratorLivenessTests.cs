@@ -222,6 +222,25 @@ public sealed class GeneratorLivenessTests
         Assert.Equal("steady", Assert.Single(h.Finals).ProverName);
     }
 
+    [Fact]
+    public async Task a_claim_that_cannot_be_stored_strands_nothing()
+    {
+        // The first claim of each kind fails in the store: the batch's request went out with its claim, the final's waits for it.
+        var batchClaims = 1;
+        var finalClaims = 1;
+        FaultyGeneratorStore? faulty = null;
+        await using var h = await GeneratorHarness.StartAsync(new GeneratorOptions { LeaseSweepInterval = TimeSpan.FromMilliseconds(200) },
+            wrapStore: s => faulty = new FaultyGeneratorStore(s));
+        var sequence = await h.AddSequenceAsync(2);
+        faulty!.Fail = call => call == nameof(IGeneratorStore.TryClaimAsync) &&
+                               (Interlocked.Decrement(ref batchClaims) >= 0 || (h.Generator.Metrics.Completed(TaskKind.Aggregate) == 1 && Interlocked.Decrement(ref finalClaims) >= 0));
+        var prover = h.AddProver("steady");
+
+        await h.WaitForFinalsAsync(1);
+        Assert.Equal(2, faulty.Failures);
+        Assert.Equal(1, prover.Counters.FinalProofRequests(sequence.InitNumBatch, sequence.FinalNewBatch));
+    }
+
     private static string? BatchJobId(GeneratorHarness h)
     {
         using var db = new SqliteConnection($"Data Source={h.Dir.File("gen.db")};Mode=ReadOnly;Pooling=False");

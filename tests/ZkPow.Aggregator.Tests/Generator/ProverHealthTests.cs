@@ -1,4 +1,6 @@
 using ZkPow.Aggregator.Generator;
+using ZkPow.Aggregator.Protocol;
+using ZkPow.Aggregator.Tests.Protocol;
 
 namespace ZkPow.Aggregator.Tests.Generator;
 
@@ -38,5 +40,38 @@ public sealed class ProverHealthTests
         Assert.Equal(8, status["good"].JobsDone);
         Assert.Equal(0, status["good"].JobsFailed);
         Assert.Equal(4, good.Counters.BatchJobsStarted);
+    }
+
+    [Fact]
+    public async Task re_proving_a_range_is_bounded_per_sequence_after_which_the_task_is_parked()
+    {
+        await using var h = await GeneratorHarness.StartAsync(new GeneratorOptions { MaxReprovesPerSequence = 0 });
+        // The liar answers every batch job with a proof text that no prover can aggregate.
+        var jobs = 0;
+        var liar = new ScriptedProver(h.Server.Address, r => r.RequestCase switch
+        {
+            AggregatorMessage.RequestOneofCase.GenBatchProofRequest => new ProverMessage
+            {
+                Id = r.Id,
+                GenBatchProofResponse = new GenBatchProofResponse { Id = $"lie-{Interlocked.Increment(ref jobs)}", Result = Result.Ok },
+            },
+            AggregatorMessage.RequestOneofCase.GetProofRequest => new ProverMessage
+            {
+                Id = r.Id,
+                GetProofResponse = new GetProofResponse { Id = r.GetProofRequest.Id, Result = GetProofResponse.Types.Result.CompletedOk, RecursiveProof = "{\"not\":\"a proof\"}" },
+            },
+            _ => ScriptedProver.Status(r, "liar", "liar-1"),
+        });
+        await h.AddSequenceAsync(2);
+        await GeneratorHarness.WaitUntilAsync(() => h.Generator.Metrics.Completed(TaskKind.Batch) == 2, what: "the liar proved both batches");
+        await liar.DisposeAsync();
+        h.AddProver("honest-1");
+        h.AddProver("honest-2");
+
+        await GeneratorHarness.WaitUntilAsync(() => h.Generator.Metrics.Parks == 1, what: "the aggregation parked");
+        var parked = Assert.Single(await h.Store.ListParkedAsync(CancellationToken.None));
+        Assert.Equal(TaskKind.Aggregate, parked.Kind);
+        Assert.Contains("Generator:MaxReprovesPerSequence", parked.LastError);
+        Assert.Equal(2, jobs);
     }
 }
