@@ -43,6 +43,22 @@ public sealed class ProverHealthTests
     }
 
     [Fact]
+    public async Task a_task_is_parked_once_its_attempts_are_used_up_on_two_different_provers()
+    {
+        await using var h = await GeneratorHarness.StartAsync(new GeneratorOptions { MaxAttempts = 2, QuarantineAfter = 100 });
+        h.AddProver("broken-1", o => o.FailureRate = 1.0);
+        h.AddProver("broken-2", o => o.FailureRate = 1.0);
+        await GeneratorHarness.WaitUntilAsync(() => h.Generator.ConnectedProvers().Count == 2, what: "both provers connected");
+        await h.AddSequenceAsync(1);
+
+        await GeneratorHarness.WaitUntilAsync(() => h.Generator.Metrics.Parks == 1, what: "the task parked");
+        var parked = Assert.Single(await h.Store.ListParkedAsync(CancellationToken.None));
+        // Its retry went to the other prover, and it was parked only once it had failed on both.
+        Assert.Equal(["broken-1", "broken-2"], parked.FailedOn.Distinct().Order());
+        Assert.True(parked.Attempts >= 2);
+    }
+
+    [Fact]
     public async Task re_proving_a_range_is_bounded_per_sequence_after_which_the_task_is_parked()
     {
         await using var h = await GeneratorHarness.StartAsync(new GeneratorOptions { MaxReprovesPerSequence = 0 });
