@@ -35,12 +35,17 @@ public sealed class GeneratorMetrics : IDisposable
         _duration = _meter.CreateHistogram<double>("task_duration", "ms", "Request written to proof stored, by kind");
         _meter.CreateObservableGauge("provers_connected", () => Interlocked.Read(ref _connectedProvers), description: "Connected provers");
         _meter.CreateObservableGauge("provers_working", () => Interlocked.Read(ref _busyProvers), description: "Provers running a task of ours");
+        _meter.CreateObservableGauge("provers_quarantined", () => QuarantinedProvers?.Invoke() ?? 0,
+            description: "Provers that get no work for now: they failed too many jobs in a row");
     }
 
     /// <summary>Keeps a <see cref="DispatchRecord"/> per job request (benchmarks only: it grows with every job).</summary>
     public bool KeepDispatchRecords { get; set; }
 
     public long ConnectedProvers => Interlocked.Read(ref _connectedProvers);
+
+    /// <summary>Reads the number of quarantined provers (set by the generator).</summary>
+    internal Func<int>? QuarantinedProvers { get; set; }
 
     public long BusyProvers => Interlocked.Read(ref _busyProvers);
 

@@ -20,6 +20,10 @@ public interface IGeneratorStore
     /// <summary>Ready → Assigned, only if the task is still ready (or assigned to a lease that has expired).</summary>
     Task<bool> TryClaimAsync(long taskId, ProverRef prover, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken cancellationToken);
 
+    /// <summary>Assigned tasks of open sequences whose lease ended before <paramref name="now"/> (at most
+    /// <paramref name="limit"/>, oldest lease first), for the runtime lease sweeper.</summary>
+    Task<IReadOnlyList<ProofTask>> ListExpiredLeasesAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken);
+
     /// <summary>Records the prover's job id and renews the lease, so that a restart can adopt the running job.
     /// Returns false if the task is no longer assigned to this prover.</summary>
     Task<bool> RecordJobAsync(long taskId, ProverRef prover, string jobId, DateTimeOffset leaseUntil, CancellationToken cancellationToken);

@@ -26,14 +26,23 @@ public sealed partial class ProofGenerator
 
             var node = _waiters.First;
             LinkedListNode<Waiter>? fallback = null;
+            var now = _time.GetUtcNow();
             while (node is not null)
             {
-                if (!task.AvoidProvers.Contains(node.Value.Session.Name))
+                var session = node.Value.Session;
+                if (QuarantinedUntilLocked(session.Principal, session.Name, now) is not null)
+                {
+                    // A prover in quarantine gets nothing (its worker leaves the queue when it is nudged).
+                }
+                else if (!task.AvoidProvers.Contains(session.Name))
                 {
                     break;
                 }
+                else
+                {
+                    fallback ??= node;
+                }
 
-                fallback ??= node;
                 node = node.Next;
             }
 
@@ -167,14 +176,17 @@ public sealed partial class ProofGenerator
         return null;
     }
 
-    /// <summary>Gives back to the pool the held tasks whose prover did not come back in time.</summary>
+    /// <summary>Gives back to the pool the held tasks whose prover did not come back in time. A store error puts the
+    /// rest back on hold and is retried with a backoff: the sweep ends only with the generator.</summary>
     private async Task SweepHeldAsync(CancellationToken cancellationToken)
     {
-        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(250), _time);
+        var tick = TimeSpan.FromMilliseconds(250);
+        var wait = tick;
         try
         {
-            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            while (true)
             {
+                await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(false);
                 List<Held> expired;
                 var now = _time.GetUtcNow();
                 lock (_gate)
@@ -187,17 +199,42 @@ public sealed partial class ProofGenerator
                     }
                 }
 
-                foreach (var held in expired)
+                var done = 0;
+                try
                 {
-                    await ReleaseAndRequeueAsync(held.Task, held.Prover, ReleaseReason.Lost,
-                        $"lease expired: prover {held.Prover} did not come back ({held.Why})").ConfigureAwait(false);
+                    foreach (var held in expired)
+                    {
+                        await ReleaseAndRequeueAsync(held.Task, held.Prover, ReleaseReason.Lost,
+                            $"lease expired: prover {held.Prover} did not come back ({held.Why})").ConfigureAwait(false);
+                        done++;
+                    }
+
+                    _heldSweepError = null;
+                    wait = tick;
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+                {
+                    lock (_gate)
+                    {
+                        foreach (var held in expired.Skip(done))
+                        {
+                            _held.TryAdd(held.Task.Id, held);
+                        }
+                    }
+
+                    _heldSweepError = $"giving back held tasks failed: {ex.Message}";
+                    wait = TimeSpan.FromTicks(Math.Min(wait.Ticks * 2, _options.LeaseSweepInterval.Ticks > tick.Ticks ? _options.LeaseSweepInterval.Ticks : tick.Ticks));
+                    LogHeldSweepFailed(ex, Durations.Format(wait));
                 }
             }
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Giving back held tasks failed; retrying in {Wait}")]
+    private partial void LogHeldSweepFailed(Exception error, string wait);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Loaded {Count} open tasks: {Ready} ready, {Held} waiting for their prover to come back")]
     private partial void LogLoaded(int count, int ready, int held);

@@ -5,7 +5,8 @@ namespace ZkPow.Aggregator.Generator;
 
 public sealed partial class ProofGenerator
 {
-    private readonly Dictionary<long, (ProverSession Session, ProofTask Task)> _running = [];
+    /// <summary>Jobs running for us now, by task id: the session running each, and since when.</summary>
+    private readonly Dictionary<long, (ProverSession Session, ProofTask Task, DateTimeOffset Since)> _running = [];
     private readonly HashSet<ulong> _retired = [];
 
     /// <summary>The inputs of a sequence are no longer valid (a reorg replaced them): its tasks and proofs are
@@ -91,13 +92,20 @@ public sealed partial class ProofGenerator
                 _held.Remove(held.Task.Id);
             }
 
-            foreach (var (session, task) in _running.Values.Where(r => r.Task.Sequence == finalBatch))
+            foreach (var (session, _, _) in _running.Values.Where(r => r.Task.Sequence == finalBatch))
             {
                 if (session.CurrentJobId is { } jobId)
                 {
                     cancel.Add((session, jobId));
                 }
             }
+
+            foreach (var id in _triedOn.Where(t => t.Value.Sequence == finalBatch).Select(t => t.Key).ToList())
+            {
+                _triedOn.Remove(id);
+            }
+
+            _reproves.Remove(finalBatch);
         }
 
         foreach (var (session, jobId) in cancel)

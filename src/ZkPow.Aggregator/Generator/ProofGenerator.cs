@@ -53,6 +53,7 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
         _time = time;
         _priority = new DeadlinePriority(priority ?? TaskPriority.Default);
         _ready = new SortedSet<ProofTask>(_priority);
+        metrics.QuarantinedProvers = CountQuarantined;
     }
 
     /// <summary>The address final proofs are bound to (the miner's sender address).</summary>
@@ -107,6 +108,7 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
 
         LogLoaded(tasks.Count, ready, held);
         _sweeper = SweepHeldAsync(_stopping.Token);
+        _leaseSweeper = SweepLeasesAsync(_stopping.Token);
     }
 
     /// <summary>Stores a sequence and queues its batch tasks (idempotent).</summary>
@@ -175,6 +177,7 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
                 restarted.Add((held.Task, held.Prover));
             }
 
+            NoteConnected(session);
             _workers[session] = Task.Run(() => WorkerAsync(session));
         }
 
@@ -226,6 +229,15 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
                     }
 
                     await session.WaitUntilIdleAsync(nudge.Token).ConfigureAwait(false);
+                    if (QuarantinedUntil(session) is { } until)
+                    {
+                        // No work for a prover that keeps failing until its quarantine ends.
+                        var left = until - _time.GetUtcNow();
+                        await Task.Delay(left > TimeSpan.Zero ? left + TimeSpan.FromMilliseconds(1) : TimeSpan.Zero, _time, nudge.Token)
+                            .ConfigureAwait(false);
+                        continue;
+                    }
+
                     var idleAt = Stopwatch.GetTimestamp();
 
                     var (task, readyAt) = await TakeAsync(session, nudge.Token).ConfigureAwait(false);
@@ -259,12 +271,40 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
 
     private async Task RunAsync(ProverSession session, ProofTask task, long readyAt, long dispatchStart, CancellationToken cancellationToken)
     {
+        // From the claim until its outcome is stored, the task is ours: the lease sweeper leaves it alone.
+        MarkBusy(task.Id);
+        var settling = false;
+        try
+        {
+            settling = await RunClaimedAsync(session, task, readyAt, dispatchStart, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (!settling)
+            {
+                Unbusy(task.Id);
+            }
+        }
+    }
+
+    /// <summary>Claims and runs one task; returns whether its outcome is being stored (which then ends its busy mark).</summary>
+    private async Task<bool> RunClaimedAsync(ProverSession session, ProofTask task, long readyAt, long dispatchStart, CancellationToken cancellationToken)
+    {
         var prover = session.Ref;
         var now = _time.GetUtcNow();
         // The claim is one atomic statement. A final proof request waits until its claim is durable (it must never be
         // requested twice); batch and aggregation requests go out while their claim commits, in the same ordered
         // write queue as the job id and the proof that follow it.
-        var claim = _store.TryClaimAsync(task.Id, prover, now, now + _options.Lease, CancellationToken.None);
+        Task<bool> claim;
+        try
+        {
+            claim = _store.TryClaimAsync(task.Id, prover, now, now + _options.Lease, CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            claim = Task.FromException<bool>(ex);
+        }
+
         if (task.Kind != TaskKind.Final)
         {
             _ = claim.ContinueWith(t =>
@@ -287,21 +327,19 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
         }
         catch (Exception ex) when (ex is KeyNotFoundException or Google.Protobuf.InvalidProtocolBufferException)
         {
-            if (!await claim.ConfigureAwait(false) && task.Kind == TaskKind.Final)
+            if (!await ClaimedAsync(claim, task).ConfigureAwait(false))
             {
-                LogClaimLost(task.ToString());
-                return;
+                return false;
             }
 
             await ParkAsync(task, $"cannot build the request: {ex.Message}").ConfigureAwait(false);
-            return;
+            return false;
         }
 
         // The final request was built while its claim committed; it goes out only once the claim is durable.
-        if (task.Kind == TaskKind.Final && !await claim.ConfigureAwait(false))
+        if (task.Kind == TaskKind.Final && !await ClaimedAsync(claim, task).ConfigureAwait(false))
         {
-            LogClaimLost(task.ToString());
-            return;
+            return false;
         }
 
         var lastRenewal = _time.GetTimestamp();
@@ -309,7 +347,7 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
         JobOutcome outcome;
         lock (_gate)
         {
-            _running[task.Id] = (session, task);
+            _running[task.Id] = (session, task, _time.GetUtcNow());
         }
 
         try
@@ -327,7 +365,7 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
                     lastRenewal = _time.GetTimestamp();
                     return _store.RecordJobAsync(task.Id, prover, session.CurrentJobId ?? "", _time.GetUtcNow() + _options.Lease, ct);
                 },
-                cancellationToken).ConfigureAwait(false);
+                cancellationToken, MaxJobTimeFor(session, task.Kind)).ConfigureAwait(false);
         }
         finally
         {
@@ -345,7 +383,88 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
         }
 
         // The prover is free again: storing the outcome (one grouped commit) goes on in the background.
-        Track(HandleOutcomeAsync(session, task, outcome, outcome.RequestWrittenAt));
+        Track(SettleAsync(session, task, claim, outcome, outcome.RequestWrittenAt));
+        return true;
+    }
+
+    /// <summary>Whether the claim is durable; a failed claim (a store error) gives the task out again later.</summary>
+    private async Task<bool> ClaimedAsync(Task<bool> claim, ProofTask task)
+    {
+        try
+        {
+            if (await claim.ConfigureAwait(false))
+            {
+                return true;
+            }
+
+            LogClaimLost(task.ToString());
+            return false;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogRecordJobFailed(ex, task.ToString());
+            RequeueLater(task);
+            return false;
+        }
+    }
+
+    /// <summary>Queues a task whose claim failed again after a pause (the store may be failing for a while).</summary>
+    private void RequeueLater(ProofTask task) => Track(Task.Run(async () =>
+    {
+        try
+        {
+            await Task.Delay(_options.LeaseSweepInterval, _time, _stopping.Token).ConfigureAwait(false);
+            MakeReady(task);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }));
+
+    /// <summary>The longest a job of this kind may run on this prover: the floor, or a multiple of the learned duration.</summary>
+    private TimeSpan MaxJobTimeFor(ProverSession session, TaskKind kind)
+    {
+        var learned = session.LearnedJobTime(kind) ?? TimeSpan.Zero;
+        var scaled = learned.TotalMilliseconds * _options.MaxJobTimeFactor;
+        return scaled > _options.MaxJobTime.TotalMilliseconds
+            ? TimeSpan.FromMilliseconds(Math.Min(scaled, TimeSpan.FromDays(365).TotalMilliseconds))
+            : _options.MaxJobTime;
+    }
+
+    private async Task SettleAsync(ProverSession session, ProofTask task, Task<bool> claim, JobOutcome outcome, long writtenAt)
+    {
+        try
+        {
+            // A failure counts against the prover at once, before any store write: a prover reaching its quarantine gets
+            // no further task in the meantime.
+            var counted = false;
+            if (outcome.Kind is JobOutcomeKind.Failed or JobOutcomeKind.Expired && !IsRetired(task.Sequence))
+            {
+                RecordFailure(session.Ref, outcome.Error ?? outcome.Kind.ToString());
+                counted = true;
+            }
+
+            if (!claim.IsCompletedSuccessfully)
+            {
+                try
+                {
+                    await claim.ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // The claim never became durable: the store does not know the task ran, so its outcome cannot be
+                    // stored. The task is given out again once the store answers (the claim's failure is logged).
+                    RequeueLater(task);
+                    return;
+                }
+            }
+
+            await HandleOutcomeAsync(session, task, outcome, writtenAt, counted).ConfigureAwait(false);
+        }
+        finally
+        {
+            Unbusy(task.Id);
+        }
     }
 
     private void Track(Task work)
@@ -396,6 +515,19 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
         }
 
         LogAdopting(session.Name, jobId, task.ToString());
+        MarkBusy(task.Id);
+        try
+        {
+            await AdoptJobAsync(session, held, task, jobId, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            Unbusy(task.Id);
+        }
+    }
+
+    private async Task AdoptJobAsync(ProverSession session, Held held, ProofTask task, string jobId, CancellationToken cancellationToken)
+    {
         if (task.JobId is null)
         {
             await _store.RecordJobAsync(task.Id, held.Prover, jobId, _time.GetUtcNow() + _options.Lease, cancellationToken).ConfigureAwait(false);
@@ -405,12 +537,22 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
         JobOutcome outcome;
         lock (_gate)
         {
-            _running[task.Id] = (session, task);
+            _running[task.Id] = (session, task, _time.GetUtcNow());
         }
 
         try
         {
-            outcome = await session.ResumeJobAsync(task.Kind, jobId, onPending: null, cancellationToken).ConfigureAwait(false);
+            var lastRenewal = _time.GetTimestamp();
+            outcome = await session.ResumeJobAsync(task.Kind, jobId, onPending: ct =>
+            {
+                if (_time.GetElapsedTime(lastRenewal) < _options.Lease / 2)
+                {
+                    return Task.CompletedTask;
+                }
+
+                lastRenewal = _time.GetTimestamp();
+                return _store.RecordJobAsync(task.Id, held.Prover, jobId, _time.GetUtcNow() + _options.Lease, ct);
+            }, cancellationToken, MaxJobTimeFor(session, task.Kind)).ConfigureAwait(false);
         }
         finally
         {
@@ -448,7 +590,9 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
         return task.Kind == TaskKind.Final && !string.IsNullOrEmpty(status.LastComputedRequestId) ? status.LastComputedRequestId : null;
     }
 
-    private async Task HandleOutcomeAsync(ProverSession session, ProofTask task, JobOutcome outcome, long writtenAt)
+    /// <summary>Stores or acts on a job's outcome; <paramref name="counted"/>: the failure was already counted against
+    /// the prover.</summary>
+    private async Task HandleOutcomeAsync(ProverSession session, ProofTask task, JobOutcome outcome, long writtenAt, bool counted = false)
     {
         var prover = session.Ref;
         switch (outcome.Kind)
@@ -457,7 +601,13 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
                 await StoreProofAsync(session, task, outcome, writtenAt).ConfigureAwait(false);
                 break;
             case JobOutcomeKind.Failed:
-                await FailedAsync(task, prover, outcome.Error ?? "failed").ConfigureAwait(false);
+                await FailedAsync(task, prover, outcome.Error ?? "failed", counted).ConfigureAwait(false);
+                break;
+            case JobOutcomeKind.Expired:
+                // Cancelled for exceeding the maximum job time: another prover does it (for a final task too: this is
+                // one of the two cases in which a final proof is requested again). Not a sign of bad inputs.
+                await ReleaseAndRequeueAsync(task, prover, ReleaseReason.Lost, outcome.Error ?? "exceeded the maximum job time", counted)
+                    .ConfigureAwait(false);
                 break;
             case JobOutcomeKind.Lost:
                 if (session.IsClosed && outcome.JobId is not null && _options.ReconnectGrace > TimeSpan.Zero && !_stopping.IsCancellationRequested)
@@ -491,8 +641,15 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
                 return;
             }
 
+            RecordSuccess(prover);
             if (await _store.CompleteFinalAsync(task.Id, prover, record, CancellationToken.None).ConfigureAwait(false))
             {
+                ForgetTried(task.Id);
+                lock (_gate)
+                {
+                    _reproves.Remove(task.Sequence);
+                }
+
                 Metrics.TaskCompleted(task.Kind, duration);
                 ForgetProofs(task);
                 LogFinalStored(task.SequenceInit, task.Sequence, session.Name);
@@ -502,6 +659,7 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
             return;
         }
 
+        RecordSuccess(prover);
         var parent = AggregationTree.ParentOf(task.SequenceInit, task.Sequence, task.FromBatch, task.ToBatch);
         var result = await _store.CompleteAsync(task.Id, prover, outcome.RecursiveProof!, parent, CancellationToken.None).ConfigureAwait(false);
         if (!result.Accepted)
@@ -509,6 +667,8 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
             LogClaimLost(task.ToString());
             return;
         }
+
+        ForgetTried(task.Id);
 
         Metrics.TaskCompleted(task.Kind, duration);
         lock (_gate)
@@ -527,16 +687,45 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
         }
     }
 
-    private async Task FailedAsync(ProofTask task, ProverRef prover, string error)
+    private async Task FailedAsync(ProofTask task, ProverRef prover, string error, bool counted = false)
     {
         var failedOn = task.FailedOn.Append(prover.Name).Distinct(StringComparer.Ordinal).Count();
         if (task.Kind != TaskKind.Batch && failedOn >= 2)
         {
-            var fresh = await _store.ReproveRangeAsync(task.Id, CancellationToken.None).ConfigureAwait(false);
+            bool mayReprove;
+            lock (_gate)
+            {
+                mayReprove = _reproves.GetValueOrDefault(task.Sequence) < _options.MaxReprovesPerSequence;
+                if (mayReprove)
+                {
+                    _reproves[task.Sequence] = _reproves.GetValueOrDefault(task.Sequence) + 1;
+                }
+            }
+
+            if (!mayReprove)
+            {
+                // Proving the range again did not help: an operator looks at it.
+                await ParkAsync(task, $"failed on {failedOn} provers after {_options.MaxReprovesPerSequence} re-proofs of sequence " +
+                                      $"{task.Sequence} (Generator:MaxReprovesPerSequence): {error}").ConfigureAwait(false);
+                return;
+            }
+
+            var suspects = await _store.ReproveRangeAsync(task.Id, CancellationToken.None).ConfigureAwait(false);
             Metrics.RangeReproved();
-            LogReproving(task.ToString(), failedOn, error, fresh.Count);
+            LogReproving(task.ToString(), failedOn, error, suspects.Count);
             ForgetProofs(task);
-            foreach (var t in fresh)
+            ForgetTried(task.Id);
+            // The makers of the suspect inputs are to blame, not the provers that could not use them: each re-proof
+            // counts against them, so a prover sending junk is soon quarantined and causes no more re-proofs.
+            foreach (var maker in suspects.SelectMany(t => t.AvoidProvers).Distinct(StringComparer.Ordinal))
+            {
+                foreach (var blamed in HealthByName(maker))
+                {
+                    RecordFailure(blamed, $"its proofs were unusable inputs of {task}");
+                }
+            }
+
+            foreach (var t in suspects)
             {
                 MakeReady(t);
             }
@@ -544,12 +733,48 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
             return;
         }
 
-        await ReleaseAndRequeueAsync(task, prover, ReleaseReason.Failed, error).ConfigureAwait(false);
+        await ReleaseAndRequeueAsync(task, prover, ReleaseReason.Failed, error, counted).ConfigureAwait(false);
     }
 
-    private async Task ReleaseAndRequeueAsync(ProofTask task, ProverRef prover, ReleaseReason reason, string error)
+    private bool IsRetired(ulong sequence)
     {
-        var updated = await _store.ReleaseAsync(task.Id, prover, reason, error, _options.MaxAttempts, CancellationToken.None)
+        lock (_gate)
+        {
+            return _retired.Contains(sequence);
+        }
+    }
+
+    /// <summary>The provers (principal and name) known by this name: the store remembers only names.</summary>
+    private List<ProverRef> HealthByName(string name)
+    {
+        lock (_gate)
+        {
+            var known = _health.Values.Where(h => h.Name == name).Select(h => new ProverRef(h.Name, "", h.Principal)).ToList();
+            return known.Count > 0 ? known : [.. _workers.Keys.Where(s => s.Name == name).Select(s => s.Ref).Distinct()];
+        }
+    }
+
+    /// <summary>Gives an assigned task back. A failure or a lost job counts against its prover, and the retry avoids
+    /// the provers the task failed on; the task is parked once it has used up its attempts on at least two different
+    /// provers (or on the only prover ever seen).</summary>
+    private async Task ReleaseAndRequeueAsync(ProofTask task, ProverRef prover, ReleaseReason reason, string error, bool counted = false)
+    {
+        // A job cancelled because its sequence was dropped is nobody's fault. Otherwise the failure counts before the
+        // store write, so that a prover reaching its quarantine gets no further task in the meantime.
+        var counts = reason != ReleaseReason.Unassigned && !IsRetired(task.Sequence);
+        var tried = 0;
+        if (counts)
+        {
+            if (!counted)
+            {
+                RecordFailure(prover, error);
+            }
+
+            tried = NoteTried(task, prover.Name);
+        }
+
+        var maxAttempts = counts && MayPark(tried) ? _options.MaxAttempts : int.MaxValue;
+        var updated = await _store.ReleaseAsync(task.Id, prover, reason, error, maxAttempts, CancellationToken.None)
             .ConfigureAwait(false);
         if (updated is null)
         {
@@ -558,6 +783,7 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
 
         if (updated.State == TaskState.Parked)
         {
+            ForgetTried(task.Id);
             Metrics.TaskParked(task.Kind);
             LogParked(task.ToString(), updated.Attempts, error);
             return;
@@ -569,12 +795,13 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
             LogRetry(task.ToString(), prover.Name, updated.Attempts, error);
         }
 
-        MakeReady(updated);
+        MakeReady(AvoidingFailed(updated));
     }
 
     private async Task ParkAsync(ProofTask task, string reason)
     {
         await _store.ParkAsync(task.Id, reason, CancellationToken.None).ConfigureAwait(false);
+        ForgetTried(task.Id);
         Metrics.TaskParked(task.Kind);
         LogParked(task.ToString(), task.Attempts, reason);
     }
@@ -677,7 +904,7 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
             _waiters.Clear();
         }
 
-        await Task.WhenAll(workers.Append(_sweeper)).ConfigureAwait(false);
+        await Task.WhenAll(workers.Append(_sweeper).Append(_leaseSweeper)).ConfigureAwait(false);
         Task[] inFlight;
         lock (_gate)
         {

@@ -112,6 +112,8 @@ public sealed partial class OperatorEndpoint : IAsyncDisposable
             var lag = node.SyncMetrics.LagBlocks;
             var allowed = (long)node.Options.Sync.Confirmations + ReadyLagMargin;
             checks["sync"] = lag <= allowed ? "ok" : $"{lag} blocks behind the chain (ready at {allowed} or less)";
+            // Expired leases are given back only while the lease sweeper works.
+            checks["leaseSweep"] = node.Generator.LeaseSweepError ?? "ok";
             var ready = checks.Values.All(v => v == "ok");
             return Results.Json(new { ready, phase = "running", checks }, s_json, statusCode: ready ? 200 : 503);
         });

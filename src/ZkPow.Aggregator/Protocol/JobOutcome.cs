@@ -14,6 +14,9 @@ public enum JobOutcomeKind
 
     /// <summary>The request is larger than the prover accepts; sending it again would not help.</summary>
     TooLarge,
+
+    /// <summary>The job ran past its maximum time and was cancelled on the prover; another prover should do it.</summary>
+    Expired,
 }
 
 /// <summary>The result of running (or resuming) a job on a prover. Expected failures are values, not exceptions.</summary>

@@ -21,6 +21,17 @@ public sealed class JobTimings
     /// <summary>The expected duration of a job of this kind on this prover, if anything is known.</summary>
     public TimeSpan? Expected(string prover, TaskKind kind) => Find(prover, kind) is { } e ? TimeSpan.FromMilliseconds(e.Mean) : null;
 
+    /// <summary>The larger of this prover's expected duration and the fleet's for this kind, if anything is known.</summary>
+    public TimeSpan? Longest(string prover, TaskKind kind)
+    {
+        lock (_gate)
+        {
+            double? own = _byProver.TryGetValue((prover, kind), out var e) ? e.Mean : null;
+            double? fleet = _fleet.TryGetValue(kind, out var f) ? f.Mean : null;
+            return own is null && fleet is null ? null : TimeSpan.FromMilliseconds(Math.Max(own ?? 0, fleet ?? 0));
+        }
+    }
+
     /// <summary>When to ask first: the expected duration less twice the typical deviation from it (so that a job
     /// faster than usual is not left waiting), if anything is known.</summary>
     public TimeSpan? FirstPoll(string prover, TaskKind kind) =>

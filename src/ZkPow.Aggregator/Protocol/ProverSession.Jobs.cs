@@ -8,10 +8,12 @@ public sealed partial class ProverSession
     /// <summary>
     /// Runs one job: sends the Gen*Request (unless it is larger than the prover accepts), reports the prover's job id
     /// through <paramref name="onJobId"/>, then polls GetProof until the job ends. <paramref name="onPending"/> is
-    /// called on every PENDING answer (lease renewal).
+    /// called on every PENDING answer (lease renewal). A job still without a proof after <paramref name="maxJobTime"/>
+    /// (counted from the request) is cancelled on the prover and ends as <see cref="JobOutcomeKind.Expired"/>.
     /// </summary>
     public async Task<JobOutcome> RunJobAsync(TaskKind kind, AggregatorMessage request,
-        Func<string, CancellationToken, Task>? onJobId, Func<CancellationToken, Task>? onPending, CancellationToken cancellationToken)
+        Func<string, CancellationToken, Task>? onJobId, Func<CancellationToken, Task>? onPending, CancellationToken cancellationToken,
+        TimeSpan? maxJobTime = null)
     {
         var expected = kind switch
         {
@@ -81,7 +83,7 @@ public sealed partial class ProverSession
                 await onJobId(jobId, cancellationToken).ConfigureAwait(false);
             }
 
-            var outcome = await PollCoreAsync(kind, jobId, onPending, cancellationToken).ConfigureAwait(false);
+            var outcome = await PollCoreAsync(kind, jobId, onPending, maxJobTime, cancellationToken).ConfigureAwait(false);
             return outcome with { RequestWrittenAt = writtenAt, RequestId = request.Id };
         }
         finally
@@ -90,8 +92,10 @@ public sealed partial class ProverSession
         }
     }
 
-    /// <summary>Resumes polling a job that this prover instance was already computing (adoption after a restart).</summary>
-    public async Task<JobOutcome> ResumeJobAsync(TaskKind kind, string jobId, Func<CancellationToken, Task>? onPending, CancellationToken cancellationToken)
+    /// <summary>Resumes polling a job that this prover instance was already computing (adoption after a restart);
+    /// <paramref name="maxJobTime"/> counts from now.</summary>
+    public async Task<JobOutcome> ResumeJobAsync(TaskKind kind, string jobId, Func<CancellationToken, Task>? onPending, CancellationToken cancellationToken,
+        TimeSpan? maxJobTime = null)
     {
         if (string.IsNullOrEmpty(jobId))
         {
@@ -102,7 +106,7 @@ public sealed partial class ProverSession
         try
         {
             CurrentJobId = jobId;
-            return await PollCoreAsync(kind, jobId, onPending, cancellationToken).ConfigureAwait(false);
+            return await PollCoreAsync(kind, jobId, onPending, maxJobTime, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -137,6 +141,10 @@ public sealed partial class ProverSession
 
     /// <summary>Durations are learned per principal and name, so that no other principal can skew a prover's polling.</summary>
     private string TimingKey => $"{Principal}/{Name}";
+
+    /// <summary>The learned duration of a job of this kind: the larger of this prover's own and the fleet's (a prover
+    /// that never finishes a job cannot lengthen it), if anything is known.</summary>
+    public TimeSpan? LearnedJobTime(TaskKind kind) => _timings.Longest(TimingKey, kind);
 
     /// <summary>The job id of the job of ours that this prover is running, if any.</summary>
     public string? CurrentJobId { get; private set; }
@@ -185,9 +193,11 @@ public sealed partial class ProverSession
         }
     }
 
-    private async Task<JobOutcome> PollCoreAsync(TaskKind kind, string jobId, Func<CancellationToken, Task>? onPending, CancellationToken cancellationToken)
+    private async Task<JobOutcome> PollCoreAsync(TaskKind kind, string jobId, Func<CancellationToken, Task>? onPending, TimeSpan? maxJobTime,
+        CancellationToken cancellationToken)
     {
         var started = _time.GetTimestamp();
+        var limit = maxJobTime ?? TimeSpan.MaxValue;
         var expected = _timings.Expected(TimingKey, kind);
         var firstPoll = _timings.FirstPoll(TimingKey, kind);
         // Polls after the first are spaced by a twentieth of the expected duration, or by a quarter of the spread before
@@ -251,6 +261,11 @@ public sealed partial class ProverSession
                     return JobOutcome.Failed(jobId, $"the prover answered GetProof with unknown result {(int)answer.Result}{detail}");
             }
 
+            if (_time.GetElapsedTime(started) >= limit)
+            {
+                return await ExpireAsync(jobId, limit, cancellationToken).ConfigureAwait(false);
+            }
+
             if (onPending is not null)
             {
                 await onPending(cancellationToken).ConfigureAwait(false);
@@ -284,6 +299,13 @@ public sealed partial class ProverSession
                 backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, cap.Ticks));
             }
 
+            // The last poll comes when the job reaches its maximum time.
+            var left = limit - _time.GetElapsedTime(started);
+            if (wait > left)
+            {
+                wait = left > TimeSpan.Zero ? left : TimeSpan.Zero;
+            }
+
             try
             {
                 await Task.Delay(wait, _time, waitCancel.Token).ConfigureAwait(false);
@@ -293,6 +315,26 @@ public sealed partial class ProverSession
                 return JobOutcome.Lost(jobId, CloseReason ?? "session ended");
             }
         }
+    }
+
+    /// <summary>The job ran past its maximum time: it is cancelled on the prover (best effort; a prover that does not
+    /// answer the cancel in time loses its session as for any request) so that the prover is free for other work.</summary>
+    private async Task<JobOutcome> ExpireAsync(string jobId, TimeSpan limit, CancellationToken cancellationToken)
+    {
+        var error = $"no proof after {Durations.Format(limit)} (the maximum job time, Generator:MaxJobTime)";
+        bool cancelled;
+        try
+        {
+            cancelled = await CancelJobAsync(jobId, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ProverSessionClosedException)
+        {
+            cancelled = false;
+        }
+
+        LogJobExpired(Name, InstanceId, jobId, Durations.Format(limit), cancelled);
+        return new JobOutcome(JobOutcomeKind.Expired, jobId, null, null,
+            cancelled ? $"{error}; cancelled on the prover" : $"{error}; the prover did not confirm the cancel");
     }
 
     private static JobOutcome Completed(TaskKind kind, string jobId, GetProofResponse answer)

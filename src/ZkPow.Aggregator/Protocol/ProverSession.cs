@@ -452,6 +452,9 @@ public sealed partial class ProverSession
     [LoggerMessage(Level = LogLevel.Information, Message = "Prover {Prover} ({Instance}) answers GetProof at once (it ignores the timeout): polling it adaptively")]
     private partial void LogNoLongPoll(string prover, string instance);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Prover {Prover} ({Instance}) has no proof for job {JobId} after {Limit} (the maximum job time): sent Cancel (confirmed: {Cancelled})")]
+    private partial void LogJobExpired(string prover, string instance, string jobId, string limit, bool cancelled);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Prover {Prover} ({Instance}) disconnected: {Reason}")]
     private partial void LogDisconnected(string prover, string instance, string reason);
 }

@@ -121,6 +121,26 @@ public sealed partial class SqliteStore
         return tasks;
     }
 
+    public async Task<IReadOnlyList<ProofTask>> ListExpiredLeasesAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenReadAsync(cancellationToken).ConfigureAwait(false);
+        using var command = Command(connection, null, $"""
+            SELECT {TaskColumns} FROM tasks
+            WHERE state = 1 AND lease_until_ms < $now AND final_batch IN (SELECT final_batch FROM sequences WHERE state = 0)
+            ORDER BY lease_until_ms LIMIT $limit;
+            """);
+        Bind(command, "$now", now.ToUnixTimeMilliseconds());
+        Bind(command, "$limit", limit);
+        using var reader = command.ExecuteReader();
+        var tasks = new List<ProofTask>();
+        while (reader.Read())
+        {
+            tasks.Add(ReadTask(reader));
+        }
+
+        return tasks;
+    }
+
     public async Task<byte[]> GetBatchInputAsync(ulong batch, CancellationToken cancellationToken)
     {
         await using var connection = await OpenReadAsync(cancellationToken).ConfigureAwait(false);

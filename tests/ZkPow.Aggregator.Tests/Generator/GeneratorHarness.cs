@@ -46,14 +46,15 @@ internal sealed class GeneratorHarness : IAsyncDisposable
     public Dictionary<ulong, DevnetSequence> Sequences { get; } = [];
 
     public static async Task<GeneratorHarness> StartAsync(GeneratorOptions? options = null, ProverSessionOptions? sessions = null,
-        TempDir? dir = null, IComparer<ProofTask>? priority = null, int port = 0, ILoggerFactory? loggers = null, TimeSpan listenAfter = default)
+        TempDir? dir = null, IComparer<ProofTask>? priority = null, int port = 0, ILoggerFactory? loggers = null, TimeSpan listenAfter = default,
+        Func<SqliteStore, IGeneratorStore>? wrapStore = null)
     {
         loggers ??= Environment.GetEnvironmentVariable("ZKPOW_TEST_LOG") == "1"
             ? LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Debug))
             : NullLoggerFactory.Instance;
         dir ??= new TempDir();
         var store = await SqliteStore.OpenAsync(new StoreOptions { SqlitePath = dir.File("gen.db") }, TimeProvider.System, CancellationToken.None);
-        var generator = new ProofGenerator(store, options ?? new GeneratorOptions(), Miner, new GeneratorMetrics(),
+        var generator = new ProofGenerator(wrapStore?.Invoke(store) ?? store, options ?? new GeneratorOptions(), Miner, new GeneratorMetrics(),
             loggers.CreateLogger<ProofGenerator>(), TimeProvider.System, priority);
         await generator.StartAsync(CancellationToken.None);
         if (listenAfter > TimeSpan.Zero)

@@ -56,6 +56,20 @@ public sealed class ProverSessionTests
     }
 
     [Fact]
+    public async Task a_job_still_pending_at_its_maximum_time_is_cancelled_on_the_prover()
+    {
+        await using var harness = await SessionHarness.StartAsync();
+        await using var prover = new ScriptedProver(harness.Address, ScriptedProver.WellBehaved(pendingPolls: int.MaxValue));
+        var session = await harness.NextSessionAsync();
+        var outcome = await session.RunJobAsync(TaskKind.Batch, BatchRequest(), null, null, None, maxJobTime: TimeSpan.FromMilliseconds(500))
+            .WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal((JobOutcomeKind.Expired, "job-1"), (outcome.Kind, outcome.JobId));
+        Assert.Contains("cancelled on the prover", outcome.Error);
+        Assert.Equal("job-1", Assert.Single(prover.Requests(Kind.CancelRequest)).CancelRequest.Id);
+        Assert.False(session.IsClosed);
+    }
+
+    [Fact]
     public async Task after_one_very_long_job_the_next_first_poll_still_comes_within_first_poll_max()
     {
         await using var harness = await SessionHarness.StartAsync(o => o.FirstPollMax = TimeSpan.FromMilliseconds(200));

@@ -1,0 +1,93 @@
+using ZkPow.Aggregator.Generator;
+using ZkPow.Aggregator.Protocol;
+using ZkPow.Aggregator.Tests.Protocol;
+
+namespace ZkPow.Aggregator.Tests.Generator;
+
+public sealed class ProverHealthTests
+{
+    [Fact]
+    public async Task a_prover_failing_every_job_is_quarantined_and_no_task_is_parked_while_a_good_prover_exists()
+    {
+        // One attempt would park a task at its first failure if the prover it failed on were not taken into account.
+        await using var h = await GeneratorHarness.StartAsync(new GeneratorOptions
+        {
+            MaxAttempts = 1,
+            QuarantineAfter = 3,
+            QuarantineBase = TimeSpan.FromMinutes(10),
+        });
+        var broken = h.AddProver("broken", o => o.FailureRate = 1.0);
+        await GeneratorHarness.WaitUntilAsync(() => h.Generator.ConnectedProvers().Count == 1, what: "the broken prover connected");
+        var good = h.AddProver("good", o => o.BatchLatency = TimeSpan.FromMilliseconds(200));
+        await GeneratorHarness.WaitUntilAsync(() => h.Generator.ConnectedProvers().Count == 2, what: "the good prover connected");
+        for (var i = 0; i < 4; i++)
+        {
+            await h.AddSequenceAsync(1);
+        }
+
+        await h.WaitForFinalsAsync(4, timeoutMs: 60_000);
+        Assert.Equal(0, h.Generator.Metrics.Parks);
+        var quarantined = Assert.Single(h.Generator.Quarantined);
+        Assert.Equal(("broken", 3), (quarantined.Name, quarantined.Failures));
+        Assert.Contains("RESULT_COMPLETED_ERROR", quarantined.LastError);
+        // No job went to the broken prover once it was quarantined.
+        Assert.Equal(3, broken.Counters.BatchJobsStarted + broken.Counters.AggregatedJobsStarted + broken.Counters.FinalJobsStarted);
+
+        var status = h.Generator.ConnectedProvers().ToDictionary(p => p.Name);
+        Assert.True(status["broken"].Quarantined);
+        Assert.Equal((0, 3), (status["broken"].JobsDone, status["broken"].JobsFailed));
+        Assert.False(status["good"].Quarantined);
+        Assert.Equal(8, status["good"].JobsDone);
+        Assert.Equal(0, status["good"].JobsFailed);
+        Assert.Equal(4, good.Counters.BatchJobsStarted);
+    }
+
+    [Fact]
+    public async Task a_task_is_parked_once_its_attempts_are_used_up_on_two_different_provers()
+    {
+        await using var h = await GeneratorHarness.StartAsync(new GeneratorOptions { MaxAttempts = 2, QuarantineAfter = 100 });
+        h.AddProver("broken-1", o => o.FailureRate = 1.0);
+        h.AddProver("broken-2", o => o.FailureRate = 1.0);
+        await GeneratorHarness.WaitUntilAsync(() => h.Generator.ConnectedProvers().Count == 2, what: "both provers connected");
+        await h.AddSequenceAsync(1);
+
+        await GeneratorHarness.WaitUntilAsync(() => h.Generator.Metrics.Parks == 1, what: "the task parked");
+        var parked = Assert.Single(await h.Store.ListParkedAsync(CancellationToken.None));
+        // Its retry went to the other prover, and it was parked only once it had failed on both.
+        Assert.Equal(["broken-1", "broken-2"], parked.FailedOn.Distinct().Order());
+        Assert.True(parked.Attempts >= 2);
+    }
+
+    [Fact]
+    public async Task re_proving_a_range_is_bounded_per_sequence_after_which_the_task_is_parked()
+    {
+        await using var h = await GeneratorHarness.StartAsync(new GeneratorOptions { MaxReprovesPerSequence = 0 });
+        // The liar answers every batch job with a proof text that no prover can aggregate.
+        var jobs = 0;
+        var liar = new ScriptedProver(h.Server.Address, r => r.RequestCase switch
+        {
+            AggregatorMessage.RequestOneofCase.GenBatchProofRequest => new ProverMessage
+            {
+                Id = r.Id,
+                GenBatchProofResponse = new GenBatchProofResponse { Id = $"lie-{Interlocked.Increment(ref jobs)}", Result = Result.Ok },
+            },
+            AggregatorMessage.RequestOneofCase.GetProofRequest => new ProverMessage
+            {
+                Id = r.Id,
+                GetProofResponse = new GetProofResponse { Id = r.GetProofRequest.Id, Result = GetProofResponse.Types.Result.CompletedOk, RecursiveProof = "{\"not\":\"a proof\"}" },
+            },
+            _ => ScriptedProver.Status(r, "liar", "liar-1"),
+        });
+        await h.AddSequenceAsync(2);
+        await GeneratorHarness.WaitUntilAsync(() => h.Generator.Metrics.Completed(TaskKind.Batch) == 2, what: "the liar proved both batches");
+        await liar.DisposeAsync();
+        h.AddProver("honest-1");
+        h.AddProver("honest-2");
+
+        await GeneratorHarness.WaitUntilAsync(() => h.Generator.Metrics.Parks == 1, what: "the aggregation parked");
+        var parked = Assert.Single(await h.Store.ListParkedAsync(CancellationToken.None));
+        Assert.Equal(TaskKind.Aggregate, parked.Kind);
+        Assert.Contains("Generator:MaxReprovesPerSequence", parked.LastError);
+        Assert.Equal(2, jobs);
+    }
+}
