@@ -102,7 +102,7 @@ public sealed class AggregatorNode
             PendingTxs = TxsInFlight,
             TasksCompleted = Metrics.CompletedTotal,
             TasksRetried = Metrics.Retries,
-            Health = parkedTasks > 0 || parkedSequences > 0 ? AggregatorStatus.Degraded : AggregatorStatus.Healthy,
+            Health = parkedTasks > 0 || parkedSequences > 0 || Generator.Quarantined.Count > 0 ? AggregatorStatus.Degraded : AggregatorStatus.Healthy,
         };
     }
 }

@@ -145,6 +145,9 @@ internal sealed partial class DevnetNetwork : IAsyncDisposable
                     MaxSessionsPerPrincipal = Math.Max(64, Options.Provers * 2),
                 },
                 Http = new { Port = httpPort, OperatorTokenHash = ProverTokens.Hash(operatorToken) },
+                // The devnet's rounds last seconds: a job that takes many times the provers' latency (a prover that
+                // answers PENDING forever) is cancelled and given to another prover well within a round.
+                Generator = new { MaxJobTime = $"{Math.Max(10, (int)Math.Ceiling(Options.ProverLatency.TotalSeconds * 20))}s" },
                 Chain = new { RpcUrl = chainUrls[0], RollupAddress = Chain.Contracts.Rollup },
                 ExpectedChainId = Chain.ChainId,
                 Key = new { KeystorePath = keystore, PasswordFile = passwordFile },
