@@ -13,6 +13,11 @@ public sealed class GeneratorOptions
     /// and be polled again, before the task is given to another prover. Example: <c>10s</c>.</summary>
     public TimeSpan ReconnectGrace { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Most bytes of recursive proofs kept in memory for the aggregations that consume them (a proof counts
+    /// two bytes a character); past it the oldest are evicted and read back from the store when needed.
+    /// Example: 268435456 (256 MiB).</summary>
+    public long ProofCacheBytes { get; set; } = 256L * 1024 * 1024;
+
     public void Validate()
     {
         if (MaxAttempts is < 1 or > 1000)
@@ -28,6 +33,11 @@ public sealed class GeneratorOptions
         if (ReconnectGrace < TimeSpan.Zero)
         {
             throw new OptionsException("Generator:ReconnectGrace", "must not be negative");
+        }
+
+        if (ProofCacheBytes is < 0 or > 64L * 1024 * 1024 * 1024)
+        {
+            throw new OptionsException("Generator:ProofCacheBytes", "must be between 0 (no cache) and 68719476736 (64 GiB)");
         }
     }
 }

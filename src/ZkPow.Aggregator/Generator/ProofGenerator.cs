@@ -24,7 +24,7 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
     private readonly Dictionary<long, Held> _held = [];
     private readonly Dictionary<ProverSession, Task> _workers = [];
     private readonly Dictionary<ProverSession, CancellationTokenSource> _nudges = [];
-    private readonly Dictionary<long, string> _proofCache = [];
+    private readonly ProofCache _proofCache;
 
     /// <summary>Batch inputs of tasks not dispatched yet, as the sync handed them over (bounded by
     /// <see cref="InputCacheLimit"/>), so that a dispatch does not wait for a database read.</summary>
@@ -53,6 +53,7 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
         _time = time;
         _priority = new DeadlinePriority(priority ?? TaskPriority.Default);
         _ready = new SortedSet<ProofTask>(_priority);
+        _proofCache = new ProofCache(options.ProofCacheBytes);
     }
 
     /// <summary>The address final proofs are bound to (the miner's sender address).</summary>
@@ -494,7 +495,7 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
             if (await _store.CompleteFinalAsync(task.Id, prover, record, CancellationToken.None).ConfigureAwait(false))
             {
                 Metrics.TaskCompleted(task.Kind, duration);
-                ForgetProofs(task);
+                _proofCache.RemoveSequence(task.Sequence);
                 LogFinalStored(task.SequenceInit, task.Sequence, session.Name);
                 FinalProofStored?.Invoke(record);
             }
@@ -513,7 +514,7 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
         Metrics.TaskCompleted(task.Kind, duration);
         lock (_gate)
         {
-            _proofCache[task.Id] = outcome.RecursiveProof!;
+            _proofCache.Add(task.Id, task.Sequence, outcome.RecursiveProof!);
         }
 
         if (task.Kind == TaskKind.Aggregate)
@@ -559,6 +560,7 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
         if (updated.State == TaskState.Parked)
         {
             Metrics.TaskParked(task.Kind);
+            _proofCache.RemoveSequence(task.Sequence);
             LogParked(task.ToString(), updated.Attempts, error);
             return;
         }
@@ -576,6 +578,7 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
     {
         await _store.ParkAsync(task.Id, reason, CancellationToken.None).ConfigureAwait(false);
         Metrics.TaskParked(task.Kind);
+        _proofCache.RemoveSequence(task.Sequence);
         LogParked(task.ToString(), task.Attempts, reason);
     }
 

@@ -441,6 +441,13 @@ public sealed partial class SqliteStore
         return counts;
     }
 
+    /// <summary>Bytes of the recursive proofs stored now (the proof texts of done batch and aggregate tasks); for benchmarks.</summary>
+    internal async Task<long> StoredProofBytesAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenReadAsync(cancellationToken).ConfigureAwait(false);
+        return Scalar<long>(connection, null, "SELECT COALESCE(SUM(LENGTH(CAST(proof AS BLOB))), 0) FROM tasks WHERE proof IS NOT NULL;");
+    }
+
     /// <summary>Number of stored final proofs.</summary>
     public async Task<int> CountFinalProofsAsync(CancellationToken cancellationToken)
     {

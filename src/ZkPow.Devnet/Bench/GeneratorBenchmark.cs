@@ -34,7 +34,7 @@ public sealed partial class GeneratorBenchmark(GeneratorBenchmarkOptions options
             var count = random.Next(1, options.MaxBatches + 1);
             var sequence = previous is null ? builder.FromGenesis(count) : builder.After(previous, count);
             sequences.Add(new SequenceInput(sequence.InitNumBatch, sequence.FinalNewBatch,
-                [.. sequence.Batches.Select(b => new BatchInput(b.Number, b.ToInputProver(1001, 6).ToByteArray()))]));
+                [.. sequence.Batches.Select(b => new BatchInput(b.Number, b.ToInputProver(1001, 6, MinerAddress).ToByteArray()))]));
             previous = sequence;
         }
 
@@ -56,7 +56,7 @@ public sealed partial class GeneratorBenchmark(GeneratorBenchmarkOptions options
                 log0.LogInformation("Measuring the limits: loopback gRPC round trips and durable store completions");
                 roundTrips = await MeasureRoundTripsAsync(sequences, options.Provers, cancellationToken).ConfigureAwait(false);
                 var sample = MockProofComputer.Batch(new GenBatchProofRequest { Input = InputProver.Parser.ParseFrom(sequences[0].Batches[0].ProverInput) },
-                    6, emptyProof: false).Outcome.RecursiveProof ?? "";
+                    6, emptyProof: false, options.ProofBytes).Outcome.RecursiveProof ?? "";
                 Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(dbPath))!);
                 var limitDb = Path.GetFullPath(dbPath) + $".limit-{Guid.NewGuid():N}.db";
                 try
@@ -110,6 +110,8 @@ public sealed partial class GeneratorBenchmark(GeneratorBenchmarkOptions options
                 }, sessions, generator,
                 loggers, time, cancellationToken).ConfigureAwait(false);
             var log = loggers.CreateLogger<GeneratorBenchmark>();
+            var rssBefore = Memory.Rss();
+            var runPeakRss = rssBefore;
             var provers = new List<MockProver>();
             var running = new List<Task>();
             try
@@ -129,6 +131,9 @@ public sealed partial class GeneratorBenchmark(GeneratorBenchmarkOptions options
                         HonourGetProofTimeout = options.LongPoll,
                         RecordTimings = true,
                         ReconnectDelay = TimeSpan.FromMilliseconds(200),
+                        ProofBytes = options.ProofBytes,
+                        // Results are fetched once; keeping megabyte proofs for the default hour would measure the mock.
+                        JobRetention = options.ProofBytes > 0 ? TimeSpan.FromMinutes(1) : TimeSpan.FromHours(1),
                     }, time);
                     provers.Add(prover);
                     running.Add(prover.RunAsync(cancellationToken));
@@ -187,8 +192,11 @@ public sealed partial class GeneratorBenchmark(GeneratorBenchmarkOptions options
                         await Task.WhenAny(allDone.Task, reporter.WaitForNextTickAsync(cancellationToken).AsTask()).ConfigureAwait(false);
                         cancellationToken.ThrowIfCancellationRequested();
                         progress?.Report((metrics.CompletedTotal, totalTasks));
+                        runPeakRss = Math.Max(runPeakRss, Memory.Rss());
                     }
                 }
+
+                runPeakRss = Math.Max(runPeakRss, Memory.Rss());
 
                 var elapsed = Stopwatch.GetElapsedTime(started, lastFinal);
                 var samples = metrics.DispatchSamples();
@@ -198,6 +206,15 @@ public sealed partial class GeneratorBenchmark(GeneratorBenchmarkOptions options
                 var ideal = analysis.IdealMakespan;
                 var tasksPerSecond = metrics.CompletedTotal / elapsed.TotalSeconds;
                 double? limit = roundTrips is { } r && storeCompletions is { } w ? Math.Min(r / 2, w) : null;
+                var proofBytesStored = await store.StoredProofBytesAsync(cancellationToken).ConfigureAwait(false);
+                double? rawRate = null;
+                if (options.ProofBytes > 0 && proofBytesStored > 0)
+                {
+                    log.LogInformation("Measuring the raw write+fsync rate of {Bytes} bytes next to the database", proofBytesStored);
+                    rawRate = Memory.RawWriteFsyncMbPerSecond(Path.GetDirectoryName(Path.GetFullPath(dbPath))!, proofBytesStored, options.ProofBytes,
+                        cancellationToken);
+                }
+
                 return new GeneratorBenchmarkResult
                 {
                     RoundTripsPerSecond = roundTrips is { } rr ? Math.Round(rr, 1) : null,
@@ -240,6 +257,14 @@ public sealed partial class GeneratorBenchmark(GeneratorBenchmarkOptions options
                     Seed = options.Seed,
                     SqliteSynchronous = store.Synchronous,
                     ProverLatencyMs = options.ProverLatency.TotalMilliseconds,
+                    PeakRssMb = Math.Round(Memory.PeakRss() / 1e6, 1),
+                    RssBeforeProversMb = Math.Round(rssBefore / 1e6, 1),
+                    RunPeakRssMb = Math.Round(runPeakRss / 1e6, 1),
+                    MemoryPerSessionKb = options.Provers > 0 ? Math.Round((runPeakRss - rssBefore) / 1e3 / options.Provers, 1) : null,
+                    ProofBytes = options.ProofBytes,
+                    ProofMbStored = Math.Round(proofBytesStored / 1e6, 1),
+                    ProofMbPerSecond = Math.Round(proofBytesStored / 1e6 / elapsed.TotalSeconds, 2),
+                    RawWriteFsyncMbPerSecond = rawRate is { } raw ? Math.Round(raw, 2) : null,
                 };
             }
             finally

@@ -64,6 +64,7 @@ public sealed class MockProver : IAsyncDisposable
             JournalPath = options.JournalPath,
             MaxReceiveMessageSize = options.MaxReceiveMessageSize,
             JobRetention = options.JobRetention,
+            ProofBytes = options.ProofBytes,
         };
         _time = timeProvider ?? TimeProvider.System;
         _logger = logger ?? NullLogger<MockProver>.Instance;
@@ -363,7 +364,7 @@ public sealed class MockProver : IAsyncDisposable
                 {
                     Id = await AcceptAsync(MockProofKind.Batch,
                         MockProofComputer.Batch(message.GenBatchProofRequest, _options.ForkId,
-                            misbehaviour == MockProverMisbehaviour.EmptyProof),
+                            misbehaviour == MockProverMisbehaviour.EmptyProof, _options.ProofBytes),
                         message.Id, now, cancellationToken).ConfigureAwait(false),
                     Result = Result.Ok,
                 };
@@ -374,7 +375,7 @@ public sealed class MockProver : IAsyncDisposable
                 {
                     Id = await AcceptAsync(MockProofKind.Aggregated,
                         MockProofComputer.Aggregate(message.GenAggregatedProofRequest,
-                            misbehaviour == MockProverMisbehaviour.EmptyProof),
+                            misbehaviour == MockProverMisbehaviour.EmptyProof, _options.ProofBytes),
                         message.Id, now, cancellationToken).ConfigureAwait(false),
                     Result = Result.Ok,
                 };
