@@ -18,7 +18,7 @@ public sealed partial class SqliteStore
             using (var insert = Command(connection, transaction,
                 """
                 INSERT INTO sequences (final_batch, init_batch, state, created_ms) VALUES ($f, $i, 0, $t)
-                ON CONFLICT (final_batch) DO UPDATE SET init_batch = excluded.init_batch, state = 0, created_ms = excluded.created_ms
+                ON CONFLICT (final_batch) DO UPDATE SET init_batch = excluded.init_batch, state = 0, created_ms = excluded.created_ms, pruned = 0
                 WHERE sequences.state = 2;
                 """))
             {
@@ -430,7 +430,7 @@ public sealed partial class SqliteStore
     public async Task<IReadOnlyDictionary<(TaskKind Kind, TaskState State), int>> CountTasksAsync(CancellationToken cancellationToken)
     {
         await using var connection = await OpenReadAsync(cancellationToken).ConfigureAwait(false);
-        using var command = Command(connection, null, "SELECT kind, state, COUNT(*) FROM tasks GROUP BY kind, state;");
+        using var command = Command(connection, null, TaskCountsSql);
         using var reader = command.ExecuteReader();
         var counts = new Dictionary<(TaskKind, TaskState), int>();
         while (reader.Read())
@@ -452,7 +452,7 @@ public sealed partial class SqliteStore
     public async Task<int> CountFinalProofsAsync(CancellationToken cancellationToken)
     {
         await using var connection = await OpenReadAsync(cancellationToken).ConfigureAwait(false);
-        return (int)Scalar<long>(connection, null, "SELECT COUNT(*) FROM final_proofs;");
+        return (int)Scalar<long>(connection, null, FinalProofCountSql);
     }
 
     public Task<int> DiscardSequenceAsync(ulong finalBatch, string reason, CancellationToken cancellationToken)

@@ -101,13 +101,7 @@ public sealed partial class GeneratorBenchmark(GeneratorBenchmarkOptions options
             var sessions = new ProverSessionOptions();
             var external = options.Provers == 0;
             await using var server = await ProverServer.StartAsync(
-                new ProverServerOptions
-                {
-                    Port = external ? options.ProverPort : 0,
-                    // Every in-process prover dials from loopback: one principal holds them all.
-                    MaxSessionsPerPrincipal = Math.Max(64, (options.Provers * 2) + 16),
-                    MaxConnections = Math.Max(1024, (options.Provers * 2) + 16),
-                }, sessions, generator,
+                ServerOptions(options.Provers, external ? options.ProverPort : 0), sessions, generator,
                 loggers, time, cancellationToken).ConfigureAwait(false);
             var log = loggers.CreateLogger<GeneratorBenchmark>();
             var rssBefore = Memory.Rss();
@@ -290,6 +284,15 @@ public sealed partial class GeneratorBenchmark(GeneratorBenchmarkOptions options
             }
         }
     }
+
+    /// <summary>The prover server of a run with <paramref name="provers"/> in-process provers: they all dial from loopback, so one
+    /// principal holds every session.</summary>
+    private static ProverServerOptions ServerOptions(int provers, int port) => new()
+    {
+        Port = port,
+        MaxSessionsPerPrincipal = Math.Max(64, (provers * 2) + 16),
+        MaxConnections = Math.Max(1024, (provers * 2) + 16),
+    };
 
     private static double Percentile(double[] sorted, double p) =>
         sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
