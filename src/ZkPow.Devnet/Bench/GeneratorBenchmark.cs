@@ -25,18 +25,7 @@ public sealed partial class GeneratorBenchmark(GeneratorBenchmarkOptions options
     public async Task<GeneratorBenchmarkResult> RunAsync(CancellationToken cancellationToken)
     {
         options.Validate();
-        var random = new Random(options.Seed);
-        var builder = new DevnetSequenceBuilder(random, "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC", 1001, 6) { TransactionSize = options.BatchBytes };
-        var sequences = new List<SequenceInput>(options.Sequences);
-        DevnetSequence? previous = null;
-        for (var i = 0; i < options.Sequences; i++)
-        {
-            var count = random.Next(1, options.MaxBatches + 1);
-            var sequence = previous is null ? builder.FromGenesis(count) : builder.After(previous, count);
-            sequences.Add(new SequenceInput(sequence.InitNumBatch, sequence.FinalNewBatch,
-                [.. sequence.Batches.Select(b => new BatchInput(b.Number, b.ToInputProver(1001, 6, MinerAddress).ToByteArray()))]));
-            previous = sequence;
-        }
+        var sequences = BuildSequences(options);
 
         var batches = sequences.Sum(s => s.Batches.Count);
         var totalTasks = sequences.Sum(s => (2 * s.Batches.Count) - 1 + 1);
@@ -283,6 +272,27 @@ public sealed partial class GeneratorBenchmark(GeneratorBenchmarkOptions options
                 }
             }
         }
+    }
+
+    /// <summary>The made-up devnet sequences of a run, drawn with <see cref="GeneratorBenchmarkOptions.Seed"/>; their batch inputs are
+    /// built as the sync builds them in production (chain and fork id, old roots, batch data, timestamp, global exit root,
+    /// sequencer, and the miner's address as <c>aggregator_addr</c>).</summary>
+    internal static List<SequenceInput> BuildSequences(GeneratorBenchmarkOptions options)
+    {
+        var random = new Random(options.Seed);
+        var builder = new DevnetSequenceBuilder(random, "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC", 1001, 6) { TransactionSize = options.BatchBytes };
+        var sequences = new List<SequenceInput>(options.Sequences);
+        DevnetSequence? previous = null;
+        for (var i = 0; i < options.Sequences; i++)
+        {
+            var count = random.Next(1, options.MaxBatches + 1);
+            var sequence = previous is null ? builder.FromGenesis(count) : builder.After(previous, count);
+            sequences.Add(new SequenceInput(sequence.InitNumBatch, sequence.FinalNewBatch,
+                [.. sequence.Batches.Select(b => new BatchInput(b.Number, b.ToInputProver(1001, 6, MinerAddress).ToByteArray()))]));
+            previous = sequence;
+        }
+
+        return sequences;
     }
 
     /// <summary>The prover server of a run with <paramref name="provers"/> in-process provers: they all dial from loopback, so one
