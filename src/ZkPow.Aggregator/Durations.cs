@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace ZkPow.Aggregator;
 
-/// <summary>Durations as operators write them: <c>50ms</c>, <c>2s</c>, <c>1m</c>, <c>1h</c>, or a combination such as <c>1m30s</c>.</summary>
+/// <summary>Durations as operators write them: <c>50ms</c>, <c>2s</c>, <c>1m</c>, <c>1h</c>, <c>30d</c>, or a combination such as <c>1m30s</c>.</summary>
 public static class Durations
 {
     public static bool TryParse(string? text, out TimeSpan value)
@@ -47,6 +47,7 @@ public static class Durations
                 "s" => 1000,
                 "m" => 60_000,
                 "h" => 3_600_000,
+                "d" => 86_400_000,
                 _ => null,
             };
             if (factor is null)

@@ -10,6 +10,7 @@ public sealed class DurationsTests
     [InlineData("0", 0)]
     [InlineData("0ms", 0)]
     [InlineData("1.5s", 1500)]
+    [InlineData("30d", 2_592_000_000)]
     public void parses_operator_durations(string text, double ms)
     {
         Assert.True(Durations.TryParse(text, out var value));

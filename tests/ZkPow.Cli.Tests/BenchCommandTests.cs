@@ -52,5 +52,36 @@ public sealed class BenchCommandTests
         using var jitter = ChildProcess.Zkpow("bench", "--latency-jitter", "-1");
         Assert.NotEqual(0, await jitter.WaitForExitAsync(TimeSpan.FromMinutes(1)));
         Assert.Contains("--latency-jitter must be between 0 and 10", jitter.Stderr);
+
+        // Two proofs of more than 1.5 MiB would not fit an aggregation request within Provers:MaxSendBytes.
+        using var proofs = ChildProcess.Zkpow("bench", "--proof-bytes", "1572865", "--json");
+        Assert.Equal(2, await proofs.WaitForExitAsync(TimeSpan.FromMinutes(1)));
+        Assert.Contains("--proof-bytes must be between 0 and 1572864", proofs.Stderr);
+        Assert.Contains("Provers:MaxSendBytes", proofs.Stderr);
+        Assert.Equal("", proofs.Stdout.Trim());
+    }
+
+    [Fact]
+    public async Task bench_with_proof_bytes_stores_proofs_of_that_size_and_reports_memory_and_write_rates()
+    {
+        const int size = 256 * 1024;
+        using var bench = ChildProcess.Zkpow("bench", "--provers", "2", "--sequences", "3", "--max-batches", "3", "--proof-bytes", $"{size}",
+            "--no-limits", "--json");
+        Assert.Equal(0, await bench.WaitForExitAsync(TimeSpan.FromMinutes(2)));
+        using var json = JsonDocument.Parse(bench.Stdout);
+        var root = json.RootElement;
+        Assert.Equal(3, root.GetProperty("finalProofs").GetInt32());
+        Assert.Equal(size, root.GetProperty("proofBytes").GetInt32());
+
+        // Every batch and aggregate task stores one recursive proof of about the requested size (a final task stores none).
+        var recursive = root.GetProperty("tasksCompleted").GetInt32() - 3;
+        Assert.Equal(recursive * size / 1e6, root.GetProperty("proofMbStored").GetDouble(), 0.2);
+        foreach (var figure in new[] { "proofMbPerSecond", "rawWriteFsyncMbPerSecond", "peakRssMb", "rssBeforeProversMb", "runPeakRssMb" })
+        {
+            Assert.True(root.GetProperty(figure).GetDouble() > 0, $"{figure} should be positive");
+        }
+
+        Assert.True(root.GetProperty("peakRssMb").GetDouble() >= root.GetProperty("runPeakRssMb").GetDouble());
+        Assert.Equal(JsonValueKind.Number, root.GetProperty("memoryPerSessionKb").ValueKind);
     }
 }

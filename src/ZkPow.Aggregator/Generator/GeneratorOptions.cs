@@ -43,6 +43,11 @@ public sealed class GeneratorOptions
     /// provers (its inputs are suspect); beyond it such a task is parked for an operator. Example: 3.</summary>
     public int MaxReprovesPerSequence { get; set; } = 3;
 
+    /// <summary>Most bytes of recursive proofs kept in memory for the aggregations that consume them (a proof counts
+    /// two bytes a character); past it the oldest are evicted and read back from the store when needed.
+    /// Example: 268435456 (256 MiB).</summary>
+    public long ProofCacheBytes { get; set; } = 256L * 1024 * 1024;
+
     public void Validate()
     {
         if (MaxAttempts is < 1 or > 1000)
@@ -93,6 +98,11 @@ public sealed class GeneratorOptions
         if (MaxReprovesPerSequence is < 0 or > 1000)
         {
             throw new OptionsException("Generator:MaxReprovesPerSequence", "must be between 0 and 1000");
+        }
+
+        if (ProofCacheBytes is < 0 or > 64L * 1024 * 1024 * 1024)
+        {
+            throw new OptionsException("Generator:ProofCacheBytes", "must be between 0 (no cache) and 68719476736 (64 GiB)");
         }
     }
 }

@@ -71,6 +71,7 @@ public sealed partial class ProofGenerator
         {
             _retired.Add(finalBatch);
             _priority.Set(finalBatch, null);
+            _proofCache.RemoveSequence(finalBatch);
             foreach (var (id, cached) in _inputCache.Where(c => c.Value.Sequence == finalBatch).ToList())
             {
                 _inputCache.Remove(id);

@@ -24,7 +24,7 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
     private readonly Dictionary<long, Held> _held = [];
     private readonly Dictionary<ProverSession, Task> _workers = [];
     private readonly Dictionary<ProverSession, CancellationTokenSource> _nudges = [];
-    private readonly Dictionary<long, string> _proofCache = [];
+    private readonly ProofCache _proofCache;
 
     /// <summary>Batch inputs of tasks not dispatched yet, as the sync handed them over (bounded by
     /// <see cref="InputCacheLimit"/>), so that a dispatch does not wait for a database read.</summary>
@@ -54,6 +54,7 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
         _priority = new DeadlinePriority(priority ?? TaskPriority.Default);
         _ready = new SortedSet<ProofTask>(_priority);
         metrics.QuarantinedProvers = CountQuarantined;
+        _proofCache = new ProofCache(options.ProofCacheBytes);
     }
 
     /// <summary>The address final proofs are bound to (the miner's sender address).</summary>
@@ -651,7 +652,7 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
                 }
 
                 Metrics.TaskCompleted(task.Kind, duration);
-                ForgetProofs(task);
+                _proofCache.RemoveSequence(task.Sequence);
                 LogFinalStored(task.SequenceInit, task.Sequence, session.Name);
                 FinalProofStored?.Invoke(record);
             }
@@ -673,7 +674,7 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
         Metrics.TaskCompleted(task.Kind, duration);
         lock (_gate)
         {
-            _proofCache[task.Id] = outcome.RecursiveProof!;
+            _proofCache.Add(task.Id, task.Sequence, outcome.RecursiveProof!);
         }
 
         if (task.Kind == TaskKind.Aggregate)
@@ -785,6 +786,7 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
         {
             ForgetTried(task.Id);
             Metrics.TaskParked(task.Kind);
+            _proofCache.RemoveSequence(task.Sequence);
             LogParked(task.ToString(), updated.Attempts, error);
             return;
         }
@@ -803,6 +805,7 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
         await _store.ParkAsync(task.Id, reason, CancellationToken.None).ConfigureAwait(false);
         ForgetTried(task.Id);
         Metrics.TaskParked(task.Kind);
+        _proofCache.RemoveSequence(task.Sequence);
         LogParked(task.ToString(), task.Attempts, reason);
     }
 

@@ -172,5 +172,15 @@ internal static class Migrations
                 PRIMARY KEY (final_batch, proof_hash)
             );
             """),
+        new(6, "retention: pruned sequences, indexes for pruning by sequence and age and for the status counters", """
+            ALTER TABLE sequences ADD COLUMN pruned INTEGER NOT NULL DEFAULT 0;
+            CREATE INDEX sequences_unpruned ON sequences (final_batch) WHERE pruned = 0;
+            CREATE INDEX batches_by_sequence ON batches (final_batch);
+            CREATE INDEX tasks_by_sequence ON tasks (final_batch);
+            CREATE INDEX tasks_by_state_kind ON tasks (state, kind);
+            CREATE INDEX final_proofs_by_created ON final_proofs (created_ms);
+            CREATE INDEX committed_proofs_by_created ON committed_proofs (created_ms);
+            CREATE INDEX sync_events_by_kind ON sync_events (kind, final_batch);
+            """),
     ];
 }

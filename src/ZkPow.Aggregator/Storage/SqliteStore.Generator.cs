@@ -18,7 +18,7 @@ public sealed partial class SqliteStore
             using (var insert = Command(connection, transaction,
                 """
                 INSERT INTO sequences (final_batch, init_batch, state, created_ms) VALUES ($f, $i, 0, $t)
-                ON CONFLICT (final_batch) DO UPDATE SET init_batch = excluded.init_batch, state = 0, created_ms = excluded.created_ms
+                ON CONFLICT (final_batch) DO UPDATE SET init_batch = excluded.init_batch, state = 0, created_ms = excluded.created_ms, pruned = 0
                 WHERE sequences.state = 2;
                 """))
             {
@@ -450,7 +450,7 @@ public sealed partial class SqliteStore
     public async Task<IReadOnlyDictionary<(TaskKind Kind, TaskState State), int>> CountTasksAsync(CancellationToken cancellationToken)
     {
         await using var connection = await OpenReadAsync(cancellationToken).ConfigureAwait(false);
-        using var command = Command(connection, null, "SELECT kind, state, COUNT(*) FROM tasks GROUP BY kind, state;");
+        using var command = Command(connection, null, TaskCountsSql);
         using var reader = command.ExecuteReader();
         var counts = new Dictionary<(TaskKind, TaskState), int>();
         while (reader.Read())
@@ -461,11 +461,18 @@ public sealed partial class SqliteStore
         return counts;
     }
 
+    /// <summary>Bytes of the recursive proofs stored now (the proof texts of done batch and aggregate tasks); for benchmarks.</summary>
+    internal async Task<long> StoredProofBytesAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenReadAsync(cancellationToken).ConfigureAwait(false);
+        return Scalar<long>(connection, null, "SELECT COALESCE(SUM(LENGTH(CAST(proof AS BLOB))), 0) FROM tasks WHERE proof IS NOT NULL;");
+    }
+
     /// <summary>Number of stored final proofs.</summary>
     public async Task<int> CountFinalProofsAsync(CancellationToken cancellationToken)
     {
         await using var connection = await OpenReadAsync(cancellationToken).ConfigureAwait(false);
-        return (int)Scalar<long>(connection, null, "SELECT COUNT(*) FROM final_proofs;");
+        return (int)Scalar<long>(connection, null, FinalProofCountSql);
     }
 
     public Task<int> DiscardSequenceAsync(ulong finalBatch, string reason, CancellationToken cancellationToken)

@@ -15,6 +15,22 @@ public sealed class StoreOptions
     /// <summary>Most writes grouped into one transaction (one fsync). Example: 512.</summary>
     public int MaxWritesPerCommit { get; set; } = 512;
 
+    /// <summary>Recursive proofs and batch inputs are kept for the sequences among the last this many verified ones (and for
+    /// every sequence not verified yet or whose submission is still open); older ones are deleted. Example: 1000.</summary>
+    public int RetainVerified { get; set; } = 1000;
+
+    /// <summary>How long the final proofs (and committed proofs) of verified sequences whose submission is closed are
+    /// kept. Example: <c>30d</c>.</summary>
+    public TimeSpan RetainFinalProofs { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>How often the background retention pass runs; <c>0</c> turns retention off (everything is kept).
+    /// Example: <c>1m</c>.</summary>
+    public TimeSpan RetentionInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Most sequences (and final proofs) the retention pass deletes in one transaction; it pauses between two
+    /// so that the writes of the dispatch path are never held up for long. Example: 8.</summary>
+    public int RetentionBatch { get; set; } = 8;
+
     public void Validate()
     {
         if (string.IsNullOrWhiteSpace(SqlitePath))
@@ -30,6 +46,26 @@ public sealed class StoreOptions
         if (MaxWritesPerCommit is < 1 or > 100_000)
         {
             throw new OptionsException("Store:MaxWritesPerCommit", "must be between 1 and 100000");
+        }
+
+        if (RetainVerified is < 0 or > 100_000_000)
+        {
+            throw new OptionsException("Store:RetainVerified", "must be between 0 and 100000000 sequences");
+        }
+
+        if (RetainFinalProofs < TimeSpan.FromHours(1) || RetainFinalProofs > TimeSpan.FromDays(36_500))
+        {
+            throw new OptionsException("Store:RetainFinalProofs", "must be between 1h and 36500d");
+        }
+
+        if (RetentionInterval != TimeSpan.Zero && (RetentionInterval < TimeSpan.FromSeconds(1) || RetentionInterval > TimeSpan.FromDays(1)))
+        {
+            throw new OptionsException("Store:RetentionInterval", "must be 0 (retention off) or between 1s and 1d");
+        }
+
+        if (RetentionBatch is < 1 or > 10_000)
+        {
+            throw new OptionsException("Store:RetentionBatch", "must be between 1 and 10000");
         }
     }
 }

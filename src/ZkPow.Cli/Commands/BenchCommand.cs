@@ -41,13 +41,19 @@ internal static class BenchCommand
         var seed = new Option<int>("--seed") { Description = "Seed for the batch counts and data", DefaultValueFactory = _ => 1 };
         var port = new Option<int>("--prover-port") { Description = "Port for external provers with --provers 0", DefaultValueFactory = _ => 50081 };
         var batchBytes = new Option<int>("--batch-bytes") { Description = "Bytes of L2 data per batch", DefaultValueFactory = _ => 256 };
+        var proofBytes = new Option<int>("--proof-bytes")
+        {
+            Description = "Size of the recursive proofs the mock provers return, bytes (real ones are around 1 MiB; at most 1.5 MiB so that an " +
+                          "aggregation request of two fits Provers:MaxSendBytes, 4 MiB); 0 = the mock's few hundred bytes",
+            DefaultValueFactory = _ => 0,
+        };
         var db = new Option<string?>("--db") { Description = "Database file to use and keep (default: a temporary one); a rerun with the same file resumes" };
         var synchronous = new Option<string>("--sqlite-synchronous") { Description = "SQLite synchronous setting: FULL (durable, default) or NORMAL", DefaultValueFactory = _ => "FULL" };
         var json = CliOptions.Json();
         var logLevel = CliOptions.LogLevel(LogLevel.Warning);
         var command = new Command("bench", "Benchmark the proof generator with mock provers over real gRPC and the durable store")
         {
-            provers, sequences, maxBatches, latency, jitter, speeds, interval, noLongPoll, noLimits, seed, port, batchBytes, db, synchronous, json, logLevel,
+            provers, sequences, maxBatches, latency, jitter, speeds, interval, noLongPoll, noLimits, seed, port, batchBytes, proofBytes, db, synchronous, json, logLevel,
             BenchTxsCommand.Create(),
         };
         command.SetAction(async (parse, cancellationToken) =>
@@ -66,6 +72,7 @@ internal static class BenchCommand
                 Seed = parse.GetValue(seed),
                 ProverPort = parse.GetValue(port),
                 BatchBytes = parse.GetValue(batchBytes),
+                ProofBytes = parse.GetValue(proofBytes),
                 DatabasePath = parse.GetValue(db),
                 SqliteSynchronous = parse.GetValue(synchronous) ?? "FULL",
             };
@@ -108,6 +115,8 @@ internal static class BenchCommand
                       sequence latency  {(result.SequenceLatencyRatio is { } q ? $"{q:0.000} x ideal on average, p99 {result.SequenceLatencyRatioP99:0.000} x; " : "")}p50 {result.SequenceLatencyP50Ms:0} ms, p99 {result.SequenceLatencyP99Ms:0} ms (synced to final proof stored)
                       store             {result.StoreWrites} writes in {result.StoreCommits} commits, synchronous={result.SqliteSynchronous}
                       retries           {result.TasksRetried}
+                      memory            peak RSS {result.PeakRssMb:0.0} MB; {result.RssBeforeProversMb:0.0} MB before the provers, {result.RunPeakRssMb:0.0} MB at most during the run{(result.MemoryPerSessionKb is { } kb ? $": {kb:0.0} KB per prover session (both ends)" : "")}
+                      proofs stored     {result.ProofMbStored:0.0} MB at {result.ProofMbPerSecond:0.00} MB/s{(result.RawWriteFsyncMbPerSecond is { } rawRate ? $" (raw write+fsync next to the database: {rawRate:0.00} MB/s)" : "")}
                     """);
             }
 

@@ -23,7 +23,7 @@ public sealed partial class GeneratorBenchmark
             .Select(b => new AggregatorMessage { GenBatchProofRequest = new GenBatchProofRequest { Input = InputProver.Parser.ParseFrom(b.ProverInput) } })
             .ToArray();
         var observer = new RoundTripObserver(requests);
-        await using var server = await ProverServer.StartAsync(new ProverServerOptions { Port = 0 }, new ProverSessionOptions(), observer,
+        await using var server = await ProverServer.StartAsync(ServerOptions(provers, 0), new ProverSessionOptions(), observer,
             loggers, TimeProvider.System, cancellationToken).ConfigureAwait(false);
         var mocks = new List<MockProver>();
         try

@@ -25,18 +25,7 @@ public sealed partial class GeneratorBenchmark(GeneratorBenchmarkOptions options
     public async Task<GeneratorBenchmarkResult> RunAsync(CancellationToken cancellationToken)
     {
         options.Validate();
-        var random = new Random(options.Seed);
-        var builder = new DevnetSequenceBuilder(random, "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC", 1001, 6) { TransactionSize = options.BatchBytes };
-        var sequences = new List<SequenceInput>(options.Sequences);
-        DevnetSequence? previous = null;
-        for (var i = 0; i < options.Sequences; i++)
-        {
-            var count = random.Next(1, options.MaxBatches + 1);
-            var sequence = previous is null ? builder.FromGenesis(count) : builder.After(previous, count);
-            sequences.Add(new SequenceInput(sequence.InitNumBatch, sequence.FinalNewBatch,
-                [.. sequence.Batches.Select(b => new BatchInput(b.Number, b.ToInputProver(1001, 6).ToByteArray()))]));
-            previous = sequence;
-        }
+        var sequences = BuildSequences(options);
 
         var batches = sequences.Sum(s => s.Batches.Count);
         var totalTasks = sequences.Sum(s => (2 * s.Batches.Count) - 1 + 1);
@@ -56,7 +45,7 @@ public sealed partial class GeneratorBenchmark(GeneratorBenchmarkOptions options
                 log0.LogInformation("Measuring the limits: loopback gRPC round trips and durable store completions");
                 roundTrips = await MeasureRoundTripsAsync(sequences, options.Provers, cancellationToken).ConfigureAwait(false);
                 var sample = MockProofComputer.Batch(new GenBatchProofRequest { Input = InputProver.Parser.ParseFrom(sequences[0].Batches[0].ProverInput) },
-                    6, emptyProof: false).Outcome.RecursiveProof ?? "";
+                    6, emptyProof: false, options.ProofBytes).Outcome.RecursiveProof ?? "";
                 Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(dbPath))!);
                 var limitDb = Path.GetFullPath(dbPath) + $".limit-{Guid.NewGuid():N}.db";
                 try
@@ -101,15 +90,11 @@ public sealed partial class GeneratorBenchmark(GeneratorBenchmarkOptions options
             var sessions = new ProverSessionOptions();
             var external = options.Provers == 0;
             await using var server = await ProverServer.StartAsync(
-                new ProverServerOptions
-                {
-                    Port = external ? options.ProverPort : 0,
-                    // Every in-process prover dials from loopback: one principal holds them all.
-                    MaxSessionsPerPrincipal = Math.Max(64, (options.Provers * 2) + 16),
-                    MaxConnections = Math.Max(1024, (options.Provers * 2) + 16),
-                }, sessions, generator,
+                ServerOptions(options.Provers, external ? options.ProverPort : 0), sessions, generator,
                 loggers, time, cancellationToken).ConfigureAwait(false);
             var log = loggers.CreateLogger<GeneratorBenchmark>();
+            var rssBefore = Memory.Rss();
+            var runPeakRss = rssBefore;
             var provers = new List<MockProver>();
             var running = new List<Task>();
             try
@@ -129,6 +114,10 @@ public sealed partial class GeneratorBenchmark(GeneratorBenchmarkOptions options
                         HonourGetProofTimeout = options.LongPoll,
                         RecordTimings = true,
                         ReconnectDelay = TimeSpan.FromMilliseconds(200),
+                        ProofBytes = options.ProofBytes,
+                        // Megabyte proofs kept in this process for the default hour would measure the mock, not the aggregator; a
+                        // minute covers the aggregator's polls even on a loaded machine (10 s lost results and caused retries).
+                        JobRetention = options.ProofBytes > 0 ? TimeSpan.FromMinutes(1) : TimeSpan.FromHours(1),
                     }, time);
                     provers.Add(prover);
                     running.Add(prover.RunAsync(cancellationToken));
@@ -187,8 +176,11 @@ public sealed partial class GeneratorBenchmark(GeneratorBenchmarkOptions options
                         await Task.WhenAny(allDone.Task, reporter.WaitForNextTickAsync(cancellationToken).AsTask()).ConfigureAwait(false);
                         cancellationToken.ThrowIfCancellationRequested();
                         progress?.Report((metrics.CompletedTotal, totalTasks));
+                        runPeakRss = Math.Max(runPeakRss, Memory.Rss());
                     }
                 }
+
+                runPeakRss = Math.Max(runPeakRss, Memory.Rss());
 
                 var elapsed = Stopwatch.GetElapsedTime(started, lastFinal);
                 var samples = metrics.DispatchSamples();
@@ -198,6 +190,15 @@ public sealed partial class GeneratorBenchmark(GeneratorBenchmarkOptions options
                 var ideal = analysis.IdealMakespan;
                 var tasksPerSecond = metrics.CompletedTotal / elapsed.TotalSeconds;
                 double? limit = roundTrips is { } r && storeCompletions is { } w ? Math.Min(r / 2, w) : null;
+                var proofBytesStored = await store.StoredProofBytesAsync(cancellationToken).ConfigureAwait(false);
+                double? rawRate = null;
+                if (options.ProofBytes > 0 && proofBytesStored > 0)
+                {
+                    log.LogInformation("Measuring the raw write+fsync rate of {Bytes} bytes next to the database", proofBytesStored);
+                    rawRate = Memory.RawWriteFsyncMbPerSecond(Path.GetDirectoryName(Path.GetFullPath(dbPath))!, proofBytesStored, options.ProofBytes,
+                        cancellationToken);
+                }
+
                 return new GeneratorBenchmarkResult
                 {
                     RoundTripsPerSecond = roundTrips is { } rr ? Math.Round(rr, 1) : null,
@@ -240,6 +241,14 @@ public sealed partial class GeneratorBenchmark(GeneratorBenchmarkOptions options
                     Seed = options.Seed,
                     SqliteSynchronous = store.Synchronous,
                     ProverLatencyMs = options.ProverLatency.TotalMilliseconds,
+                    PeakRssMb = Math.Round(Memory.PeakRss() / 1e6, 1),
+                    RssBeforeProversMb = Math.Round(rssBefore / 1e6, 1),
+                    RunPeakRssMb = Math.Round(runPeakRss / 1e6, 1),
+                    MemoryPerSessionKb = options.Provers > 0 ? Math.Round((runPeakRss - rssBefore) / 1e3 / options.Provers, 1) : null,
+                    ProofBytes = options.ProofBytes,
+                    ProofMbStored = Math.Round(proofBytesStored / 1e6, 1),
+                    ProofMbPerSecond = Math.Round(proofBytesStored / 1e6 / elapsed.TotalSeconds, 2),
+                    RawWriteFsyncMbPerSecond = rawRate is { } raw ? Math.Round(raw, 2) : null,
                 };
             }
             finally
@@ -265,6 +274,36 @@ public sealed partial class GeneratorBenchmark(GeneratorBenchmarkOptions options
             }
         }
     }
+
+    /// <summary>The made-up devnet sequences of a run, drawn with <see cref="GeneratorBenchmarkOptions.Seed"/>; their batch inputs are
+    /// built as the sync builds them in production (chain and fork id, old roots, batch data, timestamp, global exit root,
+    /// sequencer, and the miner's address as <c>aggregator_addr</c>).</summary>
+    internal static List<SequenceInput> BuildSequences(GeneratorBenchmarkOptions options)
+    {
+        var random = new Random(options.Seed);
+        var builder = new DevnetSequenceBuilder(random, "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC", 1001, 6) { TransactionSize = options.BatchBytes };
+        var sequences = new List<SequenceInput>(options.Sequences);
+        DevnetSequence? previous = null;
+        for (var i = 0; i < options.Sequences; i++)
+        {
+            var count = random.Next(1, options.MaxBatches + 1);
+            var sequence = previous is null ? builder.FromGenesis(count) : builder.After(previous, count);
+            sequences.Add(new SequenceInput(sequence.InitNumBatch, sequence.FinalNewBatch,
+                [.. sequence.Batches.Select(b => new BatchInput(b.Number, b.ToInputProver(1001, 6, MinerAddress).ToByteArray()))]));
+            previous = sequence;
+        }
+
+        return sequences;
+    }
+
+    /// <summary>The prover server of a run with <paramref name="provers"/> in-process provers: they all dial from loopback, so one
+    /// principal holds every session.</summary>
+    private static ProverServerOptions ServerOptions(int provers, int port) => new()
+    {
+        Port = port,
+        MaxSessionsPerPrincipal = Math.Max(64, (provers * 2) + 16),
+        MaxConnections = Math.Max(1024, (provers * 2) + 16),
+    };
 
     private static double Percentile(double[] sorted, double p) =>
         sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];

@@ -45,6 +45,14 @@ public sealed class GeneratorBenchmarkOptions
     /// <summary>Bytes of random L2 data per batch.</summary>
     public int BatchBytes { get; set; } = 256;
 
+    /// <summary>Largest <see cref="ProofBytes"/>: an aggregation request carries two recursive proofs and must fit the
+    /// prover send limit (<c>Provers:MaxSendBytes</c>, 4 MiB, what pre-Etrog provers accept).</summary>
+    public const int MaxProofBytes = 1536 * 1024;
+
+    /// <summary>Size of the recursive proofs the mock provers return (real ones are around 1 MiB); 0 = the mock's own
+    /// few hundred bytes.</summary>
+    public int ProofBytes { get; set; }
+
     /// <summary>Database file; empty = a fresh temporary file, removed afterwards.</summary>
     public string? DatabasePath { get; set; }
 
@@ -96,6 +104,13 @@ public sealed class GeneratorBenchmarkOptions
         if (BatchBytes is < 0 or > 1_000_000)
         {
             throw new ArgumentException("--batch-bytes must be between 0 and 1000000");
+        }
+
+        if (ProofBytes is < 0 or > MaxProofBytes)
+        {
+            throw new ArgumentException(
+                $"--proof-bytes must be between 0 and {MaxProofBytes} (1.5 MiB): an aggregation request carries two recursive proofs " +
+                $"and must fit Provers:MaxSendBytes ({4 * 1024 * 1024} bytes, what pre-Etrog provers accept), not {ProofBytes}");
         }
     }
 }

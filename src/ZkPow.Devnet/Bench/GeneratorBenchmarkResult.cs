@@ -74,4 +74,31 @@ public sealed record GeneratorBenchmarkResult
 
     /// <summary>Whether the mock provers honoured GetProof's timeout (long poll).</summary>
     public required bool LongPoll { get; init; }
+
+    /// <summary>Peak resident memory of the whole benchmark process (aggregator and in-process mock provers), MB.</summary>
+    public required double PeakRssMb { get; init; }
+
+    /// <summary>Resident memory just before the run's mock provers were started, MB.</summary>
+    public required double RssBeforeProversMb { get; init; }
+
+    /// <summary>Highest resident memory sampled during the run (every 0.5 s and at its end), MB.</summary>
+    public required double RunPeakRssMb { get; init; }
+
+    /// <summary>(<see cref="RunPeakRssMb"/> − <see cref="RssBeforeProversMb"/>) ÷ provers, KB: the memory one prover
+    /// session costs, both ends counted (the aggregator's session and the in-process mock prover's client); null
+    /// with external provers.</summary>
+    public required double? MemoryPerSessionKb { get; init; }
+
+    /// <summary>Size of the recursive proofs the mock provers returned (0 = unpadded).</summary>
+    public required int ProofBytes { get; init; }
+
+    /// <summary>Recursive proof bytes stored during the run (sum of the stored proof texts), MB (10^6 bytes).</summary>
+    public required double ProofMbStored { get; init; }
+
+    /// <summary><see cref="ProofMbStored"/> ÷ the run's elapsed time.</summary>
+    public required double ProofMbPerSecond { get; init; }
+
+    /// <summary>With <see cref="ProofBytes"/> set: the machine's raw rate, measured after the run, of writing the same number
+    /// of bytes to a file next to the database, one proof-sized write followed by an fsync at a time, MB/s.</summary>
+    public required double? RawWriteFsyncMbPerSecond { get; init; }
 }

@@ -7,7 +7,7 @@ namespace ZkPow.Devnet.Prover;
 /// <summary>Computes the mock prover's proofs with the devnet rules; bad inputs give failed outcomes, not exceptions.</summary>
 internal static class MockProofComputer
 {
-    public static MockComputation Batch(GenBatchProofRequest request, ulong proverForkId, bool emptyProof)
+    public static MockComputation Batch(GenBatchProofRequest request, ulong proverForkId, bool emptyProof, int proofBytes = 0)
     {
         var inputs = request.Input?.PublicInputs;
         if (inputs is null)
@@ -46,10 +46,10 @@ internal static class MockProofComputer
         var proof = MockRecursiveProof.ForBatch(inputs.ChainId, inputs.ForkId, inputs.SequencerAddr, oldBatch,
             inputs.OldStateRoot.ToByteArray(), inputs.OldAccInputHash.ToByteArray(), inputs.BatchL2Data.ToByteArray(),
             globalExitRoot, inputs.EthTimestamp);
-        return new MockComputation(MockJobOutcome.Recursive(emptyProof ? "" : proof.ToJson()), oldBatch, newBatch);
+        return new MockComputation(MockJobOutcome.Recursive(emptyProof ? "" : proof.ToJson(proofBytes)), oldBatch, newBatch);
     }
 
-    public static MockComputation Aggregate(GenAggregatedProofRequest request, bool emptyProof)
+    public static MockComputation Aggregate(GenAggregatedProofRequest request, bool emptyProof, int proofBytes = 0)
     {
         var lowerOk = MockRecursiveProof.TryParse(request.RecursiveProof1, out var lower, out var lowerError);
         var upperOk = MockRecursiveProof.TryParse(request.RecursiveProof2, out var upper, out var upperError);
@@ -63,7 +63,7 @@ internal static class MockProofComputer
             return Failed(error, lower!.OldBatch, upper!.NewBatch);
         }
 
-        return new MockComputation(MockJobOutcome.Recursive(emptyProof ? "" : aggregated.ToJson()),
+        return new MockComputation(MockJobOutcome.Recursive(emptyProof ? "" : aggregated.ToJson(proofBytes)),
             aggregated.OldBatch, aggregated.NewBatch);
     }
 

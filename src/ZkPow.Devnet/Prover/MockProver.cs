@@ -71,6 +71,7 @@ public sealed class MockProver : IAsyncDisposable
             JournalPath = options.JournalPath,
             MaxReceiveMessageSize = options.MaxReceiveMessageSize,
             JobRetention = options.JobRetention,
+            ProofBytes = options.ProofBytes,
         };
         _time = timeProvider ?? TimeProvider.System;
         _logger = logger ?? NullLogger<MockProver>.Instance;
@@ -375,7 +376,7 @@ public sealed class MockProver : IAsyncDisposable
                 {
                     Id = await AcceptAsync(MockProofKind.Batch,
                         Junk(MockProofComputer.Batch(message.GenBatchProofRequest, _options.ForkId,
-                            misbehaviour == MockProverMisbehaviour.EmptyProof)),
+                            misbehaviour == MockProverMisbehaviour.EmptyProof, _options.ProofBytes)),
                         message.Id, now, cancellationToken).ConfigureAwait(false),
                     Result = Result.Ok,
                 };
@@ -386,7 +387,7 @@ public sealed class MockProver : IAsyncDisposable
                 {
                     Id = await AcceptAsync(MockProofKind.Aggregated,
                         Junk(MockProofComputer.Aggregate(message.GenAggregatedProofRequest,
-                            misbehaviour == MockProverMisbehaviour.EmptyProof)),
+                            misbehaviour == MockProverMisbehaviour.EmptyProof, _options.ProofBytes)),
                         message.Id, now, cancellationToken).ConfigureAwait(false),
                     Result = Result.Ok,
                 };

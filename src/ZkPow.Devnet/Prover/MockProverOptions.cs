@@ -80,6 +80,10 @@ public sealed class MockProverOptions
     /// <summary>Finished jobs are forgotten after this long, like a real prover. Default 1 h.</summary>
     public TimeSpan JobRetention { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>Size in characters the recursive proofs are padded to (real ones are around 1 MiB); 0 = unpadded
+    /// (a few hundred bytes).</summary>
+    public int ProofBytes { get; set; }
+
     /// <summary>Throws <see cref="ArgumentException"/> describing the first invalid setting.</summary>
     public void Validate()
     {
@@ -146,6 +150,11 @@ public sealed class MockProverOptions
         if (FlapInterval <= TimeSpan.Zero)
         {
             throw new ArgumentException("FlapInterval must be positive", nameof(FlapInterval));
+        }
+
+        if (ProofBytes is < 0 or > 64 * 1024 * 1024)
+        {
+            throw new ArgumentException("ProofBytes must be between 0 and 64 MiB", nameof(ProofBytes));
         }
 
         if (MaxReceiveMessageSize <= 0)

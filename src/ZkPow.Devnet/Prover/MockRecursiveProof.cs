@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using ZkPow.Devnet.Proof;
 
 namespace ZkPow.Devnet.Prover;
@@ -42,6 +43,11 @@ public sealed record MockRecursiveProof
 
     /// <summary>One digest per batch OldBatch+1 .. NewBatch.</summary>
     public required IReadOnlyList<MockBatchDigest> Batches { get; init; }
+
+    /// <summary>Filler that gives the proof text a realistic size (see <see cref="ToJson(int)"/>); not part of what is
+    /// proved, omitted when null.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Padding { get; init; }
 
     /// <summary>The batch proof for one batch's public inputs, computed with the devnet state transition.</summary>
     public static MockRecursiveProof ForBatch(ulong chainId, ulong forkId, string coinbase, ulong oldBatch,
@@ -143,6 +149,15 @@ public sealed record MockRecursiveProof
 
     /// <summary>Compact JSON text of this proof.</summary>
     public string ToJson() => JsonSerializer.Serialize(this, MockProofJsonContext.Default.MockRecursiveProof);
+
+    /// <summary>Compact JSON text of this proof padded to <paramref name="size"/> characters (real recursive proofs
+    /// are around a megabyte); 0, or a size below the unpadded text, gives the unpadded text.</summary>
+    public string ToJson(int size)
+    {
+        var plain = (this with { Padding = null }).ToJson();
+        var filler = size - plain.Length - ",\"padding\":\"\"".Length;
+        return filler <= 0 ? plain : (this with { Padding = new string('0', filler) }).ToJson();
+    }
 
     /// <summary>The devnet final proof for this (valid) proof's range, made for the given aggregator address.</summary>
     public DevnetFinalProof ToFinalProof(byte[] aggregator) => new(

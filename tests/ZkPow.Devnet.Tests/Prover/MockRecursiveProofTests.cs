@@ -29,6 +29,25 @@ public sealed class MockRecursiveProofTests
         Assert.Equal(V.FinalProof, reparsed.ToFinalProof(DevnetHex.ParseAddress(V.Aggregator)).Encode());
     }
 
+    [Fact]
+    public void a_padded_proof_has_the_requested_size_and_proves_the_same()
+    {
+        var plain = BatchProof(0).ToJson();
+        var padded = BatchProof(0).ToJson(1024 * 1024);
+        Assert.Equal(1024 * 1024, padded.Length);
+        Assert.Equal(plain, BatchProof(0).ToJson(10));
+        Assert.DoesNotContain("padding", plain, StringComparison.Ordinal);
+
+        // The padding survives parsing but not aggregation at another size, and the aggregate still proves the vector.
+        Assert.True(MockRecursiveProof.TryParse(padded, out var parsed, out var error), error);
+        Assert.Equal(padded, parsed.ToJson(1024 * 1024));
+        Assert.True(MockRecursiveProof.TryAggregate(parsed, BatchProof(1), out var a12, out error), error);
+        Assert.True(MockRecursiveProof.TryAggregate(a12, BatchProof(2), out var a123, out error), error);
+        Assert.Equal(4096, a123.ToJson(4096).Length);
+        Assert.True(MockRecursiveProof.TryParse(a123.ToJson(0), out var reparsed, out error), error);
+        Assert.Equal(V.FinalProof, reparsed.ToFinalProof(DevnetHex.ParseAddress(V.Aggregator)).Encode());
+    }
+
     [Theory]
     [InlineData("")]
     [InlineData("42")]
