@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using ZkPow.Aggregator.Chain;
 using ZkPow.Devnet.Chain;
 using ZkPow.Devnet.Rollup;
 
@@ -141,7 +142,7 @@ public sealed partial class RunCommandTests
         while (verified < last && watch.Elapsed < TimeSpan.FromSeconds(90))
         {
             await Task.Delay(500);
-            verified = (await chain.ReadAsync(chain.Contracts.Rollup, ContractCalls.LastVerifiedBatch())).UInt64(0);
+            verified = (await chain.ReadAsync(chain.Contracts.Rollup, RollupCalls.LastVerifiedBatch())).UInt64(0);
         }
 
         Assert.True(verified == last, $"verified up to batch {verified} of {last}; aggregator said: {run.Stderr}");

@@ -7,6 +7,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Nethereum.Util;
 using Nethereum.Web3.Accounts;
+using ZkPow.Aggregator.Chain;
 using NethereumWeb3 = Nethereum.Web3.Web3;
 
 namespace ZkPow.Devnet.Chain;
@@ -121,7 +122,7 @@ internal sealed class DevChain : IAsyncDisposable, IDisposable
     public async Task<string> SendTransactionAsync(
         DevAccount from, string? to, byte[] data, BigInteger value = default, ulong? gas = null, CancellationToken ct = default)
     {
-        var tx = new JsonObject { ["from"] = from.Address, ["data"] = Hex.Encode(data) };
+        var tx = new JsonObject { ["from"] = from.Address, ["data"] = HexData.Encode(data) };
         if (to is not null)
         {
             tx["to"] = to;
@@ -129,15 +130,15 @@ internal sealed class DevChain : IAsyncDisposable, IDisposable
 
         if (!value.IsZero)
         {
-            tx["value"] = Hex.Quantity(value);
+            tx["value"] = HexData.Quantity(value);
         }
 
         try
         {
             // anvil's eth_sendTransaction mines a reverting transaction without complaint: estimate first, as a wallet
             // would, so that a revert surfaces here with its custom error.
-            var limit = gas ?? EstimateGasMargin(Hex.ParseQuantity(await Rpc.CallAsync("eth_estimateGas", [tx.DeepClone()], ct).ConfigureAwait(false)));
-            tx["gas"] = Hex.Quantity(limit);
+            var limit = gas ?? EstimateGasMargin(HexData.ParseQuantity(await Rpc.CallAsync("eth_estimateGas", [tx.DeepClone()], ct).ConfigureAwait(false)));
+            tx["gas"] = HexData.Quantity(limit);
             var hash = await Rpc.CallAsync("eth_sendTransaction", [tx], ct).ConfigureAwait(false);
             return hash.GetString() ?? throw new InvalidOperationException("eth_sendTransaction returned no hash");
         }
@@ -174,7 +175,7 @@ internal sealed class DevChain : IAsyncDisposable, IDisposable
     /// <exception cref="ContractRevertException">the call reverted.</exception>
     public async Task<byte[]> CallAsync(string to, byte[] data, string? from = null, CancellationToken ct = default)
     {
-        var call = new JsonObject { ["to"] = to, ["data"] = Hex.Encode(data) };
+        var call = new JsonObject { ["to"] = to, ["data"] = HexData.Encode(data) };
         if (from is not null)
         {
             call["from"] = from;
@@ -183,7 +184,7 @@ internal sealed class DevChain : IAsyncDisposable, IDisposable
         try
         {
             var result = await Rpc.CallAsync("eth_call", [call, "latest"], ct).ConfigureAwait(false);
-            return Hex.Decode(result.GetString() ?? "0x");
+            return HexData.Decode(result.GetString() ?? "0x");
         }
         catch (JsonRpcException e) when (IsRevert(e))
         {
@@ -191,12 +192,12 @@ internal sealed class DevChain : IAsyncDisposable, IDisposable
         }
     }
 
-    /// <summary>Calls and wraps the return data in an <see cref="AbiReader"/>.</summary>
-    public async Task<AbiReader> ReadAsync(string to, byte[] data, string? from = null, CancellationToken ct = default) =>
+    /// <summary>Calls and wraps the return data in an <see cref="AbiWords"/>.</summary>
+    public async Task<AbiWords> ReadAsync(string to, byte[] data, string? from = null, CancellationToken ct = default) =>
         new(await CallAsync(to, data, from, ct).ConfigureAwait(false));
 
     public async Task<BigInteger> GetBalanceAsync(string address, CancellationToken ct = default) =>
-        Hex.ParseQuantity(await Rpc.CallAsync("eth_getBalance", [address, "latest"], ct).ConfigureAwait(false));
+        HexData.ParseQuantity(await Rpc.CallAsync("eth_getBalance", [address, "latest"], ct).ConfigureAwait(false));
 
     /// <summary>The stake that <paramref name="address"/> holds in the stake contract.</summary>
     public async Task<BigInteger> GetStakeAsync(string address, CancellationToken ct = default) =>
@@ -205,13 +206,13 @@ internal sealed class DevChain : IAsyncDisposable, IDisposable
     // ------------------------------------------------------------------ blocks
 
     public async Task<ulong> GetBlockNumberAsync(CancellationToken ct = default) =>
-        (ulong)Hex.ParseQuantity(await Rpc.CallAsync("eth_blockNumber", ct).ConfigureAwait(false));
+        (ulong)HexData.ParseQuantity(await Rpc.CallAsync("eth_blockNumber", ct).ConfigureAwait(false));
 
     /// <summary>Mines <paramref name="blocks"/> blocks at once (with whatever transactions are pending).</summary>
     public async Task MineAsync(int blocks = 1, CancellationToken ct = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(blocks);
-        await Rpc.CallAsync("anvil_mine", [Hex.Quantity(blocks)], ct).ConfigureAwait(false);
+        await Rpc.CallAsync("anvil_mine", [HexData.Quantity(blocks)], ct).ConfigureAwait(false);
     }
 
     /// <summary>Mines until the chain's head is <paramref name="blockNumber"/> (no-op if already there or past it).</summary>
@@ -318,7 +319,7 @@ internal sealed class DevChain : IAsyncDisposable, IDisposable
 
             try
             {
-                var chainId = Hex.ParseQuantity(await rpc.CallAsync("eth_chainId", ct).ConfigureAwait(false));
+                var chainId = HexData.ParseQuantity(await rpc.CallAsync("eth_chainId", ct).ConfigureAwait(false));
                 if (chainId != options.ChainId)
                 {
                     throw new InvalidOperationException($"anvil reports chain id {chainId}, expected {options.ChainId}");
@@ -376,7 +377,7 @@ internal sealed class DevChain : IAsyncDisposable, IDisposable
     {
         var options = Options;
         var admin = Admin;
-        var nonce = Hex.ParseQuantity(await Rpc.CallAsync("eth_getTransactionCount", [admin.Address, "pending"], ct).ConfigureAwait(false));
+        var nonce = HexData.ParseQuantity(await Rpc.CallAsync("eth_getTransactionCount", [admin.Address, "pending"], ct).ConfigureAwait(false));
         var predictedRollup = ContractUtils.CalculateContractAddress(admin.Address, nonce + 2);
 
         var verifier = ContractArtifact.Load(ContractArtifact.VerifierName);
@@ -385,23 +386,23 @@ internal sealed class DevChain : IAsyncDisposable, IDisposable
 
         var verifierTx = await SendTransactionAsync(admin, null, verifier.Bytecode, ct: ct).ConfigureAwait(false);
         var depositTx = await SendTransactionAsync(
-            admin, null, [.. deposit.Bytecode, .. AbiEncoder.EncodeSequence([AbiValue.Address(predictedRollup)])], ct: ct).ConfigureAwait(false);
+            admin, null, [.. deposit.Bytecode, .. Abi.Encode([AbiArg.Address(predictedRollup)])], ct: ct).ConfigureAwait(false);
         var verifierAddress = (await WaitForReceiptAsync(verifierTx, ct).ConfigureAwait(false)).ContractAddress!;
         var depositAddress = (await WaitForReceiptAsync(depositTx, ct).ConfigureAwait(false)).ContractAddress!;
 
-        byte[] rollupArguments = AbiEncoder.EncodeSequence(
+        byte[] rollupArguments = Abi.Encode(
         [
-            AbiValue.Address(verifierAddress),
-            AbiValue.Address(depositAddress),
-            AbiValue.Uint(options.RollupChainId),
-            AbiValue.Uint(options.ForkId),
-            AbiValue.Bytes32(options.GenesisStateRoot ?? DevChainOptions.DevnetGenesisStateRoot()),
-            AbiValue.Uint(options.T1),
-            AbiValue.Uint(options.T2),
-            AbiValue.Uint(options.MinDeposit),
-            AbiValue.Uint(options.NoProofPunishAmount),
-            AbiValue.Uint(options.IncorrectProofHashPunishAmount),
-            AbiValue.Uint(options.RewardPerSequence),
+            AbiArg.Address(verifierAddress),
+            AbiArg.Address(depositAddress),
+            AbiArg.Uint(options.RollupChainId),
+            AbiArg.Uint(options.ForkId),
+            AbiArg.Bytes32(options.GenesisStateRoot ?? DevChainOptions.DevnetGenesisStateRoot()),
+            AbiArg.Uint(options.T1),
+            AbiArg.Uint(options.T2),
+            AbiArg.Uint(options.MinDeposit),
+            AbiArg.Uint(options.NoProofPunishAmount),
+            AbiArg.Uint(options.IncorrectProofHashPunishAmount),
+            AbiArg.Uint(options.RewardPerSequence),
         ]);
         var rollupReceipt = await SendAsync(admin, null, [.. rollup.Bytecode, .. rollupArguments], ct: ct).ConfigureAwait(false);
         var rollupAddress = rollupReceipt.ContractAddress!;

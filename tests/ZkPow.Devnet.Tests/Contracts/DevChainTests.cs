@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using ZkPow.Aggregator.Chain;
 using ZkPow.Devnet.Chain;
 
 namespace ZkPow.Devnet.Tests.Contracts;
@@ -15,18 +16,18 @@ public sealed class DevChainTests(ChainFixture fixture) : IClassFixture<ChainFix
     public async Task starts_with_the_devnet_defaults_deployed_funded_and_staked()
     {
         var rollup = _chain.Contracts.Rollup;
-        Assert.Equal(31337UL, (ulong)Hex.ParseQuantity(await _chain.Rpc.CallAsync("eth_chainId", default)));
-        Assert.Equal(1001UL, (await _chain.ReadAsync(rollup, AbiEncoder.Call("chainID()"))).UInt64(0));
-        Assert.Equal(6UL, (await _chain.ReadAsync(rollup, AbiEncoder.Call("forkID()"))).UInt64(0));
-        Assert.Equal(5UL, (await _chain.ReadAsync(rollup, AbiEncoder.Call("proofHashCommitEpoch()"))).UInt64(0));
-        Assert.Equal(10UL, (await _chain.ReadAsync(rollup, AbiEncoder.Call("proofCommitEpoch()"))).UInt64(0));
-        Assert.Equal(Wei.FromEther(10), (await _chain.ReadAsync(rollup, AbiEncoder.Call("minDeposit()"))).Uint(0));
-        Assert.Equal(Wei.FromEther(5), (await _chain.ReadAsync(rollup, AbiEncoder.Call("noProofPunishAmount()"))).Uint(0));
-        Assert.Equal(Wei.FromEther(10), (await _chain.ReadAsync(rollup, AbiEncoder.Call("incorrectProofHashPunishAmount()"))).Uint(0));
-        Assert.Equal(Wei.FromEther(1), (await _chain.ReadAsync(rollup, AbiEncoder.Call("rewardPerSequence()"))).Uint(0));
-        Assert.Equal(_chain.Contracts.Verifier, (await _chain.ReadAsync(rollup, AbiEncoder.Call("rollupVerifier()"))).Address(0), StringComparer.OrdinalIgnoreCase);
-        Assert.Equal(_chain.Contracts.MinerDeposit, (await _chain.ReadAsync(rollup, AbiEncoder.Call("minerDeposit()"))).Address(0), StringComparer.OrdinalIgnoreCase);
-        Assert.Equal(ContractTestProofs.GenesisStateRoot, (await _chain.ReadAsync(rollup, ContractCalls.BatchNumToStateRoot(0))).Bytes32(0));
+        Assert.Equal(31337UL, (ulong)HexData.ParseQuantity(await _chain.Rpc.CallAsync("eth_chainId", default)));
+        Assert.Equal(1001UL, (await _chain.ReadAsync(rollup, Abi.Call("chainID()"))).UInt64(0));
+        Assert.Equal(6UL, (await _chain.ReadAsync(rollup, Abi.Call("forkID()"))).UInt64(0));
+        Assert.Equal(5UL, (await _chain.ReadAsync(rollup, Abi.Call("proofHashCommitEpoch()"))).UInt64(0));
+        Assert.Equal(10UL, (await _chain.ReadAsync(rollup, Abi.Call("proofCommitEpoch()"))).UInt64(0));
+        Assert.Equal(Wei.FromEther(10), (await _chain.ReadAsync(rollup, Abi.Call("minDeposit()"))).Uint(0));
+        Assert.Equal(Wei.FromEther(5), (await _chain.ReadAsync(rollup, Abi.Call("noProofPunishAmount()"))).Uint(0));
+        Assert.Equal(Wei.FromEther(10), (await _chain.ReadAsync(rollup, Abi.Call("incorrectProofHashPunishAmount()"))).Uint(0));
+        Assert.Equal(Wei.FromEther(1), (await _chain.ReadAsync(rollup, Abi.Call("rewardPerSequence()"))).Uint(0));
+        Assert.Equal(_chain.Contracts.Verifier, (await _chain.ReadAsync(rollup, Abi.Call("rollupVerifier()"))).Address(0), StringComparer.OrdinalIgnoreCase);
+        Assert.Equal(_chain.Contracts.MinerDeposit, (await _chain.ReadAsync(rollup, Abi.Call("minerDeposit()"))).Address(0), StringComparer.OrdinalIgnoreCase);
+        Assert.Equal(ContractTestProofs.GenesisStateRoot, (await _chain.ReadAsync(rollup, RollupCalls.BatchNumToStateRoot(0))).Bytes32(0));
         Assert.Equal(Wei.FromEther(1_000), await _chain.GetBalanceAsync(rollup));
         Assert.Equal(3, _chain.Miners.Count);
         foreach (var miner in _chain.Miners)
@@ -60,9 +61,9 @@ public sealed class DevChainTests(ChainFixture fixture) : IClassFixture<ChainFix
         receipt = await _chain.SendAsync(_chain.Admin, rollup, ContractCalls.SetProofCommitEpoch(9));
         Assert.Equal(RollupDriver.Topic("SetProofCommitEpoch(uint8)"), receipt.Logs.Single().Topics[0]);
         await _chain.SendAsync(_chain.Admin, rollup, ContractCalls.SetRewardPerSequence(Wei.FromEther(2)));
-        Assert.Equal(7UL, (await _chain.ReadAsync(rollup, AbiEncoder.Call("proofHashCommitEpoch()"))).UInt64(0));
-        Assert.Equal(9UL, (await _chain.ReadAsync(rollup, AbiEncoder.Call("proofCommitEpoch()"))).UInt64(0));
-        Assert.Equal(Wei.FromEther(2), (await _chain.ReadAsync(rollup, AbiEncoder.Call("rewardPerSequence()"))).Uint(0));
+        Assert.Equal(7UL, (await _chain.ReadAsync(rollup, Abi.Call("proofHashCommitEpoch()"))).UInt64(0));
+        Assert.Equal(9UL, (await _chain.ReadAsync(rollup, Abi.Call("proofCommitEpoch()"))).UInt64(0));
+        Assert.Equal(Wei.FromEther(2), (await _chain.ReadAsync(rollup, Abi.Call("rewardPerSequence()"))).Uint(0));
 
         Assert.Equal("OnlyAdmin", await RollupDriver.RevertOfAsync(() => _chain.SendAsync(_chain.Miners[0], rollup, ContractCalls.SetProofCommitEpoch(1))));
         Assert.Equal("OnlyAdmin", await RollupDriver.RevertOfAsync(() => _chain.SendAsync(_chain.Miners[0], rollup, ContractCalls.SetRewardPerSequence(1))));

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using ZkPow.Aggregator.Chain;
 using ZkPow.Devnet.Chain;
 using ZkPow.Devnet.Faults;
 using ZkPow.Devnet.Tests.Contracts;
@@ -34,7 +35,7 @@ public sealed class RpcFaultProxyTests(ChainFixture fixture) : IClassFixture<Cha
             Kinds = kinds.Length == 0 ? new RpcFaultProxyOptions { Upstream = new Uri(chain.RpcUrl) }.Kinds : kinds,
         });
 
-    private static ulong Quantity(JsonElement value) => (ulong)Hex.ParseQuantity(value);
+    private static ulong Quantity(JsonElement value) => (ulong)HexData.ParseQuantity(value);
 
     [Fact]
     public async Task without_faults_single_and_batch_requests_are_forwarded_unchanged()
@@ -142,7 +143,7 @@ public sealed class RpcFaultProxyTests(ChainFixture fixture) : IClassFixture<Cha
         var latest = await JsonAsync(await PostAsync(proxy.Url, Call("eth_getBlockByNumber", """["latest", false]""")));
         Assert.Equal(head - 3, Quantity(latest.GetProperty("result").GetProperty("number")));
         var balance = await JsonAsync(await PostAsync(proxy.Url, Call("eth_getBalance", $"""["{to}", "latest"]""")));
-        Assert.Equal(before, Hex.ParseQuantity(balance.GetProperty("result")));
+        Assert.Equal(before, HexData.ParseQuantity(balance.GetProperty("result")));
         var receipt = await JsonAsync(await PostAsync(proxy.Url, Call("eth_getTransactionReceipt", $"""["{transfer.TransactionHash}"]""")));
         Assert.Equal(JsonValueKind.Null, receipt.GetProperty("result").ValueKind);
         var batch = await JsonAsync(await PostAsync(proxy.Url, $"[{Call("eth_blockNumber", id: 1)},{Call("eth_chainId", id: 2)}]"));
@@ -203,5 +204,5 @@ public sealed class RpcFaultProxyTests(ChainFixture fixture) : IClassFixture<Cha
     }
 
     private static async Task<ulong> NonceAsync(DevChain chain, string address) =>
-        (ulong)Hex.ParseQuantity(await chain.Rpc.CallAsync("eth_getTransactionCount", [address, "latest"], default));
+        (ulong)HexData.ParseQuantity(await chain.Rpc.CallAsync("eth_getTransactionCount", [address, "latest"], default));
 }
