@@ -740,7 +740,7 @@ public sealed partial class SenderCrashTests(ITestOutputHelper output)
                 {
                     return;
                 }
-                catch (Exception e) when (e is HttpRequestException or JsonRpcException or SqliteException)
+                catch (Exception e) when (e is ChainUnavailableException or EthRpcException or SqliteException)
                 {
                     // anvil is going away.
                 }

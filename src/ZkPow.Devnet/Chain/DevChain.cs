@@ -5,10 +5,9 @@ using System.Net.Sockets;
 using System.Numerics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging.Abstractions;
 using Nethereum.Util;
-using Nethereum.Web3.Accounts;
 using ZkPow.Aggregator.Chain;
-using NethereumWeb3 = Nethereum.Web3.Web3;
 
 namespace ZkPow.Devnet.Chain;
 
@@ -21,14 +20,28 @@ namespace ZkPow.Devnet.Chain;
 internal sealed class DevChain : IAsyncDisposable, IDisposable
 {
     private static readonly TimeSpan ReceiptPoll = TimeSpan.FromMilliseconds(50);
-    private static readonly TimeSpan RpcTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How the devnet calls its own anvil (through the product's <see cref="JsonRpcTransport"/>): a request may take
+    /// 30 s (a loaded machine), a transient failure (refused connection, HTTP 5xx, timeout) is tried twice more after
+    /// 100 ms and 200 ms (jittered), and a call gives up after 60 s in all with <see cref="ChainUnavailableException"/>:
+    /// an anvil that is gone ends a call within a second instead of being retried forever.
+    /// </summary>
+    internal static readonly RpcRetryOptions RpcRetry = new()
+    {
+        RequestTimeout = TimeSpan.FromSeconds(30),
+        CallBudget = TimeSpan.FromSeconds(60),
+        MaxAttempts = 3,
+        RetryBaseDelay = TimeSpan.FromMilliseconds(100),
+        RetryMaxDelay = TimeSpan.FromSeconds(1),
+    };
 
     private readonly AnvilProcess _anvil;
     private readonly string _configFile;
 
     private DevChain(
         AnvilProcess anvil,
-        JsonRpcClient rpc,
+        JsonRpcTransport rpc,
         string configFile,
         DevChainOptions options,
         IReadOnlyList<DevAccount> accounts,
@@ -47,7 +60,7 @@ internal sealed class DevChain : IAsyncDisposable, IDisposable
     public DevChainOptions Options { get; }
 
     /// <summary>The node's HTTP JSON-RPC URL (loopback).</summary>
-    public string RpcUrl => Rpc.Url;
+    public string RpcUrl => Rpc.FirstUrl;
 
     public int Port => _anvil.Port;
 
@@ -71,8 +84,10 @@ internal sealed class DevChain : IAsyncDisposable, IDisposable
     /// <summary>Funded accounts after the miners, with no stake.</summary>
     public IReadOnlyList<DevAccount> ExtraAccounts { get; }
 
-    /// <summary>Raw JSON-RPC access to the node.</summary>
-    public JsonRpcClient Rpc { get; }
+    /// <summary>Raw JSON-RPC access to the node (any method, <c>anvil_*</c> and <c>evm_*</c> included), retried as
+    /// <see cref="RpcRetry"/> says. Error answers throw <see cref="EthRpcException"/>; no answer within the budget,
+    /// <see cref="ChainUnavailableException"/>.</summary>
+    public JsonRpcTransport Rpc { get; }
 
     /// <summary>The last lines anvil printed.</summary>
     public IReadOnlyList<string> RecentOutput => _anvil.RecentOutput;
@@ -88,11 +103,12 @@ internal sealed class DevChain : IAsyncDisposable, IDisposable
         options.Validate();
         var anvilPath = await NodeTools.EnsureAnvilAsync(options.AnvilPath, ct).ConfigureAwait(false);
 
-        var (anvil, rpc, configFile) = await LaunchAsync(anvilPath, options, ct).ConfigureAwait(false);
+        var (anvil, url, configFile) = await LaunchAsync(anvilPath, options, ct).ConfigureAwait(false);
+        var rpc = new JsonRpcTransport([url], RpcRetry, NullLogger.Instance, TimeProvider.System);
         DevChain? chain = null;
         try
         {
-            var accounts = ReadAccounts(configFile, options, rpc.Url);
+            var accounts = ReadAccounts(configFile);
             chain = new DevChain(anvil, rpc, configFile, options, accounts, new DevChainContracts(string.Empty, string.Empty, string.Empty));
             await chain.DeployAsync(ct).ConfigureAwait(false);
             await chain.ApplyMiningModeAsync(ct).ConfigureAwait(false);
@@ -142,7 +158,7 @@ internal sealed class DevChain : IAsyncDisposable, IDisposable
             var hash = await Rpc.CallAsync("eth_sendTransaction", [tx], ct).ConfigureAwait(false);
             return hash.GetString() ?? throw new InvalidOperationException("eth_sendTransaction returned no hash");
         }
-        catch (JsonRpcException e) when (IsRevert(e))
+        catch (EthRpcException e) when (e.IsRevert)
         {
             throw new ContractRevertException($"transaction from {from} reverted", e.ErrorData, e);
         }
@@ -186,7 +202,7 @@ internal sealed class DevChain : IAsyncDisposable, IDisposable
             var result = await Rpc.CallAsync("eth_call", [call, "latest"], ct).ConfigureAwait(false);
             return HexData.Decode(result.GetString() ?? "0x");
         }
-        catch (JsonRpcException e) when (IsRevert(e))
+        catch (EthRpcException e) when (e.IsRevert)
         {
             throw new ContractRevertException($"call to {to} reverted", e.ErrorData, e);
         }
@@ -206,7 +222,7 @@ internal sealed class DevChain : IAsyncDisposable, IDisposable
     // ------------------------------------------------------------------ blocks
 
     public async Task<ulong> GetBlockNumberAsync(CancellationToken ct = default) =>
-        (ulong)HexData.ParseQuantity(await Rpc.CallAsync("eth_blockNumber", ct).ConfigureAwait(false));
+        (ulong)HexData.ParseQuantity(await Rpc.CallAsync("eth_blockNumber", [], ct).ConfigureAwait(false));
 
     /// <summary>Mines <paramref name="blocks"/> blocks at once (with whatever transactions are pending).</summary>
     public async Task MineAsync(int blocks = 1, CancellationToken ct = default)
@@ -231,7 +247,7 @@ internal sealed class DevChain : IAsyncDisposable, IDisposable
 
     /// <summary>Snapshots the chain's state; <see cref="RevertAsync"/> returns to it.</summary>
     public async Task<string> SnapshotAsync(CancellationToken ct = default) =>
-        (await Rpc.CallAsync("evm_snapshot", ct).ConfigureAwait(false)).GetString()
+        (await Rpc.CallAsync("evm_snapshot", [], ct).ConfigureAwait(false)).GetString()
         ?? throw new InvalidOperationException("evm_snapshot returned no id");
 
     /// <summary>Returns to a snapshot (which is consumed: take a new one to return again).</summary>
@@ -268,7 +284,7 @@ internal sealed class DevChain : IAsyncDisposable, IDisposable
 
     // ------------------------------------------------------------------ start-up
 
-    private static async Task<(AnvilProcess Anvil, JsonRpcClient Rpc, string ConfigFile)> LaunchAsync(
+    private static async Task<(AnvilProcess Anvil, string Url, string ConfigFile)> LaunchAsync(
         string anvilPath, DevChainOptions options, CancellationToken ct)
     {
         var accounts = 1 + options.Miners + options.ExtraAccounts;
@@ -284,21 +300,19 @@ internal sealed class DevChain : IAsyncDisposable, IDisposable
                 "--config-out", configFile,
             ];
             var anvil = AnvilProcess.Start(anvilPath, port, arguments, options.Output);
-            var rpc = new JsonRpcClient($"http://127.0.0.1:{port}", RpcTimeout);
+            var url = $"http://127.0.0.1:{port}";
             try
             {
-                await WaitUntilReadyAsync(anvil, rpc, configFile, options, ct).ConfigureAwait(false);
-                return (anvil, rpc, configFile);
+                await WaitUntilReadyAsync(anvil, url, configFile, options, ct).ConfigureAwait(false);
+                return (anvil, url, configFile);
             }
             catch (Exception e) when (e is not OperationCanceledException && anvil.HasExited && options.Port == 0 && attempt < 3)
             {
                 // Most likely the free port was taken in between: try another one.
-                rpc.Dispose();
                 anvil.Dispose();
             }
             catch
             {
-                rpc.Dispose();
                 anvil.Dispose();
                 throw;
             }
@@ -306,8 +320,10 @@ internal sealed class DevChain : IAsyncDisposable, IDisposable
     }
 
     private static async Task WaitUntilReadyAsync(
-        AnvilProcess anvil, JsonRpcClient rpc, string configFile, DevChainOptions options, CancellationToken ct)
+        AnvilProcess anvil, string url, string configFile, DevChainOptions options, CancellationToken ct)
     {
+        // One attempt per probe: the loop below is the retry.
+        using var probe = new JsonRpcTransport(url, RpcRetry.RequestTimeout);
         var waited = Stopwatch.StartNew();
         while (true)
         {
@@ -319,7 +335,7 @@ internal sealed class DevChain : IAsyncDisposable, IDisposable
 
             try
             {
-                var chainId = HexData.ParseQuantity(await rpc.CallAsync("eth_chainId", ct).ConfigureAwait(false));
+                var chainId = HexData.ParseQuantity(await probe.CallAsync("eth_chainId", [], ct).ConfigureAwait(false));
                 if (chainId != options.ChainId)
                 {
                     throw new InvalidOperationException($"anvil reports chain id {chainId}, expected {options.ChainId}");
@@ -330,7 +346,7 @@ internal sealed class DevChain : IAsyncDisposable, IDisposable
                     return;
                 }
             }
-            catch (HttpRequestException)
+            catch (ChainUnavailableException)
             {
                 // Not listening yet.
             }
@@ -344,7 +360,7 @@ internal sealed class DevChain : IAsyncDisposable, IDisposable
         }
     }
 
-    private static List<DevAccount> ReadAccounts(string configFile, DevChainOptions options, string rpcUrl)
+    private static List<DevAccount> ReadAccounts(string configFile)
     {
         using var config = JsonDocument.Parse(File.ReadAllText(configFile));
         var addresses = config.RootElement.GetProperty("available_accounts").EnumerateArray().Select(a => a.GetString()!).ToList();
@@ -353,8 +369,7 @@ internal sealed class DevChain : IAsyncDisposable, IDisposable
         var accounts = new List<DevAccount>(addresses.Count);
         for (var i = 0; i < addresses.Count; i++)
         {
-            var web3 = new NethereumWeb3(new Account(keys[i], options.ChainId), rpcUrl);
-            accounts.Add(new DevAccount(i, checksum.ConvertToChecksumAddress(addresses[i]), keys[i], web3));
+            accounts.Add(new DevAccount(i, checksum.ConvertToChecksumAddress(addresses[i]), keys[i]));
         }
 
         return accounts;
@@ -368,9 +383,6 @@ internal sealed class DevChain : IAsyncDisposable, IDisposable
     }
 
     private static BigInteger EstimateGasMargin(BigInteger estimate) => estimate + estimate / 5 + 10_000;
-
-    private static bool IsRevert(JsonRpcException e) =>
-        e.ErrorData is not null || e.RpcMessage.Contains("revert", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Deploys verifier, stake and rollup from the admin's next three nonces, funds the pool and stakes the miners.</summary>
     private async Task DeployAsync(CancellationToken ct)

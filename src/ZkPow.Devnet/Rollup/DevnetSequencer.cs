@@ -201,7 +201,7 @@ internal sealed partial class DevnetSequencer
                 {
                     await SequenceNextAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
                 }
-                catch (Exception ex) when (ex is ContractRevertException or JsonRpcException or InvalidOperationException or HttpRequestException)
+                catch (Exception ex) when (ex is ContractRevertException or EthRpcException or InvalidOperationException or ChainUnavailableException)
                 {
                     LogSequenceFailed(ex.Message);
                 }
