@@ -17,7 +17,7 @@ namespace ZkPow.Devnet.Faults;
 /// <summary>
 /// A JSON-RPC proxy on 127.0.0.1 (cleartext HTTP/1.1) that forwards single and batch requests to an upstream node
 /// and, for a seeded random share of them, behaves like a flaky hosted provider: HTTP 503 and 429, JSON-RPC error
-/// replies (-32603, -32005), stalls of 1–4 s, replies lost after the request ran upstream, and a lagging backend that
+/// replies (-32603, -32005), stalls of 1–4 s, replies lost or truncated after the request ran upstream, and a lagging backend that
 /// answers <c>eth_blockNumber</c> and <c>latest</c> reads a few blocks behind the head. An outage switch refuses
 /// everything while on. Every fault injected is counted by kind.
 /// </summary>
@@ -84,6 +84,13 @@ public sealed class RpcFaultProxy : IAsyncDisposable
 
     /// <summary>Requests received (including refused ones).</summary>
     public long Requests => Interlocked.Read(ref _requests);
+
+    /// <summary>Faults injected in all (every kind, the outage's refusals included).</summary>
+    public long Injected => s_allKinds.Sum(Count);
+
+    /// <summary>The requests and the faults by kind, for a log line or a test's output.</summary>
+    public string Describe() =>
+        $"{Requests} requests, {Injected} faults ({string.Join(", ", s_allKinds.Where(k => Count(k) > 0).Select(k => $"{Name(k)} {Count(k)}"))})";
 
     /// <summary>How many times the fault was injected.</summary>
     public long Count(RpcFaultKind kind) => Interlocked.Read(ref _counts[(int)kind]);
@@ -181,6 +188,11 @@ public sealed class RpcFaultProxy : IAsyncDisposable
                     Counted(RpcFaultKind.LostReply);
                     await ForwardAsync(body, token).ConfigureAwait(false);
                     context.Abort();
+                    return;
+                case RpcFaultKind.Truncated:
+                    Counted(RpcFaultKind.Truncated);
+                    var (truncatedStatus, whole) = await ForwardAsync(body, token).ConfigureAwait(false);
+                    await WriteBytesAsync(context, truncatedStatus, whole[..(whole.Length / 2)]).ConfigureAwait(false);
                     return;
                 case RpcFaultKind.Lag when request is not null:
                     Counted(RpcFaultKind.Lag);

@@ -108,6 +108,25 @@ public sealed class RpcFaultProxyTests(ChainFixture fixture) : IClassFixture<Cha
     }
 
     [Fact]
+    public async Task a_truncated_reply_runs_upstream_and_the_client_gets_invalid_json()
+    {
+        var chain = await fixture.ResetAsync();
+        var admin = chain.Admin.Address;
+        var nonce = await NonceAsync(chain, admin);
+        await using var proxy = await ProxyAsync(chain, 1, RpcFaultKind.Truncated);
+        var send = Call("eth_sendTransaction", $$"""[{"from":"{{admin}}","to":"{{chain.ExtraAccounts[0].Address}}","value":"0x1"}]""");
+        using var response = await PostAsync(proxy.Url, send);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(text.Length > 0, "half an answer arrives");
+        Assert.ThrowsAny<JsonException>(() => JsonDocument.Parse(text));
+        Assert.Equal(1, proxy.Count(RpcFaultKind.Truncated));
+        Assert.Contains("truncated 1", proxy.Describe(), StringComparison.Ordinal);
+
+        // The transaction ran although its answer was cut.
+        Assert.Equal(nonce + 1, await NonceAsync(chain, admin));
+    }
+
+    [Fact]
     public async Task a_stall_delays_the_answer_then_forwards_it()
     {
         var chain = await fixture.ResetAsync();
