@@ -1,7 +1,6 @@
 using System.Numerics;
 using System.Security.Cryptography;
 using System.Text;
-using Nethereum.Util;
 using ZkPow.Aggregator.Chain;
 using ZkPow.Devnet.Chain;
 
@@ -13,7 +12,7 @@ internal static class ContractTestProofs
     public static readonly BigInteger RField =
         BigInteger.Parse("21888242871839275222246405745257275088548364400416034343698204186575808495617", System.Globalization.CultureInfo.InvariantCulture);
 
-    public static byte[] Keccak(params byte[][] parts) => Sha3Keccack.Current.CalculateHash(Concat(parts));
+    public static byte[] Keccak(params byte[][] parts) => Abi.Keccak(Concat(parts));
 
     public static byte[] Mask(byte[] value)
     {
