@@ -26,15 +26,6 @@ internal static class ContractCalls
 
     // ---- rollup: views
 
-    public static byte[] GetInputSnarkBytes(ulong initNumBatch, ulong finalNewBatch, byte[] newLocalExitRoot, byte[] oldStateRoot, byte[] newStateRoot) =>
-        Abi.Call(
-            "getInputSnarkBytes(uint64,uint64,bytes32,bytes32,bytes32)",
-            AbiArg.Uint(initNumBatch),
-            AbiArg.Uint(finalNewBatch),
-            AbiArg.Bytes32(newLocalExitRoot),
-            AbiArg.Bytes32(oldStateRoot),
-            AbiArg.Bytes32(newStateRoot));
-
     public static byte[] RoundStakeTotal(ulong finalNewBatch) => Abi.Call("roundStakeTotal(uint64)", AbiArg.Uint(finalNewBatch));
 
     public static byte[] OpenCommitmentsOf(string prover) => Abi.Call("openCommitmentsOf(address)", AbiArg.Address(prover));

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
@@ -11,6 +10,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using ZkPow.Aggregator.Chain;
 
 namespace ZkPow.Devnet.Faults;
 
@@ -280,9 +280,9 @@ public sealed class RpcFaultProxy : IAsyncDisposable
             return (headStatus, headBody);
         }
 
-        var head = ParseQuantity(headText);
+        var head = (ulong)HexData.ParseQuantity(headText);
         var lagged = head > (ulong)_options.LagBlocks ? head - (ulong)_options.LagBlocks : 0;
-        var laggedTag = Quantity(lagged);
+        var laggedTag = HexData.Quantity(lagged);
         var request = original.DeepClone();
         var byId = new Dictionary<string, (string Method, ulong? Block)>();
         foreach (var call in Calls(request))
@@ -302,7 +302,7 @@ public sealed class RpcFaultProxy : IAsyncDisposable
                 if (method == "eth_getBlockByNumber" && parameters.Count > 0 && parameters[0] is JsonValue number &&
                     number.TryGetValue<string>(out var text) && text.StartsWith("0x", StringComparison.Ordinal))
                 {
-                    asked = ParseQuantity(text);
+                    asked = (ulong)HexData.ParseQuantity(text);
                 }
 
                 if (method == "eth_getLogs" && parameters.Count > 0 && parameters[0] is JsonObject filter && filter["blockHash"] is null)
@@ -355,7 +355,7 @@ public sealed class RpcFaultProxy : IAsyncDisposable
                     break;
                 case "eth_getTransactionReceipt" or "eth_getTransactionByHash"
                     when reply["result"] is JsonObject found && found["blockNumber"] is JsonValue at && at.TryGetValue<string>(out var atText) &&
-                         ParseQuantity(atText) > lagged:
+                         (ulong)HexData.ParseQuantity(atText) > lagged:
                     reply["result"] = null;
                     break;
                 default:
@@ -377,11 +377,6 @@ public sealed class RpcFaultProxy : IAsyncDisposable
 
         return request is JsonArray batch ? new JsonArray([.. batch.Select(c => (JsonNode)One(c as JsonObject))]) : One(request as JsonObject);
     }
-
-    private static ulong ParseQuantity(string text) =>
-        ulong.Parse(text.AsSpan(text.StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? 2 : 0), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture);
-
-    private static string Quantity(ulong value) => "0x" + value.ToString("x", CultureInfo.InvariantCulture);
 
     private static async Task WritePlainAsync(HttpContext context, int status, string text)
     {

@@ -225,7 +225,7 @@ public sealed class DevnetReporter(EthRpcClient rpc, RollupChainClient chain, IR
         return (sent, failed, spending);
     }
 
-    private static string Selector(byte[] call) => "0x" + Convert.ToHexStringLower(call.AsSpan(0, 4));
+    private static string Selector(byte[] call) => HexData.Encode(call.AsSpan(0, 4));
 
     private static long? Median(List<long> values)
     {

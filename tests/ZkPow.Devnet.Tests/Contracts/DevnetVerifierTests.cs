@@ -183,7 +183,7 @@ public sealed class DevnetVerifierTests(ChainFixture fixture) : IClassFixture<Ch
         Assert.Equal(0UL, stored.UInt64(2));
         var preimage = (await _chain.ReadAsync(
             _chain.Contracts.Rollup,
-            ContractCalls.GetInputSnarkBytes(0, 3, s.NewLocalExitRoot, s.OldStateRoot, s.NewStateRoot),
+            RollupCalls.GetInputSnarkBytes(new ProofClaim(0, 3, s.NewLocalExitRoot, s.OldStateRoot, s.NewStateRoot)),
             miner.Address)).Bytes(0);
         Assert.Equal(V.SnarkInputPreimage, preimage);
 
