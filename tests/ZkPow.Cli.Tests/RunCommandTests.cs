@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using ZkPow.Aggregator.Chain;
 using ZkPow.Devnet.Chain;
 using ZkPow.Devnet.Rollup;
 
@@ -143,7 +144,7 @@ public sealed partial class RunCommandTests
         while (verified < last && watch.Elapsed < TimeSpan.FromSeconds(90))
         {
             await Task.Delay(500);
-            verified = (await chain.ReadAsync(chain.Contracts.Rollup, ContractCalls.LastVerifiedBatch())).UInt64(0);
+            verified = (await chain.ReadAsync(chain.Contracts.Rollup, RollupCalls.LastVerifiedBatch())).UInt64(0);
         }
 
         Assert.True(verified == last, $"verified up to batch {verified} of {last}; aggregator said: {run.Stderr}");
@@ -295,7 +296,7 @@ public sealed partial class RunCommandTests
         while (verified < ledger.LastBatch && wait.Elapsed < TimeSpan.FromSeconds(90))
         {
             await Task.Delay(500);
-            verified = (await chain.ReadAsync(chain.Contracts.Rollup, ContractCalls.LastVerifiedBatch())).UInt64(0);
+            verified = (await chain.ReadAsync(chain.Contracts.Rollup, RollupCalls.LastVerifiedBatch())).UInt64(0);
         }
 
         Assert.True(verified == ledger.LastBatch, $"verified up to batch {verified} of {ledger.LastBatch}; aggregator said: {run.Stderr}");

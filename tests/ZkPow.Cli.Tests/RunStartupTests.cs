@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using ZkPow.Aggregator.Chain;
 using ZkPow.Devnet.Chain;
 using ZkPow.Devnet.Rollup;
 using ZkPow.Devnet.Tests.Chain;
@@ -49,7 +50,7 @@ public sealed partial class RunStartupTests
         var sequencer = new DevnetSequencer(chain, new DevnetSequencerOptions { MaxBatchesPerSequence = 2, BatchDataSize = 256 }, ledger, TimeProvider.System);
         var sequence = await sequencer.SequenceNextAsync();
         using var prover = ChildProcess.Zkpow("prover", "--aggregator", $"http://127.0.0.1:{started.Groups[1].Value}", "--name", "late-chain", "--latency", "20ms");
-        await WaitForAsync(async () => (await chain.ReadAsync(chain.Contracts.Rollup, ContractCalls.LastVerifiedBatch())).UInt64(0) >= sequence.FinalNewBatch,
+        await WaitForAsync(async () => (await chain.ReadAsync(chain.Contracts.Rollup, RollupCalls.LastVerifiedBatch())).UInt64(0) >= sequence.FinalNewBatch,
             run, $"sequence {sequence.FinalNewBatch} verified");
         AssertNoStackTrace(run.Stderr);
     }

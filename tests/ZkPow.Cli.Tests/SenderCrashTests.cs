@@ -91,7 +91,7 @@ public sealed partial class SenderCrashTests(ITestOutputHelper output)
                 // 2. One block: the hash is mined; the reveal cannot be sent before start + T1.
                 await pump.MineAsync(1);
                 await WaitUntilAsync(() => MinedAsync(chain, hash.TxHash), "the hash tx mined", aggregator);
-                var round = (await chain.ReadAsync(chain.Contracts.Rollup, ContractCalls.ProverCommitProofHash(final, miner))).UInt64(1);
+                var round = (await chain.ReadAsync(chain.Contracts.Rollup, RollupCalls.ProverCommitProofHash(final, miner))).UInt64(1);
                 Assert.True(round > 0, $"no commitment of ours to sequence {final} after its hash tx was mined");
                 if (Txs(db, "verifyBatches", final).Count == 0)
                 {
@@ -366,14 +366,14 @@ public sealed partial class SenderCrashTests(ITestOutputHelper output)
             return Step.HashSent;
         }
 
-        var round = (await chain.ReadAsync(chain.Contracts.Rollup, ContractCalls.ProverCommitProofHash(final, miner))).UInt64(1);
+        var round = (await chain.ReadAsync(chain.Contracts.Rollup, RollupCalls.ProverCommitProofHash(final, miner))).UInt64(1);
         return round > 0 && head >= round + T1 && head <= round + T1 + T2 ? Step.ProofWindow : Step.HashMined;
     }
 
     /// <summary>The block that opens the proof window of our commitment to <paramref name="final"/>, once it is mined.</summary>
     private static async Task<ulong?> WindowOpensAsync(DevChain chain, string miner, ulong final)
     {
-        var round = (await chain.ReadAsync(chain.Contracts.Rollup, ContractCalls.ProverCommitProofHash(final, miner))).UInt64(1);
+        var round = (await chain.ReadAsync(chain.Contracts.Rollup, RollupCalls.ProverCommitProofHash(final, miner))).UInt64(1);
         return round > 0 ? round + T1 : null;
     }
 
@@ -457,26 +457,26 @@ public sealed partial class SenderCrashTests(ITestOutputHelper output)
     /// the nonce of a hash tx re-decided after a restart), a reward per sequence and no slash (even after <c>settle</c>).</summary>
     private async Task AssertChainAsync(DevChain chain, string miner, List<(ulong Init, ulong Final)> sequences)
     {
-        var settle = await chain.SendAsync(chain.Admin, chain.Contracts.Rollup, ContractCalls.Settle(miner));
+        var settle = await chain.SendAsync(chain.Admin, chain.Contracts.Rollup, RollupCalls.Settle(miner));
         Assert.True(settle.Succeeded);
         var head = await chain.GetBlockNumberAsync();
-        var hashSelector = Hex.Encode(RollupCalls.SubmitProofHash(0, 0, new byte[32]).AsSpan(0, 4));
-        var revealSelector = Hex.Encode(RollupCalls.VerifyBatches(0, 0, new byte[32], new byte[32], []).AsSpan(0, 4));
+        var hashSelector = HexData.Encode(RollupCalls.SubmitProofHash(0, 0, new byte[32]).AsSpan(0, 4));
+        var revealSelector = HexData.Encode(RollupCalls.VerifyBatches(0, 0, new byte[32], new byte[32], []).AsSpan(0, 4));
         var ours = new List<(ulong Nonce, string Hash, string Input, string? To)>();
         for (var block = 0UL; block <= head; block++)
         {
-            var json = await chain.Rpc.CallAsync("eth_getBlockByNumber", [Hex.Quantity(block), true], CancellationToken.None);
+            var json = await chain.Rpc.CallAsync("eth_getBlockByNumber", [HexData.Quantity(block), true], CancellationToken.None);
             foreach (var tx in json.GetProperty("transactions").EnumerateArray())
             {
                 if (string.Equals(tx.GetProperty("from").GetString(), miner, StringComparison.OrdinalIgnoreCase))
                 {
-                    ours.Add(((ulong)Hex.ParseQuantity(tx.GetProperty("nonce")), tx.GetProperty("hash").GetString()!, tx.GetProperty("input").GetString()!,
+                    ours.Add(((ulong)HexData.ParseQuantity(tx.GetProperty("nonce")), tx.GetProperty("hash").GetString()!, tx.GetProperty("input").GetString()!,
                         tx.GetProperty("to").GetString()));
                 }
             }
         }
 
-        var count = (ulong)Hex.ParseQuantity(await chain.Rpc.CallAsync("eth_getTransactionCount", [miner, "latest"], CancellationToken.None));
+        var count = (ulong)HexData.ParseQuantity(await chain.Rpc.CallAsync("eth_getTransactionCount", [miner, "latest"], CancellationToken.None));
         var nonces = ours.Select(t => t.Nonce).Order().ToList();
         Assert.Equal([.. Enumerable.Range(0, (int)count).Select(n => (ulong)n)], nonces);
 
@@ -487,7 +487,7 @@ public sealed partial class SenderCrashTests(ITestOutputHelper output)
             Assert.True(receipt.Succeeded, $"our tx {tx.Hash} (nonce {tx.Nonce}, selector {tx.Input[..10]}) reverted");
         }
 
-        ulong Final(string input) => new AbiReader(Hex.Decode("0x" + input[10..])).UInt64(1);
+        ulong Final(string input) => new AbiWords(HexData.Decode("0x" + input[10..])).UInt64(1);
         var hashes = rollupTxs.Where(t => t.Input.StartsWith(hashSelector, StringComparison.OrdinalIgnoreCase)).GroupBy(t => Final(t.Input)).ToList();
         var reveals = rollupTxs.Where(t => t.Input.StartsWith(revealSelector, StringComparison.OrdinalIgnoreCase)).GroupBy(t => Final(t.Input)).ToList();
         Assert.Equal(sequences.Select(s => s.Final).Order(), hashes.Select(g => g.Key).Order());
@@ -505,7 +505,7 @@ public sealed partial class SenderCrashTests(ITestOutputHelper output)
         foreach (var (_, final) in sequences)
         {
             Assert.Single(events.OfType<RewardPaidEvent>(), e => e.FinalNewBatch == final && string.Equals(e.Prover, miner, StringComparison.OrdinalIgnoreCase));
-            var commitment = await chain.ReadAsync(chain.Contracts.Rollup, ContractCalls.ProverCommitProofHash(final, miner));
+            var commitment = await chain.ReadAsync(chain.Contracts.Rollup, RollupCalls.ProverCommitProofHash(final, miner));
             Assert.True(commitment.Bool(2), $"our commitment to sequence {final} is not marked proved");
         }
 
@@ -592,7 +592,7 @@ public sealed partial class SenderCrashTests(ITestOutputHelper output)
         (await chain.Rpc.CallAsync("eth_getTransactionReceipt", [txHash], CancellationToken.None)).ValueKind == JsonValueKind.Object;
 
     private static async Task<ulong> LastVerifiedAsync(DevChain chain) =>
-        (await chain.ReadAsync(chain.Contracts.Rollup, ContractCalls.LastVerifiedBatch())).UInt64(0);
+        (await chain.ReadAsync(chain.Contracts.Rollup, RollupCalls.LastVerifiedBatch())).UInt64(0);
 
     private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what, ChildProcess? aggregator, int pollMs = 50)
     {
@@ -740,7 +740,7 @@ public sealed partial class SenderCrashTests(ITestOutputHelper output)
                 {
                     return;
                 }
-                catch (Exception e) when (e is HttpRequestException or JsonRpcException or SqliteException)
+                catch (Exception e) when (e is ChainUnavailableException or EthRpcException or SqliteException)
                 {
                     // anvil is going away.
                 }

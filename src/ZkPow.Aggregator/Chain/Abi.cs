@@ -5,8 +5,9 @@ using Nethereum.Util;
 namespace ZkPow.Aggregator.Chain;
 
 /// <summary>
-/// The ABI encoding the aggregator needs: call data for functions whose arguments are static words and at most a few
-/// dynamic <c>bytes</c> (head/tail layout of <c>abi.encode</c>), selectors and event topics.
+/// The ABI encoding of the aggregator and the devnet: call data and <c>abi.encode</c> (head/tail layout: static words,
+/// dynamic <c>bytes</c>, tuples and arrays, see <see cref="AbiArg"/>), selectors and event topics. Read results with
+/// <see cref="AbiWords"/>, reverts with <see cref="ChainRevert"/>.
 /// </summary>
 internal static class Abi
 {
@@ -23,35 +24,41 @@ internal static class Abi
     /// <summary>Selector followed by the encoded arguments.</summary>
     public static byte[] Call(string signature, params ReadOnlySpan<AbiArg> args)
     {
-        using var data = new MemoryStream();
-        data.Write(Selector(signature));
-        var tails = new List<byte[]>();
-        var headSize = args.Length * 32;
-        var tailOffset = headSize;
-        foreach (var arg in args)
+        var body = Encode(args);
+        var data = new byte[4 + body.Length];
+        Selector(signature).CopyTo(data, 0);
+        body.CopyTo(data, 4);
+        return data;
+    }
+
+    /// <summary>Encodes values as a tuple (as <c>abi.encode</c>, e.g. constructor arguments): static heads inline,
+    /// dynamic values behind offsets into the tail.</summary>
+    public static byte[] Encode(params ReadOnlySpan<AbiArg> values)
+    {
+        var headSize = 0;
+        foreach (var value in values)
         {
-            if (arg.Dynamic is { } bytes)
+            headSize += value.IsDynamic ? 32 : value.Encoding.Length;
+        }
+
+        using var head = new MemoryStream();
+        using var tail = new MemoryStream();
+        foreach (var value in values)
+        {
+            if (value.IsDynamic)
             {
-                data.Write(Word(tailOffset));
-                var padded = (bytes.Length + 31) / 32 * 32;
-                var tail = new byte[32 + padded];
-                Word(bytes.Length).CopyTo(tail, 0);
-                bytes.CopyTo(tail, 32);
-                tails.Add(tail);
-                tailOffset += tail.Length;
+                head.Write(Word(headSize + tail.Length));
+                tail.Write(value.Encoding);
             }
             else
             {
-                data.Write(arg.Static);
+                head.Write(value.Encoding);
             }
         }
 
-        foreach (var tail in tails)
-        {
-            data.Write(tail);
-        }
-
-        return data.ToArray();
+        tail.Position = 0;
+        tail.CopyTo(head);
+        return head.ToArray();
     }
 
     public static byte[] Word(BigInteger value)

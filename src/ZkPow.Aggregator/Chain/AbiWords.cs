@@ -26,6 +26,20 @@ internal sealed class AbiWords(byte[] data)
         return Slice(offset + 32, length).ToArray();
     }
 
+    /// <summary>The dynamic array of static words whose offset is at head word <paramref name="index"/>.</summary>
+    public IReadOnlyList<BigInteger> UintArray(int index)
+    {
+        var offset = checked((int)Uint(index));
+        var length = checked((int)UintAt(offset));
+        var values = new BigInteger[length];
+        for (var i = 0; i < length; i++)
+        {
+            values[i] = UintAt(offset + 32 + i * 32);
+        }
+
+        return values;
+    }
+
     private BigInteger UintAt(int offset) => new(Slice(offset, 32), isUnsigned: true, isBigEndian: true);
 
     private ReadOnlySpan<byte> Slice(int offset, int length) =>

@@ -128,19 +128,9 @@ public sealed class RollupNodeClient : IRollupNode, IDisposable
     {
         var value = Field(obj, field, method);
         var text = value.ValueKind == JsonValueKind.String ? value.GetString()! : string.Empty;
-        if (!text.StartsWith("0x", StringComparison.OrdinalIgnoreCase) || text.Length % 2 != 0)
-        {
-            throw new RollupNodeException($"{method}: {field} '{Shorten(text)}' is not 0x-hex bytes");
-        }
-
-        try
-        {
-            return Convert.FromHexString(text.AsSpan(2));
-        }
-        catch (FormatException e)
-        {
-            throw new RollupNodeException($"{method}: {field} '{Shorten(text)}' is not 0x-hex bytes", e);
-        }
+        return text.StartsWith("0x", StringComparison.OrdinalIgnoreCase) && HexData.TryDecode(text, out var bytes)
+            ? bytes
+            : throw new RollupNodeException($"{method}: {field} '{Shorten(text)}' is not 0x-hex bytes");
     }
 
     private static byte[] Word(JsonElement obj, string field, string method)

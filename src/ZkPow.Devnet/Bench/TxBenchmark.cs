@@ -32,7 +32,7 @@ public sealed class TxBenchmark(TxBenchmarkOptions options, ILoggerFactory logge
                 loggers.CreateLogger<TxManager>(), time);
             await using var managerScope = manager.ConfigureAwait(false);
             await manager.StartAsync(cancellationToken).ConfigureAwait(false);
-            var firstNonce = (ulong)Hex.ParseQuantity(await chain.Rpc.CallAsync("eth_getTransactionCount", [miner.Address, "pending"], cancellationToken)
+            var firstNonce = (ulong)HexData.ParseQuantity(await chain.Rpc.CallAsync("eth_getTransactionCount", [miner.Address, "pending"], cancellationToken)
                 .ConfigureAwait(false));
             var commitsBefore = store.Commits;
             var writesBefore = store.Writes;
@@ -120,7 +120,7 @@ public sealed class TxBenchmark(TxBenchmarkOptions options, ILoggerFactory logge
         {
             while (true)
             {
-                var mined = (ulong)Hex.ParseQuantity(await chain.Rpc.CallAsync("eth_getTransactionCount", [address, "latest"], cancellationToken)
+                var mined = (ulong)HexData.ParseQuantity(await chain.Rpc.CallAsync("eth_getTransactionCount", [address, "latest"], cancellationToken)
                     .ConfigureAwait(false));
                 if (mined >= finalNonce)
                 {

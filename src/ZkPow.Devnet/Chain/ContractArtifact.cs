@@ -1,4 +1,5 @@
 using System.Text.Json;
+using ZkPow.Aggregator.Chain;
 
 namespace ZkPow.Devnet.Chain;
 
@@ -35,7 +36,7 @@ internal sealed class ContractArtifact
         return new ContractArtifact(
             name,
             root.GetProperty("abi").GetRawText(),
-            Hex.Decode(root.GetProperty("bytecode").GetString() ?? throw new InvalidDataException($"{name}: no bytecode")));
+            HexData.Decode(root.GetProperty("bytecode").GetString() ?? throw new InvalidDataException($"{name}: no bytecode")));
     }
 
     /// <summary>The text of an embedded artifact file, e.g. <c>manifest.json</c>.</summary>

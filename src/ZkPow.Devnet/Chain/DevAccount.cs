@@ -1,9 +1,7 @@
-using Nethereum.Web3;
-
 namespace ZkPow.Devnet.Chain;
 
 /// <summary>A funded dev account of the local chain (derived from anvil's default mnemonic).</summary>
-internal sealed class DevAccount(int index, string address, string privateKey, IWeb3 web3)
+internal sealed class DevAccount(int index, string address, string privateKey)
 {
     /// <summary>The account's index in the mnemonic (0 = admin/sequencer, 1.. = miners, then extra accounts).</summary>
     public int Index { get; } = index;
@@ -13,9 +11,6 @@ internal sealed class DevAccount(int index, string address, string privateKey, I
 
     /// <summary>The 0x-hex private key (a well-known dev key: never use it on a real network).</summary>
     public string PrivateKey { get; } = privateKey;
-
-    /// <summary>A Nethereum client that signs as this account.</summary>
-    public IWeb3 Web3 { get; } = web3;
 
     public override string ToString() => $"account {Index} {Address}";
 }

@@ -5,9 +5,9 @@ using System.Net.Sockets;
 using System.Numerics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging.Abstractions;
 using Nethereum.Util;
-using Nethereum.Web3.Accounts;
-using NethereumWeb3 = Nethereum.Web3.Web3;
+using ZkPow.Aggregator.Chain;
 
 namespace ZkPow.Devnet.Chain;
 
@@ -20,14 +20,28 @@ namespace ZkPow.Devnet.Chain;
 internal sealed class DevChain : IAsyncDisposable, IDisposable
 {
     private static readonly TimeSpan ReceiptPoll = TimeSpan.FromMilliseconds(50);
-    private static readonly TimeSpan RpcTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How the devnet calls its own anvil (through the product's <see cref="JsonRpcTransport"/>): a request may take
+    /// 30 s (a loaded machine), a transient failure (refused connection, HTTP 5xx, timeout) is tried twice more after
+    /// 100 ms and 200 ms (jittered), and a call gives up after 60 s in all with <see cref="ChainUnavailableException"/>:
+    /// an anvil that is gone ends a call within a second instead of being retried forever.
+    /// </summary>
+    internal static readonly RpcRetryOptions RpcRetry = new()
+    {
+        RequestTimeout = TimeSpan.FromSeconds(30),
+        CallBudget = TimeSpan.FromSeconds(60),
+        MaxAttempts = 3,
+        RetryBaseDelay = TimeSpan.FromMilliseconds(100),
+        RetryMaxDelay = TimeSpan.FromSeconds(1),
+    };
 
     private readonly AnvilProcess _anvil;
     private readonly string _configFile;
 
     private DevChain(
         AnvilProcess anvil,
-        JsonRpcClient rpc,
+        JsonRpcTransport rpc,
         string configFile,
         DevChainOptions options,
         IReadOnlyList<DevAccount> accounts,
@@ -46,7 +60,7 @@ internal sealed class DevChain : IAsyncDisposable, IDisposable
     public DevChainOptions Options { get; }
 
     /// <summary>The node's HTTP JSON-RPC URL (loopback).</summary>
-    public string RpcUrl => Rpc.Url;
+    public string RpcUrl => Rpc.FirstUrl;
 
     public int Port => _anvil.Port;
 
@@ -70,8 +84,10 @@ internal sealed class DevChain : IAsyncDisposable, IDisposable
     /// <summary>Funded accounts after the miners, with no stake.</summary>
     public IReadOnlyList<DevAccount> ExtraAccounts { get; }
 
-    /// <summary>Raw JSON-RPC access to the node.</summary>
-    public JsonRpcClient Rpc { get; }
+    /// <summary>Raw JSON-RPC access to the node (any method, <c>anvil_*</c> and <c>evm_*</c> included), retried as
+    /// <see cref="RpcRetry"/> says. Error answers throw <see cref="EthRpcException"/>; no answer within the budget,
+    /// <see cref="ChainUnavailableException"/>.</summary>
+    public JsonRpcTransport Rpc { get; }
 
     /// <summary>The last lines anvil printed.</summary>
     public IReadOnlyList<string> RecentOutput => _anvil.RecentOutput;
@@ -87,11 +103,12 @@ internal sealed class DevChain : IAsyncDisposable, IDisposable
         options.Validate();
         var anvilPath = await NodeTools.EnsureAnvilAsync(options.AnvilPath, ct).ConfigureAwait(false);
 
-        var (anvil, rpc, configFile) = await LaunchAsync(anvilPath, options, ct).ConfigureAwait(false);
+        var (anvil, url, configFile) = await LaunchAsync(anvilPath, options, ct).ConfigureAwait(false);
+        var rpc = new JsonRpcTransport([url], RpcRetry, NullLogger.Instance, TimeProvider.System);
         DevChain? chain = null;
         try
         {
-            var accounts = ReadAccounts(configFile, options, rpc.Url);
+            var accounts = ReadAccounts(configFile);
             chain = new DevChain(anvil, rpc, configFile, options, accounts, new DevChainContracts(string.Empty, string.Empty, string.Empty));
             await chain.DeployAsync(ct).ConfigureAwait(false);
             await chain.ApplyMiningModeAsync(ct).ConfigureAwait(false);
@@ -121,7 +138,7 @@ internal sealed class DevChain : IAsyncDisposable, IDisposable
     public async Task<string> SendTransactionAsync(
         DevAccount from, string? to, byte[] data, BigInteger value = default, ulong? gas = null, CancellationToken ct = default)
     {
-        var tx = new JsonObject { ["from"] = from.Address, ["data"] = Hex.Encode(data) };
+        var tx = new JsonObject { ["from"] = from.Address, ["data"] = HexData.Encode(data) };
         if (to is not null)
         {
             tx["to"] = to;
@@ -129,19 +146,19 @@ internal sealed class DevChain : IAsyncDisposable, IDisposable
 
         if (!value.IsZero)
         {
-            tx["value"] = Hex.Quantity(value);
+            tx["value"] = HexData.Quantity(value);
         }
 
         try
         {
             // anvil's eth_sendTransaction mines a reverting transaction without complaint: estimate first, as a wallet
             // would, so that a revert surfaces here with its custom error.
-            var limit = gas ?? EstimateGasMargin(Hex.ParseQuantity(await Rpc.CallAsync("eth_estimateGas", [tx.DeepClone()], ct).ConfigureAwait(false)));
-            tx["gas"] = Hex.Quantity(limit);
+            var limit = gas ?? EstimateGasMargin(HexData.ParseQuantity(await Rpc.CallAsync("eth_estimateGas", [tx.DeepClone()], ct).ConfigureAwait(false)));
+            tx["gas"] = HexData.Quantity(limit);
             var hash = await Rpc.CallAsync("eth_sendTransaction", [tx], ct).ConfigureAwait(false);
             return hash.GetString() ?? throw new InvalidOperationException("eth_sendTransaction returned no hash");
         }
-        catch (JsonRpcException e) when (IsRevert(e))
+        catch (EthRpcException e) when (e.IsRevert)
         {
             throw new ContractRevertException($"transaction from {from} reverted", e.ErrorData, e);
         }
@@ -174,7 +191,7 @@ internal sealed class DevChain : IAsyncDisposable, IDisposable
     /// <exception cref="ContractRevertException">the call reverted.</exception>
     public async Task<byte[]> CallAsync(string to, byte[] data, string? from = null, CancellationToken ct = default)
     {
-        var call = new JsonObject { ["to"] = to, ["data"] = Hex.Encode(data) };
+        var call = new JsonObject { ["to"] = to, ["data"] = HexData.Encode(data) };
         if (from is not null)
         {
             call["from"] = from;
@@ -183,20 +200,20 @@ internal sealed class DevChain : IAsyncDisposable, IDisposable
         try
         {
             var result = await Rpc.CallAsync("eth_call", [call, "latest"], ct).ConfigureAwait(false);
-            return Hex.Decode(result.GetString() ?? "0x");
+            return HexData.Decode(result.GetString() ?? "0x");
         }
-        catch (JsonRpcException e) when (IsRevert(e))
+        catch (EthRpcException e) when (e.IsRevert)
         {
             throw new ContractRevertException($"call to {to} reverted", e.ErrorData, e);
         }
     }
 
-    /// <summary>Calls and wraps the return data in an <see cref="AbiReader"/>.</summary>
-    public async Task<AbiReader> ReadAsync(string to, byte[] data, string? from = null, CancellationToken ct = default) =>
+    /// <summary>Calls and wraps the return data in an <see cref="AbiWords"/>.</summary>
+    public async Task<AbiWords> ReadAsync(string to, byte[] data, string? from = null, CancellationToken ct = default) =>
         new(await CallAsync(to, data, from, ct).ConfigureAwait(false));
 
     public async Task<BigInteger> GetBalanceAsync(string address, CancellationToken ct = default) =>
-        Hex.ParseQuantity(await Rpc.CallAsync("eth_getBalance", [address, "latest"], ct).ConfigureAwait(false));
+        HexData.ParseQuantity(await Rpc.CallAsync("eth_getBalance", [address, "latest"], ct).ConfigureAwait(false));
 
     /// <summary>The stake that <paramref name="address"/> holds in the stake contract.</summary>
     public async Task<BigInteger> GetStakeAsync(string address, CancellationToken ct = default) =>
@@ -205,13 +222,13 @@ internal sealed class DevChain : IAsyncDisposable, IDisposable
     // ------------------------------------------------------------------ blocks
 
     public async Task<ulong> GetBlockNumberAsync(CancellationToken ct = default) =>
-        (ulong)Hex.ParseQuantity(await Rpc.CallAsync("eth_blockNumber", ct).ConfigureAwait(false));
+        (ulong)HexData.ParseQuantity(await Rpc.CallAsync("eth_blockNumber", [], ct).ConfigureAwait(false));
 
     /// <summary>Mines <paramref name="blocks"/> blocks at once (with whatever transactions are pending).</summary>
     public async Task MineAsync(int blocks = 1, CancellationToken ct = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(blocks);
-        await Rpc.CallAsync("anvil_mine", [Hex.Quantity(blocks)], ct).ConfigureAwait(false);
+        await Rpc.CallAsync("anvil_mine", [HexData.Quantity(blocks)], ct).ConfigureAwait(false);
     }
 
     /// <summary>Mines until the chain's head is <paramref name="blockNumber"/> (no-op if already there or past it).</summary>
@@ -230,7 +247,7 @@ internal sealed class DevChain : IAsyncDisposable, IDisposable
 
     /// <summary>Snapshots the chain's state; <see cref="RevertAsync"/> returns to it.</summary>
     public async Task<string> SnapshotAsync(CancellationToken ct = default) =>
-        (await Rpc.CallAsync("evm_snapshot", ct).ConfigureAwait(false)).GetString()
+        (await Rpc.CallAsync("evm_snapshot", [], ct).ConfigureAwait(false)).GetString()
         ?? throw new InvalidOperationException("evm_snapshot returned no id");
 
     /// <summary>Returns to a snapshot (which is consumed: take a new one to return again).</summary>
@@ -267,7 +284,7 @@ internal sealed class DevChain : IAsyncDisposable, IDisposable
 
     // ------------------------------------------------------------------ start-up
 
-    private static async Task<(AnvilProcess Anvil, JsonRpcClient Rpc, string ConfigFile)> LaunchAsync(
+    private static async Task<(AnvilProcess Anvil, string Url, string ConfigFile)> LaunchAsync(
         string anvilPath, DevChainOptions options, CancellationToken ct)
     {
         var accounts = 1 + options.Miners + options.ExtraAccounts;
@@ -283,21 +300,19 @@ internal sealed class DevChain : IAsyncDisposable, IDisposable
                 "--config-out", configFile,
             ];
             var anvil = AnvilProcess.Start(anvilPath, port, arguments, options.Output);
-            var rpc = new JsonRpcClient($"http://127.0.0.1:{port}", RpcTimeout);
+            var url = $"http://127.0.0.1:{port}";
             try
             {
-                await WaitUntilReadyAsync(anvil, rpc, configFile, options, ct).ConfigureAwait(false);
-                return (anvil, rpc, configFile);
+                await WaitUntilReadyAsync(anvil, url, configFile, options, ct).ConfigureAwait(false);
+                return (anvil, url, configFile);
             }
             catch (Exception e) when (e is not OperationCanceledException && anvil.HasExited && options.Port == 0 && attempt < 3)
             {
                 // Most likely the free port was taken in between: try another one.
-                rpc.Dispose();
                 anvil.Dispose();
             }
             catch
             {
-                rpc.Dispose();
                 anvil.Dispose();
                 throw;
             }
@@ -305,8 +320,10 @@ internal sealed class DevChain : IAsyncDisposable, IDisposable
     }
 
     private static async Task WaitUntilReadyAsync(
-        AnvilProcess anvil, JsonRpcClient rpc, string configFile, DevChainOptions options, CancellationToken ct)
+        AnvilProcess anvil, string url, string configFile, DevChainOptions options, CancellationToken ct)
     {
+        // One attempt per probe: the loop below is the retry.
+        using var probe = new JsonRpcTransport(url, RpcRetry.RequestTimeout);
         var waited = Stopwatch.StartNew();
         while (true)
         {
@@ -318,7 +335,7 @@ internal sealed class DevChain : IAsyncDisposable, IDisposable
 
             try
             {
-                var chainId = Hex.ParseQuantity(await rpc.CallAsync("eth_chainId", ct).ConfigureAwait(false));
+                var chainId = HexData.ParseQuantity(await probe.CallAsync("eth_chainId", [], ct).ConfigureAwait(false));
                 if (chainId != options.ChainId)
                 {
                     throw new InvalidOperationException($"anvil reports chain id {chainId}, expected {options.ChainId}");
@@ -329,7 +346,7 @@ internal sealed class DevChain : IAsyncDisposable, IDisposable
                     return;
                 }
             }
-            catch (HttpRequestException)
+            catch (ChainUnavailableException)
             {
                 // Not listening yet.
             }
@@ -343,7 +360,7 @@ internal sealed class DevChain : IAsyncDisposable, IDisposable
         }
     }
 
-    private static List<DevAccount> ReadAccounts(string configFile, DevChainOptions options, string rpcUrl)
+    private static List<DevAccount> ReadAccounts(string configFile)
     {
         using var config = JsonDocument.Parse(File.ReadAllText(configFile));
         var addresses = config.RootElement.GetProperty("available_accounts").EnumerateArray().Select(a => a.GetString()!).ToList();
@@ -352,8 +369,7 @@ internal sealed class DevChain : IAsyncDisposable, IDisposable
         var accounts = new List<DevAccount>(addresses.Count);
         for (var i = 0; i < addresses.Count; i++)
         {
-            var web3 = new NethereumWeb3(new Account(keys[i], options.ChainId), rpcUrl);
-            accounts.Add(new DevAccount(i, checksum.ConvertToChecksumAddress(addresses[i]), keys[i], web3));
+            accounts.Add(new DevAccount(i, checksum.ConvertToChecksumAddress(addresses[i]), keys[i]));
         }
 
         return accounts;
@@ -368,15 +384,12 @@ internal sealed class DevChain : IAsyncDisposable, IDisposable
 
     private static BigInteger EstimateGasMargin(BigInteger estimate) => estimate + estimate / 5 + 10_000;
 
-    private static bool IsRevert(JsonRpcException e) =>
-        e.ErrorData is not null || e.RpcMessage.Contains("revert", StringComparison.OrdinalIgnoreCase);
-
     /// <summary>Deploys verifier, stake and rollup from the admin's next three nonces, funds the pool and stakes the miners.</summary>
     private async Task DeployAsync(CancellationToken ct)
     {
         var options = Options;
         var admin = Admin;
-        var nonce = Hex.ParseQuantity(await Rpc.CallAsync("eth_getTransactionCount", [admin.Address, "pending"], ct).ConfigureAwait(false));
+        var nonce = HexData.ParseQuantity(await Rpc.CallAsync("eth_getTransactionCount", [admin.Address, "pending"], ct).ConfigureAwait(false));
         var predictedRollup = ContractUtils.CalculateContractAddress(admin.Address, nonce + 2);
 
         var verifier = ContractArtifact.Load(ContractArtifact.VerifierName);
@@ -385,23 +398,23 @@ internal sealed class DevChain : IAsyncDisposable, IDisposable
 
         var verifierTx = await SendTransactionAsync(admin, null, verifier.Bytecode, ct: ct).ConfigureAwait(false);
         var depositTx = await SendTransactionAsync(
-            admin, null, [.. deposit.Bytecode, .. AbiEncoder.EncodeSequence([AbiValue.Address(predictedRollup)])], ct: ct).ConfigureAwait(false);
+            admin, null, [.. deposit.Bytecode, .. Abi.Encode([AbiArg.Address(predictedRollup)])], ct: ct).ConfigureAwait(false);
         var verifierAddress = (await WaitForReceiptAsync(verifierTx, ct).ConfigureAwait(false)).ContractAddress!;
         var depositAddress = (await WaitForReceiptAsync(depositTx, ct).ConfigureAwait(false)).ContractAddress!;
 
-        byte[] rollupArguments = AbiEncoder.EncodeSequence(
+        byte[] rollupArguments = Abi.Encode(
         [
-            AbiValue.Address(verifierAddress),
-            AbiValue.Address(depositAddress),
-            AbiValue.Uint(options.RollupChainId),
-            AbiValue.Uint(options.ForkId),
-            AbiValue.Bytes32(options.GenesisStateRoot ?? DevChainOptions.DevnetGenesisStateRoot()),
-            AbiValue.Uint(options.T1),
-            AbiValue.Uint(options.T2),
-            AbiValue.Uint(options.MinDeposit),
-            AbiValue.Uint(options.NoProofPunishAmount),
-            AbiValue.Uint(options.IncorrectProofHashPunishAmount),
-            AbiValue.Uint(options.RewardPerSequence),
+            AbiArg.Address(verifierAddress),
+            AbiArg.Address(depositAddress),
+            AbiArg.Uint(options.RollupChainId),
+            AbiArg.Uint(options.ForkId),
+            AbiArg.Bytes32(options.GenesisStateRoot ?? DevChainOptions.DevnetGenesisStateRoot()),
+            AbiArg.Uint(options.T1),
+            AbiArg.Uint(options.T2),
+            AbiArg.Uint(options.MinDeposit),
+            AbiArg.Uint(options.NoProofPunishAmount),
+            AbiArg.Uint(options.IncorrectProofHashPunishAmount),
+            AbiArg.Uint(options.RewardPerSequence),
         ]);
         var rollupReceipt = await SendAsync(admin, null, [.. rollup.Bytecode, .. rollupArguments], ct: ct).ConfigureAwait(false);
         var rollupAddress = rollupReceipt.ContractAddress!;

@@ -1,6 +1,6 @@
 using System.Numerics;
 using System.Text;
-using Nethereum.Util;
+using ZkPow.Aggregator.Chain;
 
 namespace ZkPow.Devnet.Chain;
 
@@ -73,7 +73,7 @@ internal sealed class DevChainOptions
     /// <summary>The devnet genesis state root: <c>mask(keccak256("zkpow-devnet/genesis"))</c> (see devnet-proof.md).</summary>
     public static byte[] DevnetGenesisStateRoot()
     {
-        var root = Sha3Keccack.Current.CalculateHash(Encoding.UTF8.GetBytes("zkpow-devnet/genesis"));
+        var root = Abi.Keccak(Encoding.UTF8.GetBytes("zkpow-devnet/genesis"));
         for (var limb = 0; limb < 4; limb++)
         {
             root[limb * 8] &= 0x7f;

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Text.Json;
+using ZkPow.Aggregator.Chain;
 
 namespace ZkPow.Devnet.Chain;
 
@@ -22,15 +23,15 @@ internal sealed record TxReceipt(
             .Select(log => new TxLog(
                 log.GetProperty("address").GetString() ?? string.Empty,
                 [.. log.GetProperty("topics").EnumerateArray().Select(t => t.GetString() ?? string.Empty)],
-                Hex.Decode(log.GetProperty("data").GetString() ?? "0x")))
+                HexData.Decode(log.GetProperty("data").GetString() ?? "0x")))
             .ToList();
         var contract = receipt.TryGetProperty("contractAddress", out var c) && c.ValueKind == JsonValueKind.String ? c.GetString() : null;
         return new TxReceipt(
             receipt.GetProperty("transactionHash").GetString() ?? string.Empty,
-            Hex.ParseQuantity(receipt.GetProperty("status")) == 1,
-            (ulong)Hex.ParseQuantity(receipt.GetProperty("blockNumber")),
-            (ulong)Hex.ParseQuantity(receipt.GetProperty("gasUsed")),
-            receipt.TryGetProperty("effectiveGasPrice", out var price) ? Hex.ParseQuantity(price) : BigInteger.Zero,
+            HexData.ParseQuantity(receipt.GetProperty("status")) == 1,
+            (ulong)HexData.ParseQuantity(receipt.GetProperty("blockNumber")),
+            (ulong)HexData.ParseQuantity(receipt.GetProperty("gasUsed")),
+            receipt.TryGetProperty("effectiveGasPrice", out var price) ? HexData.ParseQuantity(price) : BigInteger.Zero,
             contract,
             logs);
     }

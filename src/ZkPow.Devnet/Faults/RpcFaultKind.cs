@@ -21,6 +21,9 @@ public enum RpcFaultKind
     /// <summary>The request is forwarded and runs upstream, then the connection is aborted without an answer.</summary>
     LostReply,
 
+    /// <summary>The request is forwarded and runs upstream, then only the first half of its answer is sent (invalid JSON).</summary>
+    Truncated,
+
     /// <summary>A lagging backend: <c>eth_blockNumber</c> and <c>latest</c> reads are answered as of a few blocks behind the head.</summary>
     Lag,
 

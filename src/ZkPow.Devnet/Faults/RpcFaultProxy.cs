@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
@@ -11,13 +10,14 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using ZkPow.Aggregator.Chain;
 
 namespace ZkPow.Devnet.Faults;
 
 /// <summary>
 /// A JSON-RPC proxy on 127.0.0.1 (cleartext HTTP/1.1) that forwards single and batch requests to an upstream node
 /// and, for a seeded random share of them, behaves like a flaky hosted provider: HTTP 503 and 429, JSON-RPC error
-/// replies (-32603, -32005), stalls of 1–4 s, replies lost after the request ran upstream, and a lagging backend that
+/// replies (-32603, -32005), stalls of 1–4 s, replies lost or truncated after the request ran upstream, and a lagging backend that
 /// answers <c>eth_blockNumber</c> and <c>latest</c> reads a few blocks behind the head. An outage switch refuses
 /// everything while on. Every fault injected is counted by kind.
 /// </summary>
@@ -84,6 +84,13 @@ public sealed class RpcFaultProxy : IAsyncDisposable
 
     /// <summary>Requests received (including refused ones).</summary>
     public long Requests => Interlocked.Read(ref _requests);
+
+    /// <summary>Faults injected in all (every kind, the outage's refusals included).</summary>
+    public long Injected => s_allKinds.Sum(Count);
+
+    /// <summary>The requests and the faults by kind, for a log line or a test's output.</summary>
+    public string Describe() =>
+        $"{Requests} requests, {Injected} faults ({string.Join(", ", s_allKinds.Where(k => Count(k) > 0).Select(k => $"{Name(k)} {Count(k)}"))})";
 
     /// <summary>How many times the fault was injected.</summary>
     public long Count(RpcFaultKind kind) => Interlocked.Read(ref _counts[(int)kind]);
@@ -182,6 +189,11 @@ public sealed class RpcFaultProxy : IAsyncDisposable
                     await ForwardAsync(body, token).ConfigureAwait(false);
                     context.Abort();
                     return;
+                case RpcFaultKind.Truncated:
+                    Counted(RpcFaultKind.Truncated);
+                    var (truncatedStatus, whole) = await ForwardAsync(body, token).ConfigureAwait(false);
+                    await WriteBytesAsync(context, truncatedStatus, whole[..(whole.Length / 2)]).ConfigureAwait(false);
+                    return;
                 case RpcFaultKind.Lag when request is not null:
                     Counted(RpcFaultKind.Lag);
                     var (status, lagged) = await ForwardLaggingAsync(request, token).ConfigureAwait(false);
@@ -268,9 +280,9 @@ public sealed class RpcFaultProxy : IAsyncDisposable
             return (headStatus, headBody);
         }
 
-        var head = ParseQuantity(headText);
+        var head = (ulong)HexData.ParseQuantity(headText);
         var lagged = head > (ulong)_options.LagBlocks ? head - (ulong)_options.LagBlocks : 0;
-        var laggedTag = Quantity(lagged);
+        var laggedTag = HexData.Quantity(lagged);
         var request = original.DeepClone();
         var byId = new Dictionary<string, (string Method, ulong? Block)>();
         foreach (var call in Calls(request))
@@ -290,7 +302,7 @@ public sealed class RpcFaultProxy : IAsyncDisposable
                 if (method == "eth_getBlockByNumber" && parameters.Count > 0 && parameters[0] is JsonValue number &&
                     number.TryGetValue<string>(out var text) && text.StartsWith("0x", StringComparison.Ordinal))
                 {
-                    asked = ParseQuantity(text);
+                    asked = (ulong)HexData.ParseQuantity(text);
                 }
 
                 if (method == "eth_getLogs" && parameters.Count > 0 && parameters[0] is JsonObject filter && filter["blockHash"] is null)
@@ -343,7 +355,7 @@ public sealed class RpcFaultProxy : IAsyncDisposable
                     break;
                 case "eth_getTransactionReceipt" or "eth_getTransactionByHash"
                     when reply["result"] is JsonObject found && found["blockNumber"] is JsonValue at && at.TryGetValue<string>(out var atText) &&
-                         ParseQuantity(atText) > lagged:
+                         (ulong)HexData.ParseQuantity(atText) > lagged:
                     reply["result"] = null;
                     break;
                 default:
@@ -365,11 +377,6 @@ public sealed class RpcFaultProxy : IAsyncDisposable
 
         return request is JsonArray batch ? new JsonArray([.. batch.Select(c => (JsonNode)One(c as JsonObject))]) : One(request as JsonObject);
     }
-
-    private static ulong ParseQuantity(string text) =>
-        ulong.Parse(text.AsSpan(text.StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? 2 : 0), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture);
-
-    private static string Quantity(ulong value) => "0x" + value.ToString("x", CultureInfo.InvariantCulture);
 
     private static async Task WritePlainAsync(HttpContext context, int status, string text)
     {

@@ -22,7 +22,7 @@ internal static class DevnetCommitments
                 throw new InvalidOperationException($"openCommitmentsOf({miner}) reverted");
             }
 
-            foreach (var final in new AbiReader(result.Value!).UintArray(0))
+            foreach (var final in new AbiWords(result.Value!).UintArray(0))
             {
                 var commitment = await chain.GetCommitmentAsync((ulong)final, miner, cancellationToken).ConfigureAwait(false);
                 var roundEnd = commitment.RoundStart + windows.T1 + windows.T2;

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
+using ZkPow.Aggregator.Chain;
 using ZkPow.Devnet.Chain;
 using ZkPow.Devnet.Faults;
 using ZkPow.Devnet.Rollup;
@@ -182,7 +183,7 @@ internal sealed partial class DevnetFaults : IAsyncDisposable
                         LogResent(resent);
                     }
                 }
-                catch (Exception ex) when (ex is JsonRpcException or HttpRequestException or InvalidOperationException or ContractRevertException)
+                catch (Exception ex) when (ex is EthRpcException or ChainUnavailableException or InvalidOperationException or ContractRevertException)
                 {
                     LogReorgFailed(ex.Message);
                 }

@@ -266,7 +266,7 @@ internal sealed partial class DevnetNetwork : IAsyncDisposable
                             continue; // the last settle may not be mined yet
                         }
 
-                        await Chain.SendTransactionAsync(Chain.Admin, Chain.Contracts.Rollup, ContractCalls.Settle(overdue.Key), ct: cancellationToken)
+                        await Chain.SendTransactionAsync(Chain.Admin, Chain.Contracts.Rollup, RollupCalls.Settle(overdue.Key), ct: cancellationToken)
                             .ConfigureAwait(false);
                         _settleSentAt[overdue.Key] = head;
                         Interlocked.Increment(ref _settleCalls);

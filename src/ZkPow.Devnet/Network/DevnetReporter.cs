@@ -15,8 +15,8 @@ namespace ZkPow.Devnet.Network;
 /// </summary>
 public sealed class DevnetReporter(EthRpcClient rpc, RollupChainClient chain, IReadOnlyList<DevnetMinerInfo> miners)
 {
-    private static readonly string s_submitProofHash = Selector(ContractCalls.SubmitProofHash(0, 0, new byte[32]));
-    private static readonly string s_verifyBatches = Selector(ContractCalls.VerifyBatches(0, 0, new byte[32], new byte[32], []));
+    private static readonly string s_submitProofHash = Selector(RollupCalls.SubmitProofHash(0, 0, new byte[32]));
+    private static readonly string s_verifyBatches = Selector(RollupCalls.VerifyBatches(0, 0, new byte[32], new byte[32], []));
     private static readonly string s_deposit = Selector(ContractCalls.Deposit());
     private static readonly string s_withdraw = Selector(ContractCalls.Withdraw(0));
 
@@ -233,7 +233,7 @@ public sealed class DevnetReporter(EthRpcClient rpc, RollupChainClient chain, IR
         return (sent, failed, spending);
     }
 
-    private static string Selector(byte[] call) => "0x" + Convert.ToHexStringLower(call.AsSpan(0, 4));
+    private static string Selector(byte[] call) => HexData.Encode(call.AsSpan(0, 4));
 
     private static long? Median(List<long> values)
     {

@@ -1,4 +1,5 @@
 using Google.Protobuf;
+using ZkPow.Aggregator.Chain;
 using ZkPow.Aggregator.Protocol;
 
 namespace ZkPow.Devnet.Proof;
@@ -24,7 +25,7 @@ public sealed record DevnetBatch(
         string coinbase, byte[] oldStateRoot, byte[] oldAccInputHash)
     {
         ArgumentNullException.ThrowIfNull(transactions);
-        var coinbaseBytes = DevnetHex.ParseAddress(coinbase);
+        var coinbaseBytes = HexData.DecodeAddress(coinbase);
         var txHash = DevnetRules.Keccak256(transactions);
         var stateRoot = DevnetRules.NextStateRoot(oldStateRoot, txHash, globalExitRoot, timestamp, coinbaseBytes);
         var accInputHash = DevnetRules.NextAccInputHash(oldAccInputHash, txHash, globalExitRoot, timestamp, coinbaseBytes);

@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Numerics;
 using System.Security.Cryptography;
 using System.Text;
-using Nethereum.Util;
+using ZkPow.Aggregator.Chain;
 
 namespace ZkPow.Devnet.Proof;
 
@@ -24,10 +24,10 @@ public static class DevnetRules
     private static readonly byte[] LocalExitRootDomain = Encoding.UTF8.GetBytes("zkpow-devnet/ler");
 
     /// <summary>keccak256 of the given bytes.</summary>
-    public static byte[] Keccak256(ReadOnlySpan<byte> data) => Sha3Keccack.Current.CalculateHash(data.ToArray());
+    public static byte[] Keccak256(ReadOnlySpan<byte> data) => Abi.Keccak(data);
 
     /// <summary>keccak256 of the UTF-8 bytes of a string.</summary>
-    public static byte[] Keccak256(string text) => Sha3Keccack.Current.CalculateHash(Encoding.UTF8.GetBytes(text));
+    public static byte[] Keccak256(string text) => Abi.Keccak(Encoding.UTF8.GetBytes(text));
 
     /// <summary>The final proof tag: keccak256("zkpow-devnet/final-proof/v1").</summary>
     public static byte[] FinalProofTag() => Keccak256("zkpow-devnet/final-proof/v1");

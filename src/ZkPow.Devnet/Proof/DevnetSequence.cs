@@ -1,3 +1,5 @@
+using ZkPow.Aggregator.Chain;
+
 namespace ZkPow.Devnet.Proof;
 
 /// <summary>A sequence of consecutive devnet batches (at least one) of one rollup and one L2 coinbase.</summary>
@@ -51,9 +53,9 @@ public sealed record DevnetSequence
 
     /// <summary>The devnet final proof of this sequence for the given aggregator (sender) address.</summary>
     public DevnetFinalProof ToFinalProof(string aggregator) => new(
-        DevnetHex.ParseAddress(aggregator), ChainId, ForkId, InitNumBatch, FinalNewBatch,
+        HexData.DecodeAddress(aggregator), ChainId, ForkId, InitNumBatch, FinalNewBatch,
         OldStateRoot, OldAccInputHash, NewStateRoot, NewAccInputHash, NewLocalExitRoot,
-        DevnetHex.ParseAddress(Coinbase),
+        HexData.DecodeAddress(Coinbase),
         Batches.Select(b => b.ComputeTxHash()).ToArray(),
         Batches.Select(b => b.GlobalExitRoot).ToArray(),
         Batches.Select(b => b.Timestamp).ToArray());

@@ -1,3 +1,5 @@
+using ZkPow.Aggregator.Chain;
+
 namespace ZkPow.Devnet.Proof;
 
 /// <summary>
@@ -12,7 +14,7 @@ public sealed class DevnetSequenceBuilder
     public DevnetSequenceBuilder(Random random, string coinbase, ulong chainId, ulong forkId)
     {
         ArgumentNullException.ThrowIfNull(random);
-        _ = DevnetHex.ParseAddress(coinbase);
+        _ = HexData.DecodeAddress(coinbase);
         _random = random;
         Coinbase = coinbase;
         ChainId = chainId;

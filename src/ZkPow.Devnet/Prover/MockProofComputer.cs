@@ -1,4 +1,5 @@
 using Google.Protobuf;
+using ZkPow.Aggregator.Chain;
 using ZkPow.Aggregator.Protocol;
 using ZkPow.Devnet.Proof;
 
@@ -38,7 +39,7 @@ internal static class MockProofComputer
             return Failed("global_exit_root must be 32 bytes", oldBatch, newBatch);
         }
 
-        if (!DevnetHex.TryParseAddress(inputs.SequencerAddr, out _))
+        if (!HexData.TryDecodeAddress(inputs.SequencerAddr, out _))
         {
             return Failed($"invalid sequencer_addr '{inputs.SequencerAddr}'", oldBatch, newBatch);
         }
@@ -74,7 +75,7 @@ internal static class MockProofComputer
             return Failed(error);
         }
 
-        if (!DevnetHex.TryParseAddress(request.AggregatorAddr, out var aggregator))
+        if (!HexData.TryDecodeAddress(request.AggregatorAddr, out var aggregator))
         {
             return Failed($"invalid aggregator_addr '{request.AggregatorAddr}'", recursive.OldBatch, recursive.NewBatch);
         }
@@ -90,7 +91,7 @@ internal static class MockProofComputer
 
         var final = new FinalProof
         {
-            Proof = emptyProof ? "" : DevnetHex.ToHex(claimed.Encode()),
+            Proof = emptyProof ? "" : HexData.Encode(claimed.Encode()),
             Public = new PublicInputsExtended
             {
                 PublicInputs = new PublicInputs

@@ -1,6 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using ZkPow.Aggregator.Chain;
 using ZkPow.Devnet.Proof;
 
 namespace ZkPow.Devnet.Prover;
@@ -53,7 +54,7 @@ public sealed record MockRecursiveProof
     public static MockRecursiveProof ForBatch(ulong chainId, ulong forkId, string coinbase, ulong oldBatch,
         byte[] oldStateRoot, byte[] oldAccInputHash, byte[] transactions, byte[] globalExitRoot, ulong timestamp)
     {
-        var coinbaseBytes = DevnetHex.ParseAddress(coinbase);
+        var coinbaseBytes = HexData.DecodeAddress(coinbase);
         var txHash = DevnetRules.Keccak256(transactions);
         var stateRoot = DevnetRules.NextStateRoot(oldStateRoot, txHash, globalExitRoot, timestamp, coinbaseBytes);
         var accInputHash = DevnetRules.NextAccInputHash(oldAccInputHash, txHash, globalExitRoot, timestamp, coinbaseBytes);
@@ -65,12 +66,12 @@ public sealed record MockRecursiveProof
             Coinbase = coinbase,
             OldBatch = oldBatch,
             NewBatch = oldBatch + 1,
-            OldStateRoot = DevnetHex.ToHex(oldStateRoot),
-            OldAccInputHash = DevnetHex.ToHex(oldAccInputHash),
-            NewStateRoot = DevnetHex.ToHex(stateRoot),
-            NewAccInputHash = DevnetHex.ToHex(accInputHash),
-            NewLocalExitRoot = DevnetHex.ToHex(DevnetRules.LocalExitRoot(stateRoot)),
-            Batches = [new MockBatchDigest(DevnetHex.ToHex(txHash), DevnetHex.ToHex(globalExitRoot), timestamp)],
+            OldStateRoot = HexData.Encode(oldStateRoot),
+            OldAccInputHash = HexData.Encode(oldAccInputHash),
+            NewStateRoot = HexData.Encode(stateRoot),
+            NewAccInputHash = HexData.Encode(accInputHash),
+            NewLocalExitRoot = HexData.Encode(DevnetRules.LocalExitRoot(stateRoot)),
+            Batches = [new MockBatchDigest(HexData.Encode(txHash), HexData.Encode(globalExitRoot), timestamp)],
         };
     }
 
@@ -162,11 +163,11 @@ public sealed record MockRecursiveProof
     /// <summary>The devnet final proof for this (valid) proof's range, made for the given aggregator address.</summary>
     public DevnetFinalProof ToFinalProof(byte[] aggregator) => new(
         aggregator, ChainId, ForkId, OldBatch, NewBatch,
-        DevnetHex.ParseWord(OldStateRoot), DevnetHex.ParseWord(OldAccInputHash),
-        DevnetHex.ParseWord(NewStateRoot), DevnetHex.ParseWord(NewAccInputHash), DevnetHex.ParseWord(NewLocalExitRoot),
-        DevnetHex.ParseAddress(Coinbase),
-        Batches.Select(b => DevnetHex.ParseWord(b.TxHash)).ToArray(),
-        Batches.Select(b => DevnetHex.ParseWord(b.GlobalExitRoot)).ToArray(),
+        HexData.DecodeWord(OldStateRoot), HexData.DecodeWord(OldAccInputHash),
+        HexData.DecodeWord(NewStateRoot), HexData.DecodeWord(NewAccInputHash), HexData.DecodeWord(NewLocalExitRoot),
+        HexData.DecodeAddress(Coinbase),
+        Batches.Select(b => HexData.DecodeWord(b.TxHash)).ToArray(),
+        Batches.Select(b => HexData.DecodeWord(b.GlobalExitRoot)).ToArray(),
         Batches.Select(b => b.Timestamp).ToArray());
 
     /// <summary>Null when the proof is well-formed and chains by the devnet rules, else the reason.</summary>
@@ -177,16 +178,16 @@ public sealed record MockRecursiveProof
             return $"unknown recursive proof kind '{Kind}'";
         }
 
-        if (Batches is null || Batches.Any(b => b is null || !DevnetHex.TryParseWord(b.TxHash, out _)
-                || !DevnetHex.TryParseWord(b.GlobalExitRoot, out _)))
+        if (Batches is null || Batches.Any(b => b is null || !HexData.TryDecodeWord(b.TxHash, out _)
+                || !HexData.TryDecodeWord(b.GlobalExitRoot, out _)))
         {
             return "malformed batch digests";
         }
 
-        if (!DevnetHex.TryParseAddress(Coinbase, out _)
-            || !DevnetHex.TryParseWord(OldStateRoot, out _) || !DevnetHex.TryParseWord(OldAccInputHash, out _)
-            || !DevnetHex.TryParseWord(NewStateRoot, out _) || !DevnetHex.TryParseWord(NewAccInputHash, out _)
-            || !DevnetHex.TryParseWord(NewLocalExitRoot, out _))
+        if (!HexData.TryDecodeAddress(Coinbase, out _)
+            || !HexData.TryDecodeWord(OldStateRoot, out _) || !HexData.TryDecodeWord(OldAccInputHash, out _)
+            || !HexData.TryDecodeWord(NewStateRoot, out _) || !HexData.TryDecodeWord(NewAccInputHash, out _)
+            || !HexData.TryDecodeWord(NewLocalExitRoot, out _))
         {
             return "malformed root or coinbase";
         }

@@ -10,6 +10,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using ZkPow.Aggregator.Chain;
 using ZkPow.Devnet.Proof;
 
 namespace ZkPow.Devnet.Rollup;
@@ -129,10 +130,10 @@ public sealed class DevnetRollupNode : IAsyncDisposable
         {
             case "zkevm_batchNumber":
             case "zkevm_virtualBatchNumber":
-                return Result(id, Quantity(_ledger.LastBatch));
+                return Result(id, HexData.Quantity(_ledger.LastBatch));
             case "zkevm_verifiedBatchNumber":
                 var verified = _verifiedBatch is null ? 0 : await _verifiedBatch(cancellationToken).ConfigureAwait(false);
-                return Result(id, Quantity(verified));
+                return Result(id, HexData.Quantity(verified));
             case "zkevm_getBatchByNumber":
                 if (parameters.Count < 1 || !TryParseNumber(parameters[0], out var number))
                 {
@@ -160,21 +161,21 @@ public sealed class DevnetRollupNode : IAsyncDisposable
 
         return new JsonObject
         {
-            ["number"] = Quantity(number),
+            ["number"] = HexData.Quantity(number),
             ["coinbase"] = batch.Coinbase.ToLowerInvariant(),
-            ["stateRoot"] = Hex(stateRoot),
-            ["globalExitRoot"] = Hex(batch.GlobalExitRoot),
-            ["mainnetExitRoot"] = Hex(batch.GlobalExitRoot),
-            ["rollupExitRoot"] = Hex(new byte[32]),
-            ["localExitRoot"] = Hex(localExitRoot),
-            ["accInputHash"] = Hex(accInputHash),
-            ["timestamp"] = Quantity(batch.Timestamp),
+            ["stateRoot"] = HexData.Encode(stateRoot),
+            ["globalExitRoot"] = HexData.Encode(batch.GlobalExitRoot),
+            ["mainnetExitRoot"] = HexData.Encode(batch.GlobalExitRoot),
+            ["rollupExitRoot"] = HexData.Encode(new byte[32]),
+            ["localExitRoot"] = HexData.Encode(localExitRoot),
+            ["accInputHash"] = HexData.Encode(accInputHash),
+            ["timestamp"] = HexData.Quantity(batch.Timestamp),
             ["sendSequencesTxHash"] = _ledger.GetSequenceTransaction(number),
             ["verifyBatchTxHash"] = null,
             ["closed"] = true,
             ["blocks"] = new JsonArray(),
             ["transactions"] = new JsonArray(),
-            ["batchL2Data"] = Hex(batch.Transactions),
+            ["batchL2Data"] = HexData.Encode(batch.Transactions),
         };
     }
 
@@ -200,9 +201,6 @@ public sealed class DevnetRollupNode : IAsyncDisposable
     private static JsonObject Error(JsonNode? id, int code, string message) =>
         new() { ["jsonrpc"] = "2.0", ["id"] = id, ["error"] = new JsonObject { ["code"] = code, ["message"] = message } };
 
-    private static string Quantity(ulong value) => "0x" + value.ToString("x", CultureInfo.InvariantCulture);
-
-    private static string Hex(byte[] bytes) => "0x" + Convert.ToHexStringLower(bytes);
 
     public async ValueTask DisposeAsync()
     {

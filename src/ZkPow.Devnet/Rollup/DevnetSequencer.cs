@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using ZkPow.Aggregator.Chain;
 using ZkPow.Devnet.Chain;
 using ZkPow.Devnet.Proof;
 
@@ -119,7 +120,7 @@ internal sealed partial class DevnetSequencer
     }
 
     private async Task<ulong> GetLastSequencedAsync(CancellationToken cancellationToken) =>
-        (await _chain.ReadAsync(_chain.Contracts.Rollup, ContractCalls.LastBatchSequenced(), ct: cancellationToken).ConfigureAwait(false)).UInt64(0);
+        (await _chain.ReadAsync(_chain.Contracts.Rollup, RollupCalls.LastBatchSequenced(), ct: cancellationToken).ConfigureAwait(false)).UInt64(0);
 
     private async Task<string> SendUntilMinedAsync(DevnetSequence sequence, CancellationToken cancellationToken)
     {
@@ -178,7 +179,7 @@ internal sealed partial class DevnetSequencer
 
     /// <summary>Reads <c>lastVerifiedBatch()</c> of the devnet contract (for the rollup node's <c>zkevm_verifiedBatchNumber</c>).</summary>
     public async Task<ulong> GetVerifiedBatchAsync(CancellationToken cancellationToken) =>
-        (await _chain.ReadAsync(_chain.Contracts.Rollup, ContractCalls.LastVerifiedBatch(), ct: cancellationToken).ConfigureAwait(false)).UInt64(0);
+        (await _chain.ReadAsync(_chain.Contracts.Rollup, RollupCalls.LastVerifiedBatch(), ct: cancellationToken).ConfigureAwait(false)).UInt64(0);
 
     /// <summary>Builds the next sequence and sends it.</summary>
     public async Task<DevnetSequence> SequenceNextAsync(int? batches = null, CancellationToken cancellationToken = default)
@@ -200,7 +201,7 @@ internal sealed partial class DevnetSequencer
                 {
                     await SequenceNextAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
                 }
-                catch (Exception ex) when (ex is ContractRevertException or JsonRpcException or InvalidOperationException or HttpRequestException)
+                catch (Exception ex) when (ex is ContractRevertException or EthRpcException or InvalidOperationException or ChainUnavailableException)
                 {
                     LogSequenceFailed(ex.Message);
                 }

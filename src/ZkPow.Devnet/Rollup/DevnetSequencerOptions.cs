@@ -1,3 +1,5 @@
+using ZkPow.Aggregator.Chain;
+
 namespace ZkPow.Devnet.Rollup;
 
 /// <summary>How the devnet sequencer makes batches.</summary>
@@ -35,6 +37,6 @@ public sealed class DevnetSequencerOptions
             throw new ArgumentException("Interval must be at least 10ms");
         }
 
-        _ = Proof.DevnetHex.ParseAddress(Coinbase);
+        _ = HexData.DecodeAddress(Coinbase);
     }
 }

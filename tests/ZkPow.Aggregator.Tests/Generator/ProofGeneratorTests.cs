@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using ZkPow.Aggregator.Chain;
 using ZkPow.Aggregator.Generator;
 using ZkPow.Aggregator.Protocol;
 using ZkPow.Aggregator.Tests.Protocol;
@@ -25,7 +26,7 @@ public sealed class ProofGeneratorTests
 
         var stored = await h.Store.GetFinalProofAsync(sequence.FinalNewBatch, CancellationToken.None);
         Assert.NotNull(stored);
-        Assert.Equal(DevnetHex.ToHex(sequence.ToFinalProof(GeneratorHarness.Miner).Encode()), stored.Proof, ignoreCase: true);
+        Assert.Equal(HexData.Encode(sequence.ToFinalProof(GeneratorHarness.Miner).Encode()), stored.Proof, ignoreCase: true);
         Assert.Equal(sequence.NewStateRoot, stored.NewStateRoot);
         Assert.Equal(sequence.NewLocalExitRoot, stored.NewLocalExitRoot);
         Assert.Equal(GeneratorHarness.Miner, stored.AggregatorAddress);
@@ -192,7 +193,7 @@ public sealed class ProofGeneratorTests
         var honest = new[] { h.AddProver("honest-1"), h.AddProver("honest-2") };
         await h.WaitForFinalsAsync(1);
 
-        Assert.Equal(DevnetHex.ToHex(sequence.ToFinalProof(GeneratorHarness.Miner).Encode()),
+        Assert.Equal(HexData.Encode(sequence.ToFinalProof(GeneratorHarness.Miner).Encode()),
             (await h.Store.GetFinalProofAsync(sequence.FinalNewBatch, CancellationToken.None))!.Proof, ignoreCase: true);
         Assert.Equal(2, honest.Sum(p => p.Counters.BatchJobsStarted));
         await using var db = Open(h);

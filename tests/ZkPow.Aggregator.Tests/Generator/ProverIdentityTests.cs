@@ -1,4 +1,5 @@
 using System.Net;
+using ZkPow.Aggregator.Chain;
 using ZkPow.Aggregator.Protocol;
 using ZkPow.Aggregator.Tests.Protocol;
 using ZkPow.Devnet.Proof;
@@ -35,7 +36,7 @@ public sealed class ProverIdentityTests
         Assert.Empty(spoofer.Requests(Kind.GetProofRequest));
         Assert.Empty(spoofer.Requests(Kind.GenBatchProofRequest));
         var stored = await h.Store.GetFinalProofAsync(sequence.FinalNewBatch, CancellationToken.None);
-        Assert.Equal(DevnetHex.ToHex(sequence.ToFinalProof(GeneratorHarness.Miner).Encode()), stored!.Proof, ignoreCase: true);
+        Assert.Equal(HexData.Encode(sequence.ToFinalProof(GeneratorHarness.Miner).Encode()), stored!.Proof, ignoreCase: true);
         Assert.Contains(h.Generator.ConnectedProvers(), p => p.Principal == "addr:127.0.0.2" && p.Name == "gpu-1");
     }
 
@@ -71,7 +72,7 @@ public sealed class ProverIdentityTests
         Assert.Equal(1, honest.Counters.BatchJobsStarted);
         Assert.Equal(1, honest.Counters.FinalProofRequests(sequence.InitNumBatch, sequence.FinalNewBatch));
         var stored = await second.Store.GetFinalProofAsync(sequence.FinalNewBatch, CancellationToken.None);
-        Assert.Equal(DevnetHex.ToHex(sequence.ToFinalProof(GeneratorHarness.Miner).Encode()), stored!.Proof, ignoreCase: true);
+        Assert.Equal(HexData.Encode(sequence.ToFinalProof(GeneratorHarness.Miner).Encode()), stored!.Proof, ignoreCase: true);
     }
 
     /// <summary>Claims to be busy (so it is given no work of its own) and answers any poll with a junk proof.</summary>

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Text.Json;
+using ZkPow.Aggregator.Chain;
 using ZkPow.Devnet.Chain;
 
 namespace ZkPow.Devnet.Tests.Chain;
@@ -8,7 +9,7 @@ namespace ZkPow.Devnet.Tests.Chain;
 internal static class ChainRpc
 {
     public static async Task<ulong> NonceAsync(DevChain chain, string address, string block = "latest") =>
-        (ulong)Hex.ParseQuantity(await chain.Rpc.CallAsync("eth_getTransactionCount", [address, block], default));
+        (ulong)HexData.ParseQuantity(await chain.Rpc.CallAsync("eth_getTransactionCount", [address, block], default));
 
     public static async Task<JsonElement?> TransactionAsync(DevChain chain, string hash)
     {
@@ -29,12 +30,12 @@ internal static class ChainRpc
         var found = new List<(ulong, BigInteger, string)>();
         for (var n = fromBlock; n <= head; n++)
         {
-            var block = await chain.Rpc.CallAsync("eth_getBlockByNumber", [Hex.Quantity(n), true], default);
+            var block = await chain.Rpc.CallAsync("eth_getBlockByNumber", [HexData.Quantity(n), true], default);
             foreach (var tx in block.GetProperty("transactions").EnumerateArray())
             {
                 if (string.Equals(tx.GetProperty("from").GetString(), from, StringComparison.OrdinalIgnoreCase))
                 {
-                    found.Add(((ulong)Hex.ParseQuantity(tx.GetProperty("nonce")), Hex.ParseQuantity(tx.GetProperty("value")),
+                    found.Add(((ulong)HexData.ParseQuantity(tx.GetProperty("nonce")), HexData.ParseQuantity(tx.GetProperty("value")),
                         tx.GetProperty("hash").GetString()!));
                 }
             }

@@ -161,9 +161,9 @@ public sealed class RollupChainClientTests(ChainFixture fixture) : IClassFixture
         var miner = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
         byte[] root = [.. Enumerable.Range(1, 32).Select(i => (byte)i)];
         byte[] proof = [.. Enumerable.Range(0, 77).Select(i => (byte)(i * 3))];
-        Assert.Equal(ContractCalls.SubmitProofHash(4, 9, root), RollupCalls.SubmitProofHash(4, 9, root));
-        Assert.Equal(ContractCalls.VerifyBatches(4, 9, root, root, proof), RollupCalls.VerifyBatches(4, 9, root, root, proof));
-        Assert.Equal(ContractCalls.Settle(miner), RollupCalls.Settle(miner));
+        Assert.Equal(RollupCalls.SubmitProofHash(4, 9, root), RollupCalls.SubmitProofHash(4, 9, root));
+        Assert.Equal(RollupCalls.VerifyBatches(4, 9, root, root, proof), RollupCalls.VerifyBatches(4, 9, root, root, proof));
+        Assert.Equal(RollupCalls.Settle(miner), RollupCalls.Settle(miner));
         Assert.Equal(ContractTestProofs.ProofHash(proof, miner), ProofHash.Compute(proof, miner));
     }
 }

@@ -63,7 +63,7 @@ public sealed class TxManagerFaultTests(ChainFixture fixture) : IClassFixture<Ch
         var record = await submission.Handle.Completion.WaitAsync(TimeSpan.FromSeconds(5));
         Assert.Equal(TxState.Confirmed, record.State);
         var mined = (await ChainRpc.TransactionAsync(_chain, record.TxHash!))!.Value;
-        Assert.Equal(record.Fees!.Value.MaxFeePerGas, Hex.ParseQuantity(mined.GetProperty("maxFeePerGas")));
+        Assert.Equal(record.Fees!.Value.MaxFeePerGas, HexData.ParseQuantity(mined.GetProperty("maxFeePerGas")));
         Assert.Equal(nonce + 1, await ChainRpc.NonceAsync(_chain, miner.Address));
     }
 

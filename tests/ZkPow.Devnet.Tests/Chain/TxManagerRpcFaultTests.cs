@@ -3,13 +3,15 @@ using Microsoft.Extensions.Logging;
 using Xunit.Abstractions;
 using ZkPow.Aggregator.Chain;
 using ZkPow.Devnet.Chain;
+using ZkPow.Devnet.Faults;
 using ZkPow.Devnet.Tests.Contracts;
 using ZkPow.Devnet.Tests.Sync;
 
 namespace ZkPow.Devnet.Tests.Chain;
 
 /// <summary>The tx manager on real anvil behind two independent fault proxies that fail ~20 % of the requests (503,
-/// 429, -32603, stalls, replies lost after the request ran, truncated JSON; one answers the head 3 blocks behind).</summary>
+/// 429, -32603, stalls, replies lost after the request ran, truncated JSON; one answers head and latest reads 3 blocks
+/// behind).</summary>
 public sealed class TxManagerRpcFaultTests(ChainFixture fixture, ITestOutputHelper output) : IClassFixture<ChainFixture>
 {
     /// <summary>The retry settings of the fault tests: short request timeout, so stalls are noticed fast.</summary>
@@ -21,6 +23,25 @@ public sealed class TxManagerRpcFaultTests(ChainFixture fixture, ITestOutputHelp
         RetryMaxDelay = TimeSpan.FromMilliseconds(500),
     };
 
+    /// <summary>A fault proxy as hosted providers fail: 503, 429, -32603, stalls of 1.5–3 s (longer than
+    /// <see cref="FaultRetry"/>'s request timeout; the request then runs), replies lost or truncated after the request
+    /// ran; with <paramref name="lagging"/> every head and <c>latest</c> read is answered 3 blocks behind.</summary>
+    internal static async Task<RpcFaultProxy> StartProxyAsync(string upstream, double rate, int seed, bool lagging = false)
+    {
+        var proxy = await RpcFaultProxy.StartAsync(new RpcFaultProxyOptions
+        {
+            Upstream = new Uri(upstream),
+            Rate = rate,
+            Seed = seed,
+            Kinds = [RpcFaultKind.Http503, RpcFaultKind.Http429, RpcFaultKind.RpcInternalError, RpcFaultKind.Stall, RpcFaultKind.LostReply, RpcFaultKind.Truncated],
+            StallMin = TimeSpan.FromSeconds(1.5),
+            StallMax = TimeSpan.FromSeconds(3),
+            LagBlocks = 3,
+        });
+        proxy.Lagging = lagging;
+        return proxy;
+    }
+
     [Fact]
     public async Task transactions_are_mined_once_each_with_contiguous_nonces_through_failing_endpoints()
     {
@@ -29,8 +50,8 @@ public sealed class TxManagerRpcFaultTests(ChainFixture fixture, ITestOutputHelp
         var chain = await fixture.ResetAsync();
         var account = chain.ExtraAccounts[0];
         var sink = chain.ExtraAccounts[1].Address;
-        await using var a = RpcFaultProxy.Start(chain.RpcUrl, failureRate, seed: 1);
-        await using var b = RpcFaultProxy.Start(chain.RpcUrl, failureRate, seed: 2, lagBlocks: 3);
+        await using var a = await StartProxyAsync(chain.RpcUrl, failureRate, seed: 1);
+        await using var b = await StartProxyAsync(chain.RpcUrl, failureRate, seed: 2, lagging: true);
         var client = new EthRpcClient([a.Url, b.Url], FaultRetry, SyncHarness.Loggers.CreateLogger<EthRpcClient>(), TimeProvider.System);
         var startNonce = await ChainRpc.NonceAsync(chain, account.Address);
         var startBalance = await chain.GetBalanceAsync(sink);
@@ -59,11 +80,11 @@ public sealed class TxManagerRpcFaultTests(ChainFixture fixture, ITestOutputHelp
             Assert.Equal("0x1", receipt!.Value.GetProperty("status").GetString());
         }
 
-        Assert.True(a.Faults + b.Faults > 0, "the proxies injected faults");
+        Assert.True(a.Injected + b.Injected > 0, "the proxies injected faults");
         output.WriteLine($"{count} txs confirmed in {clock.Elapsed.TotalSeconds:0.0}s at an injected failure rate of {failureRate:P0}: " +
                          $"{client.Transport.Calls} calls, {client.Transport.TransientFailures} transient failures, {client.Transport.Retries} retries; " +
                          $"replacements {records.Sum(r => r.Replacements)}, rebroadcasts {records.Sum(r => r.Rebroadcasts)}");
         output.WriteLine($"endpoint A: {a.Describe()}");
-        output.WriteLine($"endpoint B (3 blocks behind on eth_blockNumber): {b.Describe()}");
+        output.WriteLine($"endpoint B (3 blocks behind on head and latest reads): {b.Describe()}");
     }
 }

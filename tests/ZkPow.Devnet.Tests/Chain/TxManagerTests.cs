@@ -62,7 +62,7 @@ public sealed class TxManagerTests(ChainFixture fixture) : IClassFixture<ChainFi
         foreach (var r in records)
         {
             var receipt = await ChainRpc.ReceiptAsync(_chain, r.TxHash!);
-            Assert.Equal(r.BlockNumber, (ulong)Hex.ParseQuantity(receipt!.Value.GetProperty("blockNumber")));
+            Assert.Equal(r.BlockNumber, (ulong)HexData.ParseQuantity(receipt!.Value.GetProperty("blockNumber")));
         }
 
         // Submitting a key again returns the stored transaction and sends nothing.
@@ -94,6 +94,6 @@ public sealed class TxManagerTests(ChainFixture fixture) : IClassFixture<ChainFi
         Assert.NotNull(record.BlockNumber);
         Assert.NotNull(record.Revert);
         var receipt = await ChainRpc.ReceiptAsync(_chain, record.TxHash!);
-        Assert.Equal(0, (int)Hex.ParseQuantity(receipt!.Value.GetProperty("status")));
+        Assert.Equal(0, (int)HexData.ParseQuantity(receipt!.Value.GetProperty("status")));
     }
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using ZkPow.Aggregator.Chain;
 using ZkPow.Devnet.Chain;
 
 namespace ZkPow.Devnet.Tests.Contracts;
@@ -32,6 +33,29 @@ public sealed class ArtifactTests
         using var manifest = JsonDocument.Parse(ContractArtifact.ReadResource("manifest.json"));
         Assert.StartsWith(dev.GetProperty("solc").GetString() + "+", manifest.RootElement.GetProperty("solcVersion").GetString(), StringComparison.Ordinal);
         Assert.Equal("1.7.1", dev.GetProperty("@foundry-rs/anvil").GetString());
+    }
+
+    [Fact]
+    public void every_custom_error_of_the_contracts_decodes_by_name()
+    {
+        var errors = 0;
+        foreach (var name in ContractArtifact.Names)
+        {
+            using var abi = JsonDocument.Parse(ContractArtifact.Load(name).AbiJson);
+            foreach (var entry in abi.RootElement.EnumerateArray().Where(e => e.GetProperty("type").GetString() == "error"))
+            {
+                var error = entry.GetProperty("name").GetString()!;
+                var types = entry.GetProperty("inputs").EnumerateArray().Select(i => i.GetProperty("type").GetString()).ToList();
+                var data = Abi.Call($"{error}({string.Join(',', types)})", [.. types.Select(_ => AbiArg.Uint(7))]);
+                var revert = ChainRevert.Decode(HexData.Encode(data));
+                Assert.True(revert.Error != ChainError.Unknown, $"{name}: {error} is not in the revert table");
+                Assert.Equal(error, revert.Name);
+                Assert.Equal(error, Enum.GetName(revert.Error));
+                errors++;
+            }
+        }
+
+        Assert.True(errors >= 20, $"only {errors} custom errors in the artifacts");
     }
 
     [Fact]

@@ -1,7 +1,7 @@
 using System.Numerics;
 using System.Security.Cryptography;
 using System.Text;
-using Nethereum.Util;
+using ZkPow.Aggregator.Chain;
 using ZkPow.Devnet.Chain;
 
 namespace ZkPow.Devnet.Tests.Contracts;
@@ -12,7 +12,7 @@ internal static class ContractTestProofs
     public static readonly BigInteger RField =
         BigInteger.Parse("21888242871839275222246405745257275088548364400416034343698204186575808495617", System.Globalization.CultureInfo.InvariantCulture);
 
-    public static byte[] Keccak(params byte[][] parts) => Sha3Keccack.Current.CalculateHash(Concat(parts));
+    public static byte[] Keccak(params byte[][] parts) => Abi.Keccak(Concat(parts));
 
     public static byte[] Mask(byte[] value)
     {
@@ -30,7 +30,7 @@ internal static class ContractTestProofs
     public static byte[] FinalProofTag => Keccak(Encoding.UTF8.GetBytes("zkpow-devnet/final-proof/v1"));
 
     public static byte[] BatchDigest(DevBatch batch, string l2Coinbase) =>
-        Concat(Keccak(batch.Transactions), batch.GlobalExitRoot, U64(batch.Timestamp), Hex.Decode(l2Coinbase));
+        Concat(Keccak(batch.Transactions), batch.GlobalExitRoot, U64(batch.Timestamp), HexData.Decode(l2Coinbase));
 
     public static byte[] NextStateRoot(byte[] stateRoot, DevBatch batch, string l2Coinbase) =>
         Mask(Keccak(stateRoot, BatchDigest(batch, l2Coinbase)));
@@ -42,7 +42,7 @@ internal static class ContractTestProofs
 
     public static byte[] SnarkInputPreimage(string sender, TestSequence s, ulong chainId = 1001, ulong forkId = 6) =>
         Concat(
-            Hex.Decode(sender),
+            HexData.Decode(sender),
             s.OldStateRoot,
             s.OldAccInputHash,
             U64(s.InitNumBatch),
@@ -58,26 +58,26 @@ internal static class ContractTestProofs
 
     /// <summary>The devnet final proof: abi.encode of the claim (devnet-proof.md).</summary>
     public static byte[] FinalProof(string aggregator, TestSequence s, ulong chainId = 1001, ulong forkId = 6) =>
-        AbiEncoder.EncodeSequence(
+        Abi.Encode(
         [
-            AbiValue.Bytes32(FinalProofTag),
-            AbiValue.Address(aggregator),
-            AbiValue.Uint(chainId),
-            AbiValue.Uint(forkId),
-            AbiValue.Uint(s.InitNumBatch),
-            AbiValue.Uint(s.FinalNewBatch),
-            AbiValue.Bytes32(s.OldStateRoot),
-            AbiValue.Bytes32(s.OldAccInputHash),
-            AbiValue.Bytes32(s.NewStateRoot),
-            AbiValue.Bytes32(s.NewAccInputHash),
-            AbiValue.Bytes32(s.NewLocalExitRoot),
-            AbiValue.Address(s.L2Coinbase),
-            AbiValue.Array([.. s.Batches.Select(b => AbiValue.Bytes32(Keccak(b.Transactions)))]),
-            AbiValue.Array([.. s.Batches.Select(b => AbiValue.Bytes32(b.GlobalExitRoot))]),
-            AbiValue.Array([.. s.Batches.Select(b => AbiValue.Uint(b.Timestamp))]),
+            AbiArg.Bytes32(FinalProofTag),
+            AbiArg.Address(aggregator),
+            AbiArg.Uint(chainId),
+            AbiArg.Uint(forkId),
+            AbiArg.Uint(s.InitNumBatch),
+            AbiArg.Uint(s.FinalNewBatch),
+            AbiArg.Bytes32(s.OldStateRoot),
+            AbiArg.Bytes32(s.OldAccInputHash),
+            AbiArg.Bytes32(s.NewStateRoot),
+            AbiArg.Bytes32(s.NewAccInputHash),
+            AbiArg.Bytes32(s.NewLocalExitRoot),
+            AbiArg.Address(s.L2Coinbase),
+            AbiArg.Array([.. s.Batches.Select(b => AbiArg.Bytes32(Keccak(b.Transactions)))]),
+            AbiArg.Array([.. s.Batches.Select(b => AbiArg.Bytes32(b.GlobalExitRoot))]),
+            AbiArg.Array([.. s.Batches.Select(b => AbiArg.Uint(b.Timestamp))]),
         ]);
 
-    public static byte[] ProofHash(byte[] proof, string sender) => Keccak(Keccak(proof), Hex.Decode(sender));
+    public static byte[] ProofHash(byte[] proof, string sender) => Keccak(Keccak(proof), HexData.Decode(sender));
 
     public static byte[] U64(ulong value)
     {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using ZkPow.Aggregator.Chain;
 using ZkPow.Devnet.Chain;
 
 namespace ZkPow.Devnet.Tests.Contracts;
@@ -15,18 +16,18 @@ public sealed class DevChainTests(ChainFixture fixture) : IClassFixture<ChainFix
     public async Task starts_with_the_devnet_defaults_deployed_funded_and_staked()
     {
         var rollup = _chain.Contracts.Rollup;
-        Assert.Equal(31337UL, (ulong)Hex.ParseQuantity(await _chain.Rpc.CallAsync("eth_chainId", default)));
-        Assert.Equal(1001UL, (await _chain.ReadAsync(rollup, AbiEncoder.Call("chainID()"))).UInt64(0));
-        Assert.Equal(6UL, (await _chain.ReadAsync(rollup, AbiEncoder.Call("forkID()"))).UInt64(0));
-        Assert.Equal(5UL, (await _chain.ReadAsync(rollup, AbiEncoder.Call("proofHashCommitEpoch()"))).UInt64(0));
-        Assert.Equal(10UL, (await _chain.ReadAsync(rollup, AbiEncoder.Call("proofCommitEpoch()"))).UInt64(0));
-        Assert.Equal(Wei.FromEther(10), (await _chain.ReadAsync(rollup, AbiEncoder.Call("minDeposit()"))).Uint(0));
-        Assert.Equal(Wei.FromEther(5), (await _chain.ReadAsync(rollup, AbiEncoder.Call("noProofPunishAmount()"))).Uint(0));
-        Assert.Equal(Wei.FromEther(10), (await _chain.ReadAsync(rollup, AbiEncoder.Call("incorrectProofHashPunishAmount()"))).Uint(0));
-        Assert.Equal(Wei.FromEther(1), (await _chain.ReadAsync(rollup, AbiEncoder.Call("rewardPerSequence()"))).Uint(0));
-        Assert.Equal(_chain.Contracts.Verifier, (await _chain.ReadAsync(rollup, AbiEncoder.Call("rollupVerifier()"))).Address(0), StringComparer.OrdinalIgnoreCase);
-        Assert.Equal(_chain.Contracts.MinerDeposit, (await _chain.ReadAsync(rollup, AbiEncoder.Call("minerDeposit()"))).Address(0), StringComparer.OrdinalIgnoreCase);
-        Assert.Equal(ContractTestProofs.GenesisStateRoot, (await _chain.ReadAsync(rollup, ContractCalls.BatchNumToStateRoot(0))).Bytes32(0));
+        Assert.Equal(31337UL, (ulong)HexData.ParseQuantity(await _chain.Rpc.CallAsync("eth_chainId", [], default)));
+        Assert.Equal(1001UL, (await _chain.ReadAsync(rollup, Abi.Call("chainID()"))).UInt64(0));
+        Assert.Equal(6UL, (await _chain.ReadAsync(rollup, Abi.Call("forkID()"))).UInt64(0));
+        Assert.Equal(5UL, (await _chain.ReadAsync(rollup, Abi.Call("proofHashCommitEpoch()"))).UInt64(0));
+        Assert.Equal(10UL, (await _chain.ReadAsync(rollup, Abi.Call("proofCommitEpoch()"))).UInt64(0));
+        Assert.Equal(Wei.FromEther(10), (await _chain.ReadAsync(rollup, Abi.Call("minDeposit()"))).Uint(0));
+        Assert.Equal(Wei.FromEther(5), (await _chain.ReadAsync(rollup, Abi.Call("noProofPunishAmount()"))).Uint(0));
+        Assert.Equal(Wei.FromEther(10), (await _chain.ReadAsync(rollup, Abi.Call("incorrectProofHashPunishAmount()"))).Uint(0));
+        Assert.Equal(Wei.FromEther(1), (await _chain.ReadAsync(rollup, Abi.Call("rewardPerSequence()"))).Uint(0));
+        Assert.Equal(_chain.Contracts.Verifier, (await _chain.ReadAsync(rollup, Abi.Call("rollupVerifier()"))).Address(0), StringComparer.OrdinalIgnoreCase);
+        Assert.Equal(_chain.Contracts.MinerDeposit, (await _chain.ReadAsync(rollup, Abi.Call("minerDeposit()"))).Address(0), StringComparer.OrdinalIgnoreCase);
+        Assert.Equal(ContractTestProofs.GenesisStateRoot, (await _chain.ReadAsync(rollup, RollupCalls.BatchNumToStateRoot(0))).Bytes32(0));
         Assert.Equal(Wei.FromEther(1_000), await _chain.GetBalanceAsync(rollup));
         Assert.Equal(3, _chain.Miners.Count);
         foreach (var miner in _chain.Miners)
@@ -40,15 +41,25 @@ public sealed class DevChainTests(ChainFixture fixture) : IClassFixture<ChainFix
     }
 
     [Fact]
-    public async Task nethereum_web3_of_an_account_signs_as_that_account()
+    public async Task the_key_of_an_account_signs_as_that_account()
     {
         var miner = _chain.Miners[0];
-        var before = await miner.Web3.Eth.Transactions.GetTransactionCount.SendRequestAsync(miner.Address);
-        var hash = await miner.Web3.Eth.GetEtherTransferService().TransferEtherAsync(_chain.ExtraAccounts[0].Address, 1m);
-        var receipt = await _chain.WaitForReceiptAsync(hash);
+        var to = _chain.ExtraAccounts[0].Address;
+        var key = TxKey.FromDevKey(miner.PrivateKey);
+        Assert.Equal(miner.Address, key.Address);
+        var nonce = (ulong)HexData.ParseQuantity(await _chain.Rpc.CallAsync("eth_getTransactionCount", [miner.Address, "latest"], default));
+        var balance = await _chain.GetBalanceAsync(to);
+        var gwei = System.Numerics.BigInteger.Pow(10, 9);
+        var fees = new TxFees(50 * gwei, gwei, Legacy: false);
+        var signed = key.Sign(_chain.ChainId, nonce, to, Wei.FromEther(1), [], 21_000, fees);
+        using var rpc = new EthRpcClient(_chain.RpcUrl, TimeSpan.FromSeconds(30));
+        Assert.Equal(RawTxBroadcast.Accepted, await rpc.SendRawTransactionAsync(signed.Raw, default));
+        var receipt = await _chain.WaitForReceiptAsync(signed.Hash);
         Assert.True(receipt.Succeeded);
-        var after = await miner.Web3.Eth.Transactions.GetTransactionCount.SendRequestAsync(miner.Address);
-        Assert.Equal(before.Value + 1, after.Value);
+        var sent = await _chain.Rpc.CallAsync("eth_getTransactionByHash", [signed.Hash], default);
+        Assert.Equal(miner.Address, sent.GetProperty("from").GetString(), StringComparer.OrdinalIgnoreCase);
+        Assert.Equal(balance + Wei.FromEther(1), await _chain.GetBalanceAsync(to));
+        Assert.Equal(nonce + 1, (ulong)HexData.ParseQuantity(await _chain.Rpc.CallAsync("eth_getTransactionCount", [miner.Address, "latest"], default)));
     }
 
     [Fact]
@@ -60,9 +71,9 @@ public sealed class DevChainTests(ChainFixture fixture) : IClassFixture<ChainFix
         receipt = await _chain.SendAsync(_chain.Admin, rollup, ContractCalls.SetProofCommitEpoch(9));
         Assert.Equal(RollupDriver.Topic("SetProofCommitEpoch(uint8)"), receipt.Logs.Single().Topics[0]);
         await _chain.SendAsync(_chain.Admin, rollup, ContractCalls.SetRewardPerSequence(Wei.FromEther(2)));
-        Assert.Equal(7UL, (await _chain.ReadAsync(rollup, AbiEncoder.Call("proofHashCommitEpoch()"))).UInt64(0));
-        Assert.Equal(9UL, (await _chain.ReadAsync(rollup, AbiEncoder.Call("proofCommitEpoch()"))).UInt64(0));
-        Assert.Equal(Wei.FromEther(2), (await _chain.ReadAsync(rollup, AbiEncoder.Call("rewardPerSequence()"))).Uint(0));
+        Assert.Equal(7UL, (await _chain.ReadAsync(rollup, Abi.Call("proofHashCommitEpoch()"))).UInt64(0));
+        Assert.Equal(9UL, (await _chain.ReadAsync(rollup, Abi.Call("proofCommitEpoch()"))).UInt64(0));
+        Assert.Equal(Wei.FromEther(2), (await _chain.ReadAsync(rollup, Abi.Call("rewardPerSequence()"))).Uint(0));
 
         Assert.Equal("OnlyAdmin", await RollupDriver.RevertOfAsync(() => _chain.SendAsync(_chain.Miners[0], rollup, ContractCalls.SetProofCommitEpoch(1))));
         Assert.Equal("OnlyAdmin", await RollupDriver.RevertOfAsync(() => _chain.SendAsync(_chain.Miners[0], rollup, ContractCalls.SetRewardPerSequence(1))));

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Numerics;
 using System.Text.Json;
+using ZkPow.Aggregator.Chain;
 using ZkPow.Devnet.Chain;
 
 namespace ZkPow.Devnet.Tests.Contracts;
@@ -60,5 +61,5 @@ internal sealed record DevnetVectors(
             Bytes(s, "proofHash"));
     }
 
-    private static byte[] Bytes(JsonElement e, string name) => Hex.Decode(e.GetProperty(name).GetString()!);
+    private static byte[] Bytes(JsonElement e, string name) => HexData.Decode(e.GetProperty(name).GetString()!);
 }

@@ -1,4 +1,5 @@
 using System.Numerics;
+using ZkPow.Aggregator.Chain;
 using ZkPow.Devnet.Chain;
 
 namespace ZkPow.Devnet.Tests.Contracts;
@@ -26,19 +27,19 @@ public sealed class DevnetVerifierTests(ChainFixture fixture) : IClassFixture<Ch
             [.. V.Batches.Select(b => b.TxHash)], [.. V.Batches.Select(b => b.Batch.GlobalExitRoot)],
             [.. V.Batches.Select(b => new BigInteger(b.Batch.Timestamp))]);
 
-        public byte[] Encode() => AbiEncoder.EncodeSequence(
+        public byte[] Encode() => Abi.Encode(
         [
-            AbiValue.Bytes32(Tag), AbiValue.Address(Aggregator), AbiValue.Uint(ChainId), AbiValue.Uint(ForkId),
-            AbiValue.Uint(Init), AbiValue.Uint(Final), AbiValue.Bytes32(OldStateRoot), AbiValue.Bytes32(OldAcc),
-            AbiValue.Bytes32(NewStateRoot), AbiValue.Bytes32(NewAcc), AbiValue.Bytes32(Ler), AbiValue.Address(Coinbase),
-            AbiValue.Array([.. TxHashes.Select(h => AbiValue.Bytes32(h))]),
-            AbiValue.Array([.. Gers.Select(h => AbiValue.Bytes32(h))]),
-            AbiValue.Array([.. Timestamps.Select(AbiValue.Uint)]),
+            AbiArg.Bytes32(Tag), AbiArg.Address(Aggregator), AbiArg.Uint(ChainId), AbiArg.Uint(ForkId),
+            AbiArg.Uint(Init), AbiArg.Uint(Final), AbiArg.Bytes32(OldStateRoot), AbiArg.Bytes32(OldAcc),
+            AbiArg.Bytes32(NewStateRoot), AbiArg.Bytes32(NewAcc), AbiArg.Bytes32(Ler), AbiArg.Address(Coinbase),
+            AbiArg.Array([.. TxHashes.Select(h => AbiArg.Bytes32(h))]),
+            AbiArg.Array([.. Gers.Select(h => AbiArg.Bytes32(h))]),
+            AbiArg.Array([.. Timestamps.Select(AbiArg.Uint)]),
         ]);
 
         /// <summary>The SNARK input this claim itself implies (so that only the chain checks can catch a change).</summary>
         public BigInteger ImpliedInput() => ContractTestProofs.SnarkInput(ContractTestProofs.Concat(
-            Hex.Decode(Aggregator), OldStateRoot, OldAcc, ContractTestProofs.U64(Init), ContractTestProofs.U64(ChainId),
+            HexData.Decode(Aggregator), OldStateRoot, OldAcc, ContractTestProofs.U64(Init), ContractTestProofs.U64(ChainId),
             ContractTestProofs.U64(ForkId), NewStateRoot, NewAcc, Ler, ContractTestProofs.U64(Final)));
     }
 
@@ -145,7 +146,7 @@ public sealed class DevnetVerifierTests(ChainFixture fixture) : IClassFixture<Ch
         byte[] SetWord(int word, BigInteger value)
         {
             var copy = (byte[])proof.Clone();
-            AbiValue.Uint(value).Encoding.CopyTo(copy, word * 32);
+            AbiArg.Uint(value).Encoding.CopyTo(copy, word * 32);
             return copy;
         }
 
@@ -156,7 +157,7 @@ public sealed class DevnetVerifierTests(ChainFixture fixture) : IClassFixture<Ch
             "head only" => proof[..(15 * 32)],
             "truncated" => proof[..^1],
             "trailing word" => [.. proof, .. new byte[32]],
-            "dirty address" => SetWord(1, new BigInteger(Hex.Decode(V.Aggregator), isUnsigned: true, isBigEndian: true) + (BigInteger.One << 200)),
+            "dirty address" => SetWord(1, new BigInteger(HexData.Decode(V.Aggregator), isUnsigned: true, isBigEndian: true) + (BigInteger.One << 200)),
             "dirty uint64" => SetWord(2, V.ChainId + (BigInteger.One << 64)),
             "timestamp above uint64" => SetWord(15 + 4 + 4 + 2 + 1, BigInteger.One << 64),
             "non-canonical offset" => SetWord(12, 15 * 32 + 32),
@@ -177,12 +178,12 @@ public sealed class DevnetVerifierTests(ChainFixture fixture) : IClassFixture<Ch
         Assert.Equal(V.Aggregator, miner.Address, StringComparer.OrdinalIgnoreCase);
 
         var s = await driver.SequenceAsync(V.Sequence.Batches, V.L2Coinbase);
-        var stored = await _chain.ReadAsync(_chain.Contracts.Rollup, ContractCalls.SequencedBatches(3));
+        var stored = await _chain.ReadAsync(_chain.Contracts.Rollup, RollupCalls.SequencedBatches(3));
         Assert.Equal(V.Sequence.NewAccInputHash, stored.Bytes32(0));
         Assert.Equal(0UL, stored.UInt64(2));
         var preimage = (await _chain.ReadAsync(
             _chain.Contracts.Rollup,
-            ContractCalls.GetInputSnarkBytes(0, 3, s.NewLocalExitRoot, s.OldStateRoot, s.NewStateRoot),
+            RollupCalls.GetInputSnarkBytes(new ProofClaim(0, 3, s.NewLocalExitRoot, s.OldStateRoot, s.NewStateRoot)),
             miner.Address)).Bytes(0);
         Assert.Equal(V.SnarkInputPreimage, preimage);
 
@@ -197,8 +198,8 @@ public sealed class DevnetVerifierTests(ChainFixture fixture) : IClassFixture<Ch
 
     private async Task<bool> VerifyAsync(byte[] proof, BigInteger input)
     {
-        var output = await _chain.CallAsync(_chain.Contracts.Verifier, ContractCalls.VerifyProof(proof, input));
+        var output = await _chain.CallAsync(_chain.Contracts.Verifier, RollupCalls.VerifyProof(proof, input));
         Assert.Equal(32, output.Length);
-        return new AbiReader(output).Bool(0);
+        return new AbiWords(output).Bool(0);
     }
 }

@@ -1,3 +1,4 @@
+using ZkPow.Aggregator.Chain;
 using ZkPow.Devnet.Chain;
 using static ZkPow.Devnet.Tests.Contracts.RollupDriver;
 
@@ -20,14 +21,14 @@ public sealed class ProofHashTests(ChainFixture fixture) : IClassFixture<ChainFi
         var receipt = await _d.CommitHashAsync(miner, s, proofHash);
 
         Assert.Equal(receipt.BlockNumber, await _d.RoundStartAsync(s));
-        var commitment = await _d.Chain.ReadAsync(_d.Rollup, ContractCalls.ProverCommitProofHash(s.FinalNewBatch, miner.Address));
+        var commitment = await _d.Chain.ReadAsync(_d.Rollup, RollupCalls.ProverCommitProofHash(s.FinalNewBatch, miner.Address));
         Assert.Equal(proofHash, commitment.Bytes32(0));
         Assert.Equal(receipt.BlockNumber, commitment.UInt64(1));
         Assert.False(commitment.Bool(2));
 
         var log = Assert.Single(receipt.Logs);
         Assert.Equal(Topic("SubmitProofHash(address,uint64,uint64,bytes32)"), log.Topics[0]);
-        var data = new AbiReader(log.Data);
+        var data = new AbiWords(log.Data);
         Assert.Equal(miner.Address, data.Address(0), StringComparer.OrdinalIgnoreCase);
         Assert.Equal(s.InitNumBatch, data.UInt64(1));
         Assert.Equal(s.FinalNewBatch, data.UInt64(2));
@@ -84,7 +85,8 @@ public sealed class ProofHashTests(ChainFixture fixture) : IClassFixture<ChainFi
         Assert.Equal("ErrSequencerRange", await RevertOfAsync(() => _d.CommitAsync(miner, first, finalNewBatch: 3)));
         Assert.Equal("ErrSequencerRange", await RevertOfAsync(() => _d.CommitAsync(miner, second, initNumBatch: 4, finalNewBatch: 9)));
         var e = await Assert.ThrowsAsync<ContractRevertException>(() => _d.CommitAsync(miner, second, initNumBatch: 1));
-        Assert.Contains("ErrSequencerRange(uint64,uint64)", e.Message, StringComparison.Ordinal);
+        Assert.Contains($"ErrSequencerRange(1, {second.FinalNewBatch})", e.Message, StringComparison.Ordinal);
+        Assert.Equal(new ulong[] { 1, second.FinalNewBatch }, e.Revert.Arguments.Select(a => (ulong)a));
     }
 
     [Fact]

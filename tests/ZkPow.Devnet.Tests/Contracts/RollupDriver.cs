@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Text;
+using ZkPow.Aggregator.Chain;
 using ZkPow.Devnet.Chain;
 
 namespace ZkPow.Devnet.Tests.Contracts;
@@ -64,16 +65,16 @@ internal sealed class RollupDriver(DevChain chain)
     public static byte[] FinalProofFor(DevAccount miner, TestSequence s) => ContractTestProofs.FinalProof(miner.Address, s);
 
     public Task<TxReceipt> CommitAsync(DevAccount miner, TestSequence s, byte[]? proof = null, ulong? initNumBatch = null, ulong? finalNewBatch = null) =>
-        Chain.SendAsync(miner, Rollup, ContractCalls.SubmitProofHash(
+        Chain.SendAsync(miner, Rollup, RollupCalls.SubmitProofHash(
             initNumBatch ?? s.InitNumBatch,
             finalNewBatch ?? s.FinalNewBatch,
             ContractTestProofs.ProofHash(proof ?? FinalProofFor(miner, s), miner.Address)));
 
     public Task<TxReceipt> CommitHashAsync(DevAccount miner, TestSequence s, byte[] proofHash) =>
-        Chain.SendAsync(miner, Rollup, ContractCalls.SubmitProofHash(s.InitNumBatch, s.FinalNewBatch, proofHash));
+        Chain.SendAsync(miner, Rollup, RollupCalls.SubmitProofHash(s.InitNumBatch, s.FinalNewBatch, proofHash));
 
     public Task<TxReceipt> RevealAsync(DevAccount miner, TestSequence s, byte[]? proof = null, byte[]? newStateRoot = null, ulong? initNumBatch = null) =>
-        Chain.SendAsync(miner, Rollup, ContractCalls.VerifyBatches(
+        Chain.SendAsync(miner, Rollup, RollupCalls.VerifyBatches(
             initNumBatch ?? s.InitNumBatch,
             s.FinalNewBatch,
             s.NewLocalExitRoot,
@@ -89,7 +90,7 @@ internal sealed class RollupDriver(DevChain chain)
     }
 
     public Task<TxReceipt> SettleAsync(DevAccount caller, DevAccount prover) =>
-        Chain.SendAsync(caller, Rollup, ContractCalls.Settle(prover.Address));
+        Chain.SendAsync(caller, Rollup, RollupCalls.Settle(prover.Address));
 
     public Task<TxReceipt> WithdrawAsync(DevAccount miner, BigInteger wei) =>
         Chain.SendAsync(miner, Chain.Contracts.MinerDeposit, ContractCalls.Withdraw(wei));
@@ -100,16 +101,16 @@ internal sealed class RollupDriver(DevChain chain)
     // ---- views
 
     public async Task<ulong> RoundStartAsync(TestSequence s) =>
-        (ulong)(await Chain.ReadAsync(Rollup, ContractCalls.SequencedBatches(s.FinalNewBatch))).Uint(3);
+        (ulong)(await Chain.ReadAsync(Rollup, RollupCalls.SequencedBatches(s.FinalNewBatch))).Uint(3);
 
     public async Task<bool> ProofSubmittedAsync(TestSequence s) =>
-        (await Chain.ReadAsync(Rollup, ContractCalls.SequencedBatches(s.FinalNewBatch))).Bool(4);
+        (await Chain.ReadAsync(Rollup, RollupCalls.SequencedBatches(s.FinalNewBatch))).Bool(4);
 
     public async Task<ulong> LastVerifiedBatchAsync() =>
-        (await Chain.ReadAsync(Rollup, ContractCalls.LastVerifiedBatch())).UInt64(0);
+        (await Chain.ReadAsync(Rollup, RollupCalls.LastVerifiedBatch())).UInt64(0);
 
     public async Task<byte[]> StateRootAsync(ulong batch) =>
-        (await Chain.ReadAsync(Rollup, ContractCalls.BatchNumToStateRoot(batch))).Bytes32(0);
+        (await Chain.ReadAsync(Rollup, RollupCalls.BatchNumToStateRoot(batch))).Bytes32(0);
 
     public async Task<BigInteger> RoundStakeTotalAsync(TestSequence s) =>
         (await Chain.ReadAsync(Rollup, ContractCalls.RoundStakeTotal(s.FinalNewBatch))).Uint(0);
@@ -146,18 +147,18 @@ internal sealed class RollupDriver(DevChain chain)
     public static IReadOnlyList<(string Prover, ulong Final, BigInteger Amount, int Reason)> Slashes(TxReceipt receipt) =>
         [.. receipt.Logs.Where(l => l.Topics[0] == SlashedTopic).Select(l =>
         {
-            var data = new AbiReader(l.Data);
-            return (TopicAddress(l.Topics[1]), (ulong)Hex.ParseQuantity(l.Topics[2]), data.Uint(0), (int)data.Uint(1));
+            var data = new AbiWords(l.Data);
+            return (TopicAddress(l.Topics[1]), (ulong)HexData.ParseQuantity(l.Topics[2]), data.Uint(0), (int)data.Uint(1));
         })];
 
     public static IReadOnlyList<(string Prover, ulong Final, BigInteger Amount)> Rewards(TxReceipt receipt) =>
         [.. receipt.Logs.Where(l => l.Topics[0] == RewardPaidTopic).Select(l =>
-            (TopicAddress(l.Topics[1]), (ulong)Hex.ParseQuantity(l.Topics[2]), new AbiReader(l.Data).Uint(0)))];
+            (TopicAddress(l.Topics[1]), (ulong)HexData.ParseQuantity(l.Topics[2]), new AbiWords(l.Data).Uint(0)))];
 
     public static bool Verified(TxReceipt receipt) => receipt.Logs.Any(l => l.Topics[0] == VerifiedTopic);
 
     public static string Topic(string signature) =>
-        Hex.Encode(ContractTestProofs.Keccak(Encoding.UTF8.GetBytes(signature)));
+        HexData.Encode(ContractTestProofs.Keccak(Encoding.UTF8.GetBytes(signature)));
 
     private static string TopicAddress(string topic) => "0x" + topic[^40..];
 }

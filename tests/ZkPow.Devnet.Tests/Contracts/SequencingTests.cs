@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using ZkPow.Aggregator.Chain;
 using ZkPow.Devnet.Chain;
 
 namespace ZkPow.Devnet.Tests.Contracts;
@@ -20,14 +21,14 @@ public sealed class SequencingTests(ChainFixture fixture) : IClassFixture<ChainF
         Assert.Equal(2UL, first.FinalNewBatch);
         Assert.Equal(3UL, second.FinalNewBatch);
 
-        var stored = await _d.Chain.ReadAsync(_d.Rollup, ContractCalls.SequencedBatches(3));
+        var stored = await _d.Chain.ReadAsync(_d.Rollup, RollupCalls.SequencedBatches(3));
         Assert.Equal(second.NewAccInputHash, stored.Bytes32(0));
         Assert.True(stored.UInt64(1) > 0); // sequencedTimestamp
         Assert.Equal(2UL, stored.UInt64(2)); // previousLastBatchSequenced
         Assert.Equal(0UL, stored.UInt64(3)); // no round yet
         Assert.False(stored.Bool(4));
-        Assert.Equal(first.NewAccInputHash, (await _d.Chain.ReadAsync(_d.Rollup, ContractCalls.SequencedBatches(2))).Bytes32(0));
-        Assert.Equal(3UL, (await _d.Chain.ReadAsync(_d.Rollup, ContractCalls.LastBatchSequenced())).UInt64(0));
+        Assert.Equal(first.NewAccInputHash, (await _d.Chain.ReadAsync(_d.Rollup, RollupCalls.SequencedBatches(2))).Bytes32(0));
+        Assert.Equal(3UL, (await _d.Chain.ReadAsync(_d.Rollup, RollupCalls.LastBatchSequenced())).UInt64(0));
         Assert.Equal(0UL, await _d.LastVerifiedBatchAsync());
     }
 
@@ -38,7 +39,7 @@ public sealed class SequencingTests(ChainFixture fixture) : IClassFixture<ChainF
         var receipt = await _d.Chain.SendAsync(_d.Admin, _d.Rollup, ContractCalls.SequenceBatches(batches, _d.Extra(1).Address));
         var log = Assert.Single(receipt.Logs);
         Assert.Equal(RollupDriver.Topic("SequenceBatches(uint64)"), log.Topics[0]);
-        Assert.Equal(3UL, (ulong)Hex.ParseQuantity(log.Topics[1]));
+        Assert.Equal(3UL, (ulong)HexData.ParseQuantity(log.Topics[1]));
     }
 
     [Fact]
@@ -68,11 +69,11 @@ public sealed class SequencingTests(ChainFixture fixture) : IClassFixture<ChainF
         Assert.Equal(firstReceipt.BlockNumber, secondReceipt.BlockNumber);
         Assert.True(firstReceipt.Succeeded);
         Assert.False(secondReceipt.Succeeded);
-        Assert.Equal(1UL, (await chain.ReadAsync(_d.Rollup, ContractCalls.LastBatchSequenced())).UInt64(0));
+        Assert.Equal(1UL, (await chain.ReadAsync(_d.Rollup, RollupCalls.LastBatchSequenced())).UInt64(0));
 
         var trace = await chain.Rpc.CallAsync("debug_traceTransaction", [second, new JsonObject { ["disableStorage"] = true, ["disableStack"] = true }], default);
         var returned = trace.GetProperty("returnValue").GetString();
-        Assert.Equal("CommittedBatches", ContractErrors.NameOf(returned!.StartsWith("0x", StringComparison.Ordinal) ? returned : "0x" + returned));
+        Assert.Equal("CommittedBatches", ChainRevert.Decode(returned!.StartsWith("0x", StringComparison.Ordinal) ? returned : "0x" + returned).Name);
         Assert.Equal(JsonValueKind.True, trace.GetProperty("failed").ValueKind);
     }
 }

@@ -1,3 +1,4 @@
+using ZkPow.Aggregator.Chain;
 using ZkPow.Devnet.Chain;
 using static ZkPow.Devnet.Tests.Contracts.RollupDriver;
 
@@ -36,14 +37,14 @@ public sealed class VerifyBatchesTests(ChainFixture fixture) : IClassFixture<Cha
         Assert.Equal(start + T1, receipt.BlockNumber);
         Assert.True(Verified(receipt));
         var verified = receipt.Logs.Single(l => l.Topics[0] == Topic("VerifyBatchesTrustedAggregator(uint64,bytes32,address)"));
-        Assert.Equal(s.FinalNewBatch, (ulong)Hex.ParseQuantity(verified.Topics[1]));
-        Assert.Equal(s.NewStateRoot, new AbiReader(verified.Data).Bytes32(0));
+        Assert.Equal(s.FinalNewBatch, (ulong)HexData.ParseQuantity(verified.Topics[1]));
+        Assert.Equal(s.NewStateRoot, new AbiWords(verified.Data).Bytes32(0));
         Assert.EndsWith(miner.Address[2..].ToLowerInvariant(), verified.Topics[2], StringComparison.Ordinal);
 
         Assert.Equal(s.FinalNewBatch, await _d.LastVerifiedBatchAsync());
         Assert.Equal(s.NewStateRoot, await _d.StateRootAsync(s.FinalNewBatch));
         Assert.True(await _d.ProofSubmittedAsync(s));
-        var commitment = await _d.Chain.ReadAsync(_d.Rollup, ContractCalls.ProverCommitProofHash(s.FinalNewBatch, miner.Address));
+        var commitment = await _d.Chain.ReadAsync(_d.Rollup, RollupCalls.ProverCommitProofHash(s.FinalNewBatch, miner.Address));
         Assert.True(commitment.Bool(2));
         Assert.Equal(Wei.FromEther(1), Assert.Single(Rewards(receipt)).Amount);
         Assert.Empty(await _d.OpenCommitmentsAsync(miner));

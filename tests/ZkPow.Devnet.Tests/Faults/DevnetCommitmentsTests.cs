@@ -37,7 +37,7 @@ public sealed class DevnetCommitmentsTests(ChainFixture fixture) : IClassFixture
         await chain.MineAsync();
         Assert.True(Assert.Single(await ReadAsync()).Overdue);
 
-        var settled = await chain.SendAsync(chain.Admin, chain.Contracts.Rollup, ContractCalls.Settle(d.Miner(1).Address));
+        var settled = await chain.SendAsync(chain.Admin, chain.Contracts.Rollup, RollupCalls.Settle(d.Miner(1).Address));
         var slash = Assert.Single(Slashes(settled));
         Assert.Equal((s.FinalNewBatch, 2), (slash.Final, slash.Reason));
         Assert.Empty(await ReadAsync());

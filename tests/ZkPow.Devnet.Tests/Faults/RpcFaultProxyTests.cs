@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using ZkPow.Aggregator.Chain;
 using ZkPow.Devnet.Chain;
 using ZkPow.Devnet.Faults;
 using ZkPow.Devnet.Tests.Contracts;
@@ -34,7 +35,11 @@ public sealed class RpcFaultProxyTests(ChainFixture fixture) : IClassFixture<Cha
             Kinds = kinds.Length == 0 ? new RpcFaultProxyOptions { Upstream = new Uri(chain.RpcUrl) }.Kinds : kinds,
         });
 
-    private static ulong Quantity(JsonElement value) => (ulong)Hex.ParseQuantity(value);
+    /// <summary>An <c>eth_sendTransaction</c> of 1 wei from the admin (unlocked on anvil).</summary>
+    private static string AdminTransfer(DevChain chain) =>
+        Call("eth_sendTransaction", $$"""[{"from":"{{chain.Admin.Address}}","to":"{{chain.ExtraAccounts[0].Address}}","value":"0x1"}]""");
+
+    private static ulong Quantity(JsonElement value) => (ulong)HexData.ParseQuantity(value);
 
     [Fact]
     public async Task without_faults_single_and_batch_requests_are_forwarded_unchanged()
@@ -58,7 +63,7 @@ public sealed class RpcFaultProxyTests(ChainFixture fixture) : IClassFixture<Cha
         var chain = await fixture.ResetAsync();
         var admin = chain.Admin.Address;
         var nonce = await NonceAsync(chain, admin);
-        var send = Call("eth_sendTransaction", $$"""[{"from":"{{admin}}","to":"{{chain.ExtraAccounts[0].Address}}","value":"0x1"}]""");
+        var send = AdminTransfer(chain);
 
         await using (var proxy = await ProxyAsync(chain, 1, RpcFaultKind.Http503))
         {
@@ -92,18 +97,29 @@ public sealed class RpcFaultProxyTests(ChainFixture fixture) : IClassFixture<Cha
     }
 
     [Fact]
-    public async Task a_lost_reply_runs_upstream_and_the_client_gets_no_answer()
+    public async Task a_lost_or_truncated_reply_runs_upstream_and_the_client_gets_no_valid_answer()
     {
         var chain = await fixture.ResetAsync();
         var admin = chain.Admin.Address;
         var nonce = await NonceAsync(chain, admin);
-        await using var proxy = await ProxyAsync(chain, 1, RpcFaultKind.LostReply);
-        var send = Call("eth_sendTransaction", $$"""[{"from":"{{admin}}","to":"{{chain.ExtraAccounts[0].Address}}","value":"0x1"}]""");
-        await Assert.ThrowsAsync<HttpRequestException>(() => PostAsync(proxy.Url, send));
-        Assert.Equal(1, proxy.Count(RpcFaultKind.LostReply));
+        await using (var proxy = await ProxyAsync(chain, 1, RpcFaultKind.LostReply))
+        {
+            await Assert.ThrowsAsync<HttpRequestException>(() => PostAsync(proxy.Url, AdminTransfer(chain)));
+            Assert.Equal(1, proxy.Count(RpcFaultKind.LostReply));
+        }
 
-        // The transaction was sent (and, on this automining chain, mined) although its answer was lost.
-        Assert.Equal(nonce + 1, await NonceAsync(chain, admin));
+        await using (var proxy = await ProxyAsync(chain, 1, RpcFaultKind.Truncated))
+        {
+            using var response = await PostAsync(proxy.Url, AdminTransfer(chain));
+            var text = await response.Content.ReadAsStringAsync();
+            Assert.True(text.Length > 0, "half an answer arrives");
+            Assert.ThrowsAny<JsonException>(() => JsonDocument.Parse(text));
+            Assert.Equal(1, proxy.Count(RpcFaultKind.Truncated));
+            Assert.Contains("truncated 1", proxy.Describe(), StringComparison.Ordinal);
+        }
+
+        // Both transactions were sent (and, on this automining chain, mined) although their answers were lost or cut.
+        Assert.Equal(nonce + 2, await NonceAsync(chain, admin));
     }
 
     [Fact]
@@ -142,7 +158,7 @@ public sealed class RpcFaultProxyTests(ChainFixture fixture) : IClassFixture<Cha
         var latest = await JsonAsync(await PostAsync(proxy.Url, Call("eth_getBlockByNumber", """["latest", false]""")));
         Assert.Equal(head - 3, Quantity(latest.GetProperty("result").GetProperty("number")));
         var balance = await JsonAsync(await PostAsync(proxy.Url, Call("eth_getBalance", $"""["{to}", "latest"]""")));
-        Assert.Equal(before, Hex.ParseQuantity(balance.GetProperty("result")));
+        Assert.Equal(before, HexData.ParseQuantity(balance.GetProperty("result")));
         var receipt = await JsonAsync(await PostAsync(proxy.Url, Call("eth_getTransactionReceipt", $"""["{transfer.TransactionHash}"]""")));
         Assert.Equal(JsonValueKind.Null, receipt.GetProperty("result").ValueKind);
         var batch = await JsonAsync(await PostAsync(proxy.Url, $"[{Call("eth_blockNumber", id: 1)},{Call("eth_chainId", id: 2)}]"));
@@ -164,7 +180,7 @@ public sealed class RpcFaultProxyTests(ChainFixture fixture) : IClassFixture<Cha
         var nonce = await NonceAsync(chain, admin);
         await using var proxy = await ProxyAsync(chain, 0);
         proxy.Outage = true;
-        var send = Call("eth_sendTransaction", $$"""[{"from":"{{admin}}","to":"{{chain.ExtraAccounts[0].Address}}","value":"0x1"}]""");
+        var send = AdminTransfer(chain);
         for (var i = 0; i < 3; i++)
         {
             await Assert.ThrowsAsync<HttpRequestException>(() => PostAsync(proxy.Url, send));
@@ -203,5 +219,5 @@ public sealed class RpcFaultProxyTests(ChainFixture fixture) : IClassFixture<Cha
     }
 
     private static async Task<ulong> NonceAsync(DevChain chain, string address) =>
-        (ulong)Hex.ParseQuantity(await chain.Rpc.CallAsync("eth_getTransactionCount", [address, "latest"], default));
+        (ulong)HexData.ParseQuantity(await chain.Rpc.CallAsync("eth_getTransactionCount", [address, "latest"], default));
 }

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using ZkPow.Aggregator.Chain;
 using ZkPow.Devnet.Chain;
 using ZkPow.Devnet.Rollup;
 using ZkPow.Devnet.Tests.Contracts;
@@ -20,8 +21,8 @@ public sealed class SequencerReorgTests(ChainFixture fixture) : IClassFixture<Ch
             sequences.Add(await sequencer.SequenceNextAsync());
         }
 
-        async Task<ulong> LastSequencedAsync() => (await chain.ReadAsync(chain.Contracts.Rollup, ContractCalls.LastBatchSequenced())).UInt64(0);
-        async Task<byte[]> AccAsync(ulong final) => (await chain.ReadAsync(chain.Contracts.Rollup, ContractCalls.SequencedBatches(final))).Bytes32(0);
+        async Task<ulong> LastSequencedAsync() => (await chain.ReadAsync(chain.Contracts.Rollup, RollupCalls.LastBatchSequenced())).UInt64(0);
+        async Task<byte[]> AccAsync(ulong final) => (await chain.ReadAsync(chain.Contracts.Rollup, RollupCalls.SequencedBatches(final))).Bytes32(0);
         var accs = new List<byte[]>();
         foreach (var s in sequences)
         {

@@ -1,3 +1,4 @@
+using ZkPow.Aggregator.Chain;
 using ZkPow.Devnet.Proof;
 
 namespace ZkPow.Devnet.Tests.Proof;
@@ -10,7 +11,7 @@ public sealed class DevnetFinalProofCodecTests
     public void encoding_the_vector_sequence_gives_the_vector_bytes()
     {
         var proof = V.BuildSequence().ToFinalProof(V.Aggregator);
-        Assert.Equal(V.FinalProofHex, DevnetHex.ToHex(proof.Encode()));
+        Assert.Equal(V.FinalProofHex, HexData.Encode(proof.Encode()));
     }
 
     [Fact]
@@ -19,8 +20,8 @@ public sealed class DevnetFinalProofCodecTests
         var result = DevnetFinalProofCodec.Decode(V.FinalProof);
         Assert.True(result.Success, result.Error);
         var proof = result.Proof;
-        Assert.Equal(DevnetHex.ParseAddress(V.Aggregator), proof.Aggregator);
-        Assert.Equal(DevnetHex.ParseAddress(V.Coinbase), proof.L2Coinbase);
+        Assert.Equal(HexData.DecodeAddress(V.Aggregator), proof.Aggregator);
+        Assert.Equal(HexData.DecodeAddress(V.Coinbase), proof.L2Coinbase);
         Assert.Equal(V.ChainId, proof.ChainId);
         Assert.Equal(V.ForkId, proof.ForkId);
         Assert.Equal(V.InitNumBatch, proof.InitNumBatch);

@@ -1,3 +1,4 @@
+using ZkPow.Aggregator.Chain;
 using ZkPow.Devnet.Proof;
 
 namespace ZkPow.Devnet.Tests.Proof;
@@ -61,19 +62,19 @@ public sealed class DevnetRulesTests
     [Fact]
     public void snark_input_preimage_and_value_match_vectors()
     {
-        var preimage = DevnetRules.SnarkInputPreimage(DevnetHex.ParseAddress(V.Aggregator), V.OldStateRoot,
+        var preimage = DevnetRules.SnarkInputPreimage(HexData.DecodeAddress(V.Aggregator), V.OldStateRoot,
             V.OldAccInputHash, V.InitNumBatch, V.ChainId, V.ForkId, V.NewStateRoot, V.NewAccInputHash,
             V.NewLocalExitRoot, V.FinalNewBatch);
         Assert.Equal(DevnetRules.SnarkInputPreimageLength, preimage.Length);
         Assert.Equal(V.SnarkInputPreimage, preimage);
         Assert.Equal(V.SnarkInput, DevnetRules.SnarkInput(preimage));
-        Assert.Equal(V.SnarkInput, V.BuildSequence().ToFinalProof(V.Aggregator).SnarkInput(DevnetHex.ParseAddress(V.Aggregator)));
+        Assert.Equal(V.SnarkInput, V.BuildSequence().ToFinalProof(V.Aggregator).SnarkInput(HexData.DecodeAddress(V.Aggregator)));
     }
 
     [Fact]
     public void proof_hash_matches_vector_and_depends_on_sender()
     {
-        var sender = DevnetHex.ParseAddress(V.Aggregator);
+        var sender = HexData.DecodeAddress(V.Aggregator);
         Assert.Equal(V.ProofHash, DevnetRules.ProofHash(V.FinalProof, sender));
         sender[19] ^= 1;
         Assert.NotEqual(V.ProofHash, DevnetRules.ProofHash(V.FinalProof, sender));

@@ -1,3 +1,4 @@
+using ZkPow.Aggregator.Chain;
 using ZkPow.Devnet.Proof;
 
 namespace ZkPow.Devnet.Tests.Proof;
@@ -30,7 +31,7 @@ public sealed class DevnetSequenceBuilderTests
         }
 
         Assert.True(DevnetVerifier.Verify(second.ToFinalProof(Coinbase).Encode(),
-            second.ToFinalProof(Coinbase).SnarkInput(DevnetHex.ParseAddress(Coinbase))));
+            second.ToFinalProof(Coinbase).SnarkInput(HexData.DecodeAddress(Coinbase))));
     }
 
     [Fact]
@@ -48,7 +49,7 @@ public sealed class DevnetSequenceBuilderTests
     {
         var sequence = new DevnetSequenceBuilder(new Random(9), Coinbase, 1, 6) { NewGlobalExitRootProbability = 0.5 }
             .FromGenesis(40);
-        var distinct = sequence.Batches.Select(b => DevnetHex.ToHex(b.GlobalExitRoot)).Distinct().Count();
+        var distinct = sequence.Batches.Select(b => HexData.Encode(b.GlobalExitRoot)).Distinct().Count();
         Assert.InRange(distinct, 5, 39);
     }
 }

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Text.Json;
+using ZkPow.Aggregator.Chain;
 using ZkPow.Devnet.Proof;
 
 namespace ZkPow.Devnet.Tests.Proof;
@@ -86,7 +87,7 @@ internal sealed class DevnetVectors
         return new DevnetSequence(ChainId, ForkId, Coinbase, batches);
     }
 
-    private static byte[] Hex(JsonElement element, string name) => DevnetHex.Parse(element.GetProperty(name).GetString()!);
+    private static byte[] Hex(JsonElement element, string name) => HexData.Decode(element.GetProperty(name).GetString()!);
 
     public static string RepositoryCopy(string root) => Path.Combine(root, "tests", "ZkPow.Devnet.Tests", "Contracts", "devnet-vectors.json");
 

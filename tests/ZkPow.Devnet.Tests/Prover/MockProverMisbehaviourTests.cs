@@ -1,3 +1,4 @@
+using ZkPow.Aggregator.Chain;
 using ZkPow.Aggregator.Protocol;
 using ZkPow.Devnet.Proof;
 using ZkPow.Devnet.Prover;
@@ -95,20 +96,20 @@ public sealed class MockProverMisbehaviourTests
         var response = await h.GetProofAsync(await h.StartJobAsync(Requests.GenFinal(recursive, V.Aggregator)));
         Assert.Equal(ProofResult.CompletedOk, response.Result);
 
-        var bytes = DevnetHex.Parse(response.FinalProof.Proof);
+        var bytes = HexData.Decode(response.FinalProof.Proof);
         var decoded = DevnetFinalProofCodec.Decode(bytes);
         Assert.True(decoded.Success, decoded.Error);
         var batch = V.BuildSequence().Batches[0];
         Assert.NotEqual(batch.StateRoot, decoded.Proof.NewStateRoot);
         Assert.Equal(batch.AccInputHash, decoded.Proof.NewAccInputHash);
 
-        var sender = DevnetHex.ParseAddress(V.Aggregator);
+        var sender = HexData.DecodeAddress(V.Aggregator);
         var expectedInput = DevnetRules.SnarkInput(DevnetRules.SnarkInputPreimage(sender, batch.OldStateRoot,
             batch.OldAccInputHash, 0, V.ChainId, V.ForkId, batch.StateRoot, batch.AccInputHash, batch.LocalExitRoot, 1));
         Assert.False(DevnetVerifier.Verify(bytes, expectedInput));
 
         var honestFinal = await honest.GetProofAsync(await honest.StartJobAsync(Requests.GenFinal(recursive, V.Aggregator)));
-        Assert.True(DevnetVerifier.Verify(DevnetHex.Parse(honestFinal.FinalProof.Proof), expectedInput));
+        Assert.True(DevnetVerifier.Verify(HexData.Decode(honestFinal.FinalProof.Proof), expectedInput));
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using ZkPow.Aggregator.Chain;
 using ZkPow.Aggregator.Protocol;
 using ZkPow.Devnet.Proof;
 using ZkPow.Devnet.Prover;
@@ -49,7 +50,7 @@ public sealed class MockProverProtocolTests
 
         Assert.True(MockRecursiveProof.TryParse(a123, out var aggregated, out var error), error);
         Assert.Equal((0UL, 3UL), (aggregated.OldBatch, aggregated.NewBatch));
-        Assert.Equal(DevnetHex.ToHex(V.NewStateRoot), aggregated.NewStateRoot);
+        Assert.Equal(HexData.Encode(V.NewStateRoot), aggregated.NewStateRoot);
 
         var finalJob = await h.StartJobAsync(Requests.GenFinal(a123, V.Aggregator));
         var response = await h.GetProofAsync(finalJob);
@@ -103,7 +104,7 @@ public sealed class MockProverProtocolTests
             (b1, b2Wrong, "state roots do not chain"),
             (b1, b2OtherCoinbase, "different coinbases"),
             (b1, "12345", "unparseable"),
-            (b1, b1.Replace(DevnetHex.ToHex(sequence.Batches[0].StateRoot)[2..], new string('0', 64), StringComparison.Ordinal), "invalid recursive proof"),
+            (b1, b1.Replace(HexData.Encode(sequence.Batches[0].StateRoot)[2..], new string('0', 64), StringComparison.Ordinal), "invalid recursive proof"),
         ];
         foreach (var (lower, upper, reason) in cases)
         {
@@ -126,8 +127,8 @@ public sealed class MockProverProtocolTests
 
         Assert.True(MockRecursiveProof.TryParse(honest, out var p1, out _));
         Assert.True(MockRecursiveProof.TryParse(other, out var p2, out _));
-        Assert.Equal(DevnetHex.ToHex(V.Batches[1].StateRoot), p1.NewStateRoot);
-        Assert.Equal(DevnetHex.ToHex(V.Batches[1].AccInputHash), p1.NewAccInputHash);
+        Assert.Equal(HexData.Encode(V.Batches[1].StateRoot), p1.NewStateRoot);
+        Assert.Equal(HexData.Encode(V.Batches[1].AccInputHash), p1.NewAccInputHash);
         Assert.NotEqual(p1.NewStateRoot, p2.NewStateRoot);
         Assert.Equal((1UL, 2UL), (p1.OldBatch, p1.NewBatch));
     }

@@ -1,3 +1,4 @@
+using ZkPow.Aggregator.Chain;
 using ZkPow.Devnet.Proof;
 using ZkPow.Devnet.Prover;
 using ZkPow.Devnet.Tests.Proof;
@@ -26,7 +27,7 @@ public sealed class MockRecursiveProofTests
         Assert.True(MockRecursiveProof.TryAggregate(parsed, BatchProof(1), out var a12, out error), error);
         Assert.True(MockRecursiveProof.TryAggregate(a12, BatchProof(2), out var a123, out error), error);
         Assert.True(MockRecursiveProof.TryParse(a123.ToJson(), out var reparsed, out error), error);
-        Assert.Equal(V.FinalProof, reparsed.ToFinalProof(DevnetHex.ParseAddress(V.Aggregator)).Encode());
+        Assert.Equal(V.FinalProof, reparsed.ToFinalProof(HexData.DecodeAddress(V.Aggregator)).Encode());
     }
 
     [Fact]
@@ -45,7 +46,7 @@ public sealed class MockRecursiveProofTests
         Assert.True(MockRecursiveProof.TryAggregate(a12, BatchProof(2), out var a123, out error), error);
         Assert.Equal(4096, a123.ToJson(4096).Length);
         Assert.True(MockRecursiveProof.TryParse(a123.ToJson(0), out var reparsed, out error), error);
-        Assert.Equal(V.FinalProof, reparsed.ToFinalProof(DevnetHex.ParseAddress(V.Aggregator)).Encode());
+        Assert.Equal(V.FinalProof, reparsed.ToFinalProof(HexData.DecodeAddress(V.Aggregator)).Encode());
     }
 
     [Theory]
@@ -67,7 +68,7 @@ public sealed class MockRecursiveProofTests
         var proof = BatchProof(1);
         var cases = new[]
         {
-            proof with { NewStateRoot = DevnetHex.ToHex(V.Batches[2].StateRoot) },
+            proof with { NewStateRoot = HexData.Encode(V.Batches[2].StateRoot) },
             proof with { NewBatch = 3 },
             proof with { Kind = "final" },
             proof with { Coinbase = "0x1234" },

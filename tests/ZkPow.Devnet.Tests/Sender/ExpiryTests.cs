@@ -17,7 +17,7 @@ public sealed class ExpiryTests
 
         // Another miner opens the round and never reveals; our proof only exists once its hash window is closed.
         await h.Chain.SendAsync(other, h.Chain.Contracts.Rollup,
-            ContractCalls.SubmitProofHash(sequence.InitNumBatch, sequence.FinalNewBatch, Abi.Keccak("never revealed"u8)));
+            RollupCalls.SubmitProofHash(sequence.InitNumBatch, sequence.FinalNewBatch, Abi.Keccak("never revealed"u8)));
         var firstRound = (await h.Reader.GetSequenceAsync(sequence.FinalNewBatch, default)).RoundStart;
         await SenderHarness.WaitUntilAsync(async () => await h.Reader.GetBlockNumberAsync(default) > firstRound + 5, TimeSpan.FromSeconds(10),
             "the hash window to close");
@@ -49,7 +49,7 @@ public sealed class ExpiryTests
 
         // Someone else opens a round for the second sequence; it runs out while the first is unproved.
         await h.Chain.SendAsync(other, h.Chain.Contracts.Rollup,
-            ContractCalls.SubmitProofHash(second.InitNumBatch, second.FinalNewBatch, Abi.Keccak("other"u8)));
+            RollupCalls.SubmitProofHash(second.InitNumBatch, second.FinalNewBatch, Abi.Keccak("other"u8)));
         var round = (await h.Reader.GetSequenceAsync(second.FinalNewBatch, default)).RoundStart;
         await SenderHarness.WaitUntilAsync(async () => await h.Reader.GetBlockNumberAsync(default) > round + 17, TimeSpan.FromSeconds(15),
             "the round to expire");

@@ -79,7 +79,7 @@ internal sealed class SenderHarness : IAsyncDisposable
             {
                 return;
             }
-            catch (Exception e) when (e is HttpRequestException or JsonRpcException)
+            catch (Exception e) when (e is ChainUnavailableException or EthRpcException)
             {
                 // anvil is going away.
             }

@@ -194,7 +194,7 @@ public sealed class SlashProofTests
         await h.WaitForVerifiedAsync(sequence.FinalNewBatch, TimeSpan.FromSeconds(20));
         await SenderHarness.WaitUntilAsync(async () => await h.Reader.GetBlockNumberAsync(default) > round + 16, TimeSpan.FromSeconds(15),
             "the round to end");
-        Assert.True((await h.Chain.SendAsync(h.Chain.Admin, h.Chain.Contracts.Rollup, ContractCalls.Settle(b.Address))).Succeeded);
+        Assert.True((await h.Chain.SendAsync(h.Chain.Admin, h.Chain.Contracts.Rollup, RollupCalls.Settle(b.Address))).Succeeded);
         Assert.Single((await h.EventsAsync()).OfType<SlashedEvent>(), e => SenderHarness.Same(e.Prover, b.Address));
 
         aggB = await h.StartMinerAsync(b, "b");

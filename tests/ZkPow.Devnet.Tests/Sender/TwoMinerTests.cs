@@ -33,7 +33,7 @@ public sealed class TwoMinerTests
         await Assert.ThrowsAsync<ContractRevertException>(() => h.Chain.SendAsync(copier, h.Chain.Contracts.Rollup, reveal!.Data));
         var proofA = HexData.Decode((await aggA.Store.GetFinalProofAsync(sequence.FinalNewBatch, default))!.Proof);
         await Assert.ThrowsAsync<ContractRevertException>(() => h.Chain.SendAsync(copier, h.Chain.Contracts.Rollup,
-            ContractCalls.SubmitProofHash(sequence.InitNumBatch, sequence.FinalNewBatch, ProofHash.Compute(proofA, copier.Address))));
+            RollupCalls.SubmitProofHash(sequence.InitNumBatch, sequence.FinalNewBatch, ProofHash.Compute(proofA, copier.Address))));
 
         // B comes back after the round's end: submitPendingProof reveals late; it is paid and not slashed.
         await SenderHarness.WaitUntilAsync(async () => await h.Reader.GetBlockNumberAsync(default) > round + 16, TimeSpan.FromSeconds(15),

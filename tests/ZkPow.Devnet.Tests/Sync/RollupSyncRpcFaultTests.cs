@@ -24,10 +24,10 @@ public sealed class RollupSyncRpcFaultTests(ChainFixture fixture, ITestOutputHel
             sequences.Add((sequence.InitNumBatch, sequence.FinalNewBatch));
         }
 
-        await using var chainA = RpcFaultProxy.Start(h.Chain.RpcUrl, failureRate, seed: 3);
-        await using var chainB = RpcFaultProxy.Start(h.Chain.RpcUrl, failureRate, seed: 4, lagBlocks: 3);
-        await using var nodeA = RpcFaultProxy.Start(h.Node.Url, failureRate, seed: 5);
-        await using var nodeB = RpcFaultProxy.Start(h.Node.Url, failureRate, seed: 6);
+        await using var chainA = await TxManagerRpcFaultTests.StartProxyAsync(h.Chain.RpcUrl, failureRate, seed: 3);
+        await using var chainB = await TxManagerRpcFaultTests.StartProxyAsync(h.Chain.RpcUrl, failureRate, seed: 4, lagging: true);
+        await using var nodeA = await TxManagerRpcFaultTests.StartProxyAsync(h.Node.Url, failureRate, seed: 5);
+        await using var nodeB = await TxManagerRpcFaultTests.StartProxyAsync(h.Node.Url, failureRate, seed: 6);
         using var baseRpc = new EthRpcClient([chainA.Url, chainB.Url], TxManagerRpcFaultTests.FaultRetry,
             SyncHarness.Loggers.CreateLogger<EthRpcClient>(), TimeProvider.System);
         using var node = new RollupNodeClient([nodeA.Url, nodeB.Url], TxManagerRpcFaultTests.FaultRetry,
@@ -62,13 +62,13 @@ public sealed class RollupSyncRpcFaultTests(ChainFixture fixture, ITestOutputHel
         var status = await sync.GetStatusAsync(100, default);
         Assert.Equal(sequences.Count, status.Count);
         Assert.All(status, s => Assert.Equal(SyncSequenceStatus.Accepted, s.Status));
-        Assert.True(chainA.Faults + chainB.Faults + nodeA.Faults + nodeB.Faults > 0, "the proxies injected faults");
+        Assert.True(chainA.Injected + chainB.Injected + nodeA.Injected + nodeB.Injected > 0, "the proxies injected faults");
         output.WriteLine($"{sequences.Count} sequences synced in {clock.Elapsed.TotalSeconds:0.0}s at an injected failure rate of {failureRate:P0}; " +
                          $"failed steps {h.Metrics.RpcFailures - failuresBefore}");
         output.WriteLine($"base chain: {baseRpc.Transport.Calls} calls, {baseRpc.Transport.TransientFailures} transient failures, {baseRpc.Transport.Retries} retries");
         output.WriteLine($"rollup node: {node.Transport.Calls} calls, {node.Transport.TransientFailures} transient failures, {node.Transport.Retries} retries");
         output.WriteLine($"anvil A: {chainA.Describe()}");
-        output.WriteLine($"anvil B (3 blocks behind on eth_blockNumber): {chainB.Describe()}");
+        output.WriteLine($"anvil B (3 blocks behind on head and latest reads): {chainB.Describe()}");
         output.WriteLine($"node A: {nodeA.Describe()}");
         output.WriteLine($"node B: {nodeB.Describe()}");
     }

@@ -87,7 +87,7 @@ public sealed class RollupSyncTests(ChainFixture fixture) : IClassFixture<ChainF
 
         var rival = chain.Miners[1];
         var proof = DevnetFinalProofCodec.Encode(sequence.ToFinalProof(rival.Address));
-        await chain.SendAsync(rival, chain.Contracts.Rollup, ContractCalls.SubmitProofHash(sequence.InitNumBatch, sequence.FinalNewBatch,
+        await chain.SendAsync(rival, chain.Contracts.Rollup, RollupCalls.SubmitProofHash(sequence.InitNumBatch, sequence.FinalNewBatch,
             ProofHash.Compute(proof, rival.Address)));
         await h.SyncUntilIdleAsync();
         var start = (await h.ChainClient.GetSequenceAsync(sequence.FinalNewBatch, default)).RoundStart;
@@ -100,7 +100,7 @@ public sealed class RollupSyncTests(ChainFixture fixture) : IClassFixture<ChainF
         Assert.Equal(start + 5, h.Sink.Deadlines[sequence.FinalNewBatch]);
 
         await chain.MineToAsync(start + 5);
-        var reveal = await chain.SendAsync(rival, chain.Contracts.Rollup, ContractCalls.VerifyBatches(sequence.InitNumBatch, sequence.FinalNewBatch,
+        var reveal = await chain.SendAsync(rival, chain.Contracts.Rollup, RollupCalls.VerifyBatches(sequence.InitNumBatch, sequence.FinalNewBatch,
             sequence.NewLocalExitRoot, sequence.NewStateRoot, proof));
         Assert.True(reveal.Succeeded);
         await h.SyncUntilIdleAsync();

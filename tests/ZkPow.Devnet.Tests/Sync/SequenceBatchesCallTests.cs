@@ -1,3 +1,4 @@
+using ZkPow.Aggregator.Chain;
 using ZkPow.Aggregator.Sync;
 using ZkPow.Devnet.Chain;
 
@@ -40,7 +41,7 @@ public sealed class SequenceBatchesCallTests
     [Fact]
     public void other_calls_and_truncated_data_are_refused_with_a_reason()
     {
-        Assert.Null(SequenceBatchesCall.TryDecode(ContractCalls.Settle(Coinbase), out var other));
+        Assert.Null(SequenceBatchesCall.TryDecode(RollupCalls.Settle(Coinbase), out var other));
         Assert.Contains("not a sequenceBatches call", other, StringComparison.Ordinal);
 
         var data = Call(new DevBatch(new byte[100], new byte[32], 5));
