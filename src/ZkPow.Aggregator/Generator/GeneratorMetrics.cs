@@ -13,6 +13,7 @@ public sealed class GeneratorMetrics : IDisposable
     private readonly Counter<long> _retried;
     private readonly Counter<long> _parked;
     private readonly Counter<long> _reproved;
+    private readonly Counter<long> _backpressure;
     private readonly Histogram<double> _dispatch;
     private readonly Histogram<double> _duration;
     private readonly Lock _gate = new();
@@ -31,6 +32,8 @@ public sealed class GeneratorMetrics : IDisposable
         _retried = _meter.CreateCounter<long>("tasks_retried", description: "Tasks given back after a failure or a lost job");
         _parked = _meter.CreateCounter<long>("tasks_parked", description: "Tasks parked for an operator");
         _reproved = _meter.CreateCounter<long>("ranges_reproved", description: "Ranges proved again because their inputs were suspect");
+        _backpressure = _meter.CreateCounter<long>("outcome_backpressure",
+            description: "Times a prover waited for the store to catch up before its next job (proofs not yet stored past Generator:MaxPendingOutcomeBytes)");
         _dispatch = _meter.CreateHistogram<double>("dispatch_latency", "ms", "Ready task and idle prover to request written");
         _duration = _meter.CreateHistogram<double>("task_duration", "ms", "Request written to proof stored, by kind");
         _meter.CreateObservableGauge("provers_connected", () => Interlocked.Read(ref _connectedProvers), description: "Connected provers");
@@ -82,6 +85,17 @@ public sealed class GeneratorMetrics : IDisposable
     }
 
     internal void RangeReproved() => _reproved.Add(1);
+
+    internal void OutcomeBackpressure()
+    {
+        Interlocked.Increment(ref _backpressureWaits);
+        _backpressure.Add(1);
+    }
+
+    /// <summary>Times a prover waited for the store to catch up before its next job.</summary>
+    public long BackpressureWaits => Interlocked.Read(ref _backpressureWaits);
+
+    private long _backpressureWaits;
 
     internal void Dispatched(TimeSpan latency, ProofTask task, string prover, string requestId, long readyAt, long writtenAt, long answeredAt)
     {

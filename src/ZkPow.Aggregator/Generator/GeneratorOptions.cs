@@ -48,6 +48,11 @@ public sealed class GeneratorOptions
     /// Example: 268435456 (256 MiB).</summary>
     public long ProofCacheBytes { get; set; } = 256L * 1024 * 1024;
 
+    /// <summary>Most bytes of proofs received from provers and not stored yet; past it, a prover that finished a job
+    /// gets its next one only once the store has caught up (the store is the bottleneck: memory stays bounded).
+    /// Example: 268435456 (256 MiB).</summary>
+    public long MaxPendingOutcomeBytes { get; set; } = 256L * 1024 * 1024;
+
     public void Validate()
     {
         if (MaxAttempts is < 1 or > 1000)
@@ -98,6 +103,11 @@ public sealed class GeneratorOptions
         if (MaxReprovesPerSequence is < 0 or > 1000)
         {
             throw new OptionsException("Generator:MaxReprovesPerSequence", "must be between 0 and 1000");
+        }
+
+        if (MaxPendingOutcomeBytes is < 1024 * 1024 or > 64L * 1024 * 1024 * 1024)
+        {
+            throw new OptionsException("Generator:MaxPendingOutcomeBytes", "must be between 1048576 (1 MiB) and 68719476736 (64 GiB)");
         }
 
         if (ProofCacheBytes is < 0 or > 64L * 1024 * 1024 * 1024)

@@ -383,9 +383,50 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
                 outcome.RequestWrittenAt, outcome.AnsweredAt);
         }
 
-        // The prover is free again: storing the outcome (one grouped commit) goes on in the background.
-        Track(SettleAsync(session, task, claim, outcome, outcome.RequestWrittenAt));
+        // The prover is free again: storing the outcome (one grouped commit) goes on in the background, as long as the
+        // outcomes not yet stored stay within their memory bound; past it this prover waits for the store to catch up.
+        var size = OutcomeBytes(outcome);
+        Interlocked.Add(ref _pendingOutcomeBytes, size);
+        var settle = SettleAsync(session, task, claim, outcome, outcome.RequestWrittenAt);
+        _ = settle.ContinueWith(_ => Interlocked.Add(ref _pendingOutcomeBytes, -size), CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        Track(settle);
+        await WaitForOutcomeRoomAsync(cancellationToken).ConfigureAwait(false);
         return true;
+    }
+
+    /// <summary>Bytes of proofs received and not stored yet.</summary>
+    private long _pendingOutcomeBytes;
+
+    private static long OutcomeBytes(JobOutcome outcome) =>
+        2L * (outcome.RecursiveProof?.Length ?? 0) + (outcome.FinalProof?.CalculateSize() ?? 0);
+
+    /// <summary>Waits while the proofs received and not stored yet exceed <see cref="GeneratorOptions.MaxPendingOutcomeBytes"/>
+    /// (provers deliver faster than the store writes): the backlog in memory stays bounded.</summary>
+    private async Task WaitForOutcomeRoomAsync(CancellationToken cancellationToken)
+    {
+        var waited = false;
+        while (Interlocked.Read(ref _pendingOutcomeBytes) > _options.MaxPendingOutcomeBytes)
+        {
+            if (!waited)
+            {
+                Metrics.OutcomeBackpressure();
+                waited = true;
+            }
+
+            Task[] inFlight;
+            lock (_gate)
+            {
+                inFlight = [.. _inFlight];
+            }
+
+            if (inFlight.Length == 0)
+            {
+                return;
+            }
+
+            await Task.WhenAny(inFlight).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Whether the claim is durable; a failed claim (a store error) gives the task out again later.</summary>

@@ -14,15 +14,25 @@ internal sealed class FaultyGeneratorStore(IGeneratorStore inner) : IGeneratorSt
     /// <summary>Calls made to fail so far.</summary>
     public int Failures => Volatile.Read(ref _failures);
 
+    /// <summary>Awaited (per call, by method name) before a call that does not fail reaches the store: a slow store.</summary>
+    public Func<string, Task> Before { get; set; } = _ => Task.CompletedTask;
+
     private Task<T> Run<T>(string call, Func<Task<T>> inner)
     {
         if (!Fail(call))
         {
-            return inner();
+            var before = Before(call);
+            return before.IsCompletedSuccessfully ? inner() : After(before, inner);
         }
 
         Interlocked.Increment(ref _failures);
         return Task.FromException<T>(new InvalidOperationException($"injected store error in {call}"));
+    }
+
+    private static async Task<T> After<T>(Task before, Func<Task<T>> inner)
+    {
+        await before;
+        return await inner();
     }
 
     public Task<IReadOnlyList<ProofTask>> AddSequenceAsync(SequenceInput sequence, CancellationToken cancellationToken) =>
