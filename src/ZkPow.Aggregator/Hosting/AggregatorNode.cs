@@ -20,11 +20,13 @@ public sealed class AggregatorNode
     private readonly TxManagerService _transactions;
     private readonly GeneratorService _generator;
     private readonly ProverServerService _provers;
+    private readonly DrainCoordinator _drain;
 
     internal AggregatorNode(IOptions<AggregatorOptions> options, AggregatorReadiness readiness, StartupCheckService checks, StoreService store,
         TxManagerService transactions, GeneratorService generator, ProverServerService provers, RollupChainClient chain, RollupNodeClient rollupNode,
-        GeneratorMetrics metrics, SenderMetrics senderMetrics, SyncMetrics syncMetrics)
+        GeneratorMetrics metrics, SenderMetrics senderMetrics, SyncMetrics syncMetrics, DrainCoordinator drain)
     {
+        _drain = drain;
         Options = options.Value;
         _readiness = readiness;
         _checks = checks;
@@ -61,6 +63,19 @@ public sealed class AggregatorNode
 
     public GeneratorMetrics Metrics { get; }
 
+    /// <summary>The planned stop's progress (state <c>none</c> until one is asked for).</summary>
+    public DrainStatus Drain => _drain.Status;
+
+    /// <summary>True once a drain has finished: every commitment of ours revealed, no tx of ours in flight.</summary>
+    public bool Drained => _drain.State == DrainState.Drained;
+
+    /// <summary>Begins a planned stop (see <see cref="DrainCoordinator"/>); the aggregator must be running.</summary>
+    public Task<DrainStatus> BeginDrainAsync(CancellationToken cancellationToken) => _drain.BeginAsync(cancellationToken);
+
+    /// <summary>The drain's status once it changes from <paramref name="seen"/>, or after <paramref name="timeout"/>.</summary>
+    public Task<DrainStatus> WaitForDrainChangeAsync(DrainStatus seen, TimeSpan timeout, CancellationToken cancellationToken) =>
+        _drain.WaitForChangeAsync(seen, timeout, cancellationToken);
+
     public SenderMetrics SenderMetrics { get; }
 
     public SyncMetrics SyncMetrics { get; }
@@ -94,6 +109,7 @@ public sealed class AggregatorNode
             PendingTxs = TxsInFlight,
             TasksCompleted = Metrics.CompletedTotal,
             TasksRetried = Metrics.Retries,
+            Drain = Drain,
         };
     }
 }

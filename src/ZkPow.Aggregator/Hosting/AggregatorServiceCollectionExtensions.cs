@@ -43,11 +43,12 @@ public static class AggregatorServiceCollectionExtensions
         services.AddSingleton<AggregatorReadiness>();
         services.AddSingleton<StartupRetry>();
         services.AddSingleton<PartStopper>();
+        services.AddSingleton<DrainCoordinator>();
         services.AddSingleton(sp => new AggregatorNode(sp.GetRequiredService<IOptions<AggregatorOptions>>(), sp.GetRequiredService<AggregatorReadiness>(),
             sp.GetRequiredService<StartupCheckService>(), sp.GetRequiredService<StoreService>(), sp.GetRequiredService<TxManagerService>(),
             sp.GetRequiredService<GeneratorService>(), sp.GetRequiredService<ProverServerService>(), sp.GetRequiredService<RollupChainClient>(),
             sp.GetRequiredService<RollupNodeClient>(), sp.GetRequiredService<GeneratorMetrics>(), sp.GetRequiredService<SenderMetrics>(),
-            sp.GetRequiredService<SyncMetrics>()));
+            sp.GetRequiredService<SyncMetrics>(), sp.GetRequiredService<DrainCoordinator>()));
 
         // Start order (the host stops in reverse).
         AddPart<OperatorEndpointService>(services);

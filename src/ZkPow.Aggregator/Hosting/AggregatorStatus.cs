@@ -15,4 +15,7 @@ public sealed record AggregatorStatus
     public required int PendingTxs { get; init; }
     public required long TasksCompleted { get; init; }
     public required long TasksRetried { get; init; }
+
+    /// <summary>A planned stop's progress (<c>zkpow drain</c>).</summary>
+    public DrainStatus? Drain { get; init; }
 }

@@ -135,6 +135,27 @@ public sealed class OperatorEndpoint : IAsyncDisposable
             node.Generator.Enqueue(task);
             return Results.Json(TaskView.From(task), s_json);
         });
+        // A planned stop: no new hash is committed, open commitments are revealed, then the aggregator stops (exit 0).
+        app.MapPost("/api/drain", async (CancellationToken ct) => node.IsRunning
+            ? Results.Json(await node.BeginDrainAsync(ct).ConfigureAwait(false), s_json, statusCode: 202)
+            : NotRunning(node));
+        // The drain's progress, in every phase (it is read until the aggregator has stopped); with wait=DURATION (at most
+        // 30s) it answers once the progress changes, or when the wait is over.
+        app.MapGet("/api/drain", async (string? wait, CancellationToken ct) =>
+        {
+            var seen = node.Drain;
+            if (wait is null || seen.State is "drained" or "none")
+            {
+                return Results.Json(seen, s_json);
+            }
+
+            if (!Durations.TryParse(wait, out var timeout) || timeout < TimeSpan.Zero || timeout > TimeSpan.FromSeconds(30))
+            {
+                return Results.BadRequest(new { error = $"wait: '{wait}' is not a duration of at most 30s (e.g. 5s)" });
+            }
+
+            return Results.Json(await node.WaitForDrainChangeAsync(seen, timeout, ct).ConfigureAwait(false), s_json);
+        });
         int port;
         try
         {
@@ -151,7 +172,8 @@ public sealed class OperatorEndpoint : IAsyncDisposable
 
     /// <summary>503 with the phase and its reason, while the aggregator starts or stops.</summary>
     private static IResult NotRunning(AggregatorNode node) =>
-        Results.Json(new { error = $"the aggregator is {node.Phase.ToString().ToLowerInvariant()}: {node.PhaseReason}" }, s_json, statusCode: 503);
+        Results.Json(new { error = $"the aggregator is {node.Phase.ToString().ToLowerInvariant()}: {node.PhaseReason}", drain = node.Drain }, s_json,
+            statusCode: 503);
 
     public async ValueTask DisposeAsync()
     {

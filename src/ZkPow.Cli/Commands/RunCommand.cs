@@ -59,6 +59,7 @@ internal static class RunCommand
                 return 2;
             }
 
+            var drained = false;
             await using (host.ConfigureAwait(false))
             {
                 try
@@ -85,11 +86,13 @@ internal static class RunCommand
                 await Console.Error.WriteLineAsync(
                     $"zkpow run: miner {host.Node.MinerAddress}; provers dial port {host.Node.ProverPort}; status at {host.StatusAddress}api/status").ConfigureAwait(false);
                 await host.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
-                log.LogInformation("Stopped");
+                drained = host.Node.Drained;
+                log.LogInformation(drained ? "Stopped after draining" : "Stopped");
             }
 
-            // The run ends on a signal (130 / 143); anything else that stopped the host is an error.
-            return CliApp.ExitCode(1);
+            // A drain that finished ends the run with 0; otherwise the run ends on a signal (130 / 143), and anything
+            // else that stopped the host is an error.
+            return drained ? 0 : CliApp.ExitCode(1);
         });
         return command;
     }
