@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using ZkPow.Aggregator.Chain;
 using ZkPow.Aggregator.Generator;
+using ZkPow.Aggregator.Health;
 using ZkPow.Aggregator.Sender;
 using ZkPow.Aggregator.Storage;
 using ZkPow.Aggregator.Sync;
@@ -24,8 +25,9 @@ public sealed class AggregatorNode
 
     internal AggregatorNode(IOptions<AggregatorOptions> options, AggregatorReadiness readiness, StartupCheckService checks, StoreService store,
         TxManagerService transactions, GeneratorService generator, ProverServerService provers, RollupChainClient chain, RollupNodeClient rollupNode,
-        GeneratorMetrics metrics, SenderMetrics senderMetrics, SyncMetrics syncMetrics, DrainCoordinator drain)
+        GeneratorMetrics metrics, SenderMetrics senderMetrics, SyncMetrics syncMetrics, DrainCoordinator drain, AggregatorHealth health)
     {
+        Health = health;
         _drain = drain;
         Options = options.Value;
         _readiness = readiness;
@@ -85,6 +87,9 @@ public sealed class AggregatorNode
     internal ProofGenerator Generator => _generator.Generator;
 
     internal RollupChainClient Chain { get; }
+
+    /// <summary>The health checks (<c>/health/ready</c>, the gRPC health service).</summary>
+    internal AggregatorHealth Health { get; }
 
     internal IRollupNode RollupNode { get; }
 

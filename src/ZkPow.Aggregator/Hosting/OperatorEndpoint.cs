@@ -8,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Prometheus;
 using ZkPow.Aggregator.Generator;
+using ZkPow.Aggregator.Health;
 
 namespace ZkPow.Aggregator.Hosting;
 
@@ -20,7 +21,6 @@ namespace ZkPow.Aggregator.Hosting;
 /// </summary>
 public sealed class OperatorEndpoint : IAsyncDisposable
 {
-    private const long ReadyLagMargin = 10;
     private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web);
     private readonly WebApplication _app;
     private readonly IDisposable _meterAdapter;
@@ -54,51 +54,11 @@ public sealed class OperatorEndpoint : IAsyncDisposable
         app.MapGet("/health/live", () => Results.Text("live\n"));
         app.MapGet("/health/ready", async (CancellationToken ct) =>
         {
-            if (!node.IsRunning)
-            {
-                // Start-up (or shutdown): what it waits for is the reason.
-                var phase = node.Phase.ToString().ToLowerInvariant();
-                return Results.Json(new { ready = false, phase, checks = new Dictionary<string, string> { [phase] = node.PhaseReason } }, s_json,
-                    statusCode: 503);
-            }
-
-            var checks = new Dictionary<string, string>();
-            try
-            {
-                await node.Store.CountFinalProofsAsync(ct).ConfigureAwait(false);
-                checks["store"] = "ok";
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                checks["store"] = ex.Message;
-            }
-
-            try
-            {
-                await node.Chain.GetBlockNumberAsync(ct).ConfigureAwait(false);
-                checks["baseChain"] = "ok";
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                checks["baseChain"] = ex.Message;
-            }
-
-            try
-            {
-                await node.RollupNode.GetBatchNumberAsync(ct).ConfigureAwait(false);
-                checks["rollupNode"] = "ok";
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                checks["rollupNode"] = ex.Message;
-            }
-
-            // Synced: the sync follows the chain within its confirmation depth plus a margin.
-            var lag = node.SyncMetrics.LagBlocks;
-            var allowed = (long)node.Options.Sync.Confirmations + ReadyLagMargin;
-            checks["sync"] = lag <= allowed ? "ok" : $"{lag} blocks behind the chain (ready at {allowed} or less)";
-            var ready = checks.Values.All(v => v == "ok");
-            return Results.Json(new { ready, phase = "running", checks }, s_json, statusCode: ready ? 200 : 503);
+            // Start-up (or shutdown): the phase and what it waits for; running: the health checks. Unhealthy is 503;
+            // degraded (parked work, too few provers, a node unreachable within its grace) is still ready.
+            var health = await node.Health.CheckAsync(ct).ConfigureAwait(false);
+            return Results.Json(new { ready = health.Ready, status = health.StatusText, phase = health.Phase, checks = health.Checks }, s_json,
+                statusCode: health.Ready ? 200 : 503);
         });
         app.MapMetrics("/metrics", registry);
         app.MapGet("/api/status", async (CancellationToken ct) => node.IsRunning
@@ -172,7 +132,7 @@ public sealed class OperatorEndpoint : IAsyncDisposable
 
     /// <summary>503 with the phase and its reason, while the aggregator starts or stops.</summary>
     private static IResult NotRunning(AggregatorNode node) =>
-        Results.Json(new { error = $"the aggregator is {node.Phase.ToString().ToLowerInvariant()}: {node.PhaseReason}", drain = node.Drain }, s_json,
+        Results.Json(new { error = UrlRedaction.Redact($"the aggregator is {node.Phase.ToString().ToLowerInvariant()}: {node.PhaseReason}"), drain = node.Drain }, s_json,
             statusCode: 503);
 
     public async ValueTask DisposeAsync()
