@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Options;
 using ZkPow.Aggregator.Chain;
 using ZkPow.Aggregator.Generator;
-using ZkPow.Aggregator.Health;
+using ZkPow.Aggregator.HealthChecks;
 using ZkPow.Aggregator.Sender;
 using ZkPow.Aggregator.Storage;
 using ZkPow.Aggregator.Sync;

@@ -1,6 +1,6 @@
 using ZkPow.Aggregator.Chain;
 using ZkPow.Aggregator.Generator;
-using ZkPow.Aggregator.Health;
+using ZkPow.Aggregator.HealthChecks;
 using ZkPow.Aggregator.Protocol;
 using ZkPow.Aggregator.Sender;
 using ZkPow.Aggregator.Storage;

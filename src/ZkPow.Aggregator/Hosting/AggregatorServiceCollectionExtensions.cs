@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ZkPow.Aggregator.Chain;
 using ZkPow.Aggregator.Generator;
-using ZkPow.Aggregator.Health;
+using ZkPow.Aggregator.HealthChecks;
 using ZkPow.Aggregator.Sender;
 using ZkPow.Aggregator.Sync;
 
@@ -87,6 +87,12 @@ public static class AggregatorServiceCollectionExtensions
             .AddCheck<ProverCountHealthCheck>("provers", HealthStatus.Degraded)
             .AddCheck<ParkedWorkHealthCheck>("parked", HealthStatus.Degraded)
             .AddCheck<LeaseSweeperHealthCheck>("leaseSweeper");
+        // The checks run when asked (a probe): no publisher, so no publishing service among the parts.
+        foreach (var publisher in services.Where(d => d.ServiceType == typeof(Microsoft.Extensions.Hosting.IHostedService) &&
+            d.ImplementationType?.Name == "HealthCheckPublisherHostedService").ToList())
+        {
+            services.Remove(publisher);
+        }
     }
 
     /// <summary>A hosted service that later parts (and the node view) also depend on: one instance for both.</summary>

@@ -1,3 +1,4 @@
+using ZkPow.Aggregator.Chain;
 using System.Net;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
@@ -8,7 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Prometheus;
 using ZkPow.Aggregator.Generator;
-using ZkPow.Aggregator.Health;
+using ZkPow.Aggregator.HealthChecks;
 
 namespace ZkPow.Aggregator.Hosting;
 

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using ZkPow.Aggregator.Health;
+using ZkPow.Aggregator.HealthChecks;
 
 namespace ZkPow.Aggregator.Hosting;
 

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ZkPow.Aggregator;
+using ZkPow.Aggregator.Chain;
 using ZkPow.Aggregator.Hosting;
 
 namespace ZkPow.Cli.Commands;
@@ -43,7 +44,7 @@ internal static class RunCommand
             }
             catch (OptionsException ex)
             {
-                await Console.Error.WriteLineAsync($"zkpow run: {ex.Message}").ConfigureAwait(false);
+                await Console.Error.WriteLineAsync($"zkpow run: {UrlRedaction.Redact(ex.Message)}").ConfigureAwait(false);
                 return 2;
             }
 
@@ -55,7 +56,7 @@ internal static class RunCommand
             }
             catch (OptionsException ex)
             {
-                await Console.Error.WriteLineAsync($"zkpow run: {ex.Message}").ConfigureAwait(false);
+                await Console.Error.WriteLineAsync($"zkpow run: {UrlRedaction.Redact(ex.Message)}").ConfigureAwait(false);
                 return 2;
             }
 
@@ -68,7 +69,7 @@ internal static class RunCommand
                 }
                 catch (Exception ex) when (ex is OptionsException or OptionsValidationException)
                 {
-                    await Console.Error.WriteLineAsync($"zkpow run: {ex.Message}").ConfigureAwait(false);
+                    await Console.Error.WriteLineAsync($"zkpow run: {UrlRedaction.Redact(ex.Message)}").ConfigureAwait(false);
                     return 2;
                 }
                 catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested || host.Stopping.IsCancellationRequested)
@@ -79,7 +80,7 @@ internal static class RunCommand
                 catch (Exception ex)
                 {
                     // Not a configuration error and not a node that is down (those are waited for): say what, on one line.
-                    await Console.Error.WriteLineAsync($"zkpow run: the aggregator could not start: {ex.GetType().Name}: {ex.Message}").ConfigureAwait(false);
+                    await Console.Error.WriteLineAsync($"zkpow run: the aggregator could not start: {ex.GetType().Name}: {UrlRedaction.Redact(ex.Message)}").ConfigureAwait(false);
                     return 1;
                 }
 

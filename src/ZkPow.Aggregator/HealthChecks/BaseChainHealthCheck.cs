@@ -3,7 +3,7 @@ using Microsoft.Extensions.Options;
 using ZkPow.Aggregator.Chain;
 using ZkPow.Aggregator.Hosting;
 
-namespace ZkPow.Aggregator.Health;
+namespace ZkPow.Aggregator.HealthChecks;
 
 /// <summary><c>baseChain</c>: the base chain's node answers <c>eth_blockNumber</c>.</summary>
 internal sealed class BaseChainHealthCheck(RollupChainClient chain, IOptions<AggregatorOptions> options, TimeProvider time) : IHealthCheck

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
-namespace ZkPow.Aggregator.Health;
+namespace ZkPow.Aggregator.HealthChecks;
 
 /// <summary>What <c>/health/ready</c> answers: <see cref="Status"/> (healthy, degraded, unhealthy), the phase, and per
 /// check <c>ok</c> or what is wrong (URLs redacted).</summary>

@@ -1,7 +1,8 @@
+using ZkPow.Aggregator.Chain;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using ZkPow.Aggregator.Hosting;
 
-namespace ZkPow.Aggregator.Health;
+namespace ZkPow.Aggregator.HealthChecks;
 
 /// <summary>
 /// The aggregator's health, answered from one set of <see cref="IHealthCheck"/>s for <c>/health/ready</c> and the gRPC

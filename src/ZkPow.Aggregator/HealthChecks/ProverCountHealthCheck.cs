@@ -2,7 +2,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using ZkPow.Aggregator.Hosting;
 
-namespace ZkPow.Aggregator.Health;
+namespace ZkPow.Aggregator.HealthChecks;
 
 /// <summary><c>provers</c>: how many provers are connected; fewer than <see cref="HealthOptions.MinProvers"/> is
 /// <c>degraded</c> (nothing is proved without provers, but the aggregator still serves and reveals).</summary>

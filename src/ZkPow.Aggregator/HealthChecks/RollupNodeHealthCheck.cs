@@ -3,7 +3,7 @@ using Microsoft.Extensions.Options;
 using ZkPow.Aggregator.Hosting;
 using ZkPow.Aggregator.Sync;
 
-namespace ZkPow.Aggregator.Health;
+namespace ZkPow.Aggregator.HealthChecks;
 
 /// <summary><c>rollupNode</c>: the rollup node answers <c>zkevm_batchNumber</c>.</summary>
 internal sealed class RollupNodeHealthCheck(RollupNodeClient rollupNode, IOptions<AggregatorOptions> options, TimeProvider time) : IHealthCheck

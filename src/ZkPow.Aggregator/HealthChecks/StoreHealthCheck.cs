@@ -2,7 +2,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using ZkPow.Aggregator.Hosting;
 
-namespace ZkPow.Aggregator.Health;
+namespace ZkPow.Aggregator.HealthChecks;
 
 /// <summary><c>store</c>: the store answers a read.</summary>
 internal sealed class StoreHealthCheck(StoreService store, IOptions<AggregatorOptions> options, TimeProvider time) : IHealthCheck

@@ -1,7 +1,8 @@
+using ZkPow.Aggregator.Chain;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using ZkPow.Aggregator.Hosting;
 
-namespace ZkPow.Aggregator.Health;
+namespace ZkPow.Aggregator.HealthChecks;
 
 /// <summary><c>leaseSweeper</c>: the generator's lease sweeper (which gives the work of vanished provers back) is not
 /// failing.</summary>

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Options;
 using ZkPow.Aggregator.Hosting;
 using ZkPow.Aggregator.Sync;
 
-namespace ZkPow.Aggregator.Health;
+namespace ZkPow.Aggregator.HealthChecks;
 
 /// <summary><c>sync</c>: the rollup sync follows the chain within <see cref="HealthOptions.MaxSyncLagBlocks"/> (by
 /// default its confirmation depth plus 10 blocks).</summary>

@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 
-namespace ZkPow.Aggregator.Health;
+namespace ZkPow.Aggregator.Chain;
 
 /// <summary>
 /// Node URLs carry API keys in their path, query or user info (providers put them there): every text that leaves the

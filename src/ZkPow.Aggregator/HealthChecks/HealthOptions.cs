@@ -1,4 +1,4 @@
-namespace ZkPow.Aggregator.Health;
+namespace ZkPow.Aggregator.HealthChecks;
 
 /// <summary>When <c>/health/ready</c> (and the gRPC health service on the prover port) says the aggregator is not ready
 /// (section <c>Health</c>).</summary>

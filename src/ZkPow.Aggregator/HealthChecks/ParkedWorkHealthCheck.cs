@@ -2,7 +2,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using ZkPow.Aggregator.Generator;
 using ZkPow.Aggregator.Hosting;
 
-namespace ZkPow.Aggregator.Health;
+namespace ZkPow.Aggregator.HealthChecks;
 
 /// <summary><c>parked</c>: work left for an operator (parked tasks) makes the aggregator <c>degraded</c>, not unready:
 /// everything else goes on.</summary>

@@ -1,6 +1,7 @@
+using ZkPow.Aggregator.Chain;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
-namespace ZkPow.Aggregator.Health;
+namespace ZkPow.Aggregator.HealthChecks;
 
 /// <summary>How long a dependency (the store, the base chain, the rollup node) has been unreachable: within
 /// <see cref="HealthOptions.UnreachableGrace"/> a failure is <c>degraded</c>, past it <c>unhealthy</c>.</summary>
