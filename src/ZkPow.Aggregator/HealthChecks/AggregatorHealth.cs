@@ -1,5 +1,5 @@
-using ZkPow.Aggregator.Chain;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using ZkPow.Aggregator.Chain;
 using ZkPow.Aggregator.Hosting;
 
 namespace ZkPow.Aggregator.HealthChecks;

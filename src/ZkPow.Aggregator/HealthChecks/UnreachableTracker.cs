@@ -1,5 +1,5 @@
-using ZkPow.Aggregator.Chain;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using ZkPow.Aggregator.Chain;
 
 namespace ZkPow.Aggregator.HealthChecks;
 
