@@ -16,8 +16,8 @@ namespace ZkPow.Aggregator.Hosting;
 /// <summary>
 /// The operator's HTTP endpoint (loopback by default): <c>/health/live</c>, <c>/health/ready</c>, <c>/metrics</c>
 /// (Prometheus text, exported by prometheus-net's adapter for System.Diagnostics.Metrics: a stable release, where
-/// OpenTelemetry's Prometheus exporter is still a beta), <c>/api/status</c>, <c>/api/tasks?state=parked</c> and
-/// <c>POST /api/tasks/{id}/requeue</c>. It opens before anything else of the aggregator: while start-up waits (for the
+/// OpenTelemetry's Prometheus exporter is still a beta), <c>/api/status</c>, <c>/api/tasks?state=parked</c>,
+/// <c>POST /api/tasks/{id}/requeue</c>, <c>POST /api/drain</c> (a planned stop) and <c>GET /api/drain</c> (its progress). It opens before anything else of the aggregator: while start-up waits (for the
 /// base chain, the rollup node, …) or the aggregator stops, <c>/health/ready</c> and the API answer 503 with the reason.
 /// </summary>
 public sealed class OperatorEndpoint : IAsyncDisposable
