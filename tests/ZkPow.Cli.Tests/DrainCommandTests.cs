@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Data.Sqlite;
@@ -55,6 +56,12 @@ public sealed partial class DrainCommandTests
 
         // Sequences that arrive during the drain are not committed.
         await WaitUntilAsync(() => Task.FromResult(drain.Stderr.Contains("drain: draining", StringComparison.Ordinal)), "the drain to begin", run);
+        using (var http = new HttpClient { BaseAddress = new Uri(started.Groups[2].Value) })
+        {
+            var status = await http.GetFromJsonAsync<JsonElement>("api/status");
+            Assert.Equal("draining", status.GetProperty("drain").GetProperty("state").GetString());
+        }
+
         var late = new List<ulong>();
         for (var i = 0; i < 2; i++)
         {
