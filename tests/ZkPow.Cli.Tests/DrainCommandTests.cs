@@ -97,7 +97,7 @@ public sealed partial class DrainCommandTests
     }
 
     [Fact]
-    public async Task drain_refuses_an_unreadable_token_file_and_an_unreachable_aggregator()
+    public async Task drain_refuses_an_unreadable_token_file_an_unreachable_aggregator_and_one_that_is_still_starting()
     {
         using var dir = new TempDir();
         using var badToken = ChildProcess.Zkpow("drain", "--url", "http://127.0.0.1:9", "--token-file", dir.File("missing-token"));
@@ -107,6 +107,27 @@ public sealed partial class DrainCommandTests
         using var unreachable = ChildProcess.Zkpow("drain", "--url", $"http://127.0.0.1:{ChildProcess.FreePort()}");
         Assert.Equal(1, await unreachable.WaitForExitAsync(TimeSpan.FromMinutes(1)));
         Assert.Contains("cannot reach", unreachable.Stderr);
+
+        // An aggregator whose start-up waits for its base chain answers, and refuses the drain (nothing to drain yet).
+        var httpPort = ChildProcess.FreePort();
+        var config = dir.File("aggregator.json");
+        await File.WriteAllTextAsync(config, JsonSerializer.Serialize(new
+        {
+            Sync = new { RollupNodeUrl = $"http://127.0.0.1:{ChildProcess.FreePort()}", Confirmations = 0 },
+            Store = new { SqlitePath = dir.File("aggregator.db") },
+            Provers = new { Port = 0, ForkId = 6 },
+            Http = new { Port = httpPort },
+            Chain = new { RpcUrl = $"http://127.0.0.1:{ChildProcess.FreePort()}", RollupAddress = "0x5FbDB2315678afecb367f032d93F642f64180aa3" },
+            ExpectedChainId = 31337,
+            Key = new { DevPrivateKey = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d" },
+        }));
+        using var run = ChildProcess.Zkpow("run", "--config", config);
+        await WaitUntilAsync(() => run.Stderr.Contains("Start-up waits for", StringComparison.Ordinal), "start-up to wait for the chain", run);
+        using var early = ChildProcess.Zkpow("drain", "--url", $"http://127.0.0.1:{httpPort}");
+        Assert.True(await early.WaitForExitAsync(TimeSpan.FromMinutes(1)) == 1, early.Stderr);
+        Assert.Contains("refused the drain (503)", early.Stderr);
+        Assert.Contains("starting", early.Stderr);
+        Assert.False(run.HasExited, run.Stderr);
     }
 
     /// <summary>Submission states by final batch (read-only).</summary>
