@@ -15,6 +15,7 @@ internal static class CliApp
         RunCommand.Create(),
         StatusCommand.Status(),
         StatusCommand.Tasks(),
+        DrainCommand.Create(),
         BenchCommand.Create(),
         ProverCommand.Create(),
         TokenCommand.Create(),

@@ -46,11 +46,17 @@ internal sealed class ChildProcess : IDisposable
     /// <summary>Starts <c>zkpow</c> (the build next to the tests) with these arguments.</summary>
     public static ChildProcess Zkpow(params string[] args) => Zkpow(new Dictionary<string, string?>(), args);
 
+    /// <summary>Starts <c>zkpow</c> as the leader of its own process group (through <c>setsid</c>, which keeps the PID), so
+    /// that <see cref="SignalGroup"/> reaches it as a terminal's Ctrl+C reaches a foreground job.</summary>
+    public static ChildProcess ZkpowInOwnGroup(params string[] args) => Start(new Dictionary<string, string?>(), args, ownGroup: true);
+
     /// <summary>As <see cref="Zkpow(string[])"/>, with these environment variables set (null removes one).</summary>
-    public static ChildProcess Zkpow(IReadOnlyDictionary<string, string?> environment, params string[] args)
+    public static ChildProcess Zkpow(IReadOnlyDictionary<string, string?> environment, params string[] args) => Start(environment, args, ownGroup: false);
+
+    private static ChildProcess Start(IReadOnlyDictionary<string, string?> environment, string[] args, bool ownGroup)
     {
         var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
-        var info = new ProcessStartInfo(dotnet)
+        var info = new ProcessStartInfo(ownGroup ? "setsid" : dotnet)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -62,6 +68,11 @@ internal sealed class ChildProcess : IDisposable
         foreach (var (name, value) in environment)
         {
             info.Environment[name] = value;
+        }
+
+        if (ownGroup)
+        {
+            info.ArgumentList.Add(dotnet);
         }
 
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "zkpow.dll"));
@@ -136,6 +147,16 @@ internal sealed class ChildProcess : IDisposable
         if (SendSignal(_process.Id, signal) != 0)
         {
             throw new InvalidOperationException($"kill({_process.Id}, {signal}) failed");
+        }
+    }
+
+    /// <summary>Sends <paramref name="signal"/> to the child's whole process group (see <see cref="ZkpowInOwnGroup"/>), as
+    /// a terminal does on Ctrl+C.</summary>
+    public void SignalGroup(int signal)
+    {
+        if (SendSignal(-_process.Id, signal) != 0)
+        {
+            throw new InvalidOperationException($"kill(-{_process.Id}, {signal}) failed");
         }
     }
 

@@ -199,6 +199,17 @@ public sealed partial class RunCommandTests
 
         var task = Assert.Single(parked.EnumerateArray());
         Assert.Contains("RESULT_COMPLETED_ERROR", task.GetProperty("lastError").GetString());
+
+        // Parked work leaves the aggregator ready, and degraded.
+        using (var health = new HttpClient { BaseAddress = new Uri(url) })
+        using (var ready = await health.GetAsync("health/ready"))
+        {
+            var body = await ready.Content.ReadAsStringAsync();
+            Assert.True(ready.IsSuccessStatusCode, body);
+            using var document = JsonDocument.Parse(body);
+            Assert.Equal("degraded", document.RootElement.GetProperty("status").GetString());
+            Assert.Contains("1 parked task", document.RootElement.GetProperty("checks").GetProperty("parked").GetString());
+        }
         using var good = ChildProcess.Zkpow("prover", "--aggregator", prover, "--name", "healthy");
         var taskId = task.GetProperty("id").GetInt64().ToString(System.Globalization.CultureInfo.InvariantCulture);
         using (var refused = ChildProcess.Zkpow("tasks", "requeue", taskId, "--url", url))
@@ -220,6 +231,9 @@ public sealed partial class RunCommandTests
         }
 
         Assert.Equal(1, finals);
+        using var afterRequeue = await http.GetAsync("health/ready");
+        using var healthy = JsonDocument.Parse(await afterRequeue.Content.ReadAsStringAsync());
+        Assert.Equal("healthy", healthy.RootElement.GetProperty("status").GetString());
     }
 
     [Fact]

@@ -237,6 +237,7 @@ public sealed partial class RunStartupTests
             ExpectedChainId = expectedChainId,
             Key = new { DevPrivateKey = chain.Miners[0].PrivateKey },
             TxManager = new { Confirmations = 1 },
+            Health = new { UnreachableGrace = "1s" },
         };
 
     [GeneratedRegex(@"provers dial port (\d+); status at (http://[^ ]+/)api/status")]

@@ -206,11 +206,11 @@ public sealed partial class JsonRpcTransport : IDisposable
         catch (TimeoutRejectedException e) when (!cancellationToken.IsCancellationRequested)
         {
             throw new ChainUnavailableException(
-                $"{state.LastError ?? what + ": no answer"} (gave up after {state.Attempts} attempts in {clock.Elapsed.TotalSeconds:0.0}s)", e);
+                UrlRedaction.Redact($"{state.LastError ?? what + ": no answer"} (gave up after {state.Attempts} attempts in {clock.Elapsed.TotalSeconds:0.0}s)"), e);
         }
         catch (RpcTransientException e)
         {
-            throw new ChainUnavailableException(state.Attempts > 1 ? $"{e.Message} (gave up after {state.Attempts} attempts)" : e.Message,
+            throw new ChainUnavailableException(UrlRedaction.Redact(state.Attempts > 1 ? $"{e.Message} (gave up after {state.Attempts} attempts)" : e.Message),
                 e.InnerException ?? e);
         }
         finally
@@ -252,7 +252,8 @@ public sealed partial class JsonRpcTransport : IDisposable
                 {
                     Interlocked.Increment(ref _retries);
                     var s = args.Context.Properties.GetValue(StateKey, null!);
-                    LogRetrying(s?.What ?? "call", args.AttemptNumber + 1, args.RetryDelay.TotalMilliseconds, args.Outcome.Exception?.Message ?? "?");
+                    LogRetrying(s?.What ?? "call", args.AttemptNumber + 1, args.RetryDelay.TotalMilliseconds,
+                        UrlRedaction.Redact(args.Outcome.Exception?.Message ?? "?"));
                     return ValueTask.CompletedTask;
                 },
             });
@@ -318,7 +319,7 @@ public sealed partial class JsonRpcTransport : IDisposable
         Interlocked.Increment(ref _failures);
         if (endpoint.Failed(_time.GetUtcNow().ToUnixTimeMilliseconds(), WarningInterval, out var failures))
         {
-            LogEndpointFailing(endpoint.Name, failures, reason);
+            LogEndpointFailing(endpoint.Name, failures, UrlRedaction.Redact(reason));
         }
 
         return new RpcTransientException(reason, inner);

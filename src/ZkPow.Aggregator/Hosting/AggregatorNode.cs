@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using ZkPow.Aggregator.Chain;
 using ZkPow.Aggregator.Generator;
+using ZkPow.Aggregator.HealthChecks;
 using ZkPow.Aggregator.Sender;
 using ZkPow.Aggregator.Storage;
 using ZkPow.Aggregator.Sync;
@@ -21,12 +22,15 @@ public sealed class AggregatorNode
     private readonly GeneratorService _generator;
     private readonly ProverServerService _provers;
     private readonly SenderService _sender;
+    private readonly DrainCoordinator _drain;
 
     internal AggregatorNode(IOptions<AggregatorOptions> options, AggregatorReadiness readiness, StartupCheckService checks, StoreService store,
         TxManagerService transactions, GeneratorService generator, ProverServerService provers, SenderService sender, RollupChainClient chain,
-        RollupNodeClient rollupNode,
-        GeneratorMetrics metrics, SenderMetrics senderMetrics, SyncMetrics syncMetrics)
+        RollupNodeClient rollupNode, GeneratorMetrics metrics, SenderMetrics senderMetrics, SyncMetrics syncMetrics, DrainCoordinator drain,
+        AggregatorHealth health)
     {
+        Health = health;
+        _drain = drain;
         Options = options.Value;
         _readiness = readiness;
         _checks = checks;
@@ -64,6 +68,19 @@ public sealed class AggregatorNode
 
     public GeneratorMetrics Metrics { get; }
 
+    /// <summary>The planned stop's progress (state <c>none</c> until one is asked for).</summary>
+    public DrainStatus Drain => _drain.Status;
+
+    /// <summary>True once a drain has finished: every commitment of ours revealed, no tx of ours in flight.</summary>
+    public bool Drained => _drain.State == DrainState.Drained;
+
+    /// <summary>Begins a planned stop (see <see cref="DrainCoordinator"/>); the aggregator must be running.</summary>
+    public Task<DrainStatus> BeginDrainAsync(CancellationToken cancellationToken) => _drain.BeginAsync(cancellationToken);
+
+    /// <summary>The drain's status once it changes from <paramref name="seen"/>, or after <paramref name="timeout"/>.</summary>
+    public Task<DrainStatus> WaitForDrainChangeAsync(DrainStatus seen, TimeSpan timeout, CancellationToken cancellationToken) =>
+        _drain.WaitForChangeAsync(seen, timeout, cancellationToken);
+
     public SenderMetrics SenderMetrics { get; }
 
     public SyncMetrics SyncMetrics { get; }
@@ -75,6 +92,9 @@ public sealed class AggregatorNode
     internal ProofSender Sender => _sender.Sender;
 
     internal RollupChainClient Chain { get; }
+
+    /// <summary>The health checks (<c>/health/ready</c>, the gRPC health service).</summary>
+    internal AggregatorHealth Health { get; }
 
     internal IRollupNode RollupNode { get; }
 
@@ -103,6 +123,7 @@ public sealed class AggregatorNode
             TasksCompleted = Metrics.CompletedTotal,
             TasksRetried = Metrics.Retries,
             Health = parkedTasks > 0 || parkedSequences > 0 || Generator.Quarantined.Count > 0 ? AggregatorStatus.Degraded : AggregatorStatus.Healthy,
+            Drain = Drain,
         };
     }
 }

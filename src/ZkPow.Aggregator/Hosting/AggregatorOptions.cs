@@ -1,5 +1,6 @@
 using ZkPow.Aggregator.Chain;
 using ZkPow.Aggregator.Generator;
+using ZkPow.Aggregator.HealthChecks;
 using ZkPow.Aggregator.Protocol;
 using ZkPow.Aggregator.Sender;
 using ZkPow.Aggregator.Storage;
@@ -39,6 +40,9 @@ public sealed class AggregatorOptions
 
     public SenderOptions Sender { get; set; } = new();
 
+    /// <summary>When <c>/health/ready</c> fails (section <c>Health</c>).</summary>
+    public HealthOptions Health { get; set; } = new();
+
     /// <summary>Takes every section of <paramref name="source"/> (the options pipeline fills its own instance).</summary>
     public void CopyFrom(AggregatorOptions source)
     {
@@ -54,6 +58,7 @@ public sealed class AggregatorOptions
         Http = source.Http;
         Sync = source.Sync;
         Sender = source.Sender;
+        Health = source.Health;
     }
 
     public void Validate()
@@ -68,5 +73,6 @@ public sealed class AggregatorOptions
         Http.Validate();
         Sync.Validate();
         Sender.Validate();
+        Health.Validate();
     }
 }

@@ -1,9 +1,11 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ZkPow.Aggregator.Chain;
 using ZkPow.Aggregator.Generator;
+using ZkPow.Aggregator.HealthChecks;
 using ZkPow.Aggregator.Sender;
 using ZkPow.Aggregator.Sync;
 
@@ -43,11 +45,13 @@ public static class AggregatorServiceCollectionExtensions
         services.AddSingleton<AggregatorReadiness>();
         services.AddSingleton<StartupRetry>();
         services.AddSingleton<PartStopper>();
+        services.AddSingleton<DrainCoordinator>();
+        AddHealthChecks(services);
         services.AddSingleton(sp => new AggregatorNode(sp.GetRequiredService<IOptions<AggregatorOptions>>(), sp.GetRequiredService<AggregatorReadiness>(),
             sp.GetRequiredService<StartupCheckService>(), sp.GetRequiredService<StoreService>(), sp.GetRequiredService<TxManagerService>(),
             sp.GetRequiredService<GeneratorService>(), sp.GetRequiredService<ProverServerService>(), sp.GetRequiredService<SenderService>(), sp.GetRequiredService<RollupChainClient>(),
             sp.GetRequiredService<RollupNodeClient>(), sp.GetRequiredService<GeneratorMetrics>(), sp.GetRequiredService<SenderMetrics>(),
-            sp.GetRequiredService<SyncMetrics>()));
+            sp.GetRequiredService<SyncMetrics>(), sp.GetRequiredService<DrainCoordinator>(), sp.GetRequiredService<AggregatorHealth>()));
 
         // Start order (the host stops in reverse).
         AddPart<OperatorEndpointService>(services);
@@ -61,6 +65,34 @@ public static class AggregatorServiceCollectionExtensions
         AddPart<SyncService>(services);
         AddPart<RunningService>(services);
         return services;
+    }
+
+    /// <summary>The health checks behind <c>/health/ready</c> and the prover port's gRPC health service (one instance
+    /// each: the dependency checks remember since when a node is unreachable).</summary>
+    private static void AddHealthChecks(IServiceCollection services)
+    {
+        services.AddSingleton<StoreHealthCheck>();
+        services.AddSingleton<BaseChainHealthCheck>();
+        services.AddSingleton<RollupNodeHealthCheck>();
+        services.AddSingleton<SyncLagHealthCheck>();
+        services.AddSingleton<ProverCountHealthCheck>();
+        services.AddSingleton<ParkedWorkHealthCheck>();
+        services.AddSingleton<LeaseSweeperHealthCheck>();
+        services.AddSingleton<AggregatorHealth>();
+        services.AddHealthChecks()
+            .AddCheck<StoreHealthCheck>("store")
+            .AddCheck<BaseChainHealthCheck>("baseChain")
+            .AddCheck<RollupNodeHealthCheck>("rollupNode")
+            .AddCheck<SyncLagHealthCheck>("sync")
+            .AddCheck<ProverCountHealthCheck>("provers", HealthStatus.Degraded)
+            .AddCheck<ParkedWorkHealthCheck>("parked", HealthStatus.Degraded)
+            .AddCheck<LeaseSweeperHealthCheck>("leaseSweeper");
+        // The checks run when asked (a probe): no publisher, so no publishing service among the parts.
+        foreach (var publisher in services.Where(d => d.ServiceType == typeof(Microsoft.Extensions.Hosting.IHostedService) &&
+            d.ImplementationType?.Name == "HealthCheckPublisherHostedService").ToList())
+        {
+            services.Remove(publisher);
+        }
     }
 
     /// <summary>A hosted service that later parts (and the node view) also depend on: one instance for both.</summary>

@@ -29,4 +29,7 @@ public sealed record AggregatorStatus
     public const string Healthy = "healthy";
 
     public const string Degraded = "degraded";
+
+    /// <summary>A planned stop's progress (<c>zkpow drain</c>).</summary>
+    public DrainStatus? Drain { get; init; }
 }

@@ -7,23 +7,25 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Prometheus;
+using ZkPow.Aggregator.Chain;
 using ZkPow.Aggregator.Dashboard;
 using ZkPow.Aggregator.Generator;
+using ZkPow.Aggregator.HealthChecks;
 
 namespace ZkPow.Aggregator.Hosting;
 
 /// <summary>
 /// The operator's HTTP endpoint (loopback by default): <c>/health/live</c>, <c>/health/ready</c>, <c>/metrics</c>
 /// (Prometheus text, exported by prometheus-net's adapter for System.Diagnostics.Metrics: a stable release, where
-/// OpenTelemetry's Prometheus exporter is still a beta), <c>/api/status</c>, <c>/api/tasks?state=parked</c> and
-/// <c>POST /api/tasks/{id}/requeue</c>, and the live dashboard at <c>/</c> (<see cref="DashboardEndpoints"/>). Every
-/// state-changing <c>/api/</c> request passes <see cref="OperatorApiGuard"/> (custom header, same origin, operator token).
-/// It opens before anything else of the aggregator: while start-up waits (for the base chain, the rollup node, …) or the
-/// aggregator stops, <c>/health/ready</c> and the API answer 503 with the reason.
+/// OpenTelemetry's Prometheus exporter is still a beta), <c>/api/status</c>, <c>/api/tasks?state=parked</c>,
+/// <c>POST /api/tasks/{id}/requeue</c>, <c>POST /api/sequences/{final}/requeue</c>, <c>POST /api/drain</c> (a planned
+/// stop), <c>GET /api/drain</c> (its progress), and the live dashboard at <c>/</c> (<see cref="DashboardEndpoints"/>).
+/// Every state-changing <c>/api/</c> request passes <see cref="OperatorApiGuard"/> (custom header, same origin, operator
+/// token). It opens before anything else of the aggregator: while start-up waits (for the base chain, the rollup node, …)
+/// or the aggregator stops, <c>/health/ready</c> and the API answer 503 with the reason.
 /// </summary>
 public sealed partial class OperatorEndpoint : IAsyncDisposable
 {
-    private const long ReadyLagMargin = 10;
     private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web);
     private readonly WebApplication _app;
     private readonly IDisposable _meterAdapter;
@@ -69,53 +71,11 @@ public sealed partial class OperatorEndpoint : IAsyncDisposable
         app.MapGet("/health/live", () => Results.Text("live\n"));
         app.MapGet("/health/ready", async (CancellationToken ct) =>
         {
-            if (!node.IsRunning)
-            {
-                // Start-up (or shutdown): what it waits for is the reason.
-                var phase = node.Phase.ToString().ToLowerInvariant();
-                return Results.Json(new { ready = false, phase, checks = new Dictionary<string, string> { [phase] = node.PhaseReason } }, s_json,
-                    statusCode: 503);
-            }
-
-            var checks = new Dictionary<string, string>();
-            try
-            {
-                await node.Store.CountFinalProofsAsync(ct).ConfigureAwait(false);
-                checks["store"] = "ok";
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                checks["store"] = ex.Message;
-            }
-
-            try
-            {
-                await node.Chain.GetBlockNumberAsync(ct).ConfigureAwait(false);
-                checks["baseChain"] = "ok";
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                checks["baseChain"] = ex.Message;
-            }
-
-            try
-            {
-                await node.RollupNode.GetBatchNumberAsync(ct).ConfigureAwait(false);
-                checks["rollupNode"] = "ok";
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                checks["rollupNode"] = ex.Message;
-            }
-
-            // Synced: the sync follows the chain within its confirmation depth plus a margin.
-            var lag = node.SyncMetrics.LagBlocks;
-            var allowed = (long)node.Options.Sync.Confirmations + ReadyLagMargin;
-            checks["sync"] = lag <= allowed ? "ok" : $"{lag} blocks behind the chain (ready at {allowed} or less)";
-            // Expired leases are given back only while the lease sweeper works.
-            checks["leaseSweep"] = node.Generator.LeaseSweepError ?? "ok";
-            var ready = checks.Values.All(v => v == "ok");
-            return Results.Json(new { ready, phase = "running", checks }, s_json, statusCode: ready ? 200 : 503);
+            // Start-up (or shutdown): the phase and what it waits for; running: the health checks. Unhealthy is 503;
+            // degraded (parked work, too few provers, a node unreachable within its grace) is still ready.
+            var health = await node.Health.CheckAsync(ct).ConfigureAwait(false);
+            return Results.Json(new { ready = health.Ready, status = health.StatusText, phase = health.Phase, checks = health.Checks }, s_json,
+                statusCode: health.Ready ? 200 : 503);
         });
         app.MapMetrics("/metrics", registry);
         app.MapGet("/api/status", async (CancellationToken ct) => node.IsRunning
@@ -170,6 +130,27 @@ public sealed partial class OperatorEndpoint : IAsyncDisposable
                 ? Results.NotFound(new { error = $"sequence {final} is not parked by the sender" })
                 : Results.Json(new { sequence = record.FinalBatch, initBatch = record.InitBatch, state = record.State.ToString() }, s_json);
         });
+        // A planned stop: no new hash is committed, open commitments are revealed, then the aggregator stops (exit 0).
+        app.MapPost("/api/drain", async (CancellationToken ct) => node.IsRunning
+            ? Results.Json(await node.BeginDrainAsync(ct).ConfigureAwait(false), s_json, statusCode: 202)
+            : NotRunning(node));
+        // The drain's progress, in every phase (it is read until the aggregator has stopped); with wait=DURATION (at most
+        // 30s) it answers once the progress changes, or when the wait is over.
+        app.MapGet("/api/drain", async (string? wait, CancellationToken ct) =>
+        {
+            var seen = node.Drain;
+            if (wait is null || seen.State is "drained" or "none")
+            {
+                return Results.Json(seen, s_json);
+            }
+
+            if (!Durations.TryParse(wait, out var timeout) || timeout < TimeSpan.Zero || timeout > TimeSpan.FromSeconds(30))
+            {
+                return Results.BadRequest(new { error = $"wait: '{wait}' is not a duration of at most 30s (e.g. 5s)" });
+            }
+
+            return Results.Json(await node.WaitForDrainChangeAsync(seen, timeout, ct).ConfigureAwait(false), s_json);
+        });
         int port;
         try
         {
@@ -186,7 +167,8 @@ public sealed partial class OperatorEndpoint : IAsyncDisposable
 
     /// <summary>503 with the phase and its reason, while the aggregator starts or stops.</summary>
     private static IResult NotRunning(AggregatorNode node) =>
-        Results.Json(new { error = $"the aggregator is {node.Phase.ToString().ToLowerInvariant()}: {node.PhaseReason}" }, s_json, statusCode: 503);
+        Results.Json(new { error = UrlRedaction.Redact($"the aggregator is {node.Phase.ToString().ToLowerInvariant()}: {node.PhaseReason}"), drain = node.Drain }, s_json,
+            statusCode: 503);
 
     public async ValueTask DisposeAsync()
     {

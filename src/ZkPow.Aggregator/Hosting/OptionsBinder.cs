@@ -24,6 +24,7 @@ public static class OptionsBinder
         ("Http", o => o.Http),
         ("Sync", o => o.Sync),
         ("Sender", o => o.Sender),
+        ("Health", o => o.Health),
     ];
 
     private static readonly string[] s_rootValues = [nameof(AggregatorOptions.ExpectedChainId)];

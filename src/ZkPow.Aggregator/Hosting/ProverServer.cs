@@ -43,8 +43,14 @@ public sealed partial class ProverServer : IAsyncDisposable
 
     public Uri Address => new($"{(Tls ? "https" : "http")}://127.0.0.1:{Port}");
 
+    public static Task<ProverServer> StartAsync(ProverServerOptions server, ProverSessionOptions sessions, IProverSessionObserver observer,
+        ILoggerFactory loggers, TimeProvider time, CancellationToken cancellationToken) =>
+        StartAsync(server, sessions, observer, loggers, time, serving: null, cancellationToken);
+
+    /// <summary>Starts the server; its gRPC health service answers SERVING while <paramref name="serving"/> says so
+    /// (always, if null).</summary>
     public static async Task<ProverServer> StartAsync(ProverServerOptions server, ProverSessionOptions sessions, IProverSessionObserver observer,
-        ILoggerFactory loggers, TimeProvider time, CancellationToken cancellationToken)
+        ILoggerFactory loggers, TimeProvider time, Func<CancellationToken, Task<bool>>? serving, CancellationToken cancellationToken)
     {
         server.Validate();
         sessions.Validate();
@@ -84,10 +90,12 @@ public sealed partial class ProverServer : IAsyncDisposable
             o.MaxSendMessageSize = null;
             o.EnableDetailedErrors = false;
         });
-        // The standard gRPC health service (grpc.health.v1) on the prover port, for load balancers and probes.
-        // It answers every caller (the access checks guard the prover stream only) and says nothing but SERVING while
-        // the server runs; without one registered check it would answer UNKNOWN.
-        builder.Services.AddGrpcHealthChecks().AddCheck("prover-port", () => HealthCheckResult.Healthy());
+        // The standard gRPC health service (grpc.health.v1) on the prover port, for load balancers and probes. It
+        // answers every caller (the access checks guard the prover stream only), from the aggregator's own health
+        // checks run on each call: NOT_SERVING while they say unhealthy (a node unreachable past its grace, the sync
+        // lagging, the lease sweeper failing, start-up or shutdown).
+        var check = new ServingHealthCheck(serving ?? (_ => Task.FromResult(true)));
+        builder.Services.AddGrpcHealthChecks().AddCheck("aggregator", check);
         builder.WebHost.ConfigureKestrel(k =>
         {
             // Honest streams idle between heartbeats: no minimum data rate.

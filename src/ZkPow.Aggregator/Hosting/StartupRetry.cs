@@ -37,8 +37,9 @@ internal sealed partial class StartupRetry(AggregatorReadiness readiness, TimePr
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested && (transient(ex) || ex is OperationCanceledException))
             {
                 // A timeout of the HTTP client surfaces as a cancellation that is not ours: transient too.
-                readiness.Starting($"waiting for {what}: {ex.Message}");
-                LogWaiting(what, attempt, ex.Message, delay.TotalSeconds);
+                // Node URLs may carry API keys: whatever a message quotes is redacted.
+                readiness.Starting(UrlRedaction.Redact($"waiting for {what}: {ex.Message}"));
+                LogWaiting(UrlRedaction.Redact(what), attempt, UrlRedaction.Redact(ex.Message), delay.TotalSeconds);
             }
 
             await Task.Delay(delay, time, cancellationToken).ConfigureAwait(false);

@@ -68,4 +68,10 @@ public sealed partial class ProofSender
     private partial void LogNoMatchingProof(ulong final);
     [LoggerMessage(Level = LogLevel.Warning, Message = "Our reveal of the sequence ending at {FinalBatch} is gone from the chain at block {Head} (a reorg): it is sent again")]
     private partial void LogRevealGone(ulong finalBatch, ulong head);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Drain: no new proof hash is committed; every open commitment of ours is revealed in its proof window")]
+    private partial void LogDrainBegun();
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Sequence {Final}: not committed (draining)")]
+    private partial void LogDrainHeld(ulong final);
 }

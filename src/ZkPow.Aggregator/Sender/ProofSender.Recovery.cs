@@ -71,19 +71,31 @@ public sealed partial class ProofSender
             return (false, $"its record moved on ({record.State}, attempt {record.HashAttempt}) or its proof changed", final);
         }
 
-        var decision = await DecideNowAsync(record, proof, cancellationToken).ConfigureAwait(false);
+        var decision = _draining ? null : await DecideNowAsync(record, proof, cancellationToken).ConfigureAwait(false);
         if (decision == CommitDecision.Commit)
         {
-            await _store.SaveCommittedProofAsync(hash, proof, cancellationToken).ConfigureAwait(false);
-            var committing = record with { State = SubmissionState.Committing, ProofHash = hash, RoundStart = null };
-            var submission = await _tx.SubmitAsync(HashRequest(committing, hash), cancellationToken).ConfigureAwait(false);
-            await SaveAsync(committing, cancellationToken).ConfigureAwait(false);
-            MonitPHTxCache.Put(final, new MonitItem(submission.Handle, null));
-            return (true, "commit", final);
+            await _commitGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                if (!_draining)
+                {
+                    await _store.SaveCommittedProofAsync(hash, proof, cancellationToken).ConfigureAwait(false);
+                    var committing = record with { State = SubmissionState.Committing, ProofHash = hash, RoundStart = null };
+                    var submission = await _tx.SubmitAsync(HashRequest(committing, hash), cancellationToken).ConfigureAwait(false);
+                    await SaveAsync(committing, cancellationToken).ConfigureAwait(false);
+                    MonitPHTxCache.Put(final, new MonitItem(submission.Handle, null));
+                    return (true, "commit", final);
+                }
+            }
+            finally
+            {
+                _commitGate.Release();
+            }
         }
 
         await MoveOffHeldKeyAsync(record, final, attempt, cancellationToken).ConfigureAwait(false);
-        return (false, decision is null ? "an overdue commitment of ours comes first" : $"the commit policy now says {decision}", final);
+        return (false, _draining ? "draining: no new hash is committed" :
+            decision is null ? "an overdue commitment of ours comes first" : $"the commit policy now says {decision}", final);
     }
 
     /// <summary>Before a held hash tx is cancelled: the sequence (if ours) goes back to worker 1 under the next hash key, so

@@ -316,6 +316,11 @@ public sealed partial class ProofSender : IAsyncDisposable
 
     private async Task CommitAsync(ulong final, long storedAt, CancellationToken cancellationToken)
     {
+        if (_draining)
+        {
+            return; // A planned stop: the sequence stays queued in the store for the next start.
+        }
+
         using var span = AggregatorTracing.Sender.StartActivity("sender.commit");
         var proof = await _store.GetFinalProofAsync(final, cancellationToken).ConfigureAwait(false);
         var record = await _store.GetSubmissionAsync(final, cancellationToken).ConfigureAwait(false);
@@ -448,29 +453,45 @@ public sealed partial class ProofSender : IAsyncDisposable
         // 4. Commit. The tx key derives from the stored hash attempt, so the tx manager (which stores the tx before
         //    broadcasting it) makes a restart at any point here return the same tx rather than send a second one; our
         //    own record is updated right after, off the latency path.
+        //    While draining no new hash is committed: the gate makes the check and the hand-over one step (a drain that
+        //    begins waits for a hash being handed over, and its record, and counts it as open).
         record = record with { State = SubmissionState.Committing, ProofHash = hash, RoundStart = null, LastError = null };
         TxSubmission submission;
-        using (AggregatorTracing.Sender.StartActivity("sender.submit_hash"))
+        await _commitGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
         {
-            submission = await _tx.SubmitAsync(HashRequest(record, hash), cancellationToken).ConfigureAwait(false);
-        }
+            if (_draining)
+            {
+                LogDrainHeld(final);
+                return;
+            }
 
-        if (!submission.Accepted)
-        {
-            Metrics.HashTx("rejected");
-            await HashFailedAsync(record, submission.Rejected!, cancellationToken).ConfigureAwait(false);
-            return;
-        }
+            using (AggregatorTracing.Sender.StartActivity("sender.submit_hash"))
+            {
+                submission = await _tx.SubmitAsync(HashRequest(record, hash), cancellationToken).ConfigureAwait(false);
+            }
 
-        Metrics.HashTx("sent");
-        if (storedAt != 0)
-        {
-            Metrics.HashBroadcast(Stopwatch.GetElapsedTime(storedAt).TotalMilliseconds);
-        }
+            if (!submission.Accepted)
+            {
+                Metrics.HashTx("rejected");
+                await HashFailedAsync(record, submission.Rejected!, cancellationToken).ConfigureAwait(false);
+                return;
+            }
 
-        using (AggregatorTracing.Sender.StartActivity("sender.store_write"))
+            Metrics.HashTx("sent");
+            if (storedAt != 0)
+            {
+                Metrics.HashBroadcast(Stopwatch.GetElapsedTime(storedAt).TotalMilliseconds);
+            }
+
+            using (AggregatorTracing.Sender.StartActivity("sender.store_write"))
+            {
+                await SaveAsync(record, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
         {
-            await SaveAsync(record, cancellationToken).ConfigureAwait(false);
+            _commitGate.Release();
         }
 
         LogCommitted(final, record.HashAttempt, submission.Handle.Key);
@@ -751,6 +772,7 @@ public sealed partial class ProofSender : IAsyncDisposable
         finally
         {
             _stopping.Dispose();
+            _commitGate.Dispose();
         }
     }
 }

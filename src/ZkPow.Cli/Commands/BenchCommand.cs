@@ -97,7 +97,19 @@ internal static class BenchCommand
                     Console.Error.WriteLine($"bench: {p.Done}/{p.Total} tasks");
                 }
             });
-            var result = await new GeneratorBenchmark(options, loggers, progress).RunAsync(cancellationToken).ConfigureAwait(false);
+            GeneratorBenchmarkResult result;
+            try
+            {
+                result = await new GeneratorBenchmark(options, loggers, progress).RunAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (cancellationToken.IsCancellationRequested && ex is OperationCanceledException or ObjectDisposedException or IOException
+                or Grpc.Core.RpcException or InvalidOperationException)
+            {
+                // Ctrl+C / SIGTERM: the benchmark stopped what it had started; no figures for a run cut short.
+                await Console.Error.WriteLineAsync("zkpow bench: stopped before the end; no figures").ConfigureAwait(false);
+                return CliApp.ExitCode(1);
+            }
+
             if (asJson)
             {
                 JsonOutput.Write(result);

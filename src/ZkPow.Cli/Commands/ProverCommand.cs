@@ -100,11 +100,13 @@ internal static class ProverCommand
             {
                 await prover.RunAsync(cancellationToken).ConfigureAwait(false);
             }
-            catch (OperationCanceledException)
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
+                // Ctrl+C / SIGTERM: the prover closed its stream.
             }
 
-            return 0;
+            // The prover runs until stopped: 130 / 143 after a signal.
+            return CliApp.ExitCode(0);
         });
         return command;
     }

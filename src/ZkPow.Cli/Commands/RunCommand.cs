@@ -2,6 +2,7 @@ using System.CommandLine;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ZkPow.Aggregator;
+using ZkPow.Aggregator.Chain;
 using ZkPow.Aggregator.Hosting;
 
 namespace ZkPow.Cli.Commands;
@@ -43,7 +44,7 @@ internal static class RunCommand
             }
             catch (OptionsException ex)
             {
-                await Console.Error.WriteLineAsync($"zkpow run: {ex.Message}").ConfigureAwait(false);
+                await Console.Error.WriteLineAsync($"zkpow run: {UrlRedaction.Redact(ex.Message)}").ConfigureAwait(false);
                 return 2;
             }
 
@@ -55,10 +56,11 @@ internal static class RunCommand
             }
             catch (OptionsException ex)
             {
-                await Console.Error.WriteLineAsync($"zkpow run: {ex.Message}").ConfigureAwait(false);
+                await Console.Error.WriteLineAsync($"zkpow run: {UrlRedaction.Redact(ex.Message)}").ConfigureAwait(false);
                 return 2;
             }
 
+            var drained = false;
             await using (host.ConfigureAwait(false))
             {
                 try
@@ -67,7 +69,7 @@ internal static class RunCommand
                 }
                 catch (Exception ex) when (ex is OptionsException or OptionsValidationException)
                 {
-                    await Console.Error.WriteLineAsync($"zkpow run: {ex.Message}").ConfigureAwait(false);
+                    await Console.Error.WriteLineAsync($"zkpow run: {UrlRedaction.Redact(ex.Message)}").ConfigureAwait(false);
                     return 2;
                 }
                 catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested || host.Stopping.IsCancellationRequested)
@@ -78,18 +80,20 @@ internal static class RunCommand
                 catch (Exception ex)
                 {
                     // Not a configuration error and not a node that is down (those are waited for): say what, on one line.
-                    await Console.Error.WriteLineAsync($"zkpow run: the aggregator could not start: {ex.GetType().Name}: {ex.Message}").ConfigureAwait(false);
+                    await Console.Error.WriteLineAsync($"zkpow run: the aggregator could not start: {ex.GetType().Name}: {UrlRedaction.Redact(ex.Message)}").ConfigureAwait(false);
                     return 1;
                 }
 
                 await Console.Error.WriteLineAsync(
                     $"zkpow run: miner {host.Node.MinerAddress}; provers dial port {host.Node.ProverPort}; status at {host.StatusAddress}api/status").ConfigureAwait(false);
                 await host.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
-                log.LogInformation("Stopped");
+                drained = host.Node.Drained;
+                log.LogInformation(drained ? "Stopped after draining" : "Stopped");
             }
 
-            // The run ends on a signal (130 / 143); anything else that stopped the host is an error.
-            return CliApp.ExitCode(1);
+            // A drain that finished ends the run with 0; otherwise the run ends on a signal (130 / 143), and anything
+            // else that stopped the host is an error.
+            return drained ? 0 : CliApp.ExitCode(1);
         });
         return command;
     }

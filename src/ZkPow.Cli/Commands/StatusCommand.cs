@@ -7,7 +7,7 @@ namespace ZkPow.Cli.Commands;
 /// <summary><c>zkpow status</c> and <c>zkpow tasks</c>: what a running aggregator is doing, through its HTTP endpoint.</summary>
 internal static class StatusCommand
 {
-    private static Option<Uri> Url() => new("--url")
+    internal static Option<Uri> Url() => new("--url")
     {
         Description = "The aggregator's HTTP endpoint",
         DefaultValueFactory = _ => new Uri("http://127.0.0.1:9091"),
@@ -56,6 +56,12 @@ internal static class StatusCommand
             foreach (var kind in root.GetProperty("tasks").EnumerateObject())
             {
                 Console.Out.WriteLine($"  {kind.Name,-10} {string.Join(", ", kind.Value.EnumerateObject().Select(s => $"{s.Name} {s.Value.GetInt32()}"))}");
+            }
+
+            if (root.TryGetProperty("drain", out var drain) && drain.ValueKind == JsonValueKind.Object && drain.GetProperty("state").GetString() is { } state &&
+                state != "none")
+            {
+                Console.Out.WriteLine($"drain: {state}, {drain.GetProperty("openCommitments").GetInt32()} open commitments, {drain.GetProperty("pendingTxs").GetInt32()} txs in flight");
             }
 
             var parkedSequences = root.TryGetProperty("parkedSequences", out var ps) ? ps.GetInt32() : 0;

@@ -68,6 +68,8 @@ public sealed class DevnetRollupNode : IAsyncDisposable
         var app = builder.Build();
         var node = new DevnetRollupNode(app, ledger, verifiedBatch);
         app.MapPost("/", node.HandleAsync);
+        // Providers put API keys in the path: any path answers, as theirs do.
+        app.MapPost("/{**path}", node.HandleAsync);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         node.Port = new Uri(address).Port;
