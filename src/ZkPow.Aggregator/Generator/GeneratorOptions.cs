@@ -40,8 +40,8 @@ public sealed class GeneratorOptions
     public TimeSpan QuarantineMax { get; set; } = TimeSpan.FromMinutes(30);
 
     /// <summary>Times the range of a sequence may be proved again because an aggregation or final task failed on two
-    /// provers (its inputs are suspect); beyond it such a task is parked for an operator. Example: 3.</summary>
-    public int MaxReprovesPerSequence { get; set; } = 3;
+    /// provers (its inputs are suspect); beyond it such a task is parked for an operator. Example: 8.</summary>
+    public int MaxReprovesPerSequence { get; set; } = 8;
 
     /// <summary>Most bytes of recursive proofs kept in memory for the aggregations that consume them (a proof counts
     /// two bytes a character); past it the oldest are evicted and read back from the store when needed.

@@ -60,6 +60,11 @@ public sealed partial class ProofGenerator
     private DateTimeOffset? QuarantinedUntilLocked(string principal, string name, DateTimeOffset now) =>
         _health.TryGetValue(ProverHealth.KeyOf(principal, name), out var h) && h.QuarantinedUntil > now ? h.QuarantinedUntil : null;
 
+    /// <summary>Whether a connected prover other than <paramref name="prover"/> is out of quarantine.</summary>
+    private bool AnotherUsableProverLocked(ProverRef prover, DateTimeOffset now) =>
+        _workers.Keys.Any(s => !s.IsClosed && !(s.Principal == prover.Principal && s.Name == prover.Name) &&
+                               QuarantinedUntilLocked(s.Principal, s.Name, now) is null);
+
     private DateTimeOffset? QuarantinedUntil(ProverSession session)
     {
         var now = _time.GetUtcNow();
@@ -105,7 +110,7 @@ public sealed partial class ProofGenerator
 
     /// <summary>Counts a failed, unusable, expired or lost job against its prover, and quarantines the prover once it
     /// has failed <see cref="GeneratorOptions.QuarantineAfter"/> jobs in a row.</summary>
-    private void RecordFailure(ProverRef prover, string error)
+    private void RecordFailure(ProverRef prover, string error, bool quarantineNow = false)
     {
         DateTimeOffset? until = null;
         int failures;
@@ -116,8 +121,15 @@ public sealed partial class ProofGenerator
             health.JobsFailed++;
             health.FailuresInRow++;
             health.LastError = error;
+            if (quarantineNow)
+            {
+                health.FailuresInRow = Math.Max(health.FailuresInRow, _options.QuarantineAfter);
+            }
+
             failures = health.FailuresInRow;
-            if (failures >= _options.QuarantineAfter)
+            // Quarantine sends work elsewhere: the last prover that could take work is not quarantined (it would only
+            // delay the work; its tasks are parked after their attempts instead).
+            if (failures >= _options.QuarantineAfter && AnotherUsableProverLocked(prover, _time.GetUtcNow()))
             {
                 var backoff = TimeSpan.FromTicks((long)Math.Min(_options.QuarantineMax.Ticks,
                     _options.QuarantineBase.Ticks * Math.Pow(2, Math.Min(health.Quarantines, 40))));
@@ -132,6 +144,7 @@ public sealed partial class ProofGenerator
         if (until is { } end)
         {
             LogQuarantined(prover.Name, prover.Principal, failures, end, error);
+            ReofferAvoided();
             foreach (var nudge in nudges)
             {
                 try

@@ -46,7 +46,13 @@ public sealed partial class ProofGenerator
                 node = node.Next;
             }
 
-            node ??= fallback;
+            // A prover the task avoids (it failed there, or made its suspect inputs) gets it only when no other prover
+            // could take it: none is connected and out of quarantine.
+            if (node is null && fallback is not null && !OtherProverCanTakeLocked(task, now))
+            {
+                node = fallback;
+            }
+
             if (node is not null)
             {
                 _waiters.Remove(node);
@@ -73,6 +79,7 @@ public sealed partial class ProofGenerator
         lock (_gate)
         {
             ProofTask? pick = null;
+            var now = _time.GetUtcNow();
             foreach (var task in _ready)
             {
                 if (!task.AvoidProvers.Contains(session.Name))
@@ -81,7 +88,10 @@ public sealed partial class ProofGenerator
                     break;
                 }
 
-                pick ??= task;
+                if (pick is null && !OtherProverCanTakeLocked(task, now))
+                {
+                    pick = task;
+                }
             }
 
             if (pick is not null)
@@ -112,6 +122,42 @@ public sealed partial class ProofGenerator
             }
 
             throw;
+        }
+    }
+
+    /// <summary>Whether a connected prover out of quarantine that the task does not avoid exists.</summary>
+    private bool OtherProverCanTakeLocked(ProofTask task, DateTimeOffset now)
+    {
+        foreach (var session in _workers.Keys)
+        {
+            if (!session.IsClosed && !task.AvoidProvers.Contains(session.Name) &&
+                QuarantinedUntilLocked(session.Principal, session.Name, now) is null)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The provers that could take a task instead of the ones it avoids changed (one left or was quarantined):
+    /// the ready tasks that avoid some prover are offered again, possibly to a prover they avoid.</summary>
+    private void ReofferAvoided()
+    {
+        List<ProofTask> avoiding;
+        lock (_gate)
+        {
+            avoiding = [.. _ready.Where(t => t.AvoidProvers.Count > 0)];
+            foreach (var task in avoiding)
+            {
+                _ready.Remove(task);
+                _readyAt.Remove(task.Id);
+            }
+        }
+
+        foreach (var task in avoiding)
+        {
+            MakeReady(task);
         }
     }
 

@@ -201,6 +201,8 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
         {
             _workers.Remove(session);
         }
+
+        ReofferAvoided();
     }
 
     private async Task WorkerAsync(ProverSession session)
@@ -757,13 +759,17 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
             LogReproving(task.ToString(), failedOn, error, suspects.Count);
             ForgetProofs(task);
             ForgetTried(task.Id);
-            // The makers of the suspect inputs are to blame, not the provers that could not use them: each re-proof
-            // counts against them, so a prover sending junk is soon quarantined and causes no more re-proofs.
-            foreach (var maker in suspects.SelectMany(t => t.AvoidProvers).Distinct(StringComparer.Ordinal))
+            // The makers of the suspect inputs are to blame, not the provers that could not use them: two different
+            // provers could not use their proofs. A sole maker is quarantined at once (the quarantine doubling each
+            // time), so a prover sending junk gets no more work before it poisons further sequences; the fresh tasks
+            // avoid every maker while another prover can take them.
+            var makers = suspects.SelectMany(t => t.AvoidProvers).Distinct(StringComparer.Ordinal).ToList();
+            foreach (var maker in makers)
             {
                 foreach (var blamed in HealthByName(maker))
                 {
-                    RecordFailure(blamed, $"its proofs were unusable inputs of {task}");
+                    // One maker is surely to blame; of two, either may be, so each only counts a failure.
+                    RecordFailure(blamed, $"its proofs were unusable inputs of {task}", quarantineNow: makers.Count == 1);
                 }
             }
 

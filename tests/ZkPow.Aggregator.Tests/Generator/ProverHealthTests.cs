@@ -43,6 +43,37 @@ public sealed class ProverHealthTests
     }
 
     [Fact]
+    public async Task a_prover_whose_proofs_two_provers_could_not_use_is_quarantined_at_once_and_nothing_is_parked()
+    {
+        // Failures in a row alone would never quarantine anyone here: only the blame for unusable proofs does.
+        await using var h = await GeneratorHarness.StartAsync(new GeneratorOptions
+        {
+            QuarantineAfter = 100,
+            QuarantineBase = TimeSpan.FromMinutes(10),
+        });
+        // The junk prover proves the only batch at once and takes its final, which fails (slowly) on the junk input;
+        // meanwhile good provers connect, the final fails on one of them too, and the range is proved again.
+        var junk = h.AddProver("junk", o =>
+        {
+            o.Misbehaviour = ZkPow.Devnet.Prover.MockProverMisbehaviour.JunkRecursiveProof;
+            o.FinalLatency = TimeSpan.FromSeconds(3);
+        });
+        await GeneratorHarness.WaitUntilAsync(() => h.Generator.ConnectedProvers().Count == 1, what: "the junk prover connected");
+        await h.AddSequenceAsync(1);
+        await GeneratorHarness.WaitUntilAsync(() => junk.Counters.FinalJobsStarted >= 1, what: "the junk prover took the final");
+        h.AddProver("good-1");
+        h.AddProver("good-2");
+
+        await h.WaitForFinalsAsync(1, timeoutMs: 60_000);
+        Assert.Equal(0, h.Generator.Metrics.Parks);
+        var quarantined = Assert.Single(h.Generator.Quarantined);
+        Assert.Equal("junk", quarantined.Name);
+        Assert.Contains("unusable inputs", quarantined.LastError);
+        // The final proof chains from proofs of the good provers only.
+        Assert.NotEqual("junk", Assert.Single(h.Finals).ProverName);
+    }
+
+    [Fact]
     public async Task a_task_is_parked_once_its_attempts_are_used_up_on_two_different_provers()
     {
         await using var h = await GeneratorHarness.StartAsync(new GeneratorOptions { MaxAttempts = 2, QuarantineAfter = 100 });
