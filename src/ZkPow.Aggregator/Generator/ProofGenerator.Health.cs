@@ -60,6 +60,37 @@ public sealed partial class ProofGenerator
     private DateTimeOffset? QuarantinedUntilLocked(string principal, string name, DateTimeOffset now) =>
         _health.TryGetValue(ProverHealth.KeyOf(principal, name), out var h) && h.QuarantinedUntil > now ? h.QuarantinedUntil : null;
 
+    /// <summary>Blames the makers of inputs that two provers could not use. A sole maker is the culprit; of two, the one
+    /// blamed more often (at least twice) is, as a repeat offender: the culprit is quarantined at once, the others only
+    /// count a failure.</summary>
+    private void BlameMakers(IReadOnlyList<string> makers, string why)
+    {
+        var blamed = makers.SelectMany(HealthByName).ToList();
+        ProverRef? culprit = null;
+        lock (_gate)
+        {
+            var scores = blamed.Select(p =>
+            {
+                var health = HealthLocked(p);
+                health.Blames++;
+                return (Prover: p, health.Blames);
+            }).OrderByDescending(x => x.Blames).ToList();
+            if (scores.Count == 1)
+            {
+                culprit = scores[0].Prover;
+            }
+            else if (scores.Count > 1 && scores[0].Blames >= 2 && scores[0].Blames > scores[1].Blames)
+            {
+                culprit = scores[0].Prover;
+            }
+        }
+
+        foreach (var prover in blamed)
+        {
+            RecordFailure(prover, why, quarantineNow: prover == culprit);
+        }
+    }
+
     /// <summary>Whether a connected prover other than <paramref name="prover"/> is out of quarantine.</summary>
     private bool AnotherUsableProverLocked(ProverRef prover, DateTimeOffset now) =>
         _workers.Keys.Any(s => !s.IsClosed && !(s.Principal == prover.Principal && s.Name == prover.Name) &&
@@ -103,8 +134,11 @@ public sealed partial class ProofGenerator
             var health = HealthLocked(prover);
             health.JobsDone++;
             health.FailuresInRow = 0;
-            health.Quarantines = 0;
-            health.QuarantinedUntil = null;
+            if (health.Blames == 0)
+            {
+                health.Quarantines = 0;
+                health.QuarantinedUntil = null;
+            }
         }
     }
 

@@ -760,18 +760,10 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
             ForgetProofs(task);
             ForgetTried(task.Id);
             // The makers of the suspect inputs are to blame, not the provers that could not use them: two different
-            // provers could not use their proofs. A sole maker is quarantined at once (the quarantine doubling each
-            // time), so a prover sending junk gets no more work before it poisons further sequences; the fresh tasks
-            // avoid every maker while another prover can take them.
-            var makers = suspects.SelectMany(t => t.AvoidProvers).Distinct(StringComparer.Ordinal).ToList();
-            foreach (var maker in makers)
-            {
-                foreach (var blamed in HealthByName(maker))
-                {
-                    // One maker is surely to blame; of two, either may be, so each only counts a failure.
-                    RecordFailure(blamed, $"its proofs were unusable inputs of {task}", quarantineNow: makers.Count == 1);
-                }
-            }
+            // provers could not use their proofs. A sole maker, or a repeat offender, is quarantined at once (the
+            // quarantine doubling each time), so a prover sending junk gets no more work before it poisons further
+            // sequences; the fresh tasks avoid every maker while another prover can take them.
+            BlameMakers([.. suspects.SelectMany(t => t.AvoidProvers).Distinct(StringComparer.Ordinal)], $"its proofs were unusable inputs of {task}");
 
             foreach (var t in suspects)
             {

@@ -20,6 +20,10 @@ internal sealed class ProverHealth(string name, string principal)
 
     public DateTimeOffset? QuarantinedUntil { get; set; }
 
+    /// <summary>Times its proofs were inputs that two provers could not use (never reset: a completed job says nothing
+    /// about the worth of its proof, so a blamed prover's successes do not lift its quarantine either).</summary>
+    public int Blames { get; set; }
+
     public string LastError { get; set; } = "";
 
     public static string KeyOf(string principal, string name) => $"{principal}/{name}";
