@@ -85,6 +85,12 @@
     $('health').hidden = !status.health;
     $('health').textContent = status.health || '';
     $('health').className = 'badge ' + (status.health === 'healthy' ? 'on' : 'starting');
+    // A planned stop (zkpow drain): its state and what it still waits for.
+    const drain = status.drain;
+    $('drain').hidden = !drain || drain.state === 'none';
+    $('drain').textContent = drain && drain.state !== 'none'
+      ? 'drain: ' + drain.state + ' (' + drain.openCommitments + ' open commitments, ' + drain.pendingTxs + ' txs in flight)'
+      : '';
     $('miner').textContent = status.minerAddress;
     $('chain').textContent = 'chain ' + status.baseChainId;
     $('stat-provers').textContent = status.provers.length;
