@@ -25,8 +25,6 @@ internal sealed class MinerAggregator : IAsyncDisposable
 
     public SqliteStore Store => Node.Store;
 
-    public IRollupChain Chain => Node.Chain;
-
     public TxManager Tx => Node.Transactions;
 
     public ProofGenerator Generator => Node.Generator;
