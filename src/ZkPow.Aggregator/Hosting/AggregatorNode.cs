@@ -91,6 +91,9 @@ public sealed class AggregatorNode
 
     internal ProofSender Sender => _sender.Sender;
 
+    /// <summary>The transaction manager (once started).</summary>
+    internal TxManager Transactions => _transactions.Manager;
+
     internal RollupChainClient Chain { get; }
 
     /// <summary>The health checks (<c>/health/ready</c>, the gRPC health service).</summary>

@@ -9,17 +9,22 @@ using ZkPow.Aggregator.Sender;
 using ZkPow.Devnet.Chain;
 using ZkPow.Devnet.Proof;
 using ZkPow.Devnet.Prover;
+using ZkPow.Devnet.Rollup;
 
 namespace ZkPow.Devnet.Tests.Sender;
 
 /// <summary>
 /// A real anvil with the project's contracts, mined by a pump (a block every <see cref="BlockInterval"/>), devnet
-/// sequences sent to the rollup, and in-process aggregators (one per miner, each on its own SQLite file, with mock
-/// provers over real gRPC).
+/// sequences sent to the rollup and served by a devnet rollup node, and in-process aggregators (one per miner, each
+/// the product's composition on its own SQLite file, with mock provers over real gRPC). The aggregators' rollup sync
+/// follows no sequence (<see cref="SyncNothing"/>): a test hands each sequence to the aggregators it chooses.
 /// </summary>
 internal sealed class SenderHarness : IAsyncDisposable
 {
     public static readonly TimeSpan BlockInterval = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>The sync's <c>StartBlock</c>: a block the test chain never reaches, so the sync reads no event.</summary>
+    private const ulong SyncNothing = ulong.MaxValue / 2;
 
     private readonly DevnetSequenceBuilder _builder = new(new Random(11), "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC", 1001, 6);
     private readonly CancellationTokenSource _stop = new();
@@ -31,9 +36,11 @@ internal sealed class SenderHarness : IAsyncDisposable
     private DevnetSequence? _last;
     private volatile bool _miningPaused;
 
-    private SenderHarness(DevChain chain)
+    private SenderHarness(DevChain chain, DevnetRollupLedger ledger, DevnetRollupNode node)
     {
         Chain = chain;
+        Ledger = ledger;
+        RollupNode = node;
         _rpc = new EthRpcClient(chain.RpcUrl, TimeSpan.FromSeconds(5));
         Reader = new RollupChainClient(_rpc, chain.Contracts.Rollup);
         Directory.CreateDirectory(_dir);
@@ -48,7 +55,10 @@ internal sealed class SenderHarness : IAsyncDisposable
         set => _miningPaused = value;
     }
     public IRollupChain Reader { get; }
-    public DevnetRoots Roots { get; } = new();
+    /// <summary>The rollup's batches as the rollup node reports them (the roots the aggregators' senders read).</summary>
+    public DevnetRollupLedger Ledger { get; }
+
+    public DevnetRollupNode RollupNode { get; }
     public List<DevnetSequence> Sequences { get; } = [];
 
     public static ILoggerFactory Loggers { get; } = Environment.GetEnvironmentVariable("ZKPOW_TEST_LOG") == "1"
@@ -58,7 +68,19 @@ internal sealed class SenderHarness : IAsyncDisposable
     public static async Task<SenderHarness> StartAsync(byte t1 = 5, byte t2 = 10)
     {
         var chain = await DevChain.StartAsync(new DevChainOptions { ManualMining = true, T1 = t1, T2 = t2, Miners = 3, ExtraAccounts = 1 });
-        var harness = new SenderHarness(chain);
+        var ledger = new DevnetRollupLedger();
+        DevnetRollupNode node;
+        try
+        {
+            node = await DevnetRollupNode.StartAsync(ledger, new DevnetRollupNodeOptions());
+        }
+        catch
+        {
+            await chain.DisposeAsync();
+            throw;
+        }
+
+        var harness = new SenderHarness(chain, ledger, node);
         harness._pump = harness.PumpAsync(harness._stop.Token);
         return harness;
     }
@@ -91,18 +113,22 @@ internal sealed class SenderHarness : IAsyncDisposable
     /// <summary>Starts an aggregator for <paramref name="miner"/> on the store <paramref name="storeName"/> (resumes it if it exists).</summary>
     public async Task<MinerAggregator> StartMinerAsync(DevAccount miner, string storeName, Action<SenderOptions>? configure = null)
     {
-        var options = new MinerAggregatorOptions
+        var options = new AggregatorOptions
         {
             Store = { SqlitePath = StorePath(storeName) },
             Chain = { RpcUrl = Chain.RpcUrl, RollupAddress = Chain.Contracts.Rollup, RequestTimeout = TimeSpan.FromSeconds(5) },
+            ExpectedChainId = Chain.ChainId,
             Key = { DevPrivateKey = miner.PrivateKey },
             TxManager = { Confirmations = 1, PollInterval = TimeSpan.FromMilliseconds(50), StuckAfter = TimeSpan.FromSeconds(3) },
             ProverServer = { Port = 0 },
+            Provers = { ForkId = Chain.Options.ForkId },
+            Http = { Port = 0 },
             Generator = { ReconnectGrace = TimeSpan.FromMilliseconds(300) },
+            Sync = { RollupNodeUrl = RollupNode.Url, StartBlock = SyncNothing },
             Sender = { PollInterval = TimeSpan.FromMilliseconds(40), ResendInterval = TimeSpan.FromMilliseconds(200) },
         };
         configure?.Invoke(options.Sender);
-        var aggregator = await MinerAggregator.StartAsync(options, Roots, Loggers, TimeProvider.System, CancellationToken.None);
+        var aggregator = await MinerAggregator.StartAsync(options, Loggers, TimeProvider.System, CancellationToken.None);
         _aggregators.Add(aggregator);
         return aggregator;
     }
@@ -117,7 +143,7 @@ internal sealed class SenderHarness : IAsyncDisposable
     {
         var prover = new MockProver(new MockProverOptions
         {
-            Aggregator = aggregator.Server.Address,
+            Aggregator = aggregator.ProverAddress,
             Name = name,
             ReconnectDelay = TimeSpan.FromMilliseconds(100),
             Misbehaviour = misbehaviour,
@@ -139,7 +165,7 @@ internal sealed class SenderHarness : IAsyncDisposable
     {
         var sequence = _last is null ? _builder.FromGenesis(batches) : _builder.After(_last, batches);
         _last = sequence;
-        Roots.Add(sequence);
+        Ledger.Record(sequence, null);
         var calls = sequence.Batches.Select(b => new DevBatch(b.Transactions, b.GlobalExitRoot, b.Timestamp)).ToList();
         var receipt = await Chain.SendAsync(Chain.Admin, Chain.Contracts.Rollup, ContractCalls.SequenceBatches(calls, sequence.Coinbase));
         Assert.True(receipt.Succeeded);
@@ -197,6 +223,7 @@ internal sealed class SenderHarness : IAsyncDisposable
         await _stop.CancelAsync();
         await _pump;
         _rpc.Dispose();
+        await RollupNode.DisposeAsync();
         await Chain.DisposeAsync();
         try
         {
