@@ -56,8 +56,11 @@ public sealed class TxManagerFaultTests(ChainFixture fixture) : IClassFixture<Ch
         Assert.Equal(original.Nonce, replaced.Nonce);
         Assert.True(replaced.Fees!.Value.MaxFeePerGas * 1000 >= original.Fees!.Value.MaxFeePerGas * 1125);
         Assert.True(replaced.Fees.Value.MaxPriorityFeePerGas * 1000 >= original.Fees.Value.MaxPriorityFeePerGas * 1125);
-        Assert.Null(await ChainRpc.TransactionAsync(_chain, original.TxHash!));
-        Assert.Equal(replaced.Replacements + 1, (await h.Store.GetTxHashesAsync(submission.Handle.Id, default)).Count);
+        // The replacement is recorded before it is broadcast: once it reaches the node, it evicts the original.
+        await TxHarness.WaitUntilAsync(async () => await ChainRpc.TransactionAsync(_chain, original.TxHash!) is null, TimeSpan.FromSeconds(20),
+            "the original evicted by its replacement");
+        // Every version sent is kept (a later replacement may have followed meanwhile).
+        Assert.Equal((await h.RecordAsync(submission.Handle)).Replacements + 1, (await h.Store.GetTxHashesAsync(submission.Handle.Id, default)).Count);
 
         await _chain.MineAsync();
         var record = await submission.Handle.Completion.WaitAsync(TimeSpan.FromSeconds(5));
