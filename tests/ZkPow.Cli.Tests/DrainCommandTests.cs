@@ -46,7 +46,7 @@ public sealed partial class DrainCommandTests
         }));
         var miner = chain.Miners[0].Address;
         using var run = ChildProcess.Zkpow("run", "--config", config);
-        var started = await WaitStartedAsync(run);
+        var started = await AggregatorStartLine.WaitAsync(run);
         using var prover = ChildProcess.Zkpow("prover", "--aggregator", $"http://127.0.0.1:{started.Groups[1].Value}", "--name", "drain", "--latency", "20ms");
 
         // Drain once a commitment of ours is on chain and not yet revealable (hash mined, proof window not open).
@@ -188,25 +188,6 @@ public sealed partial class DrainCommandTests
     private static Task WaitUntilAsync(Func<bool> condition, string what, ChildProcess aggregator) =>
         WaitUntilAsync(() => Task.FromResult(condition()), what, aggregator);
 
-    private static async Task<Match> WaitStartedAsync(ChildProcess run)
-    {
-        var watch = Stopwatch.StartNew();
-        while (true)
-        {
-            var started = Started().Match(run.Stderr);
-            if (started.Success)
-            {
-                return started;
-            }
-
-            Assert.False(run.HasExited, run.Stderr);
-            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(60), "the aggregator did not start: " + run.Stderr);
-            await Task.Delay(100);
-        }
-    }
-
-    [GeneratedRegex(@"provers dial port (\d+); status at (http://[^ ]+/)api/status")]
-    private static partial Regex Started();
 
     [GeneratedRegex(@"drain: draining, [1-9]\d* open commitments")]
     private static partial Regex OpenProgress();

@@ -70,7 +70,7 @@ public sealed partial class RunCommandTests
             Assert.False(run.HasExited, run.Stderr);
             Assert.True(watch.Elapsed < TimeSpan.FromSeconds(60), "the aggregator did not start: " + run.Stderr);
             await Task.Delay(100);
-            started = Started().Match(run.Stderr);
+            started = AggregatorStartLine.Pattern().Match(run.Stderr);
         }
 
         var proverPort = started.Groups[1].Value;
@@ -134,7 +134,7 @@ public sealed partial class RunCommandTests
 
         var path = WriteConfig(dir, Config(dir, chain, node, forkId: 6));
         using var run = ChildProcess.Zkpow("run", "--config", path, "--Sync:PollInterval=200ms");
-        var started = await WaitStartedAsync(run);
+        var started = await AggregatorStartLine.WaitAsync(run);
         using var http = new HttpClient { BaseAddress = new Uri(started.Groups[2].Value) };
         var before = await http.GetStringAsync("metrics");
         using var prover = ChildProcess.Zkpow("prover", "--aggregator", $"http://127.0.0.1:{started.Groups[1].Value}", "--name", "e2e", "--latency", "20ms");
@@ -177,7 +177,7 @@ public sealed partial class RunCommandTests
         await File.WriteAllTextAsync(tokenFile, token + "\n");
         using var run = ChildProcess.Zkpow("run", "--config", path, "--Sync:PollInterval=200ms", "--Generator:MaxAttempts=1",
             $"--Http:OperatorTokenHash={ZkPow.Aggregator.Hosting.ProverTokens.Hash(token)}");
-        var started = await WaitStartedAsync(run);
+        var started = await AggregatorStartLine.WaitAsync(run);
         var url = started.Groups[2].Value;
         var prover = $"http://127.0.0.1:{started.Groups[1].Value}";
         JsonElement parked = default;
@@ -247,7 +247,7 @@ public sealed partial class RunCommandTests
         await sequencer.SequenceNextAsync();
         var path = WriteConfig(dir, Config(dir, chain, node, forkId: 6));
         using var run = ChildProcess.Zkpow("run", "--config", path, "--Sync:PollInterval=200ms", "--Sender:MaxRetries=1");
-        var started = await WaitStartedAsync(run);
+        var started = await AggregatorStartLine.WaitAsync(run);
         var url = started.Groups[2].Value;
         var prover = $"http://127.0.0.1:{started.Groups[1].Value}";
         JsonElement sequence = default;
@@ -334,7 +334,7 @@ public sealed partial class RunCommandTests
         var path = dir.File("aggregator.json");
         await File.WriteAllTextAsync(path, config.ToJsonString());
         using var run = ChildProcess.Zkpow("run", "--config", path);
-        var started = await WaitStartedAsync(run);
+        var started = await AggregatorStartLine.WaitAsync(run);
         var prover = $"http://127.0.0.1:{started.Groups[1].Value}";
         using var http = new HttpClient { BaseAddress = new Uri(started.Groups[2].Value) };
         var wrongFile = dir.File("wrong.token");
@@ -423,7 +423,7 @@ public sealed partial class RunCommandTests
         var path = dir.File("aggregator.json");
         await File.WriteAllTextAsync(path, config.ToJsonString());
         using var run = ChildProcess.Zkpow("run", "--config", path);
-        var started = await WaitStartedAsync(run);
+        var started = await AggregatorStartLine.WaitAsync(run);
         var prover = $"https://localhost:{started.Groups[1].Value}";
         using var http = new HttpClient { BaseAddress = new Uri(started.Groups[2].Value) };
 
@@ -459,22 +459,6 @@ public sealed partial class RunCommandTests
         Assert.Equal($"cert:{thumbprint}", connected.GetProperty("principal").GetString());
     }
 
-    private static async Task<Match> WaitStartedAsync(ChildProcess run)
-    {
-        var watch = Stopwatch.StartNew();
-        while (true)
-        {
-            var started = Started().Match(run.Stderr);
-            if (started.Success)
-            {
-                return started;
-            }
-
-            Assert.False(run.HasExited, run.Stderr);
-            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(60), "the aggregator did not start: " + run.Stderr);
-            await Task.Delay(100);
-        }
-    }
 
     private static object Config(TempDir dir, DevChain chain, DevnetRollupNode node, ulong forkId) => new
     {
@@ -490,7 +474,4 @@ public sealed partial class RunCommandTests
 
     [GeneratedRegex(@"(?m)^zkpow_aggregator_generator_provers_connected 1$")]
     private static partial Regex ConnectedMetric();
-
-    [GeneratedRegex(@"provers dial port (\d+); status at (http://[^ ]+/)api/status")]
-    private static partial Regex Started();
 }
