@@ -141,8 +141,15 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
 
     /// <summary>The final proof of a sequence was rejected (it failed the check before commit, or its inputs changed):
     /// proves the whole sequence again from its batches. Returns the number of tasks queued.</summary>
-    public async Task<int> ReproveSequenceAsync(ulong finalBatch, string reason, CancellationToken cancellationToken)
+    public async Task<int> ReproveSequenceAsync(ulong finalBatch, string reason, string? culprit, CancellationToken cancellationToken)
     {
+        if (culprit is not null)
+        {
+            // Its final proof was rejected: the prover is to blame (quarantined at once unless it is the last usable one),
+            // and before the new tasks are queued, so that they go elsewhere.
+            BlameMakers([culprit], $"its final proof of sequence {finalBatch} was rejected");
+        }
+
         var created = await _store.ReproveSequenceAsync(finalBatch, reason, cancellationToken).ConfigureAwait(false);
         foreach (var task in created)
         {

@@ -547,7 +547,7 @@ public sealed partial class ProofSender : IAsyncDisposable
             return;
         }
 
-        await _reprover.ReproveAsync(record.FinalBatch, $"final proof by {proof.ProverName} rejected: {problem}", cancellationToken).ConfigureAwait(false);
+        await _reprover.ReproveAsync(record.FinalBatch, $"final proof by {proof.ProverName} rejected: {problem}", proof.ProverName, cancellationToken).ConfigureAwait(false);
         await SaveAsync(record with { State = SubmissionState.Reproving, Retries = retries, LastError = problem }, cancellationToken).ConfigureAwait(false);
     }
 
@@ -703,7 +703,7 @@ public sealed partial class ProofSender : IAsyncDisposable
         if (reason.StartsWith(RejectedParkReason, StringComparison.Ordinal))
         {
             // The proof goes first: a Reproving record is handed over again as soon as a final proof is stored.
-            await _reprover.ReproveAsync(finalBatch, $"requeued by an operator after: {reason}", cancellationToken).ConfigureAwait(false);
+            await _reprover.ReproveAsync(finalBatch, $"requeued by an operator after: {reason}", null, cancellationToken).ConfigureAwait(false);
             next = record with { State = SubmissionState.Reproving, Retries = 0, ParkedReason = null, LastError = reason };
         }
         else

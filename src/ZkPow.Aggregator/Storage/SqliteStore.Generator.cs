@@ -54,6 +54,9 @@ public sealed partial class SqliteStore
         }, cancellationToken);
     }
 
+    private static string[] AvoidList(string stored) =>
+        [.. stored.Split(',', StringSplitOptions.RemoveEmptyEntries).Distinct(StringComparer.Ordinal)];
+
     private static ProofTask? InsertTask(SqliteConnection connection, SqliteTransaction transaction, ulong sequence, ulong sequenceInit,
         TaskKind kind, ulong from, ulong to, long? input1, long? input2, IReadOnlyList<string> avoid, long now)
     {
@@ -216,34 +219,44 @@ public sealed partial class SqliteStore
             }
 
             ulong sequence, sequenceInit;
-            using (var seqCommand = Command(connection, transaction, "SELECT final_batch, seq_init FROM tasks WHERE id = $id;"))
+            string avoid;
+            using (var seqCommand = Command(connection, transaction, "SELECT final_batch, seq_init, avoid_provers FROM tasks WHERE id = $id;"))
             {
                 Bind(seqCommand, "$id", taskId);
                 using var reader = seqCommand.ExecuteReader();
                 reader.Read();
                 (sequence, sequenceInit) = ((ulong)reader.GetInt64(0), (ulong)reader.GetInt64(1));
+                avoid = reader.IsDBNull(2) ? string.Empty : reader.GetString(2);
             }
 
+            // A parent avoids what its inputs avoided (the makers of a rejected final proof, or of suspect inputs).
             if (!parent.HasSibling)
             {
                 return new CompletionResult(true,
-                    InsertTask(connection, transaction, sequence, sequenceInit, parent.Kind, parent.FromBatch, parent.ToBatch, taskId, null, [], now));
+                    InsertTask(connection, transaction, sequence, sequenceInit, parent.Kind, parent.FromBatch, parent.ToBatch, taskId, null, AvoidList(avoid), now));
             }
 
             using var sibling = Command(connection, transaction, """
-                SELECT id FROM tasks WHERE final_batch = $s AND kind IN (0, 1) AND from_batch = $f AND to_batch = $t AND state = 2;
+                SELECT id, avoid_provers FROM tasks WHERE final_batch = $s AND kind IN (0, 1) AND from_batch = $f AND to_batch = $t AND state = 2;
                 """);
             Bind(sibling, "$s", L(sequence));
             Bind(sibling, "$f", L(parent.SiblingFrom));
             Bind(sibling, "$t", L(parent.SiblingTo));
-            if (sibling.ExecuteScalar() is not long siblingId)
+            long siblingId;
+            using (var reader = sibling.ExecuteReader())
             {
-                return new CompletionResult(true, null);
+                if (!reader.Read())
+                {
+                    return new CompletionResult(true, null);
+                }
+
+                siblingId = reader.GetInt64(0);
+                avoid = reader.IsDBNull(1) ? avoid : $"{avoid},{reader.GetString(1)}";
             }
 
             var (left, right) = parent.IsLeftChild ? (taskId, siblingId) : (siblingId, taskId);
             return new CompletionResult(true,
-                InsertTask(connection, transaction, sequence, sequenceInit, parent.Kind, parent.FromBatch, parent.ToBatch, left, right, [], now));
+                InsertTask(connection, transaction, sequence, sequenceInit, parent.Kind, parent.FromBatch, parent.ToBatch, left, right, AvoidList(avoid), now));
         }, cancellationToken);
     }
 

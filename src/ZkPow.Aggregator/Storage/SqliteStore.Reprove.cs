@@ -19,10 +19,12 @@ public sealed partial class SqliteStore
                 return [];
             }
 
+            // The makers of every final proof of this sequence so far (the discarded rounds' too): none of the new tasks
+            // goes to them while another prover can take it (each new task passes the list on to its parent).
             var avoid = new List<string>();
             using (var makers = Command(connection, transaction, """
                 SELECT prover_name FROM final_proofs WHERE final_batch = $f
-                UNION SELECT made_by FROM tasks WHERE final_batch = $f AND kind = $k AND made_by IS NOT NULL AND state = 2;
+                UNION SELECT made_by FROM tasks WHERE final_batch = $f AND kind = $k AND made_by IS NOT NULL;
                 """))
             {
                 Bind(makers, "$f", L(finalBatch));
