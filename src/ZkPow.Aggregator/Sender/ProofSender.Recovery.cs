@@ -314,20 +314,46 @@ public sealed partial class ProofSender
 
     // ---- finding 7: slashes are recorded
 
-    /// <summary>Our commitment to the sequence was slashed: nothing more can be done for it (terminal).</summary>
-    private async Task SlashedAsync(SubmissionRecord record, string why, CancellationToken cancellationToken)
+    /// <summary>Our commitment to the sequence was slashed. Nothing more can be done for that commitment; but a sequence
+    /// nobody has verified yet still needs a proof (the rollup cannot go past it), so it goes round again: committed
+    /// anew in a new round (<see cref="ResendAsync"/>, a counted retry) after a commitment left unrevealed, or proved
+    /// again after a wrong reveal. Only a sequence verified by others ends here as <see cref="SubmissionState.Slashed"/>.</summary>
+    private async Task SlashedAsync(SubmissionRecord record, string why, bool wrongReveal, CancellationToken cancellationToken)
     {
         _openRounds.TryRemove(record.FinalBatch, out _);
         MonitPHTxCache.TryRemove(record.FinalBatch, out _);
         var stored = await _store.GetSubmissionAsync(record.FinalBatch, cancellationToken).ConfigureAwait(false) ?? record;
-        if (stored.State == SubmissionState.Slashed)
+        if (stored.State == SubmissionState.Slashed || stored.HashAttempt != record.HashAttempt)
         {
+            return; // recorded already (this commitment's slash, or a later go)
+        }
+
+        Metrics.CommitmentSlashed();
+        LogCommitmentSlashed(record.FinalBatch, why);
+        var lastVerified = await _chain.GetLastVerifiedBatchAsync(cancellationToken).ConfigureAwait(false);
+        if (lastVerified >= record.FinalBatch)
+        {
+            await SaveAsync(stored with { State = SubmissionState.Slashed, LastError = why }, cancellationToken).ConfigureAwait(false);
             return;
         }
 
-        await SaveAsync(stored with { State = SubmissionState.Slashed, LastError = why }, cancellationToken).ConfigureAwait(false);
-        Metrics.CommitmentSlashed();
-        LogCommitmentSlashed(record.FinalBatch, why);
+        if (wrongReveal)
+        {
+            var retries = stored.Retries + 1;
+            if (retries > _options.MaxRetries)
+            {
+                await ParkAsync(stored with { Retries = retries, LastError = why }, $"{RejectedParkReason} {retries} times: {why}", cancellationToken)
+                    .ConfigureAwait(false);
+                return;
+            }
+
+            await _reprover.ReproveAsync(record.FinalBatch, $"our reveal was slashed as wrong: {why}", null, cancellationToken).ConfigureAwait(false);
+            await SaveAsync(stored with { State = SubmissionState.Reproving, Retries = retries, LastError = why }, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        await ResendAsync(stored, $"our commitment was slashed and the sequence is not verified yet: {why}", countRetry: true, cancellationToken)
+            .ConfigureAwait(false);
     }
 
     /// <summary>A reveal refused with <c>CommittedProof</c>: revealed if our commitment is proved, else it was slashed.</summary>
@@ -340,7 +366,7 @@ public sealed partial class ProofSender
         }
         else
         {
-            await SlashedAsync(record, why, cancellationToken).ConfigureAwait(false);
+            await SlashedAsync(record, why, wrongReveal: false, cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -104,7 +104,7 @@ public sealed partial class ProofSender
             else if (slashed)
             {
                 // Mined without proving and slashed (a wrong reveal): nothing more can be done for this commitment.
-                await SlashedAsync(record, "the reveal was slashed as wrong", cancellationToken).ConfigureAwait(false);
+                await SlashedAsync(record, "the reveal was slashed as wrong", wrongReveal: true, cancellationToken).ConfigureAwait(false);
             }
             else
             {

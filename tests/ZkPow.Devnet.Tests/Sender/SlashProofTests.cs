@@ -209,6 +209,46 @@ public sealed class SlashProofTests
         Assert.False((await h.Reader.GetCommitmentAsync(sequence.FinalNewBatch, b.Address, default)).Proved);
     }
 
+    [Fact]
+    public async Task a_sequence_nobody_verified_is_committed_again_after_our_commitment_to_it_was_slashed()
+    {
+        await using var h = await SenderHarness.StartAsync();
+        var a = h.Chain.Miners[0];
+        var aggA = await h.StartMinerAsync(a, "a");
+        var prover = h.AddProver(aggA, "a-gpu");
+        var sequence = await h.SequenceAsync(1, aggA);
+
+        // A is down from right after its hash until past the round's end, and the admin settles A's overdue commitment:
+        // no one has verified the sequence, so the rollup cannot go on unless A proves it in a new round.
+        await SenderHarness.WaitUntilAsync(async () => (await h.Reader.GetCommitmentAsync(sequence.FinalNewBatch, a.Address, default)).Exists,
+            TimeSpan.FromSeconds(20), "A's commitment");
+        await h.StopMinerAsync(aggA);
+        await h.StopProverAsync(prover);
+        var round = (await h.Reader.GetCommitmentAsync(sequence.FinalNewBatch, a.Address, default)).RoundStart;
+        await SenderHarness.WaitUntilAsync(async () => await h.Reader.GetBlockNumberAsync(default) > round + 16, TimeSpan.FromSeconds(30),
+            "the round to end");
+        Assert.True((await h.Chain.SendAsync(h.Chain.Admin, h.Chain.Contracts.Rollup, RollupCalls.Settle(a.Address))).Succeeded);
+        Assert.Single((await h.EventsAsync()).OfType<SlashedEvent>(), e => SenderHarness.Same(e.Prover, a.Address));
+        Assert.Equal(0UL, await h.Reader.GetLastVerifiedBatchAsync(default));
+
+        aggA = await h.StartMinerAsync(a, "a");
+        h.AddProver(aggA, "a-gpu");
+        await h.WaitForVerifiedAsync(sequence.FinalNewBatch, TimeSpan.FromSeconds(60));
+
+        var commitment = await h.Reader.GetCommitmentAsync(sequence.FinalNewBatch, a.Address, default);
+        Assert.True(commitment.Proved);
+        Assert.True(commitment.RoundStart > round);
+        Assert.Single((await h.EventsAsync()).OfType<SlashedEvent>(), e => SenderHarness.Same(e.Prover, a.Address));
+        SubmissionRecord? record = null;
+        await SenderHarness.WaitUntilAsync(async () =>
+            {
+                record = await aggA.Store.GetSubmissionAsync(sequence.FinalNewBatch, default);
+                return record is { IsTerminal: true };
+            }, TimeSpan.FromSeconds(30), "A's submission to end");
+        Assert.Equal(SubmissionState.Revealed, record!.State);
+        Assert.Equal(1, record.HashAttempt);
+    }
+
     /// <summary>Signs and stores <c>submitProofHash</c> for <paramref name="sequence"/> in the miner's store without
     /// broadcasting it, as a process killed between the two would leave it.</summary>
     private static async Task StoreUnsentHashTxAsync(SenderHarness h, DevAccount miner, string storeName, DevnetSequence sequence)
