@@ -14,9 +14,10 @@ namespace ZkPow.Aggregator.Sender;
 /// <item>If the predecessor is verified, commit.</item>
 /// <item>Otherwise commit ahead only if every unverified sequence before this one is committed <b>by us</b> on chain
 /// (another miner's commitment is no promise) and the chain of reveals finishes in time: walking from the lowest,
-/// sequence i can be revealed at <c>v_i = max(v_{i-1}, start_i + T1) + 1</c> (its window, then one block after
-/// its predecessor's reveal), each within its own round (with the margin, below), and ours at
-/// <c>max(v_pred, start + T1) + 1 + margin ≤ start + T1 + T2</c>, and each predecessor's <c>v_i + margin ≤ start_i + T1 + T2</c>,
+/// sequence i can be revealed at <c>v_i = max(v_{i-1}, start_i + T1) + r</c> (its window, then r blocks after
+/// its predecessor's reveal, r = <see cref="CommitInputs.RevealBlocks"/>: 1 when the node answers at once, more when it
+/// fails or stalls), each within its own round (with the margin, below), and ours at
+/// <c>max(v_pred, start + T1) + r + margin ≤ start + T1 + T2</c>, and each predecessor's <c>v_i + margin ≤ start_i + T1 + T2</c>,
 /// where <c>margin</c> is
 /// <see cref="SenderOptions.CommitAheadMarginBlocks"/>. Else wait and ask again on a later block
 /// (<see cref="CommitDecision.WaitForPredecessor"/>).</item>
@@ -56,6 +57,7 @@ public static class CommitPolicy
         // The earliest block in which each unverified predecessor can be verified by our own reveal; each must fit its
         // own round with the margin to spare (one block of slip must not expire it and everything committed after it).
         var margin = (ulong)options.CommitAheadMarginBlocks;
+        var reveal = (ulong)Math.Max(1, inputs.RevealBlocks);
         var verifiedBy = inputs.Head;
         foreach (var round in inputs.UnverifiedPredecessorRounds)
         {
@@ -64,14 +66,14 @@ public static class CommitPolicy
                 return CommitDecision.WaitForPredecessor;
             }
 
-            verifiedBy = Math.Max(verifiedBy, predecessorStart + t1) + 1;
+            verifiedBy = Math.Max(verifiedBy, predecessorStart + t1) + reveal;
             if (verifiedBy + margin > predecessorStart + t1 + t2)
             {
                 return CommitDecision.WaitForPredecessor;
             }
         }
 
-        var ourReveal = Math.Max(verifiedBy, start + t1) + 1 + margin;
+        var ourReveal = Math.Max(verifiedBy, start + t1) + reveal + margin;
         return ourReveal <= start + t1 + t2 ? CommitDecision.Commit : CommitDecision.WaitForPredecessor;
     }
 

@@ -160,7 +160,8 @@ public sealed partial class ProofSender
         var predecessors = lastVerified >= proof.InitBatch
             ? []
             : await UnverifiedPredecessorRoundsAsync(proof.InitBatch, lastVerified, cancellationToken).ConfigureAwait(false);
-        var inputs = new CommitInputs(head, windows, lastVerified, proof.InitBatch, final, sequence.RoundStart, sequence.ProofSubmitted, predecessors);
+        var inputs = new CommitInputs(head, windows, lastVerified, proof.InitBatch, final, sequence.RoundStart, sequence.ProofSubmitted, predecessors,
+            Metrics.RecentRevealBlocks());
         return CommitPolicy.Decide(inputs, _options);
     }
 

@@ -414,7 +414,8 @@ public sealed partial class ProofSender : IAsyncDisposable
         var predecessors = lastVerified >= proof.InitBatch
             ? []
             : await UnverifiedPredecessorRoundsAsync(proof.InitBatch, lastVerified, cancellationToken).ConfigureAwait(false);
-        var inputs = new CommitInputs(head, windows, lastVerified, proof.InitBatch, final, sequence.RoundStart, sequence.ProofSubmitted, predecessors);
+        var inputs = new CommitInputs(head, windows, lastVerified, proof.InitBatch, final, sequence.RoundStart, sequence.ProofSubmitted, predecessors,
+            Metrics.RecentRevealBlocks());
         var decision = CommitPolicy.Decide(inputs, _options);
         switch (decision)
         {

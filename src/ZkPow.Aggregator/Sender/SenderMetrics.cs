@@ -112,6 +112,23 @@ public sealed class SenderMetrics : IDisposable
         }
     }
 
+    /// <summary>Blocks a reveal takes these days: the largest of the last <paramref name="recent"/> reveal delays (window
+    /// open and predecessor verified → reveal included), at least 1 (the delay when every call answers at once).</summary>
+    public int RecentRevealBlocks(int recent = 8)
+    {
+        lock (_gate)
+        {
+            var from = Math.Max(0, _revealDelaySamples.Count - recent);
+            long largest = 1;
+            for (var i = from; i < _revealDelaySamples.Count; i++)
+            {
+                largest = Math.Max(largest, _revealDelaySamples[i]);
+            }
+
+            return (int)Math.Min(largest, 255);
+        }
+    }
+
     /// <summary>How many times <paramref name="counter"/>/<paramref name="outcome"/> was counted (for example <c>hash/sent</c>).</summary>
     public long Count(string counter, string outcome)
     {

@@ -37,6 +37,18 @@ public sealed class CommitPolicyTests
     }
 
     [Fact]
+    public void a_chain_of_reveals_that_fits_when_reveals_take_one_block_is_not_committed_after_when_they_take_several()
+    {
+        // Windows 5 + 10; our round would start at 101; two predecessors of ours committed at 100.
+        var quick = new CommitInputs(100, Windows, 0, 10, 20, 0, false, [100, 100], RevealBlocks: 1);
+        var slow = quick with { RevealBlocks = 4 };
+
+        Assert.Equal(CommitDecision.Commit, CommitPolicy.Decide(quick, new SenderOptions()));
+        Assert.Equal(CommitDecision.WaitForPredecessor, CommitPolicy.Decide(slow, new SenderOptions()));
+        Assert.Equal(CommitDecision.Commit, CommitPolicy.Decide(slow with { LastVerifiedBatch = 10 }, new SenderOptions()));
+    }
+
+    [Fact]
     public void finding5_a_predecessor_whose_estimated_reveal_falls_on_its_round_s_last_block_is_not_committed_after()
     {
         // The predecessor's round started at 86 and ends at 101; its reveal is due at 101 at the earliest: one block of
