@@ -100,6 +100,26 @@ line();
 line('Only proofs that could be committed when they were stored count as samples: a proof held back by the commit policy');
 line('(its predecessor not yet committed) is not a broadcast delay.');
 line();
+line('## Gas per verified sequence');
+line();
+line('Every transaction of the miner found in the chain\'s blocks (replacements, no-op cancels, reverted and lost-race');
+line('reveals included; staking apart), divided by the sequences verified, next to the two bare transactions a sequence');
+line('needs (one `submitProofHash` + one `verifyBatches`, each the median of the miner\'s own successful ones on the same');
+line('chain).');
+line();
+line('| run | verified / slashes | our txs (reverted) | by kind | gas per verified sequence | bare (hash + reveal) | ratio | ETH per sequence |');
+line('|---|---|---|---|---|---|---|---|');
+const gasRows = [d];
+if (fs.existsSync(path.join(work, 'faults.json'))) gasRows.push(read('faults'));
+for (const run of gasRows) {
+  for (const m of run.r.miners ?? []) {
+    const gas = m.gas;
+    const kinds = Object.entries(gas.txsByKind ?? {}).map(([k, v]) => `${v} ${k}`).join(', ');
+    const eth = gas.weiPerVerifiedSequence ? (Number(BigInt(gas.weiPerVerifiedSequence)) / 1e18).toExponential(3) : 'n/a';
+    line(`| \`${run.cmd.replace(/ --data-dir \S+/, '')}\` | ${run.r.sequencesVerified} / ${run.r.slashes} | ${gas.txs} (${gas.txsReverted}) | ${kinds} | ${n(gas.gasPerVerifiedSequence)} | ${n(gas.bareGasPerSequence)} (${n(gas.bareSubmitProofHashGas)} + ${n(gas.bareVerifyBatchesGas)}) | ${f(gas.gasRatio, 3)} | ${eth} |`);
+  }
+}
+line();
 line('## Transaction manager');
 line();
 line('```sh');

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every benchmark of docs/benchmarks.md with the Release build and writes the document from their JSON output.
-# Usage: scripts/benchmarks.sh [output.md]   (default: docs/benchmarks.md). Takes about ten minutes.
+# Usage: scripts/benchmarks.sh [output.md]   (default: docs/benchmarks.md). Takes about twenty minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 doc="${1:-docs/benchmarks.md}"
@@ -34,6 +34,7 @@ run polling bench --provers 16 --sequences 200 --max-batches 8 --prover-latency 
 run gpus bench --provers 16 --sequences 40 --max-batches 8 --prover-latency 2s --latency-jitter 0.3 --prover-speeds 1,1,2,4 --seed 1
 run txs bench txs
 run devnet devnet --sequences 100 --provers 8 --max-batches 4 --t1 3 --t2 6 --exit-when-done --data-dir "$work/devnet"
+run faults devnet --sequences 100 --provers 8 --max-batches 4 --t1 3 --t2 6 --rpc-faults 0.2 --exit-when-done --timeout 30m --data-dir "$work/faults"
 
 load_after="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
 cpu="$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2 | sed 's/^ *//' || echo unknown)"
