@@ -65,10 +65,11 @@ public sealed class StoreOptions
             {
                 _ = new Npgsql.NpgsqlConnectionStringBuilder(ConnectionString);
             }
-            catch (ArgumentException e)
+            catch (Exception e) when (e is ArgumentException or FormatException or InvalidCastException or OverflowException)
             {
-                // The builder's message names the keyword it does not know, never a value.
-                throw new OptionsException("Store:ConnectionString", $"is not a valid PostgreSQL connection string: {e.Message}");
+                // The builder names the keyword it refuses; the redaction hides a password should a message ever quote one.
+                throw new OptionsException("Store:ConnectionString",
+                    $"is not a valid PostgreSQL connection string: {Chain.UrlRedaction.Redact(e.Message)}");
             }
         }
 
