@@ -1,5 +1,8 @@
+using System.Numerics;
+using ZkPow.Aggregator.Chain;
 using ZkPow.Aggregator.Generator;
 using ZkPow.Aggregator.Storage;
+using ZkPow.Aggregator.Sync;
 
 namespace ZkPow.Aggregator.Tests.Storage;
 
@@ -234,5 +237,88 @@ public abstract class StoreTests(StoreTarget target) : IDisposable
         var open = await store.LoadOpenTasksAsync(None);
         Assert.Equal(102, open.Count);
         Assert.DoesNotContain(open, t => t.Sequence == 8);
+    }
+
+    [Fact]
+    public async Task a_transaction_is_created_once_per_key_signed_with_the_next_nonce_replaced_and_finished()
+    {
+        const string sender = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
+        const string to = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC";
+        await using var store = await Target.OpenAsync();
+        var request = new TxRequest("submitProofHash/9/0", "submitProofHash", to, [1, 2, 3]) { Value = new BigInteger(5), GasLimit = 90_000 };
+        var created = await store.CreateTxAsync(request, sender, None);
+        var again = await store.CreateTxAsync(request with { Data = [9] }, sender, None);
+        Assert.True(created.Created);
+        Assert.False(again.Created);
+        Assert.Equal((created.Record.Id, TxState.Created), (again.Record.Id, again.Record.State));
+        Assert.Equal([1, 2, 3], again.Record.Data);
+        Assert.Equal(sender.ToLowerInvariant(), created.Record.Sender);
+
+        Assert.Equal(4UL, await store.ReconcileNonceAsync(sender, 4, None));
+        Assert.Equal(4UL, await store.ReconcileNonceAsync(sender, 2, None));
+        var fees = new TxFees(new BigInteger(3_000_000_000), new BigInteger(1_000_000_000), false);
+        var signed = await store.StoreSignedAsync(created.Record.Id, sender, n => new SignedTx(n, 90_000, fees, [0xaa], "0x01"), None);
+        Assert.Equal((TxState.Signed, 4UL, "0x01", (TxFees?)fees), (signed!.State, signed.Nonce, signed.TxHash, signed.Fees));
+        Assert.Null(await store.StoreSignedAsync(created.Record.Id, sender, n => new SignedTx(n, 90_000, fees, [0xab], "0x02"), None));
+        Assert.Equal(5UL, await store.ReconcileNonceAsync(sender, 0, None));
+
+        var sent = await store.TransitionTxAsync(signed.Id, [TxState.Signed], new TxChange(TxState.Sent) { Broadcast = true }, None);
+        Assert.NotNull(sent!.SentAt);
+        var bumped = new TxFees(new BigInteger(6_000_000_000), new BigInteger(2_000_000_000), false);
+        var replaced = await store.StoreReplacementAsync(signed.Id, new SignedTx(4, 90_000, bumped, [0xbb], "0x03"), None);
+        Assert.Equal((1, "0x03", (TxFees?)bumped), (replaced!.Replacements, replaced.TxHash, replaced.Fees));
+        Assert.Null(await store.StoreReplacementAsync(signed.Id, new SignedTx(7, 90_000, bumped, [0xbc], "0x04"), None));
+        Assert.Equal(["0x01", "0x03"], await store.GetTxHashesAsync(signed.Id, None));
+
+        var mined = await store.TransitionTxAsync(signed.Id, [TxState.Sent], new TxChange(TxState.Mined)
+        {
+            BlockNumber = 77,
+            BlockHash = "0xb77",
+            Succeeded = false,
+            Revert = ChainRevert.Decode(null, "execution reverted"),
+        }, None);
+        Assert.Equal((77UL, "0xb77", (bool?)false), (mined!.BlockNumber, mined.BlockHash, mined.Succeeded));
+        Assert.NotNull(mined.Revert);
+        var reorged = await store.TransitionTxAsync(signed.Id, [TxState.Mined], new TxChange(TxState.Sent) { ClearBlock = true, CountReorg = true }, None);
+        Assert.Equal((null, null, (bool?)null, 1), (reorged!.BlockNumber, reorged.BlockHash, reorged.Succeeded, reorged.Reorgs));
+        Assert.Null(await store.TransitionTxAsync(signed.Id, [TxState.Mined], new TxChange(TxState.Confirmed), None));
+        Assert.Single(await store.LoadOpenTxsAsync(sender.ToUpperInvariant().Replace("0X", "0x", StringComparison.Ordinal), None));
+        await store.TransitionTxAsync(signed.Id, [TxState.Sent], new TxChange(TxState.Confirmed) { BlockNumber = 78, Succeeded = true }, None);
+        Assert.Empty(await store.LoadOpenTxsAsync(sender, None));
+        Assert.Equal(TxState.Confirmed, (await store.GetTxAsync("submitProofHash/9/0", None))!.State);
+        Assert.Equal(1, (await store.CountTxsAsync(None))[TxState.Confirmed]);
+    }
+
+    [Fact]
+    public async Task a_synced_range_is_recorded_with_its_cursor_and_a_rollback_removes_what_came_after_the_fork()
+    {
+        await using var store = await Target.OpenAsync();
+        Assert.Null(await store.GetCursorAsync(None));
+        static SyncedSequence Sequence(ulong final, ulong block) =>
+            new(final, final - 2, block, $"0xb{block}", $"0xt{final}", [(byte)final], SyncSequenceStatus.Accepted, null);
+        await store.ApplyRangeAsync(new SyncRange(new SyncCursor(20, "0xb20"), [Sequence(2, 10), Sequence(4, 15)],
+            [
+                new SyncEventRecord(12, "0xb12", 0, SyncEventKind.SubmitProofHash, 2, "0xaa", "3"),
+                new SyncEventRecord(16, "0xb16", 1, SyncEventKind.VerifyBatches, 2, "0xbb", null),
+                new SyncEventRecord(18, "0xb18", 0, SyncEventKind.SubmitProofHash, 4, "0xcc", "5"),
+            ], []), None);
+        Assert.Equal(new SyncCursor(20, "0xb20"), await store.GetCursorAsync(None));
+        Assert.Equal([18UL, 16UL, 15UL], (await store.GetRecordedBlocksAsync(3, None)).Select(b => b.BlockNumber));
+        Assert.Equal(["0xaa"], await store.GetCommittersAsync(2, None));
+        var status = await store.ListSequenceStatusAsync("0xAA", 10, None);
+        Assert.Equal([4UL, 2UL], status.Select(s => s.FinalBatch));
+        Assert.Equal(("0xbb", 3UL), (status[1].VerifiedBy, status[1].RoundStart));
+        Assert.True(Assert.Single(status[1].Committers).Ours);
+        Assert.Equal(new byte[] { 4 }, (await store.GetSequenceAsync(4, None))!.AccInputHash);
+
+        await store.ApplyRangeAsync(new SyncRange(new SyncCursor(21, "0xb21"), [], [], [(4UL, "reorged away")]), None);
+        Assert.Equal((SyncSequenceStatus)2, (await store.GetSequenceAsync(4, None))!.Status);
+
+        var removed = await store.RollbackAsync(new SyncCursor(14, "0xb14"), None);
+        Assert.Equal([4UL], removed.Select(s => s.FinalBatch));
+        Assert.Equal(new SyncCursor(14, "0xb14"), await store.GetCursorAsync(None));
+        Assert.Empty(await store.GetSequencesAfterAsync(14, None));
+        Assert.Equal([2UL], (await store.GetSequencesAfterAsync(0, None)).Select(s => s.FinalBatch));
+        Assert.Equal([12UL, 10UL], (await store.GetRecordedBlocksAsync(5, None)).Select(b => b.BlockNumber));
     }
 }
