@@ -1,6 +1,7 @@
 using System.Numerics;
 using ZkPow.Aggregator.Chain;
 using ZkPow.Aggregator.Generator;
+using ZkPow.Aggregator.Sender;
 using ZkPow.Aggregator.Storage;
 using ZkPow.Aggregator.Sync;
 
@@ -320,5 +321,48 @@ public abstract class StoreTests(StoreTarget target) : IDisposable
         Assert.Empty(await store.GetSequencesAfterAsync(14, None));
         Assert.Equal([2UL], (await store.GetSequencesAfterAsync(0, None)).Select(s => s.FinalBatch));
         Assert.Equal([12UL, 10UL], (await store.GetRecordedBlocksAsync(5, None)).Select(b => b.BlockNumber));
+    }
+
+    [Fact]
+    public async Task the_dashboard_reads_join_sync_generator_sender_and_transactions()
+    {
+        const string us = "0x70997970c51812dc3a010c7d01b50e0d17dc79c8";
+        await using var store = await Target.OpenAsync();
+        await store.ApplyRangeAsync(new SyncRange(new SyncCursor(30, "0xb30"),
+            [
+                new SyncedSequence(2, 0, 10, "0xb10", "0xt2", [2], SyncSequenceStatus.Accepted, null),
+                new SyncedSequence(4, 2, 11, "0xb11", "0xt4", [4], SyncSequenceStatus.Accepted, null),
+            ],
+            [
+                new SyncEventRecord(12, "0xb12", 0, SyncEventKind.SubmitProofHash, 2, us, "12"),
+                new SyncEventRecord(13, "0xb13", 0, SyncEventKind.SubmitProofHash, 2, "0xother", "12"),
+                new SyncEventRecord(20, "0xb20", 0, SyncEventKind.VerifyBatches, 2, us, null),
+                new SyncEventRecord(20, "0xb20", 1, SyncEventKind.RewardPaid, 2, us, "1000"),
+                new SyncEventRecord(21, "0xb21", 0, SyncEventKind.Slashed, null, us, "7"),
+            ], []), None);
+        var tasks = await store.AddSequenceAsync(StoreBuilder.Sequence(2, 2), None);
+        var p = StoreBuilder.Prover();
+        var now = DateTimeOffset.UtcNow;
+        Assert.True(await store.TryClaimAsync(tasks[0].Id, p, now, now.AddMinutes(1), None));
+        await store.CompleteAsync(tasks[0].Id, p, "proof", AggregationTree.ParentOf(2, 4, 2, 3), None);
+        await store.ParkAsync(tasks[1].Id, "stuck", None);
+        await store.SaveSubmissionAsync(new SubmissionRecord { FinalBatch = 2, InitBatch = 0, State = SubmissionState.Revealed, RoundStart = 12 }, None);
+        await store.CreateTxAsync(new TxRequest("k/1", "submitProofHash", "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC", [1]), us, None);
+
+        var rows = await store.ListDashboardSequencesAsync(10, None);
+        Assert.Equal([4UL, 2UL], rows.Select(r => r.FinalBatch));
+        var (proving, verified) = (rows[0], rows[1]);
+        Assert.Equal((0, 2, 1, 1, false), (proving.GeneratorState, proving.TasksTotal, proving.TasksDone, proving.TasksParked, proving.HasFinalProof));
+        Assert.Null(proving.Submission);
+        Assert.Equal((SubmissionState.Revealed, 12UL, us, 20UL, 2), (verified.Submission!.Value, verified.RoundStart!.Value, verified.VerifiedBy,
+            verified.VerifiedBlock!.Value, verified.Committers));
+        Assert.Null(verified.GeneratorState);
+
+        var tx = Assert.Single(await store.ListDashboardTxsAsync(5, None));
+        Assert.Equal(("submitProofHash", "k/1", "Created"), (tx.Kind, tx.Key, tx.State));
+        var earnings = await store.ListEarningsAsync(us.ToUpperInvariant().Replace("0X", "0x", StringComparison.Ordinal), 10, None);
+        Assert.Equal([("reward", "1000", (ulong?)2), ("slash", "7", null)], earnings.Select(e => (e.Kind, e.AmountWei, e.FinalBatch)));
+        Assert.Equal(1, await store.CountVerifiedByAsync(us, None));
+        Assert.Equal(0, await store.CountVerifiedByAsync("0xother", None));
     }
 }
