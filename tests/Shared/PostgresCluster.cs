@@ -183,7 +183,7 @@ internal sealed class PostgresCluster
     }
 
     /// <summary>Stops and deletes the clusters of earlier test runs whose process is gone.</summary>
-    private static void CleanUpStale()
+    internal static void CleanUpStale()
     {
         foreach (var folder in Directory.GetDirectories("/tmp", FolderPrefix + "*"))
         {
@@ -206,7 +206,8 @@ internal sealed class PostgresCluster
             }
 
             var pidFile = Path.Combine(folder, "data", "postmaster.pid");
-            if (File.Exists(pidFile) && int.TryParse(File.ReadLines(pidFile).FirstOrDefault(), CultureInfo.InvariantCulture, out var server))
+            if (File.Exists(pidFile) && int.TryParse(File.ReadLines(pidFile).FirstOrDefault(), CultureInfo.InvariantCulture, out var server)
+                && IsServerOf(server, folder))
             {
                 Kill(server);
             }
@@ -240,13 +241,36 @@ internal sealed class PostgresCluster
         using var watchdog = Process.Start(info);
     }
 
+    /// <summary>Whether <paramref name="pid"/> is still the postmaster of the cluster in <paramref name="folder"/> (a PID
+    /// from an old pid file may have been reused by an unrelated process).</summary>
+    private static bool IsServerOf(int pid, string folder)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/cmdline").Contains(Path.Combine(folder, "data"), StringComparison.Ordinal);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Asks the postmaster for a fast shutdown (SIGINT) and kills it if it is still up after 10 s.</summary>
     private static void Kill(int pid)
     {
         try
         {
             using var process = Process.GetProcessById(pid);
-            process.Kill();
-            process.WaitForExit(10_000);
+            using (var interrupt = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { "-INT", pid.ToString(CultureInfo.InvariantCulture) }, UseShellExecute = false }))
+            {
+                interrupt?.WaitForExit(5_000);
+            }
+
+            if (!process.WaitForExit(10_000))
+            {
+                process.Kill();
+                process.WaitForExit(10_000);
+            }
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
         {

@@ -166,7 +166,8 @@ public sealed partial class PostgresStore : IAggregatorStore
             try
             {
                 var result = await work(connection, transaction).ConfigureAwait(false);
-                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                // Not cancelled half-way: once the work is done the commit's outcome must be known to the caller.
+                await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
                 return result;
             }
             catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure

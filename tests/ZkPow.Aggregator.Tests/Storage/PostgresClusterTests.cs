@@ -50,6 +50,40 @@ public sealed class PostgresClusterTests
         }
 
         Assert.False(Directory.Exists(cluster.Folder));
-        Assert.False(File.Exists($"/proc/{cluster.ServerPid}/status") && !File.ReadAllText($"/proc/{cluster.ServerPid}/status").Contains("State:\tZ", StringComparison.Ordinal));
+        Assert.False(IsRunning(cluster.ServerPid));
     }
+
+    [Fact]
+    public async Task a_cluster_whose_test_run_is_gone_is_stopped_and_removed_by_the_next_run()
+    {
+        var cluster = await PostgresCluster.StartAsync(durable: false);
+        try
+        {
+            // Make the cluster look like one left behind by a run that was killed: its owner is a process that has exited.
+            using (var gone = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("true") { UseShellExecute = false })!)
+            {
+                await gone.WaitForExitAsync();
+                await File.WriteAllTextAsync(Path.Combine(cluster.Folder, "owner"), $"{gone.Id} 12345");
+            }
+
+            PostgresCluster.CleanUpStale();
+            Assert.False(Directory.Exists(cluster.Folder));
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (IsRunning(cluster.ServerPid) && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(100);
+            }
+
+            Assert.False(IsRunning(cluster.ServerPid), $"the server {cluster.ServerPid} still runs");
+            var shared = await PostgresCluster.SharedAsync();
+            Assert.True(Directory.Exists(shared.Folder), "the live run's cluster was removed too");
+        }
+        finally
+        {
+            cluster.Stop();
+        }
+    }
+
+    private static bool IsRunning(int pid) =>
+        File.Exists($"/proc/{pid}/status") && !File.ReadAllText($"/proc/{pid}/status").Contains("State:\tZ", StringComparison.Ordinal);
 }
