@@ -17,9 +17,16 @@ internal static class DebianPackages
     private static bool s_updated;
 
     /// <summary>The full path of <paramref name="binary"/>, installing <paramref name="package"/> if it is missing.</summary>
-    public static async Task<string> RequireAsync(string package, string binary)
+    public static Task<string> RequireAsync(string package, string binary) => RequireAsync(package, binary, () => Find(binary));
+
+    /// <summary>
+    /// What <paramref name="find"/> returns (a path, for example of a binary outside PATH such as
+    /// <c>/usr/lib/postgresql/15/bin/initdb</c>), installing <paramref name="package"/> first if it returns null;
+    /// <paramref name="binary"/> names what is looked for in the error messages.
+    /// </summary>
+    public static async Task<string> RequireAsync(string package, string binary, Func<string?> find)
     {
-        if (Find(binary) is { } found)
+        if (find() is { } found)
         {
             return found;
         }
@@ -38,7 +45,7 @@ internal static class DebianPackages
         try
         {
             await using var held = await LockAsync();
-            if (Find(binary) is { } installed)
+            if (find() is { } installed)
             {
                 return installed; // another process installed it while we waited
             }
@@ -50,7 +57,7 @@ internal static class DebianPackages
             }
 
             await RunAsync("apt-get", "-o", "DPkg::Lock::Timeout=600", "install", "-y", "--no-install-recommends", package);
-            return Find(binary) ?? throw new InvalidOperationException($"apt-get installed '{package}' but '{binary}' is still not on PATH");
+            return find() ?? throw new InvalidOperationException($"apt-get installed '{package}' but '{binary}' is still not found");
         }
         finally
         {

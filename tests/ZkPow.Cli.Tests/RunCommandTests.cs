@@ -24,6 +24,8 @@ public sealed partial class RunCommandTests
     [InlineData("{\"Provers\":{\"HeartbeatInterval\":\"soon\"}}", "Provers:HeartbeatInterval", "not a duration")]
     [InlineData("{\"Provers\":{\"HeartbeatInterval\":\"30s\"}}", "Provers:HeartbeatInterval", "at most 15s")]
     [InlineData("{\"Store\":{\"SqliteSynchronous\":\"OFF\"}}", "Store:SqliteSynchronous", "FULL")]
+    [InlineData("{\"Store\":{\"Provider\":\"mysql\"}}", "Store:Provider", "sqlite or postgres")]
+    [InlineData("{\"Store\":{\"Provider\":\"postgres\"}}", "Store:ConnectionString", "must name the PostgreSQL database")]
     [InlineData("{\"Metrix\":{}}", "Metrix", "unknown section")]
     [InlineData("{\"Chain\":{\"RollupAddress\":\"0x1234\"}}", "Chain:RollupAddress", "")]
     [InlineData("{\"Chain\":{\"RollupAddress\":\"0x5FbDB2315678afecb367f032d93F642f64180aa3\"},\"Key\":{\"KeystorePath\":\"/nonexistent/key.json\",\"PasswordEnvironmentVariable\":\"ZKPOW_TEST_NO_SUCH_VARIABLE\"}}", "Key:", "")]
@@ -120,7 +122,24 @@ public sealed partial class RunCommandTests
     }
 
     [Fact]
-    public async Task a_running_aggregator_proves_and_gets_verified_what_the_rollup_sequences()
+    public Task a_running_aggregator_proves_and_gets_verified_what_the_rollup_sequences() => ProveAndVerifyAsync();
+
+    [Fact]
+    public async Task a_running_aggregator_on_postgres_proves_and_gets_verified_what_the_rollup_sequences()
+    {
+        // Trust authentication ignores the password: it is there to show that it never reaches the output.
+        const string password = "pg-s3cret-never-logged";
+        var database = await PostgresCluster.NewDatabaseAsync();
+        var stderr = await ProveAndVerifyAsync("--Store:Provider=postgres", $"--Store:ConnectionString={database};Password={password}");
+        Assert.DoesNotContain(password, stderr, StringComparison.Ordinal);
+        await using var raw = new Npgsql.NpgsqlConnection(database);
+        await raw.OpenAsync();
+        await using var count = new Npgsql.NpgsqlCommand("SELECT COUNT(*) FROM final_proofs;", raw);
+        Assert.Equal(3L, (long)(await count.ExecuteScalarAsync())!);
+    }
+
+    /// <summary>Runs an aggregator on a devnet rollup with three sequences until all are verified; returns its stderr.</summary>
+    private static async Task<string> ProveAndVerifyAsync(params string[] extraArgs)
     {
         using var dir = new TempDir();
         await using var chain = await DevChain.StartAsync(new DevChainOptions { BlockTime = 1, T1 = 2, T2 = 5 });
@@ -133,7 +152,7 @@ public sealed partial class RunCommandTests
         }
 
         var path = WriteConfig(dir, Config(dir, chain, node, forkId: 6));
-        using var run = ChildProcess.Zkpow("run", "--config", path, "--Sync:PollInterval=200ms");
+        using var run = ChildProcess.Zkpow(["run", "--config", path, "--Sync:PollInterval=200ms", .. extraArgs]);
         var started = await AggregatorStartLine.WaitAsync(run);
         using var http = new HttpClient { BaseAddress = new Uri(started.Groups[2].Value) };
         var before = await http.GetStringAsync("metrics");
@@ -155,6 +174,7 @@ public sealed partial class RunCommandTests
         Assert.True(MetricSum(after, "zkpow_aggregator_sender_proof_txs") >= 3, after);
         Assert.True(MetricSum(after, "zkpow_aggregator_sender_hash_txs") >= 3, after);
         Assert.Equal(3, MetricSum(after, "zkpow_aggregator_sync_sequences_synced"));
+        return run.Stderr;
     }
 
     /// <summary>The sum of a metric's samples (all label sets) in Prometheus text.</summary>

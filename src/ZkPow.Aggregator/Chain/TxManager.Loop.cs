@@ -23,7 +23,7 @@ public sealed partial class TxManager
                 return;
             }
             catch (Exception e) when (e is EthRpcException or InvalidOperationException or FormatException or KeyNotFoundException
-                or Microsoft.Data.Sqlite.SqliteException or ObjectDisposedException)
+                or System.Data.Common.DbException or ObjectDisposedException)
             {
                 LogTickFailed(e);
             }

@@ -85,7 +85,7 @@ public sealed class AggregatorNode
 
     public SyncMetrics SyncMetrics { get; }
 
-    internal SqliteStore Store => _store.Store;
+    internal IAggregatorStore Store => _store.Store;
 
     internal ProofGenerator Generator => _generator.Generator;
 

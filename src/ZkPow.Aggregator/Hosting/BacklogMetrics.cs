@@ -17,14 +17,14 @@ public sealed partial class BacklogMetrics : IAsyncDisposable
     public static readonly TimeSpan RefreshInterval = TimeSpan.FromSeconds(10);
 
     private readonly Meter _meter;
-    private readonly SqliteStore _store;
+    private readonly IAggregatorStore _store;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _loop;
     private long _parked = -1;
 
-    public BacklogMetrics(SqliteStore store, TxManager transactions, ILogger<BacklogMetrics> logger, TimeProvider time)
+    public BacklogMetrics(IAggregatorStore store, TxManager transactions, ILogger<BacklogMetrics> logger, TimeProvider time)
     {
         _store = store;
         _logger = logger;
@@ -63,7 +63,7 @@ public sealed partial class BacklogMetrics : IAsyncDisposable
                 var counts = await _store.CountTasksAsync(cancellationToken).ConfigureAwait(false);
                 Interlocked.Exchange(ref _parked, counts.Where(c => c.Key.State == TaskState.Parked).Sum(c => c.Value));
             }
-            catch (Exception ex) when (ex is Microsoft.Data.Sqlite.SqliteException or InvalidOperationException or ObjectDisposedException)
+            catch (Exception ex) when (ex is System.Data.Common.DbException or InvalidOperationException or ObjectDisposedException)
             {
                 LogCountFailed(ex.Message);
             }

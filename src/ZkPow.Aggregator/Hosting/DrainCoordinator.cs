@@ -113,7 +113,7 @@ internal sealed partial class DrainCoordinator(SenderService sender, StoreServic
             {
                 return;
             }
-            catch (Exception e) when (e is InvalidOperationException or Microsoft.Data.Sqlite.SqliteException)
+            catch (Exception e) when (e is InvalidOperationException or System.Data.Common.DbException)
             {
                 LogCountFailed(e.Message);
                 await Task.Delay(PollInterval, time, CancellationToken.None).ConfigureAwait(false);

@@ -5,20 +5,23 @@ using ZkPow.Aggregator.Storage;
 
 namespace ZkPow.Aggregator.Hosting;
 
-/// <summary>Opens the store (after the start-up checks, so a misconfigured node writes nothing), runs its background
-/// retention pass, and closes it last.</summary>
+/// <summary>Opens the store (after the start-up checks, so a misconfigured node writes nothing): SQLite or PostgreSQL as
+/// <see cref="StoreOptions.Provider"/> says; runs its background retention pass, and closes it last.</summary>
 internal sealed class StoreService(IOptions<AggregatorOptions> options, TimeProvider time, AggregatorReadiness readiness, PartStopper stopper,
     ILoggerFactory loggers) : IHostedService
 {
-    private SqliteStore? _store;
+    private IAggregatorStore? _store;
     private StoreRetention? _retention;
 
-    public SqliteStore Store => _store ?? throw new InvalidOperationException("the store is not open");
+    public IAggregatorStore Store => _store ?? throw new InvalidOperationException("the store is not open");
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         readiness.Starting("opening the store");
-        _store = await SqliteStore.OpenAsync(options.Value.Store, time, cancellationToken).ConfigureAwait(false);
+        var store = options.Value.Store;
+        _store = store.IsPostgres
+            ? await PostgresStore.OpenAsync(store, time, cancellationToken, loggers).ConfigureAwait(false)
+            : await SqliteStore.OpenAsync(store, time, cancellationToken).ConfigureAwait(false);
         _retention = new StoreRetention(_store, options.Value.Store, time, loggers.CreateLogger<StoreRetention>());
         _retention.Start();
     }

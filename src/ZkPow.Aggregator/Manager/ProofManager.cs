@@ -120,7 +120,7 @@ public sealed partial class ProofManager : IAsyncDisposable
             {
                 return;
             }
-            catch (Exception e) when (e is InvalidOperationException or Microsoft.Data.Sqlite.SqliteException)
+            catch (Exception e) when (e is InvalidOperationException or System.Data.Common.DbException)
             {
                 LogWorkerError("tryFetchProofToSend", e.Message);
                 await Task.Delay(_options.ResendInterval, _time, cancellationToken).ConfigureAwait(false);
@@ -141,7 +141,7 @@ public sealed partial class ProofManager : IAsyncDisposable
             {
                 return;
             }
-            catch (Exception e) when (e is ChainUnavailableException or EthRpcException or InvalidOperationException or Microsoft.Data.Sqlite.SqliteException)
+            catch (Exception e) when (e is ChainUnavailableException or EthRpcException or InvalidOperationException or System.Data.Common.DbException)
             {
                 LogWorkerError("processResend", e.Message);
             }

@@ -3,7 +3,7 @@ namespace ZkPow.Aggregator.Storage;
 /// <summary>
 /// The schema, as an ordered list of versioned migrations. A migration is applied once, in its own transaction,
 /// and recorded in <c>schema_migrations</c>. Never edit a released migration; add a new one.
-/// The SQL is kept to what SQLite and PostgreSQL both accept.
+/// <see cref="PostgresMigrations"/> holds the same steps, under the same numbers, for PostgreSQL.
 /// </summary>
 internal static class Migrations
 {

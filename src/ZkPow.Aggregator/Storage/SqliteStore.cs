@@ -9,7 +9,7 @@ namespace ZkPow.Aggregator.Storage;
 /// (<see cref="SqliteWriter"/>); reads use their own pooled connections. With <c>synchronous=FULL</c> (the
 /// default) a write that has been answered survives a power loss.
 /// </summary>
-public sealed partial class SqliteStore : IGeneratorStore, IAsyncDisposable
+public sealed partial class SqliteStore : IAggregatorStore
 {
     private readonly string _connectionString;
     private readonly SqliteWriter _writer;

@@ -3,6 +3,21 @@ namespace ZkPow.Aggregator.Storage;
 /// <summary>Where and how the aggregator keeps its state.</summary>
 public sealed class StoreOptions
 {
+    /// <summary>The store's kind: <c>sqlite</c> (default: one file, <see cref="SqlitePath"/>) or <c>postgres</c> (a PostgreSQL
+    /// database, <see cref="ConnectionString"/>).</summary>
+    public string Provider { get; set; } = SqliteProvider;
+
+    /// <summary>The PostgreSQL connection string when <see cref="Provider"/> is <c>postgres</c> (Npgsql's keywords).
+    /// Example: <c>Host=db;Port=5432;Username=zkpow;Password=…;Database=zkpow</c>. Its password is never logged.</summary>
+    public string? ConnectionString { get; set; }
+
+    public const string SqliteProvider = "sqlite";
+
+    public const string PostgresProvider = "postgres";
+
+    /// <summary>Whether the store is PostgreSQL (<see cref="Provider"/> <c>postgres</c>, any case).</summary>
+    public bool IsPostgres => string.Equals(Provider, PostgresProvider, StringComparison.OrdinalIgnoreCase);
+
     /// <summary>Path of the SQLite database file. Example: <c>data/aggregator.db</c>.</summary>
     public string SqlitePath { get; set; } = "aggregator.db";
 
@@ -33,6 +48,31 @@ public sealed class StoreOptions
 
     public void Validate()
     {
+        if (!string.Equals(Provider, SqliteProvider, StringComparison.OrdinalIgnoreCase) && !IsPostgres)
+        {
+            throw new OptionsException("Store:Provider", $"must be sqlite or postgres, not '{Provider}'");
+        }
+
+        if (IsPostgres)
+        {
+            if (string.IsNullOrWhiteSpace(ConnectionString))
+            {
+                throw new OptionsException("Store:ConnectionString", "must name the PostgreSQL database when Store:Provider is postgres " +
+                    "(for example Host=db;Username=zkpow;Password=...;Database=zkpow)");
+            }
+
+            try
+            {
+                _ = new Npgsql.NpgsqlConnectionStringBuilder(ConnectionString);
+            }
+            catch (Exception e) when (e is ArgumentException or FormatException or InvalidCastException or OverflowException)
+            {
+                // The builder names the keyword it refuses; the redaction hides a password should a message ever quote one.
+                throw new OptionsException("Store:ConnectionString",
+                    $"is not a valid PostgreSQL connection string: {Chain.UrlRedaction.Redact(e.Message)}");
+            }
+        }
+
         if (string.IsNullOrWhiteSpace(SqlitePath))
         {
             throw new OptionsException("Store:SqlitePath", "must name a file");

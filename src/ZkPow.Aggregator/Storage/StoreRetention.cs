@@ -1,25 +1,24 @@
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 
 namespace ZkPow.Aggregator.Storage;
 
 /// <summary>
 /// The background retention pass: every <see cref="StoreOptions.RetentionInterval"/> it deletes what verified sequences no
-/// longer need (<see cref="SqliteStore.PruneAsync"/>), <see cref="StoreOptions.RetentionBatch"/> sequences per
+/// longer need (<see cref="IAggregatorStore.PruneAsync"/>), <see cref="StoreOptions.RetentionBatch"/> sequences per
 /// transaction with a pause between two, so that the dispatch path's writes queue behind one small transaction at
 /// most. A failing step is logged and retried at the next pass.
 /// </summary>
 internal sealed partial class StoreRetention : IAsyncDisposable
 {
     private static readonly TimeSpan Pause = TimeSpan.FromMilliseconds(50);
-    private readonly SqliteStore _store;
+    private readonly IAggregatorStore _store;
     private readonly StoreOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<StoreRetention> _logger;
     private readonly CancellationTokenSource _stopping = new();
     private Task _loop = Task.CompletedTask;
 
-    public StoreRetention(SqliteStore store, StoreOptions options, TimeProvider time, ILogger<StoreRetention> logger)
+    public StoreRetention(IAggregatorStore store, StoreOptions options, TimeProvider time, ILogger<StoreRetention> logger)
     {
         options.Validate();
         _store = store;
@@ -79,7 +78,7 @@ internal sealed partial class StoreRetention : IAsyncDisposable
                 {
                     await RunPassAsync(cancellationToken).ConfigureAwait(false);
                 }
-                catch (Exception ex) when (ex is SqliteException or InvalidOperationException or ObjectDisposedException)
+                catch (Exception ex) when (ex is System.Data.Common.DbException or InvalidOperationException or ObjectDisposedException)
                 {
                     LogFailed(ex.Message);
                 }

@@ -12,7 +12,7 @@ using ZkPow.Devnet.Prover;
 namespace ZkPow.Aggregator.Tests.Generator;
 
 /// <summary>
-/// A proof generator on a real SQLite file, serving real gRPC on loopback, with in-process mock provers that dial it.
+/// A proof generator on a real SQLite file (or the store of a <see cref="Storage.StoreTarget"/>: a PostgreSQL database), serving real gRPC on loopback, with in-process mock provers that dial it.
 /// Sequences are real devnet sequences, so the mock provers' proofs chain and the final proofs verify.
 /// </summary>
 internal sealed class GeneratorHarness : IAsyncDisposable
@@ -23,7 +23,7 @@ internal sealed class GeneratorHarness : IAsyncDisposable
     private readonly DevnetSequenceBuilder _builder = new(new Random(7), "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC", 1001, 6);
     private DevnetSequence? _last;
 
-    private GeneratorHarness(TempDir dir, SqliteStore store, ProofGenerator generator, ProverServer server)
+    private GeneratorHarness(TempDir dir, IAggregatorStore store, ProofGenerator generator, ProverServer server)
     {
         Dir = dir;
         Store = store;
@@ -39,7 +39,7 @@ internal sealed class GeneratorHarness : IAsyncDisposable
     }
 
     public TempDir Dir { get; }
-    public SqliteStore Store { get; }
+    public IAggregatorStore Store { get; }
     public ProofGenerator Generator { get; }
     public ProverServer Server { get; }
     public List<FinalProofRecord> Finals { get; } = [];
@@ -47,13 +47,15 @@ internal sealed class GeneratorHarness : IAsyncDisposable
 
     public static async Task<GeneratorHarness> StartAsync(GeneratorOptions? options = null, ProverSessionOptions? sessions = null,
         TempDir? dir = null, IComparer<ProofTask>? priority = null, int port = 0, ILoggerFactory? loggers = null, TimeSpan listenAfter = default,
-        Func<SqliteStore, IGeneratorStore>? wrapStore = null)
+        Func<IAggregatorStore, IGeneratorStore>? wrapStore = null, Storage.StoreTarget? target = null)
     {
         loggers ??= Environment.GetEnvironmentVariable("ZKPOW_TEST_LOG") == "1"
             ? LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Debug))
             : NullLoggerFactory.Instance;
         dir ??= new TempDir();
-        var store = await SqliteStore.OpenAsync(new StoreOptions { SqlitePath = dir.File("gen.db") }, TimeProvider.System, CancellationToken.None);
+        var store = target is null
+            ? await SqliteStore.OpenAsync(new StoreOptions { SqlitePath = dir.File("gen.db") }, TimeProvider.System, CancellationToken.None)
+            : await target.OpenAsync();
         var generator = new ProofGenerator(wrapStore?.Invoke(store) ?? store, options ?? new GeneratorOptions(), Miner, new GeneratorMetrics(),
             loggers.CreateLogger<ProofGenerator>(), TimeProvider.System, priority);
         await generator.StartAsync(CancellationToken.None);

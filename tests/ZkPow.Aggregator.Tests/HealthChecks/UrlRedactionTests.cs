@@ -15,6 +15,17 @@ public sealed class UrlRedactionTests
     [InlineData("", "")]
     public void urls_keep_scheme_and_host_only(string text, string expected) => Assert.Equal(expected, UrlRedaction.Redact(text));
 
+    [Theory]
+    [InlineData("Host=db;Username=zkpow;Password=s3cret;Database=zkpow", "Host=db;Username=zkpow;Password=***;Database=zkpow")]
+    [InlineData("host=db; pwd = 's3;cret' ;Database=x", "host=db; pwd=*** ;Database=x")]
+    [InlineData("PASSWORD=\"s3cret\"", "PASSWORD=***")]
+    [InlineData("Password=s3cret", "Password=***")]
+    public void connection_string_passwords_are_hidden(string text, string expected)
+    {
+        Assert.Equal(expected, UrlRedaction.Redact(text));
+        Assert.DoesNotContain("s3", UrlRedaction.Redact(text), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void a_redacted_text_stays_the_same_when_redacted_again()
     {

@@ -1,4 +1,3 @@
-using Microsoft.Data.Sqlite;
 using ZkPow.Aggregator.Generator;
 using ZkPow.Aggregator.Sender;
 using ZkPow.Aggregator.Storage;
@@ -6,17 +5,18 @@ using ZkPow.Aggregator.Sync;
 
 namespace ZkPow.Aggregator.Tests.Storage;
 
-public sealed class RetentionTests
+/// <summary>Retention on each store (<see cref="SqliteRetentionTests"/>, <see cref="PostgresRetentionTests"/>).</summary>
+public abstract class RetentionTests(StoreTarget target) : IDisposable
 {
-    private static readonly CancellationToken None = CancellationToken.None;
+    protected static readonly CancellationToken None = CancellationToken.None;
     private static readonly TimeSpan Month = TimeSpan.FromDays(30);
 
     // Seven sequences of two batches: A (0,2] … G (12,14]. Every one is proved to its final proof except C, still being
     // proved; B's submission is open (committed); A's was revealed. verifyBatches covers up to 12 (F); G is not verified.
-    private static async Task<(SqliteStore Store, ManualClock Clock)> SetUpAsync(TempDir dir)
+    private async Task<(IAggregatorStore Store, ManualClock Clock)> SetUpAsync()
     {
         var clock = new ManualClock(DateTimeOffset.Parse("2026-01-01T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
-        var store = await StoreBuilder.OpenAsync(dir, time: clock);
+        var store = await Target.OpenAsync(clock);
         foreach (var init in new ulong[] { 0, 2, 4, 6, 8, 10, 12 })
         {
             if (init == 4)
@@ -40,13 +40,20 @@ public sealed class RetentionTests
         return (store, clock);
     }
 
+    protected StoreTarget Target { get; } = target;
+
+    public void Dispose()
+    {
+        Target.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
     [Fact]
     public async Task retention_deletes_proofs_and_inputs_only_of_finished_closed_sequences_verified_more_than_the_kept_number_ago()
     {
-        using var dir = new TempDir();
-        var (store, _) = await SetUpAsync(dir);
+        var (store, _) = await SetUpAsync();
         await using var _ = store;
-        var before = Rows(dir);
+        var before = await RowsAsync();
 
         // Verified, newest first: 12, 10, 8, 6, 4, 2. Keeping 2 leaves 8 and older: A (revealed) and D (no submission yet)
         // go, B (open submission) and C (still being proved) stay, like E and F (the two kept) and G (not verified).
@@ -56,7 +63,7 @@ public sealed class RetentionTests
         Assert.Equal(1, rest.Sequences);
         Assert.True((await store.PruneAsync(2, Month, 100, None)).IsEmpty);
 
-        var after = Rows(dir);
+        var after = await RowsAsync();
         foreach (var final in new ulong[] { 2, 8 })
         {
             Assert.Equal((0, 0), (after.Tasks[final], after.Batches[final]));
@@ -83,8 +90,7 @@ public sealed class RetentionTests
     [Fact]
     public async Task final_and_committed_proofs_go_after_their_retention_time_unless_unverified_or_open()
     {
-        using var dir = new TempDir();
-        var (store, clock) = await SetUpAsync(dir);
+        var (store, clock) = await SetUpAsync();
         await using var _ = store;
 
         Assert.True((await store.PruneAsync(100, Month, 100, None)).IsEmpty);
@@ -116,9 +122,8 @@ public sealed class RetentionTests
     [Fact]
     public async Task nothing_is_deleted_before_any_sequence_is_verified()
     {
-        using var dir = new TempDir();
         var clock = new ManualClock(DateTimeOffset.UnixEpoch.AddYears(56));
-        await using var store = await StoreBuilder.OpenAsync(dir, time: clock);
+        await using var store = await Target.OpenAsync(clock);
         await ProveAsync(store, StoreBuilder.Sequence(0, 3), clock.GetUtcNow());
         await ProveAsync(store, StoreBuilder.Sequence(3, 1), clock.GetUtcNow());
         clock.Advance(TimeSpan.FromDays(365));
@@ -130,9 +135,8 @@ public sealed class RetentionTests
     [Fact]
     public async Task a_discarded_sequence_stored_again_is_retained_again()
     {
-        using var dir = new TempDir();
         var clock = new ManualClock(DateTimeOffset.UnixEpoch.AddYears(56));
-        await using var store = await StoreBuilder.OpenAsync(dir, time: clock);
+        await using var store = await Target.OpenAsync(clock);
         await store.AddSequenceAsync(StoreBuilder.Sequence(0, 2), None);
         await store.DiscardSequenceAsync(2, "reorg", None);
         await VerifyAsync(store, 2);
@@ -141,36 +145,17 @@ public sealed class RetentionTests
         // Stored afresh (new inputs): it is being proved, so nothing of it goes while it is open.
         Assert.Equal(2, (await store.AddSequenceAsync(StoreBuilder.Sequence(0, 2), None)).Count);
         Assert.True((await store.PruneAsync(0, TimeSpan.FromHours(1), 100, None)).IsEmpty);
-        Assert.Equal(2, Rows(dir).Batches[2]);
-    }
-
-    [Fact]
-    public async Task the_status_counters_are_answered_from_indexes()
-    {
-        using var dir = new TempDir();
-        await using var store = await StoreBuilder.OpenAsync(dir);
-        var tasks = string.Join(" | ", await store.ExplainAsync(SqliteStore.TaskCountsSql, None));
-        Assert.Contains("SEARCH tasks USING COVERING INDEX tasks_by_state_kind", tasks, StringComparison.Ordinal);
-        Assert.DoesNotContain("TEMP B-TREE", tasks, StringComparison.Ordinal);
-        var finals = string.Join(" | ", await store.ExplainAsync(SqliteStore.FinalProofCountSql, None));
-        Assert.Contains("SEARCH final_proofs USING COVERING INDEX final_proofs_by_created", finals, StringComparison.Ordinal);
-
-        // The retention pass's own look-ups use indexes too.
-        Assert.Contains("USING COVERING INDEX sync_events_by_kind",
-            string.Join(" | ", await store.ExplainAsync("SELECT MAX(final_batch) FROM sync_events WHERE kind = 2;", None)), StringComparison.Ordinal);
-        Assert.Contains("USING COVERING INDEX batches_by_sequence",
-            string.Join(" | ", await store.ExplainAsync("DELETE FROM batches WHERE final_batch = 1;", None)), StringComparison.Ordinal);
-        Assert.Contains("USING COVERING INDEX tasks_by_sequence",
-            string.Join(" | ", await store.ExplainAsync("DELETE FROM tasks WHERE final_batch = 1;", None)), StringComparison.Ordinal);
+        Assert.Equal(2, (await RowsAsync()).Batches[2]);
     }
 
     [Fact]
     public async Task the_background_pass_deletes_what_retention_allows()
     {
-        using var dir = new TempDir();
-        var (store, _) = await SetUpAsync(dir);
+        var (store, _) = await SetUpAsync();
         await using var _ = store;
-        var options = new StoreOptions { SqlitePath = dir.File("store.db"), RetainVerified = 2, RetentionInterval = TimeSpan.FromSeconds(1) };
+        var options = await Target.OptionsAsync();
+        options.RetainVerified = 2;
+        options.RetentionInterval = TimeSpan.FromSeconds(1);
         await using (var retention = new StoreRetention(store, options, TimeProvider.System,
                          Microsoft.Extensions.Logging.Abstractions.NullLogger<StoreRetention>.Instance))
         {
@@ -184,7 +169,7 @@ public sealed class RetentionTests
             Assert.True(retention.Passes > 0, "no retention pass within 60 s");
         }
 
-        var rows = Rows(dir);
+        var rows = await RowsAsync();
         Assert.Equal((0, 0, 2, 2), (rows.Batches[2], rows.Batches[8], rows.Batches[4], rows.Batches[10]));
     }
 
@@ -207,7 +192,7 @@ public sealed class RetentionTests
     }
 
     /// <summary>Claims and completes every task of the sequence through the store, ending with its final proof.</summary>
-    private static async Task ProveAsync(SqliteStore store, SequenceInput sequence, DateTimeOffset now)
+    private static async Task ProveAsync(IAggregatorStore store, SequenceInput sequence, DateTimeOffset now)
     {
         var prover = StoreBuilder.Prover();
         var ready = new Queue<ProofTask>(await store.AddSequenceAsync(sequence, None));
@@ -241,32 +226,28 @@ public sealed class RetentionTests
         }
     }
 
-    private static Task VerifyAsync(SqliteStore store, ulong finalBatch) =>
+    private static Task VerifyAsync(IAggregatorStore store, ulong finalBatch) =>
         store.ApplyRangeAsync(new SyncRange(new SyncCursor(100 + finalBatch, "0xb"), [],
             [new SyncEventRecord(100 + finalBatch, "0xb", 0, SyncEventKind.VerifyBatches, finalBatch, "0xother", null)], []), None);
 
     private static SubmissionRecord Submission(ulong final, SubmissionState state) =>
         new() { FinalBatch = final, InitBatch = final - 2, State = state };
 
-    /// <summary>Task rows and batch inputs per sequence, read straight from the file.</summary>
-    private static (Dictionary<ulong, int> Tasks, Dictionary<ulong, int> Batches) Rows(TempDir dir)
+    /// <summary>Task rows and batch inputs per sequence, read straight from the database.</summary>
+    private async Task<(Dictionary<ulong, int> Tasks, Dictionary<ulong, int> Batches)> RowsAsync()
     {
-        using var raw = new SqliteConnection($"Data Source={dir.File("store.db")};Pooling=false");
-        raw.Open();
-        Dictionary<ulong, int> Count(string table)
+        async Task<Dictionary<ulong, int>> CountAsync(string table)
         {
             var counts = Enumerable.Range(1, 7).ToDictionary(i => (ulong)(2 * i), _ => 0);
-            using var command = raw.CreateCommand();
-            command.CommandText = $"SELECT final_batch, COUNT(*) FROM {table} GROUP BY final_batch;";
-            using var reader = command.ExecuteReader();
-            while (reader.Read())
+            foreach (var row in await Target.QueryAsync($"SELECT final_batch, COUNT(*) FROM {table} GROUP BY final_batch;"))
             {
-                counts[(ulong)reader.GetInt64(0)] = reader.GetInt32(1);
+                counts[Convert.ToUInt64(row[0], System.Globalization.CultureInfo.InvariantCulture)] =
+                    Convert.ToInt32(row[1], System.Globalization.CultureInfo.InvariantCulture);
             }
 
             return counts;
         }
 
-        return (Count("tasks"), Count("batches"));
+        return (await CountAsync("tasks"), await CountAsync("batches"));
     }
 }

@@ -4,18 +4,15 @@ using ZkPow.Aggregator.Storage;
 
 namespace ZkPow.Aggregator.Tests.Storage;
 
-public sealed class SqliteStoreTests
+/// <summary>The store's contract on SQLite, and what only the SQLite store does (WAL, group commit).</summary>
+public sealed class SqliteStoreTests() : StoreTests(new SqliteTarget())
 {
-    private static readonly CancellationToken None = CancellationToken.None;
+    private string Path => ((SqliteTarget)Target).Path;
 
-    [Fact]
-    public async Task an_empty_database_is_migrated_to_the_latest_version_with_durable_settings()
+    protected override async Task AssertDurableAsync(IAggregatorStore store)
     {
-        using var dir = new TempDir();
-        await using var store = await StoreBuilder.OpenAsync(dir);
-        Assert.Equal(Migrations.All[^1].Version, await store.GetSchemaVersionAsync(None));
-        Assert.Equal("FULL", store.Synchronous);
-        await using var raw = new SqliteConnection($"Data Source={dir.File("store.db")}");
+        Assert.Equal("FULL", ((SqliteStore)store).Synchronous);
+        await using var raw = new SqliteConnection($"Data Source={Path}");
         raw.Open();
         using var mode = raw.CreateCommand();
         mode.CommandText = "PRAGMA journal_mode;";
@@ -23,224 +20,10 @@ public sealed class SqliteStoreTests
     }
 
     [Fact]
-    public async Task reopening_an_existing_database_keeps_its_data_and_applies_no_migration_twice()
-    {
-        using var dir = new TempDir();
-        await using (var store = await StoreBuilder.OpenAsync(dir))
-        {
-            await store.AddSequenceAsync(StoreBuilder.Sequence(0, 3), None);
-        }
-
-        await using (var again = await StoreBuilder.OpenAsync(dir))
-        {
-            Assert.Equal(3, (await again.LoadOpenTasksAsync(None)).Count);
-            Assert.Equal(Migrations.All[^1].Version, await again.GetSchemaVersionAsync(None));
-        }
-
-        await using var raw = new SqliteConnection($"Data Source={dir.File("store.db")}");
-        raw.Open();
-        using var count = raw.CreateCommand();
-        count.CommandText = "SELECT COUNT(*) FROM schema_migrations;";
-        Assert.Equal((long)Migrations.All.Count, (long)count.ExecuteScalar()!);
-    }
-
-    [Fact]
-    public async Task a_database_from_a_newer_build_is_refused()
-    {
-        using var dir = new TempDir();
-        await using (var store = await StoreBuilder.OpenAsync(dir))
-        {
-        }
-
-        await using (var raw = new SqliteConnection($"Data Source={dir.File("store.db")};Pooling=false"))
-        {
-            raw.Open();
-            using var bump = raw.CreateCommand();
-            bump.CommandText = "INSERT INTO schema_migrations (version, name, applied_ms) VALUES (999, 'future', 0);";
-            bump.ExecuteNonQuery();
-        }
-
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => StoreBuilder.OpenAsync(dir));
-        Assert.Contains("999", error.Message);
-    }
-
-    [Fact]
-    public async Task adding_a_sequence_twice_creates_its_batch_tasks_once()
-    {
-        using var dir = new TempDir();
-        await using var store = await StoreBuilder.OpenAsync(dir);
-        var first = await store.AddSequenceAsync(StoreBuilder.Sequence(4, 3), None);
-        var second = await store.AddSequenceAsync(StoreBuilder.Sequence(4, 3), None);
-        Assert.Equal([(4UL, 5UL), (5UL, 6UL), (6UL, 7UL)], first.Select(t => (t.FromBatch, t.ToBatch)));
-        Assert.All(first, t => Assert.Equal((TaskKind.Batch, 7UL, 4UL), (t.Kind, t.Sequence, t.SequenceInit)));
-        Assert.Empty(second);
-    }
-
-    [Fact]
-    public async Task a_task_is_claimed_by_exactly_one_of_many_concurrent_claims()
-    {
-        using var dir = new TempDir();
-        await using var store = await StoreBuilder.OpenAsync(dir);
-        var task = (await store.AddSequenceAsync(StoreBuilder.Sequence(0, 1), None))[0];
-        var now = DateTimeOffset.UtcNow;
-        var claims = await Task.WhenAll(Enumerable.Range(0, 20).Select(i =>
-            store.TryClaimAsync(task.Id, StoreBuilder.Prover($"p{i}"), now, now.AddMinutes(1), None)));
-        Assert.Single(claims, c => c);
-    }
-
-    [Fact]
-    public async Task an_expired_lease_can_be_claimed_again()
-    {
-        using var dir = new TempDir();
-        await using var store = await StoreBuilder.OpenAsync(dir);
-        var task = (await store.AddSequenceAsync(StoreBuilder.Sequence(0, 1), None))[0];
-        var now = DateTimeOffset.UtcNow;
-        Assert.True(await store.TryClaimAsync(task.Id, StoreBuilder.Prover("a"), now, now.AddSeconds(1), None));
-        Assert.False(await store.TryClaimAsync(task.Id, StoreBuilder.Prover("b"), now, now.AddSeconds(1), None));
-        Assert.True(await store.TryClaimAsync(task.Id, StoreBuilder.Prover("b"), now.AddSeconds(2), now.AddSeconds(3), None));
-    }
-
-    [Fact]
-    public async Task completing_both_children_creates_their_aggregation_and_the_root_creates_the_final_task()
-    {
-        using var dir = new TempDir();
-        await using var store = await StoreBuilder.OpenAsync(dir);
-        var tasks = await store.AddSequenceAsync(StoreBuilder.Sequence(0, 2), None);
-        var p = StoreBuilder.Prover();
-        var now = DateTimeOffset.UtcNow;
-        foreach (var t in tasks)
-        {
-            Assert.True(await store.TryClaimAsync(t.Id, p, now, now.AddMinutes(1), None));
-        }
-
-        var first = await store.CompleteAsync(tasks[0].Id, p, "proof-1", AggregationTree.ParentOf(0, 2, 0, 1), None);
-        Assert.True(first.Accepted);
-        Assert.Null(first.Unlocked);
-
-        var second = await store.CompleteAsync(tasks[1].Id, p, "proof-2", AggregationTree.ParentOf(0, 2, 1, 2), None);
-        var aggregate = Assert.IsType<ProofTask>(second.Unlocked);
-        Assert.Equal((TaskKind.Aggregate, 0UL, 2UL, tasks[0].Id, tasks[1].Id),
-            (aggregate.Kind, aggregate.FromBatch, aggregate.ToBatch, aggregate.Input1, aggregate.Input2));
-        Assert.Equal("proof-2", await store.GetProofAsync(tasks[1].Id, None));
-
-        Assert.True(await store.TryClaimAsync(aggregate.Id, p, now, now.AddMinutes(1), None));
-        var root = await store.CompleteAsync(aggregate.Id, p, "proof-12", AggregationTree.ParentOf(0, 2, 0, 2), None);
-        var final = Assert.IsType<ProofTask>(root.Unlocked);
-        Assert.Equal((TaskKind.Final, aggregate.Id), (final.Kind, final.Input1));
-    }
-
-    [Fact]
-    public async Task a_proof_from_a_prover_that_no_longer_holds_the_task_is_refused()
-    {
-        using var dir = new TempDir();
-        await using var store = await StoreBuilder.OpenAsync(dir);
-        var task = (await store.AddSequenceAsync(StoreBuilder.Sequence(0, 1), None))[0];
-        var now = DateTimeOffset.UtcNow;
-        Assert.True(await store.TryClaimAsync(task.Id, StoreBuilder.Prover("a", "1"), now, now.AddMinutes(1), None));
-        var stale = await store.CompleteAsync(task.Id, StoreBuilder.Prover("a", "2"), "x", AggregationTree.ParentOf(0, 1, 0, 1), None);
-        Assert.False(stale.Accepted);
-    }
-
-    [Fact]
-    public async Task releases_count_attempts_and_park_the_task_at_the_limit()
-    {
-        using var dir = new TempDir();
-        await using var store = await StoreBuilder.OpenAsync(dir);
-        var task = (await store.AddSequenceAsync(StoreBuilder.Sequence(0, 1), None))[0];
-        var now = DateTimeOffset.UtcNow;
-        var states = new List<TaskState>();
-        for (var i = 0; i < 3; i++)
-        {
-            var p = StoreBuilder.Prover($"p{i}");
-            Assert.True(await store.TryClaimAsync(task.Id, p, now, now.AddMinutes(1), None));
-            var released = await store.ReleaseAsync(task.Id, p, ReleaseReason.Failed, $"boom {i}", maxAttempts: 3, None);
-            states.Add(released!.State);
-        }
-
-        Assert.Equal([TaskState.Ready, TaskState.Ready, TaskState.Parked], states);
-        var parked = Assert.Single(await store.ListParkedAsync(None));
-        Assert.Equal((3, "boom 2"), (parked.Attempts, parked.LastError));
-        Assert.Equal(["p0", "p1", "p2"], parked.FailedOn);
-
-        var requeued = await store.RequeueAsync(task.Id, None);
-        Assert.Equal((TaskState.Ready, 0), (requeued!.State, requeued.Attempts));
-        Assert.Null(await store.RequeueAsync(task.Id, None));
-    }
-
-    [Fact]
-    public async Task unassigning_counts_no_attempt()
-    {
-        using var dir = new TempDir();
-        await using var store = await StoreBuilder.OpenAsync(dir);
-        var task = (await store.AddSequenceAsync(StoreBuilder.Sequence(0, 1), None))[0];
-        var now = DateTimeOffset.UtcNow;
-        var p = StoreBuilder.Prover();
-        await store.TryClaimAsync(task.Id, p, now, now.AddMinutes(1), None);
-        var released = await store.ReleaseAsync(task.Id, p, ReleaseReason.Unassigned, "shutdown", 1, None);
-        Assert.Equal((TaskState.Ready, 0), (released!.State, released.Attempts));
-    }
-
-    [Fact]
-    public async Task reproving_a_range_discards_its_proofs_and_recreates_its_batches_avoiding_their_makers()
-    {
-        using var dir = new TempDir();
-        await using var store = await StoreBuilder.OpenAsync(dir);
-        var tasks = await store.AddSequenceAsync(StoreBuilder.Sequence(10, 2), None);
-        var now = DateTimeOffset.UtcNow;
-        ProofTask? aggregate = null;
-        for (var i = 0; i < 2; i++)
-        {
-            var maker = StoreBuilder.Prover($"maker{i}");
-            await store.TryClaimAsync(tasks[i].Id, maker, now, now.AddMinutes(1), None);
-            var done = await store.CompleteAsync(tasks[i].Id, maker, $"bad-{i}",
-                AggregationTree.ParentOf(10, 12, tasks[i].FromBatch, tasks[i].ToBatch), None);
-            aggregate ??= done.Unlocked;
-        }
-
-        Assert.NotNull(aggregate);
-        var fresh = await store.ReproveRangeAsync(aggregate.Id, None);
-        Assert.Equal([(10UL, 11UL), (11UL, 12UL)], fresh.Select(t => (t.FromBatch, t.ToBatch)));
-        Assert.All(fresh, t => Assert.Equal(["maker0", "maker1"], t.AvoidProvers.Order()));
-        var open = await store.LoadOpenTasksAsync(None);
-        Assert.Equal(fresh.Select(t => t.Id).Order(), open.Select(t => t.Id).Order());
-        Assert.Null(await store.GetProofAsync(tasks[0].Id, None));
-    }
-
-    [Fact]
-    public async Task a_final_proof_is_stored_with_its_roots_and_closes_the_sequence()
-    {
-        using var dir = new TempDir();
-        await using var store = await StoreBuilder.OpenAsync(dir);
-        var batch = (await store.AddSequenceAsync(StoreBuilder.Sequence(0, 1), None))[0];
-        var p = StoreBuilder.Prover();
-        var now = DateTimeOffset.UtcNow;
-        await store.TryClaimAsync(batch.Id, p, now, now.AddMinutes(1), None);
-        var final = (await store.CompleteAsync(batch.Id, p, "r", AggregationTree.ParentOf(0, 1, 0, 1), None)).Unlocked!;
-        await store.TryClaimAsync(final.Id, p, now, now.AddMinutes(1), None);
-        var record = new FinalProofRecord
-        {
-            InitBatch = 0,
-            FinalBatch = 1,
-            Proof = "0xabcd",
-            AggregatorAddress = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
-            NewStateRoot = new byte[32],
-            NewAccInputHash = Enumerable.Repeat((byte)1, 32).ToArray(),
-            NewLocalExitRoot = new byte[32],
-            ProverName = "p1",
-            CreatedAt = now,
-        };
-        Assert.True(await store.CompleteFinalAsync(final.Id, p, record, None));
-        var stored = await store.GetFinalProofAsync(1, None);
-        Assert.Equal(("0xabcd", (byte)1), (stored!.Proof, stored.NewAccInputHash[31]));
-        Assert.Empty(await store.LoadOpenTasksAsync(None));
-        Assert.Equal(1, await store.CountFinalProofsAsync(None));
-    }
-
-    [Fact]
     public async Task many_concurrent_writes_are_grouped_into_few_commits()
     {
-        using var dir = new TempDir();
-        await using var store = await StoreBuilder.OpenAsync(dir);
+        await using var opened = await Target.OpenAsync();
+        var store = (SqliteStore)opened;
         var before = store.Commits;
         await Task.WhenAll(Enumerable.Range(0, 400).Select(i => store.AddSequenceAsync(StoreBuilder.Sequence((ulong)i * 2, 2), None)));
         Assert.Equal(800, (await store.LoadOpenTasksAsync(None)).Count);
@@ -250,8 +33,7 @@ public sealed class SqliteStoreTests
     [Fact]
     public async Task a_failing_write_does_not_undo_the_writes_grouped_with_it()
     {
-        using var dir = new TempDir();
-        await using var store = await StoreBuilder.OpenAsync(dir);
+        await using var store = await Target.OpenAsync();
         var bad = new SequenceInput(5, 7, [StoreBuilder.Batch(6), StoreBuilder.Batch(7)]);
         var writes = Enumerable.Range(0, 50).Select(i => store.AddSequenceAsync(StoreBuilder.Sequence(1000 + (ulong)i, 1), None)).ToList();
         var ok = store.AddSequenceAsync(bad, None);

@@ -1,17 +1,24 @@
-using Microsoft.Data.Sqlite;
 using ZkPow.Aggregator.Sender;
 
 namespace ZkPow.Aggregator.Tests.Storage;
 
-public sealed class SubmissionStoreTests
+/// <summary>The submission store on each store (<see cref="SqliteSubmissionStoreTests"/>, <see cref="PostgresSubmissionStoreTests"/>).</summary>
+public abstract class SubmissionStoreTests(StoreTarget target) : IDisposable
 {
     private static readonly CancellationToken None = CancellationToken.None;
+
+    protected StoreTarget Target { get; } = target;
+
+    public void Dispose()
+    {
+        Target.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
     [Fact]
     public async Task a_submission_round_trips_and_only_unfinished_ones_are_listed_as_open()
     {
-        using var dir = new TempDir();
-        await using var store = await StoreBuilder.OpenAsync(dir);
+        await using var store = await Target.OpenAsync();
         var committed = new SubmissionRecord
         {
             FinalBatch = 7,
@@ -43,24 +50,18 @@ public sealed class SubmissionStoreTests
     [Fact]
     public async Task final_proofs_without_a_submission_or_waiting_for_a_new_proof_are_unsent()
     {
-        using var dir = new TempDir();
-        await using var store = await StoreBuilder.OpenAsync(dir);
+        await using var store = await Target.OpenAsync();
         await store.AddSequenceAsync(StoreBuilder.Sequence(0, 1), None);
         await store.AddSequenceAsync(StoreBuilder.Sequence(1, 2), None);
         await store.AddSequenceAsync(StoreBuilder.Sequence(3, 1), None);
-        await using (var raw = new SqliteConnection($"Data Source={dir.File("store.db")}"))
+        foreach (var (final, init) in new[] { (1, 0), (3, 1), (4, 3) })
         {
-            raw.Open();
-            foreach (var (final, init) in new[] { (1, 0), (3, 1), (4, 3) })
-            {
-                using var insert = raw.CreateCommand();
-                insert.CommandText = $"""
-                    INSERT INTO final_proofs (final_batch, init_batch, proof, aggregator_addr, new_state_root, new_acc_input_hash,
-                                              new_local_exit_root, prover_name, created_ms)
-                    VALUES ({final}, {init}, '0x00', '0x00', x'00', x'00', x'00', 'p', 0);
-                    """;
-                insert.ExecuteNonQuery();
-            }
+            var blob = Target.BlobLiteral("00");
+            await Target.QueryAsync($"""
+                INSERT INTO final_proofs (final_batch, init_batch, proof, aggregator_addr, new_state_root, new_acc_input_hash,
+                                          new_local_exit_root, prover_name, created_ms)
+                VALUES ({final}, {init}, '0x00', '0x00', {blob}, {blob}, {blob}, 'p', 0);
+                """);
         }
 
         await store.SaveSubmissionAsync(new SubmissionRecord { FinalBatch = 1, InitBatch = 0, State = SubmissionState.Committed }, None);

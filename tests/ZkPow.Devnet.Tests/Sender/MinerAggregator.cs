@@ -23,7 +23,7 @@ internal sealed class MinerAggregator : IAsyncDisposable
 
     public AggregatorNode Node => Host.Node;
 
-    public SqliteStore Store => Node.Store;
+    public IAggregatorStore Store => Node.Store;
 
     public TxManager Tx => Node.Transactions;
 

@@ -1,0 +1,186 @@
+namespace ZkPow.Aggregator.Storage;
+
+/// <summary>
+/// The PostgreSQL schema: the same numbered steps as <see cref="Migrations"/> (the SQLite schema), with PostgreSQL's types:
+/// <c>BIGINT</c> for ids, batch and block numbers, nonces and times in ms (ids <c>GENERATED ALWAYS AS IDENTITY</c>),
+/// <c>INTEGER</c> for states, kinds and counters, <c>BYTEA</c> for blobs, <c>TEXT</c> for text. A migration is applied once,
+/// in its own transaction, and recorded in <c>schema_migrations</c>. Never edit a released migration; add a new one here
+/// and its counterpart in <see cref="Migrations"/>, under the same number.
+/// </summary>
+internal static class PostgresMigrations
+{
+    public static IReadOnlyList<Migrations.Migration> All { get; } =
+    [
+        new(1, "sequences, batches, tasks, final proofs", """
+            CREATE TABLE sequences (
+                final_batch   BIGINT PRIMARY KEY,
+                init_batch    BIGINT NOT NULL,
+                state         INTEGER NOT NULL,
+                created_ms    BIGINT NOT NULL
+            );
+            CREATE TABLE batches (
+                batch_num     BIGINT PRIMARY KEY,
+                final_batch   BIGINT NOT NULL REFERENCES sequences(final_batch),
+                prover_input  BYTEA NOT NULL
+            );
+            CREATE TABLE tasks (
+                id              BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                final_batch     BIGINT NOT NULL REFERENCES sequences(final_batch),
+                seq_init        BIGINT NOT NULL,
+                kind            INTEGER NOT NULL,
+                from_batch      BIGINT NOT NULL,
+                to_batch        BIGINT NOT NULL,
+                input1          BIGINT,
+                input2          BIGINT,
+                state           INTEGER NOT NULL,
+                attempts        INTEGER NOT NULL DEFAULT 0,
+                prover_name     TEXT,
+                prover_instance TEXT,
+                job_id          TEXT,
+                lease_until_ms  BIGINT,
+                last_error      TEXT,
+                failed_on       TEXT NOT NULL DEFAULT '',
+                avoid_provers   TEXT NOT NULL DEFAULT '',
+                made_by         TEXT,
+                proof           TEXT,
+                created_ms      BIGINT NOT NULL,
+                updated_ms      BIGINT NOT NULL
+            );
+            CREATE UNIQUE INDEX tasks_live_range ON tasks (final_batch, kind, from_batch, to_batch) WHERE state <> 4;
+            CREATE INDEX tasks_by_state ON tasks (state, final_batch);
+            CREATE TABLE final_proofs (
+                final_batch         BIGINT PRIMARY KEY REFERENCES sequences(final_batch),
+                init_batch          BIGINT NOT NULL,
+                proof               TEXT NOT NULL,
+                aggregator_addr     TEXT NOT NULL,
+                new_state_root      BYTEA NOT NULL,
+                new_acc_input_hash  BYTEA NOT NULL,
+                new_local_exit_root BYTEA NOT NULL,
+                prover_name         TEXT NOT NULL,
+                created_ms          BIGINT NOT NULL
+            );
+            """),
+        new(2, "transactions: nonces per sender, managed transactions and their signed versions", """
+            CREATE TABLE tx_senders (
+                sender       TEXT PRIMARY KEY,
+                next_nonce   BIGINT NOT NULL
+            );
+            CREATE TABLE txs (
+                id             BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                idem_key       TEXT NOT NULL UNIQUE,
+                kind           TEXT NOT NULL,
+                sender         TEXT NOT NULL,
+                to_addr        TEXT NOT NULL,
+                data           BYTEA NOT NULL,
+                value_wei      TEXT NOT NULL,
+                state          INTEGER NOT NULL,
+                gas_limit      BIGINT NOT NULL DEFAULT 0,
+                nonce          BIGINT,
+                max_fee        TEXT,
+                priority_fee   TEXT,
+                legacy         INTEGER NOT NULL DEFAULT 0,
+                raw_tx         BYTEA,
+                tx_hash        TEXT,
+                block_number   BIGINT,
+                block_hash     TEXT,
+                succeeded      INTEGER,
+                revert_data    TEXT,
+                revert_message TEXT,
+                error          TEXT,
+                replacements   INTEGER NOT NULL DEFAULT 0,
+                rebroadcasts   INTEGER NOT NULL DEFAULT 0,
+                reorgs         INTEGER NOT NULL DEFAULT 0,
+                created_ms     BIGINT NOT NULL,
+                updated_ms     BIGINT NOT NULL,
+                sent_ms        BIGINT
+            );
+            CREATE UNIQUE INDEX txs_sender_nonce ON txs (sender, nonce) WHERE nonce IS NOT NULL;
+            CREATE INDEX txs_by_state ON txs (sender, state);
+            CREATE TABLE tx_versions (
+                tx_id         BIGINT NOT NULL REFERENCES txs(id),
+                version       BIGINT NOT NULL,
+                tx_hash       TEXT NOT NULL,
+                raw_tx        BYTEA NOT NULL,
+                max_fee       TEXT NOT NULL,
+                priority_fee  TEXT NOT NULL,
+                created_ms    BIGINT NOT NULL,
+                PRIMARY KEY (tx_id, version)
+            );
+            CREATE INDEX tx_versions_by_hash ON tx_versions (tx_hash);
+            """),
+        new(3, "rollup sync: cursor, synced sequences, rollup events (sequences.state 2 = inputs discarded, 3 = abandoned)", """
+            CREATE TABLE sync_cursor (
+                id          INTEGER PRIMARY KEY,
+                block_num   BIGINT NOT NULL,
+                block_hash  TEXT NOT NULL,
+                updated_ms  BIGINT NOT NULL
+            );
+            CREATE TABLE sync_sequences (
+                final_batch    BIGINT PRIMARY KEY,
+                init_batch     BIGINT NOT NULL,
+                block_num      BIGINT NOT NULL,
+                block_hash     TEXT NOT NULL,
+                tx_hash        TEXT NOT NULL,
+                acc_input_hash BYTEA NOT NULL,
+                status         INTEGER NOT NULL,
+                reason         TEXT,
+                created_ms     BIGINT NOT NULL,
+                updated_ms     BIGINT NOT NULL
+            );
+            CREATE INDEX sync_sequences_by_block ON sync_sequences (block_num);
+            CREATE TABLE sync_events (
+                block_num    BIGINT NOT NULL,
+                log_index    INTEGER NOT NULL,
+                block_hash   TEXT NOT NULL,
+                kind         INTEGER NOT NULL,
+                final_batch  BIGINT,
+                account      TEXT,
+                value        TEXT,
+                PRIMARY KEY (block_num, log_index)
+            );
+            CREATE INDEX sync_events_by_sequence ON sync_events (final_batch, kind);
+            """),
+        new(4, "submissions: our two-step submission state per sequence", """
+            CREATE TABLE submissions (
+                final_batch    BIGINT PRIMARY KEY,
+                init_batch     BIGINT NOT NULL,
+                state          INTEGER NOT NULL,
+                hash_attempt   INTEGER NOT NULL DEFAULT 0,
+                proof_attempt  INTEGER NOT NULL DEFAULT 0,
+                round_start    BIGINT,
+                proof_hash     BYTEA,
+                retries        INTEGER NOT NULL DEFAULT 0,
+                parked_reason  TEXT,
+                last_error     TEXT,
+                created_ms     BIGINT NOT NULL,
+                updated_ms     BIGINT NOT NULL
+            );
+            CREATE INDEX submissions_by_state ON submissions (state, final_batch);
+            """),
+        new(5, "committed_proofs: every proof we committed a hash for, by (final batch, hash); never overwritten", """
+            CREATE TABLE committed_proofs (
+                final_batch         BIGINT NOT NULL,
+                proof_hash          BYTEA NOT NULL,
+                init_batch          BIGINT NOT NULL,
+                proof               TEXT NOT NULL,
+                aggregator_addr     TEXT NOT NULL,
+                new_state_root      BYTEA NOT NULL,
+                new_acc_input_hash  BYTEA NOT NULL,
+                new_local_exit_root BYTEA NOT NULL,
+                prover_name         TEXT NOT NULL,
+                created_ms          BIGINT NOT NULL,
+                PRIMARY KEY (final_batch, proof_hash)
+            );
+            """),
+        new(6, "retention: pruned sequences, indexes for pruning by sequence and age and for the status counters", """
+            ALTER TABLE sequences ADD COLUMN pruned INTEGER NOT NULL DEFAULT 0;
+            CREATE INDEX sequences_unpruned ON sequences (final_batch) WHERE pruned = 0;
+            CREATE INDEX batches_by_sequence ON batches (final_batch);
+            CREATE INDEX tasks_by_sequence ON tasks (final_batch);
+            CREATE INDEX tasks_by_state_kind ON tasks (state, kind);
+            CREATE INDEX final_proofs_by_created ON final_proofs (created_ms);
+            CREATE INDEX committed_proofs_by_created ON committed_proofs (created_ms);
+            CREATE INDEX sync_events_by_kind ON sync_events (kind, final_batch);
+            """),
+    ];
+}

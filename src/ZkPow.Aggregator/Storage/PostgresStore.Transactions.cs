@@ -1,0 +1,379 @@
+using System.Globalization;
+using System.Numerics;
+using Npgsql;
+using ZkPow.Aggregator.Chain;
+
+namespace ZkPow.Aggregator.Storage;
+
+public sealed partial class PostgresStore : ITxStore
+{
+    private const string TxColumns =
+        "id, idem_key, kind, sender, to_addr, data, value_wei, state, gas_limit, nonce, max_fee, priority_fee, legacy, raw_tx, tx_hash, " +
+        "block_number, block_hash, succeeded, revert_data, revert_message, error, replacements, rebroadcasts, reorgs, created_ms, updated_ms, sent_ms";
+
+    public Task<TxCreateResult> CreateTxAsync(TxRequest request, string sender, CancellationToken cancellationToken)
+    {
+        request.Validate();
+        var now = NowMs;
+        var from = sender.ToLowerInvariant();
+        return WriteAsync(async (connection, transaction) =>
+        {
+            using (var insert = Command(connection, transaction, $"""
+                INSERT INTO txs (idem_key, kind, sender, to_addr, data, value_wei, state, gas_limit, created_ms, updated_ms)
+                VALUES (@k, @kind, @s, @to, @d, @v, 0, @g, @now, @now)
+                ON CONFLICT (idem_key) DO NOTHING
+                RETURNING {TxColumns};
+                """))
+            {
+                Bind(insert, "@k", request.Key);
+                Bind(insert, "@kind", request.Kind);
+                Bind(insert, "@s", from);
+                Bind(insert, "@to", request.To.ToLowerInvariant());
+                Bind(insert, "@d", request.Data);
+                Bind(insert, "@v", request.Value.ToString(CultureInfo.InvariantCulture));
+                Bind(insert, "@g", checked((long)(request.GasLimit ?? 0)));
+                Bind(insert, "@now", now);
+                await using var reader = await insert.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    return new TxCreateResult(ReadTx(reader), true);
+                }
+            }
+
+            using var existing = Command(connection, transaction, $"SELECT {TxColumns} FROM txs WHERE idem_key = @k;");
+            Bind(existing, "@k", request.Key);
+            await using var r = await existing.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            return await r.ReadAsync(cancellationToken).ConfigureAwait(false)
+                ? new TxCreateResult(ReadTx(r), false)
+                : throw new InvalidOperationException($"transaction '{request.Key}' neither inserted nor found");
+        }, cancellationToken);
+    }
+
+    public async Task<TxRecord?> GetTxAsync(string key, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenReadAsync(cancellationToken).ConfigureAwait(false);
+        using var command = Command(connection, null, $"SELECT {TxColumns} FROM txs WHERE idem_key = @k;");
+        Bind(command, "@k", key);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadTx(reader) : null;
+    }
+
+    public async Task<TxRecord?> GetTxAsync(long id, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenReadAsync(cancellationToken).ConfigureAwait(false);
+        using var command = Command(connection, null, $"SELECT {TxColumns} FROM txs WHERE id = @id;");
+        Bind(command, "@id", id);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadTx(reader) : null;
+    }
+
+    public async Task<IReadOnlyList<TxRecord>> LoadOpenTxsAsync(string sender, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenReadAsync(cancellationToken).ConfigureAwait(false);
+        using var command = Command(connection, null, $"""
+            SELECT {TxColumns} FROM txs WHERE sender = @s AND state IN (0, 1, 2, 3) ORDER BY nonce, id;
+            """);
+        Bind(command, "@s", sender.ToLowerInvariant());
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var records = new List<TxRecord>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            records.Add(ReadTx(reader));
+        }
+
+        return records;
+    }
+
+    public Task<ulong> ReconcileNonceAsync(string sender, ulong nodePendingNonce, CancellationToken cancellationToken)
+    {
+        var from = sender.ToLowerInvariant();
+        return WriteAsync(async (connection, transaction) =>
+        {
+            using (var insert = Command(connection, transaction,
+                "INSERT INTO tx_senders (sender, next_nonce) VALUES (@s, @n) ON CONFLICT (sender) DO NOTHING;"))
+            {
+                Bind(insert, "@s", from);
+                Bind(insert, "@n", checked((long)nodePendingNonce));
+                await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            using (var raise = Command(connection, transaction, "UPDATE tx_senders SET next_nonce = @n WHERE sender = @s AND next_nonce < @n;"))
+            {
+                Bind(raise, "@s", from);
+                Bind(raise, "@n", checked((long)nodePendingNonce));
+                await raise.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            using var read = Command(connection, transaction, "SELECT next_nonce FROM tx_senders WHERE sender = @s;");
+            Bind(read, "@s", from);
+            return (ulong)(long)(await read.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        }, cancellationToken);
+    }
+
+    public Task<TxRecord?> StoreSignedAsync(long txId, string sender, Func<ulong, SignedTx> sign, CancellationToken cancellationToken)
+    {
+        var now = NowMs;
+        var from = sender.ToLowerInvariant();
+        return WriteAsync(async (connection, transaction) =>
+        {
+            using (var check = Command(connection, transaction, "SELECT COUNT(*) FROM txs WHERE id = @id AND sender = @s AND state = 0;"))
+            {
+                Bind(check, "@id", txId);
+                Bind(check, "@s", from);
+                if ((long)(await check.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))! != 1)
+                {
+                    return null;
+                }
+            }
+
+            // The sender's row stays locked until this transaction ends: another process allocating a nonce for the same
+            // sender waits here and then reads the advanced value.
+            long nonce;
+            using (var read = Command(connection, transaction, "SELECT next_nonce FROM tx_senders WHERE sender = @s FOR UPDATE;"))
+            {
+                Bind(read, "@s", from);
+                if (await read.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not long next)
+                {
+                    return null;
+                }
+
+                nonce = next;
+            }
+
+            SignedTx signed;
+            try
+            {
+                signed = sign((ulong)nonce);
+            }
+            catch (Exception e) when (e is not InvalidOperationException)
+            {
+                throw new InvalidOperationException($"signing transaction {txId} failed: {e.Message}", e);
+            }
+
+            if (signed.Nonce != (ulong)nonce)
+            {
+                throw new InvalidOperationException($"transaction {txId} was signed with nonce {signed.Nonce}, not the assigned {nonce}");
+            }
+
+            // Compare-and-set: with several writers only one takes this nonce.
+            using (var advance = Command(connection, transaction,
+                "UPDATE tx_senders SET next_nonce = next_nonce + 1 WHERE sender = @s AND next_nonce = @n;"))
+            {
+                Bind(advance, "@s", from);
+                Bind(advance, "@n", nonce);
+                if (await advance.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) != 1)
+                {
+                    throw new InvalidOperationException($"nonce {nonce} of {from} was taken concurrently");
+                }
+            }
+
+            await InsertVersionAsync(connection, transaction, txId, 0, signed, now, cancellationToken).ConfigureAwait(false);
+            using var update = Command(connection, transaction, $"""
+                UPDATE txs SET state = 1, nonce = @n, gas_limit = @g, max_fee = @mf, priority_fee = @pf, legacy = @l, raw_tx = @raw,
+                    tx_hash = @h, updated_ms = @now
+                WHERE id = @id AND state = 0
+                RETURNING {TxColumns};
+                """);
+            Bind(update, "@n", nonce);
+            Bind(update, "@g", checked((long)signed.GasLimit));
+            Bind(update, "@mf", signed.Fees.MaxFeePerGas.ToString(CultureInfo.InvariantCulture));
+            Bind(update, "@pf", signed.Fees.MaxPriorityFeePerGas.ToString(CultureInfo.InvariantCulture));
+            Bind(update, "@l", signed.Fees.Legacy ? 1 : 0);
+            Bind(update, "@raw", signed.Raw);
+            Bind(update, "@h", signed.Hash);
+            Bind(update, "@now", now);
+            Bind(update, "@id", txId);
+            await using var reader = await update.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadTx(reader) : throw new InvalidOperationException($"transaction {txId} changed while being signed");
+        }, cancellationToken);
+    }
+
+    public Task<TxRecord?> StoreReplacementAsync(long txId, SignedTx replacement, CancellationToken cancellationToken) =>
+        StoreVersionAsync(txId, replacement, null, cancellationToken);
+
+    public Task<TxRecord?> StoreCancelAsync(long txId, SignedTx cancel, string to, CancellationToken cancellationToken) =>
+        StoreVersionAsync(txId, cancel, to, cancellationToken);
+
+    private Task<TxRecord?> StoreVersionAsync(long txId, SignedTx replacement, string? cancelTo, CancellationToken cancellationToken)
+    {
+        var now = NowMs;
+        var cancel = cancelTo is null ? string.Empty : ", kind = @kind, to_addr = @to, data = @data, value_wei = '0'";
+        return WriteAsync(async (connection, transaction) =>
+        {
+            using var update = Command(connection, transaction, $"""
+                UPDATE txs SET max_fee = @mf, priority_fee = @pf, legacy = @l, raw_tx = @raw, tx_hash = @h, gas_limit = @g,
+                    replacements = replacements + 1, sent_ms = @now, updated_ms = @now{cancel}
+                WHERE id = @id AND state IN (1, 2) AND nonce = @n
+                RETURNING {TxColumns};
+                """);
+            if (cancelTo is not null)
+            {
+                Bind(update, "@kind", TxRequest.CancelKind);
+                Bind(update, "@to", cancelTo);
+                Bind(update, "@data", Array.Empty<byte>());
+            }
+
+            Bind(update, "@mf", replacement.Fees.MaxFeePerGas.ToString(CultureInfo.InvariantCulture));
+            Bind(update, "@pf", replacement.Fees.MaxPriorityFeePerGas.ToString(CultureInfo.InvariantCulture));
+            Bind(update, "@l", replacement.Fees.Legacy ? 1 : 0);
+            Bind(update, "@raw", replacement.Raw);
+            Bind(update, "@h", replacement.Hash);
+            Bind(update, "@g", checked((long)replacement.GasLimit));
+            Bind(update, "@now", now);
+            Bind(update, "@id", txId);
+            Bind(update, "@n", checked((long)replacement.Nonce));
+            TxRecord record;
+            await using (var reader = await update.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    return null;
+                }
+
+                record = ReadTx(reader);
+            }
+
+            long version;
+            using (var next = Command(connection, transaction, "SELECT COALESCE(MAX(version), -1) + 1 FROM tx_versions WHERE tx_id = @id;"))
+            {
+                Bind(next, "@id", txId);
+                version = (long)(await next.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+            }
+
+            await InsertVersionAsync(connection, transaction, txId, version, replacement, now, cancellationToken).ConfigureAwait(false);
+            return record;
+        }, cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<string>> GetTxHashesAsync(long txId, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenReadAsync(cancellationToken).ConfigureAwait(false);
+        using var command = Command(connection, null, "SELECT tx_hash FROM tx_versions WHERE tx_id = @id ORDER BY version;");
+        Bind(command, "@id", txId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var hashes = new List<string>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            hashes.Add(reader.GetString(0));
+        }
+
+        return hashes;
+    }
+
+    public Task<TxRecord?> TransitionTxAsync(long txId, IReadOnlyCollection<TxState> from, TxChange change, CancellationToken cancellationToken)
+    {
+        if (from.Count == 0)
+        {
+            throw new ArgumentException("no source state", nameof(from));
+        }
+
+        var now = NowMs;
+        var states = string.Join(", ", from.Select(s => ((int)s).ToString(CultureInfo.InvariantCulture)));
+        return WriteAsync(async (connection, transaction) =>
+        {
+            using var update = Command(connection, transaction, $"""
+                UPDATE txs SET
+                    state = @to,
+                    tx_hash = COALESCE(@h, tx_hash),
+                    block_number = CASE WHEN @clear = 1 THEN NULL ELSE COALESCE(@bn, block_number) END,
+                    block_hash = CASE WHEN @clear = 1 THEN NULL ELSE COALESCE(@bh, block_hash) END,
+                    succeeded = CASE WHEN @clear = 1 THEN NULL ELSE COALESCE(@ok, succeeded) END,
+                    revert_data = CASE WHEN @hasRevert = 1 THEN @rd ELSE revert_data END,
+                    revert_message = CASE WHEN @hasRevert = 1 THEN @rm ELSE revert_message END,
+                    error = COALESCE(@e, error),
+                    sent_ms = CASE WHEN @b = 1 THEN @now ELSE sent_ms END,
+                    rebroadcasts = rebroadcasts + @cr,
+                    reorgs = reorgs + @cg,
+                    updated_ms = @now
+                WHERE id = @id AND state IN ({states})
+                RETURNING {TxColumns};
+                """);
+            Bind(update, "@to", (int)change.To);
+            Bind(update, "@h", change.TxHash);
+            Bind(update, "@clear", change.ClearBlock ? 1 : 0);
+            Bind(update, "@bn", change.BlockNumber is { } bn ? checked((long)bn) : null);
+            Bind(update, "@bh", change.BlockHash);
+            Bind(update, "@ok", change.Succeeded is { } ok ? (ok ? 1 : 0) : null);
+            Bind(update, "@hasRevert", change.Revert is null ? 0 : 1);
+            Bind(update, "@rd", change.Revert?.Data);
+            Bind(update, "@rm", change.Revert?.Message);
+            Bind(update, "@e", change.Error);
+            Bind(update, "@b", change.Broadcast ? 1 : 0);
+            Bind(update, "@cr", change.CountRebroadcast ? 1 : 0);
+            Bind(update, "@cg", change.CountReorg ? 1 : 0);
+            Bind(update, "@now", now);
+            Bind(update, "@id", txId);
+            await using var reader = await update.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadTx(reader) : null;
+        }, cancellationToken);
+    }
+
+    /// <summary>Counts per transaction state, for status pages and tests.</summary>
+    public async Task<IReadOnlyDictionary<TxState, int>> CountTxsAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenReadAsync(cancellationToken).ConfigureAwait(false);
+        using var command = Command(connection, null, "SELECT state, COUNT(*) FROM txs GROUP BY state;");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var counts = new Dictionary<TxState, int>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            counts[(TxState)I32(reader, 0)] = I32(reader, 1);
+        }
+
+        return counts;
+    }
+
+    private static async Task InsertVersionAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long txId, long version, SignedTx signed,
+        long now, CancellationToken cancellationToken)
+    {
+        using var insert = Command(connection, transaction, """
+            INSERT INTO tx_versions (tx_id, version, tx_hash, raw_tx, max_fee, priority_fee, created_ms)
+            VALUES (@id, @v, @h, @raw, @mf, @pf, @now);
+            """);
+        Bind(insert, "@id", txId);
+        Bind(insert, "@v", version);
+        Bind(insert, "@h", signed.Hash);
+        Bind(insert, "@raw", signed.Raw);
+        Bind(insert, "@mf", signed.Fees.MaxFeePerGas.ToString(CultureInfo.InvariantCulture));
+        Bind(insert, "@pf", signed.Fees.MaxPriorityFeePerGas.ToString(CultureInfo.InvariantCulture));
+        Bind(insert, "@now", now);
+        await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static TxRecord ReadTx(NpgsqlDataReader r)
+    {
+        string? Str(int i) => r.IsDBNull(i) ? null : r.GetString(i);
+        long? Long(int i) => r.IsDBNull(i) ? null : I64(r, i);
+        BigInteger? Big(int i) => r.IsDBNull(i) ? null : BigInteger.Parse(r.GetString(i), CultureInfo.InvariantCulture);
+        var maxFee = Big(10);
+        var priority = Big(11);
+        var revertMessage = Str(19);
+        return new TxRecord
+        {
+            Id = I64(r, 0),
+            Key = r.GetString(1),
+            Kind = r.GetString(2),
+            Sender = r.GetString(3),
+            To = r.GetString(4),
+            Data = (byte[])r.GetValue(5),
+            Value = BigInteger.Parse(r.GetString(6), CultureInfo.InvariantCulture),
+            State = (TxState)I32(r, 7),
+            GasLimit = (ulong)I64(r, 8),
+            Nonce = Long(9) is { } n ? (ulong)n : null,
+            Fees = maxFee is { } mf && priority is { } pf ? new TxFees(mf, pf, I32(r, 12) != 0) : null,
+            RawTx = r.IsDBNull(13) ? null : (byte[])r.GetValue(13),
+            TxHash = Str(14),
+            BlockNumber = Long(15) is { } b ? (ulong)b : null,
+            BlockHash = Str(16),
+            Succeeded = Long(17) is { } ok ? ok != 0 : null,
+            Revert = revertMessage is null ? null : ChainRevert.Decode(Str(18), revertMessage),
+            Error = Str(20),
+            Replacements = I32(r, 21),
+            Rebroadcasts = I32(r, 22),
+            Reorgs = I32(r, 23),
+            CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(I64(r, 24)),
+            UpdatedAt = DateTimeOffset.FromUnixTimeMilliseconds(I64(r, 25)),
+            SentAt = Long(26) is { } sent ? DateTimeOffset.FromUnixTimeMilliseconds(sent) : null,
+        };
+    }
+}
