@@ -198,8 +198,9 @@ public sealed partial class ProverSession
             LogClosing(Name, InstanceId, reason);
         }
 
-        pending?.TrySetException(new ProverSessionClosedException(reason));
+        // Closed first: the request failing below may continue on this thread and must see the session closed.
         _closed.Cancel();
+        pending?.TrySetException(new ProverSessionClosedException(reason));
     }
 
     private async Task HeartbeatLoopAsync(CancellationToken cancellationToken)
@@ -315,7 +316,10 @@ public sealed partial class ProverSession
 
         try
         {
-            var pending = new TaskCompletionSource<ProverMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
+            // The answer is handed over on the read loop's thread and what waits for it runs there at once (no thread-pool
+            // hop between an answer arriving and the next request going out): the read loop has nothing else to read on a
+            // lockstep stream until the next request is written, and goes on reading when the waiter next awaits.
+            var pending = new TaskCompletionSource<ProverMessage>();
             request.Id = _idPrefix + Interlocked.Increment(ref _requestCounter).ToString("x", System.Globalization.CultureInfo.InvariantCulture);
             lock (_gate)
             {
