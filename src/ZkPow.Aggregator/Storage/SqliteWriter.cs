@@ -10,8 +10,9 @@ namespace ZkPow.Aggregator.Storage;
 /// others, and its caller is answered only after the transaction holding it has been committed (and, with
 /// synchronous=FULL, synced to disk).
 /// A write queued with <c>ahead</c> (a small write that a request waits on, such as a final proof's claim) does not wait
-/// behind the writes queued before it: it joins the transaction being applied, which is then committed at once; the
-/// writes of that group not applied yet follow in the next transaction, in their order.
+/// behind the writes queued before it: it joins the transaction being applied, which is then committed once at most
+/// <see cref="AheadWaitsFor"/> more of its writes are applied; the writes of that group not applied yet follow in the
+/// next transaction, in their order.
 /// </summary>
 internal sealed class SqliteWriter : IAsyncDisposable
 {
@@ -21,6 +22,10 @@ internal sealed class SqliteWriter : IAsyncDisposable
     /// <summary>Writes queued ahead; each is also in <see cref="_queue"/> (which wakes the thread), and applied once.</summary>
     private readonly ConcurrentQueue<IWrite> _ahead = new();
     private readonly List<IWrite> _applied = [];
+
+    /// <summary>A write queued ahead cuts the group being applied short only if more than this many of its writes are
+    /// left; fewer are applied first (each cut costs one more commit, and this bounds what the write waits for).</summary>
+    internal const int AheadWaitsFor = 32;
     private readonly int _maxPerCommit;
     private readonly Thread _thread;
     private long _commits;
@@ -92,8 +97,8 @@ internal sealed class SqliteWriter : IAsyncDisposable
     }
 
     /// <summary>Applies the writes queued ahead, then those of <paramref name="batch"/> from <paramref name="start"/>, in one
-    /// transaction, until the batch ends or a write is queued ahead (it joins, and the transaction commits at once). Returns
-    /// the index of the first write of the batch not looked at.</summary>
+    /// transaction, until the batch ends or a write is queued ahead with more than <see cref="AheadWaitsFor"/> writes of the
+    /// batch left (it joins, and the transaction commits). Returns the index of the first write of the batch not looked at.</summary>
     private int ApplyGroup(List<IWrite> batch, int start)
     {
         var next = start;
@@ -104,7 +109,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
             transaction = _connection.BeginTransaction(deferred: false);
             var single = batch.Count - start == 1 && _ahead.IsEmpty;
             ApplyAhead(transaction);
-            while (next < batch.Count && _ahead.IsEmpty)
+            while (next < batch.Count && (_ahead.IsEmpty || batch.Count - next <= AheadWaitsFor))
             {
                 Apply(batch[next++], transaction, single);
             }
