@@ -198,9 +198,8 @@ public sealed partial class ProverSession
             LogClosing(Name, InstanceId, reason);
         }
 
-        // Closed first: the request failing below may continue on this thread and must see the session closed.
-        _closed.Cancel();
         pending?.TrySetException(new ProverSessionClosedException(reason));
+        _closed.Cancel();
     }
 
     private async Task HeartbeatLoopAsync(CancellationToken cancellationToken)
@@ -316,10 +315,7 @@ public sealed partial class ProverSession
 
         try
         {
-            // The answer is handed over on the read loop's thread and what waits for it runs there at once (no thread-pool
-            // hop between an answer arriving and the next request going out): the read loop has nothing else to read on a
-            // lockstep stream until the next request is written, and goes on reading when the waiter next awaits.
-            var pending = new TaskCompletionSource<ProverMessage>();
+            var pending = new TaskCompletionSource<ProverMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
             request.Id = _idPrefix + Interlocked.Increment(ref _requestCounter).ToString("x", System.Globalization.CultureInfo.InvariantCulture);
             lock (_gate)
             {
