@@ -20,6 +20,11 @@ public interface IGeneratorStore
     /// <summary>Ready → Assigned, only if the task is still ready (or assigned to a lease that has expired).</summary>
     Task<bool> TryClaimAsync(long taskId, ProverRef prover, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken cancellationToken);
 
+    /// <summary><see cref="TryClaimAsync"/> for a claim that a request waits on (a final proof's): the store commits it
+    /// ahead of the writes already queued instead of behind them.</summary>
+    Task<bool> TryClaimAheadAsync(long taskId, ProverRef prover, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken cancellationToken) =>
+        TryClaimAsync(taskId, prover, now, leaseUntil, cancellationToken);
+
     /// <summary>Assigned tasks of open sequences whose lease ended before <paramref name="now"/> (at most
     /// <paramref name="limit"/>, oldest lease first), for the runtime lease sweeper.</summary>
     Task<IReadOnlyList<ProofTask>> ListExpiredLeasesAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken);
@@ -27,6 +32,11 @@ public interface IGeneratorStore
     /// <summary>Records the prover's job id and renews the lease, so that a restart can adopt the running job.
     /// Returns false if the task is no longer assigned to this prover.</summary>
     Task<bool> RecordJobAsync(long taskId, ProverRef prover, string jobId, DateTimeOffset leaseUntil, CancellationToken cancellationToken);
+
+    /// <summary><see cref="RecordJobAsync"/> for a job id that polling waits on (a final proof's): the store commits it
+    /// ahead of the writes already queued instead of behind them.</summary>
+    Task<bool> RecordJobAheadAsync(long taskId, ProverRef prover, string jobId, DateTimeOffset leaseUntil, CancellationToken cancellationToken) =>
+        RecordJobAsync(taskId, prover, jobId, leaseUntil, cancellationToken);
 
     /// <summary>Stores the proof of an assigned batch or aggregate task. When the parent's other input is done too,
     /// creates the parent task in the same transaction and returns it.</summary>

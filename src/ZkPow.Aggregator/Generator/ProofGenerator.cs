@@ -308,7 +308,10 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
         Task<bool> claim;
         try
         {
-            claim = _store.TryClaimAsync(task.Id, prover, now, now + _options.Lease, CancellationToken.None);
+            // A final's request waits for its claim: the claim is committed ahead of the proofs queued for storing.
+            claim = task.Kind == TaskKind.Final
+                ? _store.TryClaimAheadAsync(task.Id, prover, now, now + _options.Lease, CancellationToken.None)
+                : _store.TryClaimAsync(task.Id, prover, now, now + _options.Lease, CancellationToken.None);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -360,11 +363,24 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
             _running[task.Id] = (session, task, _time.GetUtcNow());
         }
 
+        // A final proof must never be requested twice: its job id is stored (ahead of the proofs queued for storing) while
+        // the proof is fetched, and is durable before this prover is given anything else, so that a restart adopts the
+        // job (by its id, or as the last job the prover computed) instead of asking again.
+        Task<bool>? finalJobId = null;
         try
         {
             using var scope = _logger.BeginScope("prover {Prover} task {Task}", session.Name, task.ToString());
             outcome = await session.RunJobAsync(task.Kind, request,
-                onJobId: (jobId, ct) => RecordJob(task, prover, jobId, ct),
+                onJobId: (jobId, ct) =>
+                {
+                    if (task.Kind != TaskKind.Final)
+                    {
+                        return RecordJob(task, prover, jobId);
+                    }
+
+                    finalJobId = _store.RecordJobAheadAsync(task.Id, prover, jobId, _time.GetUtcNow() + _options.Lease, CancellationToken.None);
+                    return Task.CompletedTask;
+                },
                 onPending: ct =>
                 {
                     if (_time.GetElapsedTime(lastRenewal) < _options.Lease / 2)
@@ -386,6 +402,22 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
             }
         }
 
+        var settleNow = false;
+        if (finalJobId is not null)
+        {
+            try
+            {
+                await finalJobId.ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // The job id is not stored: the outcome is, before this prover gets anything else (a restart can still
+                // recognise the job as the last one the prover computed).
+                LogRecordJobFailed(ex, task.ToString());
+                settleNow = true;
+            }
+        }
+
         if (outcome.RequestWrittenAt != 0)
         {
             Metrics.Dispatched(Stopwatch.GetElapsedTime(dispatchStart, outcome.RequestWrittenAt), task, session.Name, outcome.RequestId, readyAt,
@@ -400,6 +432,11 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
         _ = settle.ContinueWith(_ => Interlocked.Add(ref _pendingOutcomeBytes, -size), CancellationToken.None,
             TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         Track(settle);
+        if (settleNow)
+        {
+            await Task.WhenAny(settle).ConfigureAwait(false);
+        }
+
         await WaitForOutcomeRoomAsync(cancellationToken).ConfigureAwait(false);
         return true;
     }
@@ -539,15 +576,11 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
         }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
-    private Task RecordJob(ProofTask task, ProverRef prover, string jobId, CancellationToken cancellationToken)
+    /// <summary>Stores the job id of a batch or aggregation job in the background (its request did not wait for its claim
+    /// either: both are in the same ordered write queue).</summary>
+    private Task RecordJob(ProofTask task, ProverRef prover, string jobId)
     {
         var write = _store.RecordJobAsync(task.Id, prover, jobId, _time.GetUtcNow() + _options.Lease, CancellationToken.None);
-        if (task.Kind == TaskKind.Final)
-        {
-            // A final proof must never be requested twice: its job id is durable before we go on, so that a restart
-            // adopts the job instead of asking again.
-            return write;
-        }
 
         _ = write.ContinueWith(t => LogRecordJobFailed(t.Exception!, task.ToString()), CancellationToken.None,
             TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);

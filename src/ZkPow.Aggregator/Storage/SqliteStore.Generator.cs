@@ -161,6 +161,12 @@ public sealed partial class SqliteStore
     }
 
     public Task<bool> TryClaimAsync(long taskId, ProverRef prover, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken cancellationToken) =>
+        Claim(taskId, prover, now, leaseUntil, ahead: false, cancellationToken);
+
+    public Task<bool> TryClaimAheadAsync(long taskId, ProverRef prover, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken cancellationToken) =>
+        Claim(taskId, prover, now, leaseUntil, ahead: true, cancellationToken);
+
+    private Task<bool> Claim(long taskId, ProverRef prover, DateTimeOffset now, DateTimeOffset leaseUntil, bool ahead, CancellationToken cancellationToken) =>
         _writer.WriteAsync((connection, transaction) =>
         {
             using var command = Command(connection, transaction, """
@@ -173,9 +179,15 @@ public sealed partial class SqliteStore
             Bind(command, "$now", now.ToUnixTimeMilliseconds());
             Bind(command, "$id", taskId);
             return command.ExecuteNonQuery() == 1;
-        }, cancellationToken);
+        }, ahead, cancellationToken);
 
-    public Task<bool> RecordJobAsync(long taskId, ProverRef prover, string jobId, DateTimeOffset leaseUntil, CancellationToken cancellationToken)
+    public Task<bool> RecordJobAsync(long taskId, ProverRef prover, string jobId, DateTimeOffset leaseUntil, CancellationToken cancellationToken) =>
+        RecordJob(taskId, prover, jobId, leaseUntil, ahead: false, cancellationToken);
+
+    public Task<bool> RecordJobAheadAsync(long taskId, ProverRef prover, string jobId, DateTimeOffset leaseUntil, CancellationToken cancellationToken) =>
+        RecordJob(taskId, prover, jobId, leaseUntil, ahead: true, cancellationToken);
+
+    private Task<bool> RecordJob(long taskId, ProverRef prover, string jobId, DateTimeOffset leaseUntil, bool ahead, CancellationToken cancellationToken)
     {
         var now = NowMs;
         return _writer.WriteAsync((connection, transaction) =>
@@ -191,7 +203,7 @@ public sealed partial class SqliteStore
             Bind(command, "$n", prover.Name);
             Bind(command, "$i", prover.StoredInstance);
             return command.ExecuteNonQuery() == 1;
-        }, cancellationToken);
+        }, ahead, cancellationToken);
     }
 
     private static bool MarkDone(SqliteConnection connection, SqliteTransaction transaction, long taskId, ProverRef prover, string? proof, long now)

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 
@@ -8,11 +9,23 @@ namespace ZkPow.Aggregator.Storage;
 /// transaction (group commit): each write runs inside its own savepoint, so one failing write does not undo the
 /// others, and its caller is answered only after the transaction holding it has been committed (and, with
 /// synchronous=FULL, synced to disk).
+/// A write queued with <c>ahead</c> (a small write that a request waits on, such as a final proof's claim) does not wait
+/// behind the writes queued before it: it joins the transaction being applied, which is then committed once at most
+/// <see cref="AheadWaitsFor"/> more of its writes are applied; the writes of that group not applied yet follow in the
+/// next transaction, in their order.
 /// </summary>
 internal sealed class SqliteWriter : IAsyncDisposable
 {
     private readonly SqliteConnection _connection;
     private readonly Channel<IWrite> _queue = Channel.CreateUnbounded<IWrite>(new UnboundedChannelOptions { SingleReader = true });
+
+    /// <summary>Writes queued ahead; each is also in <see cref="_queue"/> (which wakes the thread), and applied once.</summary>
+    private readonly ConcurrentQueue<IWrite> _ahead = new();
+    private readonly List<IWrite> _applied = [];
+
+    /// <summary>A write queued ahead cuts the group being applied short only if more than this many of its writes are
+    /// left; fewer are applied first (each cut costs one more commit, and this bounds what the write waits for).</summary>
+    internal const int AheadWaitsFor = 32;
     private readonly int _maxPerCommit;
     private readonly Thread _thread;
     private long _commits;
@@ -30,13 +43,22 @@ internal sealed class SqliteWriter : IAsyncDisposable
 
     public long Writes => Interlocked.Read(ref _writes);
 
-    public Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, T> work, CancellationToken cancellationToken)
+    public Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, T> work, CancellationToken cancellationToken) =>
+        WriteAsync(work, ahead: false, cancellationToken);
+
+    /// <summary>Queues a write; with <paramref name="ahead"/> it is committed ahead of the writes queued before it.</summary>
+    public Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, T> work, bool ahead, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var write = new Write<T>(work);
         if (!_queue.Writer.TryWrite(write))
         {
             throw new ObjectDisposedException(nameof(SqliteWriter), "the store is closed");
+        }
+
+        if (ahead)
+        {
+            _ahead.Enqueue(write);
         }
 
         return write.Completion.Task;
@@ -66,43 +88,41 @@ internal sealed class SqliteWriter : IAsyncDisposable
                 batch.Add(write);
             }
 
-            ApplyBatch(batch);
+            var next = 0;
+            while (next < batch.Count)
+            {
+                next = ApplyGroup(batch, next);
+            }
         }
     }
 
-    private void ApplyBatch(List<IWrite> batch)
+    /// <summary>Applies the writes queued ahead, then those of <paramref name="batch"/> from <paramref name="start"/>, in one
+    /// transaction, until the batch ends or a write is queued ahead with more than <see cref="AheadWaitsFor"/> writes of the
+    /// batch left (it joins, and the transaction commits). Returns the index of the first write of the batch not looked at.</summary>
+    private int ApplyGroup(List<IWrite> batch, int start)
     {
+        var next = start;
         SqliteTransaction? transaction = null;
+        _applied.Clear();
         try
         {
             transaction = _connection.BeginTransaction(deferred: false);
-            for (var i = 0; i < batch.Count; i++)
+            var single = batch.Count - start == 1 && _ahead.IsEmpty;
+            ApplyAhead(transaction);
+            while (next < batch.Count && (_ahead.IsEmpty || batch.Count - next <= AheadWaitsFor))
             {
-                var write = batch[i];
-                if (batch.Count == 1)
-                {
-                    write.Apply(_connection, transaction);
-                    continue;
-                }
-
-                transaction.Save("w");
-                try
-                {
-                    write.Apply(_connection, transaction);
-                    transaction.Release("w");
-                }
-                catch (Exception ex) when (ex is SqliteException or InvalidOperationException or ArgumentException or FormatException)
-                {
-                    transaction.Rollback("w");
-                    transaction.Release("w");
-                    write.Fail(ex);
-                }
+                Apply(batch[next++], transaction, single);
             }
 
+            ApplyAhead(transaction);
             transaction.Commit();
-            Interlocked.Increment(ref _commits);
-            Interlocked.Add(ref _writes, batch.Count);
-            foreach (var write in batch)
+            if (_applied.Count > 0)
+            {
+                Interlocked.Increment(ref _commits);
+                Interlocked.Add(ref _writes, _applied.Count);
+            }
+
+            foreach (var write in _applied)
             {
                 write.Succeed();
             }
@@ -115,17 +135,78 @@ internal sealed class SqliteWriter : IAsyncDisposable
             }
             catch (SqliteException)
             {
-                // The transaction is gone already; every write of the batch fails below.
+                // The transaction is gone already; every write of the group fails below.
             }
 
-            foreach (var write in batch)
+            foreach (var write in _applied)
             {
                 write.Fail(ex);
+            }
+
+            if (transaction is null)
+            {
+                // Not even a transaction: the rest of the batch fails too rather than spinning on a broken connection.
+                for (; next < batch.Count; next++)
+                {
+                    if (batch[next].TryTake())
+                    {
+                        batch[next].Fail(ex);
+                    }
+                }
+
+                while (_ahead.TryDequeue(out var ahead))
+                {
+                    if (ahead.TryTake())
+                    {
+                        ahead.Fail(ex);
+                    }
+                }
             }
         }
         finally
         {
             transaction?.Dispose();
+            _applied.Clear();
+        }
+
+        return next;
+    }
+
+    private void ApplyAhead(SqliteTransaction transaction)
+    {
+        while (_ahead.TryDequeue(out var write))
+        {
+            Apply(write, transaction, single: false);
+        }
+    }
+
+    /// <summary>Applies one write (unless it was applied already through the other queue) in its own savepoint, so that
+    /// its failure does not undo the others (<paramref name="single"/>: it is the transaction's only write).</summary>
+    private void Apply(IWrite write, SqliteTransaction transaction, bool single)
+    {
+        if (!write.TryTake())
+        {
+            return;
+        }
+
+        _applied.Add(write);
+        if (single)
+        {
+            write.Apply(_connection, transaction);
+            return;
+        }
+
+        transaction.Save("w");
+        try
+        {
+            write.Apply(_connection, transaction);
+            transaction.Release("w");
+        }
+        catch (Exception ex) when (ex is SqliteException or InvalidOperationException or ArgumentException or FormatException)
+        {
+            transaction.Rollback("w");
+            transaction.Release("w");
+            write.Fail(ex);
         }
     }
 
@@ -138,6 +219,9 @@ internal sealed class SqliteWriter : IAsyncDisposable
 
     private interface IWrite
     {
+        /// <summary>True the first time only: the write is in both queues when queued ahead.</summary>
+        bool TryTake();
+
         void Apply(SqliteConnection connection, SqliteTransaction transaction);
 
         void Succeed();
@@ -149,6 +233,9 @@ internal sealed class SqliteWriter : IAsyncDisposable
     {
         private T _result = default!;
         private Exception? _error;
+        private int _taken;
+
+        public bool TryTake() => Interlocked.Exchange(ref _taken, 1) == 0;
 
         public TaskCompletionSource<T> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 

@@ -56,6 +56,13 @@ internal sealed class FaultyGeneratorStore(IGeneratorStore inner) : IGeneratorSt
     public Task<bool> RecordJobAsync(long taskId, ProverRef prover, string jobId, DateTimeOffset leaseUntil, CancellationToken cancellationToken) =>
         Run(nameof(RecordJobAsync), () => inner.RecordJobAsync(taskId, prover, jobId, leaseUntil, cancellationToken));
 
+    // The calls committed ahead fail under the names of the plain ones.
+    public Task<bool> TryClaimAheadAsync(long taskId, ProverRef prover, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken cancellationToken) =>
+        Run(nameof(TryClaimAsync), () => inner.TryClaimAheadAsync(taskId, prover, now, leaseUntil, cancellationToken));
+
+    public Task<bool> RecordJobAheadAsync(long taskId, ProverRef prover, string jobId, DateTimeOffset leaseUntil, CancellationToken cancellationToken) =>
+        Run(nameof(RecordJobAsync), () => inner.RecordJobAheadAsync(taskId, prover, jobId, leaseUntil, cancellationToken));
+
     public Task<CompletionResult> CompleteAsync(long taskId, ProverRef prover, string proof, ParentSpec parent, CancellationToken cancellationToken) =>
         Run(nameof(CompleteAsync), () => inner.CompleteAsync(taskId, prover, proof, parent, cancellationToken));
 

@@ -1,0 +1,158 @@
+using System.Collections.Concurrent;
+using Microsoft.Data.Sqlite;
+using ZkPow.Aggregator.Storage;
+
+namespace ZkPow.Aggregator.Tests.Storage;
+
+/// <summary>The group-committing writer's lane for writes queued ahead (a final proof's claim and job id).</summary>
+public sealed class SqliteWriterTests
+{
+    private static readonly CancellationToken None = CancellationToken.None;
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task a_write_queued_ahead_joins_the_transaction_being_applied_instead_of_waiting_behind_the_queue()
+    {
+        using var dir = new TempDir();
+        await using var writer = Open(dir, out var applied);
+        using var release = new ManualResetEventSlim();
+        using var started = new ManualResetEventSlim();
+        var blocker = writer.WriteAsync((c, t) => Insert(c, t, applied, 0, started, release), None);
+        Assert.True(started.Wait(Bound), "the first write did not start");
+
+        var queued = Enumerable.Range(1, 10).Select(i => writer.WriteAsync((c, t) => Insert(c, t, applied, i), None)).ToList();
+        var ahead = writer.WriteAsync((c, t) => Insert(c, t, applied, 100), ahead: true, None);
+        release.Set();
+
+        await ahead.WaitAsync(Bound);
+        await Task.WhenAll(queued).WaitAsync(Bound);
+        await blocker.WaitAsync(Bound);
+        Assert.Equal([0, 100, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10], applied);
+        // The blocked write and the one queued ahead commit together; the queue follows in one more transaction.
+        Assert.Equal(2, writer.Commits);
+        Assert.Equal(12, writer.Writes);
+        Assert.Equal(12L, Count(dir));
+    }
+
+    [Fact]
+    public async Task a_write_queued_ahead_cuts_a_group_short_and_the_rest_of_the_group_follows_in_order()
+    {
+        using var dir = new TempDir();
+        await using var writer = Open(dir, out var applied);
+        using var releaseFirst = new ManualResetEventSlim();
+        using var firstStarted = new ManualResetEventSlim();
+        using var releaseMiddle = new ManualResetEventSlim();
+        using var middleStarted = new ManualResetEventSlim();
+        var first = writer.WriteAsync((c, t) => Insert(c, t, applied, 0, firstStarted, releaseFirst), None);
+        Assert.True(firstStarted.Wait(Bound), "the first write did not start");
+
+        // Queued while the first write blocks the writer: one group, longer than what a write queued ahead waits for,
+        // whose sixth write blocks in turn.
+        var size = SqliteWriter.AheadWaitsFor + 10;
+        var group = Enumerable.Range(1, size)
+            .Select(i => i == 6
+                ? writer.WriteAsync((c, t) => Insert(c, t, applied, i, middleStarted, releaseMiddle), None)
+                : writer.WriteAsync((c, t) => Insert(c, t, applied, i), None))
+            .ToList();
+        releaseFirst.Set();
+        Assert.True(middleStarted.Wait(Bound), "the group did not reach its sixth write");
+
+        var ahead = writer.WriteAsync((c, t) => Insert(c, t, applied, 1000), ahead: true, None);
+        releaseMiddle.Set();
+
+        await ahead.WaitAsync(Bound);
+        await Task.WhenAll(group.Append(first)).WaitAsync(Bound);
+        Assert.Equal([0, 1, 2, 3, 4, 5, 6, 1000, .. Enumerable.Range(7, size - 6)], applied);
+        Assert.Equal(3, writer.Commits);
+        Assert.Equal(size + 2, writer.Writes);
+        Assert.Equal(size + 2L, Count(dir));
+    }
+
+    [Fact]
+    public async Task a_write_queued_ahead_near_the_end_of_a_group_waits_for_the_group_and_commits_with_it()
+    {
+        using var dir = new TempDir();
+        await using var writer = Open(dir, out var applied);
+        using var releaseFirst = new ManualResetEventSlim();
+        using var firstStarted = new ManualResetEventSlim();
+        using var releaseMiddle = new ManualResetEventSlim();
+        using var middleStarted = new ManualResetEventSlim();
+        var first = writer.WriteAsync((c, t) => Insert(c, t, applied, 0, firstStarted, releaseFirst), None);
+        Assert.True(firstStarted.Wait(Bound), "the first write did not start");
+
+        var group = Enumerable.Range(1, 10)
+            .Select(i => i == 6
+                ? writer.WriteAsync((c, t) => Insert(c, t, applied, i, middleStarted, releaseMiddle), None)
+                : writer.WriteAsync((c, t) => Insert(c, t, applied, i), None))
+            .ToList();
+        releaseFirst.Set();
+        Assert.True(middleStarted.Wait(Bound), "the group did not reach its sixth write");
+
+        var ahead = writer.WriteAsync((c, t) => Insert(c, t, applied, 1000), ahead: true, None);
+        releaseMiddle.Set();
+
+        await ahead.WaitAsync(Bound);
+        await Task.WhenAll(group.Append(first)).WaitAsync(Bound);
+        Assert.Equal([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 1000], applied);
+        Assert.Equal(2, writer.Commits);
+    }
+
+    [Fact]
+    public async Task a_failing_write_queued_ahead_fails_alone()
+    {
+        using var dir = new TempDir();
+        await using var writer = Open(dir, out var applied);
+        using var release = new ManualResetEventSlim();
+        using var started = new ManualResetEventSlim();
+        var blocker = writer.WriteAsync((c, t) => Insert(c, t, applied, 0, started, release), None);
+        Assert.True(started.Wait(Bound), "the first write did not start");
+
+        var queued = writer.WriteAsync((c, t) => Insert(c, t, applied, 1), None);
+        // The same key as the blocked write: a constraint violation in the transaction both are applied in.
+        var duplicate = writer.WriteAsync((c, t) => Insert(c, t, applied, 0), ahead: true, None);
+        release.Set();
+
+        await Assert.ThrowsAsync<SqliteException>(() => duplicate.WaitAsync(Bound));
+        await blocker.WaitAsync(Bound);
+        await queued.WaitAsync(Bound);
+        Assert.Equal(2L, Count(dir));
+    }
+
+    private static SqliteWriter Open(TempDir dir, out ConcurrentQueue<int> applied)
+    {
+        applied = new ConcurrentQueue<int>();
+        var connection = new SqliteConnection($"Data Source={dir.File("writer.db")}");
+        connection.Open();
+        using var create = connection.CreateCommand();
+        create.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; CREATE TABLE t (id INTEGER PRIMARY KEY);";
+        create.ExecuteNonQuery();
+        return new SqliteWriter(connection, 512);
+    }
+
+    private static bool Insert(SqliteConnection connection, SqliteTransaction transaction, ConcurrentQueue<int> applied, int id,
+        ManualResetEventSlim? started = null, ManualResetEventSlim? release = null)
+    {
+        started?.Set();
+        if (release is not null && !release.Wait(Bound))
+        {
+            throw new TimeoutException("the test did not release the write");
+        }
+
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "INSERT INTO t (id) VALUES ($id);";
+        command.Parameters.AddWithValue("$id", id);
+        command.ExecuteNonQuery();
+        applied.Enqueue(id);
+        return true;
+    }
+
+    private static long Count(TempDir dir)
+    {
+        using var connection = new SqliteConnection($"Data Source={dir.File("writer.db")};Mode=ReadOnly;Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM t;";
+        return (long)command.ExecuteScalar()!;
+    }
+}
