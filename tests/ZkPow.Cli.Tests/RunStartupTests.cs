@@ -87,6 +87,35 @@ public sealed partial class RunStartupTests
         ForkIdReverts,
     }
 
+    [Fact]
+    public async Task run_waits_for_a_postgres_database_that_is_down_at_start_and_never_shows_its_password()
+    {
+        const string password = "pg-s3cret-never-shown";
+        using var dir = new TempDir();
+        await using var chain = await DevChain.StartAsync(new DevChainOptions { BlockTime = 0 });
+        await using var node = await DevnetRollupNode.StartAsync(new DevnetRollupLedger(), new DevnetRollupNodeOptions());
+        var database = new Npgsql.NpgsqlConnectionStringBuilder(await PostgresCluster.NewDatabaseAsync());
+        await using var proxy = new TcpProxy(database.Port); // closed: the database server is unreachable
+        database.Port = proxy.Port;
+        database.Password = password;
+        var httpPort = ChildProcess.FreePort();
+        var path = WriteConfig(dir, Config(dir, chain, chain.RpcUrl, node.Url, httpPort));
+        using var run = ChildProcess.Zkpow("run", "--config", path, "--Store:Provider=postgres", $"--Store:ConnectionString={database.ConnectionString}");
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}/") };
+
+        var waiting = await WaitNotReadyAsync(http, run, "the PostgreSQL database");
+        Assert.Contains($"{database.Database} at 127.0.0.1:{proxy.Port}", waiting);
+        await WaitForAsync(() => AttemptWarnings(run.Stderr, "the PostgreSQL database") >= 2, run, "two logged attempts");
+
+        proxy.Start();
+        await WaitStartedAsync(run);
+        await WaitForAsync(async () => (await http.GetAsync("health/ready")).IsSuccessStatusCode, run, "ready");
+        Assert.Equal(0, (await http.GetFromJsonAsync<JsonElement>("api/status")).GetProperty("finalProofs").GetInt32());
+        Assert.DoesNotContain(password, run.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain(password, waiting, StringComparison.Ordinal);
+        AssertNoStackTrace(run.Stderr);
+    }
+
     [Theory]
     [InlineData(Contradiction.ChainId, "'ExpectedChainId'", "chain id 31337, not 1")]
     [InlineData(Contradiction.ForkId, "'Provers:ForkId'", "forkID() is 6")]

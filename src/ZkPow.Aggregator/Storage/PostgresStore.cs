@@ -56,6 +56,24 @@ public sealed partial class PostgresStore : IAggregatorStore
         return new PostgresStore(dataSource, time);
     }
 
+    /// <summary>The database a connection string names, for messages: <c>zkpow at db:5432</c> (never its password).</summary>
+    public static string Describe(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        return $"{builder.Database ?? builder.Username ?? "?"} at {builder.Host}:{builder.Port}";
+    }
+
+    /// <summary>Failures another attempt may not see: the server cannot be reached, is starting or shutting down, or
+    /// the connection broke. A wrong password or a missing database is definite.</summary>
+    public static bool IsTransient(Exception error) => error switch
+    {
+        PostgresException e => e.IsTransient || e.SqlState is PostgresErrorCodes.CannotConnectNow or PostgresErrorCodes.AdminShutdown
+            or PostgresErrorCodes.TooManyConnections,
+        NpgsqlException e => e.IsTransient,
+        TimeoutException or System.Net.Sockets.SocketException or IOException => true,
+        _ => false,
+    };
+
     /// <summary>The schema version of the database (the highest applied migration).</summary>
     public async Task<int> GetSchemaVersionAsync(CancellationToken cancellationToken)
     {
