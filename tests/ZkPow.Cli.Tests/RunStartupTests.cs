@@ -87,6 +87,71 @@ public sealed partial class RunStartupTests
         ForkIdReverts,
     }
 
+    [Fact]
+    public async Task run_waits_for_a_postgres_database_that_is_down_at_start_and_never_shows_its_password()
+    {
+        const string password = "pg-s3cret-never-shown";
+        using var dir = new TempDir();
+        await using var chain = await DevChain.StartAsync(new DevChainOptions { BlockTime = 0 });
+        await using var node = await DevnetRollupNode.StartAsync(new DevnetRollupLedger(), new DevnetRollupNodeOptions());
+        var database = new Npgsql.NpgsqlConnectionStringBuilder(await PostgresCluster.NewDatabaseAsync());
+        await using var proxy = new TcpProxy(database.Port); // closed: the database server is unreachable
+        database.Port = proxy.Port;
+        database.Password = password;
+        var httpPort = ChildProcess.FreePort();
+        var path = WriteConfig(dir, Config(dir, chain, chain.RpcUrl, node.Url, httpPort));
+        using var run = ChildProcess.Zkpow("run", "--config", path, "--Store:Provider=postgres", $"--Store:ConnectionString={database.ConnectionString}");
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}/") };
+
+        var waiting = await WaitNotReadyAsync(http, run, "the PostgreSQL database");
+        Assert.Contains($"{database.Database} at 127.0.0.1:{proxy.Port}", waiting);
+        await WaitForAsync(() => AttemptWarnings(run.Stderr, "the PostgreSQL database") >= 2, run, "two logged attempts");
+
+        proxy.Start();
+        await WaitStartedAsync(run);
+        await WaitForAsync(async () => (await http.GetAsync("health/ready")).IsSuccessStatusCode, run, "ready");
+        Assert.Equal(0, (await http.GetFromJsonAsync<JsonElement>("api/status")).GetProperty("finalProofs").GetInt32());
+        Assert.DoesNotContain(password, run.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain(password, waiting, StringComparison.Ordinal);
+        AssertNoStackTrace(run.Stderr);
+    }
+
+    [Fact]
+    public async Task run_on_postgres_rides_out_a_database_outage_and_proves_what_was_sequenced_during_it()
+    {
+        using var dir = new TempDir();
+        await using var chain = await DevChain.StartAsync(new DevChainOptions { BlockTime = 1, T1 = 2, T2 = 5 });
+        var ledger = new DevnetRollupLedger();
+        await using var node = await DevnetRollupNode.StartAsync(ledger, new DevnetRollupNodeOptions());
+        var database = new Npgsql.NpgsqlConnectionStringBuilder(await PostgresCluster.NewDatabaseAsync());
+        await using var proxy = new TcpProxy(database.Port);
+        proxy.Start();
+        database.Port = proxy.Port;
+        database.Timeout = 3;
+        var httpPort = ChildProcess.FreePort();
+        var path = WriteConfig(dir, Config(dir, chain, chain.RpcUrl, node.Url, httpPort));
+        using var run = ChildProcess.Zkpow("run", "--config", path, "--Sync:PollInterval=200ms", "--Store:Provider=postgres",
+            $"--Store:ConnectionString={database.ConnectionString}");
+        var started = await WaitStartedAsync(run);
+        using var prover = ChildProcess.Zkpow("prover", "--aggregator", $"http://127.0.0.1:{started.Groups[1].Value}", "--name", "steady", "--latency", "20ms");
+        var sequencer = new DevnetSequencer(chain, new DevnetSequencerOptions { MaxBatchesPerSequence = 2, BatchDataSize = 256 }, ledger, TimeProvider.System);
+        var first = await sequencer.SequenceNextAsync();
+        await WaitForAsync(async () => (await chain.ReadAsync(chain.Contracts.Rollup, RollupCalls.LastVerifiedBatch())).UInt64(0) >= first.FinalNewBatch,
+            run, $"sequence {first.FinalNewBatch} verified");
+
+        // The database goes away (every connection cut, new ones refused) while the rollup sequences more.
+        proxy.Stop();
+        var second = await sequencer.SequenceNextAsync();
+        await Task.Delay(TimeSpan.FromSeconds(4));
+        Assert.False(run.HasExited, run.Stderr);
+        proxy.Start();
+
+        await WaitForAsync(async () => (await chain.ReadAsync(chain.Contracts.Rollup, RollupCalls.LastVerifiedBatch())).UInt64(0) >= second.FinalNewBatch,
+            run, $"sequence {second.FinalNewBatch} verified after the outage");
+        Assert.False(run.HasExited, run.Stderr);
+        AssertNoStackTrace(run.Stderr);
+    }
+
     [Theory]
     [InlineData(Contradiction.ChainId, "'ExpectedChainId'", "chain id 31337, not 1")]
     [InlineData(Contradiction.ForkId, "'Provers:ForkId'", "forkID() is 6")]

@@ -6,9 +6,10 @@ using ZkPow.Aggregator.Storage;
 namespace ZkPow.Aggregator.Hosting;
 
 /// <summary>Opens the store (after the start-up checks, so a misconfigured node writes nothing): SQLite or PostgreSQL as
-/// <see cref="StoreOptions.Provider"/> says; runs its background retention pass, and closes it last.</summary>
+/// <see cref="StoreOptions.Provider"/> says (a PostgreSQL server that cannot be reached is waited for); runs its background
+/// retention pass, and closes it last.</summary>
 internal sealed class StoreService(IOptions<AggregatorOptions> options, TimeProvider time, AggregatorReadiness readiness, PartStopper stopper,
-    ILoggerFactory loggers) : IHostedService
+    StartupRetry retry, ILoggerFactory loggers) : IHostedService
 {
     private IAggregatorStore? _store;
     private StoreRetention? _retention;
@@ -19,8 +20,11 @@ internal sealed class StoreService(IOptions<AggregatorOptions> options, TimeProv
     {
         readiness.Starting("opening the store");
         var store = options.Value.Store;
+        // A database server that is down or restarting is waited for like a node; a definite refusal (a wrong password,
+        // a database that does not exist, a schema from a newer build) stops start-up.
         _store = store.IsPostgres
-            ? await PostgresStore.OpenAsync(store, time, cancellationToken, loggers).ConfigureAwait(false)
+            ? await retry.RunAsync($"the PostgreSQL database {PostgresStore.Describe(store.ConnectionString!)}",
+                ct => PostgresStore.OpenAsync(store, time, ct), cancellationToken, PostgresStore.IsTransient).ConfigureAwait(false)
             : await SqliteStore.OpenAsync(store, time, cancellationToken).ConfigureAwait(false);
         _retention = new StoreRetention(_store, options.Value.Store, time, loggers.CreateLogger<StoreRetention>());
         _retention.Start();

@@ -44,7 +44,8 @@ public sealed partial class ProofSender
             {
                 return;
             }
-            catch (Exception e) when (e is ChainUnavailableException or EthRpcException or InvalidOperationException or FormatException)
+            catch (Exception e) when (e is ChainUnavailableException or EthRpcException or InvalidOperationException or FormatException
+                                           or System.Data.Common.DbException)
             {
                 LogWorkerError("monitor", 0, e.Message);
                 await DelayAsync(_options.PollInterval, cancellationToken).ConfigureAwait(false);

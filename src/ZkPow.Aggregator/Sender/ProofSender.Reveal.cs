@@ -29,7 +29,8 @@ public sealed partial class ProofSender
             {
                 return;
             }
-            catch (Exception e) when (e is ChainUnavailableException or EthRpcException or InvalidOperationException or FormatException)
+            catch (Exception e) when (e is ChainUnavailableException or EthRpcException or InvalidOperationException or FormatException
+                                           or System.Data.Common.DbException)
             {
                 LogWorkerError("reveal", item.Key, e.Message);
                 MonitPHTxCache.Put(item.Key, new MonitItem(null, null)); // Decide again on the next block.
@@ -119,7 +120,7 @@ public sealed partial class ProofSender
         {
             // Stopping: a restart resumes the tx from the store.
         }
-        catch (Exception e) when (e is ChainUnavailableException or EthRpcException or InvalidOperationException)
+        catch (Exception e) when (e is ChainUnavailableException or EthRpcException or InvalidOperationException or System.Data.Common.DbException)
         {
             LogWorkerError("reveal watch", record.FinalBatch, e.Message);
             MonitPHTxCache.Put(record.FinalBatch, new MonitItem(null, null));

@@ -302,7 +302,8 @@ public sealed partial class ProofSender : IAsyncDisposable
             {
                 return;
             }
-            catch (Exception e) when (e is ChainUnavailableException or EthRpcException or InvalidOperationException or FormatException)
+            catch (Exception e) when (e is ChainUnavailableException or EthRpcException or InvalidOperationException or FormatException
+                                           or System.Data.Common.DbException)
             {
                 LogWorkerError("commit", item.Key, e.Message);
                 _deferred.Put(item.Key, item.Value);

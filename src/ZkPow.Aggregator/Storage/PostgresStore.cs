@@ -1,7 +1,5 @@
 using System.Data;
 using System.Globalization;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using ZkPow.Aggregator.Generator;
 
@@ -31,8 +29,7 @@ public sealed partial class PostgresStore : IAggregatorStore
     }
 
     /// <summary>Connects to the database named by <see cref="StoreOptions.ConnectionString"/> and applies pending migrations.</summary>
-    public static async Task<PostgresStore> OpenAsync(StoreOptions options, TimeProvider time, CancellationToken cancellationToken,
-        ILoggerFactory? loggers = null)
+    public static async Task<PostgresStore> OpenAsync(StoreOptions options, TimeProvider time, CancellationToken cancellationToken)
     {
         options.Validate();
         if (string.IsNullOrWhiteSpace(options.ConnectionString))
@@ -40,9 +37,9 @@ public sealed partial class PostgresStore : IAggregatorStore
             throw new OptionsException("Store:ConnectionString", "must name the PostgreSQL database when Store:Provider is postgres");
         }
 
-        var builder = new NpgsqlDataSourceBuilder(options.ConnectionString);
-        builder.UseLoggerFactory(loggers ?? NullLoggerFactory.Instance);
-        var dataSource = builder.Build();
+        // Npgsql's own logs stay off (it logs every command at Information); its failures reach the store's callers as
+        // exceptions, which they log.
+        var dataSource = new NpgsqlDataSourceBuilder(options.ConnectionString).Build();
         try
         {
             await ApplyMigrationsAsync(dataSource, cancellationToken).ConfigureAwait(false);
@@ -55,6 +52,24 @@ public sealed partial class PostgresStore : IAggregatorStore
 
         return new PostgresStore(dataSource, time);
     }
+
+    /// <summary>The database a connection string names, for messages: <c>zkpow at db:5432</c> (never its password).</summary>
+    public static string Describe(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        return $"{builder.Database ?? builder.Username ?? "?"} at {builder.Host}:{builder.Port}";
+    }
+
+    /// <summary>Failures another attempt may not see: the server cannot be reached, is starting or shutting down, or
+    /// the connection broke. A wrong password or a missing database is definite.</summary>
+    public static bool IsTransient(Exception error) => error switch
+    {
+        PostgresException e => e.IsTransient || e.SqlState is PostgresErrorCodes.CannotConnectNow or PostgresErrorCodes.AdminShutdown
+            or PostgresErrorCodes.TooManyConnections,
+        NpgsqlException e => e.IsTransient,
+        TimeoutException or System.Net.Sockets.SocketException or IOException => true,
+        _ => false,
+    };
 
     /// <summary>The schema version of the database (the highest applied migration).</summary>
     public async Task<int> GetSchemaVersionAsync(CancellationToken cancellationToken)

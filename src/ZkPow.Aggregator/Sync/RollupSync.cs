@@ -119,6 +119,7 @@ public sealed partial class RollupSync
         }
         catch (Exception ex) when (ex is ChainUnavailableException or EthRpcException or RollupNodeException or InvalidOperationException
                                        or FormatException or KeyNotFoundException or OverflowException or JsonException
+                                       or System.Data.Common.DbException
                                    && !cancellationToken.IsCancellationRequested)
         {
             Metrics.Failure();

@@ -147,6 +147,28 @@ public sealed class PostgresStoreTests() : StoreTests(new PostgresTarget())
         await Task.CompletedTask;
     }
 
+    [Fact]
+    public async Task an_unreachable_server_is_a_transient_failure_and_a_missing_database_a_definite_one()
+    {
+        var cluster = await PostgresCluster.SharedAsync();
+        var missing = new StoreOptions { Provider = "postgres", ConnectionString = cluster.ConnectionString("no_such_database") };
+        var definite = await Assert.ThrowsAnyAsync<Exception>(() => PostgresStore.OpenAsync(missing, TimeProvider.System, None));
+        Assert.False(PostgresStore.IsTransient(definite), definite.ToString());
+        Assert.Contains("no_such_database", definite.Message, StringComparison.Ordinal);
+
+        int closedPort;
+        using (var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            closedPort = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+        }
+
+        var down = new StoreOptions { Provider = "postgres", ConnectionString = $"Host=127.0.0.1;Port={closedPort};Username=postgres;Database=x;Timeout=5" };
+        var transient = await Assert.ThrowsAnyAsync<Exception>(() => PostgresStore.OpenAsync(down, TimeProvider.System, None));
+        Assert.True(PostgresStore.IsTransient(transient), transient.ToString());
+        Assert.Equal($"x at 127.0.0.1:{closedPort}", PostgresStore.Describe(down.ConnectionString));
+    }
+
     private static SignedTx Signed(ulong nonce, int i) =>
         new(nonce, 21_000, new TxFees(new BigInteger(2_000_000_000), new BigInteger(1_000_000_000), false), [(byte)i, (byte)nonce], $"0x{i:x4}{nonce:x60}");
 }
