@@ -311,7 +311,9 @@ public sealed partial class JsonRpcTransport : IDisposable
     /// <summary>
     /// One attempt that starts on <paramref name="first"/> and is hedged: while no request has answered, each hedge
     /// delay (of the newest request's endpoint) sends the same request to the healthiest endpoint not tried yet in this
-    /// round, and a transient failure does so at once while another request is still running. The first definite
+    /// round, or, once all were, to the healthiest one without a request running here that has not asked to be left
+    /// alone (one that failed at once is so tried again while a stalled request waits); a transient failure moves on
+    /// at once to an endpoint not tried yet while another request is still running. The first definite
     /// answer (a result or an <see cref="EthRpcException"/>) wins and the other requests are cancelled; when every
     /// request failed transiently the last failure is thrown (the pipeline then retries, with backoff once every
     /// endpoint was tried).
@@ -321,8 +323,12 @@ public sealed partial class JsonRpcTransport : IDisposable
     {
         using var race = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var running = new List<(Task<T> Task, RpcEndpoint Endpoint, long Started)>();
-        void Start(RpcEndpoint endpoint) =>
-            running.Add((AttemptAsync(endpoint, state.What, token => attempt(endpoint, token), race.Token), endpoint, Stopwatch.GetTimestamp()));
+        var last = (Endpoint: first, Started: 0L);
+        void Start(RpcEndpoint endpoint)
+        {
+            last = (endpoint, Stopwatch.GetTimestamp());
+            running.Add((AttemptAsync(endpoint, state.What, token => attempt(endpoint, token), race.Token), endpoint, last.Started));
+        }
 
         Start(first);
         var hedged = false;
@@ -331,10 +337,10 @@ public sealed partial class JsonRpcTransport : IDisposable
             while (true)
             {
                 Task? timer = null;
-                if (state.Untried(_endpoints.Length))
+                if (CanHedge(state, running.Select(r => r.Endpoint)))
                 {
-                    var newest = running[^1];
-                    var wait = _options.HedgeDelay(newest.Endpoint.LatencyP95()) - Stopwatch.GetElapsedTime(newest.Started);
+                    // A hedge delay after the latest request went out (a failed one included: no request storm).
+                    var wait = _options.HedgeDelay(last.Endpoint.LatencyP95()) - Stopwatch.GetElapsedTime(last.Started);
                     timer = Task.Delay(wait > TimeSpan.Zero ? wait : TimeSpan.Zero, _time, race.Token);
                 }
 
@@ -343,11 +349,11 @@ public sealed partial class JsonRpcTransport : IDisposable
                 if (done == timer)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
-                    if (state.NextUntried(_endpoints, _time.GetUtcNow().ToUnixTimeMilliseconds()) is { } next)
+                    if (HedgeTarget(state, running.Select(r => r.Endpoint)) is { } next)
                     {
                         Interlocked.Increment(ref _hedges);
                         hedged = true;
-                        LogHedging(state.What, Stopwatch.GetElapsedTime(running[^1].Started).TotalMilliseconds, next.Name);
+                        LogHedging(state.What, Stopwatch.GetElapsedTime(last.Started).TotalMilliseconds, next.Name);
                         Start(next);
                     }
 
@@ -398,6 +404,37 @@ public sealed partial class JsonRpcTransport : IDisposable
                 Observe(loser.Task);
             }
         }
+    }
+
+    /// <summary>Where a hedge goes: the healthiest endpoint not tried yet in this round; else (every endpoint was tried,
+    /// some failed at once) the healthiest one without a request running in this attempt that has not asked to be left
+    /// alone (<c>Retry-After</c>); null when there is none. It counts as an attempt of the call.</summary>
+    private RpcEndpoint? HedgeTarget(CallState state, IEnumerable<RpcEndpoint> running)
+    {
+        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        if (state.NextUntried(_endpoints, now) is { } untried)
+        {
+            return untried;
+        }
+
+        var target = Idle(running, now).MinBy(e => e.Score(now));
+        if (target is not null)
+        {
+            state.Retried();
+        }
+
+        return target;
+    }
+
+    /// <summary>Whether <see cref="HedgeTarget"/> would find an endpoint now.</summary>
+    private bool CanHedge(CallState state, IEnumerable<RpcEndpoint> running) =>
+        state.Untried(_endpoints.Length) || Idle(running, _time.GetUtcNow().ToUnixTimeMilliseconds()).Any();
+
+    /// <summary>The endpoints without a request running in this attempt that have not asked to be left alone.</summary>
+    private IEnumerable<RpcEndpoint> Idle(IEnumerable<RpcEndpoint> running, long nowMs)
+    {
+        var busy = running.ToHashSet();
+        return _endpoints.Where(e => !busy.Contains(e) && !e.IsCooling(nowMs));
     }
 
     /// <summary>A request left running (or cancelled) whose outcome nobody awaits: its failure is observed here.</summary>
@@ -589,6 +626,15 @@ public sealed partial class JsonRpcTransport : IDisposable
             lock (_gate)
             {
                 return _tried.Count < endpoints;
+            }
+        }
+
+        /// <summary>Counts an attempt on an endpoint tried already in this round (a hedge after it failed at once).</summary>
+        public void Retried()
+        {
+            lock (_gate)
+            {
+                Attempts++;
             }
         }
 

@@ -65,6 +65,15 @@ internal sealed class RpcEndpoint : IDisposable
         }
     }
 
+    /// <summary>Whether the endpoint asked (<c>Retry-After</c>) not to be called before a time still to come.</summary>
+    public bool IsCooling(long nowMs)
+    {
+        lock (_gate)
+        {
+            return nowMs < _coolUntilMs;
+        }
+    }
+
     /// <summary>The 95th percentile of the recent answers' latencies; null while there are too few.</summary>
     public TimeSpan? LatencyP95()
     {

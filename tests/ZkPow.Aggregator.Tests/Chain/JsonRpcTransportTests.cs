@@ -374,6 +374,21 @@ public sealed class JsonRpcTransportTests
     }
 
     [Fact]
+    public async Task while_a_request_waits_an_endpoint_that_failed_at_once_is_asked_again_after_a_hedge_delay()
+    {
+        await using var silent = new SilentRpcServer();
+        await using var flaky = ScriptedRpcServer.Start((_, _, n) => n == 1 ? RpcAnswer.Http(503) : RpcAnswer.Ok("0x2a"));
+        using var client = new EthRpcClient([silent.Url, flaky.Url], Hedged, NullLogger.Instance, TimeProvider.System);
+
+        Assert.Equal("0x2a", (await client.CallAsync("eth_chainId", default)).GetString());
+
+        // Every endpoint was tried (the silent one still holds its request): the one that failed is hedged to again.
+        Assert.Equal((1, 2), (silent.Received, flaky.Count("eth_chainId")));
+        Assert.Equal(2L, client.Transport.Hedges);
+        await WaitUntilAsync(() => silent.Abandoned == 1);
+    }
+
+    [Fact]
     public async Task a_revert_is_a_definite_answer_and_goes_to_no_other_endpoint()
     {
         await using var reverting = ScriptedRpcServer.Start((_, _, _) => RpcAnswer.Error(3, "execution reverted", "0x8f2a4a50"));
