@@ -146,7 +146,8 @@ public sealed class EthRpcClient : IDisposable
 
     /// <summary>
     /// <c>eth_sendRawTransaction</c> to every endpoint at once, the first to take it is enough (one provider dropping
-    /// it, stalling or losing the reply does not matter; the others still get it), idempotent
+    /// it, stalling or losing the reply does not matter; the others still get it; one that failed at once is asked
+    /// again after a hedge delay while no endpoint has taken it), idempotent
     /// by the transaction's hash: "already known" is success; "nonce too low" is success when a node has this very
     /// transaction (looked up by hash), else the error is thrown; when no endpoint answered (a reply lost after the
     /// request ran, a timeout, a dropped connection) the hash is looked up before the same bytes are sent again.
@@ -159,8 +160,8 @@ public sealed class EthRpcClient : IDisposable
         return await Transport.RetryAsync("eth_sendRawTransaction", async (_, token) =>
         {
             // The first endpoint that takes it is enough: a stalled or silent one does not hold the send up.
-            var replies = await Transport.CallEachAsync("eth_sendRawTransaction", [raw], token,
-                r => r.Answered || (r.Error is { } e && IsAlreadyKnown(e.RpcMessage))).ConfigureAwait(false);
+            var replies = await Transport.BroadcastAsync("eth_sendRawTransaction", [raw],
+                r => r.Answered || (r.Error is { } e && IsAlreadyKnown(e.RpcMessage)), token).ConfigureAwait(false);
             if (replies.Any(r => r.Answered))
             {
                 return RawTxBroadcast.Accepted;

@@ -171,26 +171,7 @@ public sealed partial class JsonRpcTransport : IDisposable
     public async Task<IReadOnlyList<RpcEndpointReply>> CallEachAsync(string method, JsonArray parameters, CancellationToken cancellationToken,
         Func<RpcEndpointReply, bool>? enough = null)
     {
-        var all = _endpoints.Select(async endpoint =>
-        {
-            try
-            {
-                var result = await AttemptAsync(endpoint, method, async token =>
-                {
-                    var request = Request(Interlocked.Increment(ref _nextId), method, parameters);
-                    using var document = await PostAsync(endpoint, request, method, token).ConfigureAwait(false);
-                    var reply = Parse(document.RootElement, method);
-                    return reply.Error is { } error && RpcErrors.IsTransient(error)
-                        ? throw new RpcTransientException($"{method}: {endpoint.Name} answered {error.Code}: {error.RpcMessage}", error)
-                        : reply;
-                }, cancellationToken).ConfigureAwait(false);
-                return new RpcEndpointReply(endpoint.Name, result.Result, result.Error, null);
-            }
-            catch (RpcTransientException e)
-            {
-                return new RpcEndpointReply(endpoint.Name, default, null, e.Message);
-            }
-        }).ToList();
+        var all = _endpoints.Select(endpoint => OneReplyAsync(endpoint, method, parameters, cancellationToken)).ToList();
         if (enough is not null)
         {
             var pending = all.ToList();
@@ -211,6 +192,92 @@ public sealed partial class JsonRpcTransport : IDisposable
         }
 
         return await Task.WhenAll(all).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Sends one call to every endpoint at once and returns as soon as one reply satisfies <paramref name="accepted"/>
+    /// (the replies in by then, in endpoint order), else once every endpoint has given its last reply. An endpoint whose
+    /// attempt failed transiently (a lost reply, a 503, a timeout) is asked again after a hedge delay (or after its
+    /// <c>Retry-After</c>), up to <see cref="BroadcastTries"/> times, while no endpoint has accepted; so one failing
+    /// endpoint while another stalls costs a hedge delay, not the stall. Requests still running when one endpoint
+    /// accepted go on (each within the request timeout), so every endpoint still gets the call. For idempotent calls
+    /// (the same signed transaction).
+    /// </summary>
+    public async Task<IReadOnlyList<RpcEndpointReply>> BroadcastAsync(string method, JsonArray parameters, Func<RpcEndpointReply, bool> accepted,
+        CancellationToken cancellationToken)
+    {
+        // Never disposed: the per-endpoint loops may still look at it after the first acceptance returned.
+        var settled = new CancellationTokenSource();
+        async Task<RpcEndpointReply> EndpointAsync(RpcEndpoint endpoint)
+        {
+            for (var tries = 1; ; tries++)
+            {
+                var reply = await OneReplyAsync(endpoint, method, parameters, cancellationToken).ConfigureAwait(false);
+                if (reply.Failure is null || tries >= BroadcastTries || settled.IsCancellationRequested || accepted(reply))
+                {
+                    return reply;
+                }
+
+                var cooling = endpoint.CoolingLeft(_time.GetUtcNow().ToUnixTimeMilliseconds());
+                var hedge = _options.HedgeAfter > TimeSpan.Zero ? _options.HedgeDelay(endpoint.LatencyP95()) : _options.RetryBaseDelay;
+                using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, settled.Token);
+                try
+                {
+                    await Task.Delay(cooling > hedge ? cooling : hedge, _time, wait.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    return reply; // Another endpoint accepted it.
+                }
+
+                Interlocked.Increment(ref _retries);
+            }
+        }
+
+        var all = _endpoints.Select(EndpointAsync).ToList();
+        var pending = all.ToList();
+        while (pending.Count > 1)
+        {
+            var done = await Task.WhenAny(pending).ConfigureAwait(false);
+            pending.Remove(done);
+            if (accepted(await done.ConfigureAwait(false)))
+            {
+                await settled.CancelAsync().ConfigureAwait(false);
+                foreach (var rest in pending)
+                {
+                    Observe(rest);
+                }
+
+                return [.. all.Where(t => t.IsCompletedSuccessfully).Select(t => t.Result)];
+            }
+        }
+
+        return await Task.WhenAll(all).ConfigureAwait(false);
+    }
+
+    /// <summary>How many times <see cref="BroadcastAsync"/> asks one endpoint that fails transiently.</summary>
+    public const int BroadcastTries = 3;
+
+    /// <summary>One attempt of a call on one endpoint: its result, its error answer, or its transient failure.</summary>
+    private async Task<RpcEndpointReply> OneReplyAsync(RpcEndpoint endpoint, string method, JsonArray parameters, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var result = await AttemptAsync(endpoint, method, async token =>
+            {
+                var request = Request(Interlocked.Increment(ref _nextId), method, parameters);
+                using var document = await PostAsync(endpoint, request, method, token).ConfigureAwait(false);
+                var reply = Parse(document.RootElement, method);
+                return reply.Error is { } error && RpcErrors.IsTransient(error)
+                    ? throw new RpcTransientException($"{method}: {endpoint.Name} answered {error.Code}: {error.RpcMessage}", error)
+                    : reply;
+            }, cancellationToken).ConfigureAwait(false);
+            return new RpcEndpointReply(endpoint.Name, result.Result, result.Error, null);
+        }
+        catch (RpcTransientException e)
+        {
+            return new RpcEndpointReply(endpoint.Name, default, null, e.Message);
+        }
     }
 
     /// <summary>

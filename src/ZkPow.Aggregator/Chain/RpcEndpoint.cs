@@ -66,11 +66,14 @@ internal sealed class RpcEndpoint : IDisposable
     }
 
     /// <summary>Whether the endpoint asked (<c>Retry-After</c>) not to be called before a time still to come.</summary>
-    public bool IsCooling(long nowMs)
+    public bool IsCooling(long nowMs) => CoolingLeft(nowMs) > TimeSpan.Zero;
+
+    /// <summary>How much longer the endpoint asked (<c>Retry-After</c>) not to be called; zero when it did not.</summary>
+    public TimeSpan CoolingLeft(long nowMs)
     {
         lock (_gate)
         {
-            return nowMs < _coolUntilMs;
+            return nowMs < _coolUntilMs ? TimeSpan.FromMilliseconds(_coolUntilMs - nowMs) : TimeSpan.Zero;
         }
     }
 

@@ -313,6 +313,22 @@ public sealed class JsonRpcTransportTests
     }
 
     [Fact]
+    public async Task a_send_that_failed_at_once_is_sent_again_while_the_other_endpoint_stalls()
+    {
+        // The first send's reply is lost after it ran; sent again, the node knows the transaction.
+        await using var lossy = ScriptedRpcServer.Start((_, _, n) => n == 1 ? RpcAnswer.Drop : RpcAnswer.Error(-32000, "already known"));
+        await using var silent = new SilentRpcServer();
+        using var client = new EthRpcClient([lossy.Url, silent.Url], Hedged, NullLogger.Instance, TimeProvider.System);
+
+        Assert.Equal(RawTxBroadcast.AlreadyKnown, await client.SendRawTransactionAsync([7], default));
+
+        // Not by a lookup of the hash (that needs every endpoint's reply): the lossy endpoint was asked again.
+        Assert.Equal(2, lossy.Count("eth_sendRawTransaction"));
+        Assert.Equal(0, lossy.Count("eth_getTransactionByHash"));
+        Assert.Equal(0, silent.Abandoned);
+    }
+
+    [Fact]
     public async Task a_request_without_an_answer_is_hedged_to_the_next_endpoint_which_answers()
     {
         await using var silent = new SilentRpcServer();
