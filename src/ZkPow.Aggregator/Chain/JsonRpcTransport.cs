@@ -404,10 +404,12 @@ public sealed partial class JsonRpcTransport : IDisposable
             while (true)
             {
                 Task? timer = null;
-                if (CanHedge(state, running.Select(r => r.Endpoint)))
+                if (HedgeWait(state, running.Select(r => r.Endpoint)) is { } after)
                 {
-                    // A hedge delay after the latest request went out (a failed one included: no request storm).
+                    // A hedge delay after the latest request went out (a failed one included: no request storm), and
+                    // not before an endpoint that asked to be left alone may be asked again.
                     var wait = _options.HedgeDelay(last.Endpoint.LatencyP95()) - Stopwatch.GetElapsedTime(last.Started);
+                    wait = after > wait ? after : wait;
                     timer = Task.Delay(wait > TimeSpan.Zero ? wait : TimeSpan.Zero, _time, race.Token);
                 }
 
@@ -493,9 +495,21 @@ public sealed partial class JsonRpcTransport : IDisposable
         return target;
     }
 
-    /// <summary>Whether <see cref="HedgeTarget"/> would find an endpoint now.</summary>
-    private bool CanHedge(CallState state, IEnumerable<RpcEndpoint> running) =>
-        state.Untried(_endpoints.Length) || Idle(running, _time.GetUtcNow().ToUnixTimeMilliseconds()).Any();
+    /// <summary>How long until <see cref="HedgeTarget"/> finds an endpoint: zero when it would now, the shortest
+    /// <c>Retry-After</c> left when the only endpoints without a request running here asked to be left alone, null
+    /// when every endpoint has a request running here.</summary>
+    private TimeSpan? HedgeWait(CallState state, IEnumerable<RpcEndpoint> running)
+    {
+        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        if (state.Untried(_endpoints.Length))
+        {
+            return TimeSpan.Zero;
+        }
+
+        var busy = running.ToHashSet();
+        var idle = _endpoints.Where(e => !busy.Contains(e)).Select(e => e.CoolingLeft(now)).ToList();
+        return idle.Count == 0 ? null : idle.Min();
+    }
 
     /// <summary>The endpoints without a request running in this attempt that have not asked to be left alone.</summary>
     private IEnumerable<RpcEndpoint> Idle(IEnumerable<RpcEndpoint> running, long nowMs)

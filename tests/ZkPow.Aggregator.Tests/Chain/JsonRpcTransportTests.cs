@@ -405,6 +405,21 @@ public sealed class JsonRpcTransportTests
     }
 
     [Fact]
+    public async Task while_a_request_waits_an_endpoint_that_asked_to_be_left_alone_is_asked_again_once_its_retry_after_is_over()
+    {
+        await using var silent = new SilentRpcServer();
+        await using var limited = ScriptedRpcServer.Start((_, _, n) => n == 1 ? RpcAnswer.Http(429, "Too Many Requests", retryAfterSeconds: 1) : RpcAnswer.Ok("0x2a"));
+        using var client = new EthRpcClient([silent.Url, limited.Url], Hedged, NullLogger.Instance, TimeProvider.System);
+
+        Assert.Equal("0x2a", (await client.CallAsync("eth_chainId", default)).GetString());
+
+        // The second hedge went to the rate-limited endpoint after its Retry-After, not after the silent one's timeout.
+        Assert.Equal((1, 2), (silent.Received, limited.Count("eth_chainId")));
+        Assert.Equal(2L, client.Transport.Hedges);
+        await WaitUntilAsync(() => silent.Abandoned == 1);
+    }
+
+    [Fact]
     public async Task a_revert_is_a_definite_answer_and_goes_to_no_other_endpoint()
     {
         await using var reverting = ScriptedRpcServer.Start((_, _, _) => RpcAnswer.Error(3, "execution reverted", "0x8f2a4a50"));
