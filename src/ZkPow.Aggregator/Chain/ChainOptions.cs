@@ -40,6 +40,15 @@ public sealed class ChainOptions
     /// <summary>The longest wait between two retries of one call. Between the base delay and 1m. Example: <c>2s</c>.</summary>
     public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>With more than one JSON-RPC URL: the longest wait for an answer before the same request is also sent to
+    /// the next healthiest endpoint (the first definite answer wins, the other request is cancelled). The wait itself
+    /// is learned: twice the endpoint's recent p95 latency, at least <see cref="HedgeMin"/>, at most this. 0 = no
+    /// hedging. Between 0 and 1m. Example: <c>1s</c>.</summary>
+    public TimeSpan HedgeAfter { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The shortest hedge wait, however fast the endpoints have been. Between 10ms and 1m. Example: <c>150ms</c>.</summary>
+    public TimeSpan HedgeMin { get; set; } = TimeSpan.FromMilliseconds(150);
+
     /// <summary><see cref="RpcUrl"/> and <see cref="RpcUrls"/>, in that order, without duplicates or blanks (the
     /// default <see cref="RpcUrl"/> only when it was set or the list is empty).</summary>
     public IReadOnlyList<string> AllRpcUrls()
@@ -60,6 +69,8 @@ public sealed class ChainOptions
         CallBudget = CallBudget,
         RetryBaseDelay = RetryBaseDelay,
         RetryMaxDelay = RetryMaxDelay,
+        HedgeAfter = HedgeAfter,
+        HedgeMin = HedgeMin,
     };
 
     public void Validate()
@@ -102,6 +113,16 @@ public sealed class ChainOptions
         if (RetryMaxDelay < RetryBaseDelay || RetryMaxDelay > TimeSpan.FromMinutes(1))
         {
             throw new OptionsException("Chain:RetryMaxDelay", "must be between Chain:RetryBaseDelay and 1m");
+        }
+
+        if (HedgeAfter < TimeSpan.Zero || HedgeAfter > TimeSpan.FromMinutes(1))
+        {
+            throw new OptionsException("Chain:HedgeAfter", "must be between 0 (no hedging) and 1m");
+        }
+
+        if (HedgeMin < TimeSpan.FromMilliseconds(10) || HedgeMin > TimeSpan.FromMinutes(1))
+        {
+            throw new OptionsException("Chain:HedgeMin", "must be between 10ms and 1m");
         }
     }
 

@@ -111,11 +111,28 @@ public sealed class EthRpcClient : IDisposable
     }
 
     /// <summary><c>eth_call</c>; a revert is returned decoded, not thrown. At a block number, a backend that does not
-    /// have that block yet answers "header not found" or alike, and the call is retried elsewhere.</summary>
+    /// have that block yet answers "header not found" or alike, and the call is retried elsewhere. At <c>latest</c>,
+    /// once a head is known, the call goes in one batch with <c>eth_blockNumber</c>: a backend whose head is below the
+    /// highest head seen lags (it would answer from an older state, where a window may not be open yet or a
+    /// predecessor not verified), and the call is retried elsewhere.</summary>
     public async Task<ChainCallResult<byte[]>> EthCallAsync(string? from, string to, byte[] data, System.Numerics.BigInteger value,
         string block, CancellationToken cancellationToken)
     {
         var call = CallObject(from, to, data, value);
+        if (block == "latest" && HighestHead is { } seen)
+        {
+            var replies = await BatchAsync([("eth_blockNumber", []), ("eth_call", [call, block])], cancellationToken,
+                r => r[0].Error is null && HexData.TryParseUInt64(r[0].Result, out var head) && head < seen
+                    ? $"answers as of block {head}, below the head {seen} already seen (lags)"
+                    : null).ConfigureAwait(false);
+            return replies[1].Error switch
+            {
+                null => ChainCallResult<byte[]>.Ok(HexData.Decode(replies[1].Result.GetString() ?? "0x")),
+                { IsRevert: true } e => ChainCallResult<byte[]>.Reverted(ChainRevert.Decode(e.ErrorData, e.RpcMessage)),
+                var e => throw e,
+            };
+        }
+
         try
         {
             var result = await CallAsync("eth_call", [call, block], cancellationToken).ConfigureAwait(false);
@@ -128,7 +145,9 @@ public sealed class EthRpcClient : IDisposable
     }
 
     /// <summary>
-    /// <c>eth_sendRawTransaction</c> to every endpoint at once (one provider dropping it does not matter), idempotent
+    /// <c>eth_sendRawTransaction</c> to every endpoint at once, the first to take it is enough (one provider dropping
+    /// it, stalling or losing the reply does not matter; the others still get it; one that failed at once is asked
+    /// again after a hedge delay while no endpoint has taken it), idempotent
     /// by the transaction's hash: "already known" is success; "nonce too low" is success when a node has this very
     /// transaction (looked up by hash), else the error is thrown; when no endpoint answered (a reply lost after the
     /// request ran, a timeout, a dropped connection) the hash is looked up before the same bytes are sent again.
@@ -140,7 +159,9 @@ public sealed class EthRpcClient : IDisposable
         var hash = HexData.Encode(Abi.Keccak(rawTx));
         return await Transport.RetryAsync("eth_sendRawTransaction", async (_, token) =>
         {
-            var replies = await Transport.CallEachAsync("eth_sendRawTransaction", [raw], token).ConfigureAwait(false);
+            // The first endpoint that takes it is enough: a stalled or silent one does not hold the send up.
+            var replies = await Transport.BroadcastAsync("eth_sendRawTransaction", [raw],
+                r => r.Answered || (r.Error is { } e && IsAlreadyKnown(e.RpcMessage)), token).ConfigureAwait(false);
             if (replies.Any(r => r.Answered))
             {
                 return RawTxBroadcast.Accepted;
@@ -168,7 +189,7 @@ public sealed class EthRpcClient : IDisposable
             }
 
             throw new RpcTransientException($"eth_sendRawTransaction {hash}: no endpoint answered (last: {replies[^1].Failure})");
-        }, cancellationToken).ConfigureAwait(false);
+        }, cancellationToken, hedge: false).ConfigureAwait(false);
     }
 
     /// <summary>True when "already known"-like: the node has this exact transaction.</summary>
@@ -203,7 +224,8 @@ public sealed class EthRpcClient : IDisposable
     /// <summary>Whether any endpoint knows the transaction (pending or mined), asked of all at once.</summary>
     private async Task<bool> IsKnownAsync(string hash, CancellationToken cancellationToken)
     {
-        var replies = await Transport.CallEachAsync("eth_getTransactionByHash", [hash], cancellationToken).ConfigureAwait(false);
+        var replies = await Transport.CallEachAsync("eth_getTransactionByHash", [hash], cancellationToken,
+            r => r.Answered && r.Result.ValueKind == JsonValueKind.Object).ConfigureAwait(false);
         return replies.Any(r => r.Answered && r.Result.ValueKind == JsonValueKind.Object);
     }
 

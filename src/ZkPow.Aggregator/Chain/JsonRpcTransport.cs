@@ -16,8 +16,12 @@ namespace ZkPow.Aggregator.Chain;
 /// JSON, server errors that are not definite answers, a backend that lags) are retried with jittered exponential
 /// backoff, at once on another endpoint when there is one, until the call's budget is spent; then the call throws
 /// <see cref="ChainUnavailableException"/>. Definite answers (results, reverts, invalid params, unknown methods) are
-/// returned or thrown as <see cref="EthRpcException"/> at once. Endpoints are tried healthiest first (fewest recent
-/// failures, then latency). URLs appear in logs and errors only as scheme://host:port.
+/// returned or thrown as <see cref="EthRpcException"/> at once. Endpoints are tried healthiest first (one that asked
+/// to be left alone with <c>Retry-After</c> last while it asks, then fewest recent failures, then latency). With more
+/// than one endpoint a request that has no answer after the hedge delay (twice the endpoint's recent p95 latency,
+/// between <see cref="RpcRetryOptions.HedgeMin"/> and <see cref="RpcRetryOptions.HedgeAfter"/>) is hedged: the same
+/// request goes to the next healthiest endpoint too, the first definite answer wins and the other request is
+/// cancelled. URLs appear in logs and errors only as scheme://host:port.
 /// </summary>
 public sealed partial class JsonRpcTransport : IDisposable
 {
@@ -33,6 +37,8 @@ public sealed partial class JsonRpcTransport : IDisposable
     private long _calls;
     private long _retries;
     private long _failures;
+    private long _hedges;
+    private long _hedgeWins;
 
     public JsonRpcTransport(IEnumerable<string> urls, RpcRetryOptions options, ILogger logger, TimeProvider time)
     {
@@ -72,6 +78,15 @@ public sealed partial class JsonRpcTransport : IDisposable
 
     /// <summary>Attempts that failed transiently (on any endpoint).</summary>
     public long TransientFailures => Interlocked.Read(ref _failures);
+
+    /// <summary>Requests sent to another endpoint because the first had no answer after the hedge delay.</summary>
+    public long Hedges => Interlocked.Read(ref _hedges);
+
+    /// <summary>Calls answered by a hedged request (the one it raced was cancelled).</summary>
+    public long HedgeWins => Interlocked.Read(ref _hedgeWins);
+
+    /// <summary>Whether calls are hedged (more than one endpoint, retries, and <see cref="RpcRetryOptions.HedgeAfter"/> &gt; 0).</summary>
+    public bool Hedging => _endpoints.Length > 1 && _options.HedgeAfter > TimeSpan.Zero && _options.MaxAttempts != 1;
 
     /// <summary>Calls <paramref name="method"/>; returns its result (a clone). <paramref name="lagging"/> may look at
     /// a result and name why it comes from a backend that lags (then the call is retried, on another endpoint first).</summary>
@@ -149,30 +164,120 @@ public sealed partial class JsonRpcTransport : IDisposable
         }, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Sends one call to every endpoint at once, one attempt each (no retry); the replies in endpoint order.</summary>
-    public async Task<IReadOnlyList<RpcEndpointReply>> CallEachAsync(string method, JsonArray parameters, CancellationToken cancellationToken)
+    /// <summary>Sends one call to every endpoint at once, one attempt each (no retry); the replies in endpoint order.
+    /// When <paramref name="enough"/> is given, returns as soon as one reply satisfies it, with the replies in by then
+    /// (in endpoint order); the other requests go on (each within the request timeout), so every endpoint still gets
+    /// the call, but nobody waits for a stalled one.</summary>
+    public async Task<IReadOnlyList<RpcEndpointReply>> CallEachAsync(string method, JsonArray parameters, CancellationToken cancellationToken,
+        Func<RpcEndpointReply, bool>? enough = null)
     {
-        var replies = await Task.WhenAll(_endpoints.Select(async endpoint =>
+        var all = _endpoints.Select(endpoint => OneReplyAsync(endpoint, method, parameters, cancellationToken)).ToList();
+        if (enough is not null)
         {
-            try
+            var pending = all.ToList();
+            while (pending.Count > 1)
             {
-                var result = await AttemptAsync(endpoint, method, async token =>
+                var done = await Task.WhenAny(pending).ConfigureAwait(false);
+                pending.Remove(done);
+                if (enough(await done.ConfigureAwait(false)))
                 {
-                    var request = Request(Interlocked.Increment(ref _nextId), method, parameters);
-                    using var document = await PostAsync(endpoint, request, method, token).ConfigureAwait(false);
-                    var reply = Parse(document.RootElement, method);
-                    return reply.Error is { } error && RpcErrors.IsTransient(error)
-                        ? throw new RpcTransientException($"{method}: {endpoint.Name} answered {error.Code}: {error.RpcMessage}", error)
-                        : reply;
-                }, cancellationToken).ConfigureAwait(false);
-                return new RpcEndpointReply(endpoint.Name, result.Result, result.Error, null);
+                    foreach (var rest in pending)
+                    {
+                        Observe(rest);
+                    }
+
+                    return [.. all.Where(t => t.IsCompletedSuccessfully).Select(t => t.Result)];
+                }
             }
-            catch (RpcTransientException e)
+        }
+
+        return await Task.WhenAll(all).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Sends one call to every endpoint at once and returns as soon as one reply satisfies <paramref name="accepted"/>
+    /// (the replies in by then, in endpoint order), else once every endpoint has given its last reply. An endpoint whose
+    /// attempt failed transiently (a lost reply, a 503, a timeout) is asked again after a hedge delay (or after its
+    /// <c>Retry-After</c>), up to <see cref="BroadcastTries"/> times, while no endpoint has accepted; so one failing
+    /// endpoint while another stalls costs a hedge delay, not the stall. Requests still running when one endpoint
+    /// accepted go on (each within the request timeout), so every endpoint still gets the call. For idempotent calls
+    /// (the same signed transaction).
+    /// </summary>
+    public async Task<IReadOnlyList<RpcEndpointReply>> BroadcastAsync(string method, JsonArray parameters, Func<RpcEndpointReply, bool> accepted,
+        CancellationToken cancellationToken)
+    {
+        // Never disposed: the per-endpoint loops may still look at it after the first acceptance returned.
+        var settled = new CancellationTokenSource();
+        async Task<RpcEndpointReply> EndpointAsync(RpcEndpoint endpoint)
+        {
+            for (var tries = 1; ; tries++)
             {
-                return new RpcEndpointReply(endpoint.Name, default, null, e.Message);
+                var reply = await OneReplyAsync(endpoint, method, parameters, cancellationToken).ConfigureAwait(false);
+                if (reply.Failure is null || tries >= BroadcastTries || settled.IsCancellationRequested || accepted(reply))
+                {
+                    return reply;
+                }
+
+                var cooling = endpoint.CoolingLeft(_time.GetUtcNow().ToUnixTimeMilliseconds());
+                var hedge = _options.HedgeAfter > TimeSpan.Zero ? _options.HedgeDelay(endpoint.LatencyP95()) : _options.RetryBaseDelay;
+                using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, settled.Token);
+                try
+                {
+                    await Task.Delay(cooling > hedge ? cooling : hedge, _time, wait.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    return reply; // Another endpoint accepted it.
+                }
+
+                Interlocked.Increment(ref _retries);
             }
-        })).ConfigureAwait(false);
-        return replies;
+        }
+
+        var all = _endpoints.Select(EndpointAsync).ToList();
+        var pending = all.ToList();
+        while (pending.Count > 1)
+        {
+            var done = await Task.WhenAny(pending).ConfigureAwait(false);
+            pending.Remove(done);
+            if (accepted(await done.ConfigureAwait(false)))
+            {
+                await settled.CancelAsync().ConfigureAwait(false);
+                foreach (var rest in pending)
+                {
+                    Observe(rest);
+                }
+
+                return [.. all.Where(t => t.IsCompletedSuccessfully).Select(t => t.Result)];
+            }
+        }
+
+        return await Task.WhenAll(all).ConfigureAwait(false);
+    }
+
+    /// <summary>How many times <see cref="BroadcastAsync"/> asks one endpoint that fails transiently.</summary>
+    public const int BroadcastTries = 3;
+
+    /// <summary>One attempt of a call on one endpoint: its result, its error answer, or its transient failure.</summary>
+    private async Task<RpcEndpointReply> OneReplyAsync(RpcEndpoint endpoint, string method, JsonArray parameters, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var result = await AttemptAsync(endpoint, method, async token =>
+            {
+                var request = Request(Interlocked.Increment(ref _nextId), method, parameters);
+                using var document = await PostAsync(endpoint, request, method, token).ConfigureAwait(false);
+                var reply = Parse(document.RootElement, method);
+                return reply.Error is { } error && RpcErrors.IsTransient(error)
+                    ? throw new RpcTransientException($"{method}: {endpoint.Name} answered {error.Code}: {error.RpcMessage}", error)
+                    : reply;
+            }, cancellationToken).ConfigureAwait(false);
+            return new RpcEndpointReply(endpoint.Name, result.Result, result.Error, null);
+        }
+        catch (RpcTransientException e)
+        {
+            return new RpcEndpointReply(endpoint.Name, default, null, e.Message);
+        }
     }
 
     /// <summary>
@@ -180,7 +285,11 @@ public sealed partial class JsonRpcTransport : IDisposable
     /// <see cref="RpcTransientException"/> within the budget; then a <see cref="ChainUnavailableException"/> carrying
     /// the last reason. Cancellation of <paramref name="cancellationToken"/> ends it at once.
     /// </summary>
-    internal async Task<T> RetryAsync<T>(string what, Func<RpcEndpoint, CancellationToken, Task<T>> attempt, CancellationToken cancellationToken)
+    /// <remarks>With <paramref name="hedge"/> (and <see cref="Hedging"/>), an attempt without an answer after the hedge
+    /// delay is raced by the same attempt on the next endpoint not tried yet; <paramref name="attempt"/> must then be
+    /// idempotent.</remarks>
+    internal async Task<T> RetryAsync<T>(string what, Func<RpcEndpoint, CancellationToken, Task<T>> attempt, CancellationToken cancellationToken,
+        bool hedge = true)
     {
         Interlocked.Increment(ref _calls);
         var state = new CallState(what);
@@ -194,7 +303,9 @@ public sealed partial class JsonRpcTransport : IDisposable
                 var endpoint = Pick(state);
                 try
                 {
-                    return await AttemptAsync(endpoint, what, token => attempt(endpoint, token), ctx.CancellationToken).ConfigureAwait(false);
+                    return hedge && Hedging
+                        ? await HedgedAsync(state, endpoint, attempt, ctx.CancellationToken).ConfigureAwait(false)
+                        : await AttemptAsync(endpoint, what, token => attempt(endpoint, token), ctx.CancellationToken).ConfigureAwait(false);
                 }
                 catch (RpcTransientException e)
                 {
@@ -264,6 +375,153 @@ public sealed partial class JsonRpcTransport : IDisposable
 
     private RpcEndpoint Pick(CallState state) => state.Next(_endpoints, _time.GetUtcNow().ToUnixTimeMilliseconds());
 
+    /// <summary>
+    /// One attempt that starts on <paramref name="first"/> and is hedged: while no request has answered, each hedge
+    /// delay (of the newest request's endpoint) sends the same request to the healthiest endpoint not tried yet in this
+    /// round, or, once all were, to the healthiest one without a request running here that has not asked to be left
+    /// alone (one that failed at once is so tried again while a stalled request waits); a transient failure moves on
+    /// at once to an endpoint not tried yet while another request is still running. The first definite
+    /// answer (a result or an <see cref="EthRpcException"/>) wins and the other requests are cancelled; when every
+    /// request failed transiently the last failure is thrown (the pipeline then retries, with backoff once every
+    /// endpoint was tried).
+    /// </summary>
+    private async Task<T> HedgedAsync<T>(CallState state, RpcEndpoint first, Func<RpcEndpoint, CancellationToken, Task<T>> attempt,
+        CancellationToken cancellationToken)
+    {
+        using var race = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var running = new List<(Task<T> Task, RpcEndpoint Endpoint, long Started)>();
+        var last = (Endpoint: first, Started: 0L);
+        void Start(RpcEndpoint endpoint)
+        {
+            last = (endpoint, Stopwatch.GetTimestamp());
+            running.Add((AttemptAsync(endpoint, state.What, token => attempt(endpoint, token), race.Token), endpoint, last.Started));
+        }
+
+        Start(first);
+        var hedged = false;
+        try
+        {
+            while (true)
+            {
+                Task? timer = null;
+                if (HedgeWait(state, running.Select(r => r.Endpoint)) is { } after)
+                {
+                    // A hedge delay after the latest request went out (a failed one included: no request storm), and
+                    // not before an endpoint that asked to be left alone may be asked again.
+                    var wait = _options.HedgeDelay(last.Endpoint.LatencyP95()) - Stopwatch.GetElapsedTime(last.Started);
+                    wait = after > wait ? after : wait;
+                    timer = Task.Delay(wait > TimeSpan.Zero ? wait : TimeSpan.Zero, _time, race.Token);
+                }
+
+                var done = await Task.WhenAny(timer is null ? running.Select(r => (Task)r.Task) : running.Select(r => (Task)r.Task).Append(timer))
+                    .ConfigureAwait(false);
+                if (done == timer)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    if (HedgeTarget(state, running.Select(r => r.Endpoint)) is { } next)
+                    {
+                        Interlocked.Increment(ref _hedges);
+                        hedged = true;
+                        LogHedging(state.What, Stopwatch.GetElapsedTime(last.Started).TotalMilliseconds, next.Name);
+                        Start(next);
+                    }
+
+                    continue;
+                }
+
+                var index = running.FindIndex(r => r.Task == done);
+                var finished = running[index];
+                running.RemoveAt(index);
+                if (finished.Task.IsCompletedSuccessfully || finished.Task.Exception?.InnerException is EthRpcException || finished.Task.IsCanceled)
+                {
+                    if (hedged && finished.Endpoint != first && !finished.Task.IsCanceled)
+                    {
+                        Interlocked.Increment(ref _hedgeWins);
+                    }
+
+                    // A definite answer (or the call's cancellation): returned or thrown as it is.
+                    return await finished.Task.ConfigureAwait(false);
+                }
+
+                try
+                {
+                    await finished.Task.ConfigureAwait(false);
+                }
+                catch (RpcTransientException e)
+                {
+                    state.LastError = e.Message;
+                    if (running.Count == 0)
+                    {
+                        throw;
+                    }
+                }
+
+                // Another request still runs: the failed one's place goes at once to an endpoint not tried yet.
+                if (state.NextUntried(_endpoints, _time.GetUtcNow().ToUnixTimeMilliseconds()) is { } instead)
+                {
+                    Interlocked.Increment(ref _retries);
+                    Start(instead);
+                }
+            }
+        }
+        finally
+        {
+            await race.CancelAsync().ConfigureAwait(false);
+            foreach (var loser in running)
+            {
+                loser.Endpoint.Slow(Stopwatch.GetElapsedTime(loser.Started).TotalMilliseconds);
+                Observe(loser.Task);
+            }
+        }
+    }
+
+    /// <summary>Where a hedge goes: the healthiest endpoint not tried yet in this round; else (every endpoint was tried,
+    /// some failed at once) the healthiest one without a request running in this attempt that has not asked to be left
+    /// alone (<c>Retry-After</c>); null when there is none. It counts as an attempt of the call.</summary>
+    private RpcEndpoint? HedgeTarget(CallState state, IEnumerable<RpcEndpoint> running)
+    {
+        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        if (state.NextUntried(_endpoints, now) is { } untried)
+        {
+            return untried;
+        }
+
+        var target = Idle(running, now).MinBy(e => e.Score(now));
+        if (target is not null)
+        {
+            state.Retried();
+        }
+
+        return target;
+    }
+
+    /// <summary>How long until <see cref="HedgeTarget"/> finds an endpoint: zero when it would now, the shortest
+    /// <c>Retry-After</c> left when the only endpoints without a request running here asked to be left alone, null
+    /// when every endpoint has a request running here.</summary>
+    private TimeSpan? HedgeWait(CallState state, IEnumerable<RpcEndpoint> running)
+    {
+        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        if (state.Untried(_endpoints.Length))
+        {
+            return TimeSpan.Zero;
+        }
+
+        var busy = running.ToHashSet();
+        var idle = _endpoints.Where(e => !busy.Contains(e)).Select(e => e.CoolingLeft(now)).ToList();
+        return idle.Count == 0 ? null : idle.Min();
+    }
+
+    /// <summary>The endpoints without a request running in this attempt that have not asked to be left alone.</summary>
+    private IEnumerable<RpcEndpoint> Idle(IEnumerable<RpcEndpoint> running, long nowMs)
+    {
+        var busy = running.ToHashSet();
+        return _endpoints.Where(e => !busy.Contains(e) && !e.IsCooling(nowMs));
+    }
+
+    /// <summary>A request left running (or cancelled) whose outcome nobody awaits: its failure is observed here.</summary>
+    private static void Observe(Task task) =>
+        _ = task.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+
     /// <summary>One attempt on one endpoint with the request timeout; transport failures become
     /// <see cref="RpcTransientException"/>; the endpoint's health is updated.</summary>
     private async Task<T> AttemptAsync<T>(RpcEndpoint endpoint, string what, Func<CancellationToken, Task<T>> body, CancellationToken cancellationToken)
@@ -285,6 +543,11 @@ public sealed partial class JsonRpcTransport : IDisposable
         catch (RpcTransientException e)
         {
             Unhealthy(endpoint, e.Message);
+            if (e.RetryAfter is { } retryAfter)
+            {
+                endpoint.CoolDown(_time.GetUtcNow().Add(retryAfter).ToUnixTimeMilliseconds());
+            }
+
             throw;
         }
         catch (OperationCanceledException e) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
@@ -337,11 +600,21 @@ public sealed partial class JsonRpcTransport : IDisposable
                 return answer;
             }
 
-            throw new RpcTransientException($"{what}: the node at {endpoint.Name} answered HTTP {(int)response.StatusCode}");
+            throw new RpcTransientException($"{what}: the node at {endpoint.Name} answered HTTP {(int)response.StatusCode}", null, RetryAfter(response));
         }
 
         return JsonDocument.Parse(bytes);
     }
+
+    /// <summary>The <c>Retry-After</c> of an answer (seconds or a date), capped at a minute; null when there is none.</summary>
+    private static TimeSpan? RetryAfter(HttpResponseMessage response)
+    {
+        var header = response.Headers.RetryAfter;
+        var wait = header?.Delta ?? (header?.Date is { } date ? date - DateTimeOffset.UtcNow : null);
+        return wait is { } w && w > TimeSpan.Zero ? (w > MaxRetryAfter ? MaxRetryAfter : w) : null;
+    }
+
+    private static readonly TimeSpan MaxRetryAfter = TimeSpan.FromMinutes(1);
 
     private static JsonDocument? TryParse(byte[] bytes)
     {
@@ -414,6 +687,9 @@ public sealed partial class JsonRpcTransport : IDisposable
     [LoggerMessage(Level = LogLevel.Information, Message = "JSON-RPC endpoint {Endpoint} answers again")]
     private partial void LogEndpointRecovered(string endpoint);
 
+    [LoggerMessage(Level = LogLevel.Debug, Message = "JSON-RPC {What}: no answer after {WaitedMs:0} ms, hedged to {Endpoint}")]
+    private partial void LogHedging(string what, double waitedMs, string endpoint);
+
     /// <summary>One call's retry state: the endpoints it tried in this round, its attempts, the last reason.</summary>
     private sealed class CallState(string what)
     {
@@ -431,6 +707,31 @@ public sealed partial class JsonRpcTransport : IDisposable
             lock (_gate)
             {
                 return _tried.Count < endpoints;
+            }
+        }
+
+        /// <summary>Counts an attempt on an endpoint tried already in this round (a hedge after it failed at once).</summary>
+        public void Retried()
+        {
+            lock (_gate)
+            {
+                Attempts++;
+            }
+        }
+
+        /// <summary>The healthiest endpoint not tried yet in this round, or null when all were (the round goes on).</summary>
+        public RpcEndpoint? NextUntried(RpcEndpoint[] endpoints, long nowMs)
+        {
+            lock (_gate)
+            {
+                var best = endpoints.Where(e => !_tried.Contains(e)).MinBy(e => e.Score(nowMs));
+                if (best is not null)
+                {
+                    _tried.Add(best);
+                    Attempts++;
+                }
+
+                return best;
             }
         }
 

@@ -16,7 +16,20 @@ public sealed class JsonRpcTransportTests
         CallBudget = TimeSpan.FromSeconds(20),
         RetryBaseDelay = TimeSpan.FromMilliseconds(10),
         RetryMaxDelay = TimeSpan.FromMilliseconds(100),
+        // The retry tests count requests per endpoint: no hedge may add one on a loaded machine (see Hedged).
+        HedgeAfter = TimeSpan.Zero,
     };
+
+    /// <summary>Hedging after 200 ms; a request on its own would wait a minute.</summary>
+    private static readonly RpcRetryOptions Hedged = Fast with
+    {
+        RequestTimeout = TimeSpan.FromSeconds(60),
+        CallBudget = TimeSpan.FromMinutes(2),
+        HedgeAfter = TimeSpan.FromMilliseconds(200),
+        HedgeMin = TimeSpan.FromMilliseconds(50),
+    };
+
+    private const string Contract = "0x0000000000000000000000000000000000000001";
 
     private static EthRpcClient Client(params ScriptedRpcServer[] servers) => Client(Fast, NullLogger.Instance, servers);
 
@@ -278,7 +291,210 @@ public sealed class JsonRpcTransportTests
         using var client = Client(a, b);
 
         Assert.Equal(RawTxBroadcast.Accepted, await client.SendRawTransactionAsync([7], default));
-        Assert.Equal((1, 1), (a.Count("eth_sendRawTransaction"), b.Count("eth_sendRawTransaction")));
+        // The first endpoint that takes it is enough; the other got it too (maybe after the send returned).
+        await WaitUntilAsync(() => a.Count("eth_sendRawTransaction") == 1);
+        Assert.Equal(1, b.Count("eth_sendRawTransaction"));
+    }
+
+    [Fact]
+    public async Task a_send_is_not_held_up_by_an_endpoint_that_does_not_answer()
+    {
+        await using var silent = new SilentRpcServer();
+        await using var up = ScriptedRpcServer.Start((_, _, _) => RpcAnswer.Ok("0x" + new string('c', 64)));
+        using var client = new EthRpcClient([silent.Url, up.Url], Hedged, NullLogger.Instance, TimeProvider.System);
+
+        Assert.Equal(RawTxBroadcast.Accepted, await client.SendRawTransactionAsync([7], default));
+
+        // Returned while the silent endpoint still holds its request (waiting for it would have ended it after the
+        // request timeout, a minute): that request is left running, so the silent endpoint does get the transaction.
+        Assert.Equal(0, silent.Abandoned);
+        await WaitUntilAsync(() => silent.Received == 1);
+        Assert.Equal(1, up.Count("eth_sendRawTransaction"));
+    }
+
+    [Fact]
+    public async Task a_send_that_failed_at_once_is_sent_again_while_the_other_endpoint_stalls()
+    {
+        // The first send's reply is lost after it ran; sent again, the node knows the transaction.
+        await using var lossy = ScriptedRpcServer.Start((_, _, n) => n == 1 ? RpcAnswer.Drop : RpcAnswer.Error(-32000, "already known"));
+        await using var silent = new SilentRpcServer();
+        using var client = new EthRpcClient([lossy.Url, silent.Url], Hedged, NullLogger.Instance, TimeProvider.System);
+
+        Assert.Equal(RawTxBroadcast.AlreadyKnown, await client.SendRawTransactionAsync([7], default));
+
+        // Not by a lookup of the hash (that needs every endpoint's reply): the lossy endpoint was asked again.
+        Assert.Equal(2, lossy.Count("eth_sendRawTransaction"));
+        Assert.Equal(0, lossy.Count("eth_getTransactionByHash"));
+        Assert.Equal(0, silent.Abandoned);
+    }
+
+    [Fact]
+    public async Task a_request_without_an_answer_is_hedged_to_the_next_endpoint_which_answers()
+    {
+        await using var silent = new SilentRpcServer();
+        await using var up = ScriptedRpcServer.Start((_, _, _) => RpcAnswer.Ok("0x2a"));
+        using var client = new EthRpcClient([silent.Url, up.Url], Hedged, NullLogger.Instance, TimeProvider.System);
+
+        var result = await client.CallAsync("eth_chainId", default);
+
+        // The request timeout is a minute: the answer can only have come from the hedge.
+        Assert.Equal("0x2a", result.GetString());
+        Assert.Equal(1, silent.Received);
+        Assert.Equal(1, up.Count("eth_chainId"));
+        Assert.Equal((1L, 1L), (client.Transport.Hedges, client.Transport.HedgeWins));
+        Assert.Equal(0, client.Transport.TransientFailures);
+    }
+
+    [Fact]
+    public async Task the_request_that_lost_the_hedge_race_is_cancelled()
+    {
+        await using var silent = new SilentRpcServer();
+        await using var up = ScriptedRpcServer.Start((_, _, _) => RpcAnswer.Ok("0x2a"));
+        using var client = new EthRpcClient([silent.Url, up.Url], Hedged, NullLogger.Instance, TimeProvider.System);
+
+        Assert.Equal("0x2a", (await client.CallAsync("eth_chainId", default)).GetString());
+
+        // The connection of the request still waiting is closed (the request timeout, a minute, is far off).
+        await WaitUntilAsync(() => silent.Abandoned == 1);
+        Assert.Equal(1, silent.Received);
+    }
+
+    [Fact]
+    public async Task a_batch_is_hedged_as_a_whole()
+    {
+        await using var silent = new SilentRpcServer();
+        await using var up = ScriptedRpcServer.Start((method, _, _) => RpcAnswer.Ok(method == "eth_blockNumber" ? "0x5" : "0x7"));
+        using var client = new EthRpcClient([silent.Url, up.Url], Hedged, NullLogger.Instance, TimeProvider.System);
+
+        var replies = await client.BatchAsync([("eth_blockNumber", []), ("eth_chainId", [])], default);
+
+        Assert.Equal(["0x5", "0x7"], replies.Select(r => r.Result.GetString()));
+        Assert.Equal((1, 1), (up.Count("eth_blockNumber"), up.Count("eth_chainId")));
+        Assert.Equal(1L, client.Transport.HedgeWins);
+    }
+
+    [Fact]
+    public async Task a_transient_failure_of_the_hedge_moves_on_at_once_while_the_first_request_still_waits()
+    {
+        await using var silent = new SilentRpcServer();
+        await using var busy = ScriptedRpcServer.Start((_, _, _) => RpcAnswer.Http(503));
+        await using var up = ScriptedRpcServer.Start((_, _, _) => RpcAnswer.Ok("0x2a"));
+        using var client = new EthRpcClient([silent.Url, busy.Url, up.Url], Hedged, NullLogger.Instance, TimeProvider.System);
+
+        Assert.Equal("0x2a", (await client.CallAsync("eth_chainId", default)).GetString());
+
+        // One hedge (to the busy endpoint, first in order among equals); its 503 passed the call on to the third.
+        Assert.Equal((1, 1, 1), (silent.Received, busy.Count("eth_chainId"), up.Count("eth_chainId")));
+        Assert.Equal(1L, client.Transport.Hedges);
+        await WaitUntilAsync(() => silent.Abandoned == 1);
+    }
+
+    [Fact]
+    public async Task while_a_request_waits_an_endpoint_that_failed_at_once_is_asked_again_after_a_hedge_delay()
+    {
+        await using var silent = new SilentRpcServer();
+        await using var flaky = ScriptedRpcServer.Start((_, _, n) => n == 1 ? RpcAnswer.Http(503) : RpcAnswer.Ok("0x2a"));
+        using var client = new EthRpcClient([silent.Url, flaky.Url], Hedged, NullLogger.Instance, TimeProvider.System);
+
+        Assert.Equal("0x2a", (await client.CallAsync("eth_chainId", default)).GetString());
+
+        // Every endpoint was tried (the silent one still holds its request): the one that failed is hedged to again.
+        Assert.Equal((1, 2), (silent.Received, flaky.Count("eth_chainId")));
+        Assert.Equal(2L, client.Transport.Hedges);
+        await WaitUntilAsync(() => silent.Abandoned == 1);
+    }
+
+    [Fact]
+    public async Task while_a_request_waits_an_endpoint_that_asked_to_be_left_alone_is_asked_again_once_its_retry_after_is_over()
+    {
+        await using var silent = new SilentRpcServer();
+        await using var limited = ScriptedRpcServer.Start((_, _, n) => n == 1 ? RpcAnswer.Http(429, "Too Many Requests", retryAfterSeconds: 1) : RpcAnswer.Ok("0x2a"));
+        using var client = new EthRpcClient([silent.Url, limited.Url], Hedged, NullLogger.Instance, TimeProvider.System);
+
+        Assert.Equal("0x2a", (await client.CallAsync("eth_chainId", default)).GetString());
+
+        // The second hedge went to the rate-limited endpoint after its Retry-After, not after the silent one's timeout.
+        Assert.Equal((1, 2), (silent.Received, limited.Count("eth_chainId")));
+        Assert.Equal(2L, client.Transport.Hedges);
+        await WaitUntilAsync(() => silent.Abandoned == 1);
+    }
+
+    [Fact]
+    public async Task a_revert_is_a_definite_answer_and_goes_to_no_other_endpoint()
+    {
+        await using var reverting = ScriptedRpcServer.Start((_, _, _) => RpcAnswer.Error(3, "execution reverted", "0x8f2a4a50"));
+        await using var other = ScriptedRpcServer.Start((_, _, _) => RpcAnswer.Ok("0x" + new string('0', 64)));
+        // The hedge wait is long (30 s): the revert is the answer, neither retried nor raced elsewhere.
+        using var client = new EthRpcClient([reverting.Url, other.Url],
+            Hedged with { HedgeAfter = TimeSpan.FromSeconds(30), HedgeMin = TimeSpan.FromSeconds(30) }, NullLogger.Instance, TimeProvider.System);
+
+        var result = await client.EthCallAsync(null, Contract, [], 0, HexData.Quantity(100), default);
+
+        Assert.False(result.Succeeded);
+        Assert.Equal(1, reverting.Count("eth_call"));
+        Assert.Equal(0, other.Count("eth_call"));
+        Assert.Equal(0L, client.Transport.Hedges);
+    }
+
+    [Fact]
+    public async Task a_late_definite_answer_of_the_first_endpoint_wins_over_a_hedge_that_has_none()
+    {
+        await using var slow = ScriptedRpcServer.Start((_, _, _) => RpcAnswer.Stall(TimeSpan.FromSeconds(3), RpcAnswer.Error(3, "execution reverted", "0x8f2a4a50")));
+        await using var silent = new SilentRpcServer();
+        using var client = new EthRpcClient([slow.Url, silent.Url], Hedged, NullLogger.Instance, TimeProvider.System);
+
+        var result = await client.EthCallAsync(null, Contract, [], 0, HexData.Quantity(100), default);
+
+        // The hedge went out (after 200 ms) and got nothing; the revert of the first request is the call's answer.
+        Assert.False(result.Succeeded);
+        Assert.Equal((1L, 0L), (client.Transport.Hedges, client.Transport.HedgeWins));
+        Assert.Equal(1, slow.Count("eth_call"));
+        await WaitUntilAsync(() => silent.Abandoned == 1);
+    }
+
+    [Fact]
+    public async Task a_retry_after_holds_back_that_endpoint_only_not_the_call()
+    {
+        await using var server = ScriptedRpcServer.Start((_, _, n) => n == 1 ? RpcAnswer.Http(429, "Too Many Requests", retryAfterSeconds: 60) : RpcAnswer.Ok("0x2a"));
+        // A budget of 5 s: waiting the minute the endpoint asked for would make the call fail.
+        using var client = Client(Fast with { CallBudget = TimeSpan.FromSeconds(5) }, NullLogger.Instance, server);
+
+        Assert.Equal("0x2a", (await client.CallAsync("eth_chainId", default)).GetString());
+        Assert.Equal(2, server.Count("eth_chainId"));
+    }
+
+    [Fact]
+    public async Task an_endpoint_that_asked_to_be_left_alone_is_tried_last_while_it_asks()
+    {
+        // a: 429 with Retry-After 60 s, then it answers; b: answers, then a 503 without Retry-After, then answers.
+        // Before the third call a has answered last (no failure in a row) and b has failed once: a, which asked to be
+        // left alone for a minute, still comes after b.
+        await using var a = ScriptedRpcServer.Start((_, _, n) => n == 1 ? RpcAnswer.Http(429, "Too Many Requests", retryAfterSeconds: 60) : RpcAnswer.Ok("0xa"));
+        await using var b = ScriptedRpcServer.Start((_, _, n) => n <= 1 ? RpcAnswer.Ok("0xb") : n == 2 ? RpcAnswer.Http(503) : RpcAnswer.Ok("0xb"));
+        using var client = Client(a, b);
+
+        Assert.Equal("0xb", (await client.CallAsync("eth_chainId", default)).GetString());
+        Assert.Equal("0xa", (await client.CallAsync("eth_chainId", default)).GetString());
+        Assert.Equal("0xb", (await client.CallAsync("eth_chainId", default)).GetString());
+        Assert.Equal((2, 3), (a.Count("eth_chainId"), b.Count("eth_chainId")));
+    }
+
+    [Fact]
+    public async Task a_latest_call_answered_by_a_backend_below_the_head_seen_is_asked_elsewhere()
+    {
+        // The lagging backend is 3 blocks behind: at its state the call reverts (a window not open yet).
+        await using var lagging = ScriptedRpcServer.Start((method, _, _) =>
+            method == "eth_blockNumber" ? RpcAnswer.Ok("0x61") : RpcAnswer.Error(3, "execution reverted", "0x8f2a4a50"));
+        await using var fresh = ScriptedRpcServer.Start((method, _, _) =>
+            method == "eth_blockNumber" ? RpcAnswer.Ok("0x64") : RpcAnswer.Ok("0x" + new string('0', 63) + "7"));
+        using var client = Client(lagging, fresh);
+        client.ObserveHead(100);
+
+        var result = await client.EthCallAsync(null, Contract, [], 0, "latest", default);
+
+        Assert.True(result.Succeeded);
+        Assert.Equal(7, result.Value![^1]);
+        Assert.Equal((1, 1), (lagging.Count("eth_call"), fresh.Count("eth_call")));
     }
 
     [Fact]

@@ -11,7 +11,7 @@ internal abstract record RpcAnswer
 
     public static RpcAnswer Error(int code, string message, string? data = null) => new ErrorAnswer(code, message, data);
 
-    public static RpcAnswer Http(int status, string body = "<html>busy</html>") => new HttpAnswer(status, body);
+    public static RpcAnswer Http(int status, string body = "<html>busy</html>", int? retryAfterSeconds = null) => new HttpAnswer(status, body, retryAfterSeconds);
 
     public static RpcAnswer Stall(TimeSpan delay, RpcAnswer then) => new StallAnswer(delay, then);
 
@@ -24,7 +24,7 @@ internal abstract record RpcAnswer
 
     internal sealed record ErrorAnswer(int Code, string Message, string? Data) : RpcAnswer;
 
-    internal sealed record HttpAnswer(int Status, string Body) : RpcAnswer;
+    internal sealed record HttpAnswer(int Status, string Body, int? RetryAfterSeconds = null) : RpcAnswer;
 
     internal sealed record StallAnswer(TimeSpan Delay, RpcAnswer Then) : RpcAnswer;
 

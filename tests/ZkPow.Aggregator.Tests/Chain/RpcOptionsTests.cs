@@ -42,6 +42,25 @@ public sealed class RpcOptionsTests
     }
 
     [Fact]
+    public void hedge_keys_reach_both_clients_and_are_checked()
+    {
+        var options = Bind(("Chain:HedgeAfter", "500ms"), ("Chain:HedgeMin", "100ms"));
+        Assert.Equal((TimeSpan.FromMilliseconds(500), TimeSpan.FromMilliseconds(100)), (options.Chain.RetryOptions().HedgeAfter, options.Chain.RetryOptions().HedgeMin));
+        Assert.Equal(TimeSpan.FromMilliseconds(500), options.Sync.RetryOptions(options.Chain).HedgeAfter);
+        Assert.Equal(TimeSpan.Zero, Bind(("Chain:HedgeAfter", "0")).Chain.RetryOptions().HedgeAfter);
+
+        Assert.Equal("Chain:HedgeAfter", Assert.Throws<OptionsException>(() => Bind(("Chain:HedgeAfter", "2m"))).Key);
+        Assert.Equal("Chain:HedgeMin", Assert.Throws<OptionsException>(() => Bind(("Chain:HedgeMin", "1ms"))).Key);
+
+        // The learned wait: twice the p95, between the floor and the ceiling; the ceiling while nothing is known.
+        var retry = new ZkPow.Aggregator.Chain.RpcRetryOptions { HedgeAfter = TimeSpan.FromSeconds(1), HedgeMin = TimeSpan.FromMilliseconds(150) };
+        Assert.Equal(TimeSpan.FromMilliseconds(150), retry.HedgeDelay(TimeSpan.FromMilliseconds(20)));
+        Assert.Equal(TimeSpan.FromMilliseconds(600), retry.HedgeDelay(TimeSpan.FromMilliseconds(300)));
+        Assert.Equal(TimeSpan.FromSeconds(1), retry.HedgeDelay(TimeSpan.FromSeconds(2)));
+        Assert.Equal(TimeSpan.FromSeconds(1), retry.HedgeDelay(null));
+    }
+
+    [Fact]
     public void a_bad_url_is_named_without_its_path()
     {
         var error = Assert.Throws<OptionsException>(() => Bind(("Chain:RpcUrls:0", "ftp://host:21/SECRET")));

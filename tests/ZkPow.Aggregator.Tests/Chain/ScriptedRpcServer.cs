@@ -103,6 +103,11 @@ internal sealed class ScriptedRpcServer : IAsyncDisposable
                     return;
                 case RpcAnswer.HttpAnswer http:
                     context.Response.StatusCode = http.Status;
+                    if (http.RetryAfterSeconds is { } retryAfter)
+                    {
+                        context.Response.AddHeader("Retry-After", retryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                    }
+
                     text = http.Body;
                     break;
             }
