@@ -21,15 +21,31 @@ public sealed partial class ProofSender
                 var items = MonitPHTxCache.Snapshot();
                 if (items.Count > 0 || !_openRounds.IsEmpty)
                 {
-                    var head = await _chain.GetBlockNumberAsync(cancellationToken).ConfigureAwait(false);
-                    var windows = await _chain.GetProofWindowsAsync(cancellationToken).ConfigureAwait(false);
-                    var lastVerified = await _chain.GetLastVerifiedBatchAsync(cancellationToken).ConfigureAwait(false);
-                    foreach (var (final, item) in items)
+                    // The chain reads of a pass go out together (behind a provider that stalls, one read after another
+                    // made a pass take seconds, and a reveal missed its window); the commitments are then handled one by
+                    // one, lowest first, as before.
+                    var headTask = _chain.GetBlockNumberAsync(cancellationToken);
+                    var windowsTask = _chain.GetProofWindowsAsync(cancellationToken);
+                    var lastVerifiedTask = _chain.GetLastVerifiedBatchAsync(cancellationToken);
+                    var reads = items.ToDictionary(i => i.Key, i => new ChainReads(
+                        _chain.GetCommitmentAsync(i.Key, Miner, cancellationToken), _chain.GetSequenceAsync(i.Key, cancellationToken)));
+                    try
                     {
-                        await WatchCommitmentAsync(final, item, head, windows, lastVerified, cancellationToken).ConfigureAwait(false);
+                        var head = await headTask.ConfigureAwait(false);
+                        var windows = await windowsTask.ConfigureAwait(false);
+                        var lastVerified = await lastVerifiedTask.ConfigureAwait(false);
+                        foreach (var (final, item) in items)
+                        {
+                            await WatchCommitmentAsync(final, item, head, windows, lastVerified, reads[final], cancellationToken).ConfigureAwait(false);
+                        }
+
+                        ReportDeadlines(head, windows);
+                    }
+                    finally
+                    {
+                        await ChainReads.SettleAsync([headTask, windowsTask, lastVerifiedTask, .. reads.Values.SelectMany(r => r.All)]).ConfigureAwait(false);
                     }
 
-                    ReportDeadlines(head, windows);
                 }
                 else
                 {
@@ -53,7 +69,7 @@ public sealed partial class ProofSender
         }
     }
 
-    private async Task WatchCommitmentAsync(ulong final, MonitItem item, ulong head, ProofWindows windows, ulong lastVerified,
+    private async Task WatchCommitmentAsync(ulong final, MonitItem item, ulong head, ProofWindows windows, ulong lastVerified, ChainReads reads,
         CancellationToken cancellationToken)
     {
         var record = await _store.GetSubmissionAsync(final, cancellationToken).ConfigureAwait(false);
@@ -114,7 +130,7 @@ public sealed partial class ProofSender
             }
         }
 
-        var commitment = await _chain.GetCommitmentAsync(final, Miner, cancellationToken).ConfigureAwait(false);
+        var commitment = await reads.Commitment.ConfigureAwait(false);
         if (!commitment.Exists)
         {
             if (await CommitmentGoneAsync(record, head, cancellationToken).ConfigureAwait(false))
@@ -164,7 +180,7 @@ public sealed partial class ProofSender
         }
 
         _openRounds[final] = start;
-        var sequence = await _chain.GetSequenceAsync(final, cancellationToken).ConfigureAwait(false);
+        var sequence = await reads.Sequence.ConfigureAwait(false);
         if (sequence.RoundStart != start)
         {
             // The round was reset (it expired with no proof): our commitment can no longer be revealed.
