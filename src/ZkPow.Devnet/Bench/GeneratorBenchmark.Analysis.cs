@@ -13,8 +13,9 @@ public sealed partial class GeneratorBenchmark
     /// <list type="bullet">
     /// <item>end-to-end dispatch latency: from the later of "the prover's previous job ended" and "the task became ready"
     /// to "its next request written" (poll lag, status round trips, scheduling and the claim included);</item>
-    /// <item>the critical path of each sequence: its final job plus the longest chain of jobs below it, with the
-    /// durations the jobs took;</item>
+    /// <item>the critical path of each sequence: its final job plus the longest chain of jobs below it, each job taking
+    /// the work drawn for it on the fleet's fastest prover (the time it took on the prover that ran it would make
+    /// the ideal depend on the schedule: a critical job put on a slow prover would lengthen its own ideal);</item>
     /// <item>the ideal makespan: the larger of the latest (sync offset + critical path) and all the work drawn (at speed
     /// 1) spread over the fleet's total speed;</item>
     /// <item>each sequence's ideal latency: the larger of its critical path and the time the fleet needs for its work
@@ -66,6 +67,7 @@ public sealed partial class GeneratorBenchmark
         }
 
         var memo = new Dictionary<long, TimeSpan>();
+        var fastest = run.FastestSpeed > 0 ? run.FastestSpeed : 1;
         TimeSpan PathOf(long? taskId)
         {
             if (taskId is not { } id || !byTask.TryGetValue(id, out var entry))
@@ -80,7 +82,7 @@ public sealed partial class GeneratorBenchmark
 
             var below = PathOf(entry.Task.Input1);
             var other = PathOf(entry.Task.Input2);
-            var path = entry.Timing.Duration + (below > other ? below : other);
+            var path = TimeSpan.FromTicks((long)(entry.Timing.Work.Ticks / fastest)) + (below > other ? below : other);
             memo[id] = path;
             return path;
         }
@@ -135,7 +137,8 @@ public sealed partial class GeneratorBenchmark
 
     /// <summary>What a run recorded, for <see cref="Analyse"/>.</summary>
     private sealed record RunRecord(IReadOnlyList<SequenceInput> Sequences, long[] SyncedAt, ConcurrentDictionary<ulong, long> StoredAt,
-        long Started, DateTimeOffset StartedUtc, DispatchRecord[] Dispatches, MockJobTiming[] Timings, double TotalSpeed);
+        long Started, DateTimeOffset StartedUtc, DispatchRecord[] Dispatches, MockJobTiming[] Timings, double TotalSpeed,
+        double FastestSpeed);
 
     /// <summary>Sorted samples and ideals of one run.</summary>
     private sealed record RunAnalysis(double[] EndToEnd, double[] PollLag, double[] AnswerToRequest, TimeSpan IdealMakespan, TimeSpan CriticalPath, double[] SequenceRatios,

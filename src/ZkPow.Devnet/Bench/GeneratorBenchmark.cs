@@ -187,7 +187,8 @@ public sealed partial class GeneratorBenchmark(GeneratorBenchmarkOptions options
                 var samples = metrics.DispatchSamples();
                 Array.Sort(samples);
                 var analysis = Analyse(new RunRecord(sequences, syncedAt, storedAt, started, startedUtc, metrics.DispatchRecords(),
-                    provers.SelectMany(p => p.JobTimings()).ToArray(), Enumerable.Range(0, options.Provers).Sum(options.SpeedOf)));
+                    provers.SelectMany(p => p.JobTimings()).ToArray(), Enumerable.Range(0, options.Provers).Sum(options.SpeedOf),
+                    options.Provers > 0 ? Enumerable.Range(0, options.Provers).Max(options.SpeedOf) : 1));
                 var ideal = analysis.IdealMakespan;
                 var tasksPerSecond = metrics.CompletedTotal / elapsed.TotalSeconds;
                 double? limit = roundTrips is { } r && storeCompletions is { } w ? Math.Min(r / 2, w) : null;

@@ -51,7 +51,7 @@ public sealed record GeneratorBenchmarkResult
     /// <summary>The larger of the latest (sync offset + critical path) and the drawn work spread over the fleet's speed.</summary>
     public required double IdealMakespanMs { get; init; }
 
-    /// <summary>The longest critical path of a sequence, from the job durations drawn.</summary>
+    /// <summary>The longest critical path of a sequence, from the work drawn for its jobs, on the fastest prover.</summary>
     public required double CriticalPathMs { get; init; }
 
     /// <summary>Mean over sequences of (synced → final stored) ÷ its ideal latency (its critical path, or the fleet's time
