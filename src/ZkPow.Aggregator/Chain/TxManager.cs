@@ -457,6 +457,9 @@ public sealed partial class TxManager : IAsyncDisposable
         var record = tracked.Record;
         try
         {
+            // With several replicas on one database: only while our leader lease is still the current one, checked
+            // in the database now (a replica paused past its lease sends nothing when it resumes).
+            await _store.CheckFenceAsync(cancellationToken).ConfigureAwait(false);
             // To every endpoint; idempotent by hash: "already known", a lost reply or "nonce too low" for this very
             // transaction are resolved by looking the hash up, never by signing anything new.
             await _rpc.SendRawTransactionAsync(record.RawTx!, cancellationToken).ConfigureAwait(false);
