@@ -64,7 +64,7 @@ public sealed class AggregatorNode
     public Uri ProverAddress => _provers.Server.Address;
 
     /// <summary>Transactions of ours that are not final yet (0 before the transaction manager runs).</summary>
-    public int TxsInFlight => _readiness.IsRunning ? _transactions.Manager.InFlight : 0;
+    public int TxsInFlight => _readiness.IsRunning ? _transactions.Running?.InFlight ?? 0 : 0;
 
     public GeneratorMetrics Metrics { get; }
 

@@ -63,6 +63,7 @@ public static class AggregatorServiceCollectionExtensions
         AddPart<SenderService>(services);
         AddPart<ProverServerService>(services);
         AddPart<SyncService>(services);
+        AddPart<LeaderService>(services);
         AddPart<RunningService>(services);
         return services;
     }
