@@ -101,6 +101,9 @@ public sealed class AggregatorNode
 
     internal IRollupNode RollupNode { get; }
 
+    /// <summary>Set by the composition: the replica's leader election (see <see cref="LeaderService"/>).</summary>
+    internal LeaderService? Leader { get; init; }
+
     /// <summary>Final proofs in the store.</summary>
     public Task<int> CountFinalProofsAsync(CancellationToken cancellationToken) => Store.CountFinalProofsAsync(cancellationToken);
 
@@ -127,6 +130,11 @@ public sealed class AggregatorNode
             TasksRetried = Metrics.Retries,
             Health = parkedTasks > 0 || parkedSequences > 0 || Generator.Quarantined.Count > 0 ? AggregatorStatus.Degraded : AggregatorStatus.Healthy,
             Drain = Drain,
+            Role = Leader?.IsLeader ?? true ? "leader" : "standby",
+            ReplicaId = Leader?.Election?.Holder,
+            Replicas = Store is PostgresStore postgres
+                ? await postgres.ListReplicasAsync(MinerAddress.ToLowerInvariant(), TimeSpan.FromMinutes(1), cancellationToken).ConfigureAwait(false)
+                : null,
         };
     }
 }

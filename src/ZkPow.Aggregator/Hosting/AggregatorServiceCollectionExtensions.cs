@@ -51,7 +51,10 @@ public static class AggregatorServiceCollectionExtensions
             sp.GetRequiredService<StartupCheckService>(), sp.GetRequiredService<StoreService>(), sp.GetRequiredService<TxManagerService>(),
             sp.GetRequiredService<GeneratorService>(), sp.GetRequiredService<ProverServerService>(), sp.GetRequiredService<SenderService>(), sp.GetRequiredService<RollupChainClient>(),
             sp.GetRequiredService<RollupNodeClient>(), sp.GetRequiredService<GeneratorMetrics>(), sp.GetRequiredService<SenderMetrics>(),
-            sp.GetRequiredService<SyncMetrics>(), sp.GetRequiredService<DrainCoordinator>(), sp.GetRequiredService<AggregatorHealth>()));
+            sp.GetRequiredService<SyncMetrics>(), sp.GetRequiredService<DrainCoordinator>(), sp.GetRequiredService<AggregatorHealth>())
+        {
+            Leader = sp.GetRequiredService<LeaderService>(),
+        });
 
         // Start order (the host stops in reverse).
         AddPart<OperatorEndpointService>(services);

@@ -125,6 +125,33 @@ public sealed class LeaderElectionTests : IDisposable
         await storeB.CheckFenceAsync(None);
     }
 
+    [Fact]
+    public async Task a_final_proof_stored_by_any_replica_is_notified_to_the_listener_of_its_miner_only()
+    {
+        await using var store = (PostgresStore)await _target.OpenAsync();
+        var woken = System.Threading.Channels.Channel.CreateUnbounded<ulong?>();
+        var listener = new FinalProofListener(store, Miner, b => woken.Writer.TryWrite(b), NullLogger<FinalProofListener>.Instance, TimeProvider.System);
+        using var stop = new CancellationTokenSource();
+        var run = listener.RunAsync(stop.Token);
+        // The first wake-up is the sweep after connecting (null); after it the listener listens.
+        Assert.Null(await woken.Reader.ReadAsync().AsTask().WaitAsync(Bound));
+
+        // Another replica (another connection) stores final proofs: one of another miner, then one of ours.
+        foreach (var (final, miner) in new[] { (7UL, To), (9UL, Miner) })
+        {
+            await _target.QueryAsync($"""
+                INSERT INTO sequences (final_batch, init_batch, state, created_ms) VALUES ({final}, {final}, 0, 0);
+                INSERT INTO final_proofs (final_batch, init_batch, proof, aggregator_addr, new_state_root, new_acc_input_hash, new_local_exit_root, prover_name, created_ms)
+                VALUES ({final}, {final}, 'p', '{miner}', '\x00'::bytea, '\x00'::bytea, '\x00'::bytea, 'prover', 0) RETURNING final_batch;
+                """);
+        }
+
+        Assert.Equal(9UL, await woken.Reader.ReadAsync().AsTask().WaitAsync(Bound));
+        Assert.Equal(1, listener.Received);
+        await stop.CancelAsync();
+        await run.WaitAsync(Bound);
+    }
+
     /// <summary>Every row of the tables the fenced writes change, as text.</summary>
     private async Task<string> SnapshotAsync()
     {
