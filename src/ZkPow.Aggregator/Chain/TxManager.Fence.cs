@@ -19,7 +19,44 @@ public sealed partial class TxManager
         if (Interlocked.Exchange(ref _fenced, 1) == 0)
         {
             LogFenced(Address, e.Message);
+            try
+            {
+                // The loop stops too (if this came from a caller's submission rather than from the loop).
+                _stopping.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // Already disposed.
+            }
+
             Fenced?.Invoke(e);
+        }
+    }
+
+    /// <summary>Awaits <paramref name="write"/>; a fenced write stops the manager (<see cref="OnFenced"/>) and is rethrown.</summary>
+    private async Task WatchFenceAsync(Task write)
+    {
+        try
+        {
+            await write.ConfigureAwait(false);
+        }
+        catch (FencedException e)
+        {
+            OnFenced(e);
+            throw;
+        }
+    }
+
+    private async Task<T> WatchFenceAsync<T>(Task<T> write)
+    {
+        try
+        {
+            return await write.ConfigureAwait(false);
+        }
+        catch (FencedException e)
+        {
+            OnFenced(e);
+            throw;
         }
     }
 
