@@ -152,6 +152,17 @@ public sealed class LeaderElectionTests : IDisposable
         await run.WaitAsync(Bound);
     }
 
+    [Fact]
+    public void a_renew_interval_of_half_the_lease_time_or_more_is_refused_naming_the_key()
+    {
+        new LeaderOptions().Validate();
+        var e = Assert.Throws<OptionsException>(new LeaderOptions { RenewInterval = TimeSpan.FromSeconds(3), LeaseTime = TimeSpan.FromSeconds(6) }.Validate);
+        Assert.Equal("Leader:RenewInterval", e.Key);
+        Assert.Contains("less than half of Leader:LeaseTime", e.Message, StringComparison.Ordinal);
+        Assert.Equal("Replica:Id", Assert.Throws<OptionsException>(new ReplicaOptions { Id = " " }.Validate).Key);
+        Assert.NotEqual(new ReplicaOptions().EffectiveId, new ReplicaOptions().EffectiveId);
+    }
+
     /// <summary>Every row of the tables the fenced writes change, as text.</summary>
     private async Task<string> SnapshotAsync()
     {
