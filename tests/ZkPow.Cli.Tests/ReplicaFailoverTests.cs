@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Npgsql;
+using Xunit.Abstractions;
 using ZkPow.Aggregator.Chain;
 using ZkPow.Devnet.Chain;
 using ZkPow.Devnet.Rollup;
@@ -14,7 +15,7 @@ namespace ZkPow.Cli.Tests;
 /// down and sends nothing: the chain shows the miner's nonces contiguous, every transaction one the store fenced, and at
 /// most one successful submitProofHash per sequence.
 /// </summary>
-public sealed class ReplicaFailoverTests
+public sealed class ReplicaFailoverTests(ITestOutputHelper output)
 {
     private const int SigStop = 19;
     private const int SigCont = 18;
@@ -74,6 +75,8 @@ public sealed class ReplicaFailoverTests
             a.Signal(SigCont);
         }
 
+        var resumedAt = a.Stderr.Length;
+
         // A resumes: it steps down by its own clock (and is fenced if it tries anything); B keeps leading and sending.
         await WaitUntilAsync(() => Task.FromResult(a.Stderr.Contains("stepping down as leader", StringComparison.Ordinal)), () => a.Stderr);
         await sequencer.SequenceNextAsync();
@@ -81,6 +84,7 @@ public sealed class ReplicaFailoverTests
         Assert.Equal("replica-b", await LeaseHolderAsync(database));
         Assert.False(a.HasExited, a.Stderr);
 
+        output.WriteLine($"replica A after resuming:\n{a.Stderr[resumedAt..]}");
         // zkpow status on either replica lists both, B leading.
         using (var status = ChildProcess.Zkpow("status", "--url", startedA.Groups[2].Value, "--json"))
         {
@@ -91,6 +95,7 @@ public sealed class ReplicaFailoverTests
             var replicas = root.GetProperty("replicas").EnumerateArray().ToList();
             Assert.Equal(["replica-b", "replica-a"], replicas.Select(r => r.GetProperty("id").GetString()));
             Assert.Equal([true, false], replicas.Select(r => r.GetProperty("leader").GetBoolean()));
+            Assert.Equal(["leader", "standby"], replicas.Select(r => r.GetProperty("role").GetString()));
         }
 
         using (var status = ChildProcess.Zkpow("status", "--url", startedB.Groups[2].Value))

@@ -173,6 +173,7 @@ public sealed partial class LeaderElection : IFence, IAsyncDisposable
                 StepDown($"replica '{row.Holder}' holds the lease (token {row.Token})");
             }
 
+            await HeartbeatAsync(cancellationToken).ConfigureAwait(false);
             return;
         }
 
