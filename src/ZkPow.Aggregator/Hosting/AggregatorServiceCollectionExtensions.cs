@@ -18,7 +18,8 @@ public static class AggregatorServiceCollectionExtensions
     /// Adds one aggregator: its options (validated at start), the node clients, the metrics, and the hosted services in
     /// start order — the operator endpoint, the start-up checks (which wait out a node that is down), the store, the
     /// transaction manager, the Proof Generator, the Proof Sender with the Proof Manager, the prover endpoint, the rollup
-    /// sync — then the marker that declares it running. The host stops them in reverse order.
+    /// sync, the leader election (replicas on PostgreSQL: it runs the transaction manager, the sender and the sync on the
+    /// leader only) — then the marker that declares it running. The host stops them in reverse order.
     /// </summary>
     public static IServiceCollection AddZkPowAggregator(this IServiceCollection services, AggregatorOptions options)
     {
