@@ -62,10 +62,12 @@ public sealed class ReplicaFailoverTests(ITestOutputHelper output)
         var tokenA = await LeaseTokenAsync(database);
 
         // A freezes past its lease: B takes over, then proves and sends the next sequence.
+        var paused = Stopwatch.StartNew();
         a.Signal(SigStop);
         try
         {
             await WaitUntilAsync(async () => await LeaseHolderAsync(database) == "replica-b", () => b.Stderr);
+            output.WriteLine($"replica B took the lease {paused.Elapsed.TotalSeconds:0.0} s after replica A was paused (lease 2 s, renewal every 300 ms)");
             Assert.True(await LeaseTokenAsync(database) > tokenA);
             await sequencer.SequenceNextAsync();
             await WaitVerifiedAsync(chain, ledger.LastBatch, a, b);
