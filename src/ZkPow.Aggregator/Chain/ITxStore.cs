@@ -44,4 +44,9 @@ public interface ITxStore
 
     /// <summary>Applies <paramref name="change"/> if the transaction is in one of <paramref name="from"/>; returns it updated, or null.</summary>
     Task<TxRecord?> TransitionTxAsync(long txId, IReadOnlyCollection<TxState> from, TxChange change, CancellationToken cancellationToken);
+
+    /// <summary>Throws <see cref="Storage.FencedException"/> unless this process may still send for the sender (with several
+    /// replicas on one database: it holds the current leader lease); checked in the database right before every broadcast.
+    /// One process alone: nothing to check.</summary>
+    Task CheckFenceAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

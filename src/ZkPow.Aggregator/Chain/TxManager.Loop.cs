@@ -22,6 +22,11 @@ public sealed partial class TxManager
             {
                 return;
             }
+            catch (Storage.FencedException e)
+            {
+                OnFenced(e);
+                return;
+            }
             catch (Exception e) when (e is EthRpcException or InvalidOperationException or FormatException or KeyNotFoundException
                 or System.Data.Common.DbException or ObjectDisposedException)
             {

@@ -258,7 +258,7 @@ public sealed partial class TxManager : IAsyncDisposable
             var tip = BigInteger.Min(BigInteger.Max(bumped.MaxPriorityFeePerGas, suggested.MaxPriorityFeePerGas), maxFee);
             var fees = old.Legacy ? new TxFees(maxFee, maxFee, true) : new TxFees(maxFee, tip, false);
             var signed = _key.Sign(_chainId, record.Nonce!.Value, Address, BigInteger.Zero, [], CancelGas, fees);
-            var cancelled = await _store.StoreCancelAsync(record.Id, signed, Address, cancellationToken).ConfigureAwait(false);
+            var cancelled = await WatchFenceAsync(_store.StoreCancelAsync(record.Id, signed, Address, cancellationToken)).ConfigureAwait(false);
             if (cancelled is null)
             {
                 return null;
@@ -379,8 +379,8 @@ public sealed partial class TxManager : IAsyncDisposable
         TxRecord? signed;
         using (AggregatorTracing.Sender.StartActivity("tx.sign_and_store"))
         {
-            signed = await _store.StoreSignedAsync(record.Id, _sender,
-                nonce => _key.Sign(chainId, nonce, record.To, record.Value, record.Data, gasLimit, fees), cancellationToken).ConfigureAwait(false);
+            signed = await WatchFenceAsync(_store.StoreSignedAsync(record.Id, _sender,
+                nonce => _key.Sign(chainId, nonce, record.To, record.Value, record.Data, gasLimit, fees), cancellationToken)).ConfigureAwait(false);
         }
 
         if (signed is null)
@@ -457,6 +457,9 @@ public sealed partial class TxManager : IAsyncDisposable
         var record = tracked.Record;
         try
         {
+            // With several replicas on one database: only while our leader lease is still the current one, checked
+            // in the database now (a replica paused past its lease sends nothing when it resumes).
+            await WatchFenceAsync(_store.CheckFenceAsync(cancellationToken)).ConfigureAwait(false);
             // To every endpoint; idempotent by hash: "already known", a lost reply or "nonce too low" for this very
             // transaction are resolved by looking the hash up, never by signing anything new.
             await _rpc.SendRawTransactionAsync(record.RawTx!, cancellationToken).ConfigureAwait(false);
@@ -507,7 +510,7 @@ public sealed partial class TxManager : IAsyncDisposable
         }
 
         var signed = _key.Sign(_chainId, record.Nonce!.Value, record.To, record.Value, record.Data, record.GasLimit, target);
-        var replaced = await _store.StoreReplacementAsync(record.Id, signed, cancellationToken).ConfigureAwait(false);
+        var replaced = await WatchFenceAsync(_store.StoreReplacementAsync(record.Id, signed, cancellationToken)).ConfigureAwait(false);
         if (replaced is null)
         {
             return;

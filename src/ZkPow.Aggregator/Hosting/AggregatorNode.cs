@@ -64,7 +64,7 @@ public sealed class AggregatorNode
     public Uri ProverAddress => _provers.Server.Address;
 
     /// <summary>Transactions of ours that are not final yet (0 before the transaction manager runs).</summary>
-    public int TxsInFlight => _readiness.IsRunning ? _transactions.Manager.InFlight : 0;
+    public int TxsInFlight => _readiness.IsRunning ? _transactions.Running?.InFlight ?? 0 : 0;
 
     public GeneratorMetrics Metrics { get; }
 
@@ -101,6 +101,9 @@ public sealed class AggregatorNode
 
     internal IRollupNode RollupNode { get; }
 
+    /// <summary>Set by the composition: the replica's leader election (see <see cref="LeaderService"/>).</summary>
+    internal LeaderService? Leader { get; init; }
+
     /// <summary>Final proofs in the store.</summary>
     public Task<int> CountFinalProofsAsync(CancellationToken cancellationToken) => Store.CountFinalProofsAsync(cancellationToken);
 
@@ -127,6 +130,11 @@ public sealed class AggregatorNode
             TasksRetried = Metrics.Retries,
             Health = parkedTasks > 0 || parkedSequences > 0 || Generator.Quarantined.Count > 0 ? AggregatorStatus.Degraded : AggregatorStatus.Healthy,
             Drain = Drain,
+            Role = Leader?.IsLeader ?? true ? "leader" : "standby",
+            ReplicaId = Leader?.Election?.Holder,
+            Replicas = Store is PostgresStore postgres
+                ? await postgres.ListReplicasAsync(MinerAddress.ToLowerInvariant(), TimeSpan.FromMinutes(1), cancellationToken).ConfigureAwait(false)
+                : null,
         };
     }
 }

@@ -1,6 +1,7 @@
 using ZkPow.Aggregator.Chain;
 using ZkPow.Aggregator.Generator;
 using ZkPow.Aggregator.HealthChecks;
+using ZkPow.Aggregator.Leadership;
 using ZkPow.Aggregator.Protocol;
 using ZkPow.Aggregator.Sender;
 using ZkPow.Aggregator.Storage;
@@ -43,6 +44,12 @@ public sealed class AggregatorOptions
     /// <summary>When <c>/health/ready</c> fails (section <c>Health</c>).</summary>
     public HealthOptions Health { get; set; } = new();
 
+    /// <summary>The leader lease of replicas sharing a PostgreSQL database (section <c>Leader</c>).</summary>
+    public LeaderOptions Leader { get; set; } = new();
+
+    /// <summary>This replica's id (section <c>Replica</c>).</summary>
+    public ReplicaOptions Replica { get; set; } = new();
+
     /// <summary>Takes every section of <paramref name="source"/> (the options pipeline fills its own instance).</summary>
     public void CopyFrom(AggregatorOptions source)
     {
@@ -59,6 +66,8 @@ public sealed class AggregatorOptions
         Sync = source.Sync;
         Sender = source.Sender;
         Health = source.Health;
+        Leader = source.Leader;
+        Replica = source.Replica;
     }
 
     public void Validate()
@@ -74,5 +83,7 @@ public sealed class AggregatorOptions
         Sync.Validate();
         Sender.Validate();
         Health.Validate();
+        Leader.Validate();
+        Replica.Validate();
     }
 }

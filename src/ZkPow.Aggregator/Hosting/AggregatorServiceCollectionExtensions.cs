@@ -18,7 +18,8 @@ public static class AggregatorServiceCollectionExtensions
     /// Adds one aggregator: its options (validated at start), the node clients, the metrics, and the hosted services in
     /// start order — the operator endpoint, the start-up checks (which wait out a node that is down), the store, the
     /// transaction manager, the Proof Generator, the Proof Sender with the Proof Manager, the prover endpoint, the rollup
-    /// sync — then the marker that declares it running. The host stops them in reverse order.
+    /// sync, the leader election (replicas on PostgreSQL: it runs the transaction manager, the sender and the sync on the
+    /// leader only) — then the marker that declares it running. The host stops them in reverse order.
     /// </summary>
     public static IServiceCollection AddZkPowAggregator(this IServiceCollection services, AggregatorOptions options)
     {
@@ -51,7 +52,10 @@ public static class AggregatorServiceCollectionExtensions
             sp.GetRequiredService<StartupCheckService>(), sp.GetRequiredService<StoreService>(), sp.GetRequiredService<TxManagerService>(),
             sp.GetRequiredService<GeneratorService>(), sp.GetRequiredService<ProverServerService>(), sp.GetRequiredService<SenderService>(), sp.GetRequiredService<RollupChainClient>(),
             sp.GetRequiredService<RollupNodeClient>(), sp.GetRequiredService<GeneratorMetrics>(), sp.GetRequiredService<SenderMetrics>(),
-            sp.GetRequiredService<SyncMetrics>(), sp.GetRequiredService<DrainCoordinator>(), sp.GetRequiredService<AggregatorHealth>()));
+            sp.GetRequiredService<SyncMetrics>(), sp.GetRequiredService<DrainCoordinator>(), sp.GetRequiredService<AggregatorHealth>())
+        {
+            Leader = sp.GetRequiredService<LeaderService>(),
+        });
 
         // Start order (the host stops in reverse).
         AddPart<OperatorEndpointService>(services);
@@ -63,6 +67,7 @@ public static class AggregatorServiceCollectionExtensions
         AddPart<SenderService>(services);
         AddPart<ProverServerService>(services);
         AddPart<SyncService>(services);
+        AddPart<LeaderService>(services);
         AddPart<RunningService>(services);
         return services;
     }

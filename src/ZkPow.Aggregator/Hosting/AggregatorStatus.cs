@@ -1,4 +1,5 @@
 using ZkPow.Aggregator.Generator;
+using ZkPow.Aggregator.Storage;
 
 namespace ZkPow.Aggregator.Hosting;
 
@@ -32,4 +33,14 @@ public sealed record AggregatorStatus
 
     /// <summary>A planned stop's progress (<c>zkpow drain</c>).</summary>
     public DrainStatus? Drain { get; init; }
+
+    /// <summary>This replica's role: <c>leader</c> (it runs the sender, the sync and the transaction manager; always on
+    /// SQLite) or <c>standby</c>.</summary>
+    public string Role { get; init; } = "leader";
+
+    /// <summary>This replica's id (<c>Replica:Id</c>); null on SQLite.</summary>
+    public string? ReplicaId { get; init; }
+
+    /// <summary>The replicas of this miner seen in the last minute (PostgreSQL only; null on SQLite), the leader first.</summary>
+    public IReadOnlyList<ReplicaRecord>? Replicas { get; init; }
 }

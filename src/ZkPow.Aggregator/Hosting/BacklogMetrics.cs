@@ -24,15 +24,15 @@ public sealed partial class BacklogMetrics : IAsyncDisposable
     private readonly Task _loop;
     private long _parked = -1;
 
-    public BacklogMetrics(IAggregatorStore store, TxManager transactions, ILogger<BacklogMetrics> logger, TimeProvider time)
+    public BacklogMetrics(IAggregatorStore store, Func<TxManager?> transactions, ILogger<BacklogMetrics> logger, TimeProvider time)
     {
         _store = store;
         _logger = logger;
         _time = time;
         _meter = new Meter(MeterName);
         _meter.CreateObservableGauge("parked_tasks", ParkedTasks, description: "Proof tasks parked for an operator (zkpow tasks list --parked)");
-        _meter.CreateObservableGauge("txs_in_flight", () => transactions.InFlight, description: "Transactions sent and not final yet");
-        _meter.CreateObservableGauge("oldest_tx_age_seconds", () => transactions.OldestInFlightSince is { } since ? (time.GetUtcNow() - since).TotalSeconds : 0,
+        _meter.CreateObservableGauge("txs_in_flight", () => transactions()?.InFlight ?? 0, description: "Transactions sent and not final yet");
+        _meter.CreateObservableGauge("oldest_tx_age_seconds", () => transactions()?.OldestInFlightSince is { } since ? (time.GetUtcNow() - since).TotalSeconds : 0,
             "s", "Age of the oldest transaction not final yet (0 when none)");
         _loop = Task.Run(() => LoopAsync(_stopping.Token), CancellationToken.None);
     }

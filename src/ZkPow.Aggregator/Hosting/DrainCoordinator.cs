@@ -125,7 +125,7 @@ internal sealed partial class DrainCoordinator(SenderService sender, StoreServic
     private async Task<bool> CountAsync(CancellationToken cancellationToken)
     {
         var open = ProofSender.CountOpenCommitments(await store.Store.ListOpenSubmissionsAsync(cancellationToken).ConfigureAwait(false));
-        var pending = transactions.Manager.InFlight;
+        var pending = transactions.Running?.InFlight ?? 0;
         TaskCompletionSource? signal = null;
         var drained = open == 0 && pending == 0;
         lock (_gate)

@@ -21,7 +21,7 @@ internal sealed class FundsService(IOptions<AggregatorOptions> options, StartupC
         var o = options.Value;
         _funds = new MinerFunds(rpc, o.Chain.RollupAddress, checks.Key.Address, o.Sender, loggers.CreateLogger<MinerFunds>(), time);
         _funds.Start();
-        _backlog = new BacklogMetrics(store.Store, transactions.Manager, loggers.CreateLogger<BacklogMetrics>(), time);
+        _backlog = new BacklogMetrics(store.Store, () => transactions.Running, loggers.CreateLogger<BacklogMetrics>(), time);
         return Task.CompletedTask;
     }
 

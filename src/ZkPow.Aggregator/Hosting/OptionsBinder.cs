@@ -25,6 +25,8 @@ public static class OptionsBinder
         ("Sync", o => o.Sync),
         ("Sender", o => o.Sender),
         ("Health", o => o.Health),
+        ("Leader", o => o.Leader),
+        ("Replica", o => o.Replica),
     ];
 
     private static readonly string[] s_rootValues = [nameof(AggregatorOptions.ExpectedChainId)];

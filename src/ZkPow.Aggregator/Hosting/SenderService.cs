@@ -11,7 +11,7 @@ namespace ZkPow.Aggregator.Hosting;
 /// <summary>
 /// The Proof Sender and the Proof Manager: the sender warms its read paths up, the manager rebuilds the sender's work
 /// from the store (submitPendingProof) before anything new is sent, then both start their workers. Stopping stops the
-/// manager, then the sender.
+/// manager, then the sender. With replicas on PostgreSQL they run only on the leader (<see cref="LeaderService"/>).
 /// </summary>
 internal sealed class SenderService(IOptions<AggregatorOptions> options, StartupCheckService checks, StoreService store, TxManagerService transactions,
     GeneratorService generator, RollupChainClient chain, RollupNodeClient rollupNode, SenderMetrics metrics, StartupRetry retry, PartStopper stopper,
@@ -20,9 +20,16 @@ internal sealed class SenderService(IOptions<AggregatorOptions> options, Startup
     private ProofSender? _sender;
     private ProofManager? _manager;
 
-    public ProofSender Sender => _sender ?? throw new InvalidOperationException("the proof sender has not started");
+    public ProofSender Sender => _sender ?? throw new InvalidOperationException("the proof sender has not started (a standby replica does not run it)");
 
-    public async Task StartAsync(CancellationToken cancellationToken)
+    /// <summary>The Proof Manager while it runs, or null (before start, and on a standby replica).</summary>
+    internal ProofManager? Manager => _manager;
+
+    public Task StartAsync(CancellationToken cancellationToken) =>
+        LeaderService.IsGated(options.Value) ? Task.CompletedTask : StartLeaderAsync(cancellationToken);
+
+    /// <summary>Starts the sender and the manager (at start-up, or when this replica becomes leader).</summary>
+    internal async Task StartLeaderAsync(CancellationToken cancellationToken)
     {
         var sender = new ProofSender(store.Store, chain, transactions.Manager, new RollupNodeRoots(rollupNode), new GeneratorReprover(generator.Generator),
             options.Value.Sender, metrics, loggers.CreateLogger<ProofSender>(), time);

@@ -6,12 +6,17 @@ using ZkPow.Aggregator.Sync;
 
 namespace ZkPow.Aggregator.Hosting;
 
-/// <summary>The rollup sync loop: follows the base chain's sequences and hands them to the generator until stopped.</summary>
+/// <summary>The rollup sync loop: follows the base chain's sequences and hands them to the generator until stopped. With
+/// replicas on PostgreSQL it runs only on the leader (<see cref="LeaderService"/>).</summary>
 internal sealed partial class SyncService(IOptions<AggregatorOptions> options, StartupCheckService checks, StoreService store, GeneratorService generator,
     RollupChainClient chain, EthRpcClient rpc, RollupNodeClient rollupNode, SyncMetrics metrics, ILoggerFactory loggers, TimeProvider time,
     ILogger<SyncService> logger) : BackgroundService
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        LeaderService.IsGated(options.Value) ? Task.CompletedTask : RunLeaderAsync(stoppingToken);
+
+    /// <summary>Runs the sync until <paramref name="stoppingToken"/> (the host's stop, or the end of this replica's term).</summary>
+    internal async Task RunLeaderAsync(CancellationToken stoppingToken)
     {
         var sync = new RollupSync(chain, rpc, rollupNode, store.Store, new GeneratorSequenceSink(generator.Generator), options.Value.Sync,
             checks.Key.Address, metrics, loggers.CreateLogger<RollupSync>(), time);

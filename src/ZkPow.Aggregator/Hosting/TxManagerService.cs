@@ -5,15 +5,23 @@ using ZkPow.Aggregator.Chain;
 
 namespace ZkPow.Aggregator.Hosting;
 
-/// <summary>The transaction manager: resumes the stored transactions and runs its polling loop until stopped.</summary>
+/// <summary>The transaction manager: resumes the stored transactions and runs its polling loop until stopped. With replicas
+/// on PostgreSQL it runs only on the leader: <see cref="LeaderService"/> starts and stops it with each term.</summary>
 internal sealed class TxManagerService(IOptions<AggregatorOptions> options, StartupCheckService checks, StoreService store, EthRpcClient rpc,
     StartupRetry retry, PartStopper stopper, ILoggerFactory loggers, TimeProvider time) : IHostedService
 {
     private TxManager? _manager;
 
-    public TxManager Manager => _manager ?? throw new InvalidOperationException("the transaction manager has not started");
+    public TxManager Manager => _manager ?? throw new InvalidOperationException("the transaction manager has not started (a standby replica does not run it)");
 
-    public async Task StartAsync(CancellationToken cancellationToken)
+    /// <summary>The manager while it runs, or null (before start, and on a standby replica).</summary>
+    public TxManager? Running => _manager;
+
+    public Task StartAsync(CancellationToken cancellationToken) =>
+        LeaderService.IsGated(options.Value) ? Task.CompletedTask : StartLeaderAsync(cancellationToken);
+
+    /// <summary>Starts the manager (at start-up, or when this replica becomes leader).</summary>
+    internal async Task StartLeaderAsync(CancellationToken cancellationToken)
     {
         var manager = new TxManager(store.Store, rpc, checks.Key, options.Value.TxManager, loggers.CreateLogger<TxManager>(), time);
         try

@@ -52,6 +52,18 @@ public sealed partial class ProofManager : IAsyncDisposable
         _proofStored.Writer.TryWrite(true);
     }
 
+    /// <summary>Call when another replica (or this one) stored the final proof of <paramref name="finalBatch"/> (a database
+    /// notification), or with null to look for unsent final proofs now (after a missed notification).</summary>
+    public void OnFinalProofNotified(ulong? finalBatch)
+    {
+        if (finalBatch is { } final)
+        {
+            _storedAt.TryAdd(final, Stopwatch.GetTimestamp());
+        }
+
+        _proofStored.Writer.TryWrite(true);
+    }
+
     /// <summary>
     /// submitPendingProof: for every submission of ours that is not finished, resumes it where it stopped. Commitments
     /// on chain whose proof is not revealed go back to the watcher (and are revealed, late if need be); txs in flight are

@@ -182,5 +182,23 @@ internal static class Migrations
             CREATE INDEX committed_proofs_by_created ON committed_proofs (created_ms);
             CREATE INDEX sync_events_by_kind ON sync_events (kind, final_batch);
             """),
+        new(7, "replicas: the leader lease per miner (holder, fencing token, expiry in the database's clock), replica heartbeats", """
+            CREATE TABLE leader_leases (
+                miner       TEXT PRIMARY KEY,
+                holder      TEXT NOT NULL,
+                token       INTEGER NOT NULL,
+                expires_at  TEXT NOT NULL,
+                renewed_at  TEXT NOT NULL
+            );
+            CREATE TABLE replicas (
+                miner       TEXT NOT NULL,
+                replica_id  TEXT NOT NULL,
+                role        TEXT NOT NULL,
+                token       INTEGER,
+                started_at  TEXT NOT NULL,
+                last_seen   TEXT NOT NULL,
+                PRIMARY KEY (miner, replica_id)
+            );
+            """),
     ];
 }

@@ -182,5 +182,30 @@ internal static class PostgresMigrations
             CREATE INDEX committed_proofs_by_created ON committed_proofs (created_ms);
             CREATE INDEX sync_events_by_kind ON sync_events (kind, final_batch);
             """),
+        new(7, "replicas: the leader lease per miner (holder, fencing token, expiry in the database's clock), replica heartbeats", """
+            CREATE TABLE leader_leases (
+                miner       TEXT PRIMARY KEY,
+                holder      TEXT NOT NULL,
+                token       BIGINT NOT NULL,
+                expires_at  TIMESTAMPTZ NOT NULL,
+                renewed_at  TIMESTAMPTZ NOT NULL
+            );
+            CREATE TABLE replicas (
+                miner       TEXT NOT NULL,
+                replica_id  TEXT NOT NULL,
+                role        TEXT NOT NULL,
+                token       BIGINT,
+                started_at  TIMESTAMPTZ NOT NULL,
+                last_seen   TIMESTAMPTZ NOT NULL,
+                PRIMARY KEY (miner, replica_id)
+            );
+            CREATE FUNCTION zkpow_notify_final_proof() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                PERFORM pg_notify('zkpow_final_' || lower(NEW.aggregator_addr), NEW.final_batch::text);
+                RETURN NEW;
+            END
+            $$;
+            CREATE TRIGGER final_proofs_notify AFTER INSERT ON final_proofs FOR EACH ROW EXECUTE FUNCTION zkpow_notify_final_proof();
+            """),
     ];
 }

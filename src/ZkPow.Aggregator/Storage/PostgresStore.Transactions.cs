@@ -116,6 +116,7 @@ public sealed partial class PostgresStore : ITxStore
         var from = sender.ToLowerInvariant();
         return WriteAsync(async (connection, transaction) =>
         {
+            await FenceAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
             using (var check = Command(connection, transaction, "SELECT COUNT(*) FROM txs WHERE id = @id AND sender = @s AND state = 0;"))
             {
                 Bind(check, "@id", txId);
@@ -200,6 +201,7 @@ public sealed partial class PostgresStore : ITxStore
         var cancel = cancelTo is null ? string.Empty : ", kind = @kind, to_addr = @to, data = @data, value_wei = '0'";
         return WriteAsync(async (connection, transaction) =>
         {
+            await FenceAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
             using var update = Command(connection, transaction, $"""
                 UPDATE txs SET max_fee = @mf, priority_fee = @pf, legacy = @l, raw_tx = @raw, tx_hash = @h, gas_limit = @g,
                     replacements = replacements + 1, sent_ms = @now, updated_ms = @now{cancel}
@@ -271,6 +273,11 @@ public sealed partial class PostgresStore : ITxStore
         var states = string.Join(", ", from.Select(s => ((int)s).ToString(CultureInfo.InvariantCulture)));
         return WriteAsync(async (connection, transaction) =>
         {
+            if (change.Broadcast)
+            {
+                await FenceAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
+            }
+
             using var update = Command(connection, transaction, $"""
                 UPDATE txs SET
                     state = @to,

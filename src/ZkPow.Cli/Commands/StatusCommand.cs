@@ -64,6 +64,18 @@ internal static class StatusCommand
                 Console.Out.WriteLine($"drain: {state}, {drain.GetProperty("openCommitments").GetInt32()} open commitments, {drain.GetProperty("pendingTxs").GetInt32()} txs in flight");
             }
 
+            if (root.TryGetProperty("replicas", out var replicas) && replicas.ValueKind == JsonValueKind.Array)
+            {
+                var self = root.TryGetProperty("replicaId", out var rid) ? rid.GetString() : null;
+                Console.Out.WriteLine($"replicas: {replicas.GetArrayLength()} (this one: {self}, {root.GetProperty("role").GetString()})");
+                foreach (var r in replicas.EnumerateArray())
+                {
+                    var role = r.GetProperty("leader").GetBoolean() ? "leader" : r.GetProperty("role").GetString() == "leader" ? "standby (lease expired)" : r.GetProperty("role").GetString();
+                    var token = r.TryGetProperty("token", out var t) && t.ValueKind == JsonValueKind.Number ? $", token {t.GetInt64()}" : "";
+                    Console.Out.WriteLine($"  {r.GetProperty("id").GetString(),-40} {role,-10} last seen {r.GetProperty("secondsSinceSeen").GetDouble():0.0} s ago{token}");
+                }
+            }
+
             var parkedSequences = root.TryGetProperty("parkedSequences", out var ps) ? ps.GetInt32() : 0;
             Console.Out.WriteLine($"parked tasks: {root.GetProperty("parkedTasks").GetInt32()}; parked sequences: {parkedSequences}; final proofs: {root.GetProperty("finalProofs").GetInt32()}; pending txs: {root.GetProperty("pendingTxs").GetInt32()}");
             if (root.TryGetProperty("health", out var health))

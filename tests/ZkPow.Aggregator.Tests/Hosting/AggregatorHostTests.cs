@@ -29,7 +29,7 @@ public sealed class AggregatorHostTests
         Assert.Equal(
         [
             nameof(OperatorEndpointService), nameof(StartupCheckService), nameof(StoreService), nameof(TxManagerService), nameof(FundsService), nameof(GeneratorService),
-            nameof(SenderService), nameof(ProverServerService), nameof(SyncService), nameof(RunningService),
+            nameof(SenderService), nameof(ProverServerService), nameof(SyncService), nameof(LeaderService), nameof(RunningService),
         ], order);
     }
 
