@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using ZkPow.Aggregator.Generator;
 using ZkPow.Aggregator.Hosting;
@@ -10,9 +11,19 @@ internal sealed class ParkedWorkHealthCheck(StoreService store) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        var counts = await store.Store.CountTasksAsync(cancellationToken).ConfigureAwait(false);
-        var parked = counts.Where(c => c.Key.State == TaskState.Parked).Sum(c => c.Value);
-        var sequences = (await store.Store.ListSenderParkedAsync(cancellationToken).ConfigureAwait(false)).Count;
+        int parked, sequences;
+        try
+        {
+            var counts = await store.Store.CountTasksAsync(cancellationToken).ConfigureAwait(false);
+            parked = counts.Where(c => c.Key.State == TaskState.Parked).Sum(c => c.Value);
+            sequences = (await store.Store.ListSenderParkedAsync(cancellationToken).ConfigureAwait(false)).Count;
+        }
+        catch (DbException e)
+        {
+            // The store does not answer (a database outage): the store check reports it; this one cannot tell.
+            return HealthCheckResult.Degraded($"parked work cannot be counted: {e.Message}");
+        }
+
         return parked == 0 && sequences == 0
             ? HealthCheckResult.Healthy()
             : HealthCheckResult.Degraded(
