@@ -89,7 +89,8 @@ public sealed partial class ProofGenerator
 
                         if (!known)
                         {
-                            MakeReady(task);
+                            // The provers this process saw it fail on are avoided as when it queues a retry itself.
+                            MakeReady(AvoidingFailed(task), fresh: true);
                             queued++;
                         }
                     }

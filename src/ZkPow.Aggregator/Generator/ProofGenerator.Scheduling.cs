@@ -12,14 +12,17 @@ public sealed partial class ProofGenerator
     /// when the aggregator stopped, so its grace counts again from the moment the prover port opens.</summary>
     private sealed record Held(ProofTask Task, ProverRef Prover, DateTimeOffset Until, string Why, bool FromRestart = false);
 
-    /// <summary>Puts a task in the ready set, or straight into the hands of a waiting prover.</summary>
-    private void MakeReady(ProofTask task)
+    /// <summary>Puts a task in the ready set, or straight into the hands of a waiting prover. <paramref name="fresh"/>: the
+    /// task was just created or loaded, so if this process already took it (replicas: the database announced it and it
+    /// was handed out before its creator got here), it is not queued twice.</summary>
+    private void MakeReady(ProofTask task, bool fresh = false)
     {
         var readyAt = Stopwatch.GetTimestamp();
         Waiter? chosen = null;
         lock (_gate)
         {
-            if (_retired.Contains(task.Sequence) || _readyAt.ContainsKey(task.Id))
+            if (_retired.Contains(task.Sequence) || _readyAt.ContainsKey(task.Id) ||
+                (fresh && (_busy.Contains(task.Id) || _running.ContainsKey(task.Id))))
             {
                 // A sequence given up, or a task queued already (replicas: announced by the database as well).
                 return;
@@ -58,6 +61,8 @@ public sealed partial class ProofGenerator
             {
                 _waiters.Remove(node);
                 chosen = node.Value;
+                // Taken from now on (a notification of the same task from the database must not queue it again).
+                _busy.Add(task.Id);
             }
             else
             {
@@ -69,6 +74,7 @@ public sealed partial class ProofGenerator
         if (chosen is not null && !chosen.Completion.TrySetResult((task, readyAt)))
         {
             // The waiter gave up at that very moment: queue the task for the next prover.
+            Unbusy(task.Id);
             MakeReady(task);
         }
     }
@@ -99,6 +105,7 @@ public sealed partial class ProofGenerator
             {
                 _ready.Remove(pick);
                 _readyAt.Remove(pick.Id, out var readyAt);
+                _busy.Add(pick.Id);
                 return (pick, readyAt);
             }
 
@@ -119,6 +126,7 @@ public sealed partial class ProofGenerator
 
             if (waiter.Completion.Task.IsCompletedSuccessfully)
             {
+                Unbusy(waiter.Completion.Task.Result.Task.Id);
                 MakeReady(waiter.Completion.Task.Result.Task);
             }
 

@@ -90,7 +90,7 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
             switch (task.State)
             {
                 case TaskState.Ready:
-                    MakeReady(task);
+                    MakeReady(task, fresh: true);
                     ready++;
                     break;
                 case TaskState.Assigned when _store.Shared:
@@ -143,7 +143,7 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
 
         foreach (var task in created)
         {
-            MakeReady(task);
+            MakeReady(task, fresh: true);
         }
     }
 
@@ -161,7 +161,7 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
         var created = await _store.ReproveSequenceAsync(finalBatch, reason, cancellationToken).ConfigureAwait(false);
         foreach (var task in created)
         {
-            MakeReady(task);
+            MakeReady(task, fresh: true);
         }
 
         return created.Count;
@@ -787,7 +787,7 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
 
         if (result.Unlocked is { } next)
         {
-            MakeReady(next);
+            MakeReady(next, fresh: true);
         }
     }
 
@@ -827,7 +827,7 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
 
             foreach (var t in suspects)
             {
-                MakeReady(t);
+                MakeReady(t, fresh: true);
             }
 
             return;

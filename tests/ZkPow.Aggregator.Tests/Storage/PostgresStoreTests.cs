@@ -211,6 +211,19 @@ public sealed class PostgresStoreTests() : StoreTests(new PostgresTarget())
     }
 
     [Fact]
+    public async Task a_session_left_inside_a_transaction_is_ended_by_the_server_so_its_locks_cannot_stall_other_replicas()
+    {
+        await using var store = (PostgresStore)await Target.OpenAsync();
+        Assert.Equal("10s", await store.ShowAsync("idle_in_transaction_session_timeout", None));
+        // An operator's own setting in the connection string is kept.
+        var own = PostgresStore.WithSessionTimeouts("Host=db;Database=zkpow;Options=-c idle_in_transaction_session_timeout=30000");
+        Assert.Contains("idle_in_transaction_session_timeout=30000", own, StringComparison.Ordinal);
+        Assert.DoesNotContain("=10000", own, StringComparison.Ordinal);
+        Assert.Contains("-c statement_timeout=0 -c idle_in_transaction_session_timeout=10000",
+            PostgresStore.WithSessionTimeouts("Host=db;Options=-c statement_timeout=0"), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task leases_are_kept_in_the_database_clock()
     {
         await using var store = await Target.OpenAsync();
