@@ -14,6 +14,7 @@ public sealed class GeneratorMetrics : IDisposable
     private readonly Counter<long> _parked;
     private readonly Counter<long> _reproved;
     private readonly Counter<long> _backpressure;
+    private readonly Counter<long> _claimsLost;
     private readonly Histogram<double> _dispatch;
     private readonly Histogram<double> _duration;
     private readonly Lock _gate = new();
@@ -34,6 +35,8 @@ public sealed class GeneratorMetrics : IDisposable
         _reproved = _meter.CreateCounter<long>("ranges_reproved", description: "Ranges proved again because their inputs were suspect");
         _backpressure = _meter.CreateCounter<long>("outcome_backpressure",
             description: "Times a prover waited for the store to catch up before its next job (proofs not yet stored past Generator:MaxPendingOutcomeBytes)");
+        _claimsLost = _meter.CreateCounter<long>("claims_lost",
+            description: "Ready tasks this process picked whose claim another replica won first (no request was sent for them)");
         _dispatch = _meter.CreateHistogram<double>("dispatch_latency", "ms", "Ready task and idle prover to request written");
         _duration = _meter.CreateHistogram<double>("task_duration", "ms", "Request written to proof stored, by kind");
         _meter.CreateObservableGauge("provers_connected", () => Interlocked.Read(ref _connectedProvers), description: "Connected provers");
@@ -94,6 +97,17 @@ public sealed class GeneratorMetrics : IDisposable
 
     /// <summary>Times a prover waited for the store to catch up before its next job.</summary>
     public long BackpressureWaits => Interlocked.Read(ref _backpressureWaits);
+
+    /// <summary>Claims lost to another replica (shared stores only).</summary>
+    public long ClaimsLost => Interlocked.Read(ref _claimsLostCount);
+
+    private long _claimsLostCount;
+
+    internal void ClaimLost()
+    {
+        Interlocked.Increment(ref _claimsLostCount);
+        _claimsLost.Add(1);
+    }
 
     private long _backpressureWaits;
 

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+
 namespace ZkPow.Aggregator.Generator;
 
 /// <summary>
@@ -77,4 +79,21 @@ public interface IGeneratorStore
     /// <summary>The sequence is lost to competition: its open tasks are discarded for good and a sequence still
     /// being proved is marked abandoned (never loaded again). Returns the number of tasks dropped.</summary>
     Task<int> AbandonSequenceAsync(ulong finalBatch, string reason, CancellationToken cancellationToken);
+
+    /// <summary>Whether other aggregator processes (replicas) share this store's tasks. Then a request goes out only
+    /// once its claim has won, tasks made ready by any replica arrive through <see cref="WatchReadyTasksAsync"/>, and a
+    /// prover that dials this process adopts the jobs it runs for another replica (<see cref="ListAssignedToAsync"/>).</summary>
+    bool Shared => false;
+
+    /// <summary>Ready tasks of open sequences: those among <paramref name="ids"/>, or all of them when null.</summary>
+    Task<IReadOnlyList<ProofTask>> LoadReadyTasksAsync(IReadOnlyCollection<long>? ids, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<ProofTask>>([]);
+
+    /// <summary>Assigned tasks of open sequences whose prover has this name and principal (any instance).</summary>
+    Task<IReadOnlyList<ProofTask>> ListAssignedToAsync(string proverName, string principal, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<ProofTask>>([]);
+
+    /// <summary>Calls <paramref name="onReady"/> with the id of every task any process makes ready, and with null when
+    /// some may have been missed (the caller then loads them all), until <paramref name="cancellationToken"/>.</summary>
+    Task WatchReadyTasksAsync(Action<long?> onReady, ILogger logger, CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -19,8 +19,9 @@ public sealed partial class ProofGenerator
         Waiter? chosen = null;
         lock (_gate)
         {
-            if (_retired.Contains(task.Sequence))
+            if (_retired.Contains(task.Sequence) || _readyAt.ContainsKey(task.Id))
             {
+                // A sequence given up, or a task queued already (replicas: announced by the database as well).
                 return;
             }
 

@@ -93,6 +93,10 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
                     MakeReady(task);
                     ready++;
                     break;
+                case TaskState.Assigned when _store.Shared:
+                    // Another replica may be running it: its prover's next connection (to any replica) adopts it, or
+                    // the lease sweeper gives it back once its lease expires.
+                    break;
                 case TaskState.Assigned:
                     var until = task.LeaseUntil is { } lease && lease > now + _options.ReconnectGrace ? lease : now + _options.ReconnectGrace;
                     Hold(task, task.Prover!.Value, until, "running when the aggregator stopped", fromRestart: true);
@@ -110,6 +114,10 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
         LogLoaded(tasks.Count, ready, held);
         _sweeper = SweepHeldAsync(_stopping.Token);
         _leaseSweeper = SweepLeasesAsync(_stopping.Token);
+        if (_store.Shared)
+        {
+            StartSharing();
+        }
     }
 
     /// <summary>Stores a sequence and queues its batch tasks (idempotent).</summary>
@@ -218,6 +226,12 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
         var token = stop.Token;
         try
         {
+            if (_store.Shared)
+            {
+                // Jobs this prover runs for a replica it left are adopted before it gets new work.
+                await AdoptFromStoreAsync(session, token).ConfigureAwait(false);
+            }
+
             while (!token.IsCancellationRequested && !session.IsClosed)
             {
                 // A job held for this prover instance while the worker waits (its old stream was seen dead only after
@@ -318,7 +332,7 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
             claim = Task.FromException<bool>(ex);
         }
 
-        if (task.Kind != TaskKind.Final)
+        if (task.Kind != TaskKind.Final && !_store.Shared)
         {
             _ = claim.ContinueWith(t =>
             {
@@ -349,8 +363,9 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
             return false;
         }
 
-        // The final request was built while its claim committed; it goes out only once the claim is durable.
-        if (task.Kind == TaskKind.Final && !await ClaimedAsync(claim, task).ConfigureAwait(false))
+        // The final request was built while its claim committed; it goes out only once the claim is durable. With
+        // replicas sharing the store every request waits for its claim: another replica may win it.
+        if ((task.Kind == TaskKind.Final || _store.Shared) && !await ClaimedAsync(claim, task).ConfigureAwait(false))
         {
             return false;
         }
@@ -483,6 +498,11 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
             if (await claim.ConfigureAwait(false))
             {
                 return true;
+            }
+
+            if (_store.Shared)
+            {
+                Metrics.ClaimLost();
             }
 
             LogClaimLost(task.ToString());
@@ -986,7 +1006,7 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
             _waiters.Clear();
         }
 
-        await Task.WhenAll(workers.Append(_sweeper).Append(_leaseSweeper)).ConfigureAwait(false);
+        await Task.WhenAll(workers.Append(_sweeper).Append(_leaseSweeper).Append(_readyWatch).Append(_announcedLoader)).ConfigureAwait(false);
         Task[] inFlight;
         lock (_gate)
         {

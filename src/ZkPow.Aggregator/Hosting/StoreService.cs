@@ -24,7 +24,7 @@ internal sealed class StoreService(IOptions<AggregatorOptions> options, TimeProv
         // a database that does not exist, a schema from a newer build) stops start-up.
         _store = store.IsPostgres
             ? await retry.RunAsync($"the PostgreSQL database {PostgresStore.Describe(store.ConnectionString!)}",
-                ct => PostgresStore.OpenAsync(store, time, ct), cancellationToken, PostgresStore.IsTransient).ConfigureAwait(false)
+                ct => PostgresStore.OpenAsync(store, time, ct, options.Value.Replica.EffectiveId), cancellationToken, PostgresStore.IsTransient).ConfigureAwait(false)
             : await SqliteStore.OpenAsync(store, time, cancellationToken).ConfigureAwait(false);
         _retention = new StoreRetention(_store, options.Value.Store, time, loggers.CreateLogger<StoreRetention>());
         _retention.Start();

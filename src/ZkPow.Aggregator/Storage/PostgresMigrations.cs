@@ -207,5 +207,18 @@ internal static class PostgresMigrations
             $$;
             CREATE TRIGGER final_proofs_notify AFTER INSERT ON final_proofs FOR EACH ROW EXECUTE FUNCTION zkpow_notify_final_proof();
             """),
+        new(8, "replicas share the ready work: the replica that runs each assigned task, a notification when a task becomes ready", """
+            ALTER TABLE tasks ADD COLUMN owner TEXT;
+            CREATE FUNCTION zkpow_notify_task_ready() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF NEW.state = 0 AND (TG_OP = 'INSERT' OR OLD.state <> 0) THEN
+                    PERFORM pg_notify('zkpow_tasks_ready', NEW.id::text);
+                END IF;
+                RETURN NEW;
+            END
+            $$;
+            CREATE TRIGGER tasks_ready_notify AFTER INSERT OR UPDATE OF state ON tasks FOR EACH ROW EXECUTE FUNCTION zkpow_notify_task_ready();
+            CREATE INDEX tasks_ready ON tasks (final_batch, id) WHERE state = 0;
+            """),
     ];
 }

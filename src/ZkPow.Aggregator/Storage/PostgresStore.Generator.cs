@@ -167,6 +167,60 @@ public sealed partial class PostgresStore
         return tasks;
     }
 
+    /// <summary>Replicas share this database: a request goes out only once its claim has won, and tasks made ready by
+    /// any replica are announced on <see cref="TasksReadyChannel"/>.</summary>
+    public bool Shared => true;
+
+    /// <summary>The channel on which the database announces every task that becomes ready (migration 8's trigger).</summary>
+    public const string TasksReadyChannel = "zkpow_tasks_ready";
+
+    public async Task<IReadOnlyList<ProofTask>> LoadReadyTasksAsync(IReadOnlyCollection<long>? ids, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenReadAsync(cancellationToken).ConfigureAwait(false);
+        using var command = Command(connection, null, $"""
+            SELECT {TaskColumns} FROM tasks
+            WHERE state = 0 {(ids is null ? "" : "AND id = ANY(@ids)")} AND final_batch IN (SELECT final_batch FROM sequences WHERE state = 0)
+            ORDER BY final_batch, id;
+            """);
+        if (ids is not null)
+        {
+            command.Parameters.AddWithValue("@ids", ids.ToArray());
+        }
+
+        return await ReadTasksAsync(command, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyList<ProofTask>> ListAssignedToAsync(string proverName, string principal, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenReadAsync(cancellationToken).ConfigureAwait(false);
+        using var command = Command(connection, null, $"""
+            SELECT {TaskColumns} FROM tasks
+            WHERE state = 1 AND prover_name = @n AND starts_with(prover_instance, @p)
+                AND final_batch IN (SELECT final_batch FROM sequences WHERE state = 0)
+            ORDER BY id;
+            """);
+        Bind(command, "@n", proverName);
+        Bind(command, "@p", principal + "|");
+        return await ReadTasksAsync(command, cancellationToken).ConfigureAwait(false);
+    }
+
+    public Task WatchReadyTasksAsync(Action<long?> onReady, Microsoft.Extensions.Logging.ILogger logger, CancellationToken cancellationToken) =>
+        new PostgresChannelListener(this, TasksReadyChannel, payload =>
+            onReady(long.TryParse(payload, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id) ? id : null),
+            logger, _time).RunAsync(cancellationToken);
+
+    private static async Task<IReadOnlyList<ProofTask>> ReadTasksAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var tasks = new List<ProofTask>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            tasks.Add(ReadTask(reader));
+        }
+
+        return tasks;
+    }
+
     public async Task<byte[]> GetBatchInputAsync(ulong batch, CancellationToken cancellationToken)
     {
         await using var connection = await OpenReadAsync(cancellationToken).ConfigureAwait(false);
@@ -185,13 +239,18 @@ public sealed partial class PostgresStore
 
     /// <summary>
     /// The claim of one task, in the database's clock: <c>@nowOffset</c> and <c>@leaseOffset</c> are the caller's now and
-    /// lease end as offsets from the process's clock, added to the database's clock. Kept in one place so that a dispatch
-    /// from the database (<c>FOR UPDATE SKIP LOCKED</c>) can share it.
+    /// lease end as offsets from the process's clock, added to the database's clock. The row is locked with
+    /// <c>FOR UPDATE SKIP LOCKED</c>: when another replica is claiming the same task at that moment, this claim loses at
+    /// once instead of waiting for the other transaction, and the worker goes on to its next task. The claimant is written
+    /// as the task's owner.
     /// </summary>
-    internal const string ClaimSql = $"""
+    private const string ClaimSql = $"""
         UPDATE tasks SET state = 1, prover_name = @n, prover_instance = @i, job_id = NULL, lease_until_ms = {DbNowMs} + @leaseOffset,
-            updated_ms = @now
-        WHERE id = @id AND (state = 0 OR (state = 1 AND lease_until_ms < {DbNowMs} + @nowOffset));
+            owner = @owner, updated_ms = @now
+        WHERE id = (
+            SELECT id FROM tasks
+            WHERE id = @id AND (state = 0 OR (state = 1 AND lease_until_ms < {DbNowMs} + @nowOffset))
+            FOR UPDATE SKIP LOCKED);
         """;
 
     public Task<bool> TryClaimAsync(long taskId, ProverRef prover, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken cancellationToken)
@@ -199,7 +258,6 @@ public sealed partial class PostgresStore
         var (nowOffset, leaseOffset, processNow) = (OffsetMs(now), OffsetMs(leaseUntil), NowMs);
         return WriteAsync(async (connection, transaction) =>
         {
-            // One statement: a concurrent claim of the same row waits for this one and then finds the task assigned.
             using var command = Command(connection, transaction, ClaimSql);
             Bind(command, "@n", prover.Name);
             Bind(command, "@i", prover.StoredInstance);
@@ -207,6 +265,7 @@ public sealed partial class PostgresStore
             Bind(command, "@nowOffset", nowOffset);
             Bind(command, "@now", processNow);
             Bind(command, "@id", taskId);
+            Bind(command, "@owner", _owner);
             return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
         }, cancellationToken);
     }
@@ -218,9 +277,10 @@ public sealed partial class PostgresStore
         return WriteAsync(async (connection, transaction) =>
         {
             using var command = Command(connection, transaction, $"""
-                UPDATE tasks SET job_id = @j, lease_until_ms = {DbNowMs} + @leaseOffset, updated_ms = @now
+                UPDATE tasks SET job_id = @j, lease_until_ms = {DbNowMs} + @leaseOffset, owner = @owner, updated_ms = @now
                 WHERE id = @id AND state = 1 AND prover_name = @n AND prover_instance = @i;
                 """);
+            Bind(command, "@owner", _owner);
             Bind(command, "@j", jobId);
             Bind(command, "@leaseOffset", leaseOffset);
             Bind(command, "@now", now);
@@ -359,10 +419,14 @@ public sealed partial class PostgresStore
                     attempts = attempts + @inc,
                     last_error = @e,
                     failed_on = CASE WHEN @failed = 1 THEN failed_on || @n || ',' ELSE failed_on END,
-                    prover_name = NULL, prover_instance = NULL, job_id = NULL, lease_until_ms = NULL, updated_ms = @now
+                    prover_name = NULL, prover_instance = NULL, job_id = NULL, lease_until_ms = NULL, owner = NULL, updated_ms = @now
                 WHERE id = @id AND state = 1 AND prover_name = @n AND prover_instance = @i
+                    AND (owner IS NULL OR owner = @owner OR lease_until_ms < {DbNowMs})
                 RETURNING {TaskColumns};
                 """);
+            // A task another replica owns under a live lease (it adopted the job when the prover dialled it) is not this
+            // process's to give back: only its owner, or anyone once the lease has expired.
+            Bind(command, "@owner", _owner);
             Bind(command, "@inc", increment);
             Bind(command, "@failed", failed ? 1 : 0);
             Bind(command, "@max", maxAttempts);

@@ -22,14 +22,22 @@ public sealed partial class PostgresStore : IAggregatorStore
     private readonly NpgsqlDataSource _dataSource;
     private readonly TimeProvider _time;
 
-    private PostgresStore(NpgsqlDataSource dataSource, TimeProvider time)
+    /// <summary>This process among the replicas sharing the database: written as the owner of the tasks it claims or adopts.</summary>
+    private readonly string _owner;
+
+    private PostgresStore(NpgsqlDataSource dataSource, TimeProvider time, string owner)
     {
         _dataSource = dataSource;
         _time = time;
+        _owner = owner;
     }
 
-    /// <summary>Connects to the database named by <see cref="StoreOptions.ConnectionString"/> and applies pending migrations.</summary>
-    public static async Task<PostgresStore> OpenAsync(StoreOptions options, TimeProvider time, CancellationToken cancellationToken)
+    /// <summary>The replica id this store writes as the owner of the tasks this process claims (<c>Replica:Id</c>).</summary>
+    public string Owner => _owner;
+
+    /// <summary>Connects to the database named by <see cref="StoreOptions.ConnectionString"/> and applies pending migrations.
+    /// <paramref name="owner"/>: this process's replica id (default: one made up for this store).</summary>
+    public static async Task<PostgresStore> OpenAsync(StoreOptions options, TimeProvider time, CancellationToken cancellationToken, string? owner = null)
     {
         options.Validate();
         if (string.IsNullOrWhiteSpace(options.ConnectionString))
@@ -50,7 +58,7 @@ public sealed partial class PostgresStore : IAggregatorStore
             throw;
         }
 
-        return new PostgresStore(dataSource, time);
+        return new PostgresStore(dataSource, time, owner ?? $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}");
     }
 
     /// <summary>The database a connection string names, for messages: <c>zkpow at db:5432</c> (never its password).</summary>

@@ -122,6 +122,95 @@ public sealed class PostgresStoreTests() : StoreTests(new PostgresTarget())
     }
 
     [Fact]
+    public async Task a_claim_of_a_task_another_process_is_claiming_loses_at_once_instead_of_waiting()
+    {
+        await using var store = await Target.OpenAsync();
+        var task = (await store.AddSequenceAsync(StoreBuilder.Sequence(0, 1), None))[0];
+        // Another process's claim in flight: its transaction holds the task's row lock.
+        await using var other = new Npgsql.NpgsqlConnection(await ((PostgresTarget)Target).ConnectionStringAsync());
+        await other.OpenAsync();
+        await using var transaction = await other.BeginTransactionAsync();
+        await using (var locking = new Npgsql.NpgsqlCommand($"SELECT id FROM tasks WHERE id = {task.Id} FOR UPDATE;", other, transaction))
+        {
+            await locking.ExecuteScalarAsync();
+        }
+
+        var now = DateTimeOffset.UtcNow;
+        // Without SKIP LOCKED this claim would block until the other transaction ends (never, here): the bound fails it.
+        Assert.False(await store.TryClaimAsync(task.Id, StoreBuilder.Prover("p1"), now, now.AddMinutes(1), None).WaitAsync(TimeSpan.FromSeconds(30)));
+        await transaction.RollbackAsync();
+        Assert.True(await store.TryClaimAsync(task.Id, StoreBuilder.Prover("p1"), now, now.AddMinutes(1), None));
+    }
+
+    [Fact]
+    public async Task a_task_another_replica_adopted_is_given_back_only_by_that_replica_or_after_its_lease()
+    {
+        await using var first = (PostgresStore)await Target.OpenAsync();
+        await using var second = (PostgresStore)await Target.OpenAsync();
+        Assert.NotEqual(first.Owner, second.Owner);
+        var task = (await first.AddSequenceAsync(StoreBuilder.Sequence(0, 1), None))[0];
+        var prover = StoreBuilder.Prover("p1");
+        var now = DateTimeOffset.UtcNow;
+        Assert.True(await first.TryClaimAsync(task.Id, prover, now, now.AddMinutes(1), None));
+        Assert.Equal(first.Owner, await Target.ScalarTextAsync($"SELECT owner FROM tasks WHERE id = {task.Id};"));
+
+        // The prover dialled the second replica, which adopted the job: the first may no longer give the task back.
+        Assert.True(await second.RecordJobAsync(task.Id, prover, "job-1", now.AddMinutes(1), None));
+        Assert.Equal(second.Owner, await Target.ScalarTextAsync($"SELECT owner FROM tasks WHERE id = {task.Id};"));
+        Assert.Null(await first.ReleaseAsync(task.Id, prover, ReleaseReason.Lost, "did not come back", 5, None));
+        Assert.Single(await second.ListAssignedToAsync("p1", prover.Principal, None));
+        Assert.Empty(await second.ListAssignedToAsync("p2", prover.Principal, None));
+
+        // Once the lease has expired, anyone may.
+        await Target.QueryAsync($"UPDATE tasks SET lease_until_ms = 0 WHERE id = {task.Id} RETURNING id;");
+        var released = await first.ReleaseAsync(task.Id, prover, ReleaseReason.Lost, "lease expired", 5, None);
+        Assert.NotNull(released);
+        Assert.Equal(TaskState.Ready, released.State);
+        Assert.Null(await Target.ScalarTextAsync($"SELECT owner FROM tasks WHERE id = {task.Id};"));
+    }
+
+    [Fact]
+    public async Task every_task_that_becomes_ready_in_any_process_is_announced_and_loadable_by_the_others()
+    {
+        await using var first = await Target.OpenAsync();
+        await using var second = (PostgresStore)await Target.OpenAsync();
+        var announced = System.Threading.Channels.Channel.CreateUnbounded<long?>();
+        using var stop = new CancellationTokenSource();
+        var watch = second.WatchReadyTasksAsync(id => announced.Writer.TryWrite(id), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, stop.Token);
+        Assert.Null(await announced.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30))); // the sweep after listening
+
+        var tasks = await first.AddSequenceAsync(StoreBuilder.Sequence(0, 2), None);
+        var ids = new HashSet<long>();
+        while (ids.Count < 2)
+        {
+            if (await announced.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30)) is { } id)
+            {
+                ids.Add(id);
+            }
+        }
+
+        Assert.Equal(tasks.Select(t => t.Id).Order(), ids.Order());
+        Assert.Equal(ids.Order(), (await second.LoadReadyTasksAsync(ids, None)).Select(t => t.Id).Order());
+
+        // A claimed task is no longer ready; given back, it is announced again.
+        var now = DateTimeOffset.UtcNow;
+        var prover = StoreBuilder.Prover("p1");
+        Assert.True(await first.TryClaimAsync(tasks[0].Id, prover, now, now.AddMinutes(1), None));
+        Assert.Equal([tasks[1].Id], (await second.LoadReadyTasksAsync(null, None)).Select(t => t.Id));
+        Assert.NotNull(await first.ReleaseAsync(tasks[0].Id, prover, ReleaseReason.Failed, "failed", 5, None));
+        long? again;
+        do
+        {
+            again = await announced.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        while (again is null);
+
+        Assert.Equal(tasks[0].Id, again);
+        await stop.CancelAsync();
+        await watch.WaitAsync(TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
     public async Task leases_are_kept_in_the_database_clock()
     {
         await using var store = await Target.OpenAsync();

@@ -24,5 +24,8 @@ public abstract class StoreTarget : IDisposable
     public async Task<long> ScalarAsync(string sql) =>
         Convert.ToInt64((await QueryAsync(sql))[0][0], System.Globalization.CultureInfo.InvariantCulture);
 
+    /// <summary>The first column of the first row of <paramref name="sql"/>, as text (null for SQL NULL).</summary>
+    public async Task<string?> ScalarTextAsync(string sql) => (await QueryAsync(sql))[0][0] as string;
+
     public virtual void Dispose() => GC.SuppressFinalize(this);
 }
