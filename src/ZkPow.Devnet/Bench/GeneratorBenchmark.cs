@@ -156,7 +156,15 @@ public sealed partial class GeneratorBenchmark(GeneratorBenchmarkOptions options
                 generator.FinalProofStored += record =>
                 {
                     var now = Stopwatch.GetTimestamp();
-                    lastFinal = now;
+                    // Replicas store final proofs side by side: the run ends at the latest.
+                    for (var seen = Interlocked.Read(ref lastFinal); now > seen; seen = Interlocked.Read(ref lastFinal))
+                    {
+                        if (Interlocked.CompareExchange(ref lastFinal, now, seen) == seen)
+                        {
+                            break;
+                        }
+                    }
+
                     storedAt[record.FinalBatch] = now;
                     if (Interlocked.Increment(ref finals) >= sequences.Count)
                     {
@@ -223,7 +231,7 @@ public sealed partial class GeneratorBenchmark(GeneratorBenchmarkOptions options
 
             var started = Stopwatch.GetTimestamp();
             var startedUtc = time.GetUtcNow();
-            lastFinal = started;
+            Interlocked.Exchange(ref lastFinal, started);
             var syncedAt = new long[sequences.Count];
             var leader = generators[0];
             if (options.SequenceInterval > TimeSpan.Zero)
@@ -264,7 +272,7 @@ public sealed partial class GeneratorBenchmark(GeneratorBenchmarkOptions options
 
             runPeakRss = Math.Max(runPeakRss, Memory.Rss());
 
-            var elapsed = Stopwatch.GetElapsedTime(started, lastFinal);
+            var elapsed = Stopwatch.GetElapsedTime(started, Interlocked.Read(ref lastFinal));
             var samples = metrics.SelectMany(m => m.DispatchSamples()).ToArray();
             Array.Sort(samples);
             var analysis = Analyse(new RunRecord(sequences, syncedAt, storedAt, started, startedUtc, [.. metrics.SelectMany(m => m.DispatchRecords())],
