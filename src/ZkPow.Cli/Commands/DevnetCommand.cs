@@ -52,13 +52,25 @@ internal static class DevnetCommand
         };
         var reorgs = new Option<int>("--reorgs") { Description = "An anvil_reorg of depth 1-3 every ~N blocks (0 = none)", DefaultValueFactory = _ => 0 };
         var outage = new Option<string?>("--outage") { Description = "D@S: every proxied endpoint unreachable for D, starting S after start-up (e.g. 8s@60s)" };
+        var store = new Option<string>("--store")
+        {
+            Description = "The aggregators' store: sqlite (a file per miner, the aggregator in this process) or postgres (a throwaway PostgreSQL cluster " +
+                          "under <data-dir>/postgres, a database per miner, each miner's aggregator run as --replicas 'zkpow run' processes)",
+            DefaultValueFactory = _ => DevnetOptions.SqliteStore,
+        };
+        store.AcceptOnlyFromAmong(DevnetOptions.SqliteStore, DevnetOptions.PostgresStore);
+        var replicas = new Option<int>("--replicas") { Description = "Aggregator replicas per miner, each a 'zkpow run' process on the miner's database (above 1 needs --store postgres)", DefaultValueFactory = _ => 1 };
+        var killReplicas = new Option<string?>("--kill-replicas")
+        {
+            Description = "MIN-MAX: every random MIN..MAX kill one replica with SIGKILL (the current leader at least every other kill) and restart it a second later (e.g. 10s-20s; needs --replicas 2 or more)",
+        };
         var timeout = CliOptions.OptionalDuration("--timeout", "Stop with the report and a non-zero exit code if the run has not finished by then (e.g. 10m)");
         var json = CliOptions.Json();
         var logLevel = CliOptions.LogLevel(LogLevel.Warning);
         var command = new Command("devnet", "Run a whole local network: anvil with the contracts, the devnet rollup, mock provers and the aggregator")
         {
             provers, badProvers, badBehaviours, sequences, maxBatches, miners, t1, t2, blockTime, latency, proverPort, dataDir, seed, exitWhenDone, external, anvil,
-            rpcFaults, reorgs, outage, timeout, json, logLevel,
+            rpcFaults, reorgs, outage, store, replicas, killReplicas, timeout, json, logLevel,
             Report(),
         };
         command.SetAction(async (parse, cancellationToken) =>
@@ -82,6 +94,8 @@ internal static class DevnetCommand
                 AnvilPath = parse.GetValue(anvil),
                 RpcFaults = parse.GetValue(rpcFaults),
                 Reorgs = parse.GetValue(reorgs),
+                Store = parse.GetValue(store)!,
+                Replicas = parse.GetValue(replicas),
             };
             var asJson = parse.GetValue(json);
             var done = parse.GetValue(exitWhenDone);
@@ -91,6 +105,11 @@ internal static class DevnetCommand
                 if (parse.GetValue(outage) is { } outageText)
                 {
                     (options.OutageDuration, options.OutageStart) = DevnetOptions.ParseOutage(outageText);
+                }
+
+                if (parse.GetValue(killReplicas) is { } killText)
+                {
+                    (options.KillReplicasMin, options.KillReplicasMax) = DevnetOptions.ParseKillReplicas(killText);
                 }
 
                 if (deadline is { } d && d <= TimeSpan.Zero)
@@ -155,7 +174,11 @@ internal static class DevnetCommand
                 DevnetReport report;
                 try
                 {
-                    report = await network.ReportAsync(reportCancel.Token).ConfigureAwait(false) with { Stalled = stall?.Reason };
+                    report = await network.ReportAsync(reportCancel.Token).ConfigureAwait(false) with
+                    {
+                        Stalled = stall?.Reason,
+                        DurationSeconds = Math.Round(started.Elapsed.TotalSeconds, 1),
+                    };
                 }
                 catch (Exception ex) when (ex is ChainUnavailableException or EthRpcException or OperationCanceledException)
                 {
@@ -212,7 +235,10 @@ internal static class DevnetCommand
                 var chainUrl = File.Exists(chainFile) ? (await File.ReadAllTextAsync(chainFile, cancellationToken).ConfigureAwait(false)).Trim() : options[0].Chain.RpcUrl;
                 using var rpc = new EthRpcClient(chainUrl, TimeSpan.FromSeconds(10));
                 var chain = new RollupChainClient(rpc, options[0].Chain.RollupAddress);
-                var miners = options.Select(o => new DevnetMinerInfo(TxKey.Load(o.Key).Address, o.Store.SqlitePath)).ToList();
+                var miners = options.Select(o => new DevnetMinerInfo(TxKey.Load(o.Key).Address, o.Store.SqlitePath)
+                {
+                    ConnectionString = o.Store.IsPostgres ? o.Store.ConnectionString : null,
+                }).ToList();
                 var faultsFile = Path.Combine(dir, DevnetFaultsFile);
                 var faults = File.Exists(faultsFile)
                     ? JsonSerializer.Deserialize<DevnetFaultReport>(await File.ReadAllTextAsync(faultsFile, cancellationToken).ConfigureAwait(false), JsonOutput.Options)
@@ -254,8 +280,24 @@ internal static class DevnetCommand
     private static void PrintStart(IAnsiConsole console, DevnetNetwork network)
     {
         console.MarkupLine($"[green]devnet up[/]: anvil {network.Chain.RpcUrl} (chain {network.Chain.ChainId}), rollup node {network.RollupNode.Url}, data {Markup.Escape(network.DataDir)}");
+        if (network.Postgres is { } postgres)
+        {
+            console.MarkupLine($"  PostgreSQL {Markup.Escape(postgres.Folder)} on port {postgres.Port} (PID {postgres.ServerPid})");
+        }
+
         foreach (var miner in network.Miners)
         {
+            if (miner.Replicas.Count > 0)
+            {
+                console.MarkupLine($"  miner {miner.Index} {miner.Address}: {miner.Replicas.Count} replicas, operator token in {Markup.Escape(miner.OperatorTokenPath ?? "")}");
+                foreach (var replica in miner.Replicas)
+                {
+                    console.MarkupLine($"    {replica.Id} (PID {replica.Pid}): provers dial {replica.ProverPort}, status {replica.StatusAddress}api/status, log {Markup.Escape(replica.LogPath)}");
+                }
+
+                continue;
+            }
+
             var where = miner.Host is null
                 ? $"external aggregator: zkpow run --config {Markup.Escape(miner.ConfigPath)}"
                 : $"provers dial {miner.Host.Node.ProverPort}, status {miner.Host.StatusAddress}api/status";
@@ -359,11 +401,14 @@ internal static class DevnetCommand
             Transactions: {report.TxsSent} sent, {report.TxsFailed} failed; hash broadcast p99 {report.HashBroadcastP99Ms} ms; reveal delay max {report.RevealDelayBlocksMax} blocks
             Rewards: {Eth(report.RewardsWei)} ETH; slashes: {report.Slashes}; commitments overdue (slash pending): {report.CommitmentsOverdue}, open {report.CommitmentsOpen}
             Provers: {(report.BadProvers is { Count: > 0 } bad ? string.Join(", ", bad.Select(b => $"{b.Name} {b.Behaviour}")) : "none bad")}; invalid proofs committed {report.InvalidProofsCommitted}; parked: {report.ParkedTasks} tasks, {report.ParkedSequences} sequences{(report.Stalled is { } why ? $"; STALLED: {why}" : "")}
+            Replicas: {(report.Replicas is { } r ? $"{r.Count} per miner; {r.Kills} kills ({r.LeaderKills} of the leader), {r.Restarts} restarts, {r.UnexpectedExits} unexpected exits" : "none (in-process aggregator)")}; final proofs requested more than once: {(report.FinalProofsRequestedTwice is { } twice ? twice.Count == 0 ? "none" : string.Join(", ", twice.Select(t => $"{t.InitBatch}-{t.FinalBatch} x{t.Requests} ({t.Cancels} cancelled)")) : "not known")}{(report.DurationSeconds is { } seconds ? $"; run took {seconds} s" : "")}
             Faults: {report.Faults.InjectedTotal} injected ({string.Join(", ", report.Faults.Injected.Where(f => f.Value > 0).Select(f => $"{f.Value} {f.Key}"))}) over {report.Faults.ProxiedRequests} proxied requests; {report.Faults.Reorgs} reorgs ({report.Faults.ReorgedBlocks} blocks, {report.Faults.SequencesResent} sequences re-sent); outage {report.Faults.OutageSeconds} s
             """);
         foreach (var miner in report.Miners)
         {
             Console.Out.WriteLine($"  {miner.Address}: {miner.HashesCommitted} hashes, {miner.ProofsRevealed} reveals ({miner.LateReveals} late), {Eth(miner.RewardsWei)} ETH, {miner.Slashes} slashes, {miner.CommitmentsOverdue} overdue, {miner.SequencesLostToCompetition} lost to competition");
+            Console.Out.WriteLine($"    nonces: {miner.NonceCount} used, {(miner.NoncesContiguous ? "contiguous" : "NOT contiguous: " + string.Join("; ", miner.NonceProblems))}; no-op cancels {miner.NoopCancels}; " +
+                $"sequences with one hash and one reveal: {miner.SequencesWithOneHashAndReveal}{(miner.SequencesWithOtherCounts.Count > 0 ? "; OTHER COUNTS (final batch: hashes/reveals): " + string.Join(", ", miner.SequencesWithOtherCounts.Select(c => $"{c.FinalBatch}: {c.SubmitProofHash}/{c.VerifyBatches}")) : "")}");
             var gas = miner.Gas;
             Console.Out.WriteLine($"    gas: {gas.Txs} txs ({gas.TxsReverted} reverted; {string.Join(", ", gas.TxsByKind.Select(k => $"{k.Value} {k.Key}"))}), {gas.GasUsed} gas, {Eth(gas.EthSpentWei)} ETH; per verified sequence {gas.GasPerVerifiedSequence} gas vs bare {gas.BareGasPerSequence} ({gas.BareSubmitProofHashGas} + {gas.BareVerifyBatchesGas}), ratio {gas.GasRatio}");
         }

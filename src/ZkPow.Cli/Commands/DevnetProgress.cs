@@ -21,7 +21,8 @@ internal sealed record DevnetProgress(
     int Slashes,
     int Overdue,
     DevnetFaultReport Faults,
-    bool OutageOn)
+    bool OutageOn,
+    string? Replicas)
 {
     public static async Task<DevnetProgress> ReadAsync(DevnetNetwork network, CancellationToken cancellationToken)
     {
@@ -35,22 +36,26 @@ internal sealed record DevnetProgress(
             finals += await node.CountFinalProofsAsync(cancellationToken).ConfigureAwait(false);
         }
 
+        // Replicas run as child processes: their /api/status and the miners' databases.
+        var replicas = await network.ReadReplicaFiguresAsync(cancellationToken).ConfigureAwait(false);
+
         return new DevnetProgress(
             head,
             network.SequencesSent,
-            nodes.Count == 0 ? 0 : nodes.Max(n => n.SyncMetrics.SequencesSynced),
+            replicas?.Discovered ?? (nodes.Count == 0 ? 0 : nodes.Max(n => n.SyncMetrics.SequencesSynced)),
             events.OfType<SubmitProofHashEvent>().Select(e => e.FinalNewBatch).Distinct().Count(),
             events.OfType<RewardPaidEvent>().Select(e => e.FinalNewBatch).Distinct().Count(),
             events.OfType<VerifyBatchesEvent>().Select(e => e.NumBatch).Distinct().Count(),
-            finals,
-            nodes.Sum(n => n.Metrics.ConnectedProvers),
-            nodes.Sum(n => n.Metrics.BusyProvers),
-            nodes.Sum(n => n.TxsInFlight),
+            replicas?.FinalProofs ?? finals,
+            replicas?.ProversConnected ?? nodes.Sum(n => n.Metrics.ConnectedProvers),
+            replicas?.ProversBusy ?? nodes.Sum(n => n.Metrics.BusyProvers),
+            replicas?.TxsInFlight ?? nodes.Sum(n => n.TxsInFlight),
             events.OfType<RewardPaidEvent>().Aggregate(BigInteger.Zero, (a, e) => a + e.Amount),
             events.OfType<SlashedEvent>().Count(),
             open.Count(c => c.Overdue),
             network.Faults.Report(),
-            network.Faults.OutageOn);
+            network.Faults.OutageOn,
+            network.ReplicaReport is { } r ? $"replicas {r.Count}/miner, leaders {string.Join(",", replicas!.Leaders.Select(l => l ?? "none"))}, kills {r.Kills} ({r.LeaderKills} leaders), restarts {r.Restarts}, unexpected exits {r.UnexpectedExits}" : null);
     }
 
     private string Rewards => ((decimal)RewardsWei / 1_000_000_000_000_000_000m).ToString("0.####", System.Globalization.CultureInfo.InvariantCulture);
@@ -68,6 +73,11 @@ internal sealed record DevnetProgress(
         table.AddRow("committed", Committed.ToString(System.Globalization.CultureInfo.InvariantCulture), "rewards (ETH)", Rewards);
         table.AddRow("revealed", Revealed.ToString(System.Globalization.CultureInfo.InvariantCulture), "slashes", Slashes == 0 ? "[green]0[/]" : $"[red]{Slashes}[/]");
         table.AddRow("[green]verified[/]", $"[green]{Verified}[/]", "overdue (slash pending)", Overdue == 0 ? "[green]0[/]" : $"[red]{Overdue}[/]");
+        if (Replicas is not null)
+        {
+            table.AddRow("[grey]" + Markup.Escape(Replicas) + "[/]", "", "", "");
+        }
+
         if (Faults.Proxies > 0 || Faults.Reorgs > 0)
         {
             table.AddRow("faults injected", Faults.InjectedTotal.ToString(System.Globalization.CultureInfo.InvariantCulture), "reorgs", Faults.Reorgs.ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -84,5 +94,6 @@ internal sealed record DevnetProgress(
         $"provers {ProversBusy}/{ProversConnected} busy; txs in flight {TxsInFlight}; rewards {Rewards} ETH; slashes {Slashes}; overdue {Overdue}" +
         (Faults.Proxies > 0 || Faults.Reorgs > 0
             ? $"; faults {Faults.InjectedTotal} ({FaultKinds}); reorgs {Faults.Reorgs}; outage {(OutageOn ? "ON " : "")}{Faults.OutageSeconds} s"
-            : "");
+            : "") +
+        (Replicas is not null ? $"; {Replicas}" : "");
 }

@@ -3,7 +3,8 @@ using ZkPow.Devnet.Prover;
 
 namespace ZkPow.Devnet.Network;
 
-/// <summary>One devnet miner: its account, its aggregator (in-process, or none when it runs outside) and its provers.</summary>
+/// <summary>One devnet miner: its account, its aggregator (in-process, child processes (replicas), or none when it runs
+/// outside) and its provers.</summary>
 internal sealed class DevnetMiner(int index, string address, string configPath, AggregatorOptions options)
 {
     public int Index { get; } = index;
@@ -19,4 +20,7 @@ internal sealed class DevnetMiner(int index, string address, string configPath, 
     /// <summary>The in-process aggregator's read-only view, or null.</summary>
     public AggregatorNode? Node => Host?.Node;
     public List<(MockProver Prover, Task Run)> Provers { get; } = [];
+
+    /// <summary>The aggregator's replicas when it runs as child processes (<c>--store postgres</c>); empty otherwise.</summary>
+    public List<DevnetReplica> Replicas { get; } = [];
 }

@@ -9,12 +9,15 @@ using ZkPow.Aggregator.Hosting;
 using ZkPow.Devnet.Chain;
 using ZkPow.Devnet.Prover;
 using ZkPow.Devnet.Rollup;
+using ZkPow.Devnet.Storage;
 
 namespace ZkPow.Devnet.Network;
 
 /// <summary>
 /// A whole local network: anvil with the contracts deployed, the devnet rollup (sequencer and rollup node), one
-/// aggregator per miner (SQLite in the data folder, the miner's key in an encrypted keystore) and mock provers.
+/// aggregator per miner (SQLite in the data folder, the miner's key in an encrypted keystore) and mock provers. With
+/// <c>--store postgres</c> a throwaway PostgreSQL cluster under <c>&lt;data-dir&gt;/postgres</c> holds a database per miner and
+/// each miner's aggregator runs as <see cref="DevnetOptions.Replicas"/> <c>zkpow run</c> child processes.
 /// </summary>
 internal sealed partial class DevnetNetwork : IAsyncDisposable
 {
@@ -26,9 +29,12 @@ internal sealed partial class DevnetNetwork : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Dictionary<string, ulong> _settleSentAt = new(StringComparer.OrdinalIgnoreCase);
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(3) };
     private readonly SpanCollector _spans = new(AggregatorTracing.SenderSourceName);
     private Task _sequencing = Task.CompletedTask;
     private Task _settling = Task.CompletedTask;
+    private Task _killing = Task.CompletedTask;
+    private DevnetReplicaKiller? _killer;
     private int _sequencesSent;
     private int _settleCalls;
 
@@ -57,6 +63,24 @@ internal sealed partial class DevnetNetwork : IAsyncDisposable
     public EthRpcClient Rpc { get; }
     public RollupChainClient RollupChain { get; }
     public List<DevnetMiner> Miners { get; } = [];
+
+    /// <summary>The PostgreSQL cluster of <c>--store postgres</c>, or null.</summary>
+    public PostgresCluster? Postgres { get; private set; }
+
+    /// <summary>Whether the aggregators run as child processes (replicas) rather than in this process.</summary>
+    public bool RunsReplicas => Options.IsPostgres && !Options.ExternalAggregator;
+
+    /// <summary>The replicas and their kills, or null when the aggregators do not run as child processes.</summary>
+    public DevnetReplicaReport? ReplicaReport => RunsReplicas
+        ? new DevnetReplicaReport
+        {
+            Count = Options.Replicas,
+            Kills = _killer?.Kills ?? 0,
+            LeaderKills = _killer?.LeaderKills ?? 0,
+            Restarts = _killer?.Restarts ?? 0,
+            UnexpectedExits = Miners.SelectMany(m => m.Replicas).Sum(r => r.UnexpectedExits),
+        }
+        : null;
 
     /// <summary>The provers run as bad ones (<c>--bad-provers</c>) and their behaviour.</summary>
     public List<DevnetBadProver> BadProvers { get; } = [];
@@ -106,6 +130,12 @@ internal sealed partial class DevnetNetwork : IAsyncDisposable
             network._sequencing = Task.Run(() => network.SequenceAsync(network._stopping.Token), CancellationToken.None);
             network._settling = Task.Run(() => network.SettleAsync(network._stopping.Token), CancellationToken.None);
             network.Faults.Start();
+            if (options.KillsReplicas)
+            {
+                network._killer = new DevnetReplicaKiller(options, network.Miners, TimeProvider.System, loggers.CreateLogger<DevnetReplicaKiller>());
+                network._killing = Task.Run(() => network._killer.RunAsync(network._stopping.Token), CancellationToken.None);
+            }
+
             return network;
         }
         catch
@@ -117,6 +147,15 @@ internal sealed partial class DevnetNetwork : IAsyncDisposable
 
     private async Task StartMinersAsync(CancellationToken cancellationToken)
     {
+        if (Options.IsPostgres)
+        {
+            // Durable, as an aggregator runs on it; kept (not deleted) with the rest of the data folder.
+            Postgres = await PostgresCluster.StartAsync(new PostgresClusterOptions { Folder = Path.Combine(DataDir, "postgres"), Durable = true },
+                cancellationToken).ConfigureAwait(false);
+            LogPostgres(Postgres.Folder, Postgres.Port, Postgres.ServerPid);
+        }
+
+        var replicaCommand = RunsReplicas ? DevnetReplica.CurrentExecutable() : [];
         for (var i = 0; i < Options.Miners; i++)
         {
             var account = Chain.Miners[i];
@@ -130,8 +169,11 @@ internal sealed partial class DevnetNetwork : IAsyncDisposable
             var operatorToken = ProverTokens.New();
             var operatorTokenFile = Path.Combine(dir, OperatorTokenFile);
             SecretFiles.Write(operatorTokenFile, operatorToken + "\n");
-            var proverPort = FreeOr(Options.ProverPort + i);
-            var httpPort = FreeOr(Options.HttpPort + i);
+            // Replica K of miner i (0-based) takes the K-th port after the miner's first; without replicas, one port each.
+            var replicas = RunsReplicas ? Options.Replicas : 1;
+            var proverPorts = Enumerable.Range(0, replicas).Select(k => FreeOr(Options.ProverPort + i * replicas + k)).ToList();
+            var httpPorts = Enumerable.Range(0, replicas).Select(k => FreeOr(Options.HttpPort + i * replicas + k)).ToList();
+            var (proverPort, httpPort) = (proverPorts[0], httpPorts[0]);
             var (chainUrls, rollupNodeUrls) = await Faults.EndpointsAsync(i + 1, Chain.RpcUrl, RollupNode.Url, cancellationToken).ConfigureAwait(false);
             var config = JsonSerializer.SerializeToNode(new
             {
@@ -156,6 +198,15 @@ internal sealed partial class DevnetNetwork : IAsyncDisposable
                 TxManager = new { Confirmations = Options.Reorgs > 0 ? 4 : 1, PollInterval = "100ms" },
                 Sync = new { RollupNodeUrl = rollupNodeUrls[0], Confirmations = Options.BlockTime == 0 ? 0 : 1, PollInterval = "200ms" },
             })!;
+            if (Postgres is not null)
+            {
+                var database = await Postgres.CreateDatabaseAsync($"miner_{i + 1}", cancellationToken: cancellationToken).ConfigureAwait(false);
+                config["Store"] = JsonSerializer.SerializeToNode(new { Provider = "postgres", ConnectionString = database });
+                // A killed leader's lease runs out within 2 s (a standby takes over within about 2.5 s), well inside the
+                // devnet's short proof windows.
+                config["Leader"] = JsonSerializer.SerializeToNode(new { RenewInterval = "500ms", LeaseTime = "2s" });
+            }
+
             if (Options.Proxied)
             {
                 // Two endpoints for each node, behind two independent fault proxies.
@@ -169,7 +220,24 @@ internal sealed partial class DevnetNetwork : IAsyncDisposable
             var options = OptionsBinder.Bind(OptionsBinder.Load(configPath, Options.AggregatorOverrides));
             var miner = new DevnetMiner(i + 1, account.Address, configPath, options) { OperatorTokenPath = operatorTokenFile };
             Miners.Add(miner);
-            if (!Options.ExternalAggregator)
+            if (RunsReplicas)
+            {
+                for (var k = 0; k < replicas; k++)
+                {
+                    var replicaConfig = config.DeepClone();
+                    replicaConfig["Provers"]!["Port"] = proverPorts[k];
+                    replicaConfig["Http"]!["Port"] = httpPorts[k];
+                    replicaConfig["Replica"] = JsonSerializer.SerializeToNode(new { Id = $"miner{i + 1}-replica-{k + 1}" });
+                    var replicaPath = Path.Combine(dir, $"replica-{k + 1}.json");
+                    await File.WriteAllTextAsync(replicaPath, replicaConfig.ToJsonString(new JsonSerializerOptions { WriteIndented = true }), cancellationToken)
+                        .ConfigureAwait(false);
+                    var replica = new DevnetReplica(i + 1, k + 1, $"miner{i + 1}-replica-{k + 1}", replicaPath, Path.Combine(dir, $"replica-{k + 1}.log"),
+                        proverPorts[k], httpPorts[k], replicaCommand, Options.AggregatorOverrides, _loggers.CreateLogger<DevnetReplica>());
+                    miner.Replicas.Add(replica);
+                    replica.Start();
+                }
+            }
+            else if (!Options.ExternalAggregator)
             {
                 // The same composition as zkpow run, one host per miner in this process (stopped by the devnet, not by signals).
                 miner.Host = await AggregatorHost.StartAsync(options, _loggers, TimeProvider.System, cancellationToken).ConfigureAwait(false);
@@ -184,9 +252,12 @@ internal sealed partial class DevnetNetwork : IAsyncDisposable
                     BadProvers.Add(new DevnetBadProver(name, behaviour.ToString()));
                 }
 
+                // Prover p starts on replica p % N and moves on to the next one when its connection fails or ends.
+                var addresses = Enumerable.Range(0, proverPorts.Count).Select(k => new Uri($"http://127.0.0.1:{proverPorts[(p + k) % proverPorts.Count]}")).ToList();
                 var prover = new MockProver(new MockProverOptions
                 {
-                    Aggregator = new Uri($"http://127.0.0.1:{proverPort}"),
+                    Aggregator = addresses[0],
+                    FallbackAggregators = addresses[1..],
                     Name = name,
                     BatchLatency = Options.ProverLatency,
                     AggregateLatency = Options.ProverLatency,
@@ -234,6 +305,73 @@ internal sealed partial class DevnetNetwork : IAsyncDisposable
         catch (OperationCanceledException)
         {
         }
+    }
+
+    /// <summary>The replicas' figures from their <c>/api/status</c> (replicas that do not answer are skipped) and the
+    /// miners' databases; null when the aggregators do not run as replicas.</summary>
+    public async Task<DevnetReplicaFigures?> ReadReplicaFiguresAsync(CancellationToken cancellationToken)
+    {
+        if (!RunsReplicas)
+        {
+            return null;
+        }
+
+        var (finals, connected, busy, txs, discovered) = (0L, 0L, 0L, 0, 0L);
+        var leaders = new List<string?>();
+        foreach (var miner in Miners)
+        {
+            var (minerFinals, leader) = (0L, (string?)null);
+            foreach (var replica in miner.Replicas.Where(r => r.Pid is not null))
+            {
+                JsonElement status;
+                try
+                {
+                    using var response = await _http.GetAsync(new Uri(replica.StatusAddress, "api/status"), cancellationToken).ConfigureAwait(false);
+                    if (!response.IsSuccessStatusCode)
+                    {
+                        continue;
+                    }
+
+                    status = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false)).RootElement.Clone();
+                }
+                catch (Exception ex) when (ex is HttpRequestException or JsonException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+                {
+                    continue; // a replica starting, stopping or killed
+                }
+
+                minerFinals = Math.Max(minerFinals, status.GetProperty("finalProofs").GetInt64());
+                foreach (var prover in status.GetProperty("provers").EnumerateArray())
+                {
+                    connected++;
+                    busy += prover.GetProperty("idle").GetBoolean() ? 0 : 1;
+                }
+
+                if (status.GetProperty("role").GetString() == "leader")
+                {
+                    leader = replica.Id;
+                    txs += status.GetProperty("pendingTxs").GetInt32();
+                }
+            }
+
+            finals += minerFinals;
+            leaders.Add(leader);
+            if (miner.Options.Store.ConnectionString is { } database)
+            {
+                try
+                {
+                    await using var connection = new Npgsql.NpgsqlConnection(database);
+                    await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+                    await using var count = new Npgsql.NpgsqlCommand("SELECT COUNT(*) FROM sync_sequences;", connection);
+                    discovered = Math.Max(discovered, (long)(await count.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!);
+                }
+                catch (Npgsql.NpgsqlException)
+                {
+                    // Not migrated yet.
+                }
+            }
+        }
+
+        return new DevnetReplicaFigures(finals, connected, busy, txs, discovered, leaders);
     }
 
     /// <summary>The commitments the contract holds open for the devnet's miners (overdue ones flagged).</summary>
@@ -378,7 +516,10 @@ internal sealed partial class DevnetNetwork : IAsyncDisposable
         // The first broadcast of each miner (cold connections and caches) is reported on its own.
         var perMiner = Miners.Where(m => m.Node is not null).Select(m => m.Node!.SenderMetrics.HashLatencySamples).ToList();
         var samples = perMiner.SelectMany(s => s.Skip(1)).ToList();
-        var reporter = new DevnetReporter(Rpc, RollupChain, [.. Miners.Select(m => new DevnetMinerInfo(m.Address, m.Options.Store.SqlitePath))]);
+        var reporter = new DevnetReporter(Rpc, RollupChain, [.. Miners.Select(m => new DevnetMinerInfo(m.Address, m.Options.Store.SqlitePath)
+        {
+            ConnectionString = m.Options.Store.IsPostgres ? m.Options.Store.ConnectionString : null,
+        })]);
         var report = await reporter.BuildAsync(Miners.Any(m => m.Node is not null) ? samples : null, Faults.Report(), SettleCalls, cancellationToken).ConfigureAwait(false);
         var firsts = perMiner.Where(s => s.Count > 0).Select(s => s[0]).ToList();
         return report with
@@ -386,7 +527,43 @@ internal sealed partial class DevnetNetwork : IAsyncDisposable
             BadProvers = [.. BadProvers],
             HashBroadcastFirstMs = firsts.Count > 0 ? Math.Round(firsts.Max(), 3) : null,
             SenderSpans = _spans.Summary(),
+            Replicas = ReplicaReport,
+            FinalProofsRequestedTwice = Options.Provers > 0 ? FinalProofsRequestedTwice() : null,
         };
+    }
+
+    /// <summary>Sequences whose final proof this devnet's mock provers (all of a miner's) were asked for more than once.</summary>
+    private List<DevnetFinalRequests> FinalProofsRequestedTwice()
+    {
+        var list = new List<DevnetFinalRequests>();
+        foreach (var miner in Miners)
+        {
+            var requests = new Dictionary<(ulong InitBatch, ulong FinalBatch), int>();
+            var cancels = new Dictionary<(ulong InitBatch, ulong FinalBatch), int>();
+            foreach (var (prover, _) in miner.Provers)
+            {
+                foreach (var (range, count) in prover.Counters.FinalProofRequestsByRange())
+                {
+                    requests[range] = requests.GetValueOrDefault(range) + count;
+                }
+
+                foreach (var (range, count) in prover.Counters.FinalProofCancelsByRange())
+                {
+                    cancels[range] = cancels.GetValueOrDefault(range) + count;
+                }
+            }
+
+            list.AddRange(requests.Where(r => r.Value > 1).OrderBy(r => r.Key.FinalBatch).Select(r => new DevnetFinalRequests
+            {
+                Miner = miner.Address,
+                InitBatch = r.Key.InitBatch,
+                FinalBatch = r.Key.FinalBatch,
+                Requests = r.Value,
+                Cancels = cancels.GetValueOrDefault(r.Key),
+            }));
+        }
+
+        return list;
     }
 
     private static int FreeOr(int port)
@@ -408,15 +585,21 @@ internal sealed partial class DevnetNetwork : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _spans.Dispose();
+        _http.Dispose();
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _sequencing.ConfigureAwait(false);
         await _settling.ConfigureAwait(false);
+        await _killing.ConfigureAwait(false);
+        _killer?.Dispose();
         foreach (var miner in Miners)
         {
             foreach (var (prover, _) in miner.Provers)
             {
                 await prover.DisposeAsync().ConfigureAwait(false);
             }
+
+            // Replicas stop by PID: SIGTERM (each drains and releases its lease), SIGKILL after a grace period.
+            await Task.WhenAll(miner.Replicas.Select(r => r.DisposeAsync().AsTask())).ConfigureAwait(false);
 
             if (miner.Host is not null)
             {
@@ -436,11 +619,15 @@ internal sealed partial class DevnetNetwork : IAsyncDisposable
         Rpc.Dispose();
         await RollupNode.DisposeAsync().ConfigureAwait(false);
         await Chain.DisposeAsync().ConfigureAwait(false);
+        Postgres?.Stop();
         _stopping.Dispose();
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Miner {Index} {Address}: provers dial port {ProverPort}, status on port {HttpPort}, configuration {Config}")]
     private partial void LogMiner(int index, string address, int proverPort, int httpPort, string config);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "PostgreSQL cluster in {Folder} on port {Port} (PID {Pid})")]
+    private partial void LogPostgres(string folder, int port, int pid);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Commitments of {Miner} are overdue (sequences ending at {Batches}): settling them (they are slashed)")]
     private partial void LogSettling(string miner, string batches);

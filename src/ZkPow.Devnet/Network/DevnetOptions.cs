@@ -88,6 +88,46 @@ public sealed class DevnetOptions
     /// <summary>When the outage starts, after start-up.</summary>
     public TimeSpan OutageStart { get; set; }
 
+    /// <summary>The aggregators' store: <c>sqlite</c> (default: a file per miner, the aggregator in this process) or
+    /// <c>postgres</c> (a throwaway PostgreSQL cluster under <c>&lt;data-dir&gt;/postgres</c>, a database per miner, each
+    /// miner's aggregator run as <see cref="Replicas"/> child processes).</summary>
+    public string Store { get; set; } = SqliteStore;
+
+    public const string SqliteStore = "sqlite";
+
+    public const string PostgresStore = "postgres";
+
+    /// <summary>Whether <see cref="Store"/> is <c>postgres</c>.</summary>
+    public bool IsPostgres => string.Equals(Store, PostgresStore, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Aggregator replicas per miner (<c>zkpow run</c> child processes on one database); more than 1 needs
+    /// <c>--store postgres</c>. Default 1.</summary>
+    public int Replicas { get; set; } = 1;
+
+    /// <summary>Every random <see cref="KillReplicasMin"/>..<see cref="KillReplicasMax"/> one replica is killed (SIGKILL)
+    /// and restarted about a second later; null = no kills. Needs <see cref="Replicas"/> above 1.</summary>
+    public TimeSpan? KillReplicasMin { get; set; }
+
+    public TimeSpan? KillReplicasMax { get; set; }
+
+    /// <summary>Whether replicas are killed (<c>--kill-replicas</c>).</summary>
+    public bool KillsReplicas => KillReplicasMin is not null;
+
+    /// <summary>Parses <c>MIN-MAX</c> (for example <c>10s-20s</c>) or a single duration (min = max).</summary>
+    public static (TimeSpan Min, TimeSpan Max) ParseKillReplicas(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var parts = text.Split('-');
+        if (parts.Length is < 1 or > 2)
+        {
+            throw new ArgumentException($"--kill-replicas '{text}' is not MIN-MAX (for example 10s-20s)");
+        }
+
+        return ZkPow.Aggregator.Durations.TryParse(parts[0].Trim(), out var min) && ZkPow.Aggregator.Durations.TryParse(parts[^1].Trim(), out var max)
+            ? (min, max)
+            : throw new ArgumentException($"--kill-replicas '{text}' is not MIN-MAX with durations (for example 10s-20s)");
+    }
+
     /// <summary>Proxies stand between the aggregators and the nodes (a fault rate or an outage was asked for).</summary>
     public bool Proxied => RpcFaults is not null || OutageDuration is not null;
 
@@ -176,6 +216,39 @@ public sealed class DevnetOptions
         if (ExternalAggregator && Miners != 1)
         {
             throw new ArgumentException("--external-aggregator runs one miner (--miners 1)");
+        }
+
+        if (!string.Equals(Store, SqliteStore, StringComparison.OrdinalIgnoreCase) && !IsPostgres)
+        {
+            throw new ArgumentException($"--store must be sqlite or postgres, not '{Store}'");
+        }
+
+        if (Replicas is < 1 or > 16)
+        {
+            throw new ArgumentException("--replicas must be between 1 and 16");
+        }
+
+        if (Replicas > 1 && !IsPostgres)
+        {
+            throw new ArgumentException("--replicas above 1 needs --store postgres (replicas share one PostgreSQL database; SQLite is one process)");
+        }
+
+        if (Replicas > 1 && ExternalAggregator)
+        {
+            throw new ArgumentException("--replicas above 1 runs the aggregators itself; it does not go with --external-aggregator");
+        }
+
+        if (KillReplicasMin is not null || KillReplicasMax is not null)
+        {
+            if (KillReplicasMin is not { } min || KillReplicasMax is not { } max || min <= TimeSpan.Zero || max < min)
+            {
+                throw new ArgumentException("--kill-replicas needs MIN-MAX with 0 < MIN <= MAX (for example 10s-20s)");
+            }
+
+            if (Replicas < 2)
+            {
+                throw new ArgumentException("--kill-replicas needs --replicas 2 or more (a miner must keep a replica while another restarts)");
+            }
         }
     }
 }

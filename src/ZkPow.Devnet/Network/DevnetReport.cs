@@ -59,6 +59,16 @@ public sealed record DevnetReport
     /// <summary>Trace spans of the sender's path to the hash broadcast (source <c>ZkPow.Aggregator.Sender</c>), by name.</summary>
     public IReadOnlyDictionary<string, DevnetSpanFigures>? SenderSpans { get; init; }
 
+    /// <summary>The aggregator replicas and their kills (null when the aggregators run in this process).</summary>
+    public DevnetReplicaReport? Replicas { get; init; }
+
+    /// <summary>Sequences whose final proof the devnet's mock provers were asked for more than once (null when the devnet
+    /// runs no mock provers).</summary>
+    public IReadOnlyList<DevnetFinalRequests>? FinalProofsRequestedTwice { get; init; }
+
+    /// <summary>How long the run took, start-up to report (null when not known here).</summary>
+    public double? DurationSeconds { get; init; }
+
     public required long? RevealDelayBlocksMax { get; init; }
     public required ulong LastBlock { get; init; }
     public required IReadOnlyList<DevnetMinerReport> Miners { get; init; }

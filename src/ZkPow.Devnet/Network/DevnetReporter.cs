@@ -2,6 +2,7 @@ using System.Numerics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Data.Sqlite;
+using Npgsql;
 using ZkPow.Aggregator.Chain;
 using ZkPow.Devnet.Chain;
 using ZkPow.Devnet.Proof;
@@ -104,7 +105,10 @@ public sealed class DevnetReporter(EthRpcClient rpc, RollupChainClient chain, IR
         var minerReports = new List<DevnetMinerReport>();
         foreach (var miner in miners)
         {
-            var figures = ReadStore(miner.StorePath, miner.Address, [.. commits.Where(c => string.Equals(c.Prover, miner.Address, StringComparison.OrdinalIgnoreCase))]);
+            var mineCommits = commits.Where(c => string.Equals(c.Prover, miner.Address, StringComparison.OrdinalIgnoreCase)).ToList();
+            var figures = miner.ConnectionString is { } connectionString
+                ? await ReadPostgresStoreAsync(connectionString, miner.Address, mineCommits, cancellationToken).ConfigureAwait(false)
+                : ReadStore(miner.StorePath, miner.Address, mineCommits);
             invalid += figures.Invalid;
             parkedTasks += figures.ParkedTasks;
             parkedSequences += figures.ParkedSequences;
@@ -121,6 +125,13 @@ public sealed class DevnetReporter(EthRpcClient rpc, RollupChainClient chain, IR
             var bareVerify = Median(spent.VerifyBatchesGas);
             long? bare = bareHash is { } h && bareVerify is { } v ? h + v : null;
             double? perSequence = verifiedAt.Count > 0 ? Math.Round((double)spent.GasUsed / verifiedAt.Count, 1) : null;
+            var nonceCount = HexData.ParseQuantity((await rpc.CallAsync("eth_getTransactionCount", [miner.Address, "latest"], cancellationToken)
+                .ConfigureAwait(false)).GetString()!);
+            var nonceProblems = NonceProblems(spent.Nonces, (ulong)nonceCount);
+            var otherCounts = sequencedAt.Keys.Order()
+                .Select(f => new DevnetSequenceTxCount(f, spent.HashesBySequence.GetValueOrDefault(f), spent.RevealsBySequence.GetValueOrDefault(f)))
+                .Where(c => c.SubmitProofHash != 1 || c.VerifyBatches != 1)
+                .ToList();
             minerReports.Add(new DevnetMinerReport
             {
                 Address = miner.Address,
@@ -132,6 +143,12 @@ public sealed class DevnetReporter(EthRpcClient rpc, RollupChainClient chain, IR
                 SequencesLostToCompetition = figures.Lost,
                 CommitmentsOverdue = openCommitments.Count(c => c.Overdue && Mine(c.Miner)),
                 CommitmentsOpen = openCommitments.Count(c => Mine(c.Miner)),
+                NonceCount = (ulong)nonceCount,
+                NoncesContiguous = nonceProblems.Count == 0,
+                NonceProblems = nonceProblems,
+                NoopCancels = spent.ByKind.GetValueOrDefault("cancel"),
+                SequencesWithOneHashAndReveal = sequencedAt.Count - otherCounts.Count,
+                SequencesWithOtherCounts = otherCounts,
                 Gas = new DevnetGasReport
                 {
                     Txs = spent.Txs,
@@ -222,6 +239,14 @@ public sealed class DevnetReporter(EthRpcClient rpc, RollupChainClient chain, IR
                     : input.StartsWith(s_verifyBatches, StringComparison.OrdinalIgnoreCase) ? "verifyBatches"
                     : "otherRollupCall";
                 spent.Add(kind, gas, gas * price, reverted);
+                spent.Nonces.Add((ulong)HexData.ParseQuantity(tx.GetProperty("nonce").GetString()!));
+                if (!reverted && kind is "submitProofHash" or "verifyBatches" && input.Length >= 2 + 8 + 128)
+                {
+                    // The second argument of both calls is finalNewBatch (a uint64 in a 32-byte word).
+                    var final = ulong.Parse(input.AsSpan(2 + 8 + 128 - 16, 16), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture);
+                    var counts = kind == "submitProofHash" ? spent.HashesBySequence : spent.RevealsBySequence;
+                    counts[final] = counts.GetValueOrDefault(final) + 1;
+                }
                 if (toRollup)
                 {
                     sent++;
@@ -231,6 +256,28 @@ public sealed class DevnetReporter(EthRpcClient rpc, RollupChainClient chain, IR
         }
 
         return (sent, failed, spending);
+    }
+
+    /// <summary>What keeps <paramref name="nonces"/> (of mined transactions) from being 0..count-1, each once.</summary>
+    private static List<string> NonceProblems(List<ulong> nonces, ulong count)
+    {
+        var problems = new List<string>();
+        var used = nonces.GroupBy(n => n).ToDictionary(g => g.Key, g => g.Count());
+        for (var n = 0UL; n < count && problems.Count < 20; n++)
+        {
+            var times = used.GetValueOrDefault(n);
+            if (times != 1)
+            {
+                problems.Add(times == 0 ? $"nonce {n} not mined" : $"nonce {n} used by {times} mined transactions");
+            }
+        }
+
+        foreach (var extra in used.Keys.Where(n => n >= count).Order().Take(20 - problems.Count))
+        {
+            problems.Add($"nonce {extra} mined but beyond the account's count {count}");
+        }
+
+        return problems;
     }
 
     private static string Selector(byte[] call) => HexData.Encode(call.AsSpan(0, 4));
@@ -256,6 +303,9 @@ public sealed class DevnetReporter(EthRpcClient rpc, RollupChainClient chain, IR
         public Dictionary<string, int> ByKind { get; } = [];
         public List<long> SubmitProofHashGas { get; } = [];
         public List<long> VerifyBatchesGas { get; } = [];
+        public List<ulong> Nonces { get; } = [];
+        public Dictionary<ulong, int> HashesBySequence { get; } = [];
+        public Dictionary<ulong, int> RevealsBySequence { get; } = [];
 
         public int StakeTxs { get; private set; }
         public long StakeGas { get; private set; }
@@ -333,6 +383,50 @@ public sealed class DevnetReporter(EthRpcClient rpc, RollupChainClient chain, IR
 
         return new StoreFigures(proofs, Scalar("SELECT COALESCE(SUM(attempts), 0) FROM tasks;"), (int)Scalar("SELECT COUNT(*) FROM sync_sequences WHERE status = 2;"),
             invalid, (int)Scalar("SELECT COUNT(*) FROM tasks WHERE state = 3;"), (int)Scalar("SELECT COUNT(*) FROM submissions WHERE state = 8;"));
+    }
+
+    private static async Task<StoreFigures> ReadPostgresStoreAsync(string connectionString, string minerAddress, IReadOnlyList<SubmitProofHashEvent> commits,
+        CancellationToken cancellationToken)
+    {
+        var proofs = new Dictionary<string, long> { ["batch"] = 0, ["aggregate"] = 0, ["final"] = 0 };
+        await using var db = new NpgsqlConnection(connectionString);
+        await db.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using (var command = new NpgsqlCommand("SELECT kind, COUNT(*) FROM tasks WHERE made_by IS NOT NULL GROUP BY kind;", db))
+        {
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var kind = reader.GetInt32(0) switch { 0 => "batch", 1 => "aggregate", _ => "final" };
+                proofs[kind] += reader.GetInt64(1);
+            }
+        }
+
+        async Task<long> ScalarAsync(string sql)
+        {
+            await using var command = new NpgsqlCommand(sql, db);
+            return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) ?? 0L, System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        var miner = HexData.Decode(minerAddress);
+        var invalid = 0;
+        foreach (var commit in commits)
+        {
+            await using var command = new NpgsqlCommand("SELECT proof FROM committed_proofs WHERE final_batch = @f AND proof_hash = @h;", db);
+            command.Parameters.AddWithValue("f", (long)commit.FinalNewBatch);
+            command.Parameters.AddWithValue("h", commit.ProofHash);
+            var decoded = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is string proof
+                ? DevnetFinalProofCodec.Decode(HexData.Decode(proof))
+                : null;
+            if (decoded is not { Success: true } || DevnetVerifier.Check(decoded.Proof) is not null || !decoded.Proof.Aggregator.AsSpan().SequenceEqual(miner))
+            {
+                invalid++;
+            }
+        }
+
+        return new StoreFigures(proofs, await ScalarAsync("SELECT COALESCE(SUM(attempts), 0) FROM tasks;").ConfigureAwait(false),
+            (int)await ScalarAsync("SELECT COUNT(*) FROM sync_sequences WHERE status = 2;").ConfigureAwait(false), invalid,
+            (int)await ScalarAsync("SELECT COUNT(*) FROM tasks WHERE state = 3;").ConfigureAwait(false),
+            (int)await ScalarAsync("SELECT COUNT(*) FROM submissions WHERE state = 8;").ConfigureAwait(false));
     }
 
     private sealed record StoreFigures(Dictionary<string, long> Proofs, long Retries, int Lost, int Invalid, int ParkedTasks, int ParkedSequences);

@@ -38,6 +38,8 @@ public sealed class MockProver : IAsyncDisposable
     private TaskCompletionSource? _runCompletion;
     private string _instanceId;
     private bool _recreateChannel;
+    private int _addressIndex;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (ulong InitBatch, ulong FinalBatch)> _finalJobs = new();
     private volatile bool _connected;
     private int _disposed;
 
@@ -49,6 +51,7 @@ public sealed class MockProver : IAsyncDisposable
         _options = new MockProverOptions
         {
             Aggregator = options.Aggregator,
+            FallbackAggregators = [.. options.FallbackAggregators],
             Name = options.Name,
             InstanceId = options.InstanceId,
             ForkId = options.ForkId,
@@ -99,6 +102,21 @@ public sealed class MockProver : IAsyncDisposable
         }
     }
 
+    /// <summary>The address the prover dials now: <see cref="MockProverOptions.Aggregator"/>, or one of
+    /// <see cref="MockProverOptions.FallbackAggregators"/> after a connection failed or a stream ended.</summary>
+    public Uri CurrentAggregator
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return AddressAt(_addressIndex);
+            }
+        }
+    }
+
+    private Uri AddressAt(int index) => index == 0 ? _options.Aggregator : _options.FallbackAggregators[index - 1];
+
     /// <summary>True while a stream is open on which the aggregator has sent something.</summary>
     public bool IsConnected => _connected;
 
@@ -141,6 +159,16 @@ public sealed class MockProver : IAsyncDisposable
                 if (run.IsCancellationRequested)
                 {
                     break;
+                }
+
+                if (_options.FallbackAggregators.Count > 0)
+                {
+                    lock (_lock)
+                    {
+                        // The connection failed or the stream ended: the next address, on a new connection.
+                        _addressIndex = (_addressIndex + 1) % (_options.FallbackAggregators.Count + 1);
+                        _recreateChannel = true;
+                    }
                 }
 
                 try
@@ -221,7 +249,7 @@ public sealed class MockProver : IAsyncDisposable
 
             client = _client;
             _connection = connection;
-            MockProverLog.Connecting(_logger, _options.Name, _instanceId, _options.Aggregator);
+            MockProverLog.Connecting(_logger, _options.Name, _instanceId, AddressAt(_addressIndex));
         }
 
         Counters.ConnectionAttempted();
@@ -415,6 +443,11 @@ public sealed class MockProver : IAsyncDisposable
                 {
                     Result = _jobs.Cancel(message.CancelRequest.Id, now) ? Result.Ok : Result.Error,
                 };
+                if (_finalJobs.TryGetValue(message.CancelRequest.Id, out var cancelled))
+                {
+                    Counters.FinalProofCancelled(cancelled.InitBatch, cancelled.FinalBatch);
+                }
+
                 break;
             case AggregatorMessage.RequestOneofCase.GetProofRequest:
                 reply.GetProofResponse = await GetProofAsync(message.GetProofRequest, now, cancellationToken).ConfigureAwait(false);
@@ -514,6 +547,7 @@ public sealed class MockProver : IAsyncDisposable
         if (kind == MockProofKind.Final && computation is { OldBatch: { } init, NewBatch: { } final })
         {
             Counters.FinalProofRequested(init, final);
+            _finalJobs[jobId] = (init, final);
         }
 
         MockProverLog.JobAccepted(_logger, _options.Name, kind, jobId, computation.OldBatch, computation.NewBatch);
@@ -682,7 +716,7 @@ public sealed class MockProver : IAsyncDisposable
                                                    ChainsTo(certificate, authority));
         }
 
-        var channel = GrpcChannel.ForAddress(_options.Aggregator, new GrpcChannelOptions
+        var channel = GrpcChannel.ForAddress(AddressAt(_addressIndex), new GrpcChannelOptions
         {
             HttpHandler = handler,
             DisposeHttpClient = true,

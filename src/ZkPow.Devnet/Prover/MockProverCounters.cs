@@ -6,6 +6,7 @@ namespace ZkPow.Devnet.Prover;
 public sealed class MockProverCounters
 {
     private readonly ConcurrentDictionary<(ulong InitBatch, ulong FinalBatch), int> _finalRequests = new();
+    private readonly ConcurrentDictionary<(ulong InitBatch, ulong FinalBatch), int> _finalCancels = new();
     private long _batchJobs;
     private long _aggregatedJobs;
     private long _finalJobs;
@@ -80,6 +81,14 @@ public sealed class MockProverCounters
 
     internal void FinalProofRequested(ulong initBatch, ulong finalBatch) =>
         _finalRequests.AddOrUpdate((initBatch, finalBatch), 1, static (_, count) => count + 1);
+
+    /// <summary>A snapshot of the final proof jobs the aggregator cancelled (Cancel requests, for example for exceeding
+    /// its maximum job time) per (initBatch, finalBatch).</summary>
+    public IReadOnlyDictionary<(ulong InitBatch, ulong FinalBatch), int> FinalProofCancelsByRange() =>
+        new Dictionary<(ulong InitBatch, ulong FinalBatch), int>(_finalCancels);
+
+    internal void FinalProofCancelled(ulong initBatch, ulong finalBatch) =>
+        _finalCancels.AddOrUpdate((initBatch, finalBatch), 1, static (_, count) => count + 1);
 
     internal void GetProofAnswered() => Interlocked.Increment(ref _getProofs);
 

@@ -8,6 +8,11 @@ public sealed class MockProverOptions
     /// <summary>The aggregator's gRPC address, cleartext HTTP/2. Example: <c>http://127.0.0.1:50081</c>.</summary>
     public Uri Aggregator { get; set; } = new("http://127.0.0.1:50081");
 
+    /// <summary>Further aggregator addresses (replicas of one miner) tried in turn after <see cref="Aggregator"/>: when a
+    /// connection fails or its stream ends the prover dials the next address (wrapping round), as a TCP load balancer in
+    /// front of the replicas would. Default none (always <see cref="Aggregator"/>).</summary>
+    public IReadOnlyList<Uri> FallbackAggregators { get; set; } = [];
+
     /// <summary>Stable prover name reported as <c>prover_name</c>. Example: <c>gpu-01</c>.</summary>
     public string Name { get; set; } = "mock-prover";
 
@@ -90,6 +95,11 @@ public sealed class MockProverOptions
         if (Aggregator is null || !Aggregator.IsAbsoluteUri || (Aggregator.Scheme != Uri.UriSchemeHttp && Aggregator.Scheme != Uri.UriSchemeHttps))
         {
             throw new ArgumentException("Aggregator must be an absolute http(s) URI", nameof(Aggregator));
+        }
+
+        if (FallbackAggregators is null || FallbackAggregators.Any(a => a is null || !a.IsAbsoluteUri || a.Scheme != Aggregator.Scheme))
+        {
+            throw new ArgumentException("FallbackAggregators must be absolute URIs with the scheme of Aggregator", nameof(FallbackAggregators));
         }
 
         if (string.IsNullOrWhiteSpace(Name))

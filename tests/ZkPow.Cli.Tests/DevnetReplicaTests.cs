@@ -1,0 +1,77 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace ZkPow.Cli.Tests;
+
+/// <summary>
+/// <c>zkpow devnet --store postgres --replicas N</c>: a throwaway PostgreSQL cluster, each miner's aggregator as N
+/// <c>zkpow run</c> child processes on one database, the mock provers spread over them; the report's acceptance figures
+/// (verified, slashes, nonces, one hash and one reveal per sequence) and every child process gone at the end.
+/// </summary>
+[Collection(DevnetCollection.Name)]
+public sealed partial class DevnetReplicaTests
+{
+    [Fact]
+    public async Task two_replicas_on_postgres_verify_every_sequence_with_contiguous_nonces_and_one_hash_and_reveal_each()
+    {
+        using var dir = new TempDir();
+        var data = dir.File("devnet");
+        using var devnet = ChildProcess.Zkpow(["devnet", "--store", "postgres", "--replicas", "2", "--sequences", "3", "--t1", "3", "--t2", "6", "--provers", "4",
+            "--prover-latency", "20ms", "--max-batches", "3", "--exit-when-done", "--json", "--timeout", "150s", "--data-dir", data]);
+        Assert.True(await devnet.WaitForExitAsync(TimeSpan.FromMinutes(4)) == 0, devnet.Stderr);
+        using var json = JsonDocument.Parse(devnet.Stdout);
+        var report = json.RootElement;
+        Assert.Equal(3, report.GetProperty("sequencesVerified").GetInt32());
+        Assert.Equal(0, report.GetProperty("slashes").GetInt32());
+        Assert.Equal(0, report.GetProperty("invalidProofsCommitted").GetInt32());
+        var replicas = report.GetProperty("replicas");
+        Assert.Equal(2, replicas.GetProperty("count").GetInt32());
+        Assert.Equal(0, replicas.GetProperty("kills").GetInt32());
+        Assert.Equal(0, replicas.GetProperty("unexpectedExits").GetInt32());
+        Assert.Empty(report.GetProperty("finalProofsRequestedTwice").EnumerateArray());
+        Assert.True(report.GetProperty("proofsGenerated").GetProperty("final").GetInt64() >= 3, "the final proofs are read from the PostgreSQL store");
+
+        var miner = Assert.Single(report.GetProperty("miners").EnumerateArray());
+        Assert.True(miner.GetProperty("noncesContiguous").GetBoolean(), miner.GetProperty("nonceProblems").ToString());
+        // The stake deposit, then a hash and a reveal per sequence (and any no-op cancels): every nonce used once.
+        var gas = miner.GetProperty("gas");
+        Assert.Equal((ulong)(gas.GetProperty("txs").GetInt32() + gas.GetProperty("stakeTxs").GetInt32()), miner.GetProperty("nonceCount").GetUInt64());
+        Assert.Equal(3, miner.GetProperty("sequencesWithOneHashAndReveal").GetInt32());
+        Assert.Empty(miner.GetProperty("sequencesWithOtherCounts").EnumerateArray());
+        Assert.Equal(0, miner.GetProperty("slashes").GetInt32());
+
+        // The devnet ran real processes and stopped each of them by PID: both replicas and the PostgreSQL server.
+        var pids = ReplicaPid().Matches(devnet.Stderr).Select(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        Assert.Equal(2, pids.Count);
+        pids.Add(int.Parse(PostgresPid().Match(devnet.Stderr).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+        Assert.All(pids, pid => Assert.False(IsRunning(pid), $"process {pid} still runs after the devnet ended"));
+        Assert.True(File.Exists(Path.Combine(data, "replica-1.log")) && File.Exists(Path.Combine(data, "replica-2.log")));
+        Assert.Contains("miner1-replica-2", await File.ReadAllTextAsync(Path.Combine(data, "replica-2.json")), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task replicas_without_postgres_are_refused_naming_the_store_flag()
+    {
+        using var devnet = ChildProcess.Zkpow("devnet", "--replicas", "2", "--sequences", "1");
+        Assert.Equal(2, await devnet.WaitForExitAsync(TimeSpan.FromMinutes(1)));
+        Assert.Contains("--replicas above 1 needs --store postgres", devnet.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task kill_replicas_without_two_replicas_is_refused()
+    {
+        using var devnet = ChildProcess.Zkpow("devnet", "--store", "postgres", "--kill-replicas", "10s-20s", "--sequences", "1");
+        Assert.Equal(2, await devnet.WaitForExitAsync(TimeSpan.FromMinutes(1)));
+        Assert.Contains("--kill-replicas needs --replicas 2 or more", devnet.Stderr, StringComparison.Ordinal);
+    }
+
+    // The start lines may be wrapped at the console's width.
+    [GeneratedRegex(@"miner1-replica-\d\s+\(PID\s+(\d+)\)")]
+    private static partial Regex ReplicaPid();
+
+    [GeneratedRegex(@"PostgreSQL\s[\s\S]*?\(PID\s+(\d+)\)")]
+    private static partial Regex PostgresPid();
+
+    private static bool IsRunning(int pid) =>
+        File.Exists($"/proc/{pid}/status") && !File.ReadAllText($"/proc/{pid}/status").Contains("State:\tZ", StringComparison.Ordinal);
+}
