@@ -68,6 +68,7 @@ public sealed partial class ProofGenerator
             {
                 _ready.Add(task);
                 _readyAt[task.Id] = readyAt;
+                _readyById[task.Id] = task;
             }
         }
 
@@ -101,10 +102,16 @@ public sealed partial class ProofGenerator
                 }
             }
 
+            if (pick is not null && _store.Shared)
+            {
+                pick = SpreadLocked(pick, session);
+            }
+
             if (pick is not null)
             {
                 _ready.Remove(pick);
                 _readyAt.Remove(pick.Id, out var readyAt);
+                _readyById.Remove(pick.Id);
                 _busy.Add(pick.Id);
                 return (pick, readyAt);
             }
@@ -134,6 +141,35 @@ public sealed partial class ProofGenerator
         }
     }
 
+    /// <summary>How many equally urgent tasks a replica chooses among at random (replicas sharing a store).</summary>
+    private const int SpreadWidth = 4;
+
+    /// <summary>Replicas see the same ready tasks in the same order: if each took the first, their claims would collide
+    /// on every task (one wins, the others lose a round trip). Among the first few tasks of the same sequence and kind
+    /// as <paramref name="pick"/> (equally urgent: batches or aggregations of one sequence) this one is chosen at random.</summary>
+    private ProofTask SpreadLocked(ProofTask pick, ProverSession session)
+    {
+        List<ProofTask>? peers = null;
+        foreach (var task in _ready.GetViewBetween(pick, _ready.Max!))
+        {
+            if (task.Sequence != pick.Sequence || task.Kind != pick.Kind)
+            {
+                break;
+            }
+
+            if (!task.AvoidProvers.Contains(session.Name))
+            {
+                (peers ??= []).Add(task);
+                if (peers.Count == SpreadWidth)
+                {
+                    break;
+                }
+            }
+        }
+
+        return peers is { Count: > 1 } ? peers[Random.Shared.Next(peers.Count)] : pick;
+    }
+
     /// <summary>Whether a connected prover out of quarantine that the task does not avoid exists.</summary>
     private bool OtherProverCanTakeLocked(ProofTask task, DateTimeOffset now)
     {
@@ -161,6 +197,7 @@ public sealed partial class ProofGenerator
             {
                 _ready.Remove(task);
                 _readyAt.Remove(task.Id);
+                _readyById.Remove(task.Id);
             }
         }
 

@@ -20,6 +20,9 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
     private readonly SortedSet<ProofTask> _ready;
     private readonly DeadlinePriority _priority;
     private readonly Dictionary<long, long> _readyAt = [];
+
+    /// <summary>The tasks of <see cref="_ready"/> by id.</summary>
+    private readonly Dictionary<long, ProofTask> _readyById = [];
     private readonly LinkedList<Waiter> _waiters = new();
     private readonly Dictionary<long, Held> _held = [];
     private readonly Dictionary<ProverSession, Task> _workers = [];
