@@ -207,5 +207,12 @@ internal static class PostgresMigrations
             $$;
             CREATE TRIGGER final_proofs_notify AFTER INSERT ON final_proofs FOR EACH ROW EXECUTE FUNCTION zkpow_notify_final_proof();
             """),
+        new(8, "tx versions keep their own call (kind, to, data, value, gas limit): a mined earlier version is recorded as sent", """
+            ALTER TABLE tx_versions ADD COLUMN kind TEXT;
+            ALTER TABLE tx_versions ADD COLUMN to_addr TEXT;
+            ALTER TABLE tx_versions ADD COLUMN data BYTEA;
+            ALTER TABLE tx_versions ADD COLUMN value_wei TEXT;
+            ALTER TABLE tx_versions ADD COLUMN gas_limit BIGINT;
+            """),
     ];
 }
