@@ -170,6 +170,9 @@ internal sealed class SenderHarness : IAsyncDisposable
             Generator = { ReconnectGrace = TimeSpan.FromMilliseconds(300) },
             Sync = { RollupNodeUrl = RollupNode.Url, StartBlock = SyncNothing },
             Sender = { PollInterval = TimeSpan.FromMilliseconds(40), ResendInterval = TimeSpan.FromMilliseconds(200) },
+            // PostgreSQL: one replica per store here, so a long lease; a stall of the loaded test machine must not make it
+            // step down mid-test (a stopped aggregator releases its lease, so a restart takes it at once).
+            Leader = { RenewInterval = TimeSpan.FromSeconds(1), LeaseTime = TimeSpan.FromSeconds(12) },
         };
         configure?.Invoke(options.Sender);
         var aggregator = await MinerAggregator.StartAsync(options, Loggers, TimeProvider.System, CancellationToken.None);
