@@ -83,6 +83,26 @@ public abstract class StoreTests(StoreTarget target) : IDisposable
     }
 
     [Fact]
+    public async Task the_writes_of_one_task_made_without_waiting_apply_in_the_order_they_were_made()
+    {
+        // The generator sends a batch job while its claim commits and stores the job id without waiting either: a job id
+        // applied ahead of its claim would be lost (the task not yet assigned), and a restart would redo the job.
+        await using var store = await Target.OpenAsync();
+        var tasks = await store.AddSequenceAsync(StoreBuilder.Sequence(0, 16), None);
+        var now = DateTimeOffset.UtcNow;
+        var writes = new List<Task<bool>>();
+        foreach (var task in tasks)
+        {
+            var prover = StoreBuilder.Prover("p", $"i{task.Id}");
+            writes.Add(store.TryClaimAsync(task.Id, prover, now, now.AddMinutes(1), None));
+            writes.Add(store.RecordJobAsync(task.Id, prover, $"job-{task.Id}", now.AddMinutes(1), None));
+        }
+
+        Assert.All(await Task.WhenAll(writes), Assert.True);
+        Assert.All(await store.LoadOpenTasksAsync(None), t => Assert.Equal($"job-{t.Id}", t.JobId));
+    }
+
+    [Fact]
     public async Task an_expired_lease_can_be_claimed_again()
     {
         await using var store = await Target.OpenAsync();
