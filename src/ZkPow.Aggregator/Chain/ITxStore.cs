@@ -42,7 +42,9 @@ public interface ITxStore
     /// <summary>Every hash the transaction was signed with (all versions), oldest first.</summary>
     Task<IReadOnlyList<string>> GetTxHashesAsync(long txId, CancellationToken cancellationToken);
 
-    /// <summary>Applies <paramref name="change"/> if the transaction is in one of <paramref name="from"/>; returns it updated, or null.</summary>
+    /// <summary>Applies <paramref name="change"/> if the transaction is in one of <paramref name="from"/>; returns it updated, or null.
+    /// A <see cref="TxChange.TxHash"/> names the version a receipt shows mined: that version becomes the current one again
+    /// (its kind, call, gas limit, raw transaction and fees), whatever replacement or cancel was signed after it.</summary>
     Task<TxRecord?> TransitionTxAsync(long txId, IReadOnlyCollection<TxState> from, TxChange change, CancellationToken cancellationToken);
 
     /// <summary>Throws <see cref="Storage.FencedException"/> unless this process may still send for the sender (with several

@@ -3,6 +3,8 @@ namespace ZkPow.Aggregator.Chain;
 /// <summary>A state change of a stored transaction: the fields to set (null = keep) and counters to increment.</summary>
 public sealed record TxChange(TxState To)
 {
+    /// <summary>The hash of the version a receipt shows mined; the store makes that version the current one (see
+    /// <see cref="ITxStore.TransitionTxAsync"/>).</summary>
     public string? TxHash { get; init; }
     public ulong? BlockNumber { get; init; }
     public string? BlockHash { get; init; }

@@ -209,8 +209,9 @@ public sealed partial class TxManager : IAsyncDisposable
     /// Cancels a transaction that is not mined: one never signed fails at once (no nonce used); a signed one is replaced by
     /// a 0-value transfer to ourselves on the same nonce at a higher fee (up to
     /// <see cref="TxManagerOptions.EmergencyMaxFeePerGas"/>), and becomes kind <see cref="TxRequest.CancelKind"/>. If the
-    /// original is mined first the cancel fails on chain as a replacement ("nonce too low") and the original's receipt
-    /// is followed as usual, so the caller must look at the chain. Returns the transaction as it then stands, or null
+    /// original is mined first (even unseen, before a restart) the cancel fails as a replacement ("nonce too low"), the
+    /// original's receipt is followed as usual and the transaction is recorded as the original that was mined (its kind,
+    /// call and hash), so the caller must look at the chain or the final record. Returns the transaction as it then stands, or null
     /// if it is unknown or already mined.
     /// </summary>
     public async Task<TxRecord?> CancelAsync(string key, CancellationToken cancellationToken)

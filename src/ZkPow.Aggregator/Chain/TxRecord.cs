@@ -25,7 +25,9 @@ public sealed record TxRecord
 
     public TxFees? Fees { get; init; }
 
-    /// <summary>The signed raw transaction of the current version (a replacement makes a new version).</summary>
+    /// <summary>The signed raw transaction of the current version (a replacement makes a new version); once mined, of the
+    /// version that was mined (with its kind and call: a cancel signed after an original that was mined anyway is not the
+    /// record's).</summary>
     public byte[]? RawTx { get; init; }
 
     /// <summary>The hash of the current version; once mined, the hash of the version that was mined.</summary>

@@ -205,5 +205,12 @@ internal static class Migrations
             ALTER TABLE tasks ADD COLUMN owner TEXT;
             ALTER TABLE replicas ADD COLUMN provers TEXT NOT NULL DEFAULT '';
             """),
+        new(9, "tx versions keep their own call (kind, to, data, value, gas limit): a mined earlier version is recorded as sent", """
+            ALTER TABLE tx_versions ADD COLUMN kind TEXT;
+            ALTER TABLE tx_versions ADD COLUMN to_addr TEXT;
+            ALTER TABLE tx_versions ADD COLUMN data BLOB;
+            ALTER TABLE tx_versions ADD COLUMN value_wei TEXT;
+            ALTER TABLE tx_versions ADD COLUMN gas_limit INTEGER;
+            """),
     ];
 }

@@ -223,5 +223,12 @@ internal static class PostgresMigrations
             CREATE TRIGGER tasks_ready_notify AFTER INSERT OR UPDATE OF state ON tasks FOR EACH ROW EXECUTE FUNCTION zkpow_notify_task_ready();
             CREATE INDEX tasks_ready ON tasks (final_batch, id) WHERE state = 0;
             """),
+        new(9, "tx versions keep their own call (kind, to, data, value, gas limit): a mined earlier version is recorded as sent", """
+            ALTER TABLE tx_versions ADD COLUMN kind TEXT;
+            ALTER TABLE tx_versions ADD COLUMN to_addr TEXT;
+            ALTER TABLE tx_versions ADD COLUMN data BYTEA;
+            ALTER TABLE tx_versions ADD COLUMN value_wei TEXT;
+            ALTER TABLE tx_versions ADD COLUMN gas_limit BIGINT;
+            """),
     ];
 }

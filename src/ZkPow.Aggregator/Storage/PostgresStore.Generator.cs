@@ -9,6 +9,10 @@ public sealed partial class PostgresStore
         "id, final_batch, seq_init, kind, from_batch, to_batch, input1, input2, state, attempts, prover_name, prover_instance, " +
         "job_id, lease_until_ms, last_error, failed_on, avoid_provers";
 
+    /// <summary>The last write made for each task that has one in flight (see <see cref="InTaskOrder"/>).</summary>
+    private readonly Dictionary<long, Task> _taskWrites = [];
+    private readonly Lock _taskWritesGate = new();
+
     public Task<IReadOnlyList<ProofTask>> AddSequenceAsync(SequenceInput sequence, CancellationToken cancellationToken)
     {
         sequence.Validate();
@@ -251,6 +255,48 @@ public sealed partial class PostgresStore
     }
 
     /// <summary>
+    /// Runs <paramref name="write"/> once the writes for the same task made before it have ended. The generator makes a
+    /// task's writes without waiting for them (a batch job's request goes out while its claim commits, and its job id and
+    /// proof are stored in the background), relying on them being applied in the order they were made, as SQLite's single
+    /// writer does; here each write is a transaction of its own on a pooled connection, so without this a job id could be
+    /// applied ahead of its claim and be lost. The order is taken when the method is called; writes of different tasks do
+    /// not wait for each other.
+    /// </summary>
+    private Task<T> InTaskOrder<T>(long taskId, Func<Task<T>> write)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Task previous;
+        lock (_taskWritesGate)
+        {
+            previous = _taskWrites.GetValueOrDefault(taskId) ?? Task.CompletedTask;
+            _taskWrites[taskId] = done.Task;
+        }
+
+        return RunAsync();
+
+        async Task<T> RunAsync()
+        {
+            try
+            {
+                await previous.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                return await write().ConfigureAwait(false);
+            }
+            finally
+            {
+                lock (_taskWritesGate)
+                {
+                    if (_taskWrites.TryGetValue(taskId, out var last) && last == done.Task)
+                    {
+                        _taskWrites.Remove(taskId);
+                    }
+                }
+
+                done.SetResult();
+            }
+        }
+    }
+
+    /// <summary>
     /// The claim of one task, in the database's clock: <c>@nowOffset</c> and <c>@leaseOffset</c> are the caller's now and
     /// lease end as offsets from the process's clock, added to the database's clock. The row is locked with
     /// <c>FOR UPDATE SKIP LOCKED</c>: when another replica is claiming the same task at that moment, this claim loses at
@@ -269,7 +315,7 @@ public sealed partial class PostgresStore
     public Task<bool> TryClaimAsync(long taskId, ProverRef prover, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken cancellationToken)
     {
         var (nowOffset, leaseOffset, processNow) = (OffsetMs(now), OffsetMs(leaseUntil), NowMs);
-        return WriteAsync(async (connection, transaction) =>
+        return InTaskOrder(taskId, () => WriteAsync(async (connection, transaction) =>
         {
             using var command = Command(connection, transaction, ClaimSql);
             Bind(command, "@n", prover.Name);
@@ -280,14 +326,14 @@ public sealed partial class PostgresStore
             Bind(command, "@id", taskId);
             Bind(command, "@owner", _owner);
             return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
-        }, cancellationToken);
+        }, cancellationToken));
     }
 
     public Task<bool> RecordJobAsync(long taskId, ProverRef prover, string jobId, DateTimeOffset leaseUntil, CancellationToken cancellationToken)
     {
         var now = NowMs;
         var leaseOffset = OffsetMs(leaseUntil);
-        return WriteAsync(async (connection, transaction) =>
+        return InTaskOrder(taskId, () => WriteAsync(async (connection, transaction) =>
         {
             using var command = Command(connection, transaction, $"""
                 UPDATE tasks SET job_id = @j, lease_until_ms = {DbNowMs} + @leaseOffset, owner = @owner, updated_ms = @now
@@ -301,7 +347,7 @@ public sealed partial class PostgresStore
             Bind(command, "@n", prover.Name);
             Bind(command, "@i", prover.StoredInstance);
             return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
-        }, cancellationToken);
+        }, cancellationToken));
     }
 
     private static async Task<bool> MarkDoneAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long taskId, ProverRef prover, string? proof,
@@ -322,7 +368,7 @@ public sealed partial class PostgresStore
     public Task<CompletionResult> CompleteAsync(long taskId, ProverRef prover, string proof, ParentSpec parent, CancellationToken cancellationToken)
     {
         var now = NowMs;
-        return WriteAsync(async (connection, transaction) =>
+        return InTaskOrder(taskId, () => WriteAsync(async (connection, transaction) =>
         {
             // The sequence's row lock serialises the completions of its tasks: of two siblings completed at once, the
             // second sees the first done (READ COMMITTED reads what committed before each statement) and creates the parent.
@@ -373,13 +419,13 @@ public sealed partial class PostgresStore
             return new CompletionResult(true,
                 await InsertTaskAsync(connection, transaction, sequence, sequenceInit, parent.Kind, parent.FromBatch, parent.ToBatch, left, right,
                     AvoidList(avoid), now, cancellationToken).ConfigureAwait(false));
-        }, cancellationToken);
+        }, cancellationToken));
     }
 
     public Task<bool> CompleteFinalAsync(long taskId, ProverRef prover, FinalProofRecord proof, CancellationToken cancellationToken)
     {
         var now = NowMs;
-        return WriteAsync(async (connection, transaction) =>
+        return InTaskOrder(taskId, () => WriteAsync(async (connection, transaction) =>
         {
             await LockSequenceOfTaskAsync(connection, transaction, taskId, cancellationToken).ConfigureAwait(false);
             if (!await MarkDoneAsync(connection, transaction, taskId, prover, null, now, cancellationToken).ConfigureAwait(false))
@@ -410,7 +456,7 @@ public sealed partial class PostgresStore
             Bind(sequence, "@f", L(proof.FinalBatch));
             await sequence.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             return true;
-        }, cancellationToken);
+        }, cancellationToken));
     }
 
     public Task<ProofTask?> ReleaseAsync(long taskId, ProverRef prover, ReleaseReason reason, string error, int maxAttempts,
@@ -424,7 +470,7 @@ public sealed partial class PostgresStore
             ReleaseReason.Unassigned => (0, false),
             _ => throw new ArgumentOutOfRangeException(nameof(reason), reason, null),
         };
-        return WriteAsync(async (connection, transaction) =>
+        return InTaskOrder(taskId, () => WriteAsync(async (connection, transaction) =>
         {
             using var command = Command(connection, transaction, $"""
                 UPDATE tasks SET
@@ -450,13 +496,13 @@ public sealed partial class PostgresStore
             Bind(command, "@id", taskId);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadTask(reader) : null;
-        }, cancellationToken);
+        }, cancellationToken));
     }
 
     public Task ParkAsync(long taskId, string reason, CancellationToken cancellationToken)
     {
         var now = NowMs;
-        return WriteAsync(async (connection, transaction) =>
+        return InTaskOrder(taskId, () => WriteAsync(async (connection, transaction) =>
         {
             using var command = Command(connection, transaction, """
                 UPDATE tasks SET state = 3, last_error = @e, prover_name = NULL, prover_instance = NULL, job_id = NULL,
@@ -467,7 +513,7 @@ public sealed partial class PostgresStore
             Bind(command, "@now", now);
             Bind(command, "@id", taskId);
             return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }, cancellationToken);
+        }, cancellationToken));
     }
 
     public Task<IReadOnlyList<ProofTask>> ReproveRangeAsync(long taskId, CancellationToken cancellationToken)

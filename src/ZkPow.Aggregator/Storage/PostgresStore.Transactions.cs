@@ -278,6 +278,14 @@ public sealed partial class PostgresStore : ITxStore
                 await FenceAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
             }
 
+            if (change.TxHash is not null)
+            {
+                using var adopt = Command(connection, transaction, AdoptMinedVersionSql(states));
+                Bind(adopt, "@id", txId);
+                Bind(adopt, "@h", change.TxHash);
+                await adopt.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
             using var update = Command(connection, transaction, $"""
                 UPDATE txs SET
                     state = @to,
@@ -315,6 +323,18 @@ public sealed partial class PostgresStore : ITxStore
         }, cancellationToken);
     }
 
+    /// <summary>
+    /// The version whose hash a receipt shows mined becomes the transaction's current one: its call (kind, to,
+    /// data, value, gas limit), raw transaction and fees, whatever version (a fee replacement, a cancel) was signed after it.
+    /// Versions stored before their call was kept (no kind) leave the row as it is.
+    /// </summary>
+    private static string AdoptMinedVersionSql(string states) => $"""
+        UPDATE txs SET kind = v.kind, to_addr = v.to_addr, data = v.data, value_wei = v.value_wei, gas_limit = v.gas_limit,
+            raw_tx = v.raw_tx, max_fee = v.max_fee, priority_fee = v.priority_fee
+        FROM tx_versions v
+        WHERE txs.id = @id AND txs.state IN ({states}) AND v.tx_id = txs.id AND v.tx_hash = @h AND v.kind IS NOT NULL;
+        """;
+
     /// <summary>Counts per transaction state, for status pages and tests.</summary>
     public async Task<IReadOnlyDictionary<TxState, int>> CountTxsAsync(CancellationToken cancellationToken)
     {
@@ -334,8 +354,8 @@ public sealed partial class PostgresStore : ITxStore
         long now, CancellationToken cancellationToken)
     {
         using var insert = Command(connection, transaction, """
-            INSERT INTO tx_versions (tx_id, version, tx_hash, raw_tx, max_fee, priority_fee, created_ms)
-            VALUES (@id, @v, @h, @raw, @mf, @pf, @now);
+            INSERT INTO tx_versions (tx_id, version, tx_hash, raw_tx, max_fee, priority_fee, created_ms, kind, to_addr, data, value_wei, gas_limit)
+            SELECT @id, @v, @h, @raw, @mf, @pf, @now, kind, to_addr, data, value_wei, @g FROM txs WHERE id = @id;
             """);
         Bind(insert, "@id", txId);
         Bind(insert, "@v", version);
@@ -344,6 +364,7 @@ public sealed partial class PostgresStore : ITxStore
         Bind(insert, "@mf", signed.Fees.MaxFeePerGas.ToString(CultureInfo.InvariantCulture));
         Bind(insert, "@pf", signed.Fees.MaxPriorityFeePerGas.ToString(CultureInfo.InvariantCulture));
         Bind(insert, "@now", now);
+        Bind(insert, "@g", checked((long)signed.GasLimit));
         await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 

@@ -1,15 +1,28 @@
-using Microsoft.Data.Sqlite;
 using ZkPow.Aggregator.Chain;
 using ZkPow.Aggregator.Generator;
 using ZkPow.Aggregator.Protocol;
 using ZkPow.Aggregator.Tests.Protocol;
+using ZkPow.Aggregator.Tests.Storage;
 using ZkPow.Devnet.Proof;
 using ZkPow.Devnet.Prover;
 
 namespace ZkPow.Aggregator.Tests.Generator;
 
-public sealed class ProofGeneratorTests
+/// <summary>The real generator, real gRPC and mock provers, on each store (<see cref="SqliteProofGeneratorTests"/>,
+/// <see cref="PostgresProofGeneratorTests"/>; a database per test).</summary>
+public abstract class ProofGeneratorTests(StoreTarget target) : IDisposable
 {
+    private StoreTarget Target { get; } = target;
+
+    public void Dispose()
+    {
+        Target.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    private Task<GeneratorHarness> StartAsync(GeneratorOptions? options = null, TempDir? dir = null, int port = 0) =>
+        GeneratorHarness.StartAsync(options, dir: dir, port: port, target: Target);
+
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
@@ -19,7 +32,7 @@ public sealed class ProofGeneratorTests
     [InlineData(16)]
     public async Task a_sequence_of_n_batches_ends_in_the_devnet_final_proof_through_a_log_depth_tree(int batches)
     {
-        await using var h = await GeneratorHarness.StartAsync();
+        await using var h = await StartAsync();
         var provers = Enumerable.Range(0, 4).Select(i => h.AddProver($"p{i}")).ToList();
         var sequence = await h.AddSequenceAsync(batches);
         await h.WaitForFinalsAsync(1);
@@ -31,7 +44,7 @@ public sealed class ProofGeneratorTests
         Assert.Equal(sequence.NewLocalExitRoot, stored.NewLocalExitRoot);
         Assert.Equal(GeneratorHarness.Miner, stored.AggregatorAddress);
 
-        var aggregations = AggregatedRanges(h, sequence.FinalNewBatch);
+        var aggregations = await AggregatedRangesAsync(sequence.FinalNewBatch);
         Assert.Equal(batches - 1, aggregations.Count);
         var depth = sequence.Batches.Max(b => aggregations.Count(a => a.From < b.Number && b.Number <= a.To));
         Assert.Equal(AggregationTree.Depth((ulong)batches), depth);
@@ -42,7 +55,7 @@ public sealed class ProofGeneratorTests
     [Fact]
     public async Task many_sequences_are_proved_concurrently()
     {
-        await using var h = await GeneratorHarness.StartAsync();
+        await using var h = await StartAsync();
         for (var i = 0; i < 6; i++)
         {
             h.AddProver($"p{i}", o => o.BatchLatency = o.AggregateLatency = o.FinalLatency = TimeSpan.FromMilliseconds(20));
@@ -54,7 +67,7 @@ public sealed class ProofGeneratorTests
             await h.AddSequenceAsync(random.Next(1, 9));
         }
 
-        await h.WaitForFinalsAsync(30);
+        await h.WaitForFinalsAsync(30, timeoutMs: 60_000);
         Assert.Equal(30, await h.Store.CountFinalProofsAsync(CancellationToken.None));
         Assert.Equal(h.Sequences.Keys.Order(), h.Finals.Select(f => f.FinalBatch).Order());
     }
@@ -62,7 +75,7 @@ public sealed class ProofGeneratorTests
     [Fact]
     public async Task provers_joining_and_leaving_mid_run_lose_no_sequence()
     {
-        await using var h = await GeneratorHarness.StartAsync(new GeneratorOptions { ReconnectGrace = TimeSpan.FromMilliseconds(200) });
+        await using var h = await StartAsync(new GeneratorOptions { ReconnectGrace = TimeSpan.FromMilliseconds(200) });
         static void Slow(MockProverOptions o) => o.BatchLatency = o.AggregateLatency = o.FinalLatency = TimeSpan.FromMilliseconds(40);
         var first = h.AddProver("early-1", Slow);
         h.AddProver("early-2", Slow);
@@ -75,14 +88,14 @@ public sealed class ProofGeneratorTests
         h.AddProver("late-1", Slow);
         h.AddProver("late-2", Slow);
         await h.StopProverAsync(first);
-        await h.WaitForFinalsAsync(12);
+        await h.WaitForFinalsAsync(12, timeoutMs: 60_000);
         Assert.Equal(12, await h.Store.CountFinalProofsAsync(CancellationToken.None));
     }
 
     [Fact]
     public async Task a_lower_sequence_is_started_before_a_higher_one()
     {
-        await using var h = await GeneratorHarness.StartAsync();
+        await using var h = await StartAsync();
         // No prover yet: every batch is ready at once, so the order is the priority's.
         for (var i = 0; i < 3; i++)
         {
@@ -121,7 +134,7 @@ public sealed class ProofGeneratorTests
     [Fact]
     public async Task a_job_whose_prover_vanishes_goes_to_another_prover_when_its_lease_expires()
     {
-        await using var h = await GeneratorHarness.StartAsync(new GeneratorOptions { ReconnectGrace = TimeSpan.FromMilliseconds(300) });
+        await using var h = await StartAsync(new GeneratorOptions { ReconnectGrace = TimeSpan.FromMilliseconds(300) });
         var accepted = 0;
         ScriptedProver? vanishing = null;
         vanishing = new ScriptedProver(h.Server.Address, r =>
@@ -156,7 +169,7 @@ public sealed class ProofGeneratorTests
     [Fact]
     public async Task a_task_that_keeps_failing_is_parked_with_its_last_error()
     {
-        await using var h = await GeneratorHarness.StartAsync(new GeneratorOptions { MaxAttempts = 3 });
+        await using var h = await StartAsync(new GeneratorOptions { MaxAttempts = 3 });
         var prover = h.AddProver("broken", o => o.FailureRate = 1.0);
         await h.AddSequenceAsync(1);
         await GeneratorHarness.WaitUntilAsync(() => h.Generator.Metrics.Parks == 1, what: "the task parked");
@@ -170,7 +183,7 @@ public sealed class ProofGeneratorTests
     [Fact]
     public async Task an_aggregation_failing_on_two_provers_reproves_its_range_without_the_maker_of_its_inputs()
     {
-        await using var h = await GeneratorHarness.StartAsync();
+        await using var h = await StartAsync();
         // The liar answers every batch job with a proof text that no prover can aggregate.
         var jobs = 0;
         var liar = new ScriptedProver(h.Server.Address, r => r.RequestCase switch
@@ -196,17 +209,15 @@ public sealed class ProofGeneratorTests
         Assert.Equal(HexData.Encode(sequence.ToFinalProof(GeneratorHarness.Miner).Encode()),
             (await h.Store.GetFinalProofAsync(sequence.FinalNewBatch, CancellationToken.None))!.Proof, ignoreCase: true);
         Assert.Equal(2, honest.Sum(p => p.Counters.BatchJobsStarted));
-        await using var db = Open(h);
-        using var avoid = db.CreateCommand();
-        avoid.CommandText = "SELECT DISTINCT avoid_provers FROM tasks WHERE kind = 0 AND state = 2;";
-        Assert.Equal("liar", (string)avoid.ExecuteScalar()!);
+        var avoid = await Target.QueryAsync("SELECT DISTINCT avoid_provers FROM tasks WHERE kind = 0 AND state = 2;");
+        Assert.Equal("liar", (string)Assert.Single(avoid)[0]!);
     }
 
     [Fact]
     public async Task a_restarted_generator_adopts_the_job_its_prover_instance_is_still_computing()
     {
         using var dir = new TempDir();
-        var first = await GeneratorHarness.StartAsync(dir: dir);
+        var first = await StartAsync(dir: dir);
         var port = first.Server.Port;
         var prover = first.AddProver("keeper", o =>
         {
@@ -218,7 +229,7 @@ public sealed class ProofGeneratorTests
         await Task.Delay(200);
         // The aggregator goes away while the prover computes; the prover keeps its job and dials back.
         await first.DisposeAsync(keepDir: true, keepProvers: true);
-        await using var second = await GeneratorHarness.StartAsync(dir: dir, port: port);
+        await using var second = await StartAsync(dir: dir, port: port);
         await second.WaitForFinalsAsync(1);
         await prover.StopAsync();
         await prover.DisposeAsync();
@@ -232,40 +243,21 @@ public sealed class ProofGeneratorTests
     public async Task a_prover_that_restarted_has_lost_its_jobs_which_are_redone()
     {
         using var dir = new TempDir();
-        var first = await GeneratorHarness.StartAsync(dir: dir);
+        var first = await StartAsync(dir: dir);
         var port = first.Server.Port;
         var prover = first.AddProver("forgetful", o => o.BatchLatency = TimeSpan.FromSeconds(2));
         await first.AddSequenceAsync(1);
         await GeneratorHarness.WaitUntilAsync(() => prover.Counters.BatchJobsStarted == 1, what: "the batch job started");
         await first.DisposeAsync(keepDir: true, keepProvers: true);
         prover.Restart();
-        await using var second = await GeneratorHarness.StartAsync(dir: dir, port: port);
+        await using var second = await StartAsync(dir: dir, port: port);
         await second.WaitForFinalsAsync(1);
         await prover.StopAsync();
         await prover.DisposeAsync();
         Assert.Equal(2, prover.Counters.BatchJobsStarted);
     }
 
-    private static List<(ulong From, ulong To)> AggregatedRanges(GeneratorHarness h, ulong sequence)
-    {
-        using var db = Open(h);
-        using var command = db.CreateCommand();
-        command.CommandText = "SELECT from_batch, to_batch FROM tasks WHERE final_batch = $s AND kind = 1 AND state = 2;";
-        command.Parameters.AddWithValue("$s", (long)sequence);
-        using var reader = command.ExecuteReader();
-        var ranges = new List<(ulong, ulong)>();
-        while (reader.Read())
-        {
-            ranges.Add(((ulong)reader.GetInt64(0), (ulong)reader.GetInt64(1)));
-        }
-
-        return ranges;
-    }
-
-    private static SqliteConnection Open(GeneratorHarness h)
-    {
-        var db = new SqliteConnection($"Data Source={h.Dir.File("gen.db")};Mode=ReadOnly");
-        db.Open();
-        return db;
-    }
+    private async Task<List<(ulong From, ulong To)>> AggregatedRangesAsync(ulong sequence) =>
+        [.. (await Target.QueryAsync($"SELECT from_batch, to_batch FROM tasks WHERE final_batch = {sequence} AND kind = 1 AND state = 2;"))
+            .Select(r => (Convert.ToUInt64(r[0], System.Globalization.CultureInfo.InvariantCulture), Convert.ToUInt64(r[1], System.Globalization.CultureInfo.InvariantCulture)))];
 }

@@ -83,6 +83,26 @@ public abstract class StoreTests(StoreTarget target) : IDisposable
     }
 
     [Fact]
+    public async Task the_writes_of_one_task_made_without_waiting_apply_in_the_order_they_were_made()
+    {
+        // The generator sends a batch job while its claim commits and stores the job id without waiting either: a job id
+        // applied ahead of its claim would be lost (the task not yet assigned), and a restart would redo the job.
+        await using var store = await Target.OpenAsync();
+        var tasks = await store.AddSequenceAsync(StoreBuilder.Sequence(0, 16), None);
+        var now = DateTimeOffset.UtcNow;
+        var writes = new List<Task<bool>>();
+        foreach (var task in tasks)
+        {
+            var prover = StoreBuilder.Prover("p", $"i{task.Id}");
+            writes.Add(store.TryClaimAsync(task.Id, prover, now, now.AddMinutes(1), None));
+            writes.Add(store.RecordJobAsync(task.Id, prover, $"job-{task.Id}", now.AddMinutes(1), None));
+        }
+
+        Assert.All(await Task.WhenAll(writes), Assert.True);
+        Assert.All(await store.LoadOpenTasksAsync(None), t => Assert.Equal($"job-{t.Id}", t.JobId));
+    }
+
+    [Fact]
     public async Task an_expired_lease_can_be_claimed_again()
     {
         await using var store = await Target.OpenAsync();
@@ -288,6 +308,52 @@ public abstract class StoreTests(StoreTarget target) : IDisposable
         Assert.Empty(await store.LoadOpenTxsAsync(sender, None));
         Assert.Equal(TxState.Confirmed, (await store.GetTxAsync("submitProofHash/9/0", None))!.State);
         Assert.Equal(1, (await store.CountTxsAsync(None))[TxState.Confirmed]);
+    }
+
+    [Fact]
+    public async Task a_receipt_of_an_earlier_version_makes_that_version_the_record_whatever_was_signed_after_it()
+    {
+        const string sender = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
+        const string to = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC";
+        await using var store = await Target.OpenAsync();
+        var request = new TxRequest("submitProofHash/3/0", "submitProofHash", to, [1, 2, 3]) { Value = new BigInteger(5), GasLimit = 90_000 };
+        var created = await store.CreateTxAsync(request, sender, None);
+        await store.ReconcileNonceAsync(sender, 2, None);
+        var fees = new TxFees(new BigInteger(3_000_000_000), new BigInteger(1_000_000_000), false);
+        var original = (await store.StoreSignedAsync(created.Record.Id, sender, n => new SignedTx(n, 90_000, fees, [0xaa], "0x01"), None))!;
+        var bumped = new TxFees(new BigInteger(4_000_000_000), new BigInteger(2_000_000_000), false);
+        await store.StoreReplacementAsync(original.Id, new SignedTx(2, 90_000, bumped, [0xbb], "0x02"), None);
+        var cancelFees = new TxFees(new BigInteger(9_000_000_000), new BigInteger(3_000_000_000), false);
+        var cancel = await store.StoreCancelAsync(original.Id, new SignedTx(2, 21_000, cancelFees, [0xcc], "0x03"), sender, None);
+        Assert.Equal((TxRequest.CancelKind, sender, 21_000UL, "0x03"), (cancel!.Kind, cancel.To, cancel.GasLimit, cancel.TxHash));
+
+        // The fee replacement (version 1) is the one mined: the record is the hash tx again, with that version's fees.
+        var mined = await store.TransitionTxAsync(original.Id, [TxState.Signed, TxState.Sent], new TxChange(TxState.Mined)
+        {
+            TxHash = "0x02",
+            BlockNumber = 9,
+            BlockHash = "0xb9",
+            Succeeded = true,
+        }, None);
+        Assert.Equal(("submitProofHash", to.ToLowerInvariant(), new BigInteger(5), 90_000UL), (mined!.Kind, mined.To, mined.Value, mined.GasLimit));
+        Assert.Equal([1, 2, 3], mined.Data);
+        Assert.Equal([0xbb], mined.RawTx);
+        Assert.Equal(("0x02", (TxFees?)bumped), (mined.TxHash, mined.Fees));
+        Assert.Equal((TxState.Mined, 2, (ulong?)2), (mined.State, mined.Replacements, mined.Nonce));
+
+        // A reorg, and the cancel is mined after all: the record is the cancel.
+        await store.TransitionTxAsync(original.Id, [TxState.Mined], new TxChange(TxState.Sent) { ClearBlock = true, CountReorg = true }, None);
+        var cancelled = await store.TransitionTxAsync(original.Id, [TxState.Sent], new TxChange(TxState.Confirmed)
+        {
+            TxHash = "0x03",
+            BlockNumber = 10,
+            BlockHash = "0xb10",
+            Succeeded = true,
+        }, None);
+        Assert.Equal((TxRequest.CancelKind, sender, BigInteger.Zero, 21_000UL), (cancelled!.Kind, cancelled.To, cancelled.Value, cancelled.GasLimit));
+        Assert.Empty(cancelled.Data);
+        Assert.Equal([0xcc], cancelled.RawTx);
+        Assert.Equal(("0x03", (TxFees?)cancelFees), (cancelled.TxHash, cancelled.Fees));
     }
 
     [Fact]

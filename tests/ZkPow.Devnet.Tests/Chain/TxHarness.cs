@@ -3,25 +3,33 @@ using Microsoft.Extensions.Logging.Abstractions;
 using ZkPow.Aggregator.Chain;
 using ZkPow.Aggregator.Storage;
 using ZkPow.Devnet.Chain;
+using ZkPow.Devnet.Tests.Storage;
 
 namespace ZkPow.Devnet.Tests.Chain;
 
-/// <summary>A tx manager for one dev account over a fresh SQLite file (durable settings), against a node URL.</summary>
+/// <summary>A tx manager for one dev account over a fresh store (a SQLite file with durable settings, or a PostgreSQL
+/// database of its own), against a node URL.</summary>
 internal sealed class TxHarness : IAsyncDisposable
 {
-    private TxHarness(string directory, SqliteStore store, EthRpcClient rpc, TxManager manager)
+    private readonly TxKey _key;
+    private readonly TxManagerOptions _options;
+
+    private TxHarness(string directory, IAggregatorStore store, EthRpcClient rpc, TxKey key, TxManagerOptions options)
     {
         Directory = directory;
         Store = store;
         Rpc = rpc;
-        Manager = manager;
+        _key = key;
+        _options = options;
+        Manager = NewManager();
     }
 
     public string Directory { get; }
 
+    /// <summary>The SQLite file (a SQLite store only).</summary>
     public string DatabasePath => Path.Combine(Directory, "tx.db");
 
-    public SqliteStore Store { get; }
+    public IAggregatorStore Store { get; }
 
     public EthRpcClient Rpc { get; }
 
@@ -35,22 +43,34 @@ internal sealed class TxHarness : IAsyncDisposable
     };
 
     public static async Task<TxHarness> StartAsync(string rpcUrl, DevAccount account, TxManagerOptions? options = null, string? directory = null,
-        bool start = true, EthRpcClient? client = null)
+        bool start = true, EthRpcClient? client = null, StoreKind store = StoreKind.Sqlite)
     {
         directory ??= Path.Combine(Path.GetTempPath(), $"zkpow-tx-{Guid.NewGuid():N}");
         System.IO.Directory.CreateDirectory(directory);
-        var store = await SqliteStore.OpenAsync(new StoreOptions { SqlitePath = Path.Combine(directory, "tx.db") }, TimeProvider.System, default);
+        var opened = await TestStores.OpenAsync(await TestStores.NewOptionsAsync(store, Path.Combine(directory, "tx.db")));
         var rpc = client ?? new EthRpcClient(rpcUrl, TimeSpan.FromSeconds(2));
-        var manager = new TxManager(store, rpc, TxKey.FromDevKey(account.PrivateKey), options ?? FastOptions(), NullLogger<TxManager>.Instance,
-            TimeProvider.System);
-        var harness = new TxHarness(directory, store, rpc, manager);
+        var harness = new TxHarness(directory, opened, rpc, TxKey.FromDevKey(account.PrivateKey), options ?? FastOptions());
         if (start)
         {
-            await manager.StartAsync(default);
+            await harness.Manager.StartAsync(default);
         }
 
         return harness;
     }
+
+    /// <summary>Stops the manager (its loop ends; the store stays open) and puts a fresh one on the same store, as a restarted
+    /// process would; <paramref name="configure"/> runs before it starts. Without <paramref name="runLoop"/> the new manager
+    /// reconciles and loads but polls nothing.</summary>
+    public async Task<TxManager> RestartAsync(bool runLoop = true, Action<TxManager>? configure = null)
+    {
+        await Manager.DisposeAsync();
+        Manager = NewManager();
+        configure?.Invoke(Manager);
+        await Manager.StartAsync(runLoop, default);
+        return Manager;
+    }
+
+    private TxManager NewManager() => new(Store, Rpc, _key, _options, NullLogger<TxManager>.Instance, TimeProvider.System);
 
     public static TxRequest Settle(string key, DevAccount account, string rollup) =>
         new(key, "settle", rollup, RollupCalls.Settle(account.Address));

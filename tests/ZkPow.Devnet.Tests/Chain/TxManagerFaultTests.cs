@@ -3,11 +3,12 @@ using ZkPow.Aggregator;
 using ZkPow.Aggregator.Chain;
 using ZkPow.Devnet.Chain;
 using ZkPow.Devnet.Tests.Contracts;
+using ZkPow.Devnet.Tests.Storage;
 
 namespace ZkPow.Devnet.Tests.Chain;
 
 /// <summary>The node misbehaves: it drops a transaction, leaves one pending, reorgs one away, or is unreachable.</summary>
-public sealed class TxManagerFaultTests(ChainFixture fixture) : IClassFixture<ChainFixture>, IAsyncLifetime
+public abstract class TxManagerFaultTests(ChainFixture fixture, StoreKind store) : IClassFixture<ChainFixture>, IAsyncLifetime
 {
     private DevChain _chain = null!;
 
@@ -22,7 +23,7 @@ public sealed class TxManagerFaultTests(ChainFixture fixture) : IClassFixture<Ch
     {
         var miner = _chain.Miners[0];
         await _chain.SetAutomineAsync(false);
-        await using var h = await TxHarness.StartAsync(_chain.RpcUrl, miner);
+        await using var h = await TxHarness.StartAsync(_chain.RpcUrl, miner, store: store);
         var submission = await h.Manager.SubmitAsync(Settle("settle/1/0", miner), default);
         await h.WaitForStateAsync(submission.Handle, TxState.Sent);
         var hash = (await h.RecordAsync(submission.Handle)).TxHash!;
@@ -43,7 +44,7 @@ public sealed class TxManagerFaultTests(ChainFixture fixture) : IClassFixture<Ch
     {
         var miner = _chain.Miners[1];
         await _chain.SetAutomineAsync(false);
-        await using var h = await TxHarness.StartAsync(_chain.RpcUrl, miner);
+        await using var h = await TxHarness.StartAsync(_chain.RpcUrl, miner, store: store);
         var nonce = await ChainRpc.NonceAsync(_chain, miner.Address);
         var submission = await h.Manager.SubmitAsync(Settle("settle/2/0", miner), default);
         await h.WaitForStateAsync(submission.Handle, TxState.Sent);
@@ -74,7 +75,7 @@ public sealed class TxManagerFaultTests(ChainFixture fixture) : IClassFixture<Ch
     public async Task a_transaction_lost_to_a_reorg_goes_back_to_sent_and_is_mined_again()
     {
         var miner = _chain.Miners[2];
-        await using var h = await TxHarness.StartAsync(_chain.RpcUrl, miner, TxHarness.FastOptions(confirmations: 4));
+        await using var h = await TxHarness.StartAsync(_chain.RpcUrl, miner, TxHarness.FastOptions(confirmations: 4), store: store);
         var submission = await h.Manager.SubmitAsync(Settle("settle/3/0", miner), default);
         await h.WaitForStateAsync(submission.Handle, TxState.Mined);
         var mined = await h.RecordAsync(submission.Handle);
@@ -103,7 +104,7 @@ public sealed class TxManagerFaultTests(ChainFixture fixture) : IClassFixture<Ch
         await using var proxy = new TcpProxy(_chain.Port);
         proxy.Start();
         await _chain.SetAutomineAsync(false);
-        await using var h = await TxHarness.StartAsync(proxy.Url, miner);
+        await using var h = await TxHarness.StartAsync(proxy.Url, miner, store: store);
         var sink = _chain.ExtraAccounts[1].Address;
         var first = await h.Manager.SubmitAsync(TxHarness.Transfer("transfer/1/0", sink, 1), default);
         await h.WaitForStateAsync(first.Handle, TxState.Sent);
@@ -135,7 +136,7 @@ public sealed class TxManagerFaultTests(ChainFixture fixture) : IClassFixture<Ch
         var options = TxHarness.FastOptions();
         options.MaxFeePerGas = 1_000_000_000; // anvil suggests a 1 gwei tip: every tx is signed at this cap
         options.EmergencyMaxFeePerGas = 10_000_000_000;
-        await using var h = await TxHarness.StartAsync(_chain.RpcUrl, miner, options);
+        await using var h = await TxHarness.StartAsync(_chain.RpcUrl, miner, options, store: store);
         var sink = _chain.ExtraAccounts[0].Address;
         var urgent = await h.Manager.SubmitAsync(TxHarness.Transfer("transfer/1/0", sink, 1), default);
         var normal = await h.Manager.SubmitAsync(TxHarness.Transfer("transfer/2/0", sink, 2), default);
@@ -164,7 +165,7 @@ public sealed class TxManagerFaultTests(ChainFixture fixture) : IClassFixture<Ch
         await using var proxy = new TcpProxy(_chain.Port);
         proxy.Start();
         await _chain.SetAutomineAsync(false);
-        await using var h = await TxHarness.StartAsync(proxy.Url, miner, start: false);
+        await using var h = await TxHarness.StartAsync(proxy.Url, miner, start: false, store: store);
         h.Manager.HeldKinds.Add("transfer");
         await h.Manager.StartAsync(default);
         var sink = _chain.ExtraAccounts[1].Address;
@@ -202,5 +203,46 @@ public sealed class TxManagerFaultTests(ChainFixture fixture) : IClassFixture<Ch
         Assert.Equal((miner.Address.ToLowerInvariant(), "0x0", "0x"),
             (mined.GetProperty("to").GetString(), mined.GetProperty("value").GetString(), mined.GetProperty("input").GetString()));
         Assert.Equal(done[0].Nonce + 1, done[1].Nonce);
+    }
+
+    [Fact]
+    public async Task a_cancel_decided_after_the_original_was_mined_unseen_records_the_mined_original()
+    {
+        var miner = _chain.ExtraAccounts[1];
+        await _chain.SetAutomineAsync(false);
+        await using var h = await TxHarness.StartAsync(_chain.RpcUrl, miner, start: false, store: store);
+        h.Manager.HeldKinds.Add("transfer");
+        await h.Manager.StartAsync(default);
+        var sink = _chain.ExtraAccounts[0].Address;
+        var submission = await h.Manager.SubmitAsync(TxHarness.Transfer("transfer/1/0", sink, 7), default);
+        await h.WaitForStateAsync(submission.Handle, TxState.Sent);
+        var original = await h.RecordAsync(submission.Handle);
+
+        // The process stops; the original is mined while no manager watches.
+        await h.Manager.DisposeAsync();
+        await _chain.MineAsync();
+        Assert.Equal("0x1", (await ChainRpc.ReceiptAsync(_chain, original.TxHash!))!.Value.GetProperty("status").GetString());
+
+        // Restarted, the tx is held; its owner re-decides before the manager has looked at the chain, and cancels it: the
+        // cancel is stored as the current version, and the node refuses it (its nonce is used).
+        var restarted = await h.RestartAsync(runLoop: false, m => m.HeldKinds.Add("transfer"));
+        Assert.True(restarted.IsHeld("transfer/1/0"));
+        var cancel = await restarted.CancelAsync("transfer/1/0", default);
+        Assert.Equal(TxRequest.CancelKind, cancel!.Kind);
+        Assert.NotEqual(original.TxHash, cancel.TxHash);
+
+        // The next run finds the receipt of the earlier version: the row records that version as mined.
+        await h.RestartAsync(configure: m => m.HeldKinds.Add("transfer"));
+        await TxHarness.WaitUntilAsync(async () => (await h.Store.GetTxAsync("transfer/1/0", default))!.IsFinal, TimeSpan.FromSeconds(10),
+            "the transaction final");
+        var record = (await h.Store.GetTxAsync("transfer/1/0", default))!;
+        Assert.Equal((TxState.Confirmed, "transfer", original.TxHash, true), (record.State, record.Kind, record.TxHash, record.Succeeded));
+        Assert.Equal((original.To, original.Value, original.GasLimit, original.Nonce), (record.To, record.Value, record.GasLimit, record.Nonce));
+        Assert.Equal(original.RawTx, record.RawTx);
+        Assert.Equal(original.Fees, record.Fees);
+        Assert.Equal([original.TxHash!, cancel.TxHash!], await h.Store.GetTxHashesAsync(record.Id, default));
+        Assert.Equal(1, record.Replacements);
+        var mined = (await ChainRpc.TransactionAsync(_chain, record.TxHash!))!.Value;
+        Assert.Equal(HexData.Quantity(7), mined.GetProperty("value").GetString());
     }
 }

@@ -11,7 +11,8 @@ namespace ZkPow.Devnet.Tests.Chain;
 
 /// <summary>The tx manager on real anvil behind two independent fault proxies that fail ~20 % of the requests (503,
 /// 429, -32603, stalls, replies lost after the request ran, truncated JSON; one answers head and latest reads 3 blocks
-/// behind).</summary>
+/// behind). On SQLite only: what fails here is the node, not the store (the same store traffic runs on both stores in
+/// <see cref="TxManagerTests"/>).</summary>
 public sealed class TxManagerRpcFaultTests(ChainFixture fixture, ITestOutputHelper output) : IClassFixture<ChainFixture>
 {
     /// <summary>The retry settings of the fault tests: short request timeout, so stalls are noticed fast.</summary>

@@ -1,10 +1,11 @@
 using ZkPow.Aggregator.Chain;
 using ZkPow.Devnet.Chain;
 using ZkPow.Devnet.Tests.Contracts;
+using ZkPow.Devnet.Tests.Storage;
 
 namespace ZkPow.Devnet.Tests.Chain;
 
-public sealed class TxManagerTests(ChainFixture fixture) : IClassFixture<ChainFixture>, IAsyncLifetime
+public abstract class TxManagerTests(ChainFixture fixture, StoreKind store) : IClassFixture<ChainFixture>, IAsyncLifetime
 {
     private DevChain _chain = null!;
 
@@ -16,7 +17,7 @@ public sealed class TxManagerTests(ChainFixture fixture) : IClassFixture<ChainFi
     public async Task a_revert_caught_by_the_preflight_is_returned_decoded_and_uses_no_nonce()
     {
         var miner = _chain.Miners[0];
-        await using var h = await TxHarness.StartAsync(_chain.RpcUrl, miner);
+        await using var h = await TxHarness.StartAsync(_chain.RpcUrl, miner, store: store);
         var nonce = await ChainRpc.NonceAsync(_chain, miner.Address, "pending");
         var reveal = new TxRequest(TxRequest.KeyFor("verifyBatches", 1, 0), "verifyBatches", _chain.Contracts.Rollup,
             RollupCalls.VerifyBatches(0, 1, new byte[32], new byte[32], [1, 2, 3]));
@@ -43,7 +44,7 @@ public sealed class TxManagerTests(ChainFixture fixture) : IClassFixture<ChainFi
     public async Task many_transactions_in_flight_confirm_with_consecutive_nonces()
     {
         var miner = _chain.Miners[1];
-        await using var h = await TxHarness.StartAsync(_chain.RpcUrl, miner, TxHarness.FastOptions(confirmations: 2));
+        await using var h = await TxHarness.StartAsync(_chain.RpcUrl, miner, TxHarness.FastOptions(confirmations: 2), store: store);
         var first = await ChainRpc.NonceAsync(_chain, miner.Address);
         const int count = 40;
 
@@ -78,7 +79,7 @@ public sealed class TxManagerTests(ChainFixture fixture) : IClassFixture<ChainFi
         var miner = _chain.Miners[2];
         var d = new RollupDriver(_chain);
         var s = await d.SequenceAsync();
-        await using var h = await TxHarness.StartAsync(_chain.RpcUrl, miner);
+        await using var h = await TxHarness.StartAsync(_chain.RpcUrl, miner, store: store);
         var hash = ProofHash.Compute(RollupDriver.FinalProofFor(miner, s), miner.Address);
 
         // The pre-flight (eth_call, unbounded gas) passes; the fixed gas limit covers the intrinsic cost but not the

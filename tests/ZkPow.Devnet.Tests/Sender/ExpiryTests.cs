@@ -1,15 +1,16 @@
 using System.Numerics;
 using ZkPow.Aggregator.Chain;
 using ZkPow.Devnet.Chain;
+using ZkPow.Devnet.Tests.Storage;
 
 namespace ZkPow.Devnet.Tests.Sender;
 
-public sealed class ExpiryTests
+public abstract class ExpiryTests(StoreKind store)
 {
     [Fact]
     public async Task a_missed_hash_window_is_committed_again_in_a_new_round_once_the_round_expires_without_proof()
     {
-        await using var h = await SenderHarness.StartAsync();
+        await using var h = await SenderHarness.StartAsync(store);
         var us = h.Chain.Miners[0];
         var other = h.Chain.Miners[1];
         var aggregator = await h.StartMinerAsync(us, "expiry");
@@ -39,7 +40,7 @@ public sealed class ExpiryTests
     [Fact]
     public async Task a_stalled_predecessor_never_gets_a_commitment_of_ours_slashed()
     {
-        await using var h = await SenderHarness.StartAsync();
+        await using var h = await SenderHarness.StartAsync(store);
         var us = h.Chain.Miners[0];
         var other = h.Chain.Miners[1];
         var aggregator = await h.StartMinerAsync(us, "stalled");
@@ -71,7 +72,7 @@ public sealed class ExpiryTests
     [Fact]
     public async Task our_round_expiring_with_no_proof_is_committed_again_in_a_new_round()
     {
-        await using var h = await SenderHarness.StartAsync();
+        await using var h = await SenderHarness.StartAsync(store);
         var us = h.Chain.Miners[0];
         var aggregator = await h.StartMinerAsync(us, "own-round");
         var prover = h.AddProver(aggregator, "gpu");

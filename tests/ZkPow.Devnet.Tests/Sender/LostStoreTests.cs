@@ -1,13 +1,14 @@
 using ZkPow.Aggregator.Chain;
+using ZkPow.Devnet.Tests.Storage;
 
 namespace ZkPow.Devnet.Tests.Sender;
 
-public sealed class LostStoreTests
+public abstract class LostStoreTests(StoreKind store)
 {
     [Fact]
     public async Task a_lost_store_is_rebuilt_from_our_commitments_on_chain_and_they_are_revealed_before_any_new_hash()
     {
-        await using var h = await SenderHarness.StartAsync();
+        await using var h = await SenderHarness.StartAsync(store);
         var us = h.Chain.Miners[0];
         var other = h.Chain.Miners[1];
         var ours = await h.StartMinerAsync(us, "lost");
@@ -27,10 +28,7 @@ public sealed class LostStoreTests
             "the round to end");
 
         // The store is lost. We start on an empty one; the sync hands both sequences to the generator again.
-        foreach (var file in new[] { "", "-wal", "-shm" }.Select(suffix => h.StorePath("lost") + suffix).Where(File.Exists))
-        {
-            File.Delete(file);
-        }
+        h.LoseStore("lost");
 
         ours = await h.StartMinerAsync(us, "lost");
         h.AddProver(ours, "us-gpu");

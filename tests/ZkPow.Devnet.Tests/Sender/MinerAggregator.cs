@@ -37,9 +37,41 @@ internal sealed class MinerAggregator : IAsyncDisposable
     /// <summary>The miner's address.</summary>
     public string Miner => Node.MinerAddress;
 
+    /// <summary>Starts the aggregator. On a PostgreSQL store the leader's parts (generator, tx manager, sender) start once this
+    /// replica holds the leader lease: this returns once they run.</summary>
     public static async Task<MinerAggregator> StartAsync(AggregatorOptions options, ILoggerFactory loggers, TimeProvider time,
-        CancellationToken cancellationToken) =>
-        new(await AggregatorHost.StartAsync(options, loggers, time, cancellationToken).ConfigureAwait(false));
+        CancellationToken cancellationToken)
+    {
+        var aggregator = new MinerAggregator(await AggregatorHost.StartAsync(options, loggers, time, cancellationToken).ConfigureAwait(false));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (aggregator.Node.Leader is { IsLeader: false } || !aggregator.SenderStarted)
+        {
+            if (clock.Elapsed > TimeSpan.FromSeconds(30))
+            {
+                await aggregator.DisposeAsync().ConfigureAwait(false);
+                throw new TimeoutException("the aggregator did not take the leader lease within 30 s");
+            }
+
+            await Task.Delay(25, cancellationToken).ConfigureAwait(false);
+        }
+
+        return aggregator;
+    }
+
+    private bool SenderStarted
+    {
+        get
+        {
+            try
+            {
+                return Node.Sender is not null;
+            }
+            catch (InvalidOperationException)
+            {
+                return false; // Not the leader yet.
+            }
+        }
+    }
 
     public ValueTask DisposeAsync() => Host.DisposeAsync();
 }

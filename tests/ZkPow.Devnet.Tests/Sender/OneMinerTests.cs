@@ -2,15 +2,16 @@ using System.Numerics;
 using Xunit.Abstractions;
 using ZkPow.Aggregator.Chain;
 using ZkPow.Devnet.Chain;
+using ZkPow.Devnet.Tests.Storage;
 
 namespace ZkPow.Devnet.Tests.Sender;
 
-public sealed class OneMinerTests(ITestOutputHelper output)
+public abstract class OneMinerTests(StoreKind store, ITestOutputHelper output)
 {
     [Fact]
     public async Task sequences_of_1_to_8_batches_are_verified_in_order_within_the_windows_with_hashes_pipelined()
     {
-        await using var h = await SenderHarness.StartAsync();
+        await using var h = await SenderHarness.StartAsync(store);
         var miner = h.Chain.Miners[0];
         var aggregator = await h.StartMinerAsync(miner, "one");
         h.AddProver(aggregator, "gpu-a");
@@ -66,7 +67,7 @@ public sealed class OneMinerTests(ITestOutputHelper output)
     [Fact]
     public async Task an_admin_change_of_the_windows_is_picked_up_from_the_contract()
     {
-        await using var h = await SenderHarness.StartAsync();
+        await using var h = await SenderHarness.StartAsync(store);
         var miner = h.Chain.Miners[0];
         var aggregator = await h.StartMinerAsync(miner, "windows");
         h.AddProver(aggregator, "gpu");

@@ -1,15 +1,16 @@
 using System.Numerics;
 using ZkPow.Aggregator.Chain;
 using ZkPow.Devnet.Chain;
+using ZkPow.Devnet.Tests.Storage;
 
 namespace ZkPow.Devnet.Tests.Sender;
 
-public sealed class RestartTests
+public abstract class RestartTests(StoreKind store)
 {
     [Fact]
     public async Task restarts_while_txs_are_in_flight_send_no_duplicate_and_get_nothing_slashed()
     {
-        await using var h = await SenderHarness.StartAsync();
+        await using var h = await SenderHarness.StartAsync(store);
         var us = h.Chain.Miners[0];
         var aggregator = await h.StartMinerAsync(us, "restart");
         var prover = h.AddProver(aggregator, "gpu");
@@ -60,7 +61,7 @@ public sealed class RestartTests
     [InlineData("reveal sent")]
     public async Task a_restart_at_any_step_completes_the_sequences_without_duplicate_or_slash(string step)
     {
-        await using var h = await SenderHarness.StartAsync();
+        await using var h = await SenderHarness.StartAsync(store);
         var us = h.Chain.Miners[0];
         var aggregator = await h.StartMinerAsync(us, "step");
         var prover = h.AddProver(aggregator, "gpu");

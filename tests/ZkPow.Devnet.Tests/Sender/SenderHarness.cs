@@ -6,17 +6,20 @@ using ZkPow.Aggregator.Chain;
 using ZkPow.Aggregator.Generator;
 using ZkPow.Aggregator.Hosting;
 using ZkPow.Aggregator.Sender;
+using ZkPow.Aggregator.Storage;
 using ZkPow.Devnet.Chain;
 using ZkPow.Devnet.Proof;
 using ZkPow.Devnet.Prover;
 using ZkPow.Devnet.Rollup;
+using ZkPow.Devnet.Tests.Storage;
 
 namespace ZkPow.Devnet.Tests.Sender;
 
 /// <summary>
 /// A real anvil with the project's contracts, mined by a pump (a block every <see cref="BlockInterval"/>), devnet
 /// sequences sent to the rollup and served by a devnet rollup node, and in-process aggregators (one per miner, each
-/// the product's composition on its own SQLite file, with mock provers over real gRPC). The aggregators' rollup sync
+/// the product's composition on its own store, a SQLite file or a PostgreSQL database as <see cref="StoreKind"/> says,
+/// with mock provers over real gRPC). The aggregators' rollup sync
 /// follows no sequence (<see cref="SyncNothing"/>): a test hands each sequence to the aggregators it chooses.
 /// </summary>
 internal sealed class SenderHarness : IAsyncDisposable
@@ -31,14 +34,16 @@ internal sealed class SenderHarness : IAsyncDisposable
     private readonly List<MockProver> _provers = [];
     private readonly List<MinerAggregator> _aggregators = [];
     private readonly string _dir = Path.Combine(Path.GetTempPath(), $"zkpow-sender-{Guid.NewGuid():N}");
+    private readonly Dictionary<string, StoreOptions> _stores = [];
     private readonly EthRpcClient _rpc;
     private Task _pump = Task.CompletedTask;
     private DevnetSequence? _last;
     private volatile bool _miningPaused;
 
-    private SenderHarness(DevChain chain, DevnetRollupLedger ledger, DevnetRollupNode node)
+    private SenderHarness(DevChain chain, DevnetRollupLedger ledger, DevnetRollupNode node, StoreKind storeKind)
     {
         Chain = chain;
+        StoreKind = storeKind;
         Ledger = ledger;
         RollupNode = node;
         _rpc = new EthRpcClient(chain.RpcUrl, TimeSpan.FromSeconds(5));
@@ -47,6 +52,9 @@ internal sealed class SenderHarness : IAsyncDisposable
     }
 
     public DevChain Chain { get; }
+
+    /// <summary>The kind of store every aggregator of this harness runs on.</summary>
+    public StoreKind StoreKind { get; }
 
     /// <summary>While true the pump mines nothing (a test that reorgs the chain holds it still).</summary>
     public bool MiningPaused
@@ -65,7 +73,7 @@ internal sealed class SenderHarness : IAsyncDisposable
         ? LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Debug))
         : NullLoggerFactory.Instance;
 
-    public static async Task<SenderHarness> StartAsync(byte t1 = 5, byte t2 = 10)
+    public static async Task<SenderHarness> StartAsync(StoreKind store, byte t1 = 5, byte t2 = 10)
     {
         var chain = await DevChain.StartAsync(new DevChainOptions { ManualMining = true, T1 = t1, T2 = t2, Miners = 3, ExtraAccounts = 1 });
         var ledger = new DevnetRollupLedger();
@@ -80,7 +88,7 @@ internal sealed class SenderHarness : IAsyncDisposable
             throw;
         }
 
-        var harness = new SenderHarness(chain, ledger, node);
+        var harness = new SenderHarness(chain, ledger, node, store);
         harness._pump = harness.PumpAsync(harness._stop.Token);
         return harness;
     }
@@ -108,14 +116,50 @@ internal sealed class SenderHarness : IAsyncDisposable
         }
     }
 
-    public string StorePath(string name) => Path.Combine(_dir, name + ".db");
+    private string StorePath(string name) => Path.Combine(_dir, name + ".db");
+
+    /// <summary>The options of the store named <paramref name="name"/>: the same store at every call (a new SQLite file or
+    /// PostgreSQL database at the first).</summary>
+    public async Task<StoreOptions> StoreOptionsAsync(string name)
+    {
+        if (!_stores.TryGetValue(name, out var options))
+        {
+            options = await TestStores.NewOptionsAsync(StoreKind, StorePath(name));
+            _stores[name] = options;
+        }
+
+        return options;
+    }
+
+    /// <summary>Opens the store named <paramref name="name"/> (while no aggregator runs on it).</summary>
+    public async Task<IAggregatorStore> OpenStoreAsync(string name) => await TestStores.OpenAsync(await StoreOptionsAsync(name));
+
+    /// <summary>The store named <paramref name="name"/> is lost: its SQLite files are deleted, or its PostgreSQL database is
+    /// forgotten (the next start gets an empty one).</summary>
+    public void LoseStore(string name)
+    {
+        if (StoreKind == StoreKind.Sqlite)
+        {
+            foreach (var file in new[] { "", "-wal", "-shm" }.Select(suffix => StorePath(name) + suffix).Where(File.Exists))
+            {
+                File.Delete(file);
+            }
+        }
+
+        _stores.Remove(name);
+    }
+
+    /// <summary>Runs <paramref name="sql"/> on the store named <paramref name="name"/>, around the aggregator (which is
+    /// stopped); asserts it changed a row.</summary>
+    public async Task ExecuteAsync(string name, string sql) =>
+        Assert.True(await TestStores.ExecuteAsync(await StoreOptionsAsync(name), sql) >= 1, $"no row changed by: {sql}");
 
     /// <summary>Starts an aggregator for <paramref name="miner"/> on the store <paramref name="storeName"/> (resumes it if it exists).</summary>
     public async Task<MinerAggregator> StartMinerAsync(DevAccount miner, string storeName, Action<SenderOptions>? configure = null)
     {
         var options = new AggregatorOptions
         {
-            Store = { SqlitePath = StorePath(storeName) },
+            Store = await StoreOptionsAsync(storeName),
             Chain = { RpcUrl = Chain.RpcUrl, RollupAddress = Chain.Contracts.Rollup, RequestTimeout = TimeSpan.FromSeconds(5) },
             ExpectedChainId = Chain.ChainId,
             Key = { DevPrivateKey = miner.PrivateKey },
@@ -126,6 +170,9 @@ internal sealed class SenderHarness : IAsyncDisposable
             Generator = { ReconnectGrace = TimeSpan.FromMilliseconds(300) },
             Sync = { RollupNodeUrl = RollupNode.Url, StartBlock = SyncNothing },
             Sender = { PollInterval = TimeSpan.FromMilliseconds(40), ResendInterval = TimeSpan.FromMilliseconds(200) },
+            // PostgreSQL: one replica per store here, so a long lease; a stall of the loaded test machine must not make it
+            // step down mid-test (a stopped aggregator releases its lease, so a restart takes it at once).
+            Leader = { RenewInterval = TimeSpan.FromSeconds(1), LeaseTime = TimeSpan.FromSeconds(12) },
         };
         configure?.Invoke(options.Sender);
         var aggregator = await MinerAggregator.StartAsync(options, Loggers, TimeProvider.System, CancellationToken.None);

@@ -1,22 +1,22 @@
 using System.Text.Json.Nodes;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 using ZkPow.Aggregator.Chain;
 using ZkPow.Aggregator.Sender;
 using ZkPow.Aggregator.Storage;
 using ZkPow.Devnet.Chain;
 using ZkPow.Devnet.Proof;
+using ZkPow.Devnet.Tests.Storage;
 
 namespace ZkPow.Devnet.Tests.Sender;
 
 /// <summary>The paths to a slash found by the sender's review (issue 10, findings 1, 3, 4, 6 and 7), each on a real
 /// anvil. Findings 2 and 5 are rules of <see cref="CommitPolicy"/> (unit tests in ZkPow.Aggregator.Tests).</summary>
-public sealed class SlashProofTests
+public abstract class SlashProofTests(StoreKind store)
 {
     [Fact]
     public async Task finding1_a_stored_hash_tx_is_not_rebroadcast_after_a_restart_before_the_sender_re_decides_it()
     {
-        await using var h = await SenderHarness.StartAsync();
+        await using var h = await SenderHarness.StartAsync(store);
         var us = h.Chain.Miners[0];
         var other = h.Chain.Miners[1];
         var ours = await h.StartMinerAsync(us, "us");
@@ -56,7 +56,7 @@ public sealed class SlashProofTests
     [Fact]
     public async Task finding3_a_committed_record_whose_commitment_vanished_in_a_reorg_is_resolved_and_committed_again()
     {
-        await using var h = await SenderHarness.StartAsync(t1: 12, t2: 24);
+        await using var h = await SenderHarness.StartAsync(store, t1: 12, t2: 24);
         var us = h.Chain.Miners[0];
         var aggregator = await h.StartMinerAsync(us, "reorg");
         h.AddProver(aggregator, "gpu");
@@ -88,7 +88,7 @@ public sealed class SlashProofTests
     [Fact]
     public async Task finding7_a_reveal_that_a_reorg_takes_away_after_it_is_recorded_is_sent_again_and_the_sequence_is_verified()
     {
-        await using var h = await SenderHarness.StartAsync(t1: 12, t2: 24);
+        await using var h = await SenderHarness.StartAsync(store, t1: 12, t2: 24);
         var us = h.Chain.Miners[0];
         var aggregator = await h.StartMinerAsync(us, "reveal-reorg");
         h.AddProver(aggregator, "gpu");
@@ -119,7 +119,7 @@ public sealed class SlashProofTests
     [Fact]
     public async Task finding4_a_resend_record_whose_commitment_is_live_is_revealed_not_committed_again_and_slashed()
     {
-        await using var h = await SenderHarness.StartAsync(t1: 12, t2: 24);
+        await using var h = await SenderHarness.StartAsync(store, t1: 12, t2: 24);
         var us = h.Chain.Miners[0];
         var aggregator = await h.StartMinerAsync(us, "resend");
         var prover = h.AddProver(aggregator, "gpu");
@@ -133,7 +133,7 @@ public sealed class SlashProofTests
             "the hash window to close");
 
         // A transient read (a lagging node) sent the sequence to Resend: the record no longer knows its commitment.
-        Execute(h.StorePath("resend"), $"""
+        await h.ExecuteAsync("resend", $"""
             UPDATE submissions SET state = {(int)SubmissionState.Resend}, hash_attempt = hash_attempt + 1, proof_attempt = proof_attempt + 1,
                 round_start = NULL, proof_hash = NULL, last_error = 'a lagging node said the round had expired'
             WHERE final_batch = {sequence.FinalNewBatch};
@@ -150,7 +150,7 @@ public sealed class SlashProofTests
     [Fact]
     public async Task finding6_a_committed_proof_overwritten_by_a_new_proof_of_the_sequence_is_still_the_one_revealed()
     {
-        await using var h = await SenderHarness.StartAsync(t1: 12, t2: 24);
+        await using var h = await SenderHarness.StartAsync(store, t1: 12, t2: 24);
         var us = h.Chain.Miners[0];
         var aggregator = await h.StartMinerAsync(us, "reproved");
         var prover = h.AddProver(aggregator, "gpu");
@@ -162,7 +162,7 @@ public sealed class SlashProofTests
 
         // The sequence was proved again (say after a deep reorg seen by the rollup sync): the stored final proof differs
         // from the committed one.
-        Execute(h.StorePath("reproved"), $"UPDATE final_proofs SET proof = proof || '00' WHERE final_batch = {sequence.FinalNewBatch};");
+        await h.ExecuteAsync("reproved", $"UPDATE final_proofs SET proof = proof || '00' WHERE final_batch = {sequence.FinalNewBatch};");
         aggregator = await h.StartMinerAsync(us, "reproved");
 
         await SenderHarness.WaitUntilAsync(async () => (await h.Reader.GetCommitmentAsync(sequence.FinalNewBatch, us.Address, default)).Proved
@@ -177,7 +177,7 @@ public sealed class SlashProofTests
     [Fact]
     public async Task finding7_a_reveal_refused_because_our_commitment_was_slashed_is_recorded_as_slashed_not_revealed()
     {
-        await using var h = await SenderHarness.StartAsync();
+        await using var h = await SenderHarness.StartAsync(store);
         var a = h.Chain.Miners[0];
         var b = h.Chain.Miners[1];
         var aggA = await h.StartMinerAsync(a, "a");
@@ -212,7 +212,7 @@ public sealed class SlashProofTests
     [Fact]
     public async Task a_sequence_nobody_verified_is_committed_again_after_our_commitment_to_it_was_slashed()
     {
-        await using var h = await SenderHarness.StartAsync();
+        await using var h = await SenderHarness.StartAsync(store);
         var a = h.Chain.Miners[0];
         var aggA = await h.StartMinerAsync(a, "a");
         var prover = h.AddProver(aggA, "a-gpu");
@@ -253,7 +253,7 @@ public sealed class SlashProofTests
     /// broadcasting it, as a process killed between the two would leave it.</summary>
     private static async Task StoreUnsentHashTxAsync(SenderHarness h, DevAccount miner, string storeName, DevnetSequence sequence)
     {
-        var store = await SqliteStore.OpenAsync(new StoreOptions { SqlitePath = h.StorePath(storeName) }, TimeProvider.System, default);
+        var store = await h.OpenStoreAsync(storeName);
         await using (store)
         {
             using var rpc = new EthRpcClient(h.Chain.RpcUrl, TimeSpan.FromSeconds(5));
@@ -270,14 +270,5 @@ public sealed class SlashProofTests
                 Assert.Equal(TxState.Signed, (await manager.GetAsync(request.Key, default))!.State);
             }
         }
-    }
-
-    private static void Execute(string db, string sql)
-    {
-        using var connection = new SqliteConnection($"Data Source={db};Pooling=False");
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        Assert.True(command.ExecuteNonQuery() >= 1, $"no row changed by: {sql}");
     }
 }

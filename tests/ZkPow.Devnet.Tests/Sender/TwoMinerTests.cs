@@ -1,15 +1,16 @@
 using System.Numerics;
 using ZkPow.Aggregator.Chain;
 using ZkPow.Devnet.Chain;
+using ZkPow.Devnet.Tests.Storage;
 
 namespace ZkPow.Devnet.Tests.Sender;
 
-public sealed class TwoMinerTests
+public abstract class TwoMinerTests(StoreKind store)
 {
     [Fact]
     public async Task both_miners_are_paid_to_the_wei_a_late_reveal_is_paid_and_a_copier_earns_nothing()
     {
-        await using var h = await SenderHarness.StartAsync();
+        await using var h = await SenderHarness.StartAsync(store);
         var a = h.Chain.Miners[0];
         var b = h.Chain.Miners[1];
         var copier = h.Chain.Miners[2];

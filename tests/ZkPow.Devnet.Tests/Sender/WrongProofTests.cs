@@ -1,15 +1,16 @@
 using ZkPow.Aggregator.Chain;
 using ZkPow.Aggregator.Sender;
 using ZkPow.Devnet.Prover;
+using ZkPow.Devnet.Tests.Storage;
 
 namespace ZkPow.Devnet.Tests.Sender;
 
-public sealed class WrongProofTests
+public abstract class WrongProofTests(StoreKind store)
 {
     [Fact]
     public async Task a_wrong_final_proof_is_never_committed_and_the_sequence_is_proved_again()
     {
-        await using var h = await SenderHarness.StartAsync();
+        await using var h = await SenderHarness.StartAsync(store);
         var us = h.Chain.Miners[0];
         var aggregator = await h.StartMinerAsync(us, "wrong", o => o.MaxRetries = 100);
         var bad = h.AddProver(aggregator, "bad-gpu", MockProverMisbehaviour.WrongFinalProof);
@@ -34,7 +35,7 @@ public sealed class WrongProofTests
     [Fact]
     public async Task a_sequence_whose_proofs_keep_failing_the_check_is_parked_and_never_committed()
     {
-        await using var h = await SenderHarness.StartAsync();
+        await using var h = await SenderHarness.StartAsync(store);
         var us = h.Chain.Miners[0];
         var aggregator = await h.StartMinerAsync(us, "parked", o => o.MaxRetries = 2);
         h.AddProver(aggregator, "bad-gpu", MockProverMisbehaviour.WrongFinalProof);
@@ -52,7 +53,7 @@ public sealed class WrongProofTests
     [Fact]
     public async Task a_sequence_parked_for_rejected_proofs_is_listed_with_its_reason_and_prover_and_a_requeue_proves_it_again()
     {
-        await using var h = await SenderHarness.StartAsync();
+        await using var h = await SenderHarness.StartAsync(store);
         var us = h.Chain.Miners[0];
         var aggregator = await h.StartMinerAsync(us, "requeue", o => o.MaxRetries = 1);
         var bad = h.AddProver(aggregator, "bad-gpu", MockProverMisbehaviour.WrongFinalProof);
@@ -91,7 +92,7 @@ public sealed class WrongProofTests
     [Fact]
     public async Task a_sequence_parked_after_failed_goes_is_offered_to_the_sender_again_on_requeue_and_verified()
     {
-        await using var h = await SenderHarness.StartAsync();
+        await using var h = await SenderHarness.StartAsync(store);
         var us = h.Chain.Miners[0];
         var aggregator = await h.StartMinerAsync(us, "reoffer");
         var sequence = await h.SequenceAsync(2, aggregator);

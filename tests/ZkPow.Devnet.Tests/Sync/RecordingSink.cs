@@ -15,14 +15,16 @@ internal sealed class RecordingSink(ISequenceSink? inner = null) : ISequenceSink
 
     public async Task AddSequenceAsync(SequenceInput sequence, CancellationToken cancellationToken)
     {
-        lock (_gate)
-        {
-            Added.Add(sequence);
-        }
-
+        // Recorded once the inner sink has it: a hand-off cancelled half-way (the sync stopped) is not one (the sync hands
+        // the range over again when it resumes), and a test that stops the sync once enough is added must find it stored.
         if (inner is not null)
         {
             await inner.AddSequenceAsync(sequence, cancellationToken);
+        }
+
+        lock (_gate)
+        {
+            Added.Add(sequence);
         }
     }
 

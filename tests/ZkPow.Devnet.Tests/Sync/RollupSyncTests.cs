@@ -4,17 +4,18 @@ using ZkPow.Aggregator.Sync;
 using ZkPow.Devnet.Chain;
 using ZkPow.Devnet.Proof;
 using ZkPow.Devnet.Tests.Contracts;
+using ZkPow.Devnet.Tests.Storage;
 
 namespace ZkPow.Devnet.Tests.Sync;
 
-public sealed class RollupSyncTests(ChainFixture fixture) : IClassFixture<ChainFixture>
+public abstract class RollupSyncTests(ChainFixture fixture, StoreKind store) : IClassFixture<ChainFixture>
 {
     private static byte[] Expected(DevnetBatch batch, string miner) => batch.ToInputProver(1001, 6, miner).ToByteArray();
 
     [Fact]
     public async Task syncs_multi_batch_sequences_from_genesis_with_complete_prover_inputs()
     {
-        await using var h = await SyncHarness.StartAsync(await fixture.ResetAsync(), new SyncOptions { MaxBlockRange = 3 });
+        await using var h = await SyncHarness.StartAsync(await fixture.ResetAsync(), store, new SyncOptions { MaxBlockRange = 3 });
         var sequences = new List<DevnetSequence>();
         foreach (var count in new[] { 1, 3, 2 })
         {
@@ -43,7 +44,7 @@ public sealed class RollupSyncTests(ChainFixture fixture) : IClassFixture<ChainF
     [Fact]
     public async Task start_batch_skips_the_sequences_before_it_and_takes_old_roots_from_the_node()
     {
-        await using var h = await SyncHarness.StartAsync(await fixture.ResetAsync(), new SyncOptions { StartBatch = 3 });
+        await using var h = await SyncHarness.StartAsync(await fixture.ResetAsync(), store, new SyncOptions { StartBatch = 3 });
         await h.Sequencer.SequenceNextAsync(2);
         var second = await h.Sequencer.SequenceNextAsync(2);
         var third = await h.Sequencer.SequenceNextAsync(1);
@@ -58,7 +59,7 @@ public sealed class RollupSyncTests(ChainFixture fixture) : IClassFixture<ChainF
     [Fact]
     public async Task a_lying_rollup_node_is_detected_and_no_task_is_created_for_that_sequence()
     {
-        await using var h = await SyncHarness.StartAsync(await fixture.ResetAsync(), generator: true, provers: 0);
+        await using var h = await SyncHarness.StartAsync(await fixture.ResetAsync(), store, generator: true, provers: 0);
         await h.Sequencer.SequenceNextAsync(1);
         await h.Sequencer.SequenceNextAsync(2);
         await h.Sequencer.SequenceNextAsync(1);
@@ -80,7 +81,7 @@ public sealed class RollupSyncTests(ChainFixture fixture) : IClassFixture<ChainF
     public async Task a_sequence_verified_by_another_miner_before_we_commit_is_abandoned_and_counted_lost()
     {
         var chain = await fixture.ResetAsync();
-        await using var h = await SyncHarness.StartAsync(chain, generator: true, provers: 0);
+        await using var h = await SyncHarness.StartAsync(chain, store, generator: true, provers: 0);
         var sequence = await h.Sequencer.SequenceNextAsync(2);
         await h.SyncUntilIdleAsync();
         Assert.Single(h.Sink.Added);
@@ -122,7 +123,7 @@ public sealed class RollupSyncTests(ChainFixture fixture) : IClassFixture<ChainF
     public async Task events_are_only_trusted_once_they_are_confirmations_deep()
     {
         var chain = await fixture.ResetAsync();
-        await using var h = await SyncHarness.StartAsync(chain, new SyncOptions { Confirmations = 3 });
+        await using var h = await SyncHarness.StartAsync(chain, store, new SyncOptions { Confirmations = 3 });
         await h.Sequencer.SequenceNextAsync(1);
         await h.SyncUntilIdleAsync();
         Assert.Empty(h.Sink.Added);
@@ -138,7 +139,7 @@ public sealed class RollupSyncTests(ChainFixture fixture) : IClassFixture<ChainF
     public async Task a_reorg_that_sequences_the_same_data_again_keeps_the_sequence()
     {
         var chain = await fixture.ResetAsync();
-        await using var h = await SyncHarness.StartAsync(chain);
+        await using var h = await SyncHarness.StartAsync(chain, store);
         var sequence = await h.Sequencer.SequenceNextAsync(2);
         var sequencedAt = await chain.GetBlockNumberAsync();
         await chain.MineAsync(1);
@@ -166,7 +167,7 @@ public sealed class RollupSyncTests(ChainFixture fixture) : IClassFixture<ChainF
     [Fact]
     public async Task rpc_failures_write_nothing_and_the_sync_resumes_when_the_nodes_answer()
     {
-        await using var h = await SyncHarness.StartAsync(await fixture.ResetAsync());
+        await using var h = await SyncHarness.StartAsync(await fixture.ResetAsync(), store);
         await h.Sequencer.SequenceNextAsync(2);
 
         h.Node.AnswerGarbage = true;

@@ -10,11 +10,13 @@ using ZkPow.Aggregator.Sync;
 using ZkPow.Devnet.Chain;
 using ZkPow.Devnet.Prover;
 using ZkPow.Devnet.Rollup;
+using ZkPow.Devnet.Tests.Storage;
 
 namespace ZkPow.Devnet.Tests.Sync;
 
 /// <summary>
-/// The devnet rollup (sequencer + rollup node) on a real anvil chain, and a rollup sync on a real SQLite file that
+/// The devnet rollup (sequencer + rollup node) on a real anvil chain, and a rollup sync on a real store (a SQLite file or a
+/// PostgreSQL database of its own, as <see cref="StoreKind"/> says) that
 /// hands sequences to a recording sink, optionally backed by a real generator with mock provers over real gRPC.
 /// </summary>
 internal sealed class SyncHarness : IAsyncDisposable
@@ -35,7 +37,7 @@ internal sealed class SyncHarness : IAsyncDisposable
     public RollupNodeClient NodeClient { get; private set; } = null!;
     public EthRpcClient BaseRpc { get; private set; } = null!;
     public RollupChainClient ChainClient { get; private set; } = null!;
-    public SqliteStore Store { get; private set; } = null!;
+    public IAggregatorStore Store { get; private set; } = null!;
     public ProofGenerator? Generator { get; private set; }
     public ProverServer? Server { get; private set; }
     public RecordingSink Sink { get; private set; } = null!;
@@ -50,7 +52,7 @@ internal sealed class SyncHarness : IAsyncDisposable
         ? LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Debug))
         : NullLoggerFactory.Instance;
 
-    public static async Task<SyncHarness> StartAsync(DevChain chain, SyncOptions? options = null, bool generator = false, int provers = 2)
+    public static async Task<SyncHarness> StartAsync(DevChain chain, StoreKind store, SyncOptions? options = null, bool generator = false, int provers = 2)
     {
         var dir = Path.Combine(Path.GetTempPath(), "zkpow-sync-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(dir);
@@ -61,7 +63,7 @@ internal sealed class SyncHarness : IAsyncDisposable
         h.NodeClient = new RollupNodeClient(h.Node.Url, TimeSpan.FromSeconds(5));
         h.BaseRpc = new EthRpcClient(chain.RpcUrl, TimeSpan.FromSeconds(5));
         h.ChainClient = new RollupChainClient(h.BaseRpc, chain.Contracts.Rollup);
-        h.Store = await SqliteStore.OpenAsync(new StoreOptions { SqlitePath = Path.Combine(dir, "agg.db") }, TimeProvider.System, CancellationToken.None);
+        h.Store = await TestStores.OpenAsync(await TestStores.NewOptionsAsync(store, Path.Combine(dir, "agg.db")));
         ISequenceSink? inner = null;
         if (generator)
         {

@@ -3,17 +3,18 @@ using ZkPow.Aggregator.Chain;
 using ZkPow.Aggregator.Generator;
 using ZkPow.Aggregator.Sync;
 using ZkPow.Devnet.Tests.Contracts;
+using ZkPow.Devnet.Tests.Storage;
 
 namespace ZkPow.Devnet.Tests.Sync;
 
 /// <summary>Sync and generator together: real anvil, real SQLite, mock provers over real gRPC.</summary>
-public sealed class SyncProvingTests(ChainFixture fixture) : IClassFixture<ChainFixture>
+public abstract class SyncProvingTests(ChainFixture fixture, StoreKind store) : IClassFixture<ChainFixture>
 {
     [Fact]
     public async Task a_reorg_that_replaces_a_sequence_discards_its_old_proofs_and_proves_the_new_one()
     {
         var chain = await fixture.ResetAsync();
-        await using var h = await SyncHarness.StartAsync(chain, generator: true);
+        await using var h = await SyncHarness.StartAsync(chain, store, generator: true);
         var original = await h.Sequencer.SequenceNextAsync(2);
         var sequencedAt = await chain.GetBlockNumberAsync();
         await chain.MineAsync(2);
@@ -54,7 +55,7 @@ public sealed class SyncProvingTests(ChainFixture fixture) : IClassFixture<Chain
     public async Task end_to_end_devnet_rollup_to_final_proofs_the_devnet_verifier_accepts()
     {
         var chain = await fixture.ResetAsync();
-        await using var h = await SyncHarness.StartAsync(chain, new SyncOptions { Confirmations = 1, MaxBlockRange = 4 }, generator: true, provers: 3);
+        await using var h = await SyncHarness.StartAsync(chain, store, new SyncOptions { Confirmations = 1, MaxBlockRange = 4 }, generator: true, provers: 3);
         using var cts = new CancellationTokenSource();
         var sync = h.Sync.RunAsync(cts.Token);
         var sequencer = new Rollup.DevnetSequencer(chain, new Rollup.DevnetSequencerOptions { Seed = 5, Interval = TimeSpan.FromMilliseconds(150) },
