@@ -50,6 +50,34 @@ public sealed partial class DevnetReplicaTests
     }
 
     [Fact]
+    public async Task replicas_killed_every_few_seconds_leader_included_still_verify_every_sequence_without_a_slash_or_a_nonce_gap()
+    {
+        using var dir = new TempDir();
+        using var devnet = ChildProcess.Zkpow(["devnet", "--store", "postgres", "--replicas", "2", "--sequences", "6", "--t1", "3", "--t2", "6", "--provers", "4",
+            "--prover-latency", "20ms", "--max-batches", "3", "--kill-replicas", "2s-4s", "--exit-when-done", "--json", "--timeout", "150s",
+            "--data-dir", dir.File("devnet")]);
+        Assert.True(await devnet.WaitForExitAsync(TimeSpan.FromMinutes(4)) == 0, devnet.Stderr);
+        using var json = JsonDocument.Parse(devnet.Stdout);
+        var report = json.RootElement;
+        var replicas = report.GetProperty("replicas");
+        var kills = replicas.GetProperty("kills").GetInt32();
+        // Six sequences take at least 12 s (one every 2 s): two kills or more, so the leader at least once.
+        Assert.True(kills >= 2, $"only {kills} kills");
+        Assert.True(replicas.GetProperty("leaderKills").GetInt32() >= 1, devnet.Stderr);
+        Assert.InRange(replicas.GetProperty("restarts").GetInt32(), kills - 1, kills);
+        Assert.Equal(0, replicas.GetProperty("unexpectedExits").GetInt32());
+        Assert.Equal(kills, Regex.Matches(devnet.Stderr, "with SIGKILL").Count);
+
+        Assert.Equal(6, report.GetProperty("sequencesVerified").GetInt32());
+        Assert.Equal(0, report.GetProperty("slashes").GetInt32());
+        Assert.Equal(0, report.GetProperty("invalidProofsCommitted").GetInt32());
+        var miner = Assert.Single(report.GetProperty("miners").EnumerateArray());
+        Assert.True(miner.GetProperty("noncesContiguous").GetBoolean(), miner.GetProperty("nonceProblems").ToString());
+        Assert.Equal(6, miner.GetProperty("sequencesWithOneHashAndReveal").GetInt32());
+        Assert.Empty(miner.GetProperty("sequencesWithOtherCounts").EnumerateArray());
+    }
+
+    [Fact]
     public async Task replicas_without_postgres_are_refused_naming_the_store_flag()
     {
         using var devnet = ChildProcess.Zkpow("devnet", "--replicas", "2", "--sequences", "1");
