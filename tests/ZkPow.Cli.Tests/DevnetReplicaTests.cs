@@ -78,6 +78,51 @@ public sealed partial class DevnetReplicaTests
     }
 
     [Fact]
+    public async Task ctrl_c_to_the_devnet_alone_stops_its_replicas_and_its_postgres_server_by_pid()
+    {
+        using var dir = new TempDir();
+        var data = dir.File("devnet");
+        using var devnet = ChildProcess.Zkpow("devnet", "--store", "postgres", "--replicas", "2", "--t1", "3", "--t2", "6", "--provers", "2",
+            "--prover-latency", "20ms", "--max-batches", "2", "--json", "--data-dir", data);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        while (ReplicaPid().Matches(devnet.Stderr).Count < 2 || !PostgresPid().IsMatch(devnet.Stderr))
+        {
+            Assert.False(devnet.HasExited, devnet.Stderr);
+            Assert.True(watch.Elapsed < TimeSpan.FromMinutes(2), "the devnet did not start: " + devnet.Stderr);
+            await Task.Delay(200);
+        }
+
+        var pids = ReplicaPid().Matches(devnet.Stderr).Select(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        pids.Add(int.Parse(PostgresPid().Match(devnet.Stderr).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+        Assert.All(pids, pid => Assert.True(IsRunning(pid), $"process {pid} is not running"));
+
+        // SIGINT to the devnet's PID only (not its process group): the replicas hear nothing but what the devnet sends them.
+        devnet.Signal(2);
+        Assert.True(await devnet.WaitForExitAsync(TimeSpan.FromMinutes(1)) == 130, devnet.Stderr);
+        Assert.All(pids, pid => Assert.False(IsRunning(pid), $"process {pid} still runs after the devnet ended"));
+        Assert.True(File.Exists(Path.Combine(data, "report.json")), devnet.Stderr);
+        Assert.DoesNotContain("exited unexpectedly", devnet.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task exit_when_done_sees_a_stall_of_replicas_through_the_leaders_status_and_the_database()
+    {
+        // The only prover fails every job: its tasks are parked (in the shared database) and nothing left can make progress.
+        using var dir = new TempDir();
+        using var devnet = ChildProcess.Zkpow(["devnet", "--store", "postgres", "--replicas", "2", "--t1", "3", "--t2", "6", "--provers", "1",
+            "--prover-latency", "20ms", "--max-batches", "2", "--bad-provers", "1", "--bad-behaviours", "FailEveryJob", "--sequences", "1",
+            "--exit-when-done", "--json", "--timeout", "150s", "--data-dir", dir.File("devnet")]);
+        Assert.True(await devnet.WaitForExitAsync(TimeSpan.FromMinutes(4)) == 1, devnet.Stderr);
+        Assert.DoesNotContain("--timeout 150s reached", devnet.Stderr, StringComparison.Ordinal);
+        Assert.Contains("nothing left can make progress", devnet.Stderr, StringComparison.Ordinal);
+        using var json = JsonDocument.Parse(devnet.Stdout);
+        var report = json.RootElement;
+        Assert.Equal(0, report.GetProperty("sequencesVerified").GetInt32());
+        Assert.True(report.GetProperty("parkedTasks").GetInt32() >= 1, report.ToString());
+        Assert.Contains("parked tasks", report.GetProperty("stalled").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task replicas_without_postgres_are_refused_naming_the_store_flag()
     {
         using var devnet = ChildProcess.Zkpow("devnet", "--replicas", "2", "--sequences", "1");
