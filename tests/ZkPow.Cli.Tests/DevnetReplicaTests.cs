@@ -84,17 +84,7 @@ public sealed partial class DevnetReplicaTests
         var data = dir.File("devnet");
         using var devnet = ChildProcess.Zkpow("devnet", "--store", "postgres", "--replicas", "2", "--t1", "3", "--t2", "6", "--provers", "2",
             "--prover-latency", "20ms", "--max-batches", "2", "--json", "--data-dir", data);
-        var watch = System.Diagnostics.Stopwatch.StartNew();
-        while (ReplicaPid().Matches(devnet.Stderr).Count < 2 || !PostgresPid().IsMatch(devnet.Stderr))
-        {
-            Assert.False(devnet.HasExited, devnet.Stderr);
-            Assert.True(watch.Elapsed < TimeSpan.FromMinutes(2), "the devnet did not start: " + devnet.Stderr);
-            await Task.Delay(200);
-        }
-
-        var pids = ReplicaPid().Matches(devnet.Stderr).Select(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)).ToList();
-        pids.Add(int.Parse(PostgresPid().Match(devnet.Stderr).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
-        Assert.All(pids, pid => Assert.True(IsRunning(pid), $"process {pid} is not running"));
+        var pids = await WaitForPidsAsync(devnet);
 
         // SIGINT to the devnet's PID only (not its process group): the replicas hear nothing but what the devnet sends them.
         devnet.Signal(2);
@@ -120,6 +110,42 @@ public sealed partial class DevnetReplicaTests
         Assert.Equal(0, report.GetProperty("sequencesVerified").GetInt32());
         Assert.True(report.GetProperty("parkedTasks").GetInt32() >= 1, report.ToString());
         Assert.Contains("parked tasks", report.GetProperty("stalled").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task a_devnet_killed_with_sigkill_leaves_no_replica_or_postgres_server_behind()
+    {
+        using var dir = new TempDir();
+        using var devnet = ChildProcess.Zkpow("devnet", "--store", "postgres", "--replicas", "2", "--t1", "3", "--t2", "6", "--provers", "2",
+            "--prover-latency", "20ms", "--max-batches", "2", "--json", "--data-dir", dir.File("devnet"));
+        var pids = await WaitForPidsAsync(devnet);
+
+        devnet.Signal(9);
+        await devnet.WaitForExitAsync(TimeSpan.FromMinutes(1));
+        // The watchdogs poll every 2 s; PostgreSQL gets 5 s for a fast shutdown.
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        while (pids.Any(IsRunning) && watch.Elapsed < TimeSpan.FromMinutes(1))
+        {
+            await Task.Delay(250);
+        }
+
+        Assert.All(pids, pid => Assert.False(IsRunning(pid), $"process {pid} still runs after the devnet was killed"));
+    }
+
+    private static async Task<List<int>> WaitForPidsAsync(ChildProcess devnet)
+    {
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        while (ReplicaPid().Matches(devnet.Stderr).Count < 2 || !PostgresPid().IsMatch(devnet.Stderr))
+        {
+            Assert.False(devnet.HasExited, devnet.Stderr);
+            Assert.True(watch.Elapsed < TimeSpan.FromMinutes(2), "the devnet did not start: " + devnet.Stderr);
+            await Task.Delay(200);
+        }
+
+        var pids = ReplicaPid().Matches(devnet.Stderr).Select(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        pids.Add(int.Parse(PostgresPid().Match(devnet.Stderr).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+        Assert.All(pids, pid => Assert.True(IsRunning(pid), $"process {pid} is not running"));
+        return pids;
     }
 
     [Fact]

@@ -8,7 +8,8 @@ namespace ZkPow.Devnet.Network;
 /// One aggregator replica of a devnet miner: a <c>zkpow run --config &lt;miner-dir&gt;/replica-K.json</c> child process
 /// (its own <c>Replica:Id</c>, prover port and HTTP port; the miner's database). Its standard error and output are
 /// appended to <c>&lt;miner-dir&gt;/replica-K.log</c>. It is stopped by PID (SIGTERM, then SIGKILL), killed by PID
-/// (SIGKILL) and started again with the same configuration; an exit the devnet did not cause is logged and counted.
+/// (SIGKILL) and started again with the same configuration; an exit the devnet did not cause is logged and counted. A
+/// watchdog shell kills it if the devnet itself is killed.
 /// </summary>
 internal sealed partial class DevnetReplica : IAsyncDisposable
 {
@@ -135,6 +136,7 @@ internal sealed partial class DevnetReplica : IAsyncDisposable
             process.BeginOutputReadLine();
             process.BeginErrorReadLine();
             _process = process;
+            StartWatchdog(process.Id);
             LogStarted(MinerIndex, Id, process.Id, ProverPort, HttpPort, LogPath);
         }
     }
@@ -203,6 +205,25 @@ internal sealed partial class DevnetReplica : IAsyncDisposable
             _log?.Dispose();
             _log = null;
         }
+    }
+
+    /// <summary>
+    /// A detached shell that outlives a devnet killed without cleaning up (SIGKILL): once the devnet's process is gone it
+    /// kills the replica by PID. It exits by itself when the replica ends first.
+    /// </summary>
+    private static void StartWatchdog(int replicaPid)
+    {
+        var script = $"""
+            while kill -0 {Environment.ProcessId} 2>/dev/null && kill -0 {replicaPid} 2>/dev/null; do sleep 2; done
+            if ! kill -0 {Environment.ProcessId} 2>/dev/null; then kill -KILL {replicaPid} 2>/dev/null; fi
+            """;
+        var info = new ProcessStartInfo("setsid") { UseShellExecute = false };
+        foreach (var arg in new[] { "-f", "/bin/sh", "-c", script })
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        using var watchdog = Process.Start(info);
     }
 
     private void OnExited(Process process)
