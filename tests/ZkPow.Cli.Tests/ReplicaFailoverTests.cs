@@ -98,6 +98,8 @@ public sealed class ReplicaFailoverTests(ITestOutputHelper output)
             Assert.Equal(["replica-b", "replica-a"], replicas.Select(r => r.GetProperty("id").GetString()));
             Assert.Equal([true, false], replicas.Select(r => r.GetProperty("leader").GetBoolean()));
             Assert.Equal(["leader", "standby"], replicas.Select(r => r.GetProperty("role").GetString()));
+            // Each replica lists the provers that dialled it: pb has stayed on B.
+            Assert.Contains("pb", replicas[0].GetProperty("provers").EnumerateArray().Select(p => p.GetString()));
         }
 
         using (var status = ChildProcess.Zkpow("status", "--url", startedB.Groups[2].Value))

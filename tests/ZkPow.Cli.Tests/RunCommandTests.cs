@@ -154,6 +154,8 @@ public sealed partial class RunCommandTests
         var path = WriteConfig(dir, Config(dir, chain, node, forkId: 6));
         using var run = ChildProcess.Zkpow(["run", "--config", path, "--Sync:PollInterval=200ms", .. extraArgs]);
         var started = await AggregatorStartLine.WaitAsync(run);
+        // The start line names the dashboard too (served at the operator endpoint's root).
+        Assert.Contains($"dashboard at {started.Groups[2].Value}", run.Stderr, StringComparison.Ordinal);
         using var http = new HttpClient { BaseAddress = new Uri(started.Groups[2].Value) };
         var before = await http.GetStringAsync("metrics");
         using var prover = ChildProcess.Zkpow("prover", "--aggregator", $"http://127.0.0.1:{started.Groups[1].Value}", "--name", "e2e", "--latency", "20ms");

@@ -15,7 +15,7 @@ namespace ZkPow.Aggregator.Hosting;
 /// and those parts start with the host as before.
 /// </summary>
 internal sealed partial class LeaderService(IOptions<AggregatorOptions> options, StartupCheckService checks, StoreService store,
-    TxManagerService transactions, SenderService sender, SyncService sync, PartStopper stopper, ILoggerFactory loggers, TimeProvider time,
+    TxManagerService transactions, SenderService sender, SyncService sync, GeneratorService generator, PartStopper stopper, ILoggerFactory loggers, TimeProvider time,
     ILogger<LeaderService> logger) : IHostedService
 {
     private readonly CancellationTokenSource _stopping = new();
@@ -41,6 +41,7 @@ internal sealed partial class LeaderService(IOptions<AggregatorOptions> options,
         var o = options.Value;
         var election = new LeaderElection(postgres, checks.Key.Address, o.Replica.EffectiveId, o.Leader, loggers.CreateLogger<LeaderElection>(), time);
         postgres.UseFence(election);
+        election.Provers = () => generator.Running?.ConnectedProvers().Select(p => p.Name).ToList() ?? [];
         _election = election;
         LogReplica(election.Holder, election.Miner, o.Leader.RenewInterval.TotalSeconds, o.Leader.LeaseTime.TotalSeconds);
         election.Start();

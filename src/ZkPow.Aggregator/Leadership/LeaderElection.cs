@@ -47,6 +47,9 @@ public sealed partial class LeaderElection : IFence, IAsyncDisposable
 
     public string Holder { get; }
 
+    /// <summary>The names of the provers connected to this replica, recorded with each heartbeat for <c>zkpow status</c>.</summary>
+    public Func<IReadOnlyList<string>>? Provers { get; set; }
+
     /// <summary>The current term's fencing token, or null while this replica does not lead.</summary>
     public long? Token
     {
@@ -218,7 +221,8 @@ public sealed partial class LeaderElection : IFence, IAsyncDisposable
         try
         {
             var token = Token;
-            await _store.HeartbeatAsync(Miner, Holder, token is null ? "standby" : "leader", token, _startedAt, cancellationToken).ConfigureAwait(false);
+            await _store.HeartbeatAsync(Miner, Holder, token is null ? "standby" : "leader", token, _startedAt, cancellationToken, Provers?.Invoke())
+                .ConfigureAwait(false);
         }
         catch (Exception e) when (e is DbException or InvalidOperationException or OperationCanceledException or TimeoutException or IOException)
         {

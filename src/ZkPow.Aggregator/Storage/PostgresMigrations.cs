@@ -207,8 +207,9 @@ internal static class PostgresMigrations
             $$;
             CREATE TRIGGER final_proofs_notify AFTER INSERT ON final_proofs FOR EACH ROW EXECUTE FUNCTION zkpow_notify_final_proof();
             """),
-        new(8, "replicas share the ready work: the replica that runs each assigned task, a notification when a task becomes ready", """
+        new(8, "replicas share the ready work: the replica that runs each assigned task, a notification when a task becomes ready, each replica's provers", """
             ALTER TABLE tasks ADD COLUMN owner TEXT;
+            ALTER TABLE replicas ADD COLUMN provers TEXT NOT NULL DEFAULT '';
             CREATE FUNCTION zkpow_notify_task_ready() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
                 IF NEW.state = 0 AND (TG_OP = 'INSERT' OR OLD.state <> 0) THEN

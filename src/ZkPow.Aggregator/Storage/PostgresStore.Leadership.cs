@@ -109,14 +109,18 @@ public sealed partial class PostgresStore
         }, cancellationToken);
 
     /// <summary>Records that replica <paramref name="replicaId"/> of <paramref name="miner"/> is alive, in
-    /// <paramref name="role"/> (with <paramref name="token"/> while it leads).</summary>
-    public Task HeartbeatAsync(string miner, string replicaId, string role, long? token, DateTimeOffset startedAt, CancellationToken cancellationToken) =>
+    /// <paramref name="role"/> (with <paramref name="token"/> while it leads), with the names of the provers connected to it.</summary>
+    public Task HeartbeatAsync(string miner, string replicaId, string role, long? token, DateTimeOffset startedAt, CancellationToken cancellationToken,
+        IReadOnlyList<string>? provers = null) =>
         WriteAsync(async (connection, transaction) =>
         {
             await using var upsert = Command(connection, transaction, """
-                INSERT INTO replicas (miner, replica_id, role, token, started_at, last_seen) VALUES (@m, @r, @role, @t, @s, clock_timestamp())
-                ON CONFLICT (miner, replica_id) DO UPDATE SET role = @role, token = COALESCE(@t, replicas.token), last_seen = clock_timestamp();
+                INSERT INTO replicas (miner, replica_id, role, token, started_at, last_seen, provers)
+                VALUES (@m, @r, @role, @t, @s, clock_timestamp(), @p)
+                ON CONFLICT (miner, replica_id) DO UPDATE SET role = @role, token = COALESCE(@t, replicas.token), last_seen = clock_timestamp(),
+                    provers = @p;
                 """);
+            Bind(upsert, "@p", string.Join(',', provers ?? []));
             Bind(upsert, "@m", miner);
             Bind(upsert, "@r", replicaId);
             Bind(upsert, "@role", role);
@@ -131,7 +135,7 @@ public sealed partial class PostgresStore
         await using var connection = await OpenReadAsync(cancellationToken).ConfigureAwait(false);
         await using var command = Command(connection, null, """
             SELECT r.replica_id, r.role, (l.holder IS NOT NULL) AS leader, r.token, r.started_at, r.last_seen,
-                   extract(epoch from clock_timestamp() - r.last_seen)::float8
+                   extract(epoch from clock_timestamp() - r.last_seen)::float8, r.provers
             FROM replicas r
             LEFT JOIN leader_leases l ON l.miner = r.miner AND l.holder = r.replica_id AND l.expires_at > clock_timestamp()
             WHERE r.miner = @m AND r.last_seen > clock_timestamp() - @ms * interval '1 millisecond'
@@ -144,7 +148,10 @@ public sealed partial class PostgresStore
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             replicas.Add(new ReplicaRecord(reader.GetString(0), reader.GetString(1), reader.GetBoolean(2), reader.IsDBNull(3) ? null : reader.GetInt64(3),
-                reader.GetFieldValue<DateTimeOffset>(4), reader.GetFieldValue<DateTimeOffset>(5), Math.Round(reader.GetDouble(6), 1)));
+                reader.GetFieldValue<DateTimeOffset>(4), reader.GetFieldValue<DateTimeOffset>(5), Math.Round(reader.GetDouble(6), 1))
+            {
+                Provers = reader.GetString(7).Split(',', StringSplitOptions.RemoveEmptyEntries),
+            });
         }
 
         return replicas;

@@ -8,4 +8,8 @@ namespace ZkPow.Aggregator.Storage;
 /// <param name="StartedAt">When the replica started.</param>
 /// <param name="LastSeen">Its last heartbeat, in the database's clock.</param>
 /// <param name="SecondsSinceSeen">Seconds from the last heartbeat to the database's clock now.</param>
-public sealed record ReplicaRecord(string Id, string Role, bool Leader, long? Token, DateTimeOffset StartedAt, DateTimeOffset LastSeen, double SecondsSinceSeen);
+public sealed record ReplicaRecord(string Id, string Role, bool Leader, long? Token, DateTimeOffset StartedAt, DateTimeOffset LastSeen, double SecondsSinceSeen)
+{
+    /// <summary>The names of the provers connected to the replica at its last heartbeat.</summary>
+    public IReadOnlyList<string> Provers { get; init; } = [];
+}

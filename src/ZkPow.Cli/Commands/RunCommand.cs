@@ -85,7 +85,8 @@ internal static class RunCommand
                 }
 
                 await Console.Error.WriteLineAsync(
-                    $"zkpow run: miner {host.Node.MinerAddress}; provers dial port {host.Node.ProverPort}; status at {host.StatusAddress}api/status").ConfigureAwait(false);
+                    $"zkpow run: miner {host.Node.MinerAddress}; provers dial port {host.Node.ProverPort}; status at {host.StatusAddress}api/status; dashboard at {host.StatusAddress}")
+                    .ConfigureAwait(false);
                 await host.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
                 drained = host.Node.Drained;
                 log.LogInformation(drained ? "Stopped after draining" : "Stopped");

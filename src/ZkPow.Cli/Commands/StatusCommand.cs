@@ -72,7 +72,11 @@ internal static class StatusCommand
                 {
                     var role = r.GetProperty("leader").GetBoolean() ? "leader" : r.GetProperty("role").GetString() == "leader" ? "standby (lease expired)" : r.GetProperty("role").GetString();
                     var token = r.TryGetProperty("token", out var t) && t.ValueKind == JsonValueKind.Number ? $", token {t.GetInt64()}" : "";
-                    Console.Out.WriteLine($"  {r.GetProperty("id").GetString(),-40} {role,-10} last seen {r.GetProperty("secondsSinceSeen").GetDouble():0.0} s ago{token}");
+                    var names = r.TryGetProperty("provers", out var pr) && pr.ValueKind == JsonValueKind.Array
+                        ? string.Join(", ", pr.EnumerateArray().Select(x => x.GetString()))
+                        : "";
+                    Console.Out.WriteLine($"  {r.GetProperty("id").GetString(),-40} {role,-10} last seen {r.GetProperty("secondsSinceSeen").GetDouble():0.0} s ago{token}; " +
+                                          $"provers: {(names.Length == 0 ? "none" : names)}");
                 }
             }
 
