@@ -113,6 +113,47 @@ public sealed partial class DevnetReplicaTests
     }
 
     [Fact]
+    public async Task ctrl_c_in_a_terminal_reaches_the_devnet_only_which_stops_its_replicas_without_calling_their_exit_unexpected()
+    {
+        using var dir = new TempDir();
+        var data = dir.File("devnet");
+        // The devnet leads its own process group, as a terminal's foreground job; Ctrl-C signals the whole group.
+        using var devnet = ChildProcess.ZkpowInOwnGroup("devnet", "--store", "postgres", "--replicas", "2", "--t1", "3", "--t2", "6", "--provers", "2",
+            "--prover-latency", "20ms", "--max-batches", "2", "--json", "--data-dir", data);
+        var pids = await WaitForPidsAsync(devnet);
+
+        devnet.SignalGroup(2);
+        Assert.True(await devnet.WaitForExitAsync(TimeSpan.FromMinutes(1)) == 130, devnet.Stderr);
+        Assert.All(pids, pid => Assert.False(IsRunning(pid), $"process {pid} still runs after the devnet ended"));
+        // (The group's Ctrl-C reaches anvil too, so there may be no report; the replicas must not have heard it.)
+        Assert.DoesNotContain("exited unexpectedly", devnet.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task a_replica_that_dies_without_the_devnet_killing_it_is_reported_and_the_other_one_carries_on()
+    {
+        using var dir = new TempDir();
+        using var devnet = ChildProcess.Zkpow("devnet", "--store", "postgres", "--replicas", "2", "--sequences", "3", "--t1", "3", "--t2", "6", "--provers", "4",
+            "--prover-latency", "20ms", "--max-batches", "2", "--exit-when-done", "--json", "--timeout", "150s", "--data-dir", dir.File("devnet"));
+        var pids = await WaitForPidsAsync(devnet);
+
+        // Replica 2 crashes (a SIGKILL the devnet did not send); it is not restarted.
+        using (var crashed = System.Diagnostics.Process.GetProcessById(pids[1]))
+        {
+            crashed.Kill();
+        }
+
+        Assert.True(await devnet.WaitForExitAsync(TimeSpan.FromMinutes(4)) == 0, devnet.Stderr);
+        Assert.Matches(@"miner1-replica-2 \(PID \d+\) exited unexpectedly", devnet.Stderr);
+        using var json = JsonDocument.Parse(devnet.Stdout);
+        var report = json.RootElement;
+        Assert.Equal(1, report.GetProperty("replicas").GetProperty("unexpectedExits").GetInt32());
+        Assert.Equal(0, report.GetProperty("replicas").GetProperty("kills").GetInt32());
+        Assert.Equal(3, report.GetProperty("sequencesVerified").GetInt32());
+        Assert.Equal(0, report.GetProperty("slashes").GetInt32());
+    }
+
+    [Fact]
     public async Task a_devnet_killed_with_sigkill_leaves_no_replica_or_postgres_server_behind()
     {
         using var dir = new TempDir();

@@ -111,7 +111,9 @@ internal sealed partial class DevnetReplica : IAsyncDisposable
 
             _process?.Dispose();
             _log ??= new StreamWriter(new FileStream(LogPath, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
-            var info = new ProcessStartInfo(_command[0])
+            // In a session of its own (setsid keeps the PID): a terminal's Ctrl-C reaches the devnet only, which then
+            // stops its replicas by PID, instead of every replica at once.
+            var info = new ProcessStartInfo("setsid")
             {
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
@@ -120,7 +122,7 @@ internal sealed partial class DevnetReplica : IAsyncDisposable
             };
             // No diagnostics sockets: a replica killed by SIGKILL cannot remove its own.
             info.Environment["DOTNET_EnableDiagnostics"] = "0";
-            foreach (var arg in _command.Skip(1).Concat(["run", "--config", ConfigPath]).Concat(_overrides))
+            foreach (var arg in _command.Concat(["run", "--config", ConfigPath]).Concat(_overrides))
             {
                 info.ArgumentList.Add(arg);
             }
@@ -141,21 +143,25 @@ internal sealed partial class DevnetReplica : IAsyncDisposable
         }
     }
 
-    /// <summary>Kills the process by PID with SIGKILL (a crash); returns its PID, or null if it was not running.</summary>
+    /// <summary>Kills the process by PID with SIGKILL (a crash) and waits for it to be gone; returns its PID, or null if
+    /// it was not running.</summary>
     public int? Kill()
     {
+        Process process;
         lock (_lock)
         {
-            if (_process is not { HasExited: false } process)
+            if (_process is not { HasExited: false } running)
             {
                 return null;
             }
 
             _exitExpected = true;
-            var pid = process.Id;
+            process = running;
             process.Kill();
-            return pid;
         }
+
+        process.WaitForExit(10_000);
+        return process.Id;
     }
 
     /// <summary>Stops the process: SIGTERM (the aggregator drains and releases its lease), SIGKILL if it is still up
