@@ -11,13 +11,17 @@ const read = (name) => ({
 const f = (x, digits = 1) => (x === null || x === undefined ? 'n/a' : Number(x).toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
 const n = (x) => f(x, 0);
 
-const t = read('throughput');
-const j = read('jitter');
-const s = read('speeds');
-const p = read('polling');
-const g = read('gpus');
-const x = read('txs');
-const d = read('devnet');
+// ONLY=postgres: the page holds the "PostgreSQL and replicas" section alone (scripts/benchmarks.sh --only postgres).
+const only = process.env.ONLY || '';
+const full = only === '';
+const t = full ? read('throughput') : null;
+const j = full ? read('jitter') : null;
+const s = full ? read('speeds') : null;
+const p = full ? read('polling') : null;
+const g = full ? read('gpus') : null;
+const x = full ? read('txs') : null;
+const d = full ? read('devnet') : null;
+const stores = ['store_sqlite', 'store_pg1', 'store_pg2', 'store_pg3'].map(read);
 
 const out = [];
 const line = (text = '') => out.push(text);
@@ -31,102 +35,145 @@ line(`Commit ${process.env.COMMIT}. Machine: ${process.env.CORES} cores (${proce
 line(`before and ${process.env.LOAD_AFTER} after. Absolute figures drift with the machine and with what else runs on it; what`);
 line('`zkpow bench` reports besides them is how close the run gets to the limits of the machine it runs on, measured in the same run.');
 line();
-line('## Proof generator throughput against the machine\'s limits');
-line();
-line('```sh');
-line(t.cmd);
-line('```');
-line();
-line('| figure | value |');
-line('|---|---|');
-line(`| tasks/s | ${n(t.r.tasksPerSecond)} (${n(t.r.tasksCompleted)} tasks, ${n(t.r.sequences)} sequences, ${t.r.provers} zero-latency provers, synchronous=${t.r.sqliteSynchronous}) |`);
-line(`| R: loopback gRPC request→response pairs/s, same provers, nothing behind them | ${n(t.r.roundTripsPerSecond)} |`);
-line(`| W: durable group-committed task completions/s, same rows, same store, no gRPC | ${n(t.r.storeCompletionsPerSecond)} |`);
-line(`| limit = min(R/2, W) | ${n(t.r.limitTasksPerSecond)} tasks/s |`);
-line(`| **efficiency** = tasks/s ÷ limit | **${f(t.r.efficiency, 3)}** |`);
-line(`| dispatch, ready task and idle prover → request written: p50 / p99 | ${f(t.r.dispatchP50Ms, 3)} / ${f(t.r.dispatchP99Ms, 3)} ms |`);
-line(`| **dispatch end to end**, prover's job done → its next request written: p50 / p99 (${n(t.r.dispatchE2eSamples)} samples) | **${f(t.r.dispatchE2eP50Ms, 3)} / ${f(t.r.dispatchE2eP99Ms, 3)} ms** |`);
-line(`| of which: job done → proof received (poll lag) p50 / p99 | ${f(t.r.pollLagP50Ms, 3)} / ${f(t.r.pollLagP99Ms, 3)} ms |`);
-line(`| of which: proof received → next request written p50 / p99 | ${f(t.r.answerToRequestP50Ms, 3)} / ${f(t.r.answerToRequestP99Ms, 3)} ms |`);
-line(`| store | ${n(t.r.storeWrites)} writes in ${n(t.r.storeCommits)} commits |`);
-line();
-line('R is measured with the sessions running batch jobs back to back on every prover at once; W with as many workers as');
-line('provers making the generator\'s writes per task (claim, batch input read, job id, proof; the final task\'s claim and job');
-line('id durable before going on). A task needs at least two round trips (its Gen request and one GetProof), hence R/2.');
-line('Both are measured in the seconds before the run, in the same process: on a machine whose CPU and disk are shared');
-line('with other work they drift between those seconds and the run, so an efficiency above 1 means that the limit was');
-line('measured at a busier moment than the run. With provers that take time (the tables below), the provers are the limit');
-line('and the efficiency is small by design: the makespan ratio is the figure to read there.');
-line();
-line('## Makespan and sequence latency with realistic prover timing');
-line();
-line('Each job\'s time is drawn from a lognormal distribution (mean `--prover-latency`, coefficient of variation');
-line('`--latency-jitter`) and divided by its prover\'s speed (`--prover-speeds`, cycled over the provers). The ideal makespan');
-line('is the larger of the longest critical path (a sequence\'s final job plus its longest chain of jobs, each with the work');
-line('drawn for it done on the fastest prover) and all the work drawn spread over the fleet\'s total speed. A sequence\'s');
-line('latency runs from its sync to its final proof stored; its ideal is its critical path, or, when the fleet is busy');
-line('with the sequences synced before it (they are verified on chain in order, so they go first), the time the fleet');
-line('needs for their work and its own.');
-line();
-line('| command | tasks | makespan ÷ ideal | sequence latency ÷ ideal (mean / p99) | dispatch e2e p50 / p99 | of which poll lag p99 |');
-line('|---|---|---|---|---|---|');
-for (const run of [j, s, p, g]) {
-  line(`| \`${run.cmd}\` | ${n(run.r.tasksCompleted)} | ${f(run.r.makespanRatio, 3)} (ideal ${n(run.r.idealMakespanMs)} ms) | ${f(run.r.sequenceLatencyRatio, 3)} / ${f(run.r.sequenceLatencyRatioP99, 3)} | ${f(run.r.dispatchE2eP50Ms, 2)} / ${f(run.r.dispatchE2eP99Ms, 2)} ms | ${f(run.r.pollLagP99Ms, 2)} ms |`);
-}
-line();
-line('The provers of the mock answer a GetProof that carries a timeout when the job ends (a long poll); `--no-long-poll`');
-line('makes them answer at once, as real provers do, so that the row with it measures the sessions\' adaptive polling.');
-line();
-line('## Hash broadcast');
-line();
-line('```sh');
-line(d.cmd.replace(/ --data-dir \S+/, ''));
-line('```');
-line();
-line('| figure | value |');
-line('|---|---|');
-line(`| sequences verified / slashes | ${d.r.sequencesVerified} / ${d.r.slashes} |`);
-line(`| final proof stored → submitProofHash broadcast, p50 / p99 (${d.r.hashBroadcastSamples} samples, the first after start-up excluded) | ${f(d.r.hashBroadcastP50Ms, 1)} / ${f(d.r.hashBroadcastP99Ms, 1)} ms |`);
-line(`| the first broadcast after start-up | ${f(d.r.hashBroadcastFirstMs, 1)} ms |`);
-line(`| reveal delay after the proof window opens, max | ${d.r.revealDelayBlocksMax ?? 'n/a'} blocks |`);
-line();
-line('Where the time goes (trace spans of the `ZkPow.Aggregator.Sender` activity source, over the whole run):');
-line();
-line('| span | count | p50 | p99 | max |');
-line('|---|---|---|---|---|');
-for (const [name, v] of Object.entries(d.r.senderSpans ?? {}).sort()) {
-  line(`| \`${name}\` | ${v.count} | ${f(v.p50Ms, 2)} ms | ${f(v.p99Ms, 2)} ms | ${f(v.maxMs, 2)} ms |`);
-}
-line();
-line('Only proofs that could be committed when they were stored count as samples: a proof held back by the commit policy');
-line('(its predecessor not yet committed) is not a broadcast delay.');
-line();
-line('## Gas per verified sequence');
-line();
-line('Every transaction of the miner found in the chain\'s blocks (replacements, no-op cancels, reverted and lost-race');
-line('reveals included; staking apart), divided by the sequences verified, next to the two bare transactions a sequence');
-line('needs (one `submitProofHash` + one `verifyBatches`, each the median of the miner\'s own successful ones on the same');
-line('chain).');
-line();
-line('| run | verified / slashes | our txs (reverted) | by kind | gas per verified sequence | bare (hash + reveal) | ratio | ETH per sequence |');
-line('|---|---|---|---|---|---|---|---|');
-const gasRows = [d];
-if (fs.existsSync(path.join(work, 'faults.json'))) gasRows.push(read('faults'));
-for (const run of gasRows) {
-  for (const m of run.r.miners ?? []) {
-    const gas = m.gas;
-    const kinds = Object.entries(gas.txsByKind ?? {}).map(([k, v]) => `${v} ${k}`).join(', ');
-    const eth = gas.weiPerVerifiedSequence ? (Number(BigInt(gas.weiPerVerifiedSequence)) / 1e18).toExponential(3) : 'n/a';
-    line(`| \`${run.cmd.replace(/ --data-dir \S+/, '')}\` | ${run.r.sequencesVerified} / ${run.r.slashes} | ${gas.txs} (${gas.txsReverted}) | ${kinds} | ${n(gas.gasPerVerifiedSequence)} | ${n(gas.bareGasPerSequence)} (${n(gas.bareSubmitProofHashGas)} + ${n(gas.bareVerifyBatchesGas)}) | ${f(gas.gasRatio, 3)} | ${eth} |`);
+function storeSection() {
+  const [sqlite, pg1] = stores;
+  line('## PostgreSQL and replicas');
+  line();
+  line('The same bench on the durable SQLite store (synchronous=FULL) and on a throwaway PostgreSQL cluster the bench starts');
+  line('itself with fsync=on and synchronous_commit=on (as the server reports them in the row), with 1, 2 and 3 replicas:');
+  line('generators in the one process, each with its own store (own connection pool and owner id), its own prover server');
+  line('and its share of the provers (prover i dials replica i mod N). The sequences are added through replica 0, as the');
+  line('leader\'s sync does; the other replicas learn of ready tasks through LISTEN/NOTIFY and claim them with FOR UPDATE SKIP');
+  line('LOCKED, sending a request only once their claim has won (a claim lost is counted and costs no request). W is');
+  line('measured on the store kind of the row (on PostgreSQL with as many stores as replicas).');
+  line();
+  line(`**On this machine's ${process.env.CORES} cores the replicas share the same cores and the same database: the rows with 2 and 3`);
+  line('replicas measure the coordination overhead of sharing the work, not scale-out.** Replicas are there for');
+  line('availability (a standby takes over a dead replica\'s provers and tasks); they add throughput only where each has');
+  line('cores of its own and the database is not the limit.');
+  line();
+  line('| command | store | tasks/s | ÷ postgres ×1 | dispatch p99 | dispatch e2e p99 | W (completions/s) | efficiency | tasks per replica | claims lost |');
+  line('|---|---|---|---|---|---|---|---|---|---|');
+  for (const run of stores) {
+    const r = run.r;
+    const store = r.store === 'postgres'
+      ? `postgres ×${r.replicas} (fsync=${r.postgresFsync}, synchronous_commit=${r.postgresSynchronousCommit})`
+      : `sqlite (synchronous=${r.sqliteSynchronous})`;
+    const relative = r.store === 'postgres' ? f(r.tasksPerSecond / pg1.r.tasksPerSecond, 2) : '—';
+    const perReplica = (r.tasksCompletedPerReplica ?? []).map(n).join(' + ');
+    line(`| \`${run.cmd}\` | ${store} | ${n(r.tasksPerSecond)} | ${relative} | ${f(r.dispatchP99Ms, 2)} ms | ${f(r.dispatchE2eP99Ms, 2)} ms | ${n(r.storeCompletionsPerSecond)} | ${f(r.efficiency, 3)} | ${perReplica} | ${n(r.claimsLost)} |`);
   }
+  line();
+  line(`PostgreSQL ×1 runs at ${f(pg1.r.tasksPerSecond / sqlite.r.tasksPerSecond, 2)} × the SQLite throughput: on PostgreSQL each task is three transactions (claim,`);
+  line('job id, proof), each flushed to the WAL before it returns, and the claim is durable before the request goes out;');
+  line('SQLite\'s single writer commits the writes of many tasks with one fsync. W, measured on the same store kind, shows the');
+  line(`same gap (${n(sqlite.r.storeCompletionsPerSecond)} against ${n(pg1.r.storeCompletionsPerSecond)} completions/s). Every row proves the same ${n(sqlite.r.sequences)} sequences`);
+  line(`(${n(sqlite.r.tasksCompleted)} tasks) to stored final proofs. A claim is lost when another replica claimed the task first: every`);
+  line('replica hears of every ready task and tries it when it has an idle prover.');
+  line();
 }
-line();
-line('## Transaction manager');
-line();
-line('```sh');
-line(x.cmd);
-line('```');
-line();
-line(`${n(x.r.confirmedTxPerSecond)} confirmed tx/s on anvil (${x.r.transactions} transactions, concurrency ${x.r.concurrency}, ${x.r.confirmations} confirmation(s)); submit p50 / p99 ${f(x.r.submitP50Ms, 1)} / ${f(x.r.submitP99Ms, 1)} ms, confirm p50 / p99 ${f(x.r.confirmP50Ms, 1)} / ${f(x.r.confirmP99Ms, 1)} ms; ${x.r.failed} failed.`);
-line();
+
+if (full) {
+  line('## Proof generator throughput against the machine\'s limits');
+  line();
+  line('```sh');
+  line(t.cmd);
+  line('```');
+  line();
+  line('| figure | value |');
+  line('|---|---|');
+  line(`| tasks/s | ${n(t.r.tasksPerSecond)} (${n(t.r.tasksCompleted)} tasks, ${n(t.r.sequences)} sequences, ${t.r.provers} zero-latency provers, synchronous=${t.r.sqliteSynchronous}) |`);
+  line(`| R: loopback gRPC request→response pairs/s, same provers, nothing behind them | ${n(t.r.roundTripsPerSecond)} |`);
+  line(`| W: durable group-committed task completions/s, same rows, same store, no gRPC | ${n(t.r.storeCompletionsPerSecond)} |`);
+  line(`| limit = min(R/2, W) | ${n(t.r.limitTasksPerSecond)} tasks/s |`);
+  line(`| **efficiency** = tasks/s ÷ limit | **${f(t.r.efficiency, 3)}** |`);
+  line(`| dispatch, ready task and idle prover → request written: p50 / p99 | ${f(t.r.dispatchP50Ms, 3)} / ${f(t.r.dispatchP99Ms, 3)} ms |`);
+  line(`| **dispatch end to end**, prover's job done → its next request written: p50 / p99 (${n(t.r.dispatchE2eSamples)} samples) | **${f(t.r.dispatchE2eP50Ms, 3)} / ${f(t.r.dispatchE2eP99Ms, 3)} ms** |`);
+  line(`| of which: job done → proof received (poll lag) p50 / p99 | ${f(t.r.pollLagP50Ms, 3)} / ${f(t.r.pollLagP99Ms, 3)} ms |`);
+  line(`| of which: proof received → next request written p50 / p99 | ${f(t.r.answerToRequestP50Ms, 3)} / ${f(t.r.answerToRequestP99Ms, 3)} ms |`);
+  line(`| store | ${n(t.r.storeWrites)} writes in ${n(t.r.storeCommits)} commits |`);
+  line();
+  line('R is measured with the sessions running batch jobs back to back on every prover at once; W with as many workers as');
+  line('provers making the generator\'s writes per task (claim, batch input read, job id, proof; the final task\'s claim and job');
+  line('id durable before going on). A task needs at least two round trips (its Gen request and one GetProof), hence R/2.');
+  line('Both are measured in the seconds before the run, in the same process: on a machine whose CPU and disk are shared');
+  line('with other work they drift between those seconds and the run, so an efficiency above 1 means that the limit was');
+  line('measured at a busier moment than the run. With provers that take time (the tables below), the provers are the limit');
+  line('and the efficiency is small by design: the makespan ratio is the figure to read there.');
+  line();
+  storeSection();
+  line('## Makespan and sequence latency with realistic prover timing');
+  line();
+  line('Each job\'s time is drawn from a lognormal distribution (mean `--prover-latency`, coefficient of variation');
+  line('`--latency-jitter`) and divided by its prover\'s speed (`--prover-speeds`, cycled over the provers). The ideal makespan');
+  line('is the larger of the longest critical path (a sequence\'s final job plus its longest chain of jobs, each with the work');
+  line('drawn for it done on the fastest prover) and all the work drawn spread over the fleet\'s total speed. A sequence\'s');
+  line('latency runs from its sync to its final proof stored; its ideal is its critical path, or, when the fleet is busy');
+  line('with the sequences synced before it (they are verified on chain in order, so they go first), the time the fleet');
+  line('needs for their work and its own.');
+  line();
+  line('| command | tasks | makespan ÷ ideal | sequence latency ÷ ideal (mean / p99) | dispatch e2e p50 / p99 | of which poll lag p99 |');
+  line('|---|---|---|---|---|---|');
+  for (const run of [j, s, p, g]) {
+    line(`| \`${run.cmd}\` | ${n(run.r.tasksCompleted)} | ${f(run.r.makespanRatio, 3)} (ideal ${n(run.r.idealMakespanMs)} ms) | ${f(run.r.sequenceLatencyRatio, 3)} / ${f(run.r.sequenceLatencyRatioP99, 3)} | ${f(run.r.dispatchE2eP50Ms, 2)} / ${f(run.r.dispatchE2eP99Ms, 2)} ms | ${f(run.r.pollLagP99Ms, 2)} ms |`);
+  }
+  line();
+  line('The provers of the mock answer a GetProof that carries a timeout when the job ends (a long poll); `--no-long-poll`');
+  line('makes them answer at once, as real provers do, so that the row with it measures the sessions\' adaptive polling.');
+  line();
+  line('## Hash broadcast');
+  line();
+  line('```sh');
+  line(d.cmd.replace(/ --data-dir \S+/, ''));
+  line('```');
+  line();
+  line('| figure | value |');
+  line('|---|---|');
+  line(`| sequences verified / slashes | ${d.r.sequencesVerified} / ${d.r.slashes} |`);
+  line(`| final proof stored → submitProofHash broadcast, p50 / p99 (${d.r.hashBroadcastSamples} samples, the first after start-up excluded) | ${f(d.r.hashBroadcastP50Ms, 1)} / ${f(d.r.hashBroadcastP99Ms, 1)} ms |`);
+  line(`| the first broadcast after start-up | ${f(d.r.hashBroadcastFirstMs, 1)} ms |`);
+  line(`| reveal delay after the proof window opens, max | ${d.r.revealDelayBlocksMax ?? 'n/a'} blocks |`);
+  line();
+  line('Where the time goes (trace spans of the `ZkPow.Aggregator.Sender` activity source, over the whole run):');
+  line();
+  line('| span | count | p50 | p99 | max |');
+  line('|---|---|---|---|---|');
+  for (const [name, v] of Object.entries(d.r.senderSpans ?? {}).sort()) {
+    line(`| \`${name}\` | ${v.count} | ${f(v.p50Ms, 2)} ms | ${f(v.p99Ms, 2)} ms | ${f(v.maxMs, 2)} ms |`);
+  }
+  line();
+  line('Only proofs that could be committed when they were stored count as samples: a proof held back by the commit policy');
+  line('(its predecessor not yet committed) is not a broadcast delay.');
+  line();
+  line('## Gas per verified sequence');
+  line();
+  line('Every transaction of the miner found in the chain\'s blocks (replacements, no-op cancels, reverted and lost-race');
+  line('reveals included; staking apart), divided by the sequences verified, next to the two bare transactions a sequence');
+  line('needs (one `submitProofHash` + one `verifyBatches`, each the median of the miner\'s own successful ones on the same');
+  line('chain).');
+  line();
+  line('| run | verified / slashes | our txs (reverted) | by kind | gas per verified sequence | bare (hash + reveal) | ratio | ETH per sequence |');
+  line('|---|---|---|---|---|---|---|---|');
+  const gasRows = [d];
+  if (fs.existsSync(path.join(work, 'faults.json'))) gasRows.push(read('faults'));
+  for (const run of gasRows) {
+    for (const m of run.r.miners ?? []) {
+      const gas = m.gas;
+      const kinds = Object.entries(gas.txsByKind ?? {}).map(([k, v]) => `${v} ${k}`).join(', ');
+      const eth = gas.weiPerVerifiedSequence ? (Number(BigInt(gas.weiPerVerifiedSequence)) / 1e18).toExponential(3) : 'n/a';
+      line(`| \`${run.cmd.replace(/ --data-dir \S+/, '')}\` | ${run.r.sequencesVerified} / ${run.r.slashes} | ${gas.txs} (${gas.txsReverted}) | ${kinds} | ${n(gas.gasPerVerifiedSequence)} | ${n(gas.bareGasPerSequence)} (${n(gas.bareSubmitProofHashGas)} + ${n(gas.bareVerifyBatchesGas)}) | ${f(gas.gasRatio, 3)} | ${eth} |`);
+    }
+  }
+  line();
+  line('## Transaction manager');
+  line();
+  line('```sh');
+  line(x.cmd);
+  line('```');
+  line();
+  line(`${n(x.r.confirmedTxPerSecond)} confirmed tx/s on anvil (${x.r.transactions} transactions, concurrency ${x.r.concurrency}, ${x.r.confirmations} confirmation(s)); submit p50 / p99 ${f(x.r.submitP50Ms, 1)} / ${f(x.r.submitP99Ms, 1)} ms, confirm p50 / p99 ${f(x.r.confirmP50Ms, 1)} / ${f(x.r.confirmP99Ms, 1)} ms; ${x.r.failed} failed.`);
+  line();
+} else {
+  storeSection();
+}
 process.stdout.write(out.join('\n'));

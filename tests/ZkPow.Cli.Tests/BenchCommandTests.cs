@@ -1,4 +1,8 @@
 using System.Text.Json;
+using Npgsql;
+using ZkPow.Aggregator.Generator;
+using ZkPow.Aggregator.Storage;
+using ZkPow.Devnet.Bench;
 
 namespace ZkPow.Cli.Tests;
 
@@ -83,5 +87,83 @@ public sealed class BenchCommandTests
 
         Assert.True(root.GetProperty("peakRssMb").GetDouble() >= root.GetProperty("runPeakRssMb").GetDouble());
         Assert.Equal(JsonValueKind.Number, root.GetProperty("memoryPerSessionKb").ValueKind);
+    }
+
+    [Fact]
+    public async Task bench_on_postgres_with_two_replicas_proves_every_sequence_and_reports_the_shared_run()
+    {
+        var cluster = await PostgresCluster.SharedAsync();
+        var database = await cluster.CreateDatabaseAsync();
+        using var bench = ChildProcess.Zkpow("bench", "--store", "postgres", "--replicas", "2", "--store-connection", database, "--provers", "4",
+            "--sequences", "8", "--max-batches", "4", "--prover-latency", "5ms", "--seed", "2", "--json");
+        Assert.Equal(0, await bench.WaitForExitAsync(TimeSpan.FromMinutes(3)));
+        using var json = JsonDocument.Parse(bench.Stdout);
+        var root = json.RootElement;
+        var batches = GeneratorBenchmark.BuildSequences(new GeneratorBenchmarkOptions { Sequences = 8, MaxBatches = 4, Seed = 2 }).Sum(s => s.Batches.Count);
+        Assert.Equal(batches, root.GetProperty("batches").GetInt32());
+        Assert.Equal(8, root.GetProperty("finalProofs").GetInt32());
+        // Each batch: one batch task, one aggregation or final task above it.
+        Assert.Equal(2 * batches, root.GetProperty("tasksCompleted").GetInt32());
+        Assert.Equal("postgres", root.GetProperty("store").GetString());
+        Assert.Equal(2, root.GetProperty("replicas").GetInt32());
+        var perReplica = root.GetProperty("tasksCompletedPerReplica").EnumerateArray().Select(e => e.GetInt64()).ToArray();
+        Assert.Equal(2, perReplica.Length);
+        Assert.Equal(2 * batches, perReplica.Sum());
+        Assert.All(perReplica, n => Assert.True(n > 0, "both replicas' provers got work"));
+        Assert.True(root.GetProperty("claimsLost").GetInt64() >= 0);
+        var durable = cluster.Durable ? "on" : "off";
+        Assert.Equal(durable, root.GetProperty("postgresFsync").GetString());
+        Assert.Equal(durable, root.GetProperty("postgresSynchronousCommit").GetString());
+        foreach (var sqliteOnly in new[] { "sqliteSynchronous", "storeCommits", "storeWrites" })
+        {
+            Assert.Equal(JsonValueKind.Null, root.GetProperty(sqliteOnly).ValueKind);
+        }
+
+        foreach (var figure in new[] { "tasksPerSecond", "dispatchP99Ms", "storeCompletionsPerSecond", "efficiency" })
+        {
+            Assert.True(root.GetProperty(figure).GetDouble() > 0, $"{figure} should be positive");
+        }
+
+        // What the run left in the database: every final proof, and no trace of the store-limit measurement's schema.
+        await using var store = await PostgresStore.OpenAsync(new StoreOptions { Provider = "postgres", ConnectionString = database }, TimeProvider.System,
+            CancellationToken.None);
+        Assert.Equal(8, await store.CountFinalProofsAsync(CancellationToken.None));
+        await using var connection = new NpgsqlConnection(database);
+        await connection.OpenAsync();
+        await using var schemas = new NpgsqlCommand("SELECT count(*) FROM information_schema.schemata WHERE schema_name LIKE 'zkpow_bench_limit_%';", connection);
+        Assert.Equal(0L, (long)(await schemas.ExecuteScalarAsync())!);
+    }
+
+    [Fact]
+    public async Task bench_refuses_a_postgres_database_that_holds_tasks_and_changes_nothing_in_it()
+    {
+        var database = await PostgresCluster.NewDatabaseAsync();
+        await using (var store = await PostgresStore.OpenAsync(new StoreOptions { Provider = "postgres", ConnectionString = database }, TimeProvider.System,
+                         CancellationToken.None))
+        {
+            await store.AddSequenceAsync(new SequenceInput(0, 1, [new BatchInput(1, [1, 2, 3])]), CancellationToken.None);
+        }
+
+        using var bench = ChildProcess.Zkpow("bench", "--store", "postgres", "--store-connection", database, "--provers", "2", "--sequences", "2", "--json");
+        Assert.Equal(2, await bench.WaitForExitAsync(TimeSpan.FromMinutes(2)));
+        Assert.Contains("already holds 1 tasks and 0 final proofs", bench.Stderr);
+        Assert.Contains("empty database", bench.Stderr);
+        Assert.Equal("", bench.Stdout.Trim());
+        await using var after = await PostgresStore.OpenAsync(new StoreOptions { Provider = "postgres", ConnectionString = database }, TimeProvider.System,
+            CancellationToken.None);
+        Assert.Equal(1, (await after.CountTasksAsync(CancellationToken.None)).Values.Sum());
+    }
+
+    [Fact]
+    public async Task bench_refuses_store_options_that_do_not_go_together()
+    {
+        using var replicas = ChildProcess.Zkpow("bench", "--replicas", "2", "--json");
+        Assert.Equal(2, await replicas.WaitForExitAsync(TimeSpan.FromMinutes(1)));
+        Assert.Contains("--replicas 2 needs --store postgres", replicas.Stderr);
+        Assert.Equal("", replicas.Stdout.Trim());
+
+        using var store = ChildProcess.Zkpow("bench", "--store", "mysql");
+        Assert.Equal(2, await store.WaitForExitAsync(TimeSpan.FromMinutes(1)));
+        Assert.Contains("--store must be sqlite or postgres, not 'mysql'", store.Stderr);
     }
 }

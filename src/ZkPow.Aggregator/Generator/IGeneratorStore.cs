@@ -94,6 +94,8 @@ public interface IGeneratorStore
         Task.FromResult<IReadOnlyList<ProofTask>>([]);
 
     /// <summary>Calls <paramref name="onReady"/> with the id of every task any process makes ready, and with null when
-    /// some may have been missed (the caller then loads them all), until <paramref name="cancellationToken"/>.</summary>
-    Task WatchReadyTasksAsync(Action<long?> onReady, ILogger logger, CancellationToken cancellationToken) => Task.CompletedTask;
+    /// some may have been missed (the caller then loads them all); calls <paramref name="onTaken"/> with the id of every
+    /// ready task any process claims or drops; until <paramref name="cancellationToken"/>.</summary>
+    Task WatchReadyTasksAsync(Action<long?> onReady, Action<long> onTaken, ILogger logger, CancellationToken cancellationToken) =>
+        Task.CompletedTask;
 }

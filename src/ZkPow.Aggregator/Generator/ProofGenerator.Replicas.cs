@@ -24,7 +24,7 @@ public sealed partial class ProofGenerator
     private void StartSharing()
     {
         _announcedLoader = Task.Run(() => LoadAnnouncedAsync(_stopping.Token));
-        _readyWatch = Task.Run(() => _store.WatchReadyTasksAsync(OnTaskAnnounced, _logger, _stopping.Token));
+        _readyWatch = Task.Run(() => _store.WatchReadyTasksAsync(OnTaskAnnounced, OnTaskTaken, _logger, _stopping.Token));
     }
 
     /// <summary>A task became ready somewhere (null: any may have, load them all).</summary>
@@ -47,6 +47,21 @@ public sealed partial class ProofGenerator
         }
 
         _announcedWake.Writer.TryWrite(true);
+    }
+
+    /// <summary>A ready task was claimed (or dropped) somewhere: it leaves this replica's queue, so that no worker here
+    /// spends a claim on it.</summary>
+    private void OnTaskTaken(long taskId)
+    {
+        lock (_gate)
+        {
+            _announced.Remove(taskId);
+            if (_readyById.Remove(taskId, out var task))
+            {
+                _ready.Remove(task);
+                _readyAt.Remove(taskId);
+            }
+        }
     }
 
     /// <summary>Whether this process already queues, runs or holds the task.</summary>
@@ -89,7 +104,8 @@ public sealed partial class ProofGenerator
 
                         if (!known)
                         {
-                            MakeReady(task);
+                            // The provers this process saw it fail on are avoided as when it queues a retry itself.
+                            MakeReady(AvoidingFailed(task), fresh: true);
                             queued++;
                         }
                     }

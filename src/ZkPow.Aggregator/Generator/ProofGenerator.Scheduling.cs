@@ -12,14 +12,17 @@ public sealed partial class ProofGenerator
     /// when the aggregator stopped, so its grace counts again from the moment the prover port opens.</summary>
     private sealed record Held(ProofTask Task, ProverRef Prover, DateTimeOffset Until, string Why, bool FromRestart = false);
 
-    /// <summary>Puts a task in the ready set, or straight into the hands of a waiting prover.</summary>
-    private void MakeReady(ProofTask task)
+    /// <summary>Puts a task in the ready set, or straight into the hands of a waiting prover. <paramref name="fresh"/>: the
+    /// task was just created or loaded, so if this process already took it (replicas: the database announced it and it
+    /// was handed out before its creator got here), it is not queued twice.</summary>
+    private void MakeReady(ProofTask task, bool fresh = false)
     {
         var readyAt = Stopwatch.GetTimestamp();
         Waiter? chosen = null;
         lock (_gate)
         {
-            if (_retired.Contains(task.Sequence) || _readyAt.ContainsKey(task.Id))
+            if (_retired.Contains(task.Sequence) || _readyAt.ContainsKey(task.Id) ||
+                (fresh && (_busy.Contains(task.Id) || _running.ContainsKey(task.Id))))
             {
                 // A sequence given up, or a task queued already (replicas: announced by the database as well).
                 return;
@@ -58,17 +61,21 @@ public sealed partial class ProofGenerator
             {
                 _waiters.Remove(node);
                 chosen = node.Value;
+                // Taken from now on (a notification of the same task from the database must not queue it again).
+                _busy.Add(task.Id);
             }
             else
             {
                 _ready.Add(task);
                 _readyAt[task.Id] = readyAt;
+                _readyById[task.Id] = task;
             }
         }
 
         if (chosen is not null && !chosen.Completion.TrySetResult((task, readyAt)))
         {
             // The waiter gave up at that very moment: queue the task for the next prover.
+            Unbusy(task.Id);
             MakeReady(task);
         }
     }
@@ -95,10 +102,17 @@ public sealed partial class ProofGenerator
                 }
             }
 
+            if (pick is not null && _store.Shared)
+            {
+                pick = SpreadLocked(pick, session);
+            }
+
             if (pick is not null)
             {
                 _ready.Remove(pick);
                 _readyAt.Remove(pick.Id, out var readyAt);
+                _readyById.Remove(pick.Id);
+                _busy.Add(pick.Id);
                 return (pick, readyAt);
             }
 
@@ -119,11 +133,41 @@ public sealed partial class ProofGenerator
 
             if (waiter.Completion.Task.IsCompletedSuccessfully)
             {
+                Unbusy(waiter.Completion.Task.Result.Task.Id);
                 MakeReady(waiter.Completion.Task.Result.Task);
             }
 
             throw;
         }
+    }
+
+    /// <summary>How many equally urgent tasks a replica chooses among at random (replicas sharing a store).</summary>
+    private const int SpreadWidth = 4;
+
+    /// <summary>Replicas see the same ready tasks in the same order: if each took the first, their claims would collide
+    /// on every task (one wins, the others lose a round trip). Among the first few tasks of the same sequence and kind
+    /// as <paramref name="pick"/> (equally urgent: batches or aggregations of one sequence) this one is chosen at random.</summary>
+    private ProofTask SpreadLocked(ProofTask pick, ProverSession session)
+    {
+        List<ProofTask>? peers = null;
+        foreach (var task in _ready.GetViewBetween(pick, _ready.Max!))
+        {
+            if (task.Sequence != pick.Sequence || task.Kind != pick.Kind)
+            {
+                break;
+            }
+
+            if (!task.AvoidProvers.Contains(session.Name))
+            {
+                (peers ??= []).Add(task);
+                if (peers.Count == SpreadWidth)
+                {
+                    break;
+                }
+            }
+        }
+
+        return peers is { Count: > 1 } ? peers[Random.Shared.Next(peers.Count)] : pick;
     }
 
     /// <summary>Whether a connected prover out of quarantine that the task does not avoid exists.</summary>
@@ -153,6 +197,7 @@ public sealed partial class ProofGenerator
             {
                 _ready.Remove(task);
                 _readyAt.Remove(task.Id);
+                _readyById.Remove(task.Id);
             }
         }
 

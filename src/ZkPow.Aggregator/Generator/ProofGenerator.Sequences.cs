@@ -86,6 +86,7 @@ public sealed partial class ProofGenerator
                 }
 
                 _readyAt.Remove(t.Id);
+                _readyById.Remove(t.Id);
                 return true;
             });
             foreach (var held in _held.Values.Where(h => h.Task.Sequence == finalBatch).ToList())

@@ -20,6 +20,9 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
     private readonly SortedSet<ProofTask> _ready;
     private readonly DeadlinePriority _priority;
     private readonly Dictionary<long, long> _readyAt = [];
+
+    /// <summary>The tasks of <see cref="_ready"/> by id.</summary>
+    private readonly Dictionary<long, ProofTask> _readyById = [];
     private readonly LinkedList<Waiter> _waiters = new();
     private readonly Dictionary<long, Held> _held = [];
     private readonly Dictionary<ProverSession, Task> _workers = [];
@@ -90,7 +93,7 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
             switch (task.State)
             {
                 case TaskState.Ready:
-                    MakeReady(task);
+                    MakeReady(task, fresh: true);
                     ready++;
                     break;
                 case TaskState.Assigned when _store.Shared:
@@ -143,7 +146,7 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
 
         foreach (var task in created)
         {
-            MakeReady(task);
+            MakeReady(task, fresh: true);
         }
     }
 
@@ -161,7 +164,7 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
         var created = await _store.ReproveSequenceAsync(finalBatch, reason, cancellationToken).ConfigureAwait(false);
         foreach (var task in created)
         {
-            MakeReady(task);
+            MakeReady(task, fresh: true);
         }
 
         return created.Count;
@@ -787,7 +790,7 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
 
         if (result.Unlocked is { } next)
         {
-            MakeReady(next);
+            MakeReady(next, fresh: true);
         }
     }
 
@@ -827,7 +830,7 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
 
             foreach (var t in suspects)
             {
-                MakeReady(t);
+                MakeReady(t, fresh: true);
             }
 
             return;

@@ -200,7 +200,7 @@ internal static class Migrations
                 PRIMARY KEY (miner, replica_id)
             );
             """),
-        new(8, "replicas share the ready work: the replica that runs each assigned task, a notification when a task becomes ready, each replica's provers", """
+        new(8, "replicas share the ready work: the replica that runs each assigned task, a notification when a task becomes ready or is taken, each replica's provers", """
             -- One SQLite process owns its tasks: the column is never written, and nothing listens for notifications.
             ALTER TABLE tasks ADD COLUMN owner TEXT;
             ALTER TABLE replicas ADD COLUMN provers TEXT NOT NULL DEFAULT '';

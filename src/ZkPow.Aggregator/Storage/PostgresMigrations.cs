@@ -207,13 +207,15 @@ internal static class PostgresMigrations
             $$;
             CREATE TRIGGER final_proofs_notify AFTER INSERT ON final_proofs FOR EACH ROW EXECUTE FUNCTION zkpow_notify_final_proof();
             """),
-        new(8, "replicas share the ready work: the replica that runs each assigned task, a notification when a task becomes ready, each replica's provers", """
+        new(8, "replicas share the ready work: the replica that runs each assigned task, a notification when a task becomes ready or is taken, each replica's provers", """
             ALTER TABLE tasks ADD COLUMN owner TEXT;
             ALTER TABLE replicas ADD COLUMN provers TEXT NOT NULL DEFAULT '';
             CREATE FUNCTION zkpow_notify_task_ready() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
                 IF NEW.state = 0 AND (TG_OP = 'INSERT' OR OLD.state <> 0) THEN
                     PERFORM pg_notify('zkpow_tasks_ready', NEW.id::text);
+                ELSIF TG_OP = 'UPDATE' AND OLD.state = 0 AND NEW.state <> 0 THEN
+                    PERFORM pg_notify('zkpow_tasks_ready', '-' || NEW.id::text);
                 END IF;
                 RETURN NEW;
             END

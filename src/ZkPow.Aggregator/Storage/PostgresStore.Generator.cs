@@ -171,7 +171,8 @@ public sealed partial class PostgresStore
     /// any replica are announced on <see cref="TasksReadyChannel"/>.</summary>
     public bool Shared => true;
 
-    /// <summary>The channel on which the database announces every task that becomes ready (migration 8's trigger).</summary>
+    /// <summary>The channel on which the database announces every task that becomes ready (payload: its id) or stops
+    /// being ready (payload: <c>-</c> and its id) (migration 8's trigger).</summary>
     public const string TasksReadyChannel = "zkpow_tasks_ready";
 
     public async Task<IReadOnlyList<ProofTask>> LoadReadyTasksAsync(IReadOnlyCollection<long>? ids, CancellationToken cancellationToken)
@@ -204,10 +205,22 @@ public sealed partial class PostgresStore
         return await ReadTasksAsync(command, cancellationToken).ConfigureAwait(false);
     }
 
-    public Task WatchReadyTasksAsync(Action<long?> onReady, Microsoft.Extensions.Logging.ILogger logger, CancellationToken cancellationToken) =>
+    public Task WatchReadyTasksAsync(Action<long?> onReady, Action<long> onTaken, Microsoft.Extensions.Logging.ILogger logger,
+        CancellationToken cancellationToken) =>
         new PostgresChannelListener(this, TasksReadyChannel, payload =>
-            onReady(long.TryParse(payload, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id) ? id : null),
-            logger, _time).RunAsync(cancellationToken);
+        {
+            // "<id>": the task became ready; "-<id>": it was taken (claimed, parked, discarded); null: a sweep.
+            const System.Globalization.NumberStyles digits = System.Globalization.NumberStyles.None;
+            var culture = System.Globalization.CultureInfo.InvariantCulture;
+            if (payload is ['-', .. var taken] && long.TryParse(taken, digits, culture, out var takenId))
+            {
+                onTaken(takenId);
+            }
+            else
+            {
+                onReady(long.TryParse(payload, digits, culture, out var id) ? id : null);
+            }
+        }, logger, _time).RunAsync(cancellationToken);
 
     private static async Task<IReadOnlyList<ProofTask>> ReadTasksAsync(NpgsqlCommand command, CancellationToken cancellationToken)
     {

@@ -47,7 +47,7 @@ public sealed partial class PostgresStore : IAggregatorStore
 
         // Npgsql's own logs stay off (it logs every command at Information); its failures reach the store's callers as
         // exceptions, which they log.
-        var dataSource = new NpgsqlDataSourceBuilder(options.ConnectionString).Build();
+        var dataSource = new NpgsqlDataSourceBuilder(WithSessionTimeouts(options.ConnectionString)).Build();
         try
         {
             await ApplyMigrationsAsync(dataSource, cancellationToken).ConfigureAwait(false);
@@ -59,6 +59,26 @@ public sealed partial class PostgresStore : IAggregatorStore
         }
 
         return new PostgresStore(dataSource, time, owner ?? $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}");
+    }
+
+    /// <summary>How long the server lets a session of this store sit inside a transaction without a statement before it
+    /// ends the session (releasing its row locks). The store's transactions run statement after statement; only a
+    /// process that is paused (SIGSTOP, a VM frozen) or cut off mid-transaction stays that long, and without the limit its
+    /// locks would stall every other replica's work on the same rows until it resumes.</summary>
+    public static readonly TimeSpan IdleInTransactionTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>Adds <c>idle_in_transaction_session_timeout</c> (<see cref="IdleInTransactionTimeout"/>) to the session
+    /// options of <paramref name="connectionString"/>, unless it sets its own.</summary>
+    internal static string WithSessionTimeouts(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        if (builder.Options?.Contains("idle_in_transaction_session_timeout", StringComparison.Ordinal) != true)
+        {
+            var timeout = $"-c idle_in_transaction_session_timeout={(long)IdleInTransactionTimeout.TotalMilliseconds}";
+            builder.Options = string.IsNullOrWhiteSpace(builder.Options) ? timeout : $"{builder.Options} {timeout}";
+        }
+
+        return builder.ConnectionString;
     }
 
     /// <summary>The database a connection string names, for messages: <c>zkpow at db:5432</c> (never its password).</summary>

@@ -49,11 +49,28 @@ internal static class BenchCommand
         };
         var db = new Option<string?>("--db") { Description = "Database file to use and keep (default: a temporary one); a rerun with the same file resumes" };
         var synchronous = new Option<string>("--sqlite-synchronous") { Description = "SQLite synchronous setting: FULL (durable, default) or NORMAL", DefaultValueFactory = _ => "FULL" };
+        var store = new Option<string>("--store")
+        {
+            Description = "Store of the run: sqlite (the durable SQLite file, default) or postgres (durable PostgreSQL: a throwaway cluster started " +
+                          "for the run and stopped at its end, or the empty database of --store-connection)",
+            DefaultValueFactory = _ => "sqlite",
+        };
+        var replicas = new Option<int>("--replicas")
+        {
+            Description = "With --store postgres: generators (aggregator replicas) sharing the work through the database, each with its own store, " +
+                          "prover server and share of the provers (prover i dials replica i mod N)",
+            DefaultValueFactory = _ => 1,
+        };
+        var storeConnection = new Option<string?>("--store-connection")
+        {
+            Description = "With --store postgres: the connection string of an existing, empty PostgreSQL database to use instead of a throwaway cluster",
+        };
         var json = CliOptions.Json();
         var logLevel = CliOptions.LogLevel(LogLevel.Warning);
         var command = new Command("bench", "Benchmark the proof generator with mock provers over real gRPC and the durable store")
         {
-            provers, sequences, maxBatches, latency, jitter, speeds, interval, noLongPoll, noLimits, seed, port, batchBytes, proofBytes, db, synchronous, json, logLevel,
+            provers, sequences, maxBatches, latency, jitter, speeds, interval, noLongPoll, noLimits, seed, port, batchBytes, proofBytes, db, synchronous, store, replicas, storeConnection, json,
+            logLevel,
             BenchTxsCommand.Create(),
         };
         command.SetAction(async (parse, cancellationToken) =>
@@ -75,6 +92,9 @@ internal static class BenchCommand
                 ProofBytes = parse.GetValue(proofBytes),
                 DatabasePath = parse.GetValue(db),
                 SqliteSynchronous = parse.GetValue(synchronous) ?? "FULL",
+                Store = parse.GetValue(store) ?? "sqlite",
+                Replicas = parse.GetValue(replicas),
+                StoreConnection = parse.GetValue(storeConnection),
             };
             var asJson = parse.GetValue(json);
             try
@@ -109,6 +129,17 @@ internal static class BenchCommand
                 await Console.Error.WriteLineAsync("zkpow bench: stopped before the end; no figures").ConfigureAwait(false);
                 return CliApp.ExitCode(1);
             }
+            catch (ArgumentException ex)
+            {
+                // A database that is not empty: refused before anything was written.
+                await Console.Error.WriteLineAsync($"zkpow bench: {ex.Message}").ConfigureAwait(false);
+                return 2;
+            }
+            catch (Npgsql.NpgsqlException ex)
+            {
+                await Console.Error.WriteLineAsync($"zkpow bench: PostgreSQL: {ex.Message}").ConfigureAwait(false);
+                return 1;
+            }
 
             if (asJson)
             {
@@ -125,7 +156,7 @@ internal static class BenchCommand
                         of which        poll lag p50 {result.PollLagP50Ms:0.000} ms, p99 {result.PollLagP99Ms:0.000} ms; proof received to next request p50 {result.AnswerToRequestP50Ms:0.000} ms, p99 {result.AnswerToRequestP99Ms:0.000} ms
                       makespan          {(result.MakespanRatio is { } r ? $"{r:0.000} x ideal ({result.IdealMakespanMs:0} ms; longest critical path {result.CriticalPathMs:0} ms)" : "n/a (zero-latency provers)")}
                       sequence latency  {(result.SequenceLatencyRatio is { } q ? $"{q:0.000} x ideal on average, p99 {result.SequenceLatencyRatioP99:0.000} x; " : "")}p50 {result.SequenceLatencyP50Ms:0} ms, p99 {result.SequenceLatencyP99Ms:0} ms (synced to final proof stored)
-                      store             {result.StoreWrites} writes in {result.StoreCommits} commits, synchronous={result.SqliteSynchronous}
+                      store             {(result.Store == "postgres" ? $"postgres, {result.Replicas} replica(s) (tasks {string.Join(" + ", result.TasksCompletedPerReplica)}), {result.ClaimsLost} claims lost to another replica, fsync={result.PostgresFsync}, synchronous_commit={result.PostgresSynchronousCommit}" : $"sqlite, {result.StoreWrites} writes in {result.StoreCommits} commits, synchronous={result.SqliteSynchronous}")}
                       retries           {result.TasksRetried}
                       memory            peak RSS {result.PeakRssMb:0.0} MB; {result.RssBeforeProversMb:0.0} MB before the provers, {result.RunPeakRssMb:0.0} MB at most during the run{(result.MemoryPerSessionKb is { } kb ? $": {kb:0.0} KB per prover session (both ends)" : "")}
                       proofs stored     {result.ProofMbStored:0.0} MB at {result.ProofMbPerSecond:0.00} MB/s{(result.RawWriteFsyncMbPerSecond is { } rawRate ? $" (raw write+fsync next to the database: {rawRate:0.00} MB/s)" : "")}

@@ -56,21 +56,30 @@ public sealed partial class GeneratorBenchmark
         }
     }
 
-    /// <summary>
-    /// W: durable task completions per second of the same rows through the same store (same synchronous setting, same
-    /// group commit), with no gRPC: as many workers as provers claim each ready task, read its input, record a job id
-    /// and store a proof of the mock provers' size, exactly the writes the generator makes per task.
-    /// </summary>
-    private async Task<double> MeasureStoreAsync(IReadOnlyList<SequenceInput> sequences, string dbPath, int workers, string recursiveProof,
+    /// <summary>W on SQLite: a store of its own on <paramref name="dbPath"/>, same synchronous setting and group commit.</summary>
+    private async Task<double> MeasureSqliteStoreAsync(IReadOnlyList<SequenceInput> sequences, string dbPath, int workers, string recursiveProof,
         CancellationToken cancellationToken)
     {
         await using var store = await SqliteStore.OpenAsync(
             new StoreOptions { SqlitePath = dbPath, SqliteSynchronous = options.SqliteSynchronous }, TimeProvider.System, cancellationToken).ConfigureAwait(false);
+        return await MeasureStoreAsync(sequences, [store], workers, recursiveProof, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// W: durable task completions per second of the same rows through the same store kind (same synchronous setting,
+    /// same group commit; with PostgreSQL as many stores, each with its own pool, as the run has replicas), with no gRPC:
+    /// as many workers as provers (worker i on store i mod N) claim each ready task, read its input, record a job id and
+    /// store a proof of the mock provers' size, exactly the writes the generator makes per task. The sequences are added
+    /// through the first store.
+    /// </summary>
+    private static async Task<double> MeasureStoreAsync(IReadOnlyList<SequenceInput> sequences, IReadOnlyList<IAggregatorStore> stores, int workers,
+        string recursiveProof, CancellationToken cancellationToken)
+    {
         var ready = Channel.CreateUnbounded<ProofTask>();
         var total = 0;
         foreach (var sequence in sequences)
         {
-            foreach (var task in await store.AddSequenceAsync(sequence, cancellationToken).ConfigureAwait(false))
+            foreach (var task in await stores[0].AddSequenceAsync(sequence, cancellationToken).ConfigureAwait(false))
             {
                 ready.Writer.TryWrite(task);
             }
@@ -84,23 +93,32 @@ public sealed partial class GeneratorBenchmark
         async Task WorkAsync(int worker)
         {
             var prover = new ProverRef($"store-{worker:D3}", "limit");
+            var store = stores[worker % stores.Count];
             await foreach (var task in ready.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
                 var now = DateTimeOffset.UtcNow;
                 var claim = store.TryClaimAsync(task.Id, prover, now, now.AddSeconds(30), CancellationToken.None);
-                if (task.Kind == TaskKind.Final)
+                // A shared store (PostgreSQL) runs the writes on pooled connections side by side, not in one writer's order:
+                // as the generator does there, the claim is durable before anything else, and the job id before the proof
+                // (which in a run comes after at least one more round trip).
+                if (task.Kind == TaskKind.Final || store.Shared)
                 {
                     await claim.ConfigureAwait(false);
                 }
-                else if (task.Kind == TaskKind.Batch)
+
+                if (task.Kind == TaskKind.Batch)
                 {
                     await store.GetBatchInputAsync(task.ToBatch, cancellationToken).ConfigureAwait(false);
                 }
 
                 var job = store.RecordJobAsync(task.Id, prover, Guid.NewGuid().ToString(), now.AddSeconds(30), CancellationToken.None);
-                if (task.Kind == TaskKind.Final)
+                if (task.Kind == TaskKind.Final || store.Shared)
                 {
                     await job.ConfigureAwait(false);
+                }
+
+                if (task.Kind == TaskKind.Final)
+                {
                     await store.CompleteFinalAsync(task.Id, prover, new FinalProofRecord
                     {
                         InitBatch = task.FromBatch,

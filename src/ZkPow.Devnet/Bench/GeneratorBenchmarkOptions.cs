@@ -1,3 +1,5 @@
+using ZkPow.Aggregator.Storage;
+
 namespace ZkPow.Devnet.Bench;
 
 /// <summary>Settings of the proof-generator benchmark (<c>zkpow bench</c>).</summary>
@@ -59,8 +61,80 @@ public sealed class GeneratorBenchmarkOptions
     /// <summary>SQLite synchronous setting (FULL is the durable default).</summary>
     public string SqliteSynchronous { get; set; } = "FULL";
 
+    /// <summary>The store the run uses: <c>sqlite</c> (default) or <c>postgres</c>.</summary>
+    public string Store { get; set; } = StoreOptions.SqliteProvider;
+
+    /// <summary>With <c>postgres</c>: generators (aggregator replicas) sharing the work through the one database, each
+    /// with its own store, prover server and share of the provers (prover i dials replica i mod N).</summary>
+    public int Replicas { get; set; } = 1;
+
+    /// <summary>With <c>postgres</c>: an existing, empty database to use (Npgsql connection string); null = a throwaway
+    /// durable cluster started for the run and stopped at its end.</summary>
+    public string? StoreConnection { get; set; }
+
+    /// <summary>Whether the run uses PostgreSQL.</summary>
+    public bool IsPostgres => string.Equals(Store, StoreOptions.PostgresProvider, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Most replicas a run may build.</summary>
+    public const int MaxReplicas = 16;
+
     public void Validate()
     {
+        if (!string.Equals(Store, StoreOptions.SqliteProvider, StringComparison.OrdinalIgnoreCase) && !IsPostgres)
+        {
+            throw new ArgumentException($"--store must be sqlite or postgres, not '{Store}'");
+        }
+
+        if (Replicas is < 1 or > MaxReplicas)
+        {
+            throw new ArgumentException($"--replicas must be between 1 and {MaxReplicas}, not {Replicas}");
+        }
+
+        if (Replicas > 1 && !IsPostgres)
+        {
+            throw new ArgumentException($"--replicas {Replicas} needs --store postgres: replicas share their work through a PostgreSQL database " +
+                                        "(a SQLite file belongs to one process)");
+        }
+
+        if (Replicas > 1 && Provers == 0)
+        {
+            throw new ArgumentException("--provers 0 serves external provers on one port, so it runs one replica: use --replicas 1 or in-process provers");
+        }
+
+        if (StoreConnection is not null)
+        {
+            if (!IsPostgres)
+            {
+                throw new ArgumentException("--store-connection names a PostgreSQL database: it needs --store postgres");
+            }
+
+            Npgsql.NpgsqlConnectionStringBuilder builder;
+            try
+            {
+                builder = new Npgsql.NpgsqlConnectionStringBuilder(StoreConnection);
+            }
+            catch (Exception e) when (e is ArgumentException or FormatException or KeyNotFoundException or InvalidCastException)
+            {
+                throw new ArgumentException($"--store-connection is not a PostgreSQL connection string: {e.Message}", e);
+            }
+
+            if (string.IsNullOrWhiteSpace(builder.Host) || string.IsNullOrWhiteSpace(builder.Database))
+            {
+                throw new ArgumentException("--store-connection must name a host and a database (for example " +
+                                            "Host=127.0.0.1;Port=5432;Username=postgres;Database=bench)");
+            }
+        }
+
+        if (IsPostgres && !string.IsNullOrEmpty(DatabasePath))
+        {
+            throw new ArgumentException("--db names the SQLite file: with --store postgres use --store-connection");
+        }
+
+        if (IsPostgres && !string.Equals(SqliteSynchronous, "FULL", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new ArgumentException("--sqlite-synchronous applies to --store sqlite only (PostgreSQL runs with fsync=on and synchronous_commit=on)");
+        }
+
         if (Provers is < 0 or > 4096)
         {
             throw new ArgumentException("--provers must be between 0 and 4096");

@@ -15,7 +15,8 @@ public sealed record GeneratorBenchmarkResult
     /// behind them (null when not measured).</summary>
     public required double? RoundTripsPerSecond { get; init; }
 
-    /// <summary>W: durable task completions per second of the same rows through the same store, no gRPC.</summary>
+    /// <summary>W: durable task completions per second of the same rows through the same store kind (the same number of
+    /// PostgreSQL stores as replicas), no gRPC.</summary>
     public required double? StoreCompletionsPerSecond { get; init; }
 
     /// <summary>min(R / 2, W): a task needs at least two round trips (its Gen request and one GetProof).</summary>
@@ -63,10 +64,33 @@ public sealed record GeneratorBenchmarkResult
     public required double SequenceLatencyP99Ms { get; init; }
     public required int MaxAggregationDepth { get; init; }
     public required long TasksRetried { get; init; }
-    public required long StoreCommits { get; init; }
-    public required long StoreWrites { get; init; }
+
+    /// <summary>SQLite commits and writes of the run (null with PostgreSQL).</summary>
+    public required long? StoreCommits { get; init; }
+
+    public required long? StoreWrites { get; init; }
     public required int Seed { get; init; }
-    public required string SqliteSynchronous { get; init; }
+
+    /// <summary>The store the run used: <c>sqlite</c> or <c>postgres</c>.</summary>
+    public required string Store { get; init; }
+
+    /// <summary>Generators (aggregator replicas) sharing the work through the database; 1 with SQLite.</summary>
+    public required int Replicas { get; init; }
+
+    /// <summary>Tasks completed by each replica's generator, replica 0 first (replica 0 also added the sequences).</summary>
+    public required IReadOnlyList<long> TasksCompletedPerReplica { get; init; }
+
+    /// <summary>Claims a replica's generator lost to another replica (it sent no request for them), over the replicas.</summary>
+    public required long ClaimsLost { get; init; }
+
+    /// <summary>SQLite's synchronous setting (null with PostgreSQL).</summary>
+    public required string? SqliteSynchronous { get; init; }
+
+    /// <summary>PostgreSQL's <c>fsync</c> as the server reports it (<c>SHOW fsync</c>; null with SQLite).</summary>
+    public required string? PostgresFsync { get; init; }
+
+    /// <summary>PostgreSQL's <c>synchronous_commit</c> as the server reports it (null with SQLite).</summary>
+    public required string? PostgresSynchronousCommit { get; init; }
     public required double ProverLatencyMs { get; init; }
     public required double LatencyJitter { get; init; }
     public required string ProverSpeeds { get; init; }

@@ -50,6 +50,8 @@ public sealed class ReplicaGeneratorTests : IDisposable
         // 3 sequences of 4 batches: 4 batches, 3 aggregations and 1 final each, all run by the replica the provers dialled.
         Assert.Equal(3 * 8, standby.Generator.Metrics.CompletedTotal);
         Assert.Equal(0, synced.Generator.Metrics.CompletedTotal);
+        // Only the replica with provers claims: it never loses a claim, not even to a notification of its own tasks.
+        Assert.Equal(0, standby.Generator.Metrics.ClaimsLost);
         Assert.Empty(await synced.Store.LoadOpenTasksAsync(CancellationToken.None));
     }
 

@@ -170,13 +170,15 @@ public sealed class PostgresStoreTests() : StoreTests(new PostgresTarget())
     }
 
     [Fact]
-    public async Task every_task_that_becomes_ready_in_any_process_is_announced_and_loadable_by_the_others()
+    public async Task every_task_that_becomes_ready_or_is_taken_in_any_process_is_announced_to_the_others()
     {
         await using var first = await Target.OpenAsync();
         await using var second = (PostgresStore)await Target.OpenAsync();
         var announced = System.Threading.Channels.Channel.CreateUnbounded<long?>();
         using var stop = new CancellationTokenSource();
-        var watch = second.WatchReadyTasksAsync(id => announced.Writer.TryWrite(id), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, stop.Token);
+        var taken = System.Threading.Channels.Channel.CreateUnbounded<long>();
+        var watch = second.WatchReadyTasksAsync(id => announced.Writer.TryWrite(id), id => taken.Writer.TryWrite(id),
+            Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, stop.Token);
         Assert.Null(await announced.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30))); // the sweep after listening
 
         var tasks = await first.AddSequenceAsync(StoreBuilder.Sequence(0, 2), None);
@@ -196,6 +198,8 @@ public sealed class PostgresStoreTests() : StoreTests(new PostgresTarget())
         var now = DateTimeOffset.UtcNow;
         var prover = StoreBuilder.Prover("p1");
         Assert.True(await first.TryClaimAsync(tasks[0].Id, prover, now, now.AddMinutes(1), None));
+        // The claim is announced too, so that the other replicas drop the task from their queues.
+        Assert.Equal(tasks[0].Id, await taken.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30)));
         Assert.Equal([tasks[1].Id], (await second.LoadReadyTasksAsync(null, None)).Select(t => t.Id));
         Assert.NotNull(await first.ReleaseAsync(tasks[0].Id, prover, ReleaseReason.Failed, "failed", 5, None));
         long? again;
@@ -208,6 +212,19 @@ public sealed class PostgresStoreTests() : StoreTests(new PostgresTarget())
         Assert.Equal(tasks[0].Id, again);
         await stop.CancelAsync();
         await watch.WaitAsync(TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
+    public async Task a_session_left_inside_a_transaction_is_ended_by_the_server_so_its_locks_cannot_stall_other_replicas()
+    {
+        await using var store = (PostgresStore)await Target.OpenAsync();
+        Assert.Equal("10s", await store.ShowAsync("idle_in_transaction_session_timeout", None));
+        // An operator's own setting in the connection string is kept.
+        var own = PostgresStore.WithSessionTimeouts("Host=db;Database=zkpow;Options=-c idle_in_transaction_session_timeout=30000");
+        Assert.Contains("idle_in_transaction_session_timeout=30000", own, StringComparison.Ordinal);
+        Assert.DoesNotContain("=10000", own, StringComparison.Ordinal);
+        Assert.Contains("-c statement_timeout=0 -c idle_in_transaction_session_timeout=10000",
+            PostgresStore.WithSessionTimeouts("Host=db;Options=-c statement_timeout=0"), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -50,4 +50,44 @@ public sealed class GeneratorBenchmarkTests
         };
         Assert.True(request.CalculateSize() <= new ProverSessionOptions().MaxSendBytes);
     }
+
+    public static TheoryData<string, int, string?, string?, int, string, string> StoreOptionErrors => new()
+    {
+        { "oracle", 1, null, null, 4, "FULL", "--store must be sqlite or postgres, not 'oracle'" },
+        { "sqlite", 2, null, null, 4, "FULL", "--replicas 2 needs --store postgres" },
+        { "postgres", 0, null, null, 4, "FULL", "--replicas must be between 1 and 16, not 0" },
+        { "postgres", 17, null, null, 4, "FULL", "--replicas must be between 1 and 16, not 17" },
+        { "postgres", 2, null, null, 0, "FULL", "--provers 0 serves external provers on one port" },
+        { "sqlite", 1, "Host=127.0.0.1;Database=bench", null, 4, "FULL", "--store-connection names a PostgreSQL database: it needs --store postgres" },
+        { "postgres", 1, "Hots=127.0.0.1", null, 4, "FULL", "--store-connection is not a PostgreSQL connection string" },
+        { "postgres", 1, "Host=127.0.0.1", null, 4, "FULL", "--store-connection must name a host and a database" },
+        { "postgres", 1, null, "/tmp/bench.db", 4, "FULL", "--db names the SQLite file: with --store postgres use --store-connection" },
+        { "postgres", 1, null, null, 4, "NORMAL", "--sqlite-synchronous applies to --store sqlite only" },
+    };
+
+    [Theory]
+    [MemberData(nameof(StoreOptionErrors))]
+    public void store_options_that_do_not_go_together_are_refused(string store, int replicas, string? connection, string? db, int provers,
+        string synchronous, string message)
+    {
+        var options = new GeneratorBenchmarkOptions
+        {
+            Store = store,
+            Replicas = replicas,
+            StoreConnection = connection,
+            DatabasePath = db,
+            Provers = provers,
+            SqliteSynchronous = synchronous,
+        };
+        var error = Assert.Throws<ArgumentException>(options.Validate);
+        Assert.Contains(message, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void postgres_with_replicas_and_a_database_is_accepted()
+    {
+        new GeneratorBenchmarkOptions { Store = "postgres", Replicas = 3, StoreConnection = "Host=127.0.0.1;Port=5432;Username=postgres;Database=bench" }.Validate();
+        new GeneratorBenchmarkOptions { Store = "POSTGRES", Replicas = GeneratorBenchmarkOptions.MaxReplicas }.Validate();
+        new GeneratorBenchmarkOptions { Store = "sqlite" }.Validate();
+    }
 }
