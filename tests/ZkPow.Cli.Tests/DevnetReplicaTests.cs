@@ -50,6 +50,146 @@ public sealed partial class DevnetReplicaTests
     }
 
     [Fact]
+    public async Task replicas_killed_every_few_seconds_leader_included_still_verify_every_sequence_without_a_slash_or_a_nonce_gap()
+    {
+        using var dir = new TempDir();
+        using var devnet = ChildProcess.Zkpow(["devnet", "--store", "postgres", "--replicas", "2", "--sequences", "6", "--t1", "3", "--t2", "6", "--provers", "4",
+            "--prover-latency", "20ms", "--max-batches", "3", "--kill-replicas", "2s-4s", "--exit-when-done", "--json", "--timeout", "150s",
+            "--data-dir", dir.File("devnet")]);
+        Assert.True(await devnet.WaitForExitAsync(TimeSpan.FromMinutes(4)) == 0, devnet.Stderr);
+        using var json = JsonDocument.Parse(devnet.Stdout);
+        var report = json.RootElement;
+        var replicas = report.GetProperty("replicas");
+        var kills = replicas.GetProperty("kills").GetInt32();
+        // Six sequences take at least 12 s (one every 2 s): two kills or more, so the leader at least once.
+        Assert.True(kills >= 2, $"only {kills} kills");
+        Assert.True(replicas.GetProperty("leaderKills").GetInt32() >= 1, devnet.Stderr);
+        Assert.InRange(replicas.GetProperty("restarts").GetInt32(), kills - 1, kills);
+        Assert.Equal(0, replicas.GetProperty("unexpectedExits").GetInt32());
+        Assert.Equal(kills, Regex.Matches(devnet.Stderr, "with SIGKILL").Count);
+
+        Assert.Equal(6, report.GetProperty("sequencesVerified").GetInt32());
+        Assert.Equal(0, report.GetProperty("slashes").GetInt32());
+        Assert.Equal(0, report.GetProperty("invalidProofsCommitted").GetInt32());
+        var miner = Assert.Single(report.GetProperty("miners").EnumerateArray());
+        Assert.True(miner.GetProperty("noncesContiguous").GetBoolean(), miner.GetProperty("nonceProblems").ToString());
+        Assert.Equal(6, miner.GetProperty("sequencesWithOneHashAndReveal").GetInt32());
+        Assert.Empty(miner.GetProperty("sequencesWithOtherCounts").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task ctrl_c_to_the_devnet_alone_stops_its_replicas_and_its_postgres_server_by_pid()
+    {
+        using var dir = new TempDir();
+        var data = dir.File("devnet");
+        using var devnet = ChildProcess.Zkpow("devnet", "--store", "postgres", "--replicas", "2", "--t1", "3", "--t2", "6", "--provers", "2",
+            "--prover-latency", "20ms", "--max-batches", "2", "--json", "--data-dir", data);
+        var pids = await WaitForPidsAsync(devnet);
+
+        // SIGINT to the devnet's PID only (not its process group): the replicas hear nothing but what the devnet sends them.
+        devnet.Signal(2);
+        Assert.True(await devnet.WaitForExitAsync(TimeSpan.FromMinutes(1)) == 130, devnet.Stderr);
+        Assert.All(pids, pid => Assert.False(IsRunning(pid), $"process {pid} still runs after the devnet ended"));
+        Assert.True(File.Exists(Path.Combine(data, "report.json")), devnet.Stderr);
+        Assert.DoesNotContain("exited unexpectedly", devnet.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task exit_when_done_sees_a_stall_of_replicas_through_the_leaders_status_and_the_database()
+    {
+        // The only prover fails every job: its tasks are parked (in the shared database) and nothing left can make progress.
+        using var dir = new TempDir();
+        using var devnet = ChildProcess.Zkpow(["devnet", "--store", "postgres", "--replicas", "2", "--t1", "3", "--t2", "6", "--provers", "1",
+            "--prover-latency", "20ms", "--max-batches", "2", "--bad-provers", "1", "--bad-behaviours", "FailEveryJob", "--sequences", "1",
+            "--exit-when-done", "--json", "--timeout", "150s", "--data-dir", dir.File("devnet")]);
+        Assert.True(await devnet.WaitForExitAsync(TimeSpan.FromMinutes(4)) == 1, devnet.Stderr);
+        Assert.DoesNotContain("--timeout 150s reached", devnet.Stderr, StringComparison.Ordinal);
+        Assert.Contains("nothing left can make progress", devnet.Stderr, StringComparison.Ordinal);
+        using var json = JsonDocument.Parse(devnet.Stdout);
+        var report = json.RootElement;
+        Assert.Equal(0, report.GetProperty("sequencesVerified").GetInt32());
+        Assert.True(report.GetProperty("parkedTasks").GetInt32() >= 1, report.ToString());
+        Assert.Contains("parked tasks", report.GetProperty("stalled").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ctrl_c_in_a_terminal_reaches_the_devnet_only_which_stops_its_replicas_without_calling_their_exit_unexpected()
+    {
+        using var dir = new TempDir();
+        var data = dir.File("devnet");
+        // The devnet leads its own process group, as a terminal's foreground job; Ctrl-C signals the whole group.
+        using var devnet = ChildProcess.ZkpowInOwnGroup("devnet", "--store", "postgres", "--replicas", "2", "--t1", "3", "--t2", "6", "--provers", "2",
+            "--prover-latency", "20ms", "--max-batches", "2", "--json", "--data-dir", data);
+        var pids = await WaitForPidsAsync(devnet);
+
+        devnet.SignalGroup(2);
+        Assert.True(await devnet.WaitForExitAsync(TimeSpan.FromMinutes(1)) == 130, devnet.Stderr);
+        Assert.All(pids, pid => Assert.False(IsRunning(pid), $"process {pid} still runs after the devnet ended"));
+        // (The group's Ctrl-C reaches anvil too, so there may be no report; the replicas must not have heard it.)
+        Assert.DoesNotContain("exited unexpectedly", devnet.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task a_replica_that_dies_without_the_devnet_killing_it_is_reported_and_the_other_one_carries_on()
+    {
+        using var dir = new TempDir();
+        using var devnet = ChildProcess.Zkpow("devnet", "--store", "postgres", "--replicas", "2", "--sequences", "3", "--t1", "3", "--t2", "6", "--provers", "4",
+            "--prover-latency", "20ms", "--max-batches", "2", "--exit-when-done", "--json", "--timeout", "150s", "--data-dir", dir.File("devnet"));
+        var pids = await WaitForPidsAsync(devnet);
+
+        // Replica 2 crashes (a SIGKILL the devnet did not send); it is not restarted.
+        using (var crashed = System.Diagnostics.Process.GetProcessById(pids[1]))
+        {
+            crashed.Kill();
+        }
+
+        Assert.True(await devnet.WaitForExitAsync(TimeSpan.FromMinutes(4)) == 0, devnet.Stderr);
+        Assert.Matches(@"miner1-replica-2 \(PID \d+\) exited unexpectedly", devnet.Stderr);
+        using var json = JsonDocument.Parse(devnet.Stdout);
+        var report = json.RootElement;
+        Assert.Equal(1, report.GetProperty("replicas").GetProperty("unexpectedExits").GetInt32());
+        Assert.Equal(0, report.GetProperty("replicas").GetProperty("kills").GetInt32());
+        Assert.Equal(3, report.GetProperty("sequencesVerified").GetInt32());
+        Assert.Equal(0, report.GetProperty("slashes").GetInt32());
+    }
+
+    [Fact]
+    public async Task a_devnet_killed_with_sigkill_leaves_no_replica_or_postgres_server_behind()
+    {
+        using var dir = new TempDir();
+        using var devnet = ChildProcess.Zkpow("devnet", "--store", "postgres", "--replicas", "2", "--t1", "3", "--t2", "6", "--provers", "2",
+            "--prover-latency", "20ms", "--max-batches", "2", "--json", "--data-dir", dir.File("devnet"));
+        var pids = await WaitForPidsAsync(devnet);
+
+        devnet.Signal(9);
+        await devnet.WaitForExitAsync(TimeSpan.FromMinutes(1));
+        // The watchdogs poll every 2 s; PostgreSQL gets 5 s for a fast shutdown.
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        while (pids.Any(IsRunning) && watch.Elapsed < TimeSpan.FromMinutes(1))
+        {
+            await Task.Delay(250);
+        }
+
+        Assert.All(pids, pid => Assert.False(IsRunning(pid), $"process {pid} still runs after the devnet was killed"));
+    }
+
+    private static async Task<List<int>> WaitForPidsAsync(ChildProcess devnet)
+    {
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        while (ReplicaPid().Matches(devnet.Stderr).Count < 2 || !PostgresPid().IsMatch(devnet.Stderr))
+        {
+            Assert.False(devnet.HasExited, devnet.Stderr);
+            Assert.True(watch.Elapsed < TimeSpan.FromMinutes(2), "the devnet did not start: " + devnet.Stderr);
+            await Task.Delay(200);
+        }
+
+        var pids = ReplicaPid().Matches(devnet.Stderr).Select(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        pids.Add(int.Parse(PostgresPid().Match(devnet.Stderr).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+        Assert.All(pids, pid => Assert.True(IsRunning(pid), $"process {pid} is not running"));
+        return pids;
+    }
+
+    [Fact]
     public async Task replicas_without_postgres_are_refused_naming_the_store_flag()
     {
         using var devnet = ChildProcess.Zkpow("devnet", "--replicas", "2", "--sequences", "1");

@@ -180,10 +180,11 @@ internal static class DevnetCommand
                         DurationSeconds = Math.Round(started.Elapsed.TotalSeconds, 1),
                     };
                 }
-                catch (Exception ex) when (ex is ChainUnavailableException or EthRpcException or OperationCanceledException)
+                catch (Exception ex) when (ex is ChainUnavailableException or EthRpcException or OperationCanceledException or Npgsql.NpgsqlException)
                 {
-                    // Ctrl+C in a terminal signals anvil too: the chain may be gone before the report is read.
-                    await Console.Error.WriteLineAsync($"zkpow devnet: no report: the chain did not answer ({ex.Message})").ConfigureAwait(false);
+                    // Ctrl+C in a terminal signals anvil (and PostgreSQL) too: the chain or a store may be gone before the report is read.
+                    await Console.Error.WriteLineAsync($"zkpow devnet: no report: {(ex is Npgsql.NpgsqlException ? "a miner's store" : "the chain")} did not answer ({ex.Message})")
+                        .ConfigureAwait(false);
                     return CliApp.ExitCode(1);
                 }
 

@@ -30,6 +30,7 @@ internal sealed partial class DevnetNetwork : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly Dictionary<string, ulong> _settleSentAt = new(StringComparer.OrdinalIgnoreCase);
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(3) };
+    private readonly Dictionary<int, Aggregator.Storage.PostgresStore> _readingStores = [];
     private readonly SpanCollector _spans = new(AggregatorTracing.SenderSourceName);
     private Task _sequencing = Task.CompletedTask;
     private Task _settling = Task.CompletedTask;
@@ -323,18 +324,7 @@ internal sealed partial class DevnetNetwork : IAsyncDisposable
             var (minerFinals, leader) = (0L, (string?)null);
             foreach (var replica in miner.Replicas.Where(r => r.Pid is not null))
             {
-                JsonElement status;
-                try
-                {
-                    using var response = await _http.GetAsync(new Uri(replica.StatusAddress, "api/status"), cancellationToken).ConfigureAwait(false);
-                    if (!response.IsSuccessStatusCode)
-                    {
-                        continue;
-                    }
-
-                    status = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false)).RootElement.Clone();
-                }
-                catch (Exception ex) when (ex is HttpRequestException or JsonException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+                if (await ReadStatusAsync(replica, cancellationToken).ConfigureAwait(false) is not { } status)
                 {
                     continue; // a replica starting, stopping or killed
                 }
@@ -372,6 +362,53 @@ internal sealed partial class DevnetNetwork : IAsyncDisposable
         }
 
         return new DevnetReplicaFigures(finals, connected, busy, txs, discovered, leaders);
+    }
+
+    /// <summary>A replica's <c>/api/status</c>, or null when it does not answer (starting, stopping or killed).</summary>
+    private async Task<JsonElement?> ReadStatusAsync(DevnetReplica replica, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var response = await _http.GetAsync(new Uri(replica.StatusAddress, "api/status"), cancellationToken).ConfigureAwait(false);
+            if (!response.IsSuccessStatusCode)
+            {
+                return null;
+            }
+
+            using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false));
+            return json.RootElement.Clone();
+        }
+        catch (Exception ex) when (ex is HttpRequestException or JsonException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The <c>/api/status</c> of the miner's replica that answers as its leader, or null.</summary>
+    private async Task<JsonElement?> ReadLeaderStatusAsync(DevnetMiner miner, CancellationToken cancellationToken)
+    {
+        foreach (var replica in miner.Replicas.Where(r => r.Pid is not null))
+        {
+            if (await ReadStatusAsync(replica, cancellationToken).ConfigureAwait(false) is { } status && status.GetProperty("role").GetString() == "leader")
+            {
+                return status;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The devnet's own connection to a miner's PostgreSQL store, for reads (the stall check); opened once.</summary>
+    private async Task<Aggregator.Storage.IAggregatorStore> ReadingStoreAsync(DevnetMiner miner, CancellationToken cancellationToken)
+    {
+        if (!_readingStores.TryGetValue(miner.Index, out var store))
+        {
+            store = await Aggregator.Storage.PostgresStore.OpenAsync(miner.Options.Store, TimeProvider.System, cancellationToken, owner: "devnet-reader")
+                .ConfigureAwait(false);
+            _readingStores[miner.Index] = store;
+        }
+
+        return store;
     }
 
     /// <summary>The commitments the contract holds open for the devnet's miners (overdue ones flagged).</summary>
@@ -441,15 +478,15 @@ internal sealed partial class DevnetNetwork : IAsyncDisposable
 
     /// <summary>
     /// Whether nothing left can make progress (for <c>--exit-when-done</c>): every sequence is sent but not all are
-    /// verified, something is parked (a task by the generator or a sequence by the sender), and in no in-process
-    /// aggregator is a task ready or running, a final proof waiting for the sender, a submission on its way (only
+    /// verified, something is parked (a task by the generator or a sequence by the sender), and in no aggregator
+    /// (in-process, or replicas: the leader's status and the database) is a task ready or running, a final proof waiting for the sender, a submission on its way (only
     /// sequences queued behind a parked one may wait), or a tx in flight; and no commitment of ours is open on chain.
     /// Null when progress is possible (or cannot be judged: an external aggregator). A caller should act on a stall only
     /// once it has lasted a while with the same <see cref="DevnetStall.Fingerprint"/>.
     /// </summary>
     public async Task<DevnetStall?> ReadStallAsync(CancellationToken cancellationToken)
     {
-        if (!AllSequencesSent || Miners.Any(m => m.Node is null))
+        if (!AllSequencesSent || (!RunsReplicas && Miners.Any(m => m.Node is null)))
         {
             return null;
         }
@@ -464,28 +501,44 @@ internal sealed partial class DevnetNetwork : IAsyncDisposable
         var fingerprint = new System.Text.StringBuilder().Append(System.Globalization.CultureInfo.InvariantCulture, $"verified {verified}");
         foreach (var miner in Miners)
         {
-            var node = miner.Node!;
-            if (!node.IsRunning || node.TxsInFlight > 0)
+            Aggregator.Storage.IAggregatorStore store;
+            if (miner.Node is { } node)
             {
-                return null;
+                if (!node.IsRunning || node.TxsInFlight > 0)
+                {
+                    return null;
+                }
+
+                store = node.Store;
+            }
+            else
+            {
+                // Replicas: a leader must answer with no transaction pending; the store is read from the database.
+                var leader = await ReadLeaderStatusAsync(miner, cancellationToken).ConfigureAwait(false);
+                if (leader is not { } status || status.GetProperty("pendingTxs").GetInt32() > 0)
+                {
+                    return null;
+                }
+
+                store = await ReadingStoreAsync(miner, cancellationToken).ConfigureAwait(false);
             }
 
-            var counts = await node.Store.CountTasksAsync(cancellationToken).ConfigureAwait(false);
+            var counts = await store.CountTasksAsync(cancellationToken).ConfigureAwait(false);
             if (counts.Any(c => c.Key.State is Aggregator.Generator.TaskState.Ready or Aggregator.Generator.TaskState.Assigned && c.Value > 0))
             {
                 return null;
             }
 
-            var parked = await node.Store.ListSenderParkedAsync(cancellationToken).ConfigureAwait(false);
-            var parkedTaskList = await node.Store.ListParkedAsync(cancellationToken).ConfigureAwait(false);
+            var parked = await store.ListSenderParkedAsync(cancellationToken).ConfigureAwait(false);
+            var parkedTaskList = await store.ListParkedAsync(cancellationToken).ConfigureAwait(false);
             parkedTasks += parkedTaskList.Count;
             parkedSequences += parked.Count;
 
             // A final proof not committed yet (no submission, or a queued one) may wait only behind a parked sequence: the
             // commit policy holds it for its predecessor.
             var firstParked = parked.Select(p => p.FinalBatch).Concat(parkedTaskList.Select(t => t.Sequence)).DefaultIfEmpty(ulong.MaxValue).Min();
-            var open = await node.Store.ListOpenSubmissionsAsync(cancellationToken).ConfigureAwait(false);
-            var unsent = await node.Store.ListUnsentFinalProofsAsync(cancellationToken).ConfigureAwait(false);
+            var open = await store.ListOpenSubmissionsAsync(cancellationToken).ConfigureAwait(false);
+            var unsent = await store.ListUnsentFinalProofsAsync(cancellationToken).ConfigureAwait(false);
             if (open.Any(o => o.State != Aggregator.Sender.SubmissionState.Queued || o.FinalBatch <= firstParked) || unsent.Any(f => f <= firstParked))
             {
                 return null;
@@ -596,6 +649,11 @@ internal sealed partial class DevnetNetwork : IAsyncDisposable
             foreach (var (prover, _) in miner.Provers)
             {
                 await prover.DisposeAsync().ConfigureAwait(false);
+            }
+
+            if (_readingStores.Remove(miner.Index, out var reading))
+            {
+                await reading.DisposeAsync().ConfigureAwait(false);
             }
 
             // Replicas stop by PID: SIGTERM (each drains and releases its lease), SIGKILL after a grace period.

@@ -8,7 +8,8 @@ namespace ZkPow.Devnet.Network;
 /// One aggregator replica of a devnet miner: a <c>zkpow run --config &lt;miner-dir&gt;/replica-K.json</c> child process
 /// (its own <c>Replica:Id</c>, prover port and HTTP port; the miner's database). Its standard error and output are
 /// appended to <c>&lt;miner-dir&gt;/replica-K.log</c>. It is stopped by PID (SIGTERM, then SIGKILL), killed by PID
-/// (SIGKILL) and started again with the same configuration; an exit the devnet did not cause is logged and counted.
+/// (SIGKILL) and started again with the same configuration; an exit the devnet did not cause is logged and counted. A
+/// watchdog shell kills it if the devnet itself is killed.
 /// </summary>
 internal sealed partial class DevnetReplica : IAsyncDisposable
 {
@@ -110,7 +111,9 @@ internal sealed partial class DevnetReplica : IAsyncDisposable
 
             _process?.Dispose();
             _log ??= new StreamWriter(new FileStream(LogPath, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
-            var info = new ProcessStartInfo(_command[0])
+            // In a session of its own (setsid keeps the PID): a terminal's Ctrl-C reaches the devnet only, which then
+            // stops its replicas by PID, instead of every replica at once.
+            var info = new ProcessStartInfo("setsid")
             {
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
@@ -119,7 +122,7 @@ internal sealed partial class DevnetReplica : IAsyncDisposable
             };
             // No diagnostics sockets: a replica killed by SIGKILL cannot remove its own.
             info.Environment["DOTNET_EnableDiagnostics"] = "0";
-            foreach (var arg in _command.Skip(1).Concat(["run", "--config", ConfigPath]).Concat(_overrides))
+            foreach (var arg in _command.Concat(["run", "--config", ConfigPath]).Concat(_overrides))
             {
                 info.ArgumentList.Add(arg);
             }
@@ -135,25 +138,30 @@ internal sealed partial class DevnetReplica : IAsyncDisposable
             process.BeginOutputReadLine();
             process.BeginErrorReadLine();
             _process = process;
+            StartWatchdog(process.Id);
             LogStarted(MinerIndex, Id, process.Id, ProverPort, HttpPort, LogPath);
         }
     }
 
-    /// <summary>Kills the process by PID with SIGKILL (a crash); returns its PID, or null if it was not running.</summary>
+    /// <summary>Kills the process by PID with SIGKILL (a crash) and waits for it to be gone; returns its PID, or null if
+    /// it was not running.</summary>
     public int? Kill()
     {
+        Process process;
         lock (_lock)
         {
-            if (_process is not { HasExited: false } process)
+            if (_process is not { HasExited: false } running)
             {
                 return null;
             }
 
             _exitExpected = true;
-            var pid = process.Id;
+            process = running;
             process.Kill();
-            return pid;
         }
+
+        process.WaitForExit(10_000);
+        return process.Id;
     }
 
     /// <summary>Stops the process: SIGTERM (the aggregator drains and releases its lease), SIGKILL if it is still up
@@ -203,6 +211,25 @@ internal sealed partial class DevnetReplica : IAsyncDisposable
             _log?.Dispose();
             _log = null;
         }
+    }
+
+    /// <summary>
+    /// A detached shell that outlives a devnet killed without cleaning up (SIGKILL): once the devnet's process is gone it
+    /// kills the replica by PID. It exits by itself when the replica ends first.
+    /// </summary>
+    private static void StartWatchdog(int replicaPid)
+    {
+        var script = $"""
+            while kill -0 {Environment.ProcessId} 2>/dev/null && kill -0 {replicaPid} 2>/dev/null; do sleep 2; done
+            if ! kill -0 {Environment.ProcessId} 2>/dev/null; then kill -KILL {replicaPid} 2>/dev/null; fi
+            """;
+        var info = new ProcessStartInfo("setsid") { UseShellExecute = false };
+        foreach (var arg in new[] { "-f", "/bin/sh", "-c", script })
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        using var watchdog = Process.Start(info);
     }
 
     private void OnExited(Process process)

@@ -65,8 +65,15 @@ internal sealed partial class DevnetReplicaKiller(DevnetOptions options, IReadOn
                 leaderDue = !wasLeader;
                 LogKilled(miner.Index, victim.Id, pid, wasLeader ? "leader" : leader is null ? "role unknown" : "standby", Kills);
                 await Task.Delay(RestartDelay, time, cancellationToken).ConfigureAwait(false);
-                victim.Start();
-                Interlocked.Increment(ref _restarts);
+                try
+                {
+                    victim.Start();
+                    Interlocked.Increment(ref _restarts);
+                }
+                catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception or IOException)
+                {
+                    LogRestartFailed(miner.Index, victim.Id, ex.Message);
+                }
             }
         }
         catch (OperationCanceledException)
@@ -99,4 +106,7 @@ internal sealed partial class DevnetReplicaKiller(DevnetOptions options, IReadOn
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Killed miner {Miner} replica {Id} (PID {Pid}, {Role}) with SIGKILL (kill {Kills}); restarting it in a second")]
     private partial void LogKilled(int miner, string id, int pid, string role, int kills);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Miner {Miner} replica {Id} could not be restarted: {Error}")]
+    private partial void LogRestartFailed(int miner, string id, string error);
 }

@@ -391,6 +391,14 @@ public sealed class DevnetReporter(EthRpcClient rpc, RollupChainClient chain, IR
         var proofs = new Dictionary<string, long> { ["batch"] = 0, ["aggregate"] = 0, ["final"] = 0 };
         await using var db = new NpgsqlConnection(connectionString);
         await db.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using (var schema = new NpgsqlCommand("SELECT to_regclass('submissions') IS NULL;", db))
+        {
+            if ((bool)(await schema.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!)
+            {
+                return new StoreFigures(proofs, 0, 0, commits.Count, 0, 0); // no aggregator has created its tables yet
+            }
+        }
+
         await using (var command = new NpgsqlCommand("SELECT kind, COUNT(*) FROM tasks WHERE made_by IS NOT NULL GROUP BY kind;", db))
         {
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
