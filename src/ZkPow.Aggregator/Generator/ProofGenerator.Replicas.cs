@@ -175,7 +175,7 @@ public sealed partial class ProofGenerator
             }
             else
             {
-                await ReleaseAndRequeueAsync(task, prover, ReleaseReason.Lost,
+                await ReleaseAndRequeueAsync(task, prover, ReleaseReason.Restarted,
                     $"prover {prover.Name} restarted (instance {session.InstanceId}); its jobs are lost").ConfigureAwait(false);
             }
         }

@@ -207,7 +207,7 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
 
         foreach (var (task, prover) in restarted)
         {
-            _ = ReleaseAndRequeueAsync(task, prover, ReleaseReason.Lost,
+            _ = ReleaseAndRequeueAsync(task, prover, ReleaseReason.Restarted,
                 $"prover {prover.Name} restarted (instance {session.InstanceId}); its jobs are lost");
         }
     }

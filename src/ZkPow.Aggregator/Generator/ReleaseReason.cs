@@ -9,6 +9,10 @@ public enum ReleaseReason
     /// <summary>The job is gone (disconnect, unknown job id, lease expired): counts an attempt.</summary>
     Lost,
 
+    /// <summary>The prover restarted (a new instance of it connected): its jobs are gone, whichever replica runs them.
+    /// Counts an attempt like <see cref="Lost"/>.</summary>
+    Restarted,
+
     /// <summary>Given back without any fault (for example on shutdown): no attempt counted.</summary>
     Unassigned,
 }

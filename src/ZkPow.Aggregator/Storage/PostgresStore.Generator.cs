@@ -466,7 +466,7 @@ public sealed partial class PostgresStore
         var (increment, failed) = reason switch
         {
             ReleaseReason.Failed => (1, true),
-            ReleaseReason.Lost => (1, false),
+            ReleaseReason.Lost or ReleaseReason.Restarted => (1, false),
             ReleaseReason.Unassigned => (0, false),
             _ => throw new ArgumentOutOfRangeException(nameof(reason), reason, null),
         };
@@ -480,12 +480,14 @@ public sealed partial class PostgresStore
                     failed_on = CASE WHEN @failed = 1 THEN failed_on || @n || ',' ELSE failed_on END,
                     prover_name = NULL, prover_instance = NULL, job_id = NULL, lease_until_ms = NULL, owner = NULL, updated_ms = @now
                 WHERE id = @id AND state = 1 AND prover_name = @n AND prover_instance = @i
-                    AND (owner IS NULL OR owner = @owner OR lease_until_ms < {DbNowMs})
+                    AND (@restarted OR owner IS NULL OR owner = @owner OR lease_until_ms < {DbNowMs})
                 RETURNING {TaskColumns};
                 """);
             // A task another replica owns under a live lease (it adopted the job when the prover dialled it) is not this
-            // process's to give back: only its owner, or anyone once the lease has expired.
+            // process's to give back: only its owner, or anyone once the lease has expired, or once the prover instance
+            // that ran it is known to have restarted.
             Bind(command, "@owner", _owner);
+            Bind(command, "@restarted", reason == ReleaseReason.Restarted);
             Bind(command, "@inc", increment);
             Bind(command, "@failed", failed ? 1 : 0);
             Bind(command, "@max", maxAttempts);

@@ -315,7 +315,7 @@ public sealed partial class SqliteStore
         var (increment, failed) = reason switch
         {
             ReleaseReason.Failed => (1, true),
-            ReleaseReason.Lost => (1, false),
+            ReleaseReason.Lost or ReleaseReason.Restarted => (1, false),
             ReleaseReason.Unassigned => (0, false),
             _ => throw new ArgumentOutOfRangeException(nameof(reason), reason, null),
         };

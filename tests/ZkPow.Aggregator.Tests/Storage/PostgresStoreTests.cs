@@ -161,6 +161,12 @@ public sealed class PostgresStoreTests() : StoreTests(new PostgresTarget())
         Assert.Single(await second.ListAssignedToAsync("p1", prover.Principal, None));
         Assert.Empty(await second.ListAssignedToAsync("p2", prover.Principal, None));
 
+        // Nor may it while the lease lives, unless the prover instance that ran it has restarted (its jobs are gone).
+        var restarted = await first.ReleaseAsync(task.Id, prover, ReleaseReason.Restarted, "prover restarted", 5, None);
+        Assert.NotNull(restarted);
+        Assert.True(await first.TryClaimAsync(task.Id, prover, now, now.AddMinutes(1), None));
+        Assert.True(await second.RecordJobAsync(task.Id, prover, "job-2", now.AddMinutes(1), None));
+
         // Once the lease has expired, anyone may.
         await Target.QueryAsync($"UPDATE tasks SET lease_until_ms = 0 WHERE id = {task.Id} RETURNING id;");
         var released = await first.ReleaseAsync(task.Id, prover, ReleaseReason.Lost, "lease expired", 5, None);
