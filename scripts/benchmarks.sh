@@ -50,6 +50,7 @@ fi
 # PostgreSQL and replicas: the same bench on durable SQLite and on a throwaway durable PostgreSQL cluster (fsync=on,
 # synchronous_commit=on) with 1, 2 and 3 replicas sharing the work.
 run store_sqlite bench --provers 64 --sequences 300 --max-batches 8 --prover-latency 0ms --seed 1 --store sqlite
+run store_sqlite_wait bench --provers 64 --sequences 300 --max-batches 8 --prover-latency 0ms --seed 1 --store sqlite --claim-before-send
 run store_pg1 bench --provers 64 --sequences 300 --max-batches 8 --prover-latency 0ms --seed 1 --store postgres --replicas 1
 run store_pg2 bench --provers 64 --sequences 300 --max-batches 8 --prover-latency 0ms --seed 1 --store postgres --replicas 2
 run store_pg3 bench --provers 64 --sequences 300 --max-batches 8 --prover-latency 0ms --seed 1 --store postgres --replicas 3

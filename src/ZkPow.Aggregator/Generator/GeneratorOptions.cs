@@ -53,6 +53,12 @@ public sealed class GeneratorOptions
     /// Example: 268435456 (256 MiB).</summary>
     public long MaxPendingOutcomeBytes { get; set; } = 256L * 1024 * 1024;
 
+    /// <summary>Whether a batch or aggregation request waits until its claim is committed. A final proof's request
+    /// always does, and so does every request on a store shared by replicas (PostgreSQL), where another replica may win
+    /// the claim. On SQLite one process owns the ready set and its claims cannot be lost, so by default the request goes
+    /// out while the claim commits. Example: <c>false</c>.</summary>
+    public bool ClaimBeforeSend { get; set; }
+
     public void Validate()
     {
         if (MaxAttempts is < 1 or > 1000)

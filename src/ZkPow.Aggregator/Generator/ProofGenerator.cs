@@ -68,6 +68,9 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
     /// <summary>Raised (on a worker thread) after a final proof has been stored.</summary>
     public event Action<FinalProofRecord>? FinalProofStored;
 
+    /// <summary>Whether every request waits for its claim (a shared store, or <see cref="GeneratorOptions.ClaimBeforeSend"/>).</summary>
+    private bool WaitsForClaims => _store.Shared || _options.ClaimBeforeSend;
+
     /// <summary>Number of ready tasks waiting for a prover.</summary>
     public int ReadyCount
     {
@@ -335,7 +338,7 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
             claim = Task.FromException<bool>(ex);
         }
 
-        if (task.Kind != TaskKind.Final && !_store.Shared)
+        if (task.Kind != TaskKind.Final && !WaitsForClaims)
         {
             _ = claim.ContinueWith(t =>
             {
@@ -368,7 +371,7 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
 
         // The final request was built while its claim committed; it goes out only once the claim is durable. With
         // replicas sharing the store every request waits for its claim: another replica may win it.
-        if ((task.Kind == TaskKind.Final || _store.Shared) && !await ClaimedAsync(claim, task).ConfigureAwait(false))
+        if ((task.Kind == TaskKind.Final || WaitsForClaims) && !await ClaimedAsync(claim, task).ConfigureAwait(false))
         {
             return false;
         }

@@ -36,6 +36,10 @@ internal static class BenchCommand
             },
         };
         var interval = CliOptions.Duration("--sequence-interval", "Time between two sequences being synced (0 = all at the start)", TimeSpan.Zero);
+        var claimBeforeSend = new Option<bool>("--claim-before-send")
+        {
+            Description = "Every request waits until its claim is committed (Generator:ClaimBeforeSend; always so on PostgreSQL)",
+        };
         var noLongPoll = new Option<bool>("--no-long-poll") { Description = "Mock provers answer GetProof at once, as real provers do (measures the adaptive polling)" };
         var noLimits = new Option<bool>("--no-limits") { Description = "Do not measure the round-trip and store limits" };
         var seed = new Option<int>("--seed") { Description = "Seed for the batch counts and data", DefaultValueFactory = _ => 1 };
@@ -69,7 +73,7 @@ internal static class BenchCommand
         var logLevel = CliOptions.LogLevel(LogLevel.Warning);
         var command = new Command("bench", "Benchmark the proof generator with mock provers over real gRPC and the durable store")
         {
-            provers, sequences, maxBatches, latency, jitter, speeds, interval, noLongPoll, noLimits, seed, port, batchBytes, proofBytes, db, synchronous, store, replicas, storeConnection, json,
+            provers, sequences, maxBatches, latency, jitter, speeds, interval, noLongPoll, claimBeforeSend, noLimits, seed, port, batchBytes, proofBytes, db, synchronous, store, replicas, storeConnection, json,
             logLevel,
             BenchTxsCommand.Create(),
         };
@@ -85,6 +89,7 @@ internal static class BenchCommand
                 ProverSpeeds = parse.GetValue(speeds) ?? [1],
                 SequenceInterval = parse.GetValue(interval),
                 LongPoll = !parse.GetValue(noLongPoll),
+                ClaimBeforeSend = parse.GetValue(claimBeforeSend),
                 MeasureLimits = !parse.GetValue(noLimits),
                 Seed = parse.GetValue(seed),
                 ProverPort = parse.GetValue(port),

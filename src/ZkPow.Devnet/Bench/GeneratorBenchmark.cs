@@ -151,7 +151,7 @@ public sealed partial class GeneratorBenchmark(GeneratorBenchmarkOptions options
             {
                 var replicaMetrics = new GeneratorMetrics { KeepDispatchRecords = true };
                 metrics.Add(replicaMetrics);
-                var generator = new ProofGenerator(stores[r], new GeneratorOptions(), MinerAddress, replicaMetrics, loggers.CreateLogger<ProofGenerator>(), time);
+                var generator = new ProofGenerator(stores[r], new GeneratorOptions { ClaimBeforeSend = options.ClaimBeforeSend }, MinerAddress, replicaMetrics, loggers.CreateLogger<ProofGenerator>(), time);
                 generators.Add(generator);
                 generator.FinalProofStored += record =>
                 {
@@ -318,6 +318,7 @@ public sealed partial class GeneratorBenchmark(GeneratorBenchmarkOptions options
                 ProverSpeeds = string.Join(",", options.ProverSpeeds.Select(x => x.ToString(System.Globalization.CultureInfo.InvariantCulture))),
                 SequenceIntervalMs = options.SequenceInterval.TotalMilliseconds,
                 LongPoll = options.LongPoll,
+                ClaimBeforeSend = options.ClaimBeforeSend || options.Store == "postgres",
                 Provers = options.Provers,
                 Sequences = sequences.Count,
                 Batches = batches,

@@ -30,6 +30,9 @@ public sealed class GeneratorBenchmarkOptions
     /// provers, so that the session's adaptive polling is what is measured.</summary>
     public bool LongPoll { get; set; } = true;
 
+    /// <summary>Every request waits for its claim to commit (<c>Generator:ClaimBeforeSend</c>; always so on PostgreSQL).</summary>
+    public bool ClaimBeforeSend { get; set; }
+
     /// <summary>Measure the round-trip and store limits before the run.</summary>
     public bool MeasureLimits { get; set; } = true;
 

@@ -99,6 +99,9 @@ public sealed record GeneratorBenchmarkResult
     /// <summary>Whether the mock provers honoured GetProof's timeout (long poll).</summary>
     public required bool LongPoll { get; init; }
 
+    /// <summary>Whether every request waited for its claim to commit.</summary>
+    public required bool ClaimBeforeSend { get; init; }
+
     /// <summary>Peak resident memory of the whole benchmark process (aggregator and in-process mock provers), MB.</summary>
     public required double PeakRssMb { get; init; }
 
