@@ -28,8 +28,12 @@ public sealed partial class ProofGenerator
                 return;
             }
 
+            // Of the idle provers the task can go to, the fastest gets it (the one waiting longest among equally fast
+            // ones): with a mixed fleet a task that becomes ready while several provers wait is done sooner.
             var node = _waiters.First;
             LinkedListNode<Waiter>? fallback = null;
+            LinkedListNode<Waiter>? best = null;
+            var bestTime = TimeSpan.MaxValue;
             var now = _time.GetUtcNow();
             while (node is not null)
             {
@@ -40,7 +44,12 @@ public sealed partial class ProofGenerator
                 }
                 else if (!task.AvoidProvers.Contains(session.Name))
                 {
-                    break;
+                    var expected = session.ExpectedJobTime(task.Kind) ?? TimeSpan.MaxValue;
+                    if (best is null || expected.Ticks < bestTime.Ticks * 0.9)
+                    {
+                        best = node;
+                        bestTime = expected;
+                    }
                 }
                 else
                 {
@@ -49,6 +58,8 @@ public sealed partial class ProofGenerator
 
                 node = node.Next;
             }
+
+            node = best;
 
             // A prover the task avoids (it failed there, or made its suspect inputs) gets it only when no other prover
             // could take it: none is connected and out of quarantine.
@@ -87,12 +98,28 @@ public sealed partial class ProofGenerator
         lock (_gate)
         {
             ProofTask? pick = null;
+            ProofTask? passed = null;
+            var passes = 0;
+            var slow = IsSlowLocked(session);
             var now = _time.GetUtcNow();
             foreach (var task in _ready)
             {
                 if (!task.AvoidProvers.Contains(session.Name))
                 {
-                    pick = task;
+                    // A slow prover leaves the aggregations and finals (each on a sequence's chain) to the fast ones when
+                    // a batch comes soon after them in the order: a chain job on it would hold the sequence up.
+                    if (slow && task.Kind != TaskKind.Batch && ++passes < SlowProverLookahead)
+                    {
+                        passed ??= task;
+                        continue;
+                    }
+
+                    pick = passed ?? task;
+                    if (task.Kind == TaskKind.Batch)
+                    {
+                        pick = task;
+                    }
+
                     break;
                 }
 
@@ -101,6 +128,8 @@ public sealed partial class ProofGenerator
                     pick = task;
                 }
             }
+
+            pick ??= passed;
 
             if (pick is not null && _store.Shared)
             {
@@ -139,6 +168,52 @@ public sealed partial class ProofGenerator
 
             throw;
         }
+    }
+
+    /// <summary>The least-slack keys count job times for a fleet of the connected provers: when that number has moved by
+    /// an eighth or more since the keys were computed, the ready set is sorted again with the new one (under _gate).</summary>
+    private void ResizeFleetLocked()
+    {
+        if (_slack is null)
+        {
+            return;
+        }
+
+        var fleet = Math.Max(1, _workers.Count);
+        if (Math.Abs(fleet - _slack.Fleet) < Math.Max(1, _slack.Fleet / 8))
+        {
+            return;
+        }
+
+        var tasks = _ready.ToList();
+        _ready.Clear();
+        _slack.Fleet = fleet;
+        foreach (var task in tasks)
+        {
+            _ready.Add(task);
+        }
+    }
+
+    /// <summary>How far down the ready tasks a slow prover looks for a batch before it takes a chain task after all.</summary>
+    private const int SlowProverLookahead = 8;
+
+    /// <summary>Whether this prover takes twice as long as the fastest connected one or longer (batch jobs, as learned).</summary>
+    private bool IsSlowLocked(ProverSession session)
+    {
+        if (session.ExpectedJobTime(TaskKind.Batch) is not { } own)
+        {
+            return false;
+        }
+
+        foreach (var other in _workers.Keys)
+        {
+            if (other != session && !other.IsClosed && other.ExpectedJobTime(TaskKind.Batch) is { } theirs && theirs * 2 <= own)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>How many equally urgent tasks a replica chooses among at random (replicas sharing a store).</summary>

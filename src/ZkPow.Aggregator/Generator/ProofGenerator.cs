@@ -19,6 +19,9 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
     private readonly Lock _gate = new();
     private readonly SortedSet<ProofTask> _ready;
     private readonly DeadlinePriority _priority;
+
+    /// <summary>The default policy's least-slack order, whose keys depend on the fleet size (null with a custom priority).</summary>
+    private readonly SlackPriority? _slack;
     private readonly Dictionary<long, long> _readyAt = [];
 
     /// <summary>The tasks of <see cref="_ready"/> by id.</summary>
@@ -54,7 +57,8 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
         Metrics = metrics;
         _logger = logger;
         _time = time;
-        _priority = new DeadlinePriority(priority ?? TaskPriority.Default);
+        _slack = priority is null ? new SlackPriority(TaskPriority.Default) : null;
+        _priority = new DeadlinePriority(priority ?? _slack!);
         _ready = new SortedSet<ProofTask>(_priority);
         metrics.QuarantinedProvers = CountQuarantined;
         _proofCache = new ProofCache(options.ProofCacheBytes);
@@ -72,6 +76,18 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
     private bool WaitsForClaims => _store.Shared || _options.ClaimBeforeSend;
 
     /// <summary>Number of ready tasks waiting for a prover.</summary>
+    /// <summary>How many provers wait for a task now (tests).</summary>
+    internal int WaitingProvers
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _waiters.Count;
+            }
+        }
+    }
+
     public int ReadyCount
     {
         get
@@ -201,6 +217,7 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
 
             NoteConnected(session);
             _workers[session] = Task.Run(() => WorkerAsync(session));
+            ResizeFleetLocked();
         }
 
         foreach (var old in replaced)
@@ -221,6 +238,7 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
         lock (_gate)
         {
             _workers.Remove(session);
+            ResizeFleetLocked();
         }
 
         ReofferAvoided();

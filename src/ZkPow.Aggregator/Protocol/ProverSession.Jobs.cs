@@ -146,6 +146,10 @@ public sealed partial class ProverSession
     /// that never finishes a job cannot lengthen it), if anything is known.</summary>
     public TimeSpan? LearnedJobTime(TaskKind kind) => _timings.Longest(TimingKey, kind);
 
+    /// <summary>The expected duration of a job of this kind on this prover (the fleet's while it has finished none), if
+    /// anything is known: what tells a fast prover from a slow one.</summary>
+    public TimeSpan? ExpectedJobTime(TaskKind kind) => _timings.Expected(TimingKey, kind);
+
     /// <summary>The job id of the job of ours that this prover is running, if any.</summary>
     public string? CurrentJobId { get; private set; }
 

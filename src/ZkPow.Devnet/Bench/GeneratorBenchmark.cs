@@ -130,6 +130,8 @@ public sealed partial class GeneratorBenchmark(GeneratorBenchmarkOptions options
         string? dbPath, double? roundTrips, double? storeCompletions, CancellationToken cancellationToken)
     {
         var time = TimeProvider.System;
+        // The mocks' held GetProof answers leave when their job ends, not when a whole-millisecond system timer fires.
+        using var proverTime = new PreciseTimeProvider();
         var replicas = stores.Count;
         var metrics = new List<GeneratorMetrics>(replicas);
         var generators = new List<ProofGenerator>(replicas);
@@ -206,7 +208,7 @@ public sealed partial class GeneratorBenchmark(GeneratorBenchmarkOptions options
                     // 15 s covers the aggregator's polls on a loaded machine now that its result backlog is bounded
                     // (Generator:MaxPendingOutcomeBytes). The mocks' kept results still dominate peakRssMb at 1 MiB.
                     JobRetention = options.ProofBytes > 0 ? TimeSpan.FromSeconds(15) : TimeSpan.FromHours(1),
-                }, time);
+                }, proverTime);
                 provers.Add(prover);
                 _ = prover.RunAsync(cancellationToken);
             }

@@ -597,11 +597,15 @@ public sealed class MockProver : IAsyncDisposable
             var deadline = now + TimeSpan.FromSeconds(Math.Min(request.Timeout, 3600));
             while (_jobs.NextChange(request.Id, now) is { } change && now < deadline)
             {
-                // Whole milliseconds (timers are no finer), rounded up so that the job is over when we look again.
-                var wait = TimeSpan.FromMilliseconds(Math.Ceiling(((change < deadline ? change : deadline) - now).TotalMilliseconds));
-                if (wait > TimeSpan.Zero)
+                // System timers are no finer than whole milliseconds: rounded up so that the job is over when we look again.
+                var wait = (change < deadline ? change : deadline) - now;
+                if (_time is PreciseTimeProvider precise)
                 {
-                    await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(false);
+                    await precise.DelayAsync(wait, cancellationToken).ConfigureAwait(false);
+                }
+                else if (wait > TimeSpan.Zero)
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(Math.Ceiling(wait.TotalMilliseconds)), _time, cancellationToken).ConfigureAwait(false);
                 }
 
                 now = _time.GetUtcNow();
