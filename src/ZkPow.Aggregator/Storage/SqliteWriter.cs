@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
@@ -26,15 +27,22 @@ internal sealed class SqliteWriter : IAsyncDisposable
     /// <summary>A write queued ahead cuts the group being applied short only if more than this many of its writes are
     /// left; fewer are applied first (each cut costs one more commit, and this bounds what the write waits for).</summary>
     internal const int AheadWaitsFor = 32;
+
+    /// <summary>A group stops taking writes once it has been applying them this long: what it holds commits, and the rest
+    /// of the batch goes into the next group. Groups of small writes rarely take this long; a burst of large ones (many
+    /// sequences synced at once) is committed in parts, so that provers start on the first ones early.</summary>
+    internal static readonly TimeSpan DefaultMaxGroupTime = TimeSpan.FromMilliseconds(5);
+    private readonly TimeSpan _maxGroupTime;
     private readonly int _maxPerCommit;
     private readonly Thread _thread;
     private long _commits;
     private long _writes;
 
-    public SqliteWriter(SqliteConnection connection, int maxPerCommit)
+    public SqliteWriter(SqliteConnection connection, int maxPerCommit, TimeSpan? maxGroupTime = null)
     {
         _connection = connection;
         _maxPerCommit = maxPerCommit;
+        _maxGroupTime = maxGroupTime ?? DefaultMaxGroupTime;
         _thread = new Thread(Run) { IsBackground = true, Name = "sqlite-writer" };
         _thread.Start();
     }
@@ -107,11 +115,16 @@ internal sealed class SqliteWriter : IAsyncDisposable
         try
         {
             transaction = _connection.BeginTransaction(deferred: false);
+            var opened = Stopwatch.GetTimestamp();
             var single = batch.Count - start == 1 && _ahead.IsEmpty;
             ApplyAhead(transaction);
             while (next < batch.Count && (_ahead.IsEmpty || batch.Count - next <= AheadWaitsFor))
             {
                 Apply(batch[next++], transaction, single);
+                if (Stopwatch.GetElapsedTime(opened) > _maxGroupTime)
+                {
+                    break; // Large writes (a sync of many sequences) commit in parts: the first are not held up by the last.
+                }
             }
 
             ApplyAhead(transaction);

@@ -118,7 +118,47 @@ public sealed class SqliteWriterTests
         Assert.Equal(2L, Count(dir));
     }
 
-    private static SqliteWriter Open(TempDir dir, out ConcurrentQueue<int> applied)
+    [Fact]
+    public async Task a_burst_of_slow_writes_commits_in_parts_in_order_and_the_first_are_durable_before_the_last_is_applied()
+    {
+        using var dir = new TempDir();
+        await using var writer = Open(dir, out var applied, maxGroupTime: TimeSpan.FromMilliseconds(5));
+        using var release = new ManualResetEventSlim();
+        using var started = new ManualResetEventSlim();
+        var blocker = writer.WriteAsync((c, t) => Insert(c, t, applied, 0, started, release), None);
+        Assert.True(started.Wait(Bound), "the first write did not start");
+
+        // Queued while the writer is blocked: one batch of 20 writes of 2 ms or more each, 40 ms in all.
+        Task<bool>? firstOfBurst = null;
+        var firstDoneWhenLastApplied = false;
+        var burst = new List<Task<bool>>();
+        for (var i = 1; i <= 20; i++)
+        {
+            var id = i;
+            burst.Add(writer.WriteAsync((c, t) =>
+            {
+                Thread.Sleep(2);
+                if (id == 20)
+                {
+                    firstDoneWhenLastApplied = firstOfBurst!.IsCompleted;
+                }
+
+                return Insert(c, t, applied, id);
+            }, None));
+            firstOfBurst ??= burst[0];
+        }
+
+        release.Set();
+        await Task.WhenAll(burst.Append(blocker)).WaitAsync(Bound);
+        Assert.Equal(Enumerable.Range(0, 21), applied);
+        Assert.Equal(21L, Count(dir));
+        Assert.True(writer.Commits >= 3, $"{writer.Commits} commits for 40 ms of writes in groups of 5 ms");
+        Assert.True(firstDoneWhenLastApplied, "the first write of the burst was not committed before the last was applied");
+    }
+
+    /// <summary>A writer on a fresh file; groups are cut by time only if <paramref name="maxGroupTime"/> says so (the
+    /// other tests count commits, which a slow machine must not change).</summary>
+    private static SqliteWriter Open(TempDir dir, out ConcurrentQueue<int> applied, TimeSpan? maxGroupTime = null)
     {
         applied = new ConcurrentQueue<int>();
         var connection = new SqliteConnection($"Data Source={dir.File("writer.db")}");
@@ -126,7 +166,7 @@ public sealed class SqliteWriterTests
         using var create = connection.CreateCommand();
         create.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; CREATE TABLE t (id INTEGER PRIMARY KEY);";
         create.ExecuteNonQuery();
-        return new SqliteWriter(connection, 512);
+        return new SqliteWriter(connection, 512, maxGroupTime ?? TimeSpan.FromHours(1));
     }
 
     private static bool Insert(SqliteConnection connection, SqliteTransaction transaction, ConcurrentQueue<int> applied, int id,
