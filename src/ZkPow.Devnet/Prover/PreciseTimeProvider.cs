@@ -7,8 +7,8 @@ namespace ZkPow.Devnet.Prover;
 /// a millisecond or two late (whole-millisecond waits on a shared timer thread). The bench's mock provers use it for
 /// the GetProof answers they hold until a job ends, so that the answer leaves when the job's drawn latency says: the
 /// poll lag measured against that end is then the aggregator's, not the mock's timers'. One thread waits for the next
-/// due time, sleeping until about a millisecond before it and yielding the CPU in that last stretch; callbacks run on
-/// the thread pool. Clocks are the system's. Dispose to stop the thread (pending timers then never fire).
+/// due time, waiting on an event until about a millisecond and a half before it and sleeping in slices of at most
+/// 250 µs after that; callbacks run on the thread pool. Clocks are the system's. Dispose to stop the thread (pending timers then never fire).
 /// </summary>
 public sealed class PreciseTimeProvider : TimeProvider, IDisposable
 {
@@ -112,7 +112,10 @@ public sealed class PreciseTimeProvider : TimeProvider, IDisposable
             }
             else
             {
-                Thread.Yield();
+                // The last stretch in short sleeps (a wait on the event is no finer than a millisecond): the thread
+                // neither spins on a core the program under test needs nor oversleeps the due time by much.
+                var left = Stopwatch.GetElapsedTime(now, next);
+                NativeSleep.Microseconds((uint)Math.Clamp(left.TotalMicroseconds - 60, 20, 250));
             }
         }
     }
