@@ -85,6 +85,7 @@ if (full) {
   line(t.cmd);
   line('```');
   line();
+  const shared = 1 / (2 / t.r.roundTripsPerSecond + 1 / t.r.storeCompletionsPerSecond);
   line('| figure | value |');
   line('|---|---|');
   line(`| tasks/s | ${n(t.r.tasksPerSecond)} (${n(t.r.tasksCompleted)} tasks, ${n(t.r.sequences)} sequences, ${t.r.provers} zero-latency provers, synchronous=${t.r.sqliteSynchronous}) |`);
@@ -97,6 +98,16 @@ if (full) {
   line(`| of which: job done → proof received (poll lag) p50 / p99 | ${f(t.r.pollLagP50Ms, 3)} / ${f(t.r.pollLagP99Ms, 3)} ms |`);
   line(`| of which: proof received → next request written p50 / p99 | ${f(t.r.answerToRequestP50Ms, 3)} / ${f(t.r.answerToRequestP99Ms, 3)} ms |`);
   line(`| store | ${n(t.r.storeWrites)} writes in ${n(t.r.storeCommits)} commits |`);
+  line(`| for comparison: 1 / (2/R + 1/W), the gRPC work and the store work taking turns on the cores | ${n(shared)} tasks/s (tasks/s ÷ that: ${f(t.r.tasksPerSecond / shared, 3)}) |`);
+  line(`| a prover's cycle (request written → next request written), from Little's law: provers ÷ tasks/s | ${f(1000 * t.r.provers / t.r.tasksPerSecond, 1)} ms |`);
+  line();
+  line('R and W are each measured alone on the same two cores, and the run needs both kinds of work at once: when R/2 and W');
+  line('are close, reaching min(R/2, W) would need the other kind of work for free. The row "for comparison" is the rate if');
+  line('the two kinds of work took turns on the cores; it is a guide, not a bound (W includes time waiting for the disk,');
+  line('which the gRPC work overlaps). With zero-latency provers the provers are never the limit: every prover always has');
+  line('work, so the time from one of its jobs to the next is a queue for the cores, and a prover\'s whole cycle (its request,');
+  line('the answer, a GetProof and the proof) averages provers ÷ tasks/s; the end-to-end dispatch is most of that cycle. The');
+  line('dispatch figures of the tables below, with provers that take time, measure the aggregator\'s own delay.');
   line();
   line('R is measured with the sessions running batch jobs back to back on every prover at once; W with as many workers as');
   line('provers making the generator\'s writes per task (claim, batch input read, job id, proof; the final task\'s claim and job');
@@ -123,8 +134,20 @@ if (full) {
     line(`| \`${run.cmd}\` | ${n(run.r.tasksCompleted)} | ${f(run.r.makespanRatio, 3)} (ideal ${n(run.r.idealMakespanMs)} ms) | ${f(run.r.sequenceLatencyRatio, 3)} / ${f(run.r.sequenceLatencyRatioP99, 3)} | ${f(run.r.dispatchE2eP50Ms, 2)} / ${f(run.r.dispatchE2eP99Ms, 2)} ms | ${f(run.r.pollLagP99Ms, 2)} ms |`);
   }
   line();
-  line('The provers of the mock answer a GetProof that carries a timeout when the job ends (a long poll); `--no-long-poll`');
-  line('makes them answer at once, as real provers do, so that the row with it measures the sessions\' adaptive polling.');
+  line('The provers of the mock answer a GetProof that carries a timeout when the job ends (a long poll), on timers that fire');
+  line('within tens of microseconds of the job\'s drawn end (the system\'s fire up to a millisecond or two late, which would');
+  line('count as poll lag); `--no-long-poll` makes them answer at once, as real provers do, so that the row with it measures');
+  line('the sessions\' adaptive polling.');
+  line();
+  line('Ready tasks go out least slack first: sequence s is due when the fleet could have done the work of the sequences up to');
+  line('it (about 2·s ÷ provers job times), and a task must start its height before that (the jobs from it to the final');
+  line('proof), so the deep batches of later sequences start while earlier sequences finish their chains of aggregations.');
+  line('A task that becomes ready while several provers wait goes to the fastest, and in a mixed fleet a prover that takes');
+  line('twice as long as the fastest leaves aggregations and finals to faster ones when a batch is ready soon after them.');
+  line('A sequence\'s ideal is a bound for that sequence alone: when the fleet is busy, meeting it for one sequence means the');
+  line('fleet did nothing of the next ones before it, so the next ones overshoot theirs by about a critical path. In a');
+  line('busy fleet every sequence therefore ends about one critical path after its ideal (a few hundred milliseconds here),');
+  line('which weighs most on the first sequences, whose ideal is short.');
   line();
   line('## Hash broadcast');
   line();
