@@ -140,7 +140,22 @@ public sealed partial class ProverSession
     }
 
     /// <summary>Durations are learned per principal and name, so that no other principal can skew a prover's polling.</summary>
-    private string TimingKey => $"{Principal}/{Name}";
+    private string TimingKey
+    {
+        get
+        {
+            // Built once per name (the scheduler asks for it on every dispatch); the name is set once, at the first status.
+            var name = Name;
+            var key = Volatile.Read(ref _timingKey);
+            if (key is null || !ReferenceEquals(key.Item1, name))
+            {
+                key = Tuple.Create(name, $"{Principal}/{name}");
+                Volatile.Write(ref _timingKey, key);
+            }
+
+            return key.Item2;
+        }
+    }
 
     /// <summary>The learned duration of a job of this kind: the larger of this prover's own and the fleet's (a prover
     /// that never finishes a job cannot lengthen it), if anything is known.</summary>

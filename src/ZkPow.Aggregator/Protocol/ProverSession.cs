@@ -25,6 +25,7 @@ public sealed partial class ProverSession
     private readonly Lock _gate = new();
     private readonly string _idPrefix;
     private readonly JobTimings _timings;
+    private Tuple<string, string>? _timingKey;
     private TaskCompletionSource<ProverMessage>? _pending;
     private string? _pendingId;
     private long _requestCounter;
