@@ -141,7 +141,8 @@ if (full) {
   line();
   line('Ready tasks go out least slack first: sequence s is due when the fleet could have done the work of the sequences up to');
   line('it (about 2·s ÷ provers job times), and a task must start its height before that (the jobs from it to the final');
-  line('proof), so the deep batches of later sequences start while earlier sequences finish their chains of aggregations.');
+  line('proof, at half a job time each), so the deep batches of later sequences start while earlier sequences finish their');
+  line('chains of aggregations.');
   line('A task that becomes ready while several provers wait goes to the fastest, and in a mixed fleet a prover that takes');
   line('twice as long as the fastest leaves aggregations and finals to faster ones when a batch is ready soon after them.');
   line('A sequence\'s ideal is a bound for that sequence alone: when the fleet is busy, meeting it for one sequence means the');

@@ -5,7 +5,8 @@ namespace ZkPow.Aggregator.Generator;
 /// order, so a sequence is due when the fleet could have done the work of every sequence up to it: two tasks per batch
 /// (n batches, n − 1 aggregations, one final), and batch numbers count up across sequences, so sequence s is due about
 /// 2·s / P job times after the first for a fleet of P provers. A task must start its height before that (itself, the
-/// aggregations above it and the final: depth + 2 jobs). Ordering by due − height starts the deep leaves of later
+/// aggregations above it and the final: depth + 2 jobs), counted at <see cref="HeightWeight"/> job times per level.
+/// Ordering by due − weighted height starts the deep leaves of later
 /// sequences before the last jobs of earlier ones, which can wait, so that each sequence's chain of aggregations runs
 /// while the fleet still works on the sequences before it rather than after them: sequences finish near the time the
 /// fleet's work allows, and the run does not end on one sequence's chain with most provers idle. With a fleet of one
@@ -30,8 +31,13 @@ internal sealed class SlackPriority(IComparer<ProofTask> inner) : IComparer<Proo
         return inner.Compare(x, y);
     }
 
-    /// <summary>When the task must start, in job times: the sequence's due time less the task's height.</summary>
-    public double Key(ProofTask task) => (2.0 * task.Sequence / Fleet) - Height(task);
+    /// <summary>When the task must start, in job times: the sequence's due time less the task's (weighted) height.</summary>
+    public double Key(ProofTask task) => (2.0 * task.Sequence / Fleet) - (HeightWeight * Height(task));
+
+    /// <summary>How many job times a unit of height counts for. A whole job time per level starts later sequences so early
+    /// that the sequences before them finish later than they need to; half of one gave the lower mean sequence latency
+    /// (and the same makespan) in the benchmarks of docs/benchmarks.md, most of all with a mixed fleet.</summary>
+    public const double HeightWeight = 0.5;
 
     /// <summary>The jobs from this task to the sequence's final proof, both included: 1 for the final, depth + 2 for
     /// the node of the aggregation tree at that depth (the root is at depth 0). A range that is not a node counts 2.</summary>
