@@ -44,6 +44,7 @@ public sealed partial class DevnetReplicaTests
         var pids = ReplicaPid().Matches(devnet.Stderr).Select(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)).ToList();
         Assert.Equal(2, pids.Count);
         pids.Add(int.Parse(PostgresPid().Match(devnet.Stderr).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+        pids.Add(int.Parse(AnvilPid().Match(devnet.Stderr).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
         Assert.All(pids, pid => Assert.False(IsRunning(pid), $"process {pid} still runs after the devnet ended"));
         Assert.True(File.Exists(Path.Combine(data, "replica-1.log")) && File.Exists(Path.Combine(data, "replica-2.log")));
         Assert.Contains("miner1-replica-2", await File.ReadAllTextAsync(Path.Combine(data, "replica-2.json")), StringComparison.Ordinal);
@@ -154,7 +155,7 @@ public sealed partial class DevnetReplicaTests
     }
 
     [Fact]
-    public async Task a_devnet_killed_with_sigkill_leaves_no_replica_or_postgres_server_behind()
+    public async Task a_devnet_killed_with_sigkill_leaves_no_replica_postgres_server_or_anvil_behind()
     {
         using var dir = new TempDir();
         using var devnet = ChildProcess.Zkpow("devnet", "--store", "postgres", "--replicas", "2", "--t1", "3", "--t2", "6", "--provers", "2",
@@ -176,7 +177,7 @@ public sealed partial class DevnetReplicaTests
     private static async Task<List<int>> WaitForPidsAsync(ChildProcess devnet)
     {
         var watch = System.Diagnostics.Stopwatch.StartNew();
-        while (ReplicaPid().Matches(devnet.Stderr).Count < 2 || !PostgresPid().IsMatch(devnet.Stderr))
+        while (ReplicaPid().Matches(devnet.Stderr).Count < 2 || !PostgresPid().IsMatch(devnet.Stderr) || !AnvilPid().IsMatch(devnet.Stderr))
         {
             Assert.False(devnet.HasExited, devnet.Stderr);
             Assert.True(watch.Elapsed < TimeSpan.FromMinutes(2), "the devnet did not start: " + devnet.Stderr);
@@ -185,6 +186,7 @@ public sealed partial class DevnetReplicaTests
 
         var pids = ReplicaPid().Matches(devnet.Stderr).Select(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)).ToList();
         pids.Add(int.Parse(PostgresPid().Match(devnet.Stderr).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+        pids.Add(int.Parse(AnvilPid().Match(devnet.Stderr).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
         Assert.All(pids, pid => Assert.True(IsRunning(pid), $"process {pid} is not running"));
         return pids;
     }
@@ -211,6 +213,9 @@ public sealed partial class DevnetReplicaTests
 
     [GeneratedRegex(@"PostgreSQL\s[\s\S]*?\(PID\s+(\d+)\)")]
     private static partial Regex PostgresPid();
+
+    [GeneratedRegex(@"devnet up[\s\S]*?anvil [\s\S]*?PID\s+(\d+)\)")]
+    private static partial Regex AnvilPid();
 
     private static bool IsRunning(int pid) =>
         File.Exists($"/proc/{pid}/status") && !File.ReadAllText($"/proc/{pid}/status").Contains("State:\tZ", StringComparison.Ordinal);

@@ -280,7 +280,7 @@ internal static class DevnetCommand
 
     private static void PrintStart(IAnsiConsole console, DevnetNetwork network)
     {
-        console.MarkupLine($"[green]devnet up[/]: anvil {network.Chain.RpcUrl} (chain {network.Chain.ChainId}), rollup node {network.RollupNode.Url}, data {Markup.Escape(network.DataDir)}");
+        console.MarkupLine($"[green]devnet up[/]: anvil {network.Chain.RpcUrl} (chain {network.Chain.ChainId}, PID {network.Chain.ProcessId}), rollup node {network.RollupNode.Url}, data {Markup.Escape(network.DataDir)}");
         if (network.Postgres is { } postgres)
         {
             console.MarkupLine($"  PostgreSQL {Markup.Escape(postgres.Folder)} on port {postgres.Port} (PID {postgres.ServerPid})");

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
+using ZkPow.Devnet.Processes;
 
 namespace ZkPow.Devnet.Chain;
 
@@ -61,6 +62,8 @@ internal sealed class AnvilProcess : IDisposable
 
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
+        // Killed by PID if this process dies without stopping it (a devnet or a test host killed with SIGKILL).
+        OrphanWatchdog.Start(process.Id);
         return anvil;
     }
 

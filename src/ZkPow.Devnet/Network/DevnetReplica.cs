@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
+using ZkPow.Devnet.Processes;
 
 namespace ZkPow.Devnet.Network;
 
@@ -138,7 +139,7 @@ internal sealed partial class DevnetReplica : IAsyncDisposable
             process.BeginOutputReadLine();
             process.BeginErrorReadLine();
             _process = process;
-            StartWatchdog(process.Id);
+            OrphanWatchdog.Start(process.Id);
             LogStarted(MinerIndex, Id, process.Id, ProverPort, HttpPort, LogPath);
         }
     }
@@ -211,25 +212,6 @@ internal sealed partial class DevnetReplica : IAsyncDisposable
             _log?.Dispose();
             _log = null;
         }
-    }
-
-    /// <summary>
-    /// A detached shell that outlives a devnet killed without cleaning up (SIGKILL): once the devnet's process is gone it
-    /// kills the replica by PID. It exits by itself when the replica ends first.
-    /// </summary>
-    private static void StartWatchdog(int replicaPid)
-    {
-        var script = $"""
-            while kill -0 {Environment.ProcessId} 2>/dev/null && kill -0 {replicaPid} 2>/dev/null; do sleep 2; done
-            if ! kill -0 {Environment.ProcessId} 2>/dev/null; then kill -KILL {replicaPid} 2>/dev/null; fi
-            """;
-        var info = new ProcessStartInfo("setsid") { UseShellExecute = false };
-        foreach (var arg in new[] { "-f", "/bin/sh", "-c", script })
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using var watchdog = Process.Start(info);
     }
 
     private void OnExited(Process process)
