@@ -113,8 +113,9 @@ public sealed partial class TxManager : IAsyncDisposable
 
     /// <summary>
     /// Submits a transaction: idempotent on <see cref="TxRequest.Key"/> (the existing transaction is returned). Returns
-    /// once it is pre-flighted, signed, stored and handed to the node, or rejected by the pre-flight. If the node is
-    /// unreachable the transaction stays Created and the loop carries on with it.
+    /// once it is pre-flighted, signed, stored and handed to the node (its Sent mark is written right after, the
+    /// transaction staying busy for the loop until then), or rejected by the pre-flight. If the node is unreachable the
+    /// transaction stays Created and the loop carries on with it.
     /// </summary>
     public Task<TxSubmission> SubmitAsync(TxRequest request, CancellationToken cancellationToken) => SubmitAsync(request, null, cancellationToken);
 
@@ -150,21 +151,41 @@ public sealed partial class TxManager : IAsyncDisposable
         var tracked = Track(created.Record);
         if (created.Created && tracked.TryEnter())
         {
-            try
+            // Returns as soon as the node has the transaction (its raw form was stored before): the Sent mark is
+            // bookkeeping, written right after, with the transaction still entered so that the loop waits for it.
+            var handedOver = new TaskCompletionSource();
+            tracked.HandedOver = handedOver;
+            var prepare = PrepareThenExitAsync(tracked, early, ahead, cancellationToken);
+            await Task.WhenAny(prepare, handedOver.Task).ConfigureAwait(false);
+            if (prepare.IsCompleted)
             {
-                await PrepareAsync(tracked, broadcast: true, cancellationToken, early, ahead).ConfigureAwait(false);
+                await prepare.ConfigureAwait(false);
             }
-            catch (ChainUnavailableException e)
+            else
             {
-                NodeDown(e);
-            }
-            finally
-            {
-                tracked.Exit();
+                _ = prepare.ContinueWith(t => LogSentMarkFailed(tracked.Record.Key, t.Exception!.GetBaseException()), CancellationToken.None,
+                    TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             }
         }
 
         return Submission(tracked);
+    }
+
+    private async Task PrepareThenExitAsync(Tracked tracked, Preflight? early, bool ahead, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await PrepareAsync(tracked, broadcast: true, cancellationToken, early, ahead).ConfigureAwait(false);
+        }
+        catch (ChainUnavailableException e)
+        {
+            NodeDown(e);
+        }
+        finally
+        {
+            tracked.HandedOver = null;
+            tracked.Exit();
+        }
     }
 
     /// <summary>
@@ -551,6 +572,7 @@ public sealed partial class TxManager : IAsyncDisposable
         }
 
         tracked.RefusedSinceMs = -1;
+        tracked.HandedOver?.TrySetResult();
         var sent = await _store.TransitionTxAsync(record.Id, FromSignedOrSent,
             new TxChange(TxState.Sent) { Broadcast = true, CountRebroadcast = rebroadcast }, cancellationToken).ConfigureAwait(false);
         if (sent is not null)
@@ -793,6 +815,9 @@ public sealed partial class TxManager : IAsyncDisposable
             get => _urgent;
             set => _urgent = value;
         }
+
+        /// <summary>Completed once the node has the transaction, during its submission only.</summary>
+        public TaskCompletionSource? HandedOver { get; set; }
 
         /// <summary>Approved after a hold: broadcast it again on the next pass.</summary>
         public bool RebroadcastDue

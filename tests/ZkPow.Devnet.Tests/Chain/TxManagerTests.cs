@@ -60,6 +60,24 @@ public abstract class TxManagerTests(ChainFixture fixture, StoreKind store) : IC
     }
 
     [Fact]
+    public async Task a_submission_returns_once_the_node_has_the_stored_tx_and_the_sent_mark_follows()
+    {
+        var miner = _chain.Miners[0];
+        await using var h = await TxHarness.StartAsync(_chain.RpcUrl, miner, store: store);
+
+        var submission = await h.Manager.SubmitAsync(TxHarness.Settle("settle/0/0", miner, _chain.Contracts.Rollup), default);
+
+        Assert.True(submission.Accepted);
+        var record = await h.RecordAsync(submission.Handle);
+        Assert.Contains(record.State, new[] { TxState.Signed, TxState.Sent, TxState.Mined, TxState.Confirmed });
+        Assert.NotNull(record.RawTx);
+        Assert.NotNull(await ChainRpc.TransactionAsync(_chain, record.TxHash!));
+        await TxHarness.WaitUntilAsync(async () => (await h.RecordAsync(submission.Handle)).State is TxState.Sent or TxState.Mined or TxState.Confirmed,
+            TimeSpan.FromSeconds(10), "the tx to be marked sent");
+        Assert.NotNull((await h.RecordAsync(submission.Handle)).SentAt);
+    }
+
+    [Fact]
     public async Task preflight_reads_made_ahead_for_another_call_are_not_used()
     {
         var miner = _chain.Miners[0];
