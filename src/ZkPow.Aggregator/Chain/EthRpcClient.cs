@@ -153,14 +153,20 @@ public sealed class EthRpcClient : IDisposable
     /// request ran, a timeout, a dropped connection) the hash is looked up before the same bytes are sent again.
     /// Nothing is ever signed here. After the budget: <see cref="ChainUnavailableException"/>.
     /// </summary>
-    public async Task<RawTxBroadcast> SendRawTransactionAsync(byte[] rawTx, CancellationToken cancellationToken)
+    public Task<RawTxBroadcast> SendRawTransactionAsync(byte[] rawTx, CancellationToken cancellationToken) =>
+        BroadcastAsync("eth_sendRawTransaction", HexData.Encode(rawTx), HexData.Encode(Abi.Keccak(rawTx)), cancellationToken);
+
+    /// <summary>Runs the code of <see cref="SendRawTransactionAsync"/> once with a read (<c>eth_chainId</c> to every
+    /// endpoint), so that the first real broadcast does not pay for it to be compiled; sends nothing.</summary>
+    public async Task WarmUpBroadcastAsync(CancellationToken cancellationToken) =>
+        await BroadcastAsync("eth_chainId", null, HexData.Encode(new byte[32]), cancellationToken).ConfigureAwait(false);
+
+    private async Task<RawTxBroadcast> BroadcastAsync(string method, string? raw, string hash, CancellationToken cancellationToken)
     {
-        var raw = HexData.Encode(rawTx);
-        var hash = HexData.Encode(Abi.Keccak(rawTx));
-        return await Transport.RetryAsync("eth_sendRawTransaction", async (_, token) =>
+        return await Transport.RetryAsync(method, async (_, token) =>
         {
             // The first endpoint that takes it is enough: a stalled or silent one does not hold the send up.
-            var replies = await Transport.BroadcastAsync("eth_sendRawTransaction", [raw],
+            var replies = await Transport.BroadcastAsync(method, raw is null ? [] : [raw],
                 r => r.Answered || (r.Error is { } e && IsAlreadyKnown(e.RpcMessage)), token).ConfigureAwait(false);
             if (replies.Any(r => r.Answered))
             {
@@ -188,7 +194,7 @@ public sealed class EthRpcClient : IDisposable
                 throw refused.FirstOrDefault(e => IsNonceTooLow(e.RpcMessage)) ?? refused[0];
             }
 
-            throw new RpcTransientException($"eth_sendRawTransaction {hash}: no endpoint answered (last: {replies[^1].Failure})");
+            throw new RpcTransientException($"{method} {hash}: no endpoint answered (last: {replies[^1].Failure})");
         }, cancellationToken, hedge: false).ConfigureAwait(false);
     }
 

@@ -51,4 +51,9 @@ public interface ITxStore
     /// replicas on one database: it holds the current leader lease); checked in the database right before every broadcast.
     /// One process alone: nothing to check.</summary>
     Task CheckFenceAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>Runs the writes of a new transaction's way (stored as Created, signed with <paramref name="signed"/> and the
+    /// sender's next nonce, marked Sent) once, in a database transaction that is rolled back: nothing stays, no nonce is
+    /// used. For a warm-up; a store with nothing to warm up does nothing.</summary>
+    Task WarmUpWritesAsync(string sender, SignedTx signed, CancellationToken cancellationToken) => Task.CompletedTask;
 }

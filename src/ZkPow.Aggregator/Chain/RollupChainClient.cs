@@ -79,14 +79,27 @@ public sealed class RollupChainClient : IRollupChain
 
     public async Task<ProofCheck> CheckProofAsync(string miner, ProofClaim claim, byte[] proof, CancellationToken cancellationToken)
     {
-        var snarkBytes = await GetInputSnarkBytesAsync(miner, claim, cancellationToken).ConfigureAwait(false);
+        // The snark input and the verifier's address are independent reads: both at once (the address is read every time,
+        // as the contract's admin may change the verifier).
+        var snarkTask = GetInputSnarkBytesAsync(miner, claim, cancellationToken);
+        var verifierTask = ViewAsync(RollupCalls.RollupVerifier(), cancellationToken);
+        try
+        {
+            await Task.WhenAll(snarkTask, verifierTask).ConfigureAwait(false);
+        }
+        catch (Exception) when (snarkTask.IsCompleted && verifierTask.IsCompleted)
+        {
+            // Each read's own failure is raised below, the snark input's first.
+        }
+
+        var snarkBytes = await snarkTask.ConfigureAwait(false);
         if (!snarkBytes.Succeeded)
         {
             return new ProofCheck(false, 0, snarkBytes.Revert);
         }
 
         var input = ProofHash.SnarkInput(snarkBytes.Value!);
-        var verifier = (await ViewAsync(RollupCalls.RollupVerifier(), cancellationToken).ConfigureAwait(false)).Address(0);
+        var verifier = (await verifierTask.ConfigureAwait(false)).Address(0);
         var answer = await _rpc.EthCallAsync(HexData.NormalizeAddress(miner), verifier, RollupCalls.VerifyProof(proof, input), 0, "latest",
             cancellationToken).ConfigureAwait(false);
         if (!answer.Succeeded)

@@ -49,6 +49,9 @@ public sealed partial class TxManager
     [LoggerMessage(Level = LogLevel.Information, Message = "Base-chain node reachable again")]
     private partial void LogNodeUp();
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Tx {Key} was handed to the node but could not be marked sent; the loop follows it as signed")]
+    private partial void LogSentMarkFailed(string key, Exception error);
+
     [LoggerMessage(Level = LogLevel.Error, Message = "Tx manager pass failed; retrying")]
     private partial void LogTickFailed(Exception error);
 

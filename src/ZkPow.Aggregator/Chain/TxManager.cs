@@ -7,9 +7,9 @@ namespace ZkPow.Aggregator.Chain;
 
 /// <summary>
 /// Sends the miner's transactions and sees each one through to confirmation. Every transaction is a persisted state
-/// machine (<see cref="TxState"/>): it is pre-flighted with <c>eth_call</c> (a revert is answered at once, decoded,
-/// with no nonce used), signed with the sender's next nonce in the same database transaction that stores the raw
-/// transaction, and only then broadcast. A background loop polls the head, the account nonce and receipts; it
+/// machine (<see cref="TxState"/>): it is stored as Created (its pre-flight reads already on their way), pre-flighted
+/// with <c>eth_call</c> (a revert is answered at once, decoded, with no nonce used), signed with the sender's next
+/// nonce in the same database transaction that stores the raw transaction, and only then broadcast. A background loop polls the head, the account nonce and receipts; it
 /// re-broadcasts dropped transactions, replaces stuck ones with higher fees, follows reorgs back to Sent, and
 /// confirms at depth. After a restart the stored raw transactions are broadcast again as they are: an old nonce is
 /// never given to a different transaction except by a deliberate fee replacement or a cancel.
@@ -113,13 +113,35 @@ public sealed partial class TxManager : IAsyncDisposable
 
     /// <summary>
     /// Submits a transaction: idempotent on <see cref="TxRequest.Key"/> (the existing transaction is returned). Returns
-    /// once it is pre-flighted, signed, stored and handed to the node, or rejected by the pre-flight. If the node is
-    /// unreachable the transaction stays Created and the loop carries on with it.
+    /// once it is pre-flighted, signed, stored and handed to the node (its Sent mark is written right after, the
+    /// transaction staying busy for the loop until then), or rejected by the pre-flight. If the node is unreachable the
+    /// transaction stays Created and the loop carries on with it.
     /// </summary>
-    public async Task<TxSubmission> SubmitAsync(TxRequest request, CancellationToken cancellationToken)
+    public Task<TxSubmission> SubmitAsync(TxRequest request, CancellationToken cancellationToken) => SubmitAsync(request, null, cancellationToken);
+
+    /// <summary>
+    /// Starts the pre-flight reads of <paramref name="request"/> (the <c>eth_call</c>, the gas estimate, the fees) ahead of
+    /// its <see cref="SubmitAsync(TxRequest, Preflight?, CancellationToken)"/>, while the caller reads what decides whether
+    /// to send it at all. Reads only: nothing is stored or signed. Null while the manager has not reached the node.
+    /// </summary>
+    internal Preflight? StartPreflight(TxRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return _ready ? StartPreflight(request.To, request.Data, request.Value, request.GasLimit ?? 0, cancellationToken) : null;
+    }
+
+    /// <summary>As <see cref="SubmitAsync(TxRequest, CancellationToken)"/>, with the pre-flight reads that
+    /// <see cref="StartPreflight(TxRequest, CancellationToken)"/> started for this request; reads for another call, or
+    /// older than one poll interval, are dropped and made again.</summary>
+    internal async Task<TxSubmission> SubmitAsync(TxRequest request, Preflight? reads, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         request.Validate();
+
+        // The pre-flight reads go to the node while the Created record is written: they read the chain only, and nothing
+        // is signed before both are done (a key that exists already just wastes the reads).
+        var ahead = reads is not null && reads.IsFor(request) && NowMs - reads.StartedAtMs <= _options.PollInterval.TotalMilliseconds;
+        var early = ahead ? reads : StartPreflight(request, cancellationToken);
         TxCreateResult created;
         using (AggregatorTracing.Sender.StartActivity("tx.store_created"))
         {
@@ -129,21 +151,41 @@ public sealed partial class TxManager : IAsyncDisposable
         var tracked = Track(created.Record);
         if (created.Created && tracked.TryEnter())
         {
-            try
+            // Returns as soon as the node has the transaction (its raw form was stored before): the Sent mark is
+            // bookkeeping, written right after, with the transaction still entered so that the loop waits for it.
+            var handedOver = new TaskCompletionSource();
+            tracked.HandedOver = handedOver;
+            var prepare = PrepareThenExitAsync(tracked, early, ahead, cancellationToken);
+            await Task.WhenAny(prepare, handedOver.Task).ConfigureAwait(false);
+            if (prepare.IsCompleted)
             {
-                await PrepareAsync(tracked, broadcast: true, cancellationToken).ConfigureAwait(false);
+                await prepare.ConfigureAwait(false);
             }
-            catch (ChainUnavailableException e)
+            else
             {
-                NodeDown(e);
-            }
-            finally
-            {
-                tracked.Exit();
+                _ = prepare.ContinueWith(t => LogSentMarkFailed(tracked.Record.Key, t.Exception!.GetBaseException()), CancellationToken.None,
+                    TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             }
         }
 
         return Submission(tracked);
+    }
+
+    private async Task PrepareThenExitAsync(Tracked tracked, Preflight? early, bool ahead, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await PrepareAsync(tracked, broadcast: true, cancellationToken, early, ahead).ConfigureAwait(false);
+        }
+        catch (ChainUnavailableException e)
+        {
+            NodeDown(e);
+        }
+        finally
+        {
+            tracked.HandedOver = null;
+            tracked.Exit();
+        }
     }
 
     /// <summary>
@@ -168,6 +210,26 @@ public sealed partial class TxManager : IAsyncDisposable
         }
 
         return Submission(tracked);
+    }
+
+    /// <summary>
+    /// Runs the steps of a submission once without storing or sending anything, so that the first real transaction does
+    /// not pay for their first run (code compiled, the fee cache filled): the pre-flight reads of a 0-value transfer to
+    /// ourselves, a signature of it (thrown away, never stored: it uses no nonce), the store's write paths in a database
+    /// transaction that is rolled back, and the broadcast path with a read. Needs the node (call it after
+    /// <see cref="StartAsync(CancellationToken)"/>); a failure is raised to the caller.
+    /// </summary>
+    public async Task WarmUpAsync(CancellationToken cancellationToken)
+    {
+        await EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
+        var reads = StartPreflight(Address, [], BigInteger.Zero, 0, cancellationToken);
+        await AllDoneAsync(reads).ConfigureAwait(false);
+        var (call, estimate, fees) = reads;
+        _ = await call.ConfigureAwait(false);
+        var (gasLimit, _) = await estimate.ConfigureAwait(false);
+        var dryRun = _key.Sign(_chainId, 0, Address, BigInteger.Zero, [], Math.Max(gasLimit, CancelGas), await fees.ConfigureAwait(false));
+        await _store.WarmUpWritesAsync(_sender, dryRun, cancellationToken).ConfigureAwait(false);
+        await _rpc.WarmUpBroadcastAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The stored transaction for <paramref name="key"/>, or null.</summary>
@@ -334,8 +396,41 @@ public sealed partial class TxManager : IAsyncDisposable
         return new TxSubmission(handle, rejected);
     }
 
-    /// <summary>Created → pre-flight → Signed (→ Sent). Called with the transaction entered.</summary>
-    private async Task PrepareAsync(Tracked tracked, bool broadcast, CancellationToken cancellationToken)
+    /// <summary>The pre-flight call, the gas estimate and the fees: independent reads, one round trip instead of three. Their
+    /// failures are observed at once (reads that end up unused are dropped, failed or not).</summary>
+    private Preflight StartPreflight(string to, byte[] data, BigInteger value, ulong gasLimit, CancellationToken cancellationToken) =>
+        Preflight.Observed(new(_rpc.EthCallAsync(_sender, to, data, value, "latest", cancellationToken),
+            gasLimit == 0 ? EstimateGasAsync(to, data, value, cancellationToken) : Task.FromResult<(ulong, ChainRevert?)>((gasLimit, null)),
+            SuggestFeesAsync(cancellationToken))
+        {
+            To = to,
+            Data = data,
+            Value = value,
+            GasLimit = gasLimit,
+            StartedAtMs = NowMs,
+        });
+
+    private static async Task AllDoneAsync(Preflight reads)
+    {
+        try
+        {
+            await Task.WhenAll(reads.Call, reads.Estimate, reads.Fees).ConfigureAwait(false);
+        }
+        catch (Exception) when (reads.Call.IsCompleted && reads.Estimate.IsCompleted && reads.Fees.IsCompleted)
+        {
+            // Each read's own failure is raised by the caller, in order of importance.
+        }
+    }
+
+    private static bool IsRevert(Task<ChainCallResult<byte[]>> call) => call.IsCompletedSuccessfully && !call.Result.Succeeded;
+
+    private static bool IsRevert(Task<(ulong GasLimit, ChainRevert? Revert)> estimate) =>
+        estimate.IsCompletedSuccessfully && estimate.Result.Revert is not null;
+
+    /// <summary>Created → pre-flight → Signed (→ Sent). Called with the transaction entered; <paramref name="early"/>: the
+    /// pre-flight reads of this very transaction, started while its Created record was written, or before the submission
+    /// (<paramref name="ahead"/>: a revert is then read again, on the chain as it is now).</summary>
+    private async Task PrepareAsync(Tracked tracked, bool broadcast, CancellationToken cancellationToken, Preflight? early = null, bool ahead = false)
     {
         if (!_ready || tracked.Record.State != TxState.Created)
         {
@@ -344,20 +439,16 @@ public sealed partial class TxManager : IAsyncDisposable
 
         var record = tracked.Record;
         using var preflightSpan = AggregatorTracing.Sender.StartActivity("tx.preflight");
-
-        // The pre-flight call, the gas estimate and the fees are independent reads: one round trip instead of three.
-        var preflightTask = _rpc.EthCallAsync(_sender, record.To, record.Data, record.Value, "latest", cancellationToken);
-        var estimateTask = record.GasLimit == 0 ? EstimateGasAsync(record, cancellationToken) : Task.FromResult<(ulong, ChainRevert?)>((record.GasLimit, null));
-        var feesTask = SuggestFeesAsync(cancellationToken);
-        try
+        var reads = early ?? StartPreflight(record.To, record.Data, record.Value, record.GasLimit, cancellationToken);
+        await AllDoneAsync(reads).ConfigureAwait(false);
+        if (ahead && (IsRevert(reads.Call) || IsRevert(reads.Estimate)))
         {
-            await Task.WhenAll(preflightTask, estimateTask, feesTask).ConfigureAwait(false);
-        }
-        catch (Exception) when (preflightTask.IsCompleted && estimateTask.IsCompleted && feesTask.IsCompleted)
-        {
-            // Each read's own failure is raised below, in order of importance.
+            // Reads made ahead of the submission only ever let a transaction through: a revert is read again.
+            reads = StartPreflight(record.To, record.Data, record.Value, record.GasLimit, cancellationToken);
+            await AllDoneAsync(reads).ConfigureAwait(false);
         }
 
+        var (preflightTask, estimateTask, feesTask) = reads;
         var preflight = await preflightTask.ConfigureAwait(false);
         if (!preflight.Succeeded)
         {
@@ -481,6 +572,7 @@ public sealed partial class TxManager : IAsyncDisposable
         }
 
         tracked.RefusedSinceMs = -1;
+        tracked.HandedOver?.TrySetResult();
         var sent = await _store.TransitionTxAsync(record.Id, FromSignedOrSent,
             new TxChange(TxState.Sent) { Broadcast = true, CountRebroadcast = rebroadcast }, cancellationToken).ConfigureAwait(false);
         if (sent is not null)
@@ -603,12 +695,12 @@ public sealed partial class TxManager : IAsyncDisposable
     /// <summary>Fees for a new transaction: 2 × base fee + tip (EIP-1559), or the gas price on a chain without base fee; capped.</summary>
     /// <summary>The gas limit for a transaction (the node's estimate times the multiplier), or the revert that the
     /// estimate ran into.</summary>
-    private async Task<(ulong GasLimit, ChainRevert? Revert)> EstimateGasAsync(TxRecord record, CancellationToken cancellationToken)
+    private async Task<(ulong GasLimit, ChainRevert? Revert)> EstimateGasAsync(string to, byte[] data, BigInteger value, CancellationToken cancellationToken)
     {
         try
         {
             var estimate = HexData.ParseQuantity(await _rpc.CallAsync("eth_estimateGas",
-                [EthRpcClient.CallObject(_sender, record.To, record.Data, record.Value)], cancellationToken).ConfigureAwait(false));
+                [EthRpcClient.CallObject(_sender, to, data, value)], cancellationToken).ConfigureAwait(false));
             return ((ulong)Math.Ceiling((double)estimate * _options.GasLimitMultiplier), null);
         }
         catch (EthRpcException e) when (e.IsRevert)
@@ -723,6 +815,9 @@ public sealed partial class TxManager : IAsyncDisposable
             get => _urgent;
             set => _urgent = value;
         }
+
+        /// <summary>Completed once the node has the transaction, during its submission only.</summary>
+        public TaskCompletionSource? HandedOver { get; set; }
 
         /// <summary>Approved after a hold: broadcast it again on the next pass.</summary>
         public bool RebroadcastDue

@@ -91,16 +91,19 @@ public sealed partial class ProofSender : IAsyncDisposable
         ];
     }
 
-    /// <summary>Opens the node connections and runs the read paths once, so that the first final proof does not pay
-    /// for connection set-up.</summary>
+    /// <summary>Opens the node connections and runs the read paths once, and the tx manager's submission steps without
+    /// storing or sending anything (<see cref="TxManager.WarmUpAsync"/>), so that the first final proof does not pay for
+    /// connection set-up and first runs.</summary>
     public async Task WarmUpAsync(CancellationToken cancellationToken)
     {
         await Task.WhenAll(_chain.GetBlockNumberAsync(cancellationToken), _chain.GetProofWindowsAsync(cancellationToken),
             _chain.GetLastVerifiedBatchAsync(cancellationToken), _chain.GetSequenceAsync(0, cancellationToken),
             _chain.GetCommitmentAsync(0, Miner, cancellationToken), _tx.GetAsync("warm-up", cancellationToken),
-            _store.GetSubmissionAsync(0, cancellationToken),
-            _chain.GetInputSnarkBytesAsync(Miner, new ProofClaim(0, 1, new byte[32], new byte[32], new byte[32]), cancellationToken))
+            _store.GetSubmissionAsync(0, cancellationToken), _store.GetFinalProofAsync(0, cancellationToken), _roots.GetRootsAsync(0, cancellationToken),
+            // The proof check's reads and the verifier's eth_call, with an empty proof (a read: it says no).
+            _chain.CheckProofAsync(Miner, new ProofClaim(0, 1, new byte[32], new byte[32], new byte[32]), [], cancellationToken))
             .ConfigureAwait(false);
+        await _tx.WarmUpAsync(cancellationToken).ConfigureAwait(false);
         _ = ProofHash.Compute([0], Miner);
         _ = RollupCalls.SubmitProofHash(0, 1, new byte[32]);
     }
@@ -372,6 +375,9 @@ public sealed partial class ProofSender : IAsyncDisposable
         // chain is read, off the latency path; a row for a hash that is never committed is harmless.
         var hash = ProofHash.Compute(proofBytes, Miner);
         var keepTask = _store.SaveCommittedProofAsync(hash, proof, cancellationToken);
+        // The hash tx's own pre-flight reads (its eth_call, gas estimate and fees) go out with ours: reads only, used
+        // below if the checks and the policy say commit, dropped otherwise.
+        var hashReads = _tx.StartPreflight(HashRequest(record, hash), cancellationToken);
         var headTask = _chain.GetBlockNumberAsync(cancellationToken);
         var windowsTask = _chain.GetProofWindowsAsync(cancellationToken);
         var sequenceTask = _chain.GetSequenceAsync(final, cancellationToken);
@@ -470,7 +476,7 @@ public sealed partial class ProofSender : IAsyncDisposable
 
             using (AggregatorTracing.Sender.StartActivity("sender.submit_hash"))
             {
-                submission = await _tx.SubmitAsync(HashRequest(record, hash), cancellationToken).ConfigureAwait(false);
+                submission = await _tx.SubmitAsync(HashRequest(record, hash), hashReads, cancellationToken).ConfigureAwait(false);
             }
 
             if (!submission.Accepted)

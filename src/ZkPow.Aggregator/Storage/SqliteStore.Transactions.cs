@@ -16,37 +16,39 @@ public sealed partial class SqliteStore : ITxStore
         request.Validate();
         var now = NowMs;
         var from = sender.ToLowerInvariant();
-        return _writer.WriteAsync((connection, transaction) =>
-        {
-            using (var insert = Command(connection, transaction, $"""
-                INSERT INTO txs (idem_key, kind, sender, to_addr, data, value_wei, state, gas_limit, created_ms, updated_ms)
-                VALUES ($k, $kind, $s, $to, $d, $v, 0, $g, $now, $now)
-                ON CONFLICT (idem_key) DO NOTHING
-                RETURNING {TxColumns};
-                """))
-            {
-                Bind(insert, "$k", request.Key);
-                Bind(insert, "$kind", request.Kind);
-                Bind(insert, "$s", from);
-                Bind(insert, "$to", request.To.ToLowerInvariant());
-                Bind(insert, "$d", request.Data);
-                Bind(insert, "$v", request.Value.ToString(CultureInfo.InvariantCulture));
-                Bind(insert, "$g", checked((long)(request.GasLimit ?? 0)));
-                Bind(insert, "$now", now);
-                using var reader = insert.ExecuteReader();
-                if (reader.Read())
-                {
-                    return new TxCreateResult(ReadTx(reader), true);
-                }
-            }
+        return _writer.WriteAsync((connection, transaction) => CreateTx(connection, transaction, request, from, now), ahead: true, cancellationToken);
+    }
 
-            using var existing = Command(connection, transaction, $"SELECT {TxColumns} FROM txs WHERE idem_key = $k;");
-            Bind(existing, "$k", request.Key);
-            using var r = existing.ExecuteReader();
-            return r.Read()
-                ? new TxCreateResult(ReadTx(r), false)
-                : throw new InvalidOperationException($"transaction '{request.Key}' neither inserted nor found");
-        }, cancellationToken);
+    private static TxCreateResult CreateTx(SqliteConnection connection, SqliteTransaction transaction, TxRequest request, string from, long now)
+    {
+        using (var insert = Command(connection, transaction, $"""
+            INSERT INTO txs (idem_key, kind, sender, to_addr, data, value_wei, state, gas_limit, created_ms, updated_ms)
+            VALUES ($k, $kind, $s, $to, $d, $v, 0, $g, $now, $now)
+            ON CONFLICT (idem_key) DO NOTHING
+            RETURNING {TxColumns};
+            """))
+        {
+            Bind(insert, "$k", request.Key);
+            Bind(insert, "$kind", request.Kind);
+            Bind(insert, "$s", from);
+            Bind(insert, "$to", request.To.ToLowerInvariant());
+            Bind(insert, "$d", request.Data);
+            Bind(insert, "$v", request.Value.ToString(CultureInfo.InvariantCulture));
+            Bind(insert, "$g", checked((long)(request.GasLimit ?? 0)));
+            Bind(insert, "$now", now);
+            using var reader = insert.ExecuteReader();
+            if (reader.Read())
+            {
+                return new TxCreateResult(ReadTx(reader), true);
+            }
+        }
+
+        using var existing = Command(connection, transaction, $"SELECT {TxColumns} FROM txs WHERE idem_key = $k;");
+        Bind(existing, "$k", request.Key);
+        using var r = existing.ExecuteReader();
+        return r.Read()
+            ? new TxCreateResult(ReadTx(r), false)
+            : throw new InvalidOperationException($"transaction '{request.Key}' neither inserted nor found");
     }
 
     public async Task<TxRecord?> GetTxAsync(string key, CancellationToken cancellationToken)
@@ -114,76 +116,79 @@ public sealed partial class SqliteStore : ITxStore
     {
         var now = NowMs;
         var from = sender.ToLowerInvariant();
-        return _writer.WriteAsync((connection, transaction) =>
+        return _writer.WriteAsync((connection, transaction) => StoreSigned(connection, transaction, txId, from, sign, now), ahead: true, cancellationToken);
+    }
+
+    private static TxRecord? StoreSigned(SqliteConnection connection, SqliteTransaction transaction, long txId, string from, Func<ulong, SignedTx> sign,
+        long now)
+    {
+        using (var check = Command(connection, transaction, "SELECT COUNT(*) FROM txs WHERE id = $id AND sender = $s AND state = 0;"))
         {
-            using (var check = Command(connection, transaction, "SELECT COUNT(*) FROM txs WHERE id = $id AND sender = $s AND state = 0;"))
+            Bind(check, "$id", txId);
+            Bind(check, "$s", from);
+            if ((long)check.ExecuteScalar()! != 1)
             {
-                Bind(check, "$id", txId);
-                Bind(check, "$s", from);
-                if ((long)check.ExecuteScalar()! != 1)
-                {
-                    return null;
-                }
+                return null;
+            }
+        }
+
+        long nonce;
+        using (var read = Command(connection, transaction, "SELECT next_nonce FROM tx_senders WHERE sender = $s;"))
+        {
+            Bind(read, "$s", from);
+            if (read.ExecuteScalar() is not long next)
+            {
+                return null;
             }
 
-            long nonce;
-            using (var read = Command(connection, transaction, "SELECT next_nonce FROM tx_senders WHERE sender = $s;"))
-            {
-                Bind(read, "$s", from);
-                if (read.ExecuteScalar() is not long next)
-                {
-                    return null;
-                }
+            nonce = next;
+        }
 
-                nonce = next;
-            }
+        SignedTx signed;
+        try
+        {
+            signed = sign((ulong)nonce);
+        }
+        catch (Exception e) when (e is not InvalidOperationException)
+        {
+            throw new InvalidOperationException($"signing transaction {txId} failed: {e.Message}", e);
+        }
 
-            SignedTx signed;
-            try
-            {
-                signed = sign((ulong)nonce);
-            }
-            catch (Exception e) when (e is not InvalidOperationException)
-            {
-                throw new InvalidOperationException($"signing transaction {txId} failed: {e.Message}", e);
-            }
+        if (signed.Nonce != (ulong)nonce)
+        {
+            throw new InvalidOperationException($"transaction {txId} was signed with nonce {signed.Nonce}, not the assigned {nonce}");
+        }
 
-            if (signed.Nonce != (ulong)nonce)
+        // Compare-and-set: with several writers only one takes this nonce.
+        using (var advance = Command(connection, transaction,
+            "UPDATE tx_senders SET next_nonce = next_nonce + 1 WHERE sender = $s AND next_nonce = $n;"))
+        {
+            Bind(advance, "$s", from);
+            Bind(advance, "$n", nonce);
+            if (advance.ExecuteNonQuery() != 1)
             {
-                throw new InvalidOperationException($"transaction {txId} was signed with nonce {signed.Nonce}, not the assigned {nonce}");
+                throw new InvalidOperationException($"nonce {nonce} of {from} was taken concurrently");
             }
+        }
 
-            // Compare-and-set: with several writers only one takes this nonce.
-            using (var advance = Command(connection, transaction,
-                "UPDATE tx_senders SET next_nonce = next_nonce + 1 WHERE sender = $s AND next_nonce = $n;"))
-            {
-                Bind(advance, "$s", from);
-                Bind(advance, "$n", nonce);
-                if (advance.ExecuteNonQuery() != 1)
-                {
-                    throw new InvalidOperationException($"nonce {nonce} of {from} was taken concurrently");
-                }
-            }
-
-            InsertVersion(connection, transaction, txId, 0, signed, now);
-            using var update = Command(connection, transaction, $"""
-                UPDATE txs SET state = 1, nonce = $n, gas_limit = $g, max_fee = $mf, priority_fee = $pf, legacy = $l, raw_tx = $raw,
-                    tx_hash = $h, updated_ms = $now
-                WHERE id = $id AND state = 0
-                RETURNING {TxColumns};
-                """);
-            Bind(update, "$n", nonce);
-            Bind(update, "$g", checked((long)signed.GasLimit));
-            Bind(update, "$mf", signed.Fees.MaxFeePerGas.ToString(CultureInfo.InvariantCulture));
-            Bind(update, "$pf", signed.Fees.MaxPriorityFeePerGas.ToString(CultureInfo.InvariantCulture));
-            Bind(update, "$l", signed.Fees.Legacy ? 1 : 0);
-            Bind(update, "$raw", signed.Raw);
-            Bind(update, "$h", signed.Hash);
-            Bind(update, "$now", now);
-            Bind(update, "$id", txId);
-            using var reader = update.ExecuteReader();
-            return reader.Read() ? ReadTx(reader) : throw new InvalidOperationException($"transaction {txId} changed while being signed");
-        }, cancellationToken);
+        InsertVersion(connection, transaction, txId, 0, signed, now);
+        using var update = Command(connection, transaction, $"""
+            UPDATE txs SET state = 1, nonce = $n, gas_limit = $g, max_fee = $mf, priority_fee = $pf, legacy = $l, raw_tx = $raw,
+                tx_hash = $h, updated_ms = $now
+            WHERE id = $id AND state = 0
+            RETURNING {TxColumns};
+            """);
+        Bind(update, "$n", nonce);
+        Bind(update, "$g", checked((long)signed.GasLimit));
+        Bind(update, "$mf", signed.Fees.MaxFeePerGas.ToString(CultureInfo.InvariantCulture));
+        Bind(update, "$pf", signed.Fees.MaxPriorityFeePerGas.ToString(CultureInfo.InvariantCulture));
+        Bind(update, "$l", signed.Fees.Legacy ? 1 : 0);
+        Bind(update, "$raw", signed.Raw);
+        Bind(update, "$h", signed.Hash);
+        Bind(update, "$now", now);
+        Bind(update, "$id", txId);
+        using var reader = update.ExecuteReader();
+        return reader.Read() ? ReadTx(reader) : throw new InvalidOperationException($"transaction {txId} changed while being signed");
     }
 
     public Task<TxRecord?> StoreReplacementAsync(long txId, SignedTx replacement, CancellationToken cancellationToken) =>
@@ -267,50 +272,80 @@ public sealed partial class SqliteStore : ITxStore
 
         var now = NowMs;
         var states = string.Join(", ", from.Select(s => ((int)s).ToString(CultureInfo.InvariantCulture)));
+        return _writer.WriteAsync((connection, transaction) => TransitionTx(connection, transaction, txId, states, change, now), ahead: true,
+            cancellationToken);
+    }
+
+    private static TxRecord? TransitionTx(SqliteConnection connection, SqliteTransaction transaction, long txId, string states, TxChange change, long now)
+    {
+        if (change.TxHash is not null)
+        {
+            using var adopt = Command(connection, transaction, AdoptMinedVersionSql(states));
+            Bind(adopt, "$id", txId);
+            Bind(adopt, "$h", change.TxHash);
+            adopt.ExecuteNonQuery();
+        }
+
+        using var update = Command(connection, transaction, $"""
+            UPDATE txs SET
+                state = $to,
+                tx_hash = COALESCE($h, tx_hash),
+                block_number = CASE WHEN $clear = 1 THEN NULL ELSE COALESCE($bn, block_number) END,
+                block_hash = CASE WHEN $clear = 1 THEN NULL ELSE COALESCE($bh, block_hash) END,
+                succeeded = CASE WHEN $clear = 1 THEN NULL ELSE COALESCE($ok, succeeded) END,
+                revert_data = CASE WHEN $hasRevert = 1 THEN $rd ELSE revert_data END,
+                revert_message = CASE WHEN $hasRevert = 1 THEN $rm ELSE revert_message END,
+                error = COALESCE($e, error),
+                sent_ms = CASE WHEN $b = 1 THEN $now ELSE sent_ms END,
+                rebroadcasts = rebroadcasts + $cr,
+                reorgs = reorgs + $cg,
+                updated_ms = $now
+            WHERE id = $id AND state IN ({states})
+            RETURNING {TxColumns};
+            """);
+        Bind(update, "$to", (int)change.To);
+        Bind(update, "$h", change.TxHash);
+        Bind(update, "$clear", change.ClearBlock ? 1 : 0);
+        Bind(update, "$bn", change.BlockNumber is { } bn ? checked((long)bn) : null);
+        Bind(update, "$bh", change.BlockHash);
+        Bind(update, "$ok", change.Succeeded is { } ok ? (ok ? 1 : 0) : null);
+        Bind(update, "$hasRevert", change.Revert is null ? 0 : 1);
+        Bind(update, "$rd", change.Revert?.Data);
+        Bind(update, "$rm", change.Revert?.Message);
+        Bind(update, "$e", change.Error);
+        Bind(update, "$b", change.Broadcast ? 1 : 0);
+        Bind(update, "$cr", change.CountRebroadcast ? 1 : 0);
+        Bind(update, "$cg", change.CountReorg ? 1 : 0);
+        Bind(update, "$now", now);
+        Bind(update, "$id", txId);
+        using var reader = update.ExecuteReader();
+        return reader.Read() ? ReadTx(reader) : null;
+    }
+
+    public Task WarmUpWritesAsync(string sender, SignedTx signed, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(signed);
+        var now = NowMs;
+        var from = sender.ToLowerInvariant();
         return _writer.WriteAsync((connection, transaction) =>
         {
-            if (change.TxHash is not null)
+            // Inside a savepoint that is always rolled back: the rows, the sender's nonce and the id sequence stay as they were.
+            transaction.Save("warm_up");
+            try
             {
-                using var adopt = Command(connection, transaction, AdoptMinedVersionSql(states));
-                Bind(adopt, "$id", txId);
-                Bind(adopt, "$h", change.TxHash);
-                adopt.ExecuteNonQuery();
+                var created = CreateTx(connection, transaction, new TxRequest($"warm-up/{now}", "warm-up", from, []), from, now);
+                if (StoreSigned(connection, transaction, created.Record.Id, from, nonce => signed with { Nonce = nonce }, now) is { } stored)
+                {
+                    TransitionTx(connection, transaction, stored.Id, "1", new TxChange(TxState.Sent) { Broadcast = true }, now);
+                }
+            }
+            finally
+            {
+                transaction.Rollback("warm_up");
+                transaction.Release("warm_up");
             }
 
-            using var update = Command(connection, transaction, $"""
-                UPDATE txs SET
-                    state = $to,
-                    tx_hash = COALESCE($h, tx_hash),
-                    block_number = CASE WHEN $clear = 1 THEN NULL ELSE COALESCE($bn, block_number) END,
-                    block_hash = CASE WHEN $clear = 1 THEN NULL ELSE COALESCE($bh, block_hash) END,
-                    succeeded = CASE WHEN $clear = 1 THEN NULL ELSE COALESCE($ok, succeeded) END,
-                    revert_data = CASE WHEN $hasRevert = 1 THEN $rd ELSE revert_data END,
-                    revert_message = CASE WHEN $hasRevert = 1 THEN $rm ELSE revert_message END,
-                    error = COALESCE($e, error),
-                    sent_ms = CASE WHEN $b = 1 THEN $now ELSE sent_ms END,
-                    rebroadcasts = rebroadcasts + $cr,
-                    reorgs = reorgs + $cg,
-                    updated_ms = $now
-                WHERE id = $id AND state IN ({states})
-                RETURNING {TxColumns};
-                """);
-            Bind(update, "$to", (int)change.To);
-            Bind(update, "$h", change.TxHash);
-            Bind(update, "$clear", change.ClearBlock ? 1 : 0);
-            Bind(update, "$bn", change.BlockNumber is { } bn ? checked((long)bn) : null);
-            Bind(update, "$bh", change.BlockHash);
-            Bind(update, "$ok", change.Succeeded is { } ok ? (ok ? 1 : 0) : null);
-            Bind(update, "$hasRevert", change.Revert is null ? 0 : 1);
-            Bind(update, "$rd", change.Revert?.Data);
-            Bind(update, "$rm", change.Revert?.Message);
-            Bind(update, "$e", change.Error);
-            Bind(update, "$b", change.Broadcast ? 1 : 0);
-            Bind(update, "$cr", change.CountRebroadcast ? 1 : 0);
-            Bind(update, "$cg", change.CountReorg ? 1 : 0);
-            Bind(update, "$now", now);
-            Bind(update, "$id", txId);
-            using var reader = update.ExecuteReader();
-            return reader.Read() ? ReadTx(reader) : null;
+            return true;
         }, cancellationToken);
     }
 

@@ -98,6 +98,48 @@ public sealed class TxKeyTests
     }
 
     [Fact]
+    public void eip1559_signatures_are_nethereums_byte_for_byte_and_recover_to_the_key()
+    {
+        var key = TxKey.FromDevKey(DevKey);
+        var data = Convert.FromHexString("b2c4f0a1" + new string('7', 128));
+        var fees = new TxFees(30_000_000_000, 1_500_000_000, Legacy: false);
+        var parities = new HashSet<byte>();
+        var shortScalars = 0;
+        for (ulong nonce = 0; nonce < 1024; nonce++)
+        {
+            var signed = key.Sign(31337, nonce, "0x5FbDB2315678afecb367f032d93F642f64180aa3", 0, data, 250_000, fees);
+            var expected = key.SignWithNethereum(31337, nonce, "0x5FbDB2315678afecb367f032d93F642f64180aa3", 0, data, 250_000, fees);
+            Assert.Equal(HexData.Encode(expected), HexData.Encode(signed.Raw));
+            Assert.Equal(HexData.Encode(Abi.Keccak(expected)), signed.Hash);
+
+            var decoded = (Nethereum.Model.Transaction1559)Nethereum.Model.TransactionFactory.CreateTransaction(signed.Raw);
+            parities.Add(decoded.Signature.V is { Length: > 0 } v ? v[0] : (byte)0);
+            shortScalars += decoded.Signature.R.Length < 32 || decoded.Signature.S.Length < 32 ? 1 : 0;
+            if (nonce % 64 == 0)
+            {
+                Assert.Equal(DevAddress, new Nethereum.Util.AddressUtil().ConvertToChecksumAddress(
+                    Nethereum.Signer.TransactionVerificationAndRecovery.GetSenderAddress(HexData.Encode(signed.Raw))));
+            }
+        }
+
+        // Both y parities and r or s values with a leading zero byte (shorter in RLP) came up, and still matched.
+        Assert.Equal(new byte[] { 0, 1 }, parities.Order().ToArray());
+        Assert.True(shortScalars > 0);
+    }
+
+    [Fact]
+    public void a_private_key_with_leading_zero_bytes_signs_for_its_own_address()
+    {
+        // Any key whose big-endian form starts with a zero byte (stored with or without it).
+        const string ShortKey = "0x00000000000000000000000000000000000000000000000000000000000000ff";
+        var key = TxKey.FromDevKey(ShortKey);
+        Assert.Equal(new Nethereum.Signer.EthECKey(ShortKey).GetPublicAddress(), key.Address);
+        var signed = key.Sign(31337, 3, key.Address, 1, [], 21_000, new TxFees(2, 1, Legacy: false));
+        Assert.Equal(key.Address, new Nethereum.Util.AddressUtil().ConvertToChecksumAddress(
+            Nethereum.Signer.TransactionVerificationAndRecovery.GetSenderAddress(HexData.Encode(signed.Raw))));
+    }
+
+    [Fact]
     public void fee_bumps_round_up()
     {
         var bumped = new TxFees(1_000_000_001, 7, false).BumpedBy(12.5m);

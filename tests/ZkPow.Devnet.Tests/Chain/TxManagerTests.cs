@@ -41,6 +41,86 @@ public abstract class TxManagerTests(ChainFixture fixture, StoreKind store) : IC
     }
 
     [Fact]
+    public async Task a_warm_up_stores_nothing_sends_nothing_and_uses_no_nonce()
+    {
+        var miner = _chain.Miners[0];
+        await using var h = await TxHarness.StartAsync(_chain.RpcUrl, miner, store: store);
+        var nonce = await ChainRpc.NonceAsync(_chain, miner.Address, "pending");
+
+        await h.Manager.WarmUpAsync(default);
+        await h.Manager.WarmUpAsync(default);
+
+        Assert.Empty(await h.Store.LoadOpenTxsAsync(miner.Address, default));
+        Assert.Equal(0, h.Manager.InFlight);
+        Assert.Equal(nonce, await ChainRpc.NonceAsync(_chain, miner.Address, "pending"));
+        // The next transaction takes the nonce the warm-up's rolled-back signing took.
+        var settle = await h.Manager.SubmitAsync(TxHarness.Settle("settle/0/0", miner, _chain.Contracts.Rollup), default);
+        Assert.True(settle.Accepted);
+        Assert.Equal(nonce, (await h.RecordAsync(settle.Handle)).Nonce);
+    }
+
+    [Fact]
+    public async Task a_submission_returns_once_the_node_has_the_stored_tx_and_the_sent_mark_follows()
+    {
+        var miner = _chain.Miners[0];
+        await using var h = await TxHarness.StartAsync(_chain.RpcUrl, miner, store: store);
+
+        var submission = await h.Manager.SubmitAsync(TxHarness.Settle("settle/0/0", miner, _chain.Contracts.Rollup), default);
+
+        Assert.True(submission.Accepted);
+        var record = await h.RecordAsync(submission.Handle);
+        Assert.Contains(record.State, new[] { TxState.Signed, TxState.Sent, TxState.Mined, TxState.Confirmed });
+        Assert.NotNull(record.RawTx);
+        Assert.NotNull(await ChainRpc.TransactionAsync(_chain, record.TxHash!));
+        await TxHarness.WaitUntilAsync(async () => (await h.RecordAsync(submission.Handle)).State is TxState.Sent or TxState.Mined or TxState.Confirmed,
+            TimeSpan.FromSeconds(10), "the tx to be marked sent");
+        Assert.NotNull((await h.RecordAsync(submission.Handle)).SentAt);
+    }
+
+    [Fact]
+    public async Task preflight_reads_made_ahead_for_another_call_are_not_used()
+    {
+        var miner = _chain.Miners[0];
+        await using var h = await TxHarness.StartAsync(_chain.RpcUrl, miner, store: store);
+        var nonce = await ChainRpc.NonceAsync(_chain, miner.Address, "pending");
+        var settle = TxHarness.Settle("settle/0/0", miner, _chain.Contracts.Rollup);
+        var reads = h.Manager.StartPreflight(settle, default);
+        Assert.NotNull(reads);
+        Assert.True((await reads.Call).Succeeded);
+
+        // A reveal that reverts, handed the settle's (successful) reads: they are not its reads, so its own pre-flight
+        // turns it away.
+        var reveal = new TxRequest(TxRequest.KeyFor("verifyBatches", 1, 0), "verifyBatches", _chain.Contracts.Rollup,
+            RollupCalls.VerifyBatches(0, 1, new byte[32], new byte[32], [1, 2, 3]));
+        var submission = await h.Manager.SubmitAsync(reveal, reads, default);
+
+        Assert.Equal(ChainError.CommittedProofHash, submission.Rejected?.Error);
+        Assert.Equal(nonce, await ChainRpc.NonceAsync(_chain, miner.Address, "pending"));
+    }
+
+    [Fact]
+    public async Task a_revert_read_ahead_is_read_again_before_it_turns_the_tx_away()
+    {
+        var miner = _chain.Miners[0];
+        // A poll interval long enough that the reads made ahead are still taken when the tx is submitted.
+        var options = TxHarness.FastOptions();
+        options.PollInterval = TimeSpan.FromSeconds(20);
+        await using var h = await TxHarness.StartAsync(_chain.RpcUrl, miner, options, store: store);
+        var target = HexData.Encode(Guid.NewGuid().ToByteArray().Concat(new byte[4]).ToArray());
+        await h.Rpc.CallAsync("anvil_setCode", [target, "0x60006000fd"], default); // REVERT(0, 0)
+        var request = new TxRequest("call/0/0", "call", target, [1, 2, 3]);
+        var reads = h.Manager.StartPreflight(request, default);
+        Assert.NotNull(reads);
+        Assert.False((await reads.Call).Succeeded);
+
+        await h.Rpc.CallAsync("anvil_setCode", [target, "0x00"], default); // STOP: the call succeeds now
+        var submission = await h.Manager.SubmitAsync(request, reads, default);
+
+        Assert.True(submission.Accepted, submission.Rejected?.ToString());
+        Assert.NotNull((await h.RecordAsync(submission.Handle)).Nonce);
+    }
+
+    [Fact]
     public async Task many_transactions_in_flight_confirm_with_consecutive_nonces()
     {
         var miner = _chain.Miners[1];
