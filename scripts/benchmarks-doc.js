@@ -147,7 +147,7 @@ if (full) {
   line('twice as long as the fastest leaves aggregations and finals to faster ones when a batch is ready soon after them.');
   line('A sequence\'s ideal is a bound for that sequence alone: when the fleet is busy, meeting it for one sequence means the');
   line('fleet did nothing of the next ones before it, so the next ones overshoot theirs by about a critical path. In a');
-  line('busy fleet every sequence therefore ends about one critical path after its ideal (a few hundred milliseconds here),');
+  line('busy fleet every sequence therefore ends about one critical path after its ideal,');
   line('which weighs most on the first sequences, whose ideal is short.');
   line();
   line('## Hash broadcast');
