@@ -114,12 +114,7 @@ public sealed partial class ProofGenerator
                         continue;
                     }
 
-                    pick = passed ?? task;
-                    if (task.Kind == TaskKind.Batch)
-                    {
-                        pick = task;
-                    }
-
+                    pick = task.Kind == TaskKind.Batch ? task : passed ?? task;
                     break;
                 }
 
