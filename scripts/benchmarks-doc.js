@@ -16,6 +16,7 @@ const only = process.env.ONLY || '';
 const full = only === '';
 const t = full ? read('throughput') : null;
 const j = full ? read('jitter') : null;
+const c = full ? read('cold') : null;
 const s = full ? read('speeds') : null;
 const p = full ? read('polling') : null;
 const g = full ? read('gpus') : null;
@@ -130,7 +131,7 @@ if (full) {
   line();
   line('| command | tasks | makespan ÷ ideal | sequence latency ÷ ideal (mean / p99) | dispatch e2e p50 / p99 | of which poll lag p99 |');
   line('|---|---|---|---|---|---|');
-  for (const run of [j, s, p, g]) {
+  for (const run of [j, c, s, p, g]) {
     line(`| \`${run.cmd}\` | ${n(run.r.tasksCompleted)} | ${f(run.r.makespanRatio, 3)} (ideal ${n(run.r.idealMakespanMs)} ms) | ${f(run.r.sequenceLatencyRatio, 3)} / ${f(run.r.sequenceLatencyRatioP99, 3)} | ${f(run.r.dispatchE2eP50Ms, 2)} / ${f(run.r.dispatchE2eP99Ms, 2)} ms | ${f(run.r.pollLagP99Ms, 2)} ms |`);
   }
   line();
@@ -138,6 +139,13 @@ if (full) {
   line('within tens of microseconds of the job\'s drawn end (the system\'s fire up to a millisecond or two late, which would');
   line('count as poll lag); `--no-long-poll` makes them answer at once, as real provers do, so that the row with it measures');
   line('the sessions\' adaptive polling.');
+  line();
+  line('Each run starts with a throw-away run of 4 sequences on 2 provers (its own store, generator and mock provers), so');
+  line('that the measured run starts on compiled code: in a cold process the first requests go out several milliseconds');
+  line('after their tasks are ready and reach the provers several milliseconds later, which delays every sequence of a run');
+  line('whose sequences are all synced at once. The row with `--no-warm-up` measures from a cold process. Nothing else is');
+  line('carried over: the measured run\'s generator learns each prover\'s job times from its first job, so in a mixed fleet');
+  line('the first jobs go to whichever provers are free, fast or slow.');
   line();
   line('Ready tasks go out least slack first: sequence s is due when the fleet could have done the work of the sequences up to');
   line('it (about 2·s ÷ provers job times), and a task must start its height before that (the jobs from it to the final');

@@ -40,6 +40,7 @@ run() {
 if [ -z "$only" ]; then
   run throughput bench --provers 64 --sequences 1000 --max-batches 8 --prover-latency 0ms --seed 1
   run jitter bench --provers 16 --sequences 200 --max-batches 8 --prover-latency 50ms --latency-jitter 0.3 --seed 1
+  run cold bench --provers 16 --sequences 200 --max-batches 8 --prover-latency 50ms --latency-jitter 0.3 --no-warm-up --seed 1
   run speeds bench --provers 16 --sequences 200 --max-batches 8 --prover-latency 50ms --latency-jitter 0.3 --prover-speeds 1,1,2,4 --seed 1
   run polling bench --provers 16 --sequences 200 --max-batches 8 --prover-latency 50ms --latency-jitter 0.3 --no-long-poll --seed 1
   run gpus bench --provers 16 --sequences 40 --max-batches 8 --prover-latency 2s --latency-jitter 0.3 --prover-speeds 1,1,2,4 --seed 1

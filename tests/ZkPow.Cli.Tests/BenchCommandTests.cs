@@ -37,6 +37,8 @@ public sealed class BenchCommandTests
         Assert.Equal(Math.Round(limit, 1), root.GetProperty("limitTasksPerSecond").GetDouble(), 0.11);
         Assert.Equal(0.3, root.GetProperty("latencyJitter").GetDouble());
         Assert.Equal("1,2", root.GetProperty("proverSpeeds").GetString());
+        // The warm-up's throw-away run came first; none of its tasks or final proofs is counted above.
+        Assert.True(root.GetProperty("warmUp").GetBoolean());
 
         Assert.Contains("tasks", bench.Stderr);
     }
@@ -70,11 +72,12 @@ public sealed class BenchCommandTests
     {
         const int size = 256 * 1024;
         using var bench = ChildProcess.Zkpow("bench", "--provers", "2", "--sequences", "3", "--max-batches", "3", "--proof-bytes", $"{size}",
-            "--no-limits", "--json");
+            "--no-limits", "--no-warm-up", "--json");
         Assert.Equal(0, await bench.WaitForExitAsync(TimeSpan.FromMinutes(2)));
         using var json = JsonDocument.Parse(bench.Stdout);
         var root = json.RootElement;
         Assert.Equal(3, root.GetProperty("finalProofs").GetInt32());
+        Assert.False(root.GetProperty("warmUp").GetBoolean());
         Assert.Equal(size, root.GetProperty("proofBytes").GetInt32());
 
         // Every batch and aggregate task stores one recursive proof of about the requested size (a final task stores none).

@@ -41,6 +41,10 @@ internal static class BenchCommand
             Description = "Every request waits until its claim is committed (Generator:ClaimBeforeSend; always so on PostgreSQL)",
         };
         var noLongPoll = new Option<bool>("--no-long-poll") { Description = "Mock provers answer GetProof at once, as real provers do (measures the adaptive polling)" };
+        var noWarmUp = new Option<bool>("--no-warm-up")
+        {
+            Description = "Measure from a cold process: no throw-away run of a few sequences first (the first requests then wait for code to compile)",
+        };
         var noLimits = new Option<bool>("--no-limits") { Description = "Do not measure the round-trip and store limits" };
         var seed = new Option<int>("--seed") { Description = "Seed for the batch counts and data", DefaultValueFactory = _ => 1 };
         var port = new Option<int>("--prover-port") { Description = "Port for external provers with --provers 0", DefaultValueFactory = _ => 50081 };
@@ -73,7 +77,7 @@ internal static class BenchCommand
         var logLevel = CliOptions.LogLevel(LogLevel.Warning);
         var command = new Command("bench", "Benchmark the proof generator with mock provers over real gRPC and the durable store")
         {
-            provers, sequences, maxBatches, latency, jitter, speeds, interval, noLongPoll, claimBeforeSend, noLimits, seed, port, batchBytes, proofBytes, db, synchronous, store, replicas, storeConnection, json,
+            provers, sequences, maxBatches, latency, jitter, speeds, interval, noLongPoll, claimBeforeSend, noLimits, noWarmUp, seed, port, batchBytes, proofBytes, db, synchronous, store, replicas, storeConnection, json,
             logLevel,
             BenchTxsCommand.Create(),
         };
@@ -91,6 +95,7 @@ internal static class BenchCommand
                 LongPoll = !parse.GetValue(noLongPoll),
                 ClaimBeforeSend = parse.GetValue(claimBeforeSend),
                 MeasureLimits = !parse.GetValue(noLimits),
+                WarmUp = !parse.GetValue(noWarmUp),
                 Seed = parse.GetValue(seed),
                 ProverPort = parse.GetValue(port),
                 BatchBytes = parse.GetValue(batchBytes),

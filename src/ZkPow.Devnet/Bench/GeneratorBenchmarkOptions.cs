@@ -36,6 +36,10 @@ public sealed class GeneratorBenchmarkOptions
     /// <summary>Measure the round-trip and store limits before the run.</summary>
     public bool MeasureLimits { get; set; } = true;
 
+    /// <summary>Runs a few throw-away sequences first (their own store, generator and provers) so that the measured run
+    /// starts on compiled code.</summary>
+    public bool WarmUp { get; set; } = true;
+
     /// <summary>How long the round-trip limit is measured.</summary>
     public TimeSpan LimitWindow { get; set; } = TimeSpan.FromSeconds(2);
 

@@ -99,6 +99,10 @@ public sealed record GeneratorBenchmarkResult
     /// <summary>Whether the mock provers honoured GetProof's timeout (long poll).</summary>
     public required bool LongPoll { get; init; }
 
+    /// <summary>Whether a throw-away run of a few sequences (its own store, generator and provers) came first, so that the
+    /// measured run started on compiled code.</summary>
+    public required bool WarmUp { get; init; }
+
     /// <summary>Whether every request waited for its claim to commit.</summary>
     public required bool ClaimBeforeSend { get; init; }
 
