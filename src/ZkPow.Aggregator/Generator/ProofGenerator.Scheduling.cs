@@ -97,34 +97,7 @@ public sealed partial class ProofGenerator
         Waiter waiter;
         lock (_gate)
         {
-            ProofTask? pick = null;
-            ProofTask? passed = null;
-            var passes = 0;
-            var slow = IsSlowLocked(session);
-            var now = _time.GetUtcNow();
-            foreach (var task in _ready)
-            {
-                if (!task.AvoidProvers.Contains(session.Name))
-                {
-                    // A slow prover leaves the aggregations and finals (each on a sequence's chain) to the fast ones when
-                    // a batch comes soon after them in the order: a chain job on it would hold the sequence up.
-                    if (slow && task.Kind != TaskKind.Batch && ++passes < SlowProverLookahead)
-                    {
-                        passed ??= task;
-                        continue;
-                    }
-
-                    pick = task.Kind == TaskKind.Batch ? task : passed ?? task;
-                    break;
-                }
-
-                if (pick is null && !OtherProverCanTakeLocked(task, now))
-                {
-                    pick = task;
-                }
-            }
-
-            pick ??= passed;
+            var pick = Pick(_ready, session.Name, IsSlowLocked(session), task => OtherProverCanTakeLocked(task, _time.GetUtcNow()));
 
             if (pick is not null && _store.Shared)
             {
@@ -190,7 +163,50 @@ public sealed partial class ProofGenerator
     }
 
     /// <summary>How far down the ready tasks a slow prover looks for a batch before it takes a chain task after all.</summary>
-    private const int SlowProverLookahead = 8;
+    internal const int SlowProverLookahead = 8;
+
+    /// <summary>
+    /// The task a prover takes from the ready tasks (best first): the first one it does not avoid, except that a slow
+    /// prover leaves the aggregations and finals (each on a sequence's chain: on it, one would hold the sequence up) to
+    /// the fast ones when a batch comes within the first <see cref="SlowProverLookahead"/> tasks it could take; it takes
+    /// the first of them otherwise. A task it avoids (it failed there, or made its suspect inputs) only when no other
+    /// prover can take it and nothing else fits.
+    /// </summary>
+    internal static ProofTask? Pick(IEnumerable<ProofTask> ready, string prover, bool slow, Func<ProofTask, bool> otherCanTake)
+    {
+        ProofTask? avoided = null;
+        ProofTask? passed = null;
+        var passes = 0;
+        foreach (var task in ready)
+        {
+            if (!task.AvoidProvers.Contains(prover))
+            {
+                if (slow && task.Kind != TaskKind.Batch && ++passes < SlowProverLookahead)
+                {
+                    passed ??= task;
+                    continue;
+                }
+
+                return task.Kind == TaskKind.Batch ? task : passed ?? task;
+            }
+
+            if (avoided is null && !otherCanTake(task))
+            {
+                avoided = task;
+            }
+        }
+
+        return avoided ?? passed;
+    }
+
+    /// <summary>Whether the connected prover of this name counts as slow (tests).</summary>
+    internal bool IsSlow(string prover)
+    {
+        lock (_gate)
+        {
+            return _workers.Keys.FirstOrDefault(s => s.Name == prover && !s.IsClosed) is { } session && IsSlowLocked(session);
+        }
+    }
 
     /// <summary>Whether this prover takes twice as long as the fastest connected one or longer (batch jobs, as learned).</summary>
     private bool IsSlowLocked(ProverSession session)

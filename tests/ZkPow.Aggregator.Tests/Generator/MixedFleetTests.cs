@@ -47,6 +47,47 @@ public sealed class MixedFleetTests
     }
 
     [Fact]
+    public void a_slow_prover_leaves_aggregations_and_finals_to_faster_ones_when_a_batch_is_ready_soon_after_them()
+    {
+        var aggregate = Node(0, 5, TaskKind.Aggregate, 0, 3);
+        var final = Node(5, 6, TaskKind.Final, 5, 6);
+        var batch = Node(6, 14, TaskKind.Batch, 6, 7);
+        static bool NoOther(ProofTask _) => false;
+
+        Assert.Same(batch, ProofGenerator.Pick([aggregate, final, batch], "slow", slow: true, NoOther));
+        Assert.Same(aggregate, ProofGenerator.Pick([aggregate, final, batch], "fast", slow: false, NoOther));
+        // Nothing but chain tasks: the slow prover takes the best of them rather than idle.
+        Assert.Same(aggregate, ProofGenerator.Pick([aggregate, final], "slow", slow: true, NoOther));
+        Assert.Null(ProofGenerator.Pick([], "slow", slow: true, NoOther));
+    }
+
+    [Fact]
+    public void a_slow_prover_looks_for_a_batch_only_within_the_first_few_ready_tasks()
+    {
+        var chain = Enumerable.Range(0, ProofGenerator.SlowProverLookahead)
+            .Select(i => Node((ulong)(10 * i), (ulong)((10 * i) + 2), TaskKind.Aggregate, (ulong)(10 * i), (ulong)((10 * i) + 2)))
+            .ToList();
+        var batch = Node(100, 102, TaskKind.Batch, 100, 101);
+
+        // A batch right after lookahead − 1 chain tasks is taken; one after lookahead chain tasks is too far: the first
+        // chain task goes.
+        Assert.Same(batch, ProofGenerator.Pick([.. chain.Take(ProofGenerator.SlowProverLookahead - 1), batch], "slow", slow: true, _ => true));
+        Assert.Same(chain[0], ProofGenerator.Pick([.. chain, batch], "slow", slow: true, _ => true));
+    }
+
+    [Fact]
+    public void a_task_a_prover_avoids_goes_to_it_only_when_no_other_prover_can_take_it_and_nothing_else_fits()
+    {
+        var avoided = Node(0, 2, TaskKind.Batch, 0, 1) with { AvoidProvers = ["p"] };
+        var other = Node(0, 2, TaskKind.Batch, 1, 2);
+
+        Assert.Same(other, ProofGenerator.Pick([avoided, other], "p", slow: false, _ => false));
+        Assert.Null(ProofGenerator.Pick([avoided], "p", slow: false, _ => true));
+        Assert.Same(avoided, ProofGenerator.Pick([avoided], "p", slow: false, _ => false));
+        Assert.Same(avoided, ProofGenerator.Pick([avoided], "q", slow: false, _ => true));
+    }
+
+    [Fact]
     public async Task a_task_that_becomes_ready_while_a_fast_and_a_slow_prover_wait_goes_to_the_fast_one()
     {
         await using var h = await GeneratorHarness.StartAsync();
@@ -63,6 +104,9 @@ public sealed class MixedFleetTests
         }
 
         Assert.True(slow.Counters.BatchJobsStarted > 0, "the slow prover never got a batch to learn its speed on");
+        // 600 ms against 5 ms a batch: the slow one leaves chain tasks to the fast one (see the Pick tests above).
+        Assert.True(h.Generator.IsSlow("slow"));
+        Assert.False(h.Generator.IsSlow("fast"));
         var slowBefore = slow.Counters.BatchJobsStarted;
 
         // The fast prover reconnects (its speed is remembered by name): the slow one has now waited longer. A batch that
