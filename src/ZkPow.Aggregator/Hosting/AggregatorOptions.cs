@@ -50,6 +50,9 @@ public sealed class AggregatorOptions
     /// <summary>This replica's id (section <c>Replica</c>).</summary>
     public ReplicaOptions Replica { get; set; } = new();
 
+    /// <summary>Where trace spans go (section <c>Tracing</c>; off by default).</summary>
+    public TracingOptions Tracing { get; set; } = new();
+
     /// <summary>Takes every section of <paramref name="source"/> (the options pipeline fills its own instance).</summary>
     public void CopyFrom(AggregatorOptions source)
     {
@@ -68,6 +71,7 @@ public sealed class AggregatorOptions
         Health = source.Health;
         Leader = source.Leader;
         Replica = source.Replica;
+        Tracing = source.Tracing;
     }
 
     public void Validate()
@@ -85,5 +89,6 @@ public sealed class AggregatorOptions
         Health.Validate();
         Leader.Validate();
         Replica.Validate();
+        Tracing.Validate();
     }
 }

@@ -27,6 +27,8 @@ public static class AggregatorServiceCollectionExtensions
         services.AddOptions<AggregatorOptions>().Configure(o => o.CopyFrom(options)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AggregatorOptions>, AggregatorOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
+        // First, so that its hosted service starts before the parts whose spans it exports and stops (flushing) after them.
+        services.AddTraceExport(options.Tracing, options.Replica.EffectiveId);
 
         services.AddSingleton(sp =>
         {

@@ -27,6 +27,7 @@ public static class OptionsBinder
         ("Health", o => o.Health),
         ("Leader", o => o.Leader),
         ("Replica", o => o.Replica),
+        ("Tracing", o => o.Tracing),
     ];
 
     private static readonly string[] s_rootValues = [nameof(AggregatorOptions.ExpectedChainId)];
