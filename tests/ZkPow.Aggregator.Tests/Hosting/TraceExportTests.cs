@@ -63,6 +63,46 @@ public sealed class TraceExportTests
     }
 
     [Fact]
+    public async Task with_grpc_the_spans_go_to_the_collectors_trace_service()
+    {
+        // The collector's gRPC method on cleartext HTTP/2: each request is one length-prefixed ExportTraceServiceRequest;
+        // the answer is an empty message and grpc-status 0.
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l => l.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http2));
+        await using var collector = builder.Build();
+        var bodies = Channel.CreateUnbounded<byte[]>();
+        collector.MapPost("/opentelemetry.proto.collector.trace.v1.TraceService/Export", async (HttpContext context) =>
+        {
+            using var body = new MemoryStream();
+            await context.Request.Body.CopyToAsync(body);
+            bodies.Writer.TryWrite(body.ToArray());
+            context.Response.ContentType = "application/grpc";
+            context.Response.AppendTrailer("grpc-status", "0");
+            await context.Response.Body.WriteAsync(new byte[5]);
+        });
+        await collector.StartAsync();
+
+        var services = new ServiceCollection();
+        services.AddTraceExport(new TracingOptions { OtlpEndpoint = collector.Urls.First(), OtlpProtocol = "grpc" }, "replica-9");
+        await using (var provider = services.BuildServiceProvider())
+        {
+            var tracer = provider.GetRequiredService<TracerProvider>();
+            using (AggregatorTracing.Sender.StartActivity("sender.submit_hash"))
+            {
+            }
+
+            Assert.True(tracer.ForceFlush(30_000), "the exporter did not flush within 30 s");
+        }
+
+        using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var text = Encoding.UTF8.GetString(await bodies.Reader.ReadAsync(wait.Token));
+        Assert.Contains("sender.submit_hash", text, StringComparison.Ordinal);
+        Assert.Contains("zkpow-aggregator", text, StringComparison.Ordinal);
+        Assert.Contains("replica-9", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task without_an_endpoint_nothing_is_registered()
     {
         var services = new ServiceCollection();
