@@ -35,6 +35,7 @@ internal sealed partial class DevnetNetwork : IAsyncDisposable
     private Task _sequencing = Task.CompletedTask;
     private Task _settling = Task.CompletedTask;
     private Task _killing = Task.CompletedTask;
+    private CancellationTokenSource? _killStop;
     private DevnetReplicaKiller? _killer;
     private int _sequencesSent;
     private int _settleCalls;
@@ -134,7 +135,9 @@ internal sealed partial class DevnetNetwork : IAsyncDisposable
             if (options.KillsReplicas)
             {
                 network._killer = new DevnetReplicaKiller(options, network.Miners, TimeProvider.System, loggers.CreateLogger<DevnetReplicaKiller>());
-                network._killing = Task.Run(() => network._killer.RunAsync(network._stopping.Token), CancellationToken.None);
+                network._killStop = CancellationTokenSource.CreateLinkedTokenSource(network._stopping.Token);
+                var killStop = network._killStop.Token;
+                network._killing = Task.Run(() => network._killer.RunAsync(killStop), CancellationToken.None);
             }
 
             return network;
@@ -566,6 +569,8 @@ internal sealed partial class DevnetNetwork : IAsyncDisposable
 
     public async Task<DevnetReport> ReportAsync(CancellationToken cancellationToken)
     {
+        // The run is over: no kill after the report counts them (a replica killed then would be in the log and not in it).
+        await StopKillingAsync().ConfigureAwait(false);
         // The first broadcast of each miner (cold connections and caches) is reported on its own.
         var perMiner = Miners.Where(m => m.Node is not null).Select(m => m.Node!.SenderMetrics.HashLatencySamples).ToList();
         var samples = perMiner.SelectMany(s => s.Skip(1)).ToList();
@@ -635,6 +640,17 @@ internal sealed partial class DevnetNetwork : IAsyncDisposable
         }
     }
 
+    /// <summary>Stops <c>--kill-replicas</c> and waits until its last kill (and restart, if one was due) is done.</summary>
+    private async Task StopKillingAsync()
+    {
+        if (_killStop is { } stop)
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+        }
+
+        await _killing.ConfigureAwait(false);
+    }
+
     public async ValueTask DisposeAsync()
     {
         _spans.Dispose();
@@ -642,8 +658,9 @@ internal sealed partial class DevnetNetwork : IAsyncDisposable
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _sequencing.ConfigureAwait(false);
         await _settling.ConfigureAwait(false);
-        await _killing.ConfigureAwait(false);
+        await StopKillingAsync().ConfigureAwait(false);
         _killer?.Dispose();
+        _killStop?.Dispose();
         foreach (var miner in Miners)
         {
             foreach (var (prover, _) in miner.Provers)
