@@ -640,7 +640,8 @@ internal sealed partial class DevnetNetwork : IAsyncDisposable
         }
     }
 
-    /// <summary>Stops <c>--kill-replicas</c> and waits until its last kill (and restart, if one was due) is done.</summary>
+    /// <summary>Stops <c>--kill-replicas</c> and waits until it has stopped: no kill after this, and a replica killed in the
+    /// second before is not started again (the devnet is ending).</summary>
     private async Task StopKillingAsync()
     {
         if (_killStop is { } stop)
