@@ -49,8 +49,8 @@ public sealed partial class ProofSender
     [LoggerMessage(Level = LogLevel.Warning, Message = "Sequence {Final}: verifyBatches failed: {Reason}")]
     private partial void LogRevealFailed(ulong final, string reason);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Sequence {Final}: held hash tx {Key} approved after a re-decision")]
-    private partial void LogHeldApproved(ulong final, string key);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Sequence {Final}: held hash tx {Key} approved after a re-decision: {Why}")]
+    private partial void LogHeldApproved(ulong final, string key, string why);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Sequence {Final}: held hash tx {Key} cancelled: {Why}")]
     private partial void LogHeldCancelled(ulong final, string key, string why);

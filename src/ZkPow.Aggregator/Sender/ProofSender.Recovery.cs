@@ -32,7 +32,7 @@ public sealed partial class ProofSender
             {
                 if (_tx.Approve(tx.Key))
                 {
-                    LogHeldApproved(final, tx.Key);
+                    LogHeldApproved(final, tx.Key, why);
                 }
 
                 continue;
@@ -71,6 +71,16 @@ public sealed partial class ProofSender
             return (false, $"its record moved on ({record.State}, attempt {record.HashAttempt}) or its proof changed", final);
         }
 
+        // The tx may be mined already with the tx manager not knowing it yet (a stop right after it was mined): then our
+        // commitment with its hash is on chain in the sequence's round. It is approved as it is (the tx manager finds
+        // its receipt; a rebroadcast of a mined tx is harmless), and the record keeps (or adopts) that commitment.
+        // Re-deciding it would cancel a mined tx and put a live commitment back to worker 1, which adopts it again: a
+        // reveal attempt spent for nothing each time, and a record that looked uncommitted meanwhile.
+        if (await CommittedOnChainAsync(record, hash, cancellationToken).ConfigureAwait(false))
+        {
+            return (true, "its commitment is on chain (mined)", final);
+        }
+
         var decision = _draining ? null : await DecideNowAsync(record, proof, cancellationToken).ConfigureAwait(false);
         if (decision == CommitDecision.Commit)
         {
@@ -96,6 +106,36 @@ public sealed partial class ProofSender
         await MoveOffHeldKeyAsync(record, final, attempt, cancellationToken).ConfigureAwait(false);
         return (false, _draining ? "draining: no new hash is committed" :
             decision is null ? "an overdue commitment of ours comes first" : $"the commit policy now says {decision}", final);
+    }
+
+    /// <summary>Whether our commitment to the record's sequence with <paramref name="hash"/> is on chain in the sequence's
+    /// current round (a held hash tx carrying that hash was mined). A record not yet Committing or Committed adopts it if
+    /// it can still be revealed; if it cannot, false (the held tx is re-decided as any other).</summary>
+    private async Task<bool> CommittedOnChainAsync(SubmissionRecord record, byte[] hash, CancellationToken cancellationToken)
+    {
+        var final = record.FinalBatch;
+        var oursTask = _chain.GetCommitmentAsync(final, Miner, cancellationToken);
+        var sequenceTask = _chain.GetSequenceAsync(final, cancellationToken);
+        await Task.WhenAll(oursTask, sequenceTask).ConfigureAwait(false);
+        var ours = await oursTask.ConfigureAwait(false);
+        var sequence = await sequenceTask.ConfigureAwait(false);
+        if (!ours.Exists || ours.RoundStart != sequence.RoundStart || !ours.ProofHash.AsSpan().SequenceEqual(hash))
+        {
+            return false;
+        }
+
+        if (record.State is SubmissionState.Committing or SubmissionState.Committed)
+        {
+            return true; // Watched by worker 2 already (the tx's handle, or the adopted commitment).
+        }
+
+        if (await LiveCommitmentAsync(final, cancellationToken).ConfigureAwait(false) is not { } live)
+        {
+            return false;
+        }
+
+        await AdoptCommitmentAsync(record, live, "our held hash tx is mined: its commitment is on chain", cancellationToken).ConfigureAwait(false);
+        return true;
     }
 
     /// <summary>Before a held hash tx is cancelled: the sequence (if ours) goes back to worker 1 under the next hash key, so

@@ -251,6 +251,63 @@ public abstract class SlashProofTests(StoreKind store)
 
     /// <summary>Signs and stores <c>submitProofHash</c> for <paramref name="sequence"/> in the miner's store without
     /// broadcasting it, as a process killed between the two would leave it.</summary>
+    [Fact]
+    public async Task a_hash_tx_mined_just_before_a_stop_the_store_did_not_see_is_adopted_once_and_not_cancelled()
+    {
+        await using var h = await SenderHarness.StartAsync(store);
+        var us = h.Chain.Miners[0];
+        var aggregator = await h.StartMinerAsync(us, "mined");
+        var prover = h.AddProver(aggregator, "gpu");
+        var sequence = await h.SequenceAsync(1, aggregator);
+        var final = sequence.FinalNewBatch;
+        await SenderHarness.WaitUntilAsync(async () => (await h.Reader.GetCommitmentAsync(final, us.Address, default)).Exists,
+            TimeSpan.FromSeconds(20), "our commitment");
+        await h.StopMinerAsync(aggregator);
+        await h.StopProverAsync(prover);
+        var round = (await h.Reader.GetCommitmentAsync(final, us.Address, default)).RoundStart;
+
+        // As if the process had stopped right after handing the hash tx to the tx manager: the tx is stored as sent and
+        // the record is still Queued; on chain the tx is mined and the commitment is live. The restarted tx manager must
+        // not find the receipt before the sender re-decides the held tx (as behind a node that has not indexed it yet):
+        // the stored tx hash is one no node knows.
+        var hashKey = TxRequest.KeyFor("submitProofHash", final, 0);
+        var unknown = "0x" + new string('7', 64);
+        await h.ExecuteAsync("mined", $"""
+            UPDATE txs SET state = {(int)TxState.Sent}, block_number = NULL, block_hash = NULL, succeeded = NULL, tx_hash = '{unknown}'
+            WHERE idem_key = '{hashKey}';
+            """);
+        await h.ExecuteAsync("mined", $"""
+            UPDATE tx_versions SET tx_hash = '{unknown}' WHERE tx_id = (SELECT id FROM txs WHERE idem_key = '{hashKey}');
+            """);
+        await h.ExecuteAsync("mined", $"""
+            UPDATE submissions SET state = {(int)SubmissionState.Queued}, proof_hash = NULL, round_start = NULL, proof_attempt = 0
+            WHERE final_batch = {final};
+            """);
+
+        // The hash window is closed when the restarted sender re-decides the tx (the reveal window is open).
+        await SenderHarness.WaitUntilAsync(async () => await h.Reader.GetBlockNumberAsync(default) > round + 6, TimeSpan.FromSeconds(15),
+            "the hash window to close");
+        aggregator = await h.StartMinerAsync(us, "mined");
+        h.AddProver(aggregator, "gpu");
+        await h.WaitForVerifiedAsync(final, TimeSpan.FromSeconds(40));
+        await SenderHarness.WaitUntilAsync(async () => (await aggregator.Store.GetSubmissionAsync(final, default))?.State == SubmissionState.Revealed,
+            TimeSpan.FromSeconds(20), "our reveal recorded");
+
+        // One adoption (the reveal goes out under attempt 1, the first key the restarted run could use), the mined hash
+        // tx kept as it is (no cancel), one hash and one reveal on chain, nothing slashed.
+        var record = (await aggregator.Store.GetSubmissionAsync(final, default))!;
+        Assert.Equal(1, record.ProofAttempt);
+        Assert.Equal(0, record.HashAttempt);
+        Assert.NotNull(await aggregator.Store.GetTxAsync(TxRequest.KeyFor("verifyBatches", final, 1), default));
+        Assert.Null(await aggregator.Store.GetTxAsync(TxRequest.KeyFor("verifyBatches", final, 2), default));
+        Assert.Equal("submitProofHash", (await aggregator.Store.GetTxAsync(hashKey, default))!.Kind);
+        Assert.Equal(0, aggregator.Sender.Metrics.HashTxCancels);
+        var events = await h.EventsAsync();
+        Assert.Single(events.OfType<SubmitProofHashEvent>(), e => e.FinalNewBatch == final && SenderHarness.Same(e.Prover, us.Address));
+        Assert.Single(events.OfType<VerifyBatchesEvent>(), e => e.NumBatch == final);
+        Assert.Empty(events.OfType<SlashedEvent>());
+    }
+
     private static async Task StoreUnsentHashTxAsync(SenderHarness h, DevAccount miner, string storeName, DevnetSequence sequence)
     {
         var store = await h.OpenStoreAsync(storeName);
