@@ -242,7 +242,8 @@ public sealed partial class RunStartupTests
     }
 
     private static int AttemptWarnings(string stderr, string what) =>
-        stderr.Split('\n').Count(l => l.Contains("Start-up waits for", StringComparison.Ordinal) && l.Contains(what, StringComparison.Ordinal));
+        stderr.Split('\n').Count(l => l.Contains("Start-up waits for", StringComparison.Ordinal) && l.Contains("(attempt ", StringComparison.Ordinal) &&
+            l.Contains(what, StringComparison.Ordinal));
 
     /// <summary>Waits until <c>/health/ready</c> answers 503 naming <paramref name="waitingFor"/>; returns its body.</summary>
     private static async Task<string> WaitNotReadyAsync(HttpClient http, ChildProcess run, string waitingFor)

@@ -14,6 +14,9 @@ internal sealed partial class StartupRetry(AggregatorReadiness readiness, TimePr
     public static readonly TimeSpan FirstDelay = TimeSpan.FromMilliseconds(250);
     public static readonly TimeSpan MaxDelay = TimeSpan.FromSeconds(5);
 
+    /// <summary>How long the first attempt may go unanswered before the wait is logged (and shown by readiness).</summary>
+    public static readonly TimeSpan SlowNotice = TimeSpan.FromSeconds(2);
+
     /// <summary>Failures of a node that another attempt may not see: transport errors, timeouts, error answers,
     /// malformed answers.</summary>
     public static bool IsTransient(Exception error) => error is ChainUnavailableException or EthRpcException or RollupNodeException
@@ -32,7 +35,23 @@ internal sealed partial class StartupRetry(AggregatorReadiness readiness, TimePr
             cancellationToken.ThrowIfCancellationRequested();
             try
             {
-                return await call(cancellationToken).ConfigureAwait(false);
+                var pending = call(cancellationToken);
+                if (attempt == 1 && !pending.IsCompleted)
+                {
+                    // A node that does not answer keeps one attempt going for as long as the client retries it (about
+                    // half a minute): say so early rather than stay silent until the attempt fails.
+                    using var answered = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                    var notice = Task.Delay(SlowNotice, time, answered.Token);
+                    if (await Task.WhenAny(pending, notice).ConfigureAwait(false) == notice && !notice.IsCanceled)
+                    {
+                        LogNoAnswerYet(UrlRedaction.Redact(what), SlowNotice.TotalSeconds);
+                        readiness.Starting(UrlRedaction.Redact($"waiting for {what}: no answer yet"));
+                    }
+
+                    await answered.CancelAsync().ConfigureAwait(false);
+                }
+
+                return await pending.ConfigureAwait(false);
             }
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested && (transient(ex) || ex is OperationCanceledException))
             {
@@ -56,4 +75,7 @@ internal sealed partial class StartupRetry(AggregatorReadiness readiness, TimePr
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Start-up waits for {What} (attempt {Attempt} failed: {Reason}); trying again in {DelaySeconds:0.##} s")]
     private partial void LogWaiting(string what, int attempt, string reason, double delaySeconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Start-up waits for {What}: no answer after {Seconds:0.##} s; still trying")]
+    private partial void LogNoAnswerYet(string what, double seconds);
 }

@@ -167,7 +167,7 @@ internal sealed partial class DevnetNetwork : IAsyncDisposable
             Directory.CreateDirectory(dir);
             var keystore = Path.Combine(dir, "miner.keystore.json");
             var passwordFile = Path.Combine(dir, "miner.password");
-            TxKey.WriteKeystore(keystore, account.PrivateKey, KeystorePassword);
+            TxKey.WriteKeystore(keystore, account.PrivateKey, KeystorePassword, DevnetScryptCost);
             SecretFiles.Write(passwordFile, KeystorePassword);
             // The operator token of the dashboard's and the CLI's state-changing requests (requeue, drain); only its hash is configured.
             var operatorToken = ProverTokens.New();
@@ -623,6 +623,11 @@ internal sealed partial class DevnetNetwork : IAsyncDisposable
 
         return list;
     }
+
+    /// <summary>The scrypt cost of the devnet's keystores: the miners' keys are the chain's well-known development keys,
+    /// so the usual cost (<see cref="TxKey.DefaultScryptCost"/>, seconds to open on a small machine) would protect nothing
+    /// and slow every start of a miner's aggregator.</summary>
+    private const int DevnetScryptCost = 4096;
 
     private static int FreeOr(int port)
     {
