@@ -212,5 +212,8 @@ internal static class Migrations
             ALTER TABLE tx_versions ADD COLUMN value_wei TEXT;
             ALTER TABLE tx_versions ADD COLUMN gas_limit INTEGER;
             """),
+        new(10, "retention of our transactions: finished ones by age", """
+            CREATE INDEX txs_finished_by_updated ON txs (updated_ms) WHERE state IN (4, 5);
+            """),
     ];
 }

@@ -21,7 +21,8 @@ public sealed partial class PostgresStore
     /// One bounded retention step, in one transaction: deletes the task rows (with their recursive proofs) and batch
     /// inputs of at most <paramref name="maxItems"/> sequences that have at least <paramref name="retainVerified"/> verified
     /// sequences after them, and at most <paramref name="maxItems"/> final proofs and committed proofs of verified
-    /// sequences stored more than <paramref name="retainFinalProofs"/> ago. A sequence is verified when a
+    /// sequences stored more than <paramref name="retainFinalProofs"/> ago, and at most <paramref name="maxItems"/> of our
+    /// finished transactions of verified sequences last changed that long ago. A sequence is verified when a
     /// <c>verifyBatches</c> event covers its final batch; nothing is deleted of a sequence not verified, still being
     /// proved, or whose submission is open (any state but revealed, lost or slashed).
     /// </summary>
@@ -46,7 +47,8 @@ public sealed partial class PostgresStore
             var (sequences, tasks, batches) = await PruneSequencesAsync(connection, transaction, verified, retainVerified, maxItems, cancellationToken).ConfigureAwait(false);
             var finals = await PruneFinalsAsync(connection, transaction, "final_proofs", verified, finalsBefore, maxItems, cancellationToken).ConfigureAwait(false);
             var committed = await PruneFinalsAsync(connection, transaction, "committed_proofs", verified, finalsBefore, maxItems, cancellationToken).ConfigureAwait(false);
-            return new RetentionResult(sequences, tasks, batches, finals, committed);
+            var txs = await PruneTxsAsync(connection, transaction, verified, finalsBefore, maxItems, cancellationToken).ConfigureAwait(false);
+            return new RetentionResult(sequences, tasks, batches, finals, committed, txs);
         }, cancellationToken);
     }
 
@@ -104,6 +106,29 @@ public sealed partial class PostgresStore
                 WHERE p.created_ms < @before AND p.final_batch <= @v
                   AND NOT EXISTS (SELECT 1 FROM submissions u WHERE u.final_batch = p.final_batch AND u.state NOT IN ({ClosedSubmissionStates}))
                 ORDER BY p.created_ms LIMIT @k));
+            """);
+        Bind(delete, "@before", before);
+        Bind(delete, "@v", verified);
+        Bind(delete, "@k", maxItems);
+        return await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>As <see cref="SqliteStore"/>'s: our finished hash and reveal transactions of verified sequences whose
+    /// submission is closed, last changed before <paramref name="before"/>, with their signed versions.</summary>
+    private static async Task<int> PruneTxsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long verified, long before, int maxItems,
+        CancellationToken cancellationToken)
+    {
+        using var delete = Command(connection, transaction, $"""
+            WITH gone AS (
+                SELECT t.id FROM txs t
+                WHERE t.state IN (4, 5) AND t.updated_ms < @before
+                  AND (t.idem_key LIKE 'submitProofHash/%' OR t.idem_key LIKE 'verifyBatches/%')
+                  AND split_part(t.idem_key, '/', 2)::bigint <= @v
+                  AND NOT EXISTS (SELECT 1 FROM submissions u
+                                  WHERE u.final_batch = split_part(t.idem_key, '/', 2)::bigint AND u.state NOT IN ({ClosedSubmissionStates}))
+                ORDER BY t.updated_ms LIMIT @k),
+            versions AS (DELETE FROM tx_versions WHERE tx_id IN (SELECT id FROM gone))
+            DELETE FROM txs WHERE id IN (SELECT id FROM gone);
             """);
         Bind(delete, "@before", before);
         Bind(delete, "@v", verified);

@@ -21,7 +21,8 @@ public sealed partial class SqliteStore
     /// One bounded retention step, in one transaction: deletes the task rows (with their recursive proofs) and batch
     /// inputs of at most <paramref name="maxItems"/> sequences that have at least <paramref name="retainVerified"/> verified
     /// sequences after them, and at most <paramref name="maxItems"/> final proofs and committed proofs of verified
-    /// sequences stored more than <paramref name="retainFinalProofs"/> ago. A sequence is verified when a
+    /// sequences stored more than <paramref name="retainFinalProofs"/> ago, and at most <paramref name="maxItems"/> of our
+    /// finished transactions of verified sequences last changed that long ago (<see cref="PruneTxs"/>). A sequence is verified when a
     /// <c>verifyBatches</c> event covers its final batch; nothing is deleted of a sequence not verified, still being
     /// proved, or whose submission is open (any state but revealed, lost or slashed).
     /// </summary>
@@ -46,7 +47,8 @@ public sealed partial class SqliteStore
             var (sequences, tasks, batches) = PruneSequences(connection, transaction, verified, retainVerified, maxItems);
             var finals = PruneFinals(connection, transaction, "final_proofs", verified, finalsBefore, maxItems);
             var committed = PruneFinals(connection, transaction, "committed_proofs", verified, finalsBefore, maxItems);
-            return new RetentionResult(sequences, tasks, batches, finals, committed);
+            var txs = PruneTxs(connection, transaction, verified, finalsBefore, maxItems);
+            return new RetentionResult(sequences, tasks, batches, finals, committed, txs);
         }, cancellationToken);
     }
 
@@ -108,6 +110,47 @@ public sealed partial class SqliteStore
         Bind(delete, "$v", verified);
         Bind(delete, "$k", maxItems);
         return delete.ExecuteNonQuery();
+    }
+
+    /// <summary>Our finished (confirmed or failed) hash and reveal transactions of verified sequences whose submission is
+    /// closed, last changed before <paramref name="before"/>, with their signed versions (the final batch is the middle
+    /// part of the key, e.g. <c>verifyBatches/12/1</c>). Open transactions, and those of open submissions (a parked one may
+    /// be requeued: its keys must still find its transactions), are never deleted.</summary>
+    private static int PruneTxs(SqliteConnection connection, SqliteTransaction transaction, long verified, long before, int maxItems)
+    {
+        var ids = new List<long>();
+        using (var select = Command(connection, transaction, $"""
+            SELECT t.id FROM txs t
+            WHERE t.state IN (4, 5) AND t.updated_ms < $before
+              AND (t.idem_key LIKE 'submitProofHash/%' OR t.idem_key LIKE 'verifyBatches/%')
+              AND CAST(substr(t.idem_key, instr(t.idem_key, '/') + 1) AS INTEGER) <= $v
+              AND NOT EXISTS (SELECT 1 FROM submissions u
+                              WHERE u.final_batch = CAST(substr(t.idem_key, instr(t.idem_key, '/') + 1) AS INTEGER)
+                                AND u.state NOT IN ({ClosedSubmissionStates}))
+            ORDER BY t.updated_ms LIMIT $k;
+            """))
+        {
+            Bind(select, "$before", before);
+            Bind(select, "$v", verified);
+            Bind(select, "$k", maxItems);
+            using var reader = select.ExecuteReader();
+            while (reader.Read())
+            {
+                ids.Add(reader.GetInt64(0));
+            }
+        }
+
+        foreach (var id in ids)
+        {
+            using var versions = Command(connection, transaction, "DELETE FROM tx_versions WHERE tx_id = $id;");
+            Bind(versions, "$id", id);
+            versions.ExecuteNonQuery();
+            using var tx = Command(connection, transaction, "DELETE FROM txs WHERE id = $id;");
+            Bind(tx, "$id", id);
+            tx.ExecuteNonQuery();
+        }
+
+        return ids.Count;
     }
 
     private static int ExecuteFor(SqliteConnection connection, SqliteTransaction transaction, string sql, long finalBatch)

@@ -55,14 +55,14 @@ internal sealed partial class StoreRetention : IAsyncDisposable
             }
 
             total = new RetentionResult(total.Sequences + step.Sequences, total.Tasks + step.Tasks, total.Batches + step.Batches,
-                total.FinalProofs + step.FinalProofs, total.CommittedProofs + step.CommittedProofs);
+                total.FinalProofs + step.FinalProofs, total.CommittedProofs + step.CommittedProofs, total.Transactions + step.Transactions);
             await Task.Delay(Pause, _time, cancellationToken).ConfigureAwait(false);
         }
 
         Interlocked.Increment(ref _passes);
         if (!total.IsEmpty)
         {
-            LogPruned(total.Sequences, total.Tasks, total.Batches, total.FinalProofs, total.CommittedProofs);
+            LogPruned(total.Sequences, total.Tasks, total.Batches, total.FinalProofs, total.CommittedProofs, total.Transactions);
         }
 
         return total;
@@ -99,8 +99,8 @@ internal sealed partial class StoreRetention : IAsyncDisposable
     }
 
     [LoggerMessage(Level = LogLevel.Information,
-        Message = "Retention deleted the recursive proofs and batch inputs of {Sequences} verified sequences ({Tasks} task rows, {Batches} batch inputs), {Finals} final proofs and {Committed} committed proofs")]
-    private partial void LogPruned(int sequences, int tasks, int batches, int finals, int committed);
+        Message = "Retention deleted the recursive proofs and batch inputs of {Sequences} verified sequences ({Tasks} task rows, {Batches} batch inputs), {Finals} final proofs, {Committed} committed proofs and {Transactions} finished transactions")]
+    private partial void LogPruned(int sequences, int tasks, int batches, int finals, int committed, int transactions);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A retention pass failed (retried at the next pass): {Error}")]
     private partial void LogFailed(string error);

@@ -50,9 +50,11 @@ public sealed class GeneratorLivenessTests
             switch (request.RequestCase)
             {
                 case Kind.GenBatchProofRequest:
-                    jobTaken.TrySetResult();
                     return new ProverMessage { Id = request.Id, GenBatchProofResponse = new GenBatchProofResponse { Id = "job-1", Result = Result.Ok } };
                 case Kind.GetProofRequest:
+                    // Asked for job-1's proof: the aggregator has recorded job-1 as this stream's (set on the request
+                    // alone, the new stream below could report job-1 before the aggregator knew of it).
+                    jobTaken.TrySetResult();
                     return new ProverMessage
                     {
                         Id = request.Id,

@@ -1,3 +1,4 @@
+using ZkPow.Aggregator.Chain;
 using ZkPow.Aggregator.Generator;
 using ZkPow.Aggregator.Sender;
 using ZkPow.Aggregator.Storage;
@@ -10,6 +11,9 @@ public abstract class RetentionTests(StoreTarget target) : IDisposable
 {
     protected static readonly CancellationToken None = CancellationToken.None;
     private static readonly TimeSpan Month = TimeSpan.FromDays(30);
+    private const string Sender = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
+    private const string Rollup = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC";
+    private static readonly TxFees Fees = new(new System.Numerics.BigInteger(3_000_000_000), new System.Numerics.BigInteger(1_000_000_000), false);
 
     // Seven sequences of two batches: A (0,2] … G (12,14]. Every one is proved to its final proof except C, still being
     // proved; B's submission is open (committed); A's was revealed. verifyBatches covers up to 12 (F); G is not verified.
@@ -117,6 +121,67 @@ public abstract class RetentionTests(StoreTarget target) : IDisposable
         Assert.Null(await store.GetCommittedProofAsync(2, [2], None));
         Assert.NotNull(await store.GetCommittedProofAsync(4, [4], None));
         Assert.Equal(2, await store.CountFinalProofsAsync(None));
+    }
+
+    [Fact]
+    public async Task our_finished_transactions_go_after_their_retention_time_only_for_verified_sequences_with_closed_submissions()
+    {
+        var (store, clock) = await SetUpAsync();
+        await using var _ = store;
+        var txs = (ITxStore)store;
+        var nonce = 0UL;
+        await txs.ReconcileNonceAsync(Sender, 0, None);
+        async Task<long> TxAsync(string key, bool finish, bool replaced = false)
+        {
+            var kind = key.Split('/')[0];
+            var created = await txs.CreateTxAsync(new TxRequest(key, kind, Rollup, [1, 2, 3]) { GasLimit = 90_000 }, Sender, None);
+            var n = nonce++;
+            var signed = await txs.StoreSignedAsync(created.Record.Id, Sender, given => new SignedTx(given, 90_000, Fees, [0xaa, (byte)n], $"0x{n:x}a"), None);
+            await txs.TransitionTxAsync(signed!.Id, [TxState.Signed], new TxChange(TxState.Sent) { Broadcast = true }, None);
+            if (replaced)
+            {
+                Assert.NotNull(await txs.StoreReplacementAsync(signed.Id, new SignedTx(signed.Nonce!.Value, 90_000, Fees, [0xbb, (byte)n], $"0x{n:x}b"), None));
+            }
+
+            if (finish)
+            {
+                await txs.TransitionTxAsync(signed.Id, [TxState.Sent], new TxChange(TxState.Mined) { BlockNumber = 50 + n, BlockHash = "0xb", Succeeded = true },
+                    None);
+                await txs.TransitionTxAsync(signed.Id, [TxState.Mined], new TxChange(TxState.Confirmed), None);
+            }
+
+            return signed.Id;
+        }
+
+        // A (revealed, verified): its hash and reveal (the reveal replaced once) go. B (committed: open) keeps its hash tx;
+        // G (not verified) too; D's reveal is still open (sent); a tx whose key names no sequence is not ours to judge.
+        var gone = new[] { await TxAsync("submitProofHash/2/0", true), await TxAsync("verifyBatches/2/0", true, replaced: true) };
+        await TxAsync("submitProofHash/4/0", true);
+        await TxAsync("submitProofHash/14/0", true);
+        await TxAsync("verifyBatches/8/0", false);
+        await TxAsync("fund/1", true);
+        var versionsBefore = await Target.ScalarAsync("SELECT COUNT(*) FROM tx_versions;");
+
+        Assert.Equal(0, (await store.PruneAsync(100, Month, 100, None)).Transactions);
+        clock.Advance(Month + TimeSpan.FromMinutes(1));
+        var one = await store.PruneAsync(100, Month, 1, None);
+        var rest = await store.PruneAsync(100, Month, 100, None);
+        Assert.Equal((1, 1), (one.Transactions, rest.Transactions));
+        Assert.Equal(0, (await store.PruneAsync(100, Month, 100, None)).Transactions);
+
+        foreach (var id in gone)
+        {
+            Assert.Null(await txs.GetTxAsync(id, None));
+        }
+
+        Assert.Null(await txs.GetTxAsync("verifyBatches/2/0", None));
+        foreach (var key in new[] { "submitProofHash/4/0", "submitProofHash/14/0", "verifyBatches/8/0", "fund/1" })
+        {
+            Assert.NotNull(await txs.GetTxAsync(key, None));
+        }
+
+        Assert.Equal(versionsBefore - 3, await Target.ScalarAsync("SELECT COUNT(*) FROM tx_versions;"));
+        Assert.Equal(4, await Target.ScalarAsync("SELECT COUNT(*) FROM txs;"));
     }
 
     [Fact]
