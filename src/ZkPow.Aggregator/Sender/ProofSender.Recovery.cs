@@ -10,6 +10,11 @@ public sealed partial class ProofSender
     private readonly System.Collections.Concurrent.ConcurrentDictionary<ulong, ulong> _missingSince = new();
     private readonly System.Collections.Concurrent.ConcurrentDictionary<ulong, string> _revealKeys = new();
 
+    /// <summary>Final batch → round start of a commitment of ours whose reveal was slashed as wrong: the contract has
+    /// closed it (a second reveal is refused) but its view still shows it unproved in the round, so it is not taken as
+    /// live. In memory: after a restart a closed commitment can be tried once more, refused, until its round ends.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<ulong, ulong> _closedRounds = new();
+
     // ---- finding 1: hash txs held by the tx manager after a restart, an outage or a reorg
 
     /// <summary>
@@ -219,7 +224,8 @@ public sealed partial class ProofSender
         await Task.WhenAll(oursTask, sequenceTask, headTask, windowsTask).ConfigureAwait(false);
         var ours = await oursTask.ConfigureAwait(false);
         var sequence = await sequenceTask.ConfigureAwait(false);
-        if (!ours.Exists || ours.Proved || ours.RoundStart != sequence.RoundStart)
+        if (!ours.Exists || ours.Proved || ours.RoundStart != sequence.RoundStart ||
+            (_closedRounds.TryGetValue(final, out var closed) && closed == ours.RoundStart))
         {
             return null;
         }
@@ -380,16 +386,32 @@ public sealed partial class ProofSender
 
         if (wrongReveal)
         {
+            if ((record.RoundStart ?? (await _chain.GetCommitmentAsync(record.FinalBatch, Miner, cancellationToken).ConfigureAwait(false)).RoundStart) is
+                var closedRound and not 0)
+            {
+                _closedRounds[record.FinalBatch] = closedRound;
+            }
+
+            // The next go commits and reveals under fresh keys: the hash and reveal txs of this commitment are mined, and
+            // their keys would only return them again (a re-proved proof "resumed" as the old commitment, which is closed).
             var retries = stored.Retries + 1;
+            var fresh = stored with
+            {
+                HashAttempt = stored.HashAttempt + 1,
+                ProofAttempt = stored.ProofAttempt + 1,
+                ProofHash = null,
+                RoundStart = null,
+                Retries = retries,
+                LastError = why,
+            };
             if (retries > _options.MaxRetries)
             {
-                await ParkAsync(stored with { Retries = retries, LastError = why }, $"{RejectedParkReason} {retries} times: {why}", cancellationToken)
-                    .ConfigureAwait(false);
+                await ParkAsync(fresh, $"{RejectedParkReason} {retries} times: {why}", cancellationToken).ConfigureAwait(false);
                 return;
             }
 
             await _reprover.ReproveAsync(record.FinalBatch, $"our reveal was slashed as wrong: {why}", null, cancellationToken).ConfigureAwait(false);
-            await SaveAsync(stored with { State = SubmissionState.Reproving, Retries = retries, LastError = why }, cancellationToken).ConfigureAwait(false);
+            await SaveAsync(fresh with { State = SubmissionState.Reproving }, cancellationToken).ConfigureAwait(false);
             return;
         }
 

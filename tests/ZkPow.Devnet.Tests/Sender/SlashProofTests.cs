@@ -308,6 +308,59 @@ public abstract class SlashProofTests(StoreKind store)
         Assert.Empty(events.OfType<SlashedEvent>());
     }
 
+    [Fact]
+    public async Task a_reveal_slashed_as_wrong_is_proved_and_committed_again_under_fresh_keys_and_the_sequence_gets_verified()
+    {
+        await using var h = await SenderHarness.StartAsync(store);
+        var us = h.Chain.Miners[0];
+        var rollup = h.Chain.Contracts.Rollup;
+        var aggregator = await h.StartMinerAsync(us, "wrong");
+        h.AddProver(aggregator, "gpu");
+
+        // The storage slot of the rollup's genesis state root (batchNumToStateRoot[0]): found by its value.
+        var genesis = HexData.Encode(await h.Chain.CallAsync(rollup, RollupCalls.BatchNumToStateRoot(0)));
+        string? slot = null;
+        for (var index = 0; index < 64 && slot is null; index++)
+        {
+            var key = new byte[64];
+            key[63] = (byte)index;
+            var candidate = HexData.Encode(Abi.Keccak(key));
+            if ((await h.Chain.Rpc.CallAsync("eth_getStorageAt", [rollup, candidate, "latest"], default)).GetString() == genesis)
+            {
+                slot = candidate;
+            }
+        }
+
+        Assert.NotNull(slot);
+        var sequence = await h.SequenceAsync(1, aggregator);
+        var final = sequence.FinalNewBatch;
+
+        // Our hash lands (its proof checked against the chain); then, before the reveal, the root the proof starts from
+        // changes on chain: the reveal no longer verifies and is slashed as wrong. The root is put back after the slash.
+        await SenderHarness.WaitUntilAsync(async () => (await h.Reader.GetCommitmentAsync(final, us.Address, default)).Exists,
+            TimeSpan.FromSeconds(20), "our commitment");
+        h.MiningPaused = true;
+        await h.Chain.Rpc.CallAsync("anvil_setStorageAt", [rollup, slot, "0x" + new string('1', 64)], default);
+        h.MiningPaused = false;
+        await SenderHarness.WaitUntilAsync(async () => (await h.EventsAsync()).OfType<SlashedEvent>()
+                .Any(e => SenderHarness.Same(e.Prover, us.Address) && e.FinalNewBatch == final && e.Reason == 1),
+            TimeSpan.FromSeconds(30), "our reveal slashed as wrong");
+        await h.Chain.Rpc.CallAsync("anvil_setStorageAt", [rollup, slot, genesis], default);
+
+        // Proved again, committed in a later round under a new hash key, revealed under a new reveal key: verified.
+        await h.WaitForVerifiedAsync(final, TimeSpan.FromSeconds(60));
+        await SenderHarness.WaitUntilAsync(async () => (await aggregator.Store.GetSubmissionAsync(final, default))?.State == SubmissionState.Revealed,
+            TimeSpan.FromSeconds(20), "our reveal recorded");
+        var events = await h.EventsAsync();
+        Assert.Equal(2, events.OfType<SubmitProofHashEvent>().Count(e => e.FinalNewBatch == final && SenderHarness.Same(e.Prover, us.Address)));
+        Assert.Single(events.OfType<SlashedEvent>(), e => SenderHarness.Same(e.Prover, us.Address));
+        Assert.Single(events.OfType<VerifyBatchesEvent>(), e => e.NumBatch == final);
+        Assert.True((await h.Reader.GetCommitmentAsync(final, us.Address, default)).Proved);
+        var record = (await aggregator.Store.GetSubmissionAsync(final, default))!;
+        Assert.True(record.HashAttempt >= 1, $"hash attempt {record.HashAttempt}");
+        Assert.Equal("submitProofHash", (await aggregator.Store.GetTxAsync(record.HashTxKey, default))!.Kind);
+    }
+
     private static async Task StoreUnsentHashTxAsync(SenderHarness h, DevAccount miner, string storeName, DevnetSequence sequence)
     {
         var store = await h.OpenStoreAsync(storeName);
