@@ -562,7 +562,7 @@ public sealed partial class ProofSender : IAsyncDisposable
     }
 
     /// <summary>For each unverified sequence in (<paramref name="lastVerified"/>, <paramref name="initBatch"/>], lowest
-    /// first: the round start of our own live commitment to it, or null.</summary>
+    /// first: the round start of our own live commitment to it that we are revealing, or null.</summary>
     private async Task<IReadOnlyList<ulong?>> UnverifiedPredecessorRoundsAsync(ulong initBatch, ulong lastVerified, CancellationToken cancellationToken)
     {
         var rounds = new List<ulong?>();
@@ -579,8 +579,14 @@ public sealed partial class ProofSender : IAsyncDisposable
                 break;
             }
 
+            // Counted only while our record is on its way to revealing it: a commitment of ours that we parked, or
+            // whose reveal was slashed as wrong (closed), will not verify the predecessor in time.
             var ours = await oursTask.ConfigureAwait(false);
-            rounds.Add(ours.Exists && !ours.Proved && ours.RoundStart == sequence.RoundStart ? ours.RoundStart : null);
+            var revealing = ours.Exists && !ours.Proved && ours.RoundStart == sequence.RoundStart &&
+                !(_closedRounds.TryGetValue(batch, out var closed) && closed == ours.RoundStart) &&
+                await _store.GetSubmissionAsync(batch, cancellationToken).ConfigureAwait(false) is
+                { State: SubmissionState.Committing or SubmissionState.Committed or SubmissionState.Revealing };
+            rounds.Add(revealing ? ours.RoundStart : null);
             batch = sequence.PreviousLastBatchSequenced;
         }
 

@@ -361,6 +361,39 @@ public abstract class SlashProofTests(StoreKind store)
         Assert.Equal("submitProofHash", (await aggregator.Store.GetTxAsync(record.HashTxKey, default))!.Kind);
     }
 
+    [Fact]
+    public async Task no_hash_is_committed_ahead_of_a_predecessor_whose_commitment_of_ours_is_parked()
+    {
+        await using var h = await SenderHarness.StartAsync(store);
+        var us = h.Chain.Miners[0];
+        var aggregator = await h.StartMinerAsync(us, "ahead");
+        var prover = h.AddProver(aggregator, "gpu");
+        var first = await h.SequenceAsync(1, aggregator);
+        await SenderHarness.WaitUntilAsync(async () => (await h.Reader.GetCommitmentAsync(first.FinalNewBatch, us.Address, default)).Exists,
+            TimeSpan.FromSeconds(20), "our commitment");
+        await h.StopMinerAsync(aggregator);
+        await h.StopProverAsync(prover);
+        var round = (await h.Reader.GetCommitmentAsync(first.FinalNewBatch, us.Address, default)).RoundStart;
+
+        // An operator parked the first sequence while our commitment to it was live: we will not reveal it. The next
+        // sequence must not be committed ahead on the strength of that commitment (it would expire unverified: a
+        // second slash).
+        await h.ExecuteAsync("ahead", $"""
+            UPDATE submissions SET state = {(int)SubmissionState.Parked}, parked_reason = 'parked by the test' WHERE final_batch = {first.FinalNewBatch};
+            """);
+        aggregator = await h.StartMinerAsync(us, "ahead");
+        h.AddProver(aggregator, "gpu");
+        var second = await h.SequenceAsync(1, aggregator);
+        await SenderHarness.WaitUntilAsync(async () => await aggregator.Store.GetFinalProofAsync(second.FinalNewBatch, default) is not null,
+            TimeSpan.FromSeconds(20), "the second sequence proved");
+        await SenderHarness.WaitUntilAsync(async () => await h.Reader.GetBlockNumberAsync(default) > round + 16, TimeSpan.FromSeconds(20),
+            "the first sequence's round to end");
+
+        var events = await h.EventsAsync();
+        Assert.DoesNotContain(events.OfType<SubmitProofHashEvent>(), e => e.FinalNewBatch == second.FinalNewBatch);
+        Assert.True((await aggregator.Store.GetSubmissionAsync(second.FinalNewBatch, default))?.State is null or SubmissionState.Queued);
+    }
+
     private static async Task StoreUnsentHashTxAsync(SenderHarness h, DevAccount miner, string storeName, DevnetSequence sequence)
     {
         var store = await h.OpenStoreAsync(storeName);
