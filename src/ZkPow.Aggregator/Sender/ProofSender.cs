@@ -579,13 +579,13 @@ public sealed partial class ProofSender : IAsyncDisposable
                 break;
             }
 
-            // Counted only while our record is on its way to revealing it: a commitment of ours that we parked, or
-            // whose reveal was slashed as wrong (closed), will not verify the predecessor in time.
+            // Counted only while the sender takes it to the reveal (watched by worker 2, or an open round of ours): a
+            // commitment of ours that we parked, or whose reveal was slashed as wrong (closed), will not verify the
+            // predecessor in time. (In memory: a store read per predecessor here lengthened the hash broadcast's tail.)
             var ours = await oursTask.ConfigureAwait(false);
             var revealing = ours.Exists && !ours.Proved && ours.RoundStart == sequence.RoundStart &&
-                !(_closedRounds.TryGetValue(batch, out var closed) && closed == ours.RoundStart) &&
-                await _store.GetSubmissionAsync(batch, cancellationToken).ConfigureAwait(false) is
-                { State: SubmissionState.Committing or SubmissionState.Committed or SubmissionState.Revealing };
+                (MonitPHTxCache.Contains(batch) || (_openRounds.TryGetValue(batch, out var open) && open == ours.RoundStart)) &&
+                !(_closedRounds.TryGetValue(batch, out var closed) && closed == ours.RoundStart);
             rounds.Add(revealing ? ours.RoundStart : null);
             batch = sequence.PreviousLastBatchSequenced;
         }
