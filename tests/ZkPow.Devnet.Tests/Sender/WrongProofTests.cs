@@ -17,11 +17,11 @@ public abstract class WrongProofTests(StoreKind store)
         var sequence = await h.SequenceAsync(2, aggregator);
 
         await SenderHarness.WaitUntilAsync(() => Task.FromResult(aggregator.Sender.Metrics.Count("rejected", "bad-gpu") >= 1),
-            TimeSpan.FromSeconds(20), "the wrong final proof to be rejected");
+            TimeSpan.FromSeconds(60), "the wrong final proof to be rejected");
         h.AddProver(aggregator, "good-gpu");
         await h.StopProverAsync(bad);
 
-        await h.WaitForVerifiedAsync(sequence.FinalNewBatch, TimeSpan.FromSeconds(30));
+        await h.WaitForVerifiedAsync(sequence.FinalNewBatch, TimeSpan.FromSeconds(90));
         var events = await h.EventsAsync();
         var commit = Assert.Single(events.OfType<SubmitProofHashEvent>(), e => SenderHarness.Same(e.Prover, us.Address));
         var stored = await aggregator.Store.GetFinalProofAsync(sequence.FinalNewBatch, default);
@@ -42,7 +42,7 @@ public abstract class WrongProofTests(StoreKind store)
         var sequence = await h.SequenceAsync(1, aggregator);
 
         await SenderHarness.WaitUntilAsync(async () => (await aggregator.Store.GetSubmissionAsync(sequence.FinalNewBatch, default))?.State ==
-            SubmissionState.Parked, TimeSpan.FromSeconds(20), "the sequence to be parked");
+            SubmissionState.Parked, TimeSpan.FromSeconds(60), "the sequence to be parked");
         var record = await aggregator.Store.GetSubmissionAsync(sequence.FinalNewBatch, default);
         Assert.Contains("rejected", record!.ParkedReason, StringComparison.Ordinal);
         Assert.Equal(3, aggregator.Sender.Metrics.Count("rejected", "bad-gpu"));
@@ -59,7 +59,7 @@ public abstract class WrongProofTests(StoreKind store)
         var bad = h.AddProver(aggregator, "bad-gpu", MockProverMisbehaviour.WrongFinalProof);
         var sequence = await h.SequenceAsync(2, aggregator);
 
-        await SenderHarness.WaitUntilAsync(async () => (await aggregator.Store.ListSenderParkedAsync(default)).Count == 1, TimeSpan.FromSeconds(30),
+        await SenderHarness.WaitUntilAsync(async () => (await aggregator.Store.ListSenderParkedAsync(default)).Count == 1, TimeSpan.FromSeconds(60),
             "the sequence to be parked by the sender");
         var parked = Assert.Single(await aggregator.Store.ListSenderParkedAsync(default));
         Assert.Equal(sequence.FinalNewBatch, parked.FinalBatch);
@@ -110,7 +110,7 @@ public abstract class WrongProofTests(StoreKind store)
         }, default);
         h.AddProver(aggregator, "good-gpu");
         await SenderHarness.WaitUntilAsync(async () => await aggregator.Store.GetFinalProofAsync(sequence.FinalNewBatch, default) is not null,
-            TimeSpan.FromSeconds(30), "the final proof");
+            TimeSpan.FromSeconds(60), "the final proof");
         var parked = Assert.Single(await aggregator.Store.ListSenderParkedAsync(default));
         Assert.False(parked.ProofRejected);
         Assert.Equal("good-gpu", parked.Prover);
