@@ -15,6 +15,8 @@ public sealed partial class ProofSender
     /// live. In memory: after a restart a closed commitment can be tried once more, refused, until its round ends.</summary>
     private readonly System.Collections.Concurrent.ConcurrentDictionary<ulong, ulong> _closedRounds = new();
 
+    private bool IsClosed(ulong final, ulong roundStart) => _closedRounds.TryGetValue(final, out var closed) && closed == roundStart;
+
     // ---- finding 1: hash txs held by the tx manager after a restart, an outage or a reorg
 
     /// <summary>
@@ -224,8 +226,7 @@ public sealed partial class ProofSender
         await Task.WhenAll(oursTask, sequenceTask, headTask, windowsTask).ConfigureAwait(false);
         var ours = await oursTask.ConfigureAwait(false);
         var sequence = await sequenceTask.ConfigureAwait(false);
-        if (!ours.Exists || ours.Proved || ours.RoundStart != sequence.RoundStart ||
-            (_closedRounds.TryGetValue(final, out var closed) && closed == ours.RoundStart))
+        if (!ours.Exists || ours.Proved || ours.RoundStart != sequence.RoundStart || IsClosed(final, ours.RoundStart))
         {
             return null;
         }

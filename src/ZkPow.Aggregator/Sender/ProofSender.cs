@@ -350,13 +350,13 @@ public sealed partial class ProofSender : IAsyncDisposable
         }
 
         // Only the tx for this very proof is carried on with (a tx under the key for another proof is an earlier go's).
-        var hashOfRecord = ProofHash.Compute(proofBytes, Miner);
+        var hash = ProofHash.Compute(proofBytes, Miner);
         if (existing is { State: not TxState.Failed } && existing.Kind != TxRequest.CancelKind &&
-            existing.Data.AsSpan().SequenceEqual(RollupCalls.SubmitProofHash(record.InitBatch, final, hashOfRecord)))
+            existing.Data.AsSpan().SequenceEqual(RollupCalls.SubmitProofHash(record.InitBatch, final, hash)))
         {
-            await _store.SaveCommittedProofAsync(hashOfRecord, proof, cancellationToken).ConfigureAwait(false);
-            record = record with { State = SubmissionState.Committing, ProofHash = hashOfRecord };
-            var resumed = await _tx.SubmitAsync(HashRequest(record, hashOfRecord), cancellationToken).ConfigureAwait(false);
+            await _store.SaveCommittedProofAsync(hash, proof, cancellationToken).ConfigureAwait(false);
+            record = record with { State = SubmissionState.Committing, ProofHash = hash };
+            var resumed = await _tx.SubmitAsync(HashRequest(record, hash), cancellationToken).ConfigureAwait(false);
             await SaveAsync(record, cancellationToken).ConfigureAwait(false);
             MonitPHTxCache.Put(final, new MonitItem(resumed.Handle, null));
             return;
@@ -375,7 +375,6 @@ public sealed partial class ProofSender : IAsyncDisposable
         // The proof behind the hash is kept under the hash before any hash tx exists (a later proof of the sequence, a
         // re-proof, never replaces it; the reveal takes the one that matches the commitment on chain). Written while the
         // chain is read, off the latency path; a row for a hash that is never committed is harmless.
-        var hash = hashOfRecord;
         var keepTask = _store.SaveCommittedProofAsync(hash, proof, cancellationToken);
         // The hash tx's own pre-flight reads (its eth_call, gas estimate and fees) go out with ours: reads only, used
         // below if the checks and the policy say commit, dropped otherwise.
@@ -585,7 +584,7 @@ public sealed partial class ProofSender : IAsyncDisposable
             var ours = await oursTask.ConfigureAwait(false);
             var revealing = ours.Exists && !ours.Proved && ours.RoundStart == sequence.RoundStart &&
                 (MonitPHTxCache.Contains(batch) || (_openRounds.TryGetValue(batch, out var open) && open == ours.RoundStart)) &&
-                !(_closedRounds.TryGetValue(batch, out var closed) && closed == ours.RoundStart);
+                !IsClosed(batch, ours.RoundStart);
             rounds.Add(revealing ? ours.RoundStart : null);
             batch = sequence.PreviousLastBatchSequenced;
         }

@@ -142,21 +142,17 @@ public sealed partial class SqliteStore
 
         foreach (var id in ids)
         {
-            using var versions = Command(connection, transaction, "DELETE FROM tx_versions WHERE tx_id = $id;");
-            Bind(versions, "$id", id);
-            versions.ExecuteNonQuery();
-            using var tx = Command(connection, transaction, "DELETE FROM txs WHERE id = $id;");
-            Bind(tx, "$id", id);
-            tx.ExecuteNonQuery();
+            ExecuteFor(connection, transaction, "DELETE FROM tx_versions WHERE tx_id = $f;", id);
+            ExecuteFor(connection, transaction, "DELETE FROM txs WHERE id = $f;", id);
         }
 
         return ids.Count;
     }
 
-    private static int ExecuteFor(SqliteConnection connection, SqliteTransaction transaction, string sql, long finalBatch)
+    private static int ExecuteFor(SqliteConnection connection, SqliteTransaction transaction, string sql, long key)
     {
         using var command = Command(connection, transaction, sql);
-        Bind(command, "$f", finalBatch);
+        Bind(command, "$f", key);
         return command.ExecuteNonQuery();
     }
 
