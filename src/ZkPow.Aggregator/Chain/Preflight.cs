@@ -4,7 +4,7 @@ namespace ZkPow.Aggregator.Chain;
 
 /// <summary>The reads that come before a transaction is signed: the pre-flight <c>eth_call</c>, the gas limit (the
 /// estimate, or the fixed limit) and the fees, for the call they were made for.</summary>
-internal sealed record Preflight(Task<ChainCallResult<byte[]>> Call, Task<(ulong GasLimit, ChainRevert? Revert)> Estimate, Task<TxFees> Fees)
+internal sealed record Preflight(Task<ChainCallResult<byte[]>> Call, Task<(ulong GasLimit, ChainRevert? Revert)> Estimate, Task<FeeSuggestion> Fees)
 {
     public required string To { get; init; }
 

@@ -66,4 +66,7 @@ public sealed partial class TxManager
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Tx {Key} (nonce {Nonce}) is urgent: bumped sooner, up to the emergency fee cap")]
     private partial void LogUrgent(string key, ulong nonce);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Tx {Key} (nonce {Nonce}) is urgent: it holds back urgent tx {UrgentKey} (a higher nonce)")]
+    private partial void LogUrgentBefore(string key, ulong nonce, string urgentKey);
 }

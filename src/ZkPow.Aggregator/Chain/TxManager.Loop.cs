@@ -147,7 +147,7 @@ public sealed partial class TxManager
                     break;
                 }
 
-                if (tracked.RefusedSinceMs >= 0 && NowMs - tracked.RefusedSinceMs >= _options.StuckAfter.TotalMilliseconds)
+                if (tracked.RefusedSinceMs >= 0 && NowMs - tracked.RefusedSinceMs >= StuckAfterMs(tracked))
                 {
                     tracked.RefusedSinceMs = NowMs;
                     await ReplaceAsync(tracked, cancellationToken).ConfigureAwait(false);
@@ -221,8 +221,7 @@ public sealed partial class TxManager
         }
 
         var since = record.SentAt?.ToUnixTimeMilliseconds() ?? record.UpdatedAt.ToUnixTimeMilliseconds();
-        var stuckAfter = tracked.Urgent ? Math.Max(100, _options.StuckAfter.TotalMilliseconds / 3) : _options.StuckAfter.TotalMilliseconds;
-        if (now - since < stuckAfter)
+        if (now - since < StuckAfterMs(tracked))
         {
             return;
         }
@@ -231,13 +230,23 @@ public sealed partial class TxManager
         if (known.ValueKind is JsonValueKind.Null or JsonValueKind.Undefined)
         {
             LogDropped(record.Key, record.Nonce ?? 0, record.TxHash ?? "?");
-            await RebroadcastAsync(tracked, cancellationToken).ConfigureAwait(false);
+            // A node drops a transaction whose fee cap fell under the base fee, and refuses it back as it is: one with a
+            // deadline (urgent, or a cancel) is re-priced at once rather than offered again until its deadline passes.
+            if (!await RebroadcastAsync(tracked, cancellationToken).ConfigureAwait(false) && (tracked.Urgent || record.Kind == TxRequest.CancelKind))
+            {
+                await ReplaceAsync(tracked, cancellationToken).ConfigureAwait(false);
+            }
         }
         else
         {
             await ReplaceAsync(tracked, cancellationToken).ConfigureAwait(false);
         }
     }
+
+    /// <summary>How long a transaction may stay pending (or refused) before it is replaced: a third of
+    /// <see cref="TxManagerOptions.StuckAfter"/> for an urgent one.</summary>
+    private double StuckAfterMs(Tracked tracked) =>
+        tracked.Urgent ? Math.Max(100, _options.StuckAfter.TotalMilliseconds / 3) : _options.StuckAfter.TotalMilliseconds;
 
     private async Task StepMinedAsync(Tracked tracked, ulong head, JsonElement? receipt, CancellationToken cancellationToken)
     {

@@ -42,7 +42,7 @@ public sealed partial class TxManager : IAsyncDisposable
     private readonly Dictionary<long, TaskCompletionSource> _turns = [];
     private readonly HashSet<long> _handedOver = [];
     private long _broadcastFloor = -1;
-    private Task<TxFees>? _feeTask;
+    private Task<FeeSuggestion>? _feeTask;
     private long _feeTaskAtMs;
     private Task _loop = Task.CompletedTask;
     private volatile bool _ready;
@@ -227,7 +227,7 @@ public sealed partial class TxManager : IAsyncDisposable
         var (call, estimate, fees) = reads;
         _ = await call.ConfigureAwait(false);
         var (gasLimit, _) = await estimate.ConfigureAwait(false);
-        var dryRun = _key.Sign(_chainId, 0, Address, BigInteger.Zero, [], Math.Max(gasLimit, CancelGas), await fees.ConfigureAwait(false));
+        var dryRun = _key.Sign(_chainId, 0, Address, BigInteger.Zero, [], Math.Max(gasLimit, CancelGas), (await fees.ConfigureAwait(false)).Capped);
         await _store.WarmUpWritesAsync(_sender, dryRun, cancellationToken).ConfigureAwait(false);
         await _rpc.WarmUpBroadcastAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -256,14 +256,36 @@ public sealed partial class TxManager : IAsyncDisposable
         return true;
     }
 
-    /// <summary>Marks an open transaction urgent (a deadline is near): its fee bumps come sooner and may go up to
-    /// <see cref="TxManagerOptions.EmergencyMaxFeePerGas"/>. In memory only: mark it again after a restart.</summary>
+    /// <summary>Marks an open transaction urgent (a deadline is near): its fee bumps come sooner, and bid at least the
+    /// node's fee suggestion uncapped, up to <see cref="TxManagerOptions.EmergencyMaxFeePerGas"/>. Every open transaction of
+    /// ours with a lower nonce that is not mined is marked urgent with it: it blocks this one whatever this one bids. In
+    /// memory only: mark it again after a restart.</summary>
     public void MarkUrgent(string key)
     {
-        if (Find(key) is { Urgent: false } tracked)
+        if (Find(key) is not { } tracked)
+        {
+            return;
+        }
+
+        if (!tracked.Urgent)
         {
             tracked.Urgent = true;
             LogUrgent(key, tracked.Record.Nonce ?? 0);
+        }
+
+        if (tracked.Record.Nonce is not { } nonce)
+        {
+            return;
+        }
+
+        foreach (var before in _open.Values)
+        {
+            var record = before.Record;
+            if (!before.Urgent && record.Nonce < nonce && record.State is TxState.Signed or TxState.Sent)
+            {
+                before.Urgent = true;
+                LogUrgentBefore(record.Key, record.Nonce.Value, key);
+            }
         }
     }
 
@@ -313,13 +335,8 @@ public sealed partial class TxManager : IAsyncDisposable
             }
 
             await EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
-            var old = record.Fees!.Value;
             var suggested = await SuggestFeesAsync(cancellationToken).ConfigureAwait(false);
-            var bumped = old.BumpedBy(_options.FeeBumpPercent);
-            var cap = _options.EmergencyMaxFeePerGas;
-            var maxFee = BigInteger.Min(BigInteger.Max(bumped.MaxFeePerGas, suggested.MaxFeePerGas), cap);
-            var tip = BigInteger.Min(BigInteger.Max(bumped.MaxPriorityFeePerGas, suggested.MaxPriorityFeePerGas), maxFee);
-            var fees = old.Legacy ? new TxFees(maxFee, maxFee, true) : new TxFees(maxFee, tip, false);
+            var fees = ReplacementFees(record.Fees!.Value, suggested, deadline: true);
             var signed = _key.Sign(_chainId, record.Nonce!.Value, Address, BigInteger.Zero, [], CancelGas, fees);
             var cancelled = await WatchFenceAsync(_store.StoreCancelAsync(record.Id, signed, Address, cancellationToken)).ConfigureAwait(false);
             if (cancelled is null)
@@ -465,7 +482,7 @@ public sealed partial class TxManager : IAsyncDisposable
             return;
         }
 
-        var fees = await feesTask.ConfigureAwait(false);
+        var fees = (await feesTask.ConfigureAwait(false)).Capped;
         preflightSpan?.Dispose();
         var chainId = _chainId;
         TxRecord? signed;
@@ -543,10 +560,12 @@ public sealed partial class TxManager : IAsyncDisposable
         }
     }
 
-    /// <summary>Hands the stored raw transaction to the node; Signed → Sent once the node has it.</summary>
-    private async Task BroadcastAsync(Tracked tracked, bool rebroadcast, CancellationToken cancellationToken)
+    /// <summary>Hands the stored raw transaction to the node; Signed → Sent once the node has it. False if the node
+    /// refused it.</summary>
+    private async Task<bool> BroadcastAsync(Tracked tracked, bool rebroadcast, CancellationToken cancellationToken)
     {
         var record = tracked.Record;
+        var refused = false;
         try
         {
             // With several replicas on one database: only while our leader lease is still the current one, checked
@@ -567,8 +586,10 @@ public sealed partial class TxManager : IAsyncDisposable
             {
                 // Keep it Signed; the loop tries again, and replaces it once it counts as stuck.
                 tracked.RefusedSinceMs = tracked.RefusedSinceMs < 0 ? NowMs : tracked.RefusedSinceMs;
-                return;
+                return false;
             }
+
+            refused = true;
         }
 
         tracked.RefusedSinceMs = -1;
@@ -579,6 +600,8 @@ public sealed partial class TxManager : IAsyncDisposable
         {
             tracked.Record = sent;
         }
+
+        return !refused;
     }
 
     /// <summary>Signs the same nonce again with higher fees, stores it, then broadcasts it.</summary>
@@ -587,13 +610,7 @@ public sealed partial class TxManager : IAsyncDisposable
         var record = tracked.Record;
         var old = record.Fees!.Value;
         var suggested = await SuggestFeesAsync(cancellationToken).ConfigureAwait(false);
-        var bumped = old.BumpedBy(_options.FeeBumpPercent);
-        // A deadline (a reveal near its round's end, a cancel that keeps a stale hash off the chain) may bid up to the
-        // emergency cap: a slash costs more than gas.
-        var cap = tracked.Urgent || record.Kind == TxRequest.CancelKind ? _options.EmergencyMaxFeePerGas : _options.MaxFeePerGas;
-        var maxFee = BigInteger.Min(BigInteger.Max(bumped.MaxFeePerGas, suggested.MaxFeePerGas), cap);
-        var tip = BigInteger.Min(BigInteger.Max(bumped.MaxPriorityFeePerGas, suggested.MaxPriorityFeePerGas), maxFee);
-        var target = old.Legacy ? new TxFees(maxFee, maxFee, true) : new TxFees(maxFee, tip, false);
+        var target = ReplacementFees(old, suggested, deadline: tracked.Urgent || record.Kind == TxRequest.CancelKind);
         var minimum = old.BumpedBy(10m);
         if (target.MaxFeePerGas < minimum.MaxFeePerGas || target.MaxPriorityFeePerGas < minimum.MaxPriorityFeePerGas)
         {
@@ -615,7 +632,25 @@ public sealed partial class TxManager : IAsyncDisposable
         await BroadcastAsync(tracked, rebroadcast: false, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task RebroadcastAsync(Tracked tracked, CancellationToken cancellationToken)
+    /// <summary>
+    /// The fees of a replacement of a transaction signed with <paramref name="old"/>: both raised by
+    /// <see cref="TxManagerOptions.FeeBumpPercent"/>, or to the node's suggestion if that is higher. A transaction with a
+    /// <paramref name="deadline"/> (a reveal near its round's end, a cancel that keeps a stale hash off the chain) takes the
+    /// suggestion uncapped, up to <see cref="TxManagerOptions.EmergencyMaxFeePerGas"/>: with the base fee above
+    /// <see cref="TxManagerOptions.MaxFeePerGas"/>, bumps alone would climb too slowly, and a slash costs more than gas.
+    /// Any other stays under <see cref="TxManagerOptions.MaxFeePerGas"/>.
+    /// </summary>
+    private TxFees ReplacementFees(TxFees old, FeeSuggestion suggested, bool deadline)
+    {
+        var bumped = old.BumpedBy(_options.FeeBumpPercent);
+        var (suggestion, cap) = deadline ? (suggested.Uncapped, _options.EmergencyMaxFeePerGas) : (suggested.Capped, _options.MaxFeePerGas);
+        var maxFee = BigInteger.Min(BigInteger.Max(bumped.MaxFeePerGas, suggestion.MaxFeePerGas), cap);
+        var tip = BigInteger.Min(BigInteger.Max(bumped.MaxPriorityFeePerGas, suggestion.MaxPriorityFeePerGas), maxFee);
+        return old.Legacy ? new TxFees(maxFee, maxFee, true) : new TxFees(maxFee, tip, false);
+    }
+
+    /// <summary>Broadcasts the current version again; false if the node refused it.</summary>
+    private async Task<bool> RebroadcastAsync(Tracked tracked, CancellationToken cancellationToken)
     {
         // After a reorg the current version may differ from the one that was mined: broadcast the current one.
         var record = tracked.Record;
@@ -625,7 +660,7 @@ public sealed partial class TxManager : IAsyncDisposable
             tracked.Record = record with { TxHash = currentHash };
         }
 
-        await BroadcastAsync(tracked, rebroadcast: true, cancellationToken).ConfigureAwait(false);
+        return await BroadcastAsync(tracked, rebroadcast: true, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task FailAsync(Tracked tracked, TxState[] from, ChainRevert? revert, string? error, CancellationToken cancellationToken)
@@ -692,7 +727,6 @@ public sealed partial class TxManager : IAsyncDisposable
         _ready = true;
     }
 
-    /// <summary>Fees for a new transaction: 2 × base fee + tip (EIP-1559), or the gas price on a chain without base fee; capped.</summary>
     /// <summary>The gas limit for a transaction (the node's estimate times the multiplier), or the revert that the
     /// estimate ran into.</summary>
     private async Task<(ulong GasLimit, ChainRevert? Revert)> EstimateGasAsync(string to, byte[] data, BigInteger value, CancellationToken cancellationToken)
@@ -709,7 +743,8 @@ public sealed partial class TxManager : IAsyncDisposable
         }
     }
 
-    private Task<TxFees> SuggestFeesAsync(CancellationToken cancellationToken)
+    /// <summary>The node's fee suggestion (<see cref="FeeSuggestion"/>), read at most once per poll interval.</summary>
+    private Task<FeeSuggestion> SuggestFeesAsync(CancellationToken cancellationToken)
     {
         lock (_feeGate)
         {
@@ -724,15 +759,17 @@ public sealed partial class TxManager : IAsyncDisposable
         }
     }
 
-    private async Task<TxFees> FetchFeesAsync(CancellationToken cancellationToken)
+    /// <summary>Fees for a new transaction: 2 × base fee + tip (EIP-1559), or the gas price on a chain without base fee;
+    /// capped at <see cref="TxManagerOptions.MaxFeePerGas"/>, and as they are.</summary>
+    private async Task<FeeSuggestion> FetchFeesAsync(CancellationToken cancellationToken)
     {
         var block = await _rpc.CallAsync("eth_getBlockByNumber", ["latest", false], cancellationToken).ConfigureAwait(false);
         var cap = _options.MaxFeePerGas;
         if (block.ValueKind != JsonValueKind.Object || !block.TryGetProperty("baseFeePerGas", out var baseFeeElement) || baseFeeElement.ValueKind != JsonValueKind.String)
         {
             var gasPrice = HexData.ParseQuantity(await _rpc.CallAsync("eth_gasPrice", cancellationToken).ConfigureAwait(false));
-            gasPrice = BigInteger.Min(gasPrice, cap);
-            return new TxFees(gasPrice, gasPrice, true);
+            var capped = BigInteger.Min(gasPrice, cap);
+            return new FeeSuggestion(new TxFees(capped, capped, true), new TxFees(gasPrice, gasPrice, true));
         }
 
         var baseFee = HexData.ParseQuantity(baseFeeElement);
@@ -746,8 +783,9 @@ public sealed partial class TxManager : IAsyncDisposable
             tip = new BigInteger(1_000_000_000);
         }
 
-        var maxFee = BigInteger.Min(baseFee * 2 + tip, cap);
-        return new TxFees(maxFee, BigInteger.Min(tip, maxFee), false);
+        var uncapped = baseFee * 2 + tip;
+        var maxFee = BigInteger.Min(uncapped, cap);
+        return new FeeSuggestion(new TxFees(maxFee, BigInteger.Min(tip, maxFee), false), new TxFees(uncapped, tip, false));
     }
 
     private static bool IsAlreadyKnown(string message) =>

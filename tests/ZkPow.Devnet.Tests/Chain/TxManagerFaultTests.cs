@@ -159,6 +159,60 @@ public abstract class TxManagerFaultTests(ChainFixture fixture, StoreKind store)
     }
 
     [Fact]
+    public async Task an_urgent_transaction_and_the_lower_nonce_before_it_jump_to_the_uncapped_fee_suggestion_when_the_base_fee_passes_the_cap()
+    {
+        var miner = _chain.ExtraAccounts[1];
+        await _chain.SetAutomineAsync(false);
+        var options = TxHarness.FastOptions();
+        options.MaxFeePerGas = 1_000_000_000;
+        options.EmergencyMaxFeePerGas = 100_000_000_000;
+        var baseFee = new System.Numerics.BigInteger(10_000_000_000); // ten times the cap
+        var before = (await _chain.Rpc.CallAsync("eth_getBlockByNumber", ["latest", false], default)).GetProperty("baseFeePerGas").GetString()!;
+        try
+        {
+            await using var h = await TxHarness.StartAsync(_chain.RpcUrl, miner, options, store: store);
+            var sink = _chain.ExtraAccounts[0].Address;
+            var first = await h.Manager.SubmitAsync(TxHarness.Transfer("transfer/1/0", sink, 1), default);
+            var second = await h.Manager.SubmitAsync(TxHarness.Transfer("transfer/2/0", sink, 2), default);
+            await h.WaitForStateAsync(first.Handle, TxState.Sent);
+            await h.WaitForStateAsync(second.Handle, TxState.Sent);
+            Assert.Equal(options.MaxFeePerGas, (await h.RecordAsync(second.Handle)).Fees!.Value.MaxFeePerGas); // signed at the cap
+
+            // The base fee jumps past the cap: the next block leaves both out.
+            await _chain.Rpc.CallAsync("anvil_setNextBlockBaseFeePerGas", [HexData.Quantity(baseFee)], default);
+            await _chain.MineAsync();
+            Assert.Equal(HexData.Quantity(baseFee),
+                (await _chain.Rpc.CallAsync("eth_getBlockByNumber", ["latest", false], default)).GetProperty("baseFeePerGas").GetString());
+            Assert.Equal((TxState.Sent, TxState.Sent), ((await h.RecordAsync(first.Handle)).State, (await h.RecordAsync(second.Handle)).State));
+
+            // The second is urgent; the first (a lower nonce, not mined) holds it back, so it is urgent too. One replacement
+            // each bids the uncapped suggestion (2 x base fee + tip), not a 12.5 % bump on the cap: the next block takes both.
+            h.Manager.MarkUrgent("transfer/2/0");
+            await TxHarness.WaitUntilAsync(async () => (await h.RecordAsync(second.Handle)).Replacements >= 1, TimeSpan.FromSeconds(30),
+                "the urgent one replaced");
+            await TxHarness.WaitUntilAsync(async () => (await h.RecordAsync(first.Handle)).Replacements >= 1, TimeSpan.FromSeconds(30),
+                "the one before it replaced");
+            foreach (var handle in new[] { second.Handle, first.Handle })
+            {
+                var fees = (await h.RecordAsync(handle)).Fees!.Value;
+                Assert.True(fees.MaxFeePerGas >= baseFee * 2, $"{handle.Key} replaced at {fees}, below the uncapped suggestion (base fee {baseFee})");
+                Assert.True(fees.MaxFeePerGas <= options.EmergencyMaxFeePerGas, $"{handle.Key} replaced at {fees}, above the emergency cap");
+                await TxHarness.WaitUntilAsync(async () => await ChainRpc.TransactionAsync(_chain, (await h.RecordAsync(handle)).TxHash!) is not null,
+                    TimeSpan.FromSeconds(30), $"the replacement of {handle.Key} at the node");
+            }
+
+            await _chain.MineAsync();
+            var done = await Task.WhenAll(first.Handle.Completion.WaitAsync(TimeSpan.FromSeconds(30)), second.Handle.Completion.WaitAsync(TimeSpan.FromSeconds(30)));
+            Assert.All(done, r => Assert.Equal(TxState.Confirmed, r.State));
+            Assert.Equal(done[0].BlockNumber, done[1].BlockNumber);
+        }
+        finally
+        {
+            await _chain.Rpc.CallAsync("anvil_setNextBlockBaseFeePerGas", [before], default);
+        }
+    }
+
+    [Fact]
     public async Task a_held_kind_unmined_through_an_outage_is_not_broadcast_again_until_approved_or_cancelled()
     {
         var miner = _chain.ExtraAccounts[0];
