@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using ZkPow.Aggregator.Chain;
 using ZkPow.Aggregator.Sender;
 
 namespace ZkPow.Aggregator.Hosting;
@@ -63,7 +64,15 @@ internal sealed partial class DrainCoordinator(SenderService sender, StoreServic
 
         LogBegun();
         await sender.Sender.BeginDrainAsync(cancellationToken).ConfigureAwait(false);
-        await CountAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await CountAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is InvalidOperationException or System.Data.Common.DbException or ChainUnavailableException or EthRpcException)
+        {
+            LogCountFailed(e.Message); // The loop counts again.
+        }
+
         _loop = Task.Run(() => RunAsync(lifetime.ApplicationStopping), CancellationToken.None);
         return Status;
     }
@@ -113,7 +122,7 @@ internal sealed partial class DrainCoordinator(SenderService sender, StoreServic
             {
                 return;
             }
-            catch (Exception e) when (e is InvalidOperationException or System.Data.Common.DbException)
+            catch (Exception e) when (e is InvalidOperationException or System.Data.Common.DbException or ChainUnavailableException or EthRpcException)
             {
                 LogCountFailed(e.Message);
                 await Task.Delay(PollInterval, time, CancellationToken.None).ConfigureAwait(false);
@@ -121,10 +130,12 @@ internal sealed partial class DrainCoordinator(SenderService sender, StoreServic
         }
     }
 
-    /// <summary>Counts what is still open; true (and the state Drained) once nothing is.</summary>
+    /// <summary>Counts what is still open (<see cref="ProofSender.CountOpenCommitmentsAsync"/> reads the chain for queued
+    /// records); true (and the state Drained) once nothing is.</summary>
     private async Task<bool> CountAsync(CancellationToken cancellationToken)
     {
-        var open = ProofSender.CountOpenCommitments(await store.Store.ListOpenSubmissionsAsync(cancellationToken).ConfigureAwait(false));
+        var open = await sender.Sender.CountOpenCommitmentsAsync(await store.Store.ListOpenSubmissionsAsync(cancellationToken).ConfigureAwait(false),
+            cancellationToken).ConfigureAwait(false);
         var pending = transactions.Running?.InFlight ?? 0;
         TaskCompletionSource? signal = null;
         var drained = open == 0 && pending == 0;

@@ -32,7 +32,38 @@ public sealed partial class ProofSender
     }
 
     /// <summary>Open commitments of ours in <paramref name="open"/>: a hash tx handed to the tx manager, a hash on chain
-    /// not yet revealed, or a reveal not yet confirmed.</summary>
-    public static int CountOpenCommitments(IEnumerable<SubmissionRecord> open) =>
-        open.Count(r => r.State is SubmissionState.Committing or SubmissionState.Committed or SubmissionState.Revealing);
+    /// not yet revealed, or a reveal not yet confirmed; and a Queued or Resend record whose commitment of ours is live on
+    /// chain (see <see cref="AdoptWhileDrainingAsync"/>), until it is adopted and revealed or its round is over.</summary>
+    public async Task<int> CountOpenCommitmentsAsync(IEnumerable<SubmissionRecord> open, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(open);
+        var count = 0;
+        foreach (var record in open)
+        {
+            if (record.State is SubmissionState.Committing or SubmissionState.Committed or SubmissionState.Revealing ||
+                (record.State is SubmissionState.Queued or SubmissionState.Resend &&
+                 await LiveCommitmentAsync(record.FinalBatch, cancellationToken).ConfigureAwait(false) is not null))
+            {
+                count++;
+            }
+        }
+
+        return count;
+    }
+
+    /// <summary>
+    /// While draining no hash is committed, but a Queued record may have a live commitment of ours on chain: a hash tx held
+    /// while draining is cancelled, and the original can still be mined before the cancel (its record is already back in
+    /// Queued, watched by no worker). Such a commitment is adopted and revealed as any other (left unrevealed, it is a
+    /// slash at its round's end).
+    /// </summary>
+    private async Task AdoptWhileDrainingAsync(ulong final, CancellationToken cancellationToken)
+    {
+        if (await _store.GetSubmissionAsync(final, cancellationToken).ConfigureAwait(false) is { State: SubmissionState.Queued } record &&
+            await LiveCommitmentAsync(final, cancellationToken).ConfigureAwait(false) is { } live)
+        {
+            await AdoptCommitmentAsync(record, live, "draining: our commitment is on chain (a hash tx cancelled while draining was mined first)",
+                cancellationToken).ConfigureAwait(false);
+        }
+    }
 }

@@ -322,7 +322,10 @@ public sealed partial class ProofSender : IAsyncDisposable
     {
         if (_draining)
         {
-            return; // A planned stop: the sequence stays queued in the store for the next start.
+            // A planned stop: the sequence stays queued in the store for the next start, unless a commitment of ours to it
+            // is live on chain.
+            await AdoptWhileDrainingAsync(final, cancellationToken).ConfigureAwait(false);
+            return;
         }
 
         using var span = AggregatorTracing.Sender.StartActivity("sender.commit");

@@ -154,8 +154,9 @@ internal sealed class SenderHarness : IAsyncDisposable
     public async Task ExecuteAsync(string name, string sql) =>
         Assert.True(await TestStores.ExecuteAsync(await StoreOptionsAsync(name), sql) >= 1, $"no row changed by: {sql}");
 
-    /// <summary>Starts an aggregator for <paramref name="miner"/> on the store <paramref name="storeName"/> (resumes it if it exists).</summary>
-    public async Task<MinerAggregator> StartMinerAsync(DevAccount miner, string storeName, Action<SenderOptions>? configure = null)
+    /// <summary>Starts an aggregator for <paramref name="miner"/> on the store <paramref name="storeName"/> (resumes it if it exists);
+    /// its tx manager confirms at <paramref name="confirmations"/> (a tx at a smaller depth follows a reorg).</summary>
+    public async Task<MinerAggregator> StartMinerAsync(DevAccount miner, string storeName, Action<SenderOptions>? configure = null, int confirmations = 1)
     {
         var options = new AggregatorOptions
         {
@@ -163,7 +164,7 @@ internal sealed class SenderHarness : IAsyncDisposable
             Chain = { RpcUrl = Chain.RpcUrl, RollupAddress = Chain.Contracts.Rollup, RequestTimeout = TimeSpan.FromSeconds(5) },
             ExpectedChainId = Chain.ChainId,
             Key = { DevPrivateKey = miner.PrivateKey },
-            TxManager = { Confirmations = 1, PollInterval = TimeSpan.FromMilliseconds(50), StuckAfter = TimeSpan.FromSeconds(3) },
+            TxManager = { Confirmations = confirmations, PollInterval = TimeSpan.FromMilliseconds(50), StuckAfter = TimeSpan.FromSeconds(3) },
             ProverServer = { Port = 0 },
             Provers = { ForkId = Chain.Options.ForkId },
             Http = { Port = 0 },
