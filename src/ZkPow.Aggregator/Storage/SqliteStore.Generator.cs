@@ -13,7 +13,8 @@ public sealed partial class SqliteStore
     {
         sequence.Validate();
         var now = NowMs;
-        return _writer.WriteAsync<IReadOnlyList<ProofTask>>((connection, transaction) =>
+        // Bulk: the claims and proofs of running jobs queued after it may commit first (a sync of many sequences at once).
+        return _writer.WriteBulkAsync<IReadOnlyList<ProofTask>>((connection, transaction) =>
         {
             using (var insert = Command(connection, transaction,
                 """

@@ -4,7 +4,8 @@ using ZkPow.Aggregator.Storage;
 
 namespace ZkPow.Aggregator.Tests.Storage;
 
-/// <summary>The group-committing writer's lane for writes queued ahead (a final proof's claim and job id).</summary>
+/// <summary>The group-committing writer's lanes: writes queued ahead (a final proof's claim and job id), and bulk writes
+/// (sequences synced at once) that later writes may pass.</summary>
 public sealed class SqliteWriterTests
 {
     private static readonly CancellationToken None = CancellationToken.None;
@@ -154,6 +155,66 @@ public sealed class SqliteWriterTests
         Assert.Equal(21L, Count(dir));
         Assert.True(writer.Commits >= 3, $"{writer.Commits} commits for 40 ms of writes in groups of 5 ms");
         Assert.True(firstDoneWhenLastApplied, "the first write of the burst was not committed before the last was applied");
+    }
+
+    [Fact]
+    public async Task writes_queued_behind_a_burst_of_bulk_writes_commit_before_the_rest_of_the_burst_each_kind_in_order()
+    {
+        using var dir = new TempDir();
+        await using var writer = Open(dir, out var applied, maxGroupTime: TimeSpan.FromMilliseconds(5));
+        using var release = new ManualResetEventSlim();
+        using var started = new ManualResetEventSlim();
+        var blocker = writer.WriteAsync((c, t) => Insert(c, t, applied, 0, started, release), None);
+        Assert.True(started.Wait(Bound), "the first write did not start");
+
+        // A burst of ten bulk writes (sequences synced at once), the third of which waits for the test and then takes
+        // longer than a group may: its group commits right after it.
+        using var thirdStarted = new ManualResetEventSlim();
+        using var releaseThird = new ManualResetEventSlim();
+        var burst = Enumerable.Range(1, 10).Select(i => writer.WriteBulkAsync((c, t) =>
+        {
+            if (i == 3)
+            {
+                Insert(c, t, applied, i, thirdStarted, releaseThird);
+                Thread.Sleep(10);
+                return true;
+            }
+
+            return Insert(c, t, applied, i);
+        }, None)).ToList();
+        release.Set();
+        Assert.True(thirdStarted.Wait(Bound), "the burst did not reach its third write");
+
+        // Queued while the burst is applied: a job's claim, job id and proof.
+        var hot = Enumerable.Range(101, 3).Select(i => writer.WriteAsync((c, t) => Insert(c, t, applied, i), None)).ToList();
+        releaseThird.Set();
+
+        await Task.WhenAll(burst.Concat(hot).Append(blocker)).WaitAsync(Bound);
+        Assert.Equal([0, 1, 2, 3, 101, 102, 103, 4, 5, 6, 7, 8, 9, 10], applied);
+        Assert.Equal(14L, Count(dir));
+    }
+
+    [Fact]
+    public async Task without_a_time_cut_a_bulk_write_keeps_its_place_in_the_queue()
+    {
+        using var dir = new TempDir();
+        await using var writer = Open(dir, out var applied);
+        using var release = new ManualResetEventSlim();
+        using var started = new ManualResetEventSlim();
+        var blocker = writer.WriteAsync((c, t) => Insert(c, t, applied, 0, started, release), None);
+        Assert.True(started.Wait(Bound), "the first write did not start");
+
+        var writes = new List<Task<bool>>
+        {
+            writer.WriteAsync((c, t) => Insert(c, t, applied, 1), None),
+            writer.WriteBulkAsync((c, t) => Insert(c, t, applied, 2), None),
+            writer.WriteAsync((c, t) => Insert(c, t, applied, 3), None),
+        };
+        release.Set();
+
+        await Task.WhenAll(writes.Append(blocker)).WaitAsync(Bound);
+        Assert.Equal([0, 1, 2, 3], applied);
+        Assert.Equal(2, writer.Commits);
     }
 
     /// <summary>A writer on a fresh file; groups are cut by time only if <paramref name="maxGroupTime"/> says so (the
