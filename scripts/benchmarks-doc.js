@@ -147,6 +147,11 @@ if (full) {
   line('carried over: the measured run\'s generator learns each prover\'s job times from its first job, so in a mixed fleet');
   line('the first jobs go to whichever provers are free, fast or slow.');
   line();
+  line('The run hands all its sequences to the generator at once. On SQLite their adds are bulk writes of the store\'s write');
+  line('queue (200 sequences take about 90 ms to apply, in groups of 5 ms): the claims, job ids and proofs of the first');
+  line('jobs, queued after them, go before the adds still waiting, so that the first aggregations are not held up behind');
+  line('the last sequences\' adds.');
+  line();
   line('Ready tasks go out least slack first: sequence s is due when the fleet could have done the work of the sequences up to');
   line('it (about 2·s ÷ provers job times), and a task must start its height before that (the jobs from it to the final');
   line('proof, at half a job time each), so the deep batches of later sequences start while earlier sequences finish their');
