@@ -295,8 +295,8 @@ public sealed partial class TxManager : IAsyncDisposable
     /// <see cref="TxManagerOptions.EmergencyMaxFeePerGas"/>), and becomes kind <see cref="TxRequest.CancelKind"/>. If the
     /// original is mined first (even unseen, before a restart) the cancel fails as a replacement ("nonce too low"), the
     /// original's receipt is followed as usual and the transaction is recorded as the original that was mined (its kind,
-    /// call and hash), so the caller must look at the chain or the final record. Returns the transaction as it then stands, or null
-    /// if it is unknown or already mined.
+    /// call and hash), so the caller must look at the chain or the final record (<see cref="FollowAsync"/>). Returns the
+    /// transaction as it then stands, or null if it is unknown or already mined.
     /// </summary>
     public async Task<TxRecord?> CancelAsync(string key, CancellationToken cancellationToken)
     {
@@ -358,6 +358,28 @@ public sealed partial class TxManager : IAsyncDisposable
     }
 
     private const ulong CancelGas = 21_000;
+
+    /// <summary>
+    /// A handle on the transaction under <paramref name="key"/>, whatever its state: its <see cref="TxHandle.Completion"/>
+    /// ends with the transaction as stored once it is final. After <see cref="CancelAsync"/> that is the cancel, or the
+    /// original (its kind, call and hash) if the original was mined first. Null if no transaction has that key.
+    /// </summary>
+    public async Task<TxHandle?> FollowAsync(string key, CancellationToken cancellationToken)
+    {
+        if (Find(key) is { } open)
+        {
+            return new TxHandle(open.Record.Id, key, open.Done.Task);
+        }
+
+        // Not open: final already (an open transaction is tracked from its creation or from the start).
+        var stored = await _store.GetTxAsync(key, cancellationToken).ConfigureAwait(false);
+        return stored switch
+        {
+            null => null,
+            { IsFinal: true } => new TxHandle(stored.Id, key, Task.FromResult(stored)),
+            _ => Find(key) is { } tracked ? new TxHandle(tracked.Record.Id, key, tracked.Done.Task) : null,
+        };
+    }
 
     private Tracked? Find(string key) => _open.Values.FirstOrDefault(t => string.Equals(t.Record.Key, key, StringComparison.Ordinal));
 

@@ -55,6 +55,9 @@ public sealed partial class ProofSender
     [LoggerMessage(Level = LogLevel.Warning, Message = "Sequence {Final}: held hash tx {Key} cancelled: {Why}")]
     private partial void LogHeldCancelled(ulong final, string key, string why);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sequence {Final}: cancelled hash tx {Key} was mined as the original ({TxHash}): its commitment is adopted")]
+    private partial void LogCancelLost(ulong final, string key, string txHash);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Sequence {Final}: our live commitment in round {Round} is revealed instead: {Why}")]
     private partial void LogAdopted(ulong final, ulong round, string why);
 

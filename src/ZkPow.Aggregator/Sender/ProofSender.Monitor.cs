@@ -114,6 +114,7 @@ public sealed partial class ProofSender
                 await SaveAsync(record with { State = SubmissionState.Queued, HashAttempt = record.HashAttempt + 1, ProofHash = null },
                     cancellationToken).ConfigureAwait(false);
                 _deferred.Put(final, 0);
+                await FollowCancelledHashTxAsync(final, stored.Key, cancellationToken).ConfigureAwait(false);
                 return;
             }
 

@@ -10,6 +10,9 @@ public sealed partial class ProofSender
     private readonly System.Collections.Concurrent.ConcurrentDictionary<ulong, ulong> _missingSince = new();
     private readonly System.Collections.Concurrent.ConcurrentDictionary<ulong, string> _revealKeys = new();
 
+    /// <summary>Sequences whose cancelled hash tx was mined as the original: worker 1 adopts the commitment.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<ulong, bool> _cancelLost = new();
+
     /// <summary>Final batch → round start of a commitment of ours whose reveal was slashed as wrong: the contract has
     /// closed it (a second reveal is refused) but its view still shows it unproved in the round, so it is not taken as
     /// live. In memory: after a restart a closed commitment can be tried once more, refused, until its round ends.</summary>
@@ -51,7 +54,70 @@ public sealed partial class ProofSender
             {
                 Metrics.HashTxCancelled();
             }
+
+            if (final != 0)
+            {
+                await FollowCancelledHashTxAsync(final, tx.Key, cancellationToken).ConfigureAwait(false);
+            }
         }
+    }
+
+    /// <summary>
+    /// Watches the outcome of a hash tx of ours whose cancel was decided (its record is back in Queued under the next hash
+    /// key). The original can still be mined before its cancel (or was, unseen): the tx manager then records the original
+    /// as mined, and our commitment is live on chain while no worker watches it, and the commit policy may keep the record
+    /// waiting for its whole hash window (no commit attempt, whose revert would adopt it). The commitment is then adopted
+    /// and revealed at once (<see cref="AdoptCancelLostAsync"/>): left unrevealed, it is a slash at its round's end.
+    /// </summary>
+    private async Task FollowCancelledHashTxAsync(ulong final, string key, CancellationToken cancellationToken)
+    {
+        if (await _tx.FollowAsync(key, cancellationToken).ConfigureAwait(false) is { } outcome)
+        {
+            Watch(WatchCancelledHashTxAsync(final, outcome, _stopping.Token));
+        }
+    }
+
+    private async Task WatchCancelledHashTxAsync(ulong final, TxHandle outcome, CancellationToken cancellationToken)
+    {
+        TxRecord done;
+        try
+        {
+            done = await outcome.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return; // Stopping: the next start finds the commitment on chain (submitPendingProof adopts it).
+        }
+
+        if (done is not { State: TxState.Confirmed } || done.Kind == TxRequest.CancelKind)
+        {
+            return; // The cancel was mined (or the original reverted): no commitment of ours came of it.
+        }
+
+        // Worker 1 adopts it: the only one that moves a Queued record on (no race with a commit pass of the same sequence).
+        LogCancelLost(final, done.Key, done.TxHash ?? "?");
+        _cancelLost[final] = true;
+        FinalProofMsgCache.Put(final, 0);
+    }
+
+    /// <summary>Worker 1, for a sequence whose cancelled hash tx was mined as the original
+    /// (<see cref="WatchCancelledHashTxAsync"/>): a Queued or Resend record adopts our live commitment. True if it did.</summary>
+    private async Task<bool> AdoptCancelLostAsync(ulong final, CancellationToken cancellationToken)
+    {
+        if (!_cancelLost.TryRemove(final, out _))
+        {
+            return false;
+        }
+
+        if (await _store.GetSubmissionAsync(final, cancellationToken).ConfigureAwait(false) is { State: SubmissionState.Queued or SubmissionState.Resend } record &&
+            await LiveCommitmentAsync(final, cancellationToken).ConfigureAwait(false) is { } live)
+        {
+            await AdoptCommitmentAsync(record, live, "our cancelled hash tx was mined before its cancel: its commitment is on chain", cancellationToken)
+                .ConfigureAwait(false);
+            return true;
+        }
+
+        return false;
     }
 
     private async Task<(bool Approve, string Why, ulong Final)> ReDecideAsync(TxRecord tx, CancellationToken cancellationToken)

@@ -320,6 +320,11 @@ public sealed partial class ProofSender : IAsyncDisposable
 
     private async Task CommitAsync(ulong final, long storedAt, CancellationToken cancellationToken)
     {
+        if (!_cancelLost.IsEmpty && await AdoptCancelLostAsync(final, cancellationToken).ConfigureAwait(false))
+        {
+            return;
+        }
+
         if (_draining)
         {
             // A planned stop: the sequence stays queued in the store for the next start, unless a commitment of ours to it
@@ -386,9 +391,23 @@ public sealed partial class ProofSender : IAsyncDisposable
         var windowsTask = _chain.GetProofWindowsAsync(cancellationToken);
         var sequenceTask = _chain.GetSequenceAsync(final, cancellationToken);
         var lastVerifiedTask = _chain.GetLastVerifiedBatchAsync(cancellationToken);
+        // A sequence that had a hash tx of ours before (an earlier hash attempt) may have our commitment live on chain
+        // while its record is Queued (a cancelled hash tx whose original was mined first, however it ended here): one more
+        // read with the others, none for a first commit (the common case).
+        var earlierTask = record.HashAttempt > 0 ? _chain.GetCommitmentAsync(final, Miner, cancellationToken) : null;
         using (reads)
         {
-            await Task.WhenAll(checkTask, headTask, windowsTask, sequenceTask, lastVerifiedTask, keepTask).ConfigureAwait(false);
+            await Task.WhenAll(checkTask, headTask, windowsTask, sequenceTask, lastVerifiedTask, keepTask, earlierTask ?? Task.CompletedTask)
+                .ConfigureAwait(false);
+        }
+
+        // Such a commitment is revealed (with the proof that matches it), never left to expire while the policy waits.
+        if (earlierTask is not null && await earlierTask.ConfigureAwait(false) is { Exists: true, Proved: false } earlier &&
+            earlier.RoundStart == (await sequenceTask.ConfigureAwait(false)).RoundStart &&
+            await LiveCommitmentAsync(final, cancellationToken).ConfigureAwait(false) is { } ours)
+        {
+            await AdoptCommitmentAsync(record, ours, "our commitment from an earlier hash tx is live on chain", cancellationToken).ConfigureAwait(false);
+            return;
         }
 
         if (await checkTask.ConfigureAwait(false) is { } problem)

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging.Abstractions;
 using ZkPow.Aggregator.Chain;
@@ -302,6 +303,75 @@ public abstract class SlashProofTests(StoreKind store)
         Assert.Null(await aggregator.Store.GetTxAsync(TxRequest.KeyFor("verifyBatches", final, 2), default));
         Assert.Equal("submitProofHash", (await aggregator.Store.GetTxAsync(hashKey, default))!.Kind);
         Assert.Equal(0, aggregator.Sender.Metrics.HashTxCancels);
+        var events = await h.EventsAsync();
+        Assert.Single(events.OfType<SubmitProofHashEvent>(), e => e.FinalNewBatch == final && SenderHarness.Same(e.Prover, us.Address));
+        Assert.Single(events.OfType<VerifyBatchesEvent>(), e => e.NumBatch == final);
+        Assert.Empty(events.OfType<SlashedEvent>());
+    }
+
+    [Fact]
+    public async Task a_held_hash_tx_whose_original_beats_its_cancel_is_adopted_and_revealed_while_the_policy_waits_for_its_predecessor()
+    {
+        await using var h = await SenderHarness.StartAsync(store, t1: 12, t2: 24);
+        var us = h.Chain.Miners[0];
+        var aggregator = await h.StartMinerAsync(us, "beaten", confirmations: 3);
+        var prover = h.AddProver(aggregator, "gpu");
+        var first = await h.SequenceAsync(1);
+        var second = await h.SequenceAsync(1);
+        var final = second.FinalNewBatch;
+        var firstKey = TxRequest.KeyFor("submitProofHash", first.FinalNewBatch, 0);
+        var hashKey = TxRequest.KeyFor("submitProofHash", final, 0);
+
+        // Blocks are mined by the test from here. Our hash for the first sequence is mined; the second is committed ahead
+        // of it (the first is ours and due in time) and reaches the node, not a block.
+        h.MiningPaused = true;
+        await SenderHarness.AddToAsync(aggregator, first);
+        await SenderHarness.AddToAsync(aggregator, second);
+        await SenderHarness.WaitUntilAsync(async () => await aggregator.Store.GetTxAsync(firstKey, default) is { State: TxState.Sent },
+            TimeSpan.FromSeconds(60), "our first hash tx sent");
+        await h.Chain.MineAsync();
+        await SenderHarness.WaitUntilAsync(async () => await aggregator.Store.GetTxAsync(hashKey, default) is { State: TxState.Sent },
+            TimeSpan.FromSeconds(60), "our second hash tx sent (committed ahead)");
+        var original = (await aggregator.Store.GetTxAsync(hashKey, default))!;
+
+        // A restart with commit-ahead turned off: the held hash tx of the second sequence is re-decided, the policy now
+        // waits for its predecessor (unverified), so it is cancelled and the record goes back to Queued.
+        await h.StopMinerAsync(aggregator);
+        await h.StopProverAsync(prover);
+        aggregator = await h.StartMinerAsync(us, "beaten", o => o.CommitAhead = false, confirmations: 3);
+        await SenderHarness.WaitUntilAsync(async () => await aggregator.Store.GetTxAsync(hashKey, default) is { Kind: TxRequest.CancelKind },
+            TimeSpan.FromSeconds(30), "our held hash tx cancelled");
+        Assert.Equal(SubmissionState.Queued, (await aggregator.Store.GetSubmissionAsync(final, default))!.State);
+        var cancel = (await aggregator.Store.GetTxAsync(hashKey, default))!.TxHash;
+        await SenderHarness.WaitUntilAsync(async () => (await h.Chain.Rpc.CallAsync("eth_getTransactionByHash", [cancel], default)).ValueKind == JsonValueKind.Object,
+            TimeSpan.FromSeconds(30), "the cancel at the node");
+        await h.Chain.MineAsync();
+        await SenderHarness.WaitUntilAsync(async () => await aggregator.Store.GetTxAsync(hashKey, default) is { Kind: TxRequest.CancelKind, State: TxState.Mined },
+            TimeSpan.FromSeconds(30), "the cancel mined");
+
+        // The original beats the cancel (another node had it): our commitment is live on chain, in a round of its own.
+        await h.Chain.Rpc.CallAsync("anvil_reorg", [1, new JsonArray(new JsonArray(HexData.Encode(original.RawTx!), 0))], default);
+        var live = await h.Reader.GetCommitmentAsync(final, us.Address, default);
+        Assert.True(live.Exists);
+
+        // Confirmed at depth, and still in its hash window (the predecessor can only be revealed from its own proof window
+        // on, 12 blocks after its hash): the policy keeps the record waiting, so no commit attempt would find the
+        // commitment. It is adopted at once all the same.
+        await h.Chain.MineAsync(2);
+        await SenderHarness.WaitUntilAsync(async () => await aggregator.Store.GetSubmissionAsync(final, default) is { State: SubmissionState.Committed } r &&
+                r.RoundStart == live.RoundStart,
+            TimeSpan.FromSeconds(30), $"the live commitment (round {live.RoundStart}) adopted while the policy waits for the predecessor");
+        await SenderHarness.WaitUntilAsync(async () => await aggregator.Store.GetTxAsync(hashKey, default) is { Kind: "submitProofHash", State: TxState.Confirmed },
+            TimeSpan.FromSeconds(30), "the tx recorded as the original that was mined");
+        h.MiningPaused = false;
+
+        // The predecessor is revealed, then ours in its round: verified, nothing slashed.
+        await h.WaitForVerifiedAsync(final, TimeSpan.FromSeconds(90));
+        await SenderHarness.WaitUntilAsync(async () => (await aggregator.Store.GetSubmissionAsync(final, default))?.State == SubmissionState.Revealed,
+            TimeSpan.FromSeconds(30), "our reveal recorded");
+        var commitment = await h.Reader.GetCommitmentAsync(final, us.Address, default);
+        Assert.True(commitment.Proved, $"our commitment (round {commitment.RoundStart}) was not revealed: a slash at its round's end");
+        Assert.Equal(live.RoundStart, commitment.RoundStart);
         var events = await h.EventsAsync();
         Assert.Single(events.OfType<SubmitProofHashEvent>(), e => e.FinalNewBatch == final && SenderHarness.Same(e.Prover, us.Address));
         Assert.Single(events.OfType<VerifyBatchesEvent>(), e => e.NumBatch == final);
