@@ -161,7 +161,16 @@ internal sealed class ScriptedRpcServer : IAsyncDisposable
     {
         await _stopping.CancelAsync();
         _listener.Stop();
-        _listener.Close();
+        try
+        {
+            _listener.Close();
+        }
+        catch (HttpListenerException)
+        {
+            // Stop released the port, and Close looks its endpoint up again (binding it anew on Linux): when another test
+            // took that port in between, it fails with "Address already in use". The listener is stopped either way.
+        }
+
         await _loop;
         _stopping.Dispose();
     }
