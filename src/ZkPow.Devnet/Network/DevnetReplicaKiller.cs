@@ -5,7 +5,8 @@ namespace ZkPow.Devnet.Network;
 
 /// <summary>
 /// <c>--kill-replicas MIN-MAX</c>: every random MIN..MAX one replica of a random miner is killed by PID (SIGKILL) and
-/// started again with the same configuration about a second later. At least every other kill takes the miner's current
+/// started again with the same configuration about a second later; the next MIN..MAX counts from the moment it answers
+/// its status again. At least every other kill takes the miner's current
 /// leader (the replica whose <c>/api/status</c> says <c>role: leader</c>); when no leader answers, a random replica is
 /// killed and the next kill tries the leader again.
 /// </summary>
@@ -73,13 +74,36 @@ internal sealed partial class DevnetReplicaKiller(DevnetOptions options, IReadOn
                 catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception or IOException)
                 {
                     LogRestartFailed(miner.Index, victim.Id, ex.Message);
+                    continue;
                 }
+
+                await WaitUntilAnsweringAsync(miner, victim, cancellationToken).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException)
         {
         }
     }
+
+    /// <summary>The next interval counts from the moment the restarted replica answers its <c>/api/status</c> again (at
+    /// most <see cref="StartBound"/>): kills that come faster than a replica starts on a loaded machine would leave no
+    /// leader long enough to reveal anything, which measures the machine, not failover.</summary>
+    private async Task WaitUntilAnsweringAsync(DevnetMiner miner, DevnetReplica replica, CancellationToken cancellationToken)
+    {
+        var started = time.GetTimestamp();
+        while (await ReadRoleAsync(replica, cancellationToken).ConfigureAwait(false) is null)
+        {
+            if (time.GetElapsedTime(started) > StartBound || replica.Pid is null)
+            {
+                LogNotAnswering(miner.Index, replica.Id, StartBound.TotalSeconds);
+                return;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(100), time, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static readonly TimeSpan StartBound = TimeSpan.FromSeconds(60);
 
     /// <summary>The replica's <c>role</c> from its <c>/api/status</c>, or null when it does not answer.</summary>
     private async Task<string?> ReadRoleAsync(DevnetReplica replica, CancellationToken cancellationToken)
@@ -106,6 +130,9 @@ internal sealed partial class DevnetReplicaKiller(DevnetOptions options, IReadOn
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Killed miner {Miner} replica {Id} (PID {Pid}, {Role}) with SIGKILL (kill {Kills}); restarting it in a second")]
     private partial void LogKilled(int miner, string id, int pid, string role, int kills);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Miner {Miner} replica {Id} did not answer its status within {Seconds} s of its restart; killing goes on")]
+    private partial void LogNotAnswering(int miner, string id, double seconds);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Miner {Miner} replica {Id} could not be restarted: {Error}")]
     private partial void LogRestartFailed(int miner, string id, string error);
