@@ -70,7 +70,12 @@ public sealed partial class DevnetReplicaTests
         Assert.Equal(kills, Regex.Matches(devnet.Stderr, "with SIGKILL").Count);
 
         Assert.Equal(6, report.GetProperty("sequencesVerified").GetInt32());
-        Assert.Equal(0, report.GetProperty("slashes").GetInt32());
+        var slashes = report.GetProperty("slashes").GetInt32();
+        if (slashes != 0)
+        {
+            Assert.Fail($"{slashes} slashes; what the replicas' senders logged:{Environment.NewLine}{SenderLines(dir.File("devnet"))}");
+        }
+
         Assert.Equal(0, report.GetProperty("invalidProofsCommitted").GetInt32());
         var miner = Assert.Single(report.GetProperty("miners").EnumerateArray());
         Assert.True(miner.GetProperty("noncesContiguous").GetBoolean(), miner.GetProperty("nonceProblems").ToString());
@@ -216,6 +221,17 @@ public sealed partial class DevnetReplicaTests
 
     [GeneratedRegex(@"devnet up[\s\S]*?anvil [\s\S]*?PID\s+(\d+)\)")]
     private static partial Regex AnvilPid();
+
+    /// <summary>The sender, sync and transaction lines of every replica log under <paramref name="data"/>, in time order
+    /// (the test's directory is deleted afterwards: a failure has to carry them).</summary>
+    private static string SenderLines(string data) =>
+        string.Join(Environment.NewLine, Directory.EnumerateFiles(data, "replica-*.log", SearchOption.AllDirectories)
+            .SelectMany(log => File.ReadLines(log).Select(line => (Replica: Path.GetFileNameWithoutExtension(log), Line: line)))
+            .Where(l => l.Line.Contains("ProofSender", StringComparison.Ordinal) || l.Line.Contains("RollupSync", StringComparison.Ordinal) ||
+                l.Line.Contains("TxManager", StringComparison.Ordinal) || l.Line.Contains("LeaderService", StringComparison.Ordinal))
+            .OrderBy(l => l.Line, StringComparer.Ordinal)
+            .TakeLast(300)
+            .Select(l => $"{l.Replica}: {l.Line}"));
 
     private static bool IsRunning(int pid) =>
         File.Exists($"/proc/{pid}/status") && !File.ReadAllText($"/proc/{pid}/status").Contains("State:\tZ", StringComparison.Ordinal);
