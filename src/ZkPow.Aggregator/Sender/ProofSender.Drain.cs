@@ -57,13 +57,7 @@ public sealed partial class ProofSender
     /// Queued, watched by no worker). Such a commitment is adopted and revealed as any other (left unrevealed, it is a
     /// slash at its round's end).
     /// </summary>
-    private async Task AdoptWhileDrainingAsync(ulong final, CancellationToken cancellationToken)
-    {
-        if (await _store.GetSubmissionAsync(final, cancellationToken).ConfigureAwait(false) is { State: SubmissionState.Queued } record &&
-            await LiveCommitmentAsync(final, cancellationToken).ConfigureAwait(false) is { } live)
-        {
-            await AdoptCommitmentAsync(record, live, "draining: our commitment is on chain (a hash tx cancelled while draining was mined first)",
-                cancellationToken).ConfigureAwait(false);
-        }
-    }
+    private Task<bool> AdoptWhileDrainingAsync(ulong final, CancellationToken cancellationToken) =>
+        AdoptIfLiveAsync(final, SubmissionState.Queued, "draining: our commitment is on chain (a hash tx cancelled while draining was mined first)",
+            cancellationToken);
 }

@@ -109,11 +109,19 @@ public sealed partial class ProofSender
             return false;
         }
 
-        if (await _store.GetSubmissionAsync(final, cancellationToken).ConfigureAwait(false) is { State: SubmissionState.Queued or SubmissionState.Resend } record &&
+        return await AdoptIfLiveAsync(final, SubmissionState.Resend, "our cancelled hash tx was mined before its cancel: its commitment is on chain",
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>A Queued record (or one in <paramref name="alsoFrom"/>) whose commitment of ours is live on chain, watched by
+    /// no worker, adopts it (<see cref="AdoptCommitmentAsync"/>). True if it did.</summary>
+    private async Task<bool> AdoptIfLiveAsync(ulong final, SubmissionState alsoFrom, string why, CancellationToken cancellationToken)
+    {
+        if (await _store.GetSubmissionAsync(final, cancellationToken).ConfigureAwait(false) is { } record &&
+            (record.State == SubmissionState.Queued || record.State == alsoFrom) &&
             await LiveCommitmentAsync(final, cancellationToken).ConfigureAwait(false) is { } live)
         {
-            await AdoptCommitmentAsync(record, live, "our cancelled hash tx was mined before its cancel: its commitment is on chain", cancellationToken)
-                .ConfigureAwait(false);
+            await AdoptCommitmentAsync(record, live, why, cancellationToken).ConfigureAwait(false);
             return true;
         }
 
