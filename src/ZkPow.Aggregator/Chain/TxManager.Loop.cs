@@ -230,9 +230,11 @@ public sealed partial class TxManager
         if (known.ValueKind is JsonValueKind.Null or JsonValueKind.Undefined)
         {
             LogDropped(record.Key, record.Nonce ?? 0, record.TxHash ?? "?");
-            // A node drops a transaction whose fee cap fell under the base fee, and refuses it back as it is: one with a
-            // deadline (urgent, or a cancel) is re-priced at once rather than offered again until its deadline passes.
-            if (!await RebroadcastAsync(tracked, cancellationToken).ConfigureAwait(false) && (tracked.Urgent || record.Kind == TxRequest.CancelKind))
+            // A node drops a transaction whose fee cap fell under the base fee, and refuses it back as it is: offered again
+            // as it is, it would be refused at every look while it holds back every later nonce. It is re-priced as a
+            // stuck one is (within Chain:MaxFeePerGas; one with a deadline, urgent or a cancel, uncapped up to the
+            // emergency cap).
+            if (!await RebroadcastAsync(tracked, cancellationToken).ConfigureAwait(false))
             {
                 await ReplaceAsync(tracked, cancellationToken).ConfigureAwait(false);
             }

@@ -213,6 +213,51 @@ public abstract class TxManagerFaultTests(ChainFixture fixture, StoreKind store)
     }
 
     [Fact]
+    public async Task a_dropped_transaction_the_node_refuses_back_under_a_higher_base_fee_is_re_priced_within_the_cap()
+    {
+        var miner = _chain.ExtraAccounts[1];
+        await _chain.SetAutomineAsync(false);
+        var options = TxHarness.FastOptions();
+        options.MaxFeePerGas = 100_000_000_000;
+        var before = (await _chain.Rpc.CallAsync("eth_getBlockByNumber", ["latest", false], default)).GetProperty("baseFeePerGas").GetString()!;
+        try
+        {
+            await using var h = await TxHarness.StartAsync(_chain.RpcUrl, miner, options, store: store);
+            var sink = _chain.ExtraAccounts[0].Address;
+            var transfer = await h.Manager.SubmitAsync(TxHarness.Transfer("transfer/3/0", sink, 3), default);
+            await h.WaitForStateAsync(transfer.Handle, TxState.Sent);
+            var original = await h.RecordAsync(transfer.Handle);
+            var signedAt = original.Fees!.Value.MaxFeePerGas;
+
+            // The base fee climbs past the fee cap it was signed with (still under Chain:MaxFeePerGas) and the node drops it,
+            // as a node drops what it can no longer include; offered back as it is, it is refused.
+            var baseFee = signedAt * 4;
+            Assert.True(baseFee * 2 < options.MaxFeePerGas, $"the test needs the new base fee ({baseFee}) well under the cap");
+            await _chain.Rpc.CallAsync("anvil_setNextBlockBaseFeePerGas", [HexData.Quantity(baseFee)], default);
+            await _chain.MineAsync();
+            await _chain.Rpc.CallAsync("anvil_dropTransaction", [original.TxHash!], default);
+            Assert.Null(await ChainRpc.TransactionAsync(_chain, original.TxHash!));
+
+            // Not urgent, no deadline: still re-priced (a tx that is never mined holds back every later nonce of the account).
+            await TxHarness.WaitUntilAsync(async () => (await h.RecordAsync(transfer.Handle)).Replacements >= 1, TimeSpan.FromSeconds(30),
+                "a re-priced replacement");
+            var replaced = await h.RecordAsync(transfer.Handle);
+            Assert.True(replaced.Fees!.Value.MaxFeePerGas >= baseFee, $"replaced at {replaced.Fees}, under the base fee {baseFee}");
+            Assert.True(replaced.Fees.Value.MaxFeePerGas <= options.MaxFeePerGas, $"replaced at {replaced.Fees}, above the cap");
+            await TxHarness.WaitUntilAsync(async () => await ChainRpc.TransactionAsync(_chain, (await h.RecordAsync(transfer.Handle)).TxHash!) is not null,
+                TimeSpan.FromSeconds(30), "the replacement at the node");
+
+            await _chain.MineAsync();
+            var record = await transfer.Handle.Completion.WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Equal((TxState.Confirmed, original.Nonce), (record.State, record.Nonce));
+        }
+        finally
+        {
+            await _chain.Rpc.CallAsync("anvil_setNextBlockBaseFeePerGas", [before], default);
+        }
+    }
+
+    [Fact]
     public async Task a_held_kind_unmined_through_an_outage_is_not_broadcast_again_until_approved_or_cancelled()
     {
         var miner = _chain.ExtraAccounts[0];
