@@ -344,4 +344,51 @@ public abstract class TxManagerFaultTests(ChainFixture fixture, StoreKind store)
         var mined = (await ChainRpc.TransactionAsync(_chain, record.TxHash!))!.Value;
         Assert.Equal(HexData.Quantity(7), mined.GetProperty("value").GetString());
     }
+    [Fact]
+    public async Task following_a_cancelled_transaction_ends_with_the_version_mined_the_original_or_the_cancel()
+    {
+        var miner = _chain.ExtraAccounts[1];
+        await _chain.SetAutomineAsync(false);
+        var options = TxHarness.FastOptions();
+        options.StuckAfter = TimeSpan.FromSeconds(60); // Nothing is replaced or re-broadcast behind the test's back.
+        await using var h = await TxHarness.StartAsync(_chain.RpcUrl, miner, options, start: false, store: store);
+        h.Manager.HeldKinds.Add("transfer");
+        await h.Manager.StartAsync(default);
+        Assert.Null(await h.Manager.FollowAsync("transfer/9/0", default));
+
+        var sink = _chain.ExtraAccounts[0].Address;
+        var first = await h.Manager.SubmitAsync(TxHarness.Transfer("transfer/1/0", sink, 7), default);
+        var second = await h.Manager.SubmitAsync(TxHarness.Transfer("transfer/2/0", sink, 8), default);
+        await h.WaitForStateAsync(first.Handle, TxState.Sent);
+        await h.WaitForStateAsync(second.Handle, TxState.Sent);
+        var original = await h.RecordAsync(first.Handle);
+
+        // Both are cancelled and followed; the first's original reaches the block ahead of its cancel (another node still
+        // had it), the second's cancel wins.
+        var cancel1 = (await h.Manager.CancelAsync("transfer/1/0", default))!;
+        var cancel2 = (await h.Manager.CancelAsync("transfer/2/0", default))!;
+        var follow1 = (await h.Manager.FollowAsync("transfer/1/0", default))!;
+        var follow2 = (await h.Manager.FollowAsync("transfer/2/0", default))!;
+        Assert.False(follow1.Completion.IsCompleted);
+        Assert.False(follow2.Completion.IsCompleted);
+        await _chain.Rpc.CallAsync("anvil_dropTransaction", [cancel1.TxHash!], default);
+        await _chain.Rpc.CallAsync("eth_sendRawTransaction", [HexData.Encode(original.RawTx!)], default);
+        if (await ChainRpc.TransactionAsync(_chain, cancel2.TxHash!) is null)
+        {
+            // anvil drops the later nonces of the account with the one dropped: the second's cancel goes back as it was.
+            await _chain.Rpc.CallAsync("eth_sendRawTransaction", [HexData.Encode(cancel2.RawTx!)], default);
+        }
+
+        await _chain.MineAsync();
+
+        var done1 = await follow1.Completion.WaitAsync(TimeSpan.FromSeconds(30));
+        var done2 = await follow2.Completion.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal((TxState.Confirmed, "transfer", original.TxHash), (done1.State, done1.Kind, done1.TxHash));
+        Assert.Equal((TxState.Confirmed, TxRequest.CancelKind, cancel2.TxHash), (done2.State, done2.Kind, done2.TxHash));
+
+        // Followed again once final: the final record at once.
+        var again = (await h.Manager.FollowAsync("transfer/1/0", default))!;
+        Assert.True(again.Completion.IsCompleted);
+        Assert.Equal((done1.Id, done1.Kind, done1.TxHash), ((await again.Completion).Id, (await again.Completion).Kind, (await again.Completion).TxHash));
+    }
 }
