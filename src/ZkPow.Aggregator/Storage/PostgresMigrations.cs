@@ -233,5 +233,9 @@ internal static class PostgresMigrations
         new(10, "retention of our transactions: finished ones by age", """
             CREATE INDEX txs_finished_by_updated ON txs (updated_ms) WHERE state IN (4, 5);
             """),
+        new(11, "retention of other miners' rollup events: the synced sequences whose events are pruned", """
+            ALTER TABLE sync_sequences ADD COLUMN events_pruned INTEGER NOT NULL DEFAULT 0;
+            CREATE INDEX sync_sequences_events_unpruned ON sync_sequences (final_batch) WHERE events_pruned = 0;
+            """),
     ];
 }

@@ -48,7 +48,9 @@ public sealed partial class PostgresStore
             var finals = await PruneFinalsAsync(connection, transaction, "final_proofs", verified, finalsBefore, maxItems, cancellationToken).ConfigureAwait(false);
             var committed = await PruneFinalsAsync(connection, transaction, "committed_proofs", verified, finalsBefore, maxItems, cancellationToken).ConfigureAwait(false);
             var txs = await PruneTxsAsync(connection, transaction, verified, finalsBefore, maxItems, cancellationToken).ConfigureAwait(false);
-            return new RetentionResult(sequences, tasks, batches, finals, committed, txs);
+            var (eventSequences, events) = await PruneEventsAsync(connection, transaction, verified, retainVerified, maxItems, cancellationToken)
+                .ConfigureAwait(false);
+            return new RetentionResult(sequences, tasks, batches, finals, committed, txs, eventSequences, events);
         }, cancellationToken);
     }
 
@@ -134,6 +136,50 @@ public sealed partial class PostgresStore
         Bind(delete, "@v", verified);
         Bind(delete, "@k", maxItems);
         return await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>As <see cref="SqliteStore"/>'s: the rollup events of other miners of old synced sequences (the first reveal,
+    /// the sequence's own event, our senders' events and the epoch changes are kept).</summary>
+    private static async Task<(int Sequences, int Events)> PruneEventsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long verified,
+        int retainVerified, int maxItems, CancellationToken cancellationToken)
+    {
+        long cutoff;
+        using (var find = Command(connection, transaction,
+            "SELECT final_batch FROM sync_sequences WHERE final_batch <= @v ORDER BY final_batch DESC LIMIT 1 OFFSET @n;"))
+        {
+            Bind(find, "@v", verified);
+            Bind(find, "@n", retainVerified);
+            if (await find.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not long c)
+            {
+                return (0, 0);
+            }
+
+            cutoff = c;
+        }
+
+        var candidates = new List<long>();
+        using (var select = Command(connection, transaction,
+            "SELECT final_batch FROM sync_sequences WHERE events_pruned = 0 AND final_batch <= @c ORDER BY final_batch LIMIT @k;"))
+        {
+            Bind(select, "@c", cutoff);
+            Bind(select, "@k", maxItems);
+            await using var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                candidates.Add(I64(reader, 0));
+            }
+        }
+
+        var events = 0;
+        foreach (var finalBatch in candidates)
+        {
+            events += await ExecuteForAsync(connection, transaction, SqliteStore.OtherMinersEventsSql.Replace("$f", "@f", StringComparison.Ordinal), finalBatch,
+                cancellationToken).ConfigureAwait(false);
+            await ExecuteForAsync(connection, transaction, "UPDATE sync_sequences SET events_pruned = 1 WHERE final_batch = @f;", finalBatch, cancellationToken)
+                .ConfigureAwait(false);
+        }
+
+        return (candidates.Count, events);
     }
 
     private static async Task<int> ExecuteForAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string sql, long finalBatch,

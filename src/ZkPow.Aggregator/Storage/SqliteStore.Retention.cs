@@ -48,7 +48,8 @@ public sealed partial class SqliteStore
             var finals = PruneFinals(connection, transaction, "final_proofs", verified, finalsBefore, maxItems);
             var committed = PruneFinals(connection, transaction, "committed_proofs", verified, finalsBefore, maxItems);
             var txs = PruneTxs(connection, transaction, verified, finalsBefore, maxItems);
-            return new RetentionResult(sequences, tasks, batches, finals, committed, txs);
+            var (eventSequences, events) = PruneEvents(connection, transaction, verified, retainVerified, maxItems);
+            return new RetentionResult(sequences, tasks, batches, finals, committed, txs, eventSequences, events);
         }, cancellationToken);
     }
 
@@ -148,6 +149,64 @@ public sealed partial class SqliteStore
 
         return ids.Count;
     }
+
+    /// <summary>
+    /// The rollup events of other miners (their hashes, reveals, rewards and slashes) of at most <paramref name="maxItems"/>
+    /// synced sequences that have at least <paramref name="retainVerified"/> synced sequences after them up to the last
+    /// verified one. Kept: the sequence's own event, the first reveal (who verified it, and the last verified batch), every
+    /// event of our senders (the earnings) and the epoch changes. With many miners these are most of the rows a long run
+    /// adds; the dashboard's figures only read the kept ones (and the committers of recent sequences).
+    /// </summary>
+    private static (int Sequences, int Events) PruneEvents(SqliteConnection connection, SqliteTransaction transaction, long verified, int retainVerified,
+        int maxItems)
+    {
+        long cutoff;
+        using (var find = Command(connection, transaction,
+            "SELECT final_batch FROM sync_sequences WHERE final_batch <= $v ORDER BY final_batch DESC LIMIT 1 OFFSET $n;"))
+        {
+            Bind(find, "$v", verified);
+            Bind(find, "$n", retainVerified);
+            if (find.ExecuteScalar() is not long c)
+            {
+                return (0, 0);
+            }
+
+            cutoff = c;
+        }
+
+        var candidates = new List<long>();
+        using (var select = Command(connection, transaction,
+            "SELECT final_batch FROM sync_sequences WHERE events_pruned = 0 AND final_batch <= $c ORDER BY final_batch LIMIT $k;"))
+        {
+            Bind(select, "$c", cutoff);
+            Bind(select, "$k", maxItems);
+            using var reader = select.ExecuteReader();
+            while (reader.Read())
+            {
+                candidates.Add(reader.GetInt64(0));
+            }
+        }
+
+        var events = 0;
+        foreach (var finalBatch in candidates)
+        {
+            events += ExecuteFor(connection, transaction, OtherMinersEventsSql, finalBatch);
+            ExecuteFor(connection, transaction, "UPDATE sync_sequences SET events_pruned = 1 WHERE final_batch = $f;", finalBatch);
+        }
+
+        return (candidates.Count, events);
+    }
+
+    /// <summary>Deletes the events of sequence <c>$f</c> that <see cref="PruneEvents"/> does not keep (SQLite and PostgreSQL alike).</summary>
+    internal const string OtherMinersEventsSql = """
+        DELETE FROM sync_events
+        WHERE final_batch = $f AND kind IN (1, 2, 3, 4)
+          AND account IS NOT NULL AND lower(account) NOT IN (SELECT lower(sender) FROM tx_senders)
+          AND NOT (kind = 2 AND NOT EXISTS (
+              SELECT 1 FROM sync_events f
+              WHERE f.final_batch = sync_events.final_batch AND f.kind = 2
+                AND (f.block_num < sync_events.block_num OR (f.block_num = sync_events.block_num AND f.log_index < sync_events.log_index))));
+        """;
 
     private static int ExecuteFor(SqliteConnection connection, SqliteTransaction transaction, string sql, long key)
     {

@@ -54,15 +54,15 @@ internal sealed partial class StoreRetention : IAsyncDisposable
                 break;
             }
 
-            total = new RetentionResult(total.Sequences + step.Sequences, total.Tasks + step.Tasks, total.Batches + step.Batches,
-                total.FinalProofs + step.FinalProofs, total.CommittedProofs + step.CommittedProofs, total.Transactions + step.Transactions);
+            total = total.Plus(step);
             await Task.Delay(Pause, _time, cancellationToken).ConfigureAwait(false);
         }
 
         Interlocked.Increment(ref _passes);
         if (!total.IsEmpty)
         {
-            LogPruned(total.Sequences, total.Tasks, total.Batches, total.FinalProofs, total.CommittedProofs, total.Transactions);
+            LogPruned(total.Sequences, total.Tasks, total.Batches, total.FinalProofs, total.CommittedProofs, total.Transactions, total.Events,
+                total.EventSequences);
         }
 
         return total;
@@ -99,8 +99,9 @@ internal sealed partial class StoreRetention : IAsyncDisposable
     }
 
     [LoggerMessage(Level = LogLevel.Information,
-        Message = "Retention deleted the recursive proofs and batch inputs of {Sequences} verified sequences ({Tasks} task rows, {Batches} batch inputs), {Finals} final proofs, {Committed} committed proofs and {Transactions} finished transactions")]
-    private partial void LogPruned(int sequences, int tasks, int batches, int finals, int committed, int transactions);
+        Message = "Retention deleted the recursive proofs and batch inputs of {Sequences} verified sequences ({Tasks} task rows, {Batches} batch inputs), {Finals} final proofs, {Committed} committed proofs, {Transactions} finished transactions and {Events} rollup events of other miners ({EventSequences} sequences)")]
+    private partial void LogPruned(int sequences, int tasks, int batches, int finals, int committed, int transactions, int events,
+        int eventSequences);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A retention pass failed (retried at the next pass): {Error}")]
     private partial void LogFailed(string error);

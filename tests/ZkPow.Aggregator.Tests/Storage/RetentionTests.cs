@@ -238,6 +238,86 @@ public abstract class RetentionTests(StoreTarget target) : IDisposable
         Assert.Equal((0, 0, 2, 2), (rows.Batches[2], rows.Batches[8], rows.Batches[4], rows.Batches[10]));
     }
 
+    [Fact]
+    public async Task other_miners_events_of_old_verified_sequences_go_and_every_dashboard_figure_stays()
+    {
+        var clock = new ManualClock(DateTimeOffset.UnixEpoch.AddYears(56));
+        await using var store = await Target.OpenAsync(clock);
+        var txs = (ITxStore)store;
+        await txs.ReconcileNonceAsync(Sender, 0, None); // our sender, as the tx manager records it
+        const string First = "0x00000000000000000000000000000000000000f1", Second = "0x00000000000000000000000000000000000000f2";
+        var ours = Sender.ToLowerInvariant();
+
+        // Six synced sequences (final batches 2 … 12), each committed and revealed by three miners (another first, then us,
+        // then another); everyone is paid, the second other miner is slashed on 4; an epoch change in the range of 6.
+        var sequences = new List<SyncedSequence>();
+        var events = new List<SyncEventRecord>();
+        foreach (var final in new ulong[] { 2, 4, 6, 8, 10, 12 })
+        {
+            var block = 100 + final;
+            var hash = $"0x{block:x}";
+            sequences.Add(new SyncedSequence(final, final - 2, block, hash, "0xtx", new byte[32], SyncSequenceStatus.Accepted, null));
+            var log = 0;
+            SyncEventRecord Event(SyncEventKind kind, string? account, string? value = null) =>
+                new(block, hash, log++, kind, kind is SyncEventKind.SetProofCommitEpoch ? null : final, account, value);
+            events.Add(Event(SyncEventKind.SequenceBatches, null));
+            events.AddRange([Event(SyncEventKind.SubmitProofHash, First, "7"), Event(SyncEventKind.SubmitProofHash, ours, "7"),
+                Event(SyncEventKind.SubmitProofHash, Second, "7")]);
+            events.AddRange([Event(SyncEventKind.VerifyBatches, First), Event(SyncEventKind.VerifyBatches, ours), Event(SyncEventKind.VerifyBatches, Second)]);
+            events.AddRange([Event(SyncEventKind.RewardPaid, First, "10"), Event(SyncEventKind.RewardPaid, ours, "10"), Event(SyncEventKind.RewardPaid, Second, "10")]);
+            if (final == 4)
+            {
+                events.Add(Event(SyncEventKind.Slashed, Second, "5"));
+            }
+
+            if (final == 6)
+            {
+                events.Add(Event(SyncEventKind.SetProofCommitEpoch, null, "3"));
+            }
+        }
+
+        await store.ApplyRangeAsync(new SyncRange(new SyncCursor(120, "0xend"), sequences, events, []), None);
+        var earnings = await store.ListEarningsAsync(Sender, 100, None);
+        var verifiedByFirst = await store.CountVerifiedByAsync(First, None);
+        var recent = await store.ListSequenceStatusAsync(Sender, 2, None);
+        var committers = await store.GetCommittersAsync(10, None);
+        var before = await Target.ScalarAsync("SELECT COUNT(*) FROM sync_events;");
+        Assert.Equal((6, 6), (earnings.Count, verifiedByFirst));
+
+        // Verified up to 12, keeping 2: the events of 2 … 8 are pruned, one sequence per step as asked, then nothing more.
+        var steps = new List<RetentionResult>();
+        RetentionResult step;
+        while (!(step = await store.PruneAsync(2, Month, 1, None)).IsEmpty)
+        {
+            steps.Add(step);
+            Assert.True(steps.Count <= 10, "retention keeps finding events to prune");
+        }
+
+        Assert.Equal([1, 1, 1, 1], steps.Select(s => s.EventSequences));
+        // Per pruned sequence: the others' hashes (2), the second's reveal (1), the others' rewards (2); the slash on 4.
+        Assert.Equal(4 * 5 + 1, steps.Sum(s => s.Events));
+        Assert.Equal(before - 21, await Target.ScalarAsync("SELECT COUNT(*) FROM sync_events;"));
+        foreach (var final in new long[] { 2, 4, 6, 8 })
+        {
+            var left = await Target.QueryAsync($"SELECT kind, account FROM sync_events WHERE final_batch = {final} ORDER BY block_num, log_index;");
+            Assert.Equal(["0:", "1:" + ours, $"2:{First}", "2:" + ours, "3:" + ours],
+                left.Select(r => $"{r[0]}:{(r[1] is string a ? a : "")}"));
+        }
+
+        foreach (var final in new long[] { 10, 12 })
+        {
+            Assert.Equal(10, await Target.ScalarAsync($"SELECT COUNT(*) FROM sync_events WHERE final_batch = {final};"));
+        }
+
+        Assert.Equal(1, await Target.ScalarAsync("SELECT COUNT(*) FROM sync_events WHERE kind = 6;"));
+        Assert.Equal(earnings, await store.ListEarningsAsync(Sender, 100, None));
+        Assert.Equal(verifiedByFirst, await store.CountVerifiedByAsync(First, None));
+        static string Shown(SequenceSyncStatus s) => $"{s.FinalBatch} {s.VerifiedBy} {s.RoundStart} {string.Join(",", s.Committers)}";
+        Assert.Equal(recent.Select(Shown), (await store.ListSequenceStatusAsync(Sender, 2, None)).Select(Shown));
+        Assert.Equal(3, recent[0].Committers.Count);
+        Assert.Equal(committers, await store.GetCommittersAsync(10, None));
+    }
+
     [Theory]
     [InlineData("Store:RetainVerified")]
     [InlineData("Store:RetainFinalProofs")]
