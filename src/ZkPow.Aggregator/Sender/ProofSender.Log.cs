@@ -61,6 +61,12 @@ public sealed partial class ProofSender
     [LoggerMessage(Level = LogLevel.Warning, Message = "Sequence {Final}: our live commitment in round {Round} is revealed instead: {Why}")]
     private partial void LogAdopted(ulong final, ulong round, string why);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sequence {Final}: reveal refused {Refused} times for our commitment in round {Round} (Sender:MaxRevealAttempts {Max}), but the commitment is live and its proof window ends at block {WindowEnd}: retrying the reveal past the bound (not parked): {Reason}")]
+    private partial void LogRevealRetriedPastBound(ulong final, int refused, ulong round, int max, ulong windowEnd, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sequence {Final}: reveal attempt {Attempt} is past Sender:MaxRevealAttempts ({Max}) over the sequence's life, but our commitment in round {Round} is live (proof window ends at block {WindowEnd}, a late reveal is allowed once a proof landed): revealing it, not abandoning it: {Reason}")]
+    private partial void LogAdoptedPastBound(ulong final, int attempt, int max, ulong round, ulong windowEnd, string reason);
+
     [LoggerMessage(Level = LogLevel.Error, Message = "Sequence {Final}: our commitment was slashed: {Why}")]
     private partial void LogCommitmentSlashed(ulong final, string why);
 

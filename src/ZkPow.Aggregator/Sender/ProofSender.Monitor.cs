@@ -208,6 +208,11 @@ public sealed partial class ProofSender
 
         if (head >= windows.ProofWindowStart(start) && predecessorVerified)
         {
+            if (_revealHandedAt.TryGetValue(final, out var handedAt) && head <= handedAt)
+            {
+                return; // A reveal of it was sent at this head already (and came back, refused): the next block wakes this worker.
+            }
+
             // Reveal only the proof that matches the commitment on chain (a re-proof may have replaced the stored one).
             var proof = await CommittedProofAsync(final, commitment.ProofHash, cancellationToken).ConfigureAwait(false);
             if (proof is null && await _store.GetFinalProofAsync(final, cancellationToken).ConfigureAwait(false) is null)
@@ -225,6 +230,7 @@ public sealed partial class ProofSender
             }
 
             var revealableFrom = Math.Max(windows.ProofWindowStart(start), item.PredecessorVerifiedAt ?? 0);
+            _revealHandedAt[final] = head;
             ProofHashCache.Put(final, new ProofMessage(record, proof, revealableFrom));
             MonitPHTxCache.TryRemove(final, out _);
         }
@@ -248,6 +254,7 @@ public sealed partial class ProofSender
     private async Task MarkRevealedAsync(SubmissionRecord record, CancellationToken cancellationToken)
     {
         _openRounds.TryRemove(record.FinalBatch, out _);
+        ForgetRevealTries(record.FinalBatch);
         _revealKeys.TryRemove(record.FinalBatch, out _);
         _missingSince.TryRemove(record.FinalBatch, out _);
         if (!_revealed.TryAdd(record.FinalBatch, true))

@@ -291,7 +291,12 @@ public sealed partial class ProofSender
     /// <summary>Our commitment to <paramref name="final"/> if it is live on chain and can still be revealed: in the
     /// sequence's current round, not proved, and either some proof landed (a late reveal is allowed) or the round's last
     /// block is still ahead of a tx sent now.</summary>
-    internal async Task<ProofCommitment?> LiveCommitmentAsync(ulong final, CancellationToken cancellationToken)
+    internal async Task<ProofCommitment?> LiveCommitmentAsync(ulong final, CancellationToken cancellationToken) =>
+        (await ReadLiveCommitmentAsync(final, cancellationToken).ConfigureAwait(false))?.Commitment;
+
+    /// <summary><see cref="LiveCommitmentAsync"/> with the head it was read at and the end of the commitment's proof
+    /// window.</summary>
+    internal async Task<LiveCommitment?> ReadLiveCommitmentAsync(ulong final, CancellationToken cancellationToken)
     {
         var oursTask = _chain.GetCommitmentAsync(final, Miner, cancellationToken);
         var sequenceTask = _chain.GetSequenceAsync(final, cancellationToken);
@@ -307,7 +312,8 @@ public sealed partial class ProofSender
 
         var head = await headTask.ConfigureAwait(false);
         var windows = await windowsTask.ConfigureAwait(false);
-        return sequence.ProofSubmitted || head + 1 <= windows.ProofWindowEnd(ours.RoundStart) ? ours : null;
+        var end = windows.ProofWindowEnd(ours.RoundStart);
+        return sequence.ProofSubmitted || head + 1 <= end ? new LiveCommitment(ours, head, end) : null;
     }
 
     /// <summary>Takes the live commitment <paramref name="ours"/> as the record's: Committed in its round with its hash,
@@ -444,6 +450,7 @@ public sealed partial class ProofSender
     {
         _openRounds.TryRemove(record.FinalBatch, out _);
         MonitPHTxCache.TryRemove(record.FinalBatch, out _);
+        ForgetRevealTries(record.FinalBatch);
         var stored = await _store.GetSubmissionAsync(record.FinalBatch, cancellationToken).ConfigureAwait(false) ?? record;
         if (stored.State == SubmissionState.Slashed || stored.HashAttempt != record.HashAttempt)
         {

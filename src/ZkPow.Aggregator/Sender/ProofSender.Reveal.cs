@@ -1,9 +1,29 @@
+using System.Collections.Concurrent;
 using ZkPow.Aggregator.Chain;
 
 namespace ZkPow.Aggregator.Sender;
 
 public sealed partial class ProofSender
 {
+    /// <summary>Final batch → the round of our commitment whose reveals were refused, and how many times: the bound
+    /// <see cref="SenderOptions.MaxRevealAttempts"/> is per commitment (<see cref="SubmissionRecord.ProofAttempt"/> counts
+    /// every reveal key of the sequence's life: resends, re-proofs, adoptions, earlier rounds). In memory: after a restart a
+    /// commitment is counted from 0 again (more tries, never fewer).</summary>
+    private readonly ConcurrentDictionary<ulong, (ulong Round, int Refused)> _refusedReveals = new();
+
+    /// <summary>Final batch → the head at which worker 2 last handed its reveal to worker 3: at most one reveal per
+    /// sequence per block (a reveal refused at once is sent again on the next block, not in a loop within one).</summary>
+    private readonly ConcurrentDictionary<ulong, ulong> _revealHandedAt = new();
+
+    private int CountRefusedReveal(ulong final, ulong round) =>
+        _refusedReveals.AddOrUpdate(final, (round, 1), (_, seen) => seen.Round == round ? (round, seen.Refused + 1) : (round, 1)).Refused;
+
+    private void ForgetRevealTries(ulong final)
+    {
+        _refusedReveals.TryRemove(final, out _);
+        _revealHandedAt.TryRemove(final, out _);
+    }
+
     // ---- worker 3: ProofHashCache
 
     private async Task RevealWorkerAsync(CancellationToken cancellationToken)
@@ -143,12 +163,24 @@ public sealed partial class ProofSender
                 return;
             default:
                 {
-                    // Early, predecessor not verified yet, node trouble: try again with a new key, bounded.
+                    // Early, predecessor not verified yet, node trouble: try again with a new key (a key is never reused for
+                    // another tx), on the next block at the earliest. Bounded per commitment, but a live commitment of ours is
+                    // never parked while a reveal can still land in its proof window (left unrevealed, it is slashed): its
+                    // reveal is retried past the bound until it is proved or the window ends; then the bound parks it.
                     var next = record with { State = SubmissionState.Committed, ProofAttempt = record.ProofAttempt + 1, LastError = revert.ToString() };
-                    if (next.ProofAttempt >= _options.MaxRevealAttempts)
+                    var round = record.RoundStart ?? 0;
+                    var refused = CountRefusedReveal(record.FinalBatch, round);
+                    if (refused >= _options.MaxRevealAttempts)
                     {
-                        await ParkAsync(next, $"reveal failed {next.ProofAttempt} times: {revert}", cancellationToken).ConfigureAwait(false);
-                        return;
+                        if (await ReadLiveCommitmentAsync(record.FinalBatch, cancellationToken).ConfigureAwait(false) is not { InWindow: true } live)
+                        {
+                            await ParkAsync(next, $"reveal failed {refused} times for our commitment in round {round}: {revert}", cancellationToken)
+                                .ConfigureAwait(false);
+                            return;
+                        }
+
+                        LogRevealRetriedPastBound(record.FinalBatch, refused, live.Commitment.RoundStart, _options.MaxRevealAttempts, live.ProofWindowEnd,
+                            revert.ToString());
                     }
 
                     await SaveAsync(next, cancellationToken).ConfigureAwait(false);

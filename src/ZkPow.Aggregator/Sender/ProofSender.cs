@@ -681,16 +681,24 @@ public sealed partial class ProofSender : IAsyncDisposable
     internal async Task ResendAsync(SubmissionRecord record, string reason, bool countRetry, CancellationToken cancellationToken)
     {
         // A live commitment of ours is revealed, never abandoned (abandoning it is a slash): a transient read (a lagging
-        // node, a reorg) must not send it round again. Bounded by the reveal attempts.
-        if (record.ProofAttempt + 1 < _options.MaxRevealAttempts &&
-            await LiveCommitmentAsync(record.FinalBatch, cancellationToken).ConfigureAwait(false) is { } live)
+        // node, a reorg) must not send it round again, however many reveal keys the sequence has used (ProofAttempt counts
+        // those of every round; processResend adopts a live commitment whatever the count as well). The reveals are at
+        // most one per block; refused ones are bounded per commitment once its proof window has ended.
+        if (await ReadLiveCommitmentAsync(record.FinalBatch, cancellationToken).ConfigureAwait(false) is { } live)
         {
-            await AdoptCommitmentAsync(record, live, reason, cancellationToken).ConfigureAwait(false);
+            if (record.ProofAttempt + 1 >= _options.MaxRevealAttempts)
+            {
+                LogAdoptedPastBound(record.FinalBatch, record.ProofAttempt + 1, _options.MaxRevealAttempts, live.Commitment.RoundStart,
+                    live.ProofWindowEnd, reason);
+            }
+
+            await AdoptCommitmentAsync(record, live.Commitment, reason, cancellationToken).ConfigureAwait(false);
             return;
         }
 
         _openRounds.TryRemove(record.FinalBatch, out _);
         _missingSince.TryRemove(record.FinalBatch, out _);
+        ForgetRevealTries(record.FinalBatch);
         var retries = record.Retries + (countRetry ? 1 : 0);
         var next = record with
         {
@@ -715,6 +723,7 @@ public sealed partial class ProofSender : IAsyncDisposable
     internal async Task ParkAsync(SubmissionRecord record, string reason, CancellationToken cancellationToken)
     {
         _openRounds.TryRemove(record.FinalBatch, out _);
+        ForgetRevealTries(record.FinalBatch);
         LogParked(record.FinalBatch, reason);
         Metrics.Sequence("parked");
         await SaveAsync(record with { State = SubmissionState.Parked, ParkedReason = reason }, cancellationToken).ConfigureAwait(false);

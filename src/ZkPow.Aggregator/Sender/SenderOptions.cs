@@ -13,8 +13,10 @@ public sealed class SenderOptions
     /// <summary>Failed goes per sequence (new rounds, failed txs, re-proofs) before it is parked and reported (count, e.g. <c>5</c>).</summary>
     public int MaxRetries { get; set; } = 5;
 
-    /// <summary>Reveal txs per commitment before it is parked (count, e.g. <c>10</c>); a reveal is retried harder than a
-    /// commit because an unrevealed commitment is slashed.</summary>
+    /// <summary>Refused reveals per commitment before it is parked (count, e.g. <c>10</c>); a reveal is retried harder than a
+    /// commit because an unrevealed commitment is slashed. A live commitment is never parked while a reveal can still land
+    /// in its proof window: past this bound its reveal is retried (one per block at most, logged) until it is proved or
+    /// the window ends; the bound parks it only after that (a late reveal, once another proof landed).</summary>
     public int MaxRevealAttempts { get; set; } = 10;
 
     /// <summary>Commit-ahead safety margin in blocks (count, e.g. <c>2</c>): a sequence whose predecessor is not verified

@@ -230,6 +230,27 @@ internal sealed class SenderHarness : IAsyncDisposable
         aggregator.Generator.AddSequenceAsync(new SequenceInput(sequence.InitNumBatch, sequence.FinalNewBatch,
             [.. sequence.Batches.Select(b => new BatchInput(b.Number, b.ToInputProver(1001, 6).ToByteArray()))]), CancellationToken.None);
 
+    /// <summary>The rollup's storage slot of the genesis state root (<c>batchNumToStateRoot[0]</c>), found by its value, and
+    /// that value: a test that changes the slot makes a reveal of the first sequence fail (a zero root: refused with
+    /// <c>OldStateRootDoesNotExist</c>; another root: slashed as wrong), and puts the value back.</summary>
+    public async Task<(string Slot, string Genesis)> GenesisStateRootSlotAsync()
+    {
+        var rollup = Chain.Contracts.Rollup;
+        var genesis = HexData.Encode(await Chain.CallAsync(rollup, RollupCalls.BatchNumToStateRoot(0)));
+        for (var index = 0; index < 64; index++)
+        {
+            var key = new byte[64];
+            key[63] = (byte)index;
+            var candidate = HexData.Encode(Abi.Keccak(key));
+            if ((await Chain.Rpc.CallAsync("eth_getStorageAt", [rollup, candidate, "latest"], default)).GetString() == genesis)
+            {
+                return (candidate, genesis);
+            }
+        }
+
+        throw new InvalidOperationException("the genesis state root's storage slot was not found");
+    }
+
     public async Task<IReadOnlyList<RollupEvent>> EventsAsync()
     {
         var head = await Reader.GetBlockNumberAsync(CancellationToken.None);

@@ -387,21 +387,8 @@ public abstract class SlashProofTests(StoreKind store)
         var aggregator = await h.StartMinerAsync(us, "wrong");
         h.AddProver(aggregator, "gpu");
 
-        // The storage slot of the rollup's genesis state root (batchNumToStateRoot[0]): found by its value.
-        var genesis = HexData.Encode(await h.Chain.CallAsync(rollup, RollupCalls.BatchNumToStateRoot(0)));
-        string? slot = null;
-        for (var index = 0; index < 64 && slot is null; index++)
-        {
-            var key = new byte[64];
-            key[63] = (byte)index;
-            var candidate = HexData.Encode(Abi.Keccak(key));
-            if ((await h.Chain.Rpc.CallAsync("eth_getStorageAt", [rollup, candidate, "latest"], default)).GetString() == genesis)
-            {
-                slot = candidate;
-            }
-        }
-
-        Assert.NotNull(slot);
+        // The storage slot of the rollup's genesis state root (batchNumToStateRoot[0]).
+        var (slot, genesis) = await h.GenesisStateRootSlotAsync();
         var sequence = await h.SequenceAsync(1, aggregator);
         var final = sequence.FinalNewBatch;
 
