@@ -221,12 +221,23 @@ public sealed partial class TxManager
         }
 
         var since = record.SentAt?.ToUnixTimeMilliseconds() ?? record.UpdatedAt.ToUnixTimeMilliseconds();
-        if (now - since < StuckAfterMs(tracked))
+        var stuck = now - since >= StuckAfterMs(tracked);
+        // The next nonce to be mined holds back every later one: whether the node still has it is looked at often (a
+        // reorg that drops the block it was mined in before we saw its receipt, or a broadcast lost on the way, would
+        // otherwise hold the account for StuckAfter).
+        var look = record.Nonce == minedNonces && now - since >= QuickLookMs && now - tracked.LastLookMs >= QuickLookMs;
+        if (!stuck && !look)
         {
             return;
         }
 
+        tracked.LastLookMs = now;
         var known = await _rpc.CallAsync("eth_getTransactionByHash", [record.TxHash], cancellationToken).ConfigureAwait(false);
+        if (!stuck && known.ValueKind is not (JsonValueKind.Null or JsonValueKind.Undefined))
+        {
+            return; // Pending at the node: nothing to do before it counts as stuck.
+        }
+
         if (known.ValueKind is JsonValueKind.Null or JsonValueKind.Undefined)
         {
             LogDropped(record.Key, record.Nonce ?? 0, record.TxHash ?? "?");
@@ -244,6 +255,10 @@ public sealed partial class TxManager
             await ReplaceAsync(tracked, cancellationToken).ConfigureAwait(false);
         }
     }
+
+    /// <summary>How often the node is asked whether it still has the next nonce to be mined: every two polls, at least a
+    /// second apart, and no less often than a stuck urgent transaction is looked at.</summary>
+    private double QuickLookMs => Math.Min(Math.Max(1000, 2 * _options.PollInterval.TotalMilliseconds), Math.Max(100, _options.StuckAfter.TotalMilliseconds / 3));
 
     /// <summary>How long a transaction may stay pending (or refused) before it is replaced: a third of
     /// <see cref="TxManagerOptions.StuckAfter"/> for an urgent one.</summary>

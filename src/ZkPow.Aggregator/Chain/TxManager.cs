@@ -858,6 +858,9 @@ public sealed partial class TxManager : IAsyncDisposable
         /// <summary>When the node first refused the broadcast (-1 = not refused).</summary>
         public long RefusedSinceMs { get; set; } = -1;
 
+        /// <summary>When the node was last asked whether it still has this transaction (the next nonce to be mined).</summary>
+        public long LastLookMs { get; set; } = -1;
+
         private volatile bool _held;
         private volatile bool _urgent;
         private volatile bool _rebroadcastDue;

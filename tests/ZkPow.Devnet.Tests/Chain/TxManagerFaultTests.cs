@@ -40,6 +40,42 @@ public abstract class TxManagerFaultTests(ChainFixture fixture, StoreKind store)
     }
 
     [Fact]
+    public async Task the_next_nonce_lost_by_the_node_is_broadcast_again_long_before_it_counts_as_stuck_and_the_ones_behind_it_follow()
+    {
+        var miner = _chain.ExtraAccounts[1];
+        await _chain.SetAutomineAsync(false);
+        var options = TxHarness.FastOptions();
+        options.StuckAfter = TimeSpan.FromSeconds(120); // Nothing here may wait for that.
+        await using var h = await TxHarness.StartAsync(_chain.RpcUrl, miner, options, store: store);
+        var sink = _chain.ExtraAccounts[0].Address;
+        var first = await h.Manager.SubmitAsync(TxHarness.Transfer("transfer/1/0", sink, 1), default);
+        var second = await h.Manager.SubmitAsync(TxHarness.Transfer("transfer/2/0", sink, 2), default);
+        await h.WaitForStateAsync(first.Handle, TxState.Sent);
+        await h.WaitForStateAsync(second.Handle, TxState.Sent);
+        var lost = await h.RecordAsync(first.Handle);
+
+        // The node loses the next nonce (as when the block it was mined in is reorganised away before its receipt is
+        // seen): anvil drops the later nonce with it. Every later transaction of the account waits behind it.
+        await _chain.Rpc.CallAsync("anvil_dropTransaction", [lost.TxHash!], default);
+        Assert.Null(await ChainRpc.TransactionAsync(_chain, lost.TxHash!));
+
+        await TxHarness.WaitUntilAsync(async () => await ChainRpc.TransactionAsync(_chain, lost.TxHash!) is not null, TimeSpan.FromSeconds(30),
+            "the next nonce back at the node");
+        await TxHarness.WaitUntilAsync(async () => (await h.RecordAsync(first.Handle)).Rebroadcasts >= 1, TimeSpan.FromSeconds(30),
+            "the rebroadcast recorded");
+        await _chain.MineAsync();
+        await first.Handle.Completion.WaitAsync(TimeSpan.FromSeconds(30));
+
+        // Mined, it makes the second the next nonce: looked at, found missing, broadcast again.
+        var secondHash = (await h.RecordAsync(second.Handle)).TxHash!;
+        await TxHarness.WaitUntilAsync(async () => await ChainRpc.TransactionAsync(_chain, secondHash) is not null, TimeSpan.FromSeconds(30),
+            "the second back at the node");
+        await _chain.MineAsync();
+        var done = await second.Handle.Completion.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal((TxState.Confirmed, 0), (done.State, done.Replacements));
+    }
+
+    [Fact]
     public async Task a_stuck_transaction_is_replaced_with_higher_fees_on_the_same_nonce()
     {
         var miner = _chain.Miners[1];
