@@ -5,4 +5,6 @@ namespace ZkPow.Aggregator.Storage;
 /// <param name="Holder">The replica holding the lease now.</param>
 /// <param name="Token">The fencing token of the current holder (incremented on every change of holder).</param>
 /// <param name="ExpiresAt">The lease's end, in the database's clock.</param>
-public sealed record LeaderLeaseRow(bool Held, string Holder, long Token, DateTimeOffset ExpiresAt);
+/// <param name="Forced">True if the statement took the lease from another holder before its expiry: the caller held the
+/// miner's session lock, which that holder held when it last renewed, so that holder's session had ended.</param>
+public sealed record LeaderLeaseRow(bool Held, string Holder, long Token, DateTimeOffset ExpiresAt, bool Forced = false);

@@ -237,5 +237,8 @@ internal static class PostgresMigrations
             ALTER TABLE sync_sequences ADD COLUMN events_pruned INTEGER NOT NULL DEFAULT 0;
             CREATE INDEX sync_sequences_events_unpruned ON sync_sequences (final_batch) WHERE events_pruned = 0;
             """),
+        new(12, "leader lease: whether the holder held the miner's session lock when it last took or renewed the lease", """
+            ALTER TABLE leader_leases ADD COLUMN session_locked BOOLEAN NOT NULL DEFAULT false;
+            """),
     ];
 }

@@ -1,3 +1,4 @@
+using System.Data;
 using Npgsql;
 
 namespace ZkPow.Aggregator.Storage;
@@ -59,40 +60,79 @@ public sealed partial class PostgresStore
     /// has expired (a new fencing token), or renews it if <paramref name="holder"/> holds it with <paramref name="token"/>
     /// and it has not expired; either way it then ends <paramref name="leaseTime"/> from the database's clock. Returns the
     /// row afterwards, with <see cref="LeaderLeaseRow.Held"/> false if another replica holds it.
+    /// <para>With <paramref name="session"/> held, the statement runs on the lock's own connection (so it runs only while
+    /// that session, and with it the lock, is alive) and records that the holder holds the lock; it then also takes the
+    /// lease before its expiry (<see cref="LeaderLeaseRow.Forced"/>, a new fencing token) from a holder that held the lock
+    /// when it last renewed: that holder's session has ended, since this one has the lock now. A lease taken or renewed
+    /// without the lock is never taken that way (its holder may be alive while a paused former leader still held the
+    /// lock), only at its expiry. If the lock's connection turns out to be gone, the statement runs on a pooled
+    /// connection without the lock instead.</para>
     /// </summary>
-    public Task<LeaderLeaseRow> AcquireLeaseAsync(string miner, string holder, long? token, TimeSpan leaseTime, CancellationToken cancellationToken) =>
-        WriteAsync(async (connection, transaction) =>
+    public async Task<LeaderLeaseRow> AcquireLeaseAsync(string miner, string holder, long? token, TimeSpan leaseTime, CancellationToken cancellationToken,
+        LeaderSessionLock? session = null)
+    {
+        if (session?.Connection is { } locked)
         {
-            await using (var acquire = Command(connection, transaction, """
-                INSERT INTO leader_leases AS l (miner, holder, token, expires_at, renewed_at)
-                VALUES (@m, @h, 1, clock_timestamp() + @ms * interval '1 millisecond', clock_timestamp())
-                ON CONFLICT (miner) DO UPDATE SET
-                    token = CASE WHEN l.holder = @h AND l.token = @t AND l.expires_at > clock_timestamp() THEN l.token ELSE l.token + 1 END,
-                    holder = @h,
-                    expires_at = clock_timestamp() + @ms * interval '1 millisecond',
-                    renewed_at = clock_timestamp()
-                WHERE (l.holder = @h AND l.token = @t AND l.expires_at > clock_timestamp()) OR l.expires_at <= clock_timestamp()
-                RETURNING l.holder, l.token, l.expires_at;
-                """))
+            try
             {
-                Bind(acquire, "@m", miner);
-                Bind(acquire, "@h", holder);
-                Bind(acquire, "@t", token ?? -1L);
-                Bind(acquire, "@ms", (double)leaseTime.TotalMilliseconds);
-                await using var reader = await acquire.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    return new LeaderLeaseRow(true, reader.GetString(0), reader.GetInt64(1), reader.GetFieldValue<DateTimeOffset>(2));
-                }
+                await using var transaction = await locked.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken).ConfigureAwait(false);
+                var row = await AcquireLeaseAsync(locked, transaction, miner, holder, token, leaseTime, true, cancellationToken).ConfigureAwait(false);
+                await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+                return row;
             }
+            catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException or IOException && session.IsBroken)
+            {
+                // The session (and the lock) is gone: renew or take without it, as a replica without the lock does.
+                await session.CloseAsync().ConfigureAwait(false);
+            }
+        }
 
-            await using var current = Command(connection, transaction, "SELECT holder, token, expires_at FROM leader_leases WHERE miner = @m;");
-            Bind(current, "@m", miner);
-            await using var row = await current.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            return await row.ReadAsync(cancellationToken).ConfigureAwait(false)
-                ? new LeaderLeaseRow(false, row.GetString(0), row.GetInt64(1), row.GetFieldValue<DateTimeOffset>(2))
-                : throw new InvalidOperationException($"the leader lease of {miner} was neither taken nor found");
-        }, cancellationToken);
+        return await WriteAsync((connection, transaction) => AcquireLeaseAsync(connection, transaction, miner, holder, token, leaseTime, false, cancellationToken),
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<LeaderLeaseRow> AcquireLeaseAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string miner, string holder, long? token,
+        TimeSpan leaseTime, bool locked, CancellationToken cancellationToken)
+    {
+        // "forced": the row is another holder's (or an earlier term's), live, and was renewed under the session lock we hold now.
+        await using (var acquire = Command(connection, transaction, """
+            WITH before AS (SELECT holder, token, expires_at > clock_timestamp() AS live FROM leader_leases WHERE miner = @m)
+            INSERT INTO leader_leases AS l (miner, holder, token, expires_at, renewed_at, session_locked)
+            VALUES (@m, @h, 1, clock_timestamp() + @ms * interval '1 millisecond', clock_timestamp(), @locked)
+            ON CONFLICT (miner) DO UPDATE SET
+                token = CASE WHEN l.holder = @h AND l.token = @t AND l.expires_at > clock_timestamp() THEN l.token ELSE l.token + 1 END,
+                holder = @h,
+                expires_at = clock_timestamp() + @ms * interval '1 millisecond',
+                renewed_at = clock_timestamp(),
+                session_locked = @locked
+            WHERE (l.holder = @h AND l.token = @t AND l.expires_at > clock_timestamp()) OR l.expires_at <= clock_timestamp()
+                OR (@locked AND l.session_locked)
+            RETURNING l.holder, l.token, l.expires_at,
+                COALESCE((SELECT b.live AND NOT (b.holder = @h AND b.token = @t) FROM before b), false);
+            """))
+        {
+            Bind(acquire, "@m", miner);
+            Bind(acquire, "@h", holder);
+            Bind(acquire, "@t", token ?? -1L);
+            Bind(acquire, "@ms", (double)leaseTime.TotalMilliseconds);
+            Bind(acquire, "@locked", locked);
+            await using var reader = await acquire.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                return new LeaderLeaseRow(true, reader.GetString(0), reader.GetInt64(1), reader.GetFieldValue<DateTimeOffset>(2), reader.GetBoolean(3));
+            }
+        }
+
+        await using var current = Command(connection, transaction, "SELECT holder, token, expires_at FROM leader_leases WHERE miner = @m;");
+        Bind(current, "@m", miner);
+        await using var row = await current.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await row.ReadAsync(cancellationToken).ConfigureAwait(false)
+            ? new LeaderLeaseRow(false, row.GetString(0), row.GetInt64(1), row.GetFieldValue<DateTimeOffset>(2))
+            : throw new InvalidOperationException($"the leader lease of {miner} was neither taken nor found");
+    }
+
+    /// <summary>A new (not yet taken) session lock of <paramref name="miner"/> on a connection of its own; the caller disposes it.</summary>
+    public LeaderSessionLock CreateSessionLock(string miner) => new(_unpooled, miner);
 
     /// <summary>Ends the lease now if <paramref name="holder"/> still holds it with <paramref name="token"/> (a planned
     /// stop: a standby takes over at its next attempt instead of waiting for the expiry).</summary>

@@ -20,14 +20,19 @@ public sealed partial class PostgresStore : IAggregatorStore
 
     private const int MaxWriteAttempts = 5;
     private readonly NpgsqlDataSource _dataSource;
+
+    /// <summary>Connections outside the pool (closing one ends its session), for the leader session lock.</summary>
+    private readonly NpgsqlDataSource _unpooled;
+
     private readonly TimeProvider _time;
 
     /// <summary>This process among the replicas sharing the database: written as the owner of the tasks it claims or adopts.</summary>
     private readonly string _owner;
 
-    private PostgresStore(NpgsqlDataSource dataSource, TimeProvider time, string owner)
+    private PostgresStore(NpgsqlDataSource dataSource, NpgsqlDataSource unpooled, TimeProvider time, string owner)
     {
         _dataSource = dataSource;
+        _unpooled = unpooled;
         _time = time;
         _owner = owner;
     }
@@ -47,7 +52,8 @@ public sealed partial class PostgresStore : IAggregatorStore
 
         // Npgsql's own logs stay off (it logs every command at Information); its failures reach the store's callers as
         // exceptions, which they log.
-        var dataSource = new NpgsqlDataSourceBuilder(WithSessionTimeouts(options.ConnectionString)).Build();
+        var connectionString = WithSessionTimeouts(options.ConnectionString);
+        var dataSource = new NpgsqlDataSourceBuilder(connectionString).Build();
         try
         {
             await ApplyMigrationsAsync(dataSource, cancellationToken).ConfigureAwait(false);
@@ -58,7 +64,8 @@ public sealed partial class PostgresStore : IAggregatorStore
             throw;
         }
 
-        return new PostgresStore(dataSource, time, owner ?? $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}");
+        var unpooled = new NpgsqlDataSourceBuilder(new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString).Build();
+        return new PostgresStore(dataSource, unpooled, time, owner ?? $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}");
     }
 
     /// <summary>How long the server lets a session of this store sit inside a transaction without a statement before it
@@ -235,7 +242,11 @@ public sealed partial class PostgresStore : IAggregatorStore
         return (T)Convert.ChangeType((await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!, typeof(T), CultureInfo.InvariantCulture);
     }
 
-    public async ValueTask DisposeAsync() => await _dataSource.DisposeAsync().ConfigureAwait(false);
+    public async ValueTask DisposeAsync()
+    {
+        await _unpooled.DisposeAsync().ConfigureAwait(false);
+        await _dataSource.DisposeAsync().ConfigureAwait(false);
+    }
 
     private static void Bind(NpgsqlCommand command, string name, object? value) =>
         command.Parameters.AddWithValue(name, value ?? DBNull.Value);

@@ -75,6 +75,106 @@ public sealed class LeaderElectionTests : IDisposable
     }
 
     [Fact]
+    public async Task a_standby_takes_over_with_the_next_token_as_soon_as_the_leaders_session_ends_long_before_its_lease_expires()
+    {
+        // A lease of 30 s: the takeover below must come from the session lock, not the expiry.
+        var options = new LeaderOptions
+        {
+            RenewInterval = TimeSpan.FromMilliseconds(150),
+            LeaseTime = TimeSpan.FromSeconds(30),
+            SessionPollInterval = TimeSpan.FromMilliseconds(50),
+        };
+        await using var storeA = (PostgresStore)await _target.OpenAsync();
+        await using var storeB = (PostgresStore)await _target.OpenAsync();
+        var a = new LeaderElection(storeA, Miner, "replica-a", options, NullLogger<LeaderElection>.Instance, TimeProvider.System);
+        var b = new LeaderElection(storeB, Miner, "replica-b", options, NullLogger<LeaderElection>.Instance, TimeProvider.System);
+        a.Start();
+        b.Start();
+        var term1 = await (await Task.WhenAny(a.WaitForTermAsync(None), b.WaitForTermAsync(None)).WaitAsync(Bound));
+        var (leader, standby, leaderStore, standbyStore) = a.IsLeader ? (a, b, storeA, storeB) : (b, a, storeB, storeA);
+        Assert.Contains("expired or was free", leader.ElectedReason, StringComparison.Ordinal);
+
+        // While the leader is alive it keeps its session lock and its term: the standby polls the lock in vain.
+        await WaitUntilAsync(() => leader.HoldsSessionLock);
+        var polls = standby.SessionPolls;
+        var attempts = standby.Attempts;
+        await WaitUntilAsync(() => standby.SessionPolls >= polls + 5 && standby.Attempts >= attempts + 2);
+        Assert.True(leader.IsLeader);
+        Assert.False(standby.IsLeader);
+        Assert.False(standby.HoldsSessionLock);
+        Assert.Equal(term1.Token, leader.Token);
+        Assert.False(term1.Ended.IsCancellationRequested);
+        var lease = await _target.QueryAsync("SELECT holder, token, expires_at, session_locked FROM leader_leases;");
+        Assert.Equal([leader.Holder, term1.Token, true], new[] { lease[0][0], lease[0][1], lease[0][3] });
+        var expiresAt = (DateTime)lease[0][2]!;
+
+        // The leader's process dies: no more renewals, and the server ends its session (its connection is cut).
+        await leader.AbandonAsync();
+        var pid = leader.SessionBackendPid ?? throw new InvalidOperationException("the leader has no session lock connection");
+        await _target.QueryAsync($"SELECT pg_terminate_backend({pid});");
+
+        var term2 = await standby.WaitForTermAsync(None).WaitAsync(Bound);
+        Assert.Equal(term1.Token + 1, term2.Token);
+        Assert.Contains("the leader's session ended", standby.ElectedReason, StringComparison.Ordinal);
+        // Taken in the database before the old lease's expiry (the old leader's own clock has not ended its term yet).
+        var taken = await _target.QueryAsync("SELECT holder, token, renewed_at < @expires, session_locked FROM leader_leases;".Replace("@expires",
+            $"'{expiresAt:yyyy-MM-dd HH:mm:ss.ffffff}+00'::timestamptz", StringComparison.Ordinal));
+        Assert.Equal([standby.Holder, term2.Token, true, true], taken[0]);
+
+        // Fencing is unchanged: the old leader's token is refused, the new one's accepted.
+        leaderStore.UseFence(leader);
+        await Assert.ThrowsAsync<FencedException>(() => leaderStore.CheckFenceAsync(None));
+        standbyStore.UseFence(standby);
+        await standbyStore.CheckFenceAsync(None);
+        await standby.DisposeAsync();
+        await leader.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task the_session_lock_takes_a_lease_before_its_expiry_only_from_a_holder_that_held_the_lock_and_whose_session_ended()
+    {
+        await using var storeA = (PostgresStore)await _target.OpenAsync();
+        await using var storeB = (PostgresStore)await _target.OpenAsync();
+        var miner = Miner.ToLowerInvariant();
+        var lease = TimeSpan.FromMinutes(5);
+        await using var lockA = storeA.CreateSessionLock(miner);
+        await using var lockB = storeB.CreateSessionLock(miner);
+
+        // A takes the lease without the lock (as a replica does while a paused former leader still holds it): B, with the
+        // lock, does not take it before its expiry, since A may well be alive.
+        var a1 = await storeA.AcquireLeaseAsync(miner, "replica-a", null, lease, None);
+        Assert.True(a1.Held);
+        Assert.True(await lockB.TryLockAsync(None));
+        var refused = await storeB.AcquireLeaseAsync(miner, "replica-b", null, lease, None, lockB);
+        Assert.Equal((false, "replica-a", a1.Token), (refused.Held, refused.Holder, refused.Token));
+
+        // B lets go; A gets the lock and renews under it; B cannot get the lock, and without it takes nothing.
+        Assert.False(await lockA.TryLockAsync(None));
+        await lockB.UnlockAsync(None);
+        Assert.True(await lockA.TryLockAsync(None));
+        var a2 = await storeA.AcquireLeaseAsync(miner, "replica-a", a1.Token, lease, None, lockA);
+        Assert.Equal((true, a1.Token, false), (a2.Held, a2.Token, a2.Forced));
+        Assert.False(await lockB.TryLockAsync(None));
+        Assert.False((await storeB.AcquireLeaseAsync(miner, "replica-b", null, lease, None, lockB)).Held);
+
+        // A's session ends: B gets the lock and takes the live lease at once with the next token.
+        await _target.QueryAsync($"SELECT pg_terminate_backend({lockA.BackendPid});");
+        await WaitUntilAsync(() => lockB.TryLockAsync(None).GetAwaiter().GetResult());
+        var b1 = await storeB.AcquireLeaseAsync(miner, "replica-b", null, lease, None, lockB);
+        Assert.Equal((true, "replica-b", a1.Token + 1, true), (b1.Held, b1.Holder, b1.Token, b1.Forced));
+
+        // A, alive, renews: its lock's connection is gone, so it renews without it, and is refused; its writes are fenced.
+        var a3 = await storeA.AcquireLeaseAsync(miner, "replica-a", a1.Token, lease, None, lockA);
+        Assert.Equal((false, "replica-b", b1.Token), (a3.Held, a3.Holder, a3.Token));
+        Assert.False(lockA.Held);
+        storeA.UseFence(new Fence(miner, "replica-a", a1.Token));
+        await Assert.ThrowsAsync<FencedException>(() => storeA.CheckFenceAsync(None));
+        // Nor can A take it back: B's session is alive and holds the lock.
+        Assert.False(await lockA.TryLockAsync(None));
+        Assert.False((await storeA.AcquireLeaseAsync(miner, "replica-a", null, lease, None, lockA)).Held);
+    }
+
+    [Fact]
     public async Task a_store_whose_token_is_stale_gets_its_nonce_allocation_replacement_cancel_and_broadcast_refused_and_changes_nothing()
     {
         await using var storeA = (PostgresStore)await _target.OpenAsync();
