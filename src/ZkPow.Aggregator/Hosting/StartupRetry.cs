@@ -53,6 +53,12 @@ internal sealed partial class StartupRetry(AggregatorReadiness readiness, TimePr
 
                 return await pending.ConfigureAwait(false);
             }
+            catch (Exception ex) when (cancellationToken.IsCancellationRequested && ex is not OperationCanceledException && transient(ex))
+            {
+                // Stopped while an attempt was failing (its connection refused as the stop came): the wait ends as a stop,
+                // not as a start that failed.
+                throw new OperationCanceledException($"stopped while waiting for {UrlRedaction.Redact(what)}", ex, cancellationToken);
+            }
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested && (transient(ex) || ex is OperationCanceledException))
             {
                 // A timeout of the HTTP client surfaces as a cancellation that is not ours: transient too.

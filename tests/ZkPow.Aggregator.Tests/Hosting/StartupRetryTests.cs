@@ -70,4 +70,18 @@ public sealed class StartupRetryTests
         var line = Assert.Single(log.Texts);
         Assert.Contains("(attempt 1 failed: the node is unreachable)", line, StringComparison.Ordinal);
     }
+    [Fact]
+    public async Task an_attempt_that_fails_as_the_stop_comes_ends_the_wait_as_a_stop_not_as_its_error()
+    {
+        var retry = new StartupRetry(new AggregatorReadiness(), TimeProvider.System, new RetryLog());
+        using var stop = new CancellationTokenSource();
+        var wait = retry.RunAsync("the base chain's chain id", _ =>
+        {
+            stop.Cancel(); // the signal arrives while the attempt's connection is being refused
+            return Task.FromException<int>(new HttpRequestException("Connection refused"));
+        }, stop.Token);
+        var stopped = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => wait.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal(stop.Token, stopped.CancellationToken);
+        Assert.IsType<HttpRequestException>(stopped.InnerException);
+    }
 }
