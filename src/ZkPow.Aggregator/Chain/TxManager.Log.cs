@@ -69,4 +69,7 @@ public sealed partial class TxManager
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Tx {Key} (nonce {Nonce}) is urgent: it holds back urgent tx {UrgentKey} (a higher nonce)")]
     private partial void LogUrgentBefore(string key, ulong nonce, string urgentKey);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Tx {Key} was tracked as {Tracked} but is stored as {Stored}: tracking the stored state")]
+    private partial void LogResynced(string key, string tracked, string stored);
 }

@@ -273,7 +273,11 @@ public sealed partial class TxManager
             // The block that held it is gone: back to Sent, and hand it to the node again.
             var back = await _store.TransitionTxAsync(record.Id, FromMined, new TxChange(TxState.Sent) { ClearBlock = true, CountReorg = true },
                 cancellationToken).ConfigureAwait(false);
-            if (back is not null)
+            if (back is null)
+            {
+                await ResyncAsync(tracked, cancellationToken).ConfigureAwait(false);
+            }
+            else
             {
                 tracked.Record = back;
                 LogReorged(record.Key, record.Nonce ?? 0, record.BlockNumber ?? 0);
@@ -295,6 +299,7 @@ public sealed partial class TxManager
                 cancellationToken).ConfigureAwait(false);
             if (moved is null)
             {
+                await ResyncAsync(tracked, cancellationToken).ConfigureAwait(false);
                 return;
             }
 
@@ -326,11 +331,14 @@ public sealed partial class TxManager
             BlockHash = receipt.GetProperty("blockHash").GetString(),
             Succeeded = HexData.ParseQuantity(receipt.GetProperty("status")) == 1,
         }, cancellationToken).ConfigureAwait(false);
-        if (mined is not null)
+        if (mined is null)
         {
-            tracked.Record = mined;
-            LogMined(mined.Key, mined.Nonce ?? 0, mined.TxHash ?? "?", block);
+            await ResyncAsync(tracked, cancellationToken).ConfigureAwait(false);
+            return;
         }
+
+        tracked.Record = mined;
+        LogMined(mined.Key, mined.Nonce ?? 0, mined.TxHash ?? "?", block);
     }
 
     /// <summary>Confirmed, or Failed with the revert reason replayed at the block before.</summary>
@@ -360,6 +368,7 @@ public sealed partial class TxManager
         var final = await _store.TransitionTxAsync(record.Id, from, change, cancellationToken).ConfigureAwait(false);
         if (final is null)
         {
+            await ResyncAsync(tracked, cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -372,6 +381,33 @@ public sealed partial class TxManager
         else
         {
             LogFailedOnChain(final.Key, final.Nonce ?? 0, final.TxHash ?? "?", final.Revert?.ToString() ?? "?");
+        }
+    }
+
+    /// <summary>
+    /// A transition found the stored record in another state than the one tracked: this tracker is stale (a key submitted
+    /// again read the record just before the loop finished it, and tracked that older copy; or another writer moved it).
+    /// The tracker takes the stored state, and a final one ends it, so that no handle waits for a transition that can no
+    /// longer happen.
+    /// </summary>
+    private async Task ResyncAsync(Tracked tracked, CancellationToken cancellationToken)
+    {
+        var stored = await _store.GetTxAsync(tracked.Record.Id, cancellationToken).ConfigureAwait(false);
+        if (stored is null)
+        {
+            return;
+        }
+
+        if (stored.State != tracked.Record.State)
+        {
+            LogResynced(stored.Key, tracked.Record.State.ToString(), stored.State.ToString());
+        }
+
+        tracked.Record = stored;
+        if (stored.IsFinal)
+        {
+            _open.TryRemove(new KeyValuePair<long, Tracked>(stored.Id, tracked));
+            Finish(tracked, stored);
         }
     }
 }

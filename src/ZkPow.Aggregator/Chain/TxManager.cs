@@ -148,7 +148,7 @@ public sealed partial class TxManager : IAsyncDisposable
             created = await _store.CreateTxAsync(request, _sender, cancellationToken).ConfigureAwait(false);
         }
 
-        var tracked = Track(created.Record);
+        var tracked = await TrackAsync(created, cancellationToken).ConfigureAwait(false);
         if (created.Created && tracked.TryEnter())
         {
             // Returns as soon as the node has the transaction (its raw form was stored before): the Sent mark is
@@ -196,7 +196,7 @@ public sealed partial class TxManager : IAsyncDisposable
     {
         request.Validate();
         var created = await _store.CreateTxAsync(request, _sender, cancellationToken).ConfigureAwait(false);
-        var tracked = Track(created.Record);
+        var tracked = await TrackAsync(created, cancellationToken).ConfigureAwait(false);
         if (created.Created && tracked.TryEnter())
         {
             try
@@ -427,6 +427,32 @@ public sealed partial class TxManager : IAsyncDisposable
         return _open.GetOrAdd(record.Id, _ => new Tracked(record));
     }
 
+    /// <summary>
+    /// Tracks what a submission found or created. A key submitted again was read from the store before it was tracked:
+    /// if no tracker was live by then, the one added here is checked against the store, since the loop may have finished
+    /// (and dropped) the live one in between, and an older copy would wait for a transition that can no longer happen.
+    /// </summary>
+    private async Task<Tracked> TrackAsync(TxCreateResult created, CancellationToken cancellationToken)
+    {
+        var tracked = Track(created.Record);
+        if (created.Created || created.Record.IsFinal || !ReferenceEquals(tracked.Record, created.Record) || !tracked.TryEnter())
+        {
+            return tracked;
+        }
+
+        try
+        {
+            tracked.Hashes = [.. await _store.GetTxHashesAsync(created.Record.Id, cancellationToken).ConfigureAwait(false)];
+            await ResyncAsync(tracked, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            tracked.Exit();
+        }
+
+        return tracked;
+    }
+
     private static TxSubmission Submission(Tracked tracked)
     {
         var record = tracked.Record;
@@ -622,6 +648,10 @@ public sealed partial class TxManager : IAsyncDisposable
         {
             tracked.Record = sent;
         }
+        else
+        {
+            await ResyncAsync(tracked, cancellationToken).ConfigureAwait(false);
+        }
 
         return !refused;
     }
@@ -694,6 +724,10 @@ public sealed partial class TxManager : IAsyncDisposable
             tracked.Record = failed;
             _open.TryRemove(failed.Id, out _);
             Finish(tracked, failed);
+        }
+        else
+        {
+            await ResyncAsync(tracked, cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -69,7 +69,18 @@ public sealed class TxCrashTests(ChainFixture fixture) : IClassFixture<ChainFixt
             submissions.Add(await h.Manager.SubmitAsync(TxHarness.Transfer($"crash/{i}", sink, i), default));
         }
 
-        var records = await Task.WhenAll(submissions.Select(s => s.Handle.Completion.WaitAsync(TimeSpan.FromSeconds(20))));
+        var bound = TimeSpan.FromSeconds(20);
+        TxRecord[] records;
+        try
+        {
+            records = await Task.WhenAll(submissions.Select(s => s.Handle.Completion.WaitAsync(bound)));
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"waited {bound} for the {count} transactions to end; the state:\n"
+                + await h.DescribeAsync(Enumerable.Range(1, count).Select(i => $"crash/{i}"), account.Address));
+        }
+
         Assert.All(records, r => Assert.Equal(TxState.Confirmed, r.State));
         await AssertNoGapNoDuplicateAsync(account, firstNonce, fromBlock, count);
     }

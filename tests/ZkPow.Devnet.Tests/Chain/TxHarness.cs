@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Microsoft.Extensions.Logging.Abstractions;
 using ZkPow.Aggregator.Chain;
 using ZkPow.Aggregator.Storage;
 using ZkPow.Devnet.Chain;
@@ -35,6 +34,9 @@ internal sealed class TxHarness : IAsyncDisposable
 
     public TxManager Manager { get; private set; }
 
+    /// <summary>What every manager of this harness logged (a restart keeps the same log).</summary>
+    public TxLog Log { get; } = new();
+
     public static TxManagerOptions FastOptions(int confirmations = 1) => new()
     {
         Confirmations = confirmations,
@@ -43,12 +45,17 @@ internal sealed class TxHarness : IAsyncDisposable
     };
 
     public static async Task<TxHarness> StartAsync(string rpcUrl, DevAccount account, TxManagerOptions? options = null, string? directory = null,
-        bool start = true, EthRpcClient? client = null, StoreKind store = StoreKind.Sqlite)
+        bool start = true, EthRpcClient? client = null, StoreKind store = StoreKind.Sqlite, Func<IAggregatorStore, IAggregatorStore>? wrap = null)
     {
         directory ??= Path.Combine(Path.GetTempPath(), $"zkpow-tx-{Guid.NewGuid():N}");
         System.IO.Directory.CreateDirectory(directory);
         var opened = await TestStores.OpenAsync(await TestStores.NewOptionsAsync(store, Path.Combine(directory, "tx.db")));
         var rpc = client ?? new EthRpcClient(rpcUrl, TimeSpan.FromSeconds(2));
+        if (wrap is not null)
+        {
+            opened = wrap(opened);
+        }
+
         var harness = new TxHarness(directory, opened, rpc, TxKey.FromDevKey(account.PrivateKey), options ?? FastOptions());
         if (start)
         {
@@ -70,7 +77,7 @@ internal sealed class TxHarness : IAsyncDisposable
         return Manager;
     }
 
-    private TxManager NewManager() => new(Store, Rpc, _key, _options, NullLogger<TxManager>.Instance, TimeProvider.System);
+    private TxManager NewManager() => new(Store, Rpc, _key, _options, Log, TimeProvider.System);
 
     public static TxRequest Settle(string key, DevAccount account, string rollup) =>
         new(key, "settle", rollup, RollupCalls.Settle(account.Address));
@@ -96,6 +103,31 @@ internal sealed class TxHarness : IAsyncDisposable
 
     public Task WaitForStateAsync(TxHandle handle, TxState state, TimeSpan? timeout = null) =>
         WaitUntilAsync(async () => (await RecordAsync(handle)).State == state, timeout ?? TimeSpan.FromSeconds(10), $"{handle} to be {state}");
+
+    /// <summary>For a failed wait: each of the given keys' state, nonce and hash, the account's nonces at the node, and the
+    /// manager's last log lines.</summary>
+    public async Task<string> DescribeAsync(IEnumerable<string> keys, string address)
+    {
+        var text = new System.Text.StringBuilder();
+        try
+        {
+            var latest = await Rpc.CallAsync("eth_getTransactionCount", [address, "latest"], default);
+            var pending = await Rpc.CallAsync("eth_getTransactionCount", [address, "pending"], default);
+            text.Append($"node: latest nonce {latest}, pending nonce {pending}\n");
+        }
+        catch (Exception e) when (e is EthRpcException or ChainUnavailableException or HttpRequestException or TaskCanceledException)
+        {
+            text.Append($"node: {e.Message}\n");
+        }
+
+        foreach (var key in keys)
+        {
+            var r = await Store.GetTxAsync(key, default);
+            text.Append(r is null ? $"{key}: none\n" : $"{key}: {r.State} nonce {r.Nonce} hash {r.TxHash} block {r.BlockNumber} {r.Error}\n");
+        }
+
+        return text.Append("log:\n").Append(Log.Tail()).ToString();
+    }
 
     public async ValueTask DisposeAsync()
     {

@@ -19,6 +19,34 @@ public abstract class TxManagerFaultTests(ChainFixture fixture, StoreKind store)
     private TxRequest Settle(string key, DevAccount account) => TxHarness.Settle(key, account, _chain.Contracts.Rollup);
 
     [Fact]
+    public async Task a_key_submitted_again_as_the_loop_finishes_it_ends_with_the_final_record()
+    {
+        var account = _chain.ExtraAccounts[0];
+        var sink = _chain.ExtraAccounts[1].Address;
+        await _chain.SetAutomineAsync(false);
+        HeldCreateStore control = null!;
+        await using var h = await TxHarness.StartAsync(_chain.RpcUrl, account, store: store, wrap: inner =>
+        {
+            (var wrapped, control) = HeldCreateStore.Wrap(inner);
+            return wrapped;
+        });
+        var first = await h.Manager.SubmitAsync(TxHarness.Transfer("again/1", sink, 1), default);
+        await h.WaitForStateAsync(first.Handle, TxState.Sent);
+
+        // Submitted again (as a restarted owner does): the store reads the record while it is pending, and the
+        // submission gets it only after the loop has confirmed it and dropped its tracker.
+        control.Hold = first.Handle.Completion;
+        var again = h.Manager.SubmitAsync(TxHarness.Transfer("again/1", sink, 1), default);
+        await _chain.MineAsync();
+        var confirmed = await first.Handle.Completion.WaitAsync(TimeSpan.FromSeconds(10));
+        var record = await (await again.WaitAsync(TimeSpan.FromSeconds(10))).Handle.Completion.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(TxState.Sent, Assert.Single(control.HeldReads).State);
+        Assert.Equal((TxState.Confirmed, confirmed.TxHash, confirmed.Id), (record.State, record.TxHash, record.Id));
+        Assert.Null(h.Manager.OldestInFlightSince);
+    }
+
+    [Fact]
     public async Task a_dropped_transaction_is_broadcast_again()
     {
         var miner = _chain.Miners[0];
