@@ -37,8 +37,13 @@ public sealed class BenchCommandTests
         Assert.Equal(Math.Round(limit, 1), root.GetProperty("limitTasksPerSecond").GetDouble(), 0.11);
         Assert.Equal(0.3, root.GetProperty("latencyJitter").GetDouble());
         Assert.Equal("1,2", root.GetProperty("proverSpeeds").GetString());
-        // The warm-up's throw-away run came first; none of its tasks or final proofs is counted above.
+        // The warm-up's throw-away run came first (one round of the run's size: it has fewer than 60 sequences); none of
+        // its tasks or final proofs is counted above.
         Assert.True(root.GetProperty("warmUp").GetBoolean());
+        Assert.Equal((1, 12), (root.GetProperty("warmUpRounds").GetInt32(), root.GetProperty("warmUpSequences").GetInt32()));
+        Assert.True(root.GetProperty("warmUpMs").GetDouble() > 0);
+        Assert.Contains(root.GetProperty("warmUpJitIdle").ValueKind, new[] { JsonValueKind.True, JsonValueKind.False });
+        Assert.True(root.GetProperty("jitMsDuringRun").GetDouble() >= 0);
 
         Assert.Contains("tasks", bench.Stderr);
     }

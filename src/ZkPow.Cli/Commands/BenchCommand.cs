@@ -43,7 +43,7 @@ internal static class BenchCommand
         var noLongPoll = new Option<bool>("--no-long-poll") { Description = "Mock provers answer GetProof at once, as real provers do (measures the adaptive polling)" };
         var noWarmUp = new Option<bool>("--no-warm-up")
         {
-            Description = "Measure from a cold process: no throw-away run of a few sequences first (the first requests then wait for code to compile)",
+            Description = "Measure from a cold process: no throw-away runs first (the limits and the run then pay for compiling the code as they go)",
         };
         var noLimits = new Option<bool>("--no-limits") { Description = "Do not measure the round-trip and store limits" };
         var seed = new Option<int>("--seed") { Description = "Seed for the batch counts and data", DefaultValueFactory = _ => 1 };

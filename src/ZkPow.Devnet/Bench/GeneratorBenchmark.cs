@@ -25,12 +25,14 @@ public sealed partial class GeneratorBenchmark(GeneratorBenchmarkOptions options
     /// <summary>The address final proofs are bound to in the benchmark (anvil's account 1).</summary>
     public const string MinerAddress = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
 
+    private WarmUpReport? _warmUp;
+
     public async Task<GeneratorBenchmarkResult> RunAsync(CancellationToken cancellationToken)
     {
         options.Validate();
         if (options.WarmUp && options.Provers > 0)
         {
-            await WarmUpAsync(cancellationToken).ConfigureAwait(false);
+            _warmUp = await WarmUpAsync(cancellationToken).ConfigureAwait(false);
         }
 
         var sequences = BuildSequences(options);
@@ -65,19 +67,23 @@ public sealed partial class GeneratorBenchmark(GeneratorBenchmarkOptions options
     }
 
     /// <summary>
-    /// A throw-away run of a few sequences on a store, generator, prover server and mock provers of its own, so that the
-    /// measured run does not pay for compiling the dispatch path (the first requests of a cold process are written about
-    /// 7 ms after their task is ready and reach the mock about 4 ms later). Nothing of it is shared with the measured run
-    /// but compiled code: the job times the generator learns, the store and the provers are the warm-up's own.
+    /// Throw-away runs on a store, generator, prover server and mock provers of their own, so that the two limits and
+    /// the measured run all run the code a long-lived aggregator runs, not its first compilation: .NET first compiles a
+    /// method quickly and compiles it again, optimised, once it has been called often, on a background thread that takes
+    /// its share of the two cores meanwhile. Rounds of up to 60 sequences on the run's provers (with their speeds and
+    /// jitter, and a latency of at most <see cref="WarmUpLatency"/>) go on for <see cref="WarmUpTime"/>, then the warm-up
+    /// waits, up to as long again, until the JIT has been idle for three 100 ms windows. Nothing of it is shared with the measured run but
+    /// compiled code: the job times the generator learns, the store and the provers are the warm-up's own.
     /// </summary>
-    private async Task WarmUpAsync(CancellationToken cancellationToken)
+    private async Task<WarmUpReport> WarmUpAsync(CancellationToken cancellationToken)
     {
         var warm = new GeneratorBenchmarkOptions
         {
-            Provers = 2,
-            Sequences = 4,
-            MaxBatches = 4,
-            ProverLatency = options.ProverLatency > TimeSpan.Zero ? TimeSpan.FromMilliseconds(1) : TimeSpan.Zero,
+            Provers = Math.Min(options.Provers, 64),
+            Sequences = Math.Clamp(options.Sequences, 4, WarmUpRoundSequences),
+            MaxBatches = Math.Min(options.MaxBatches, 4),
+            ProverLatency = options.ProverLatency < WarmUpLatency ? options.ProverLatency : WarmUpLatency,
+            ProverSpeeds = options.ProverSpeeds,
             LatencyJitter = options.LatencyJitter,
             LongPoll = options.LongPoll,
             ClaimBeforeSend = options.ClaimBeforeSend,
@@ -87,9 +93,47 @@ public sealed partial class GeneratorBenchmark(GeneratorBenchmarkOptions options
             BatchBytes = options.BatchBytes,
             SqliteSynchronous = options.SqliteSynchronous,
         };
-        loggers.CreateLogger<GeneratorBenchmark>().LogInformation("Warming up: a throw-away run of {Sequences} sequences on 2 provers", warm.Sequences);
-        await new GeneratorBenchmark(warm, NullLoggerFactory.Instance).RunAsync(cancellationToken).ConfigureAwait(false);
+        var log = loggers.CreateLogger<GeneratorBenchmark>();
+        var clock = Stopwatch.StartNew();
+        var methodsBefore = System.Runtime.JitInfo.GetCompiledMethodCount();
+        var rounds = 0;
+        do
+        {
+            await new GeneratorBenchmark(warm, NullLoggerFactory.Instance).RunAsync(cancellationToken).ConfigureAwait(false);
+            rounds++;
+        }
+        while (clock.Elapsed < WarmUpTime && options.Sequences >= WarmUpRoundSequences);
+
+        // The optimised compilations run in the background once calls have been counted: wait until the JIT is idle.
+        var busy = clock.Elapsed;
+        var idle = Stopwatch.StartNew();
+        var last = System.Runtime.JitInfo.GetCompilationTime();
+        var quiet = 0;
+        while (quiet < 3 && idle.Elapsed < busy)
+        {
+            await Task.Delay(100, cancellationToken).ConfigureAwait(false);
+            var now = System.Runtime.JitInfo.GetCompilationTime();
+            quiet = now - last < TimeSpan.FromMilliseconds(1) ? quiet + 1 : 0;
+            last = now;
+        }
+
+        var report = new WarmUpReport(rounds, warm.Sequences, clock.Elapsed, System.Runtime.JitInfo.GetCompiledMethodCount() - methodsBefore, quiet >= 3);
+        log.LogInformation("Warmed up: {Rounds} rounds of {Sequences} sequences on {Provers} provers in {Seconds:F1} s, {Methods} methods compiled, JIT {State}",
+            rounds, warm.Sequences, warm.Provers, report.Elapsed.TotalSeconds, report.Methods, report.JitIdle ? "idle" : "still compiling");
+        return report;
     }
+
+    /// <summary>The sequences of a warm-up round; a run with fewer gets one round of its own size.</summary>
+    private const int WarmUpRoundSequences = 60;
+
+    /// <summary>How long the warm-up's rounds go on (a run of fewer than 60 sequences gets one round of its size).</summary>
+    private static readonly TimeSpan WarmUpTime = TimeSpan.FromSeconds(3);
+
+    /// <summary>The warm-up's prover latency (the run's, if lower): short, so that its rounds are quick, yet taking time, so
+    /// that the polling and timer paths of a run with latency are the ones compiled.</summary>
+    private static readonly TimeSpan WarmUpLatency = TimeSpan.FromMilliseconds(5);
+
+    private sealed record WarmUpReport(int Rounds, int Sequences, TimeSpan Elapsed, long Methods, bool JitIdle);
 
     private async Task<GeneratorBenchmarkResult> RunOnStoreAsync(List<SequenceInput> sequences, string? temp, string? connectionString,
         CancellationToken cancellationToken)
@@ -264,6 +308,7 @@ public sealed partial class GeneratorBenchmark(GeneratorBenchmarkOptions options
                 }
             }
 
+            var jitBefore = System.Runtime.JitInfo.GetCompilationTime();
             var started = Stopwatch.GetTimestamp();
             var startedUtc = time.GetUtcNow();
             Interlocked.Exchange(ref lastFinal, started);
@@ -308,6 +353,7 @@ public sealed partial class GeneratorBenchmark(GeneratorBenchmarkOptions options
             runPeakRss = Math.Max(runPeakRss, Memory.Rss());
 
             var elapsed = Stopwatch.GetElapsedTime(started, Interlocked.Read(ref lastFinal));
+            var jitDuringRun = System.Runtime.JitInfo.GetCompilationTime() - jitBefore;
             var samples = metrics.SelectMany(m => m.DispatchSamples()).ToArray();
             Array.Sort(samples);
             var analysis = Analyse(new RunRecord(sequences, syncedAt, storedAt, started, startedUtc, [.. metrics.SelectMany(m => m.DispatchRecords())],
@@ -354,6 +400,11 @@ public sealed partial class GeneratorBenchmark(GeneratorBenchmarkOptions options
                 SequenceIntervalMs = options.SequenceInterval.TotalMilliseconds,
                 LongPoll = options.LongPoll,
                 WarmUp = options.WarmUp && options.Provers > 0,
+                WarmUpRounds = _warmUp?.Rounds ?? 0,
+                WarmUpSequences = _warmUp?.Sequences ?? 0,
+                WarmUpMs = Math.Round(_warmUp?.Elapsed.TotalMilliseconds ?? 0, 1),
+                WarmUpJitIdle = _warmUp?.JitIdle,
+                JitMsDuringRun = Math.Round(jitDuringRun.TotalMilliseconds, 1),
                 ClaimBeforeSend = options.ClaimBeforeSend || options.Store == "postgres",
                 Provers = options.Provers,
                 Sequences = sequences.Count,

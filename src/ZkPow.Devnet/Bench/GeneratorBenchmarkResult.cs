@@ -99,9 +99,24 @@ public sealed record GeneratorBenchmarkResult
     /// <summary>Whether the mock provers honoured GetProof's timeout (long poll).</summary>
     public required bool LongPoll { get; init; }
 
-    /// <summary>Whether a throw-away run of a few sequences (its own store, generator and provers) came first, so that the
-    /// measured run started on compiled code.</summary>
+    /// <summary>Whether throw-away runs (their own store, generator and provers) came first, so that the limits and the
+    /// measured run ran optimised code.</summary>
     public required bool WarmUp { get; init; }
+
+    /// <summary>How many throw-away runs the warm-up made, and of how many sequences each.</summary>
+    public required int WarmUpRounds { get; init; }
+
+    public required int WarmUpSequences { get; init; }
+
+    /// <summary>How long the warm-up took, its wait for the JIT included.</summary>
+    public required double WarmUpMs { get; init; }
+
+    /// <summary>Whether the JIT had gone idle when the warm-up ended (null: no warm-up).</summary>
+    public required bool? WarmUpJitIdle { get; init; }
+
+    /// <summary>Time the JIT spent compiling during the measured run, on any thread (ms): what the run still paid for
+    /// compiling.</summary>
+    public required double JitMsDuringRun { get; init; }
 
     /// <summary>Whether every request waited for its claim to commit.</summary>
     public required bool ClaimBeforeSend { get; init; }
