@@ -25,12 +25,14 @@ started="$(date -u +'%Y-%m-%d %H:%M UTC')"
 commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo '+changes')"
 
 # run NAME ARGS...: runs `zkpow ARGS... --json`, keeping the command line and the JSON object it printed.
+# With RUN_ENV="VAR=value" the variable is set for that run and written before the command line.
 run() {
   local name="$1"
   shift
-  echo "benchmarks: zkpow $* --json" >&2
-  printf '%s\n' "zkpow $*" >"$work/$name.cmd"
-  "${zkpow[@]}" "$@" --json >"$work/$name.json" 2>"$work/$name.err" || {
+  local prefix="${RUN_ENV:+$RUN_ENV }"
+  echo "benchmarks: ${prefix}zkpow $* --json" >&2
+  printf '%s\n' "${prefix}zkpow $*" >"$work/$name.cmd"
+  env ${RUN_ENV:-} "${zkpow[@]}" "$@" --json >"$work/$name.json" 2>"$work/$name.err" || {
     echo "benchmarks: '$name' failed; its log:" >&2
     tail -n 40 "$work/$name.err" >&2
     exit 1
@@ -39,6 +41,8 @@ run() {
 
 if [ -z "$only" ]; then
   run throughput bench --provers 64 --sequences 1000 --max-batches 8 --prover-latency 0ms --seed 1
+  # The same with .NET's default profile-guided re-compilation, which zkpow's runtimeconfig turns off.
+  RUN_ENV="DOTNET_TieredPGO=1" run throughput_pgo bench --provers 64 --sequences 1000 --max-batches 8 --prover-latency 0ms --seed 1
   run jitter bench --provers 16 --sequences 200 --max-batches 8 --prover-latency 50ms --latency-jitter 0.3 --seed 1
   run cold bench --provers 16 --sequences 200 --max-batches 8 --prover-latency 50ms --latency-jitter 0.3 --no-warm-up --seed 1
   run speeds bench --provers 16 --sequences 200 --max-batches 8 --prover-latency 50ms --latency-jitter 0.3 --prover-speeds 1,1,2,4 --seed 1
