@@ -152,7 +152,8 @@ public sealed class DevnetCommandTests
     public async Task two_competing_miners_are_both_paid_and_neither_is_slashed()
     {
         using var dir = new TempDir();
-        using var devnet = ChildProcess.Zkpow(["devnet", .. s_fast, "--sequences", "4", "--miners", "2", "--exit-when-done", "--json", "--data-dir", dir.File("devnet")]);
+        using var devnet = ChildProcess.Zkpow(["devnet", .. s_fast, "--sequences", "4", "--miners", "2", "--exit-when-done", "--json", "--log-level", "Information",
+            "--data-dir", dir.File("devnet")]);
         Assert.True(await devnet.WaitForExitAsync(TimeSpan.FromMinutes(3)) == 0, devnet.Stderr);
         using var json = JsonDocument.Parse(devnet.Stdout);
         Assert.Equal(4, json.RootElement.GetProperty("sequencesVerified").GetInt32());
@@ -163,6 +164,11 @@ public sealed class DevnetCommandTests
             Assert.True(BigInteger.Parse(m.GetProperty("rewardsWei").GetString()!) > 0, $"{m} earned nothing");
             Assert.Equal(0, m.GetProperty("slashes").GetInt32());
         });
+        // Both aggregators log in this one process: each line of theirs says whose it is.
+        foreach (var miner in new[] { 1, 2 })
+        {
+            Assert.Contains(devnet.Stderr.Split('\n'), l => l.Contains($"=> miner {miner}", StringComparison.Ordinal) && l.Contains("ProofSender", StringComparison.Ordinal));
+        }
     }
 
     [Fact]

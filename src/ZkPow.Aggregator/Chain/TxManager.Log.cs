@@ -72,4 +72,7 @@ public sealed partial class TxManager
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Tx {Key} was tracked as {Tracked} but is stored as {Stored}: tracking the stored state")]
     private partial void LogResynced(string key, string tracked, string stored);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Tx {Key} (nonce {Nonce}) mined in block {Block}: the node that answered is at block {Head}, behind it (it lags); not a reorg")]
+    private partial void LogReceiptBehind(string key, ulong nonce, ulong block, ulong head);
 }

@@ -98,9 +98,13 @@ public sealed partial class TxManager
             }
 
             var receipts = new Dictionary<Tracked, JsonElement>();
+            // The head of the backend that answered the receipts, asked in the same batch: a receipt it does not have for a
+            // block above its head says that it lags, not that a reorg took the block away.
+            var receiptsHead = ulong.MaxValue;
             if (queries.Count > 0)
             {
-                var replies = await _rpc.BatchAsync([.. queries.Select(q => ("eth_getTransactionReceipt", new JsonArray(q.Hash)))], cancellationToken)
+                var replies = await _rpc.BatchAsync(
+                    [("eth_blockNumber", []), .. queries.Select(q => ("eth_getTransactionReceipt", new JsonArray(q.Hash)))], cancellationToken)
                     .ConfigureAwait(false);
                 for (var i = 0; i < replies.Count; i++)
                 {
@@ -108,16 +112,20 @@ public sealed partial class TxManager
                     {
                         throw error;
                     }
+                }
 
+                receiptsHead = HexData.ParseUInt64(replies[0].Result);
+                for (var i = 1; i < replies.Count; i++)
+                {
                     if (!replies[i].IsNull && replies[i].Result.ValueKind == JsonValueKind.Object)
                     {
-                        receipts.TryAdd(queries[i].Tracked, replies[i].Result);
+                        receipts.TryAdd(queries[i - 1].Tracked, replies[i].Result);
                     }
                 }
             }
 
-            await Task.WhenAll(entered.Select(t => StepAsync(t, head, minedNonces, receipts.TryGetValue(t, out var r) ? r : null, cancellationToken)))
-                .ConfigureAwait(false);
+            await Task.WhenAll(entered.Select(t => StepAsync(t, head, minedNonces, receipts.TryGetValue(t, out var r) ? r : null, receiptsHead,
+                cancellationToken))).ConfigureAwait(false);
         }
         finally
         {
@@ -128,7 +136,8 @@ public sealed partial class TxManager
         }
     }
 
-    private async Task StepAsync(Tracked tracked, ulong head, ulong minedNonces, JsonElement? receipt, CancellationToken cancellationToken)
+    private async Task StepAsync(Tracked tracked, ulong head, ulong minedNonces, JsonElement? receipt, ulong receiptsHead,
+        CancellationToken cancellationToken)
     {
         var record = tracked.Record;
         switch (record.State)
@@ -160,11 +169,11 @@ public sealed partial class TxManager
                 break;
 
             case TxState.Sent:
-                await StepSentAsync(tracked, head, minedNonces, receipt, cancellationToken).ConfigureAwait(false);
+                await StepSentAsync(tracked, head, minedNonces, receipt, receiptsHead, cancellationToken).ConfigureAwait(false);
                 break;
 
             case TxState.Mined:
-                await StepMinedAsync(tracked, head, receipt, cancellationToken).ConfigureAwait(false);
+                await StepMinedAsync(tracked, head, receipt, receiptsHead, cancellationToken).ConfigureAwait(false);
                 break;
 
             case TxState.Confirmed:
@@ -178,7 +187,8 @@ public sealed partial class TxManager
         }
     }
 
-    private async Task StepSentAsync(Tracked tracked, ulong head, ulong minedNonces, JsonElement? receipt, CancellationToken cancellationToken)
+    private async Task StepSentAsync(Tracked tracked, ulong head, ulong minedNonces, JsonElement? receipt, ulong receiptsHead,
+        CancellationToken cancellationToken)
     {
         var record = tracked.Record;
         if (receipt is { } found)
@@ -192,7 +202,13 @@ public sealed partial class TxManager
         if (record.Nonce < minedNonces)
         {
             // The account is past this nonce, yet none of our versions has a receipt: a reorg in progress, or a
-            // transaction signed elsewhere with this key took the nonce.
+            // transaction signed elsewhere with this key took the nonce. Unless the backend that answered the receipts
+            // lags behind the head: it may not have the block yet, and its answer says nothing.
+            if (receiptsHead < head)
+            {
+                return;
+            }
+
             if (tracked.NonceGoneSinceMs < 0)
             {
                 tracked.NonceGoneSinceMs = now;
@@ -265,9 +281,17 @@ public sealed partial class TxManager
     private double StuckAfterMs(Tracked tracked) =>
         tracked.Urgent ? Math.Max(100, _options.StuckAfter.TotalMilliseconds / 3) : _options.StuckAfter.TotalMilliseconds;
 
-    private async Task StepMinedAsync(Tracked tracked, ulong head, JsonElement? receipt, CancellationToken cancellationToken)
+    private async Task StepMinedAsync(Tracked tracked, ulong head, JsonElement? receipt, ulong receiptsHead, CancellationToken cancellationToken)
     {
         var record = tracked.Record;
+        if (receipt is null && receiptsHead < record.BlockNumber)
+        {
+            // The backend that answered is behind the block the transaction was mined in (a lagging node behind a load
+            // balancer): it cannot know the receipt yet. The next poll asks again, maybe elsewhere.
+            LogReceiptBehind(record.Key, record.Nonce ?? 0, record.BlockNumber ?? 0, receiptsHead);
+            return;
+        }
+
         if (receipt is not { } found)
         {
             // The block that held it is gone: back to Sent, and hand it to the node again.

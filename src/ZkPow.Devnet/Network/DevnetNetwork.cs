@@ -162,6 +162,9 @@ internal sealed partial class DevnetNetwork : IAsyncDisposable
         var replicaCommand = RunsReplicas ? DevnetReplica.CurrentExecutable() : [];
         for (var i = 0; i < Options.Miners; i++)
         {
+            // With several miners in this process, every line logged by miner i's aggregator, fault proxies and provers
+            // (the tasks and timers they start carry the scope with them) says whose it is: "=> miner 2".
+            using var minerScope = Options.Miners > 1 ? _logger.BeginScope("miner {Miner}", i + 1) : null;
             var account = Chain.Miners[i];
             var dir = Path.Combine(DataDir, Options.Miners == 1 ? "" : $"miner-{i + 1}");
             Directory.CreateDirectory(dir);

@@ -44,6 +44,34 @@ public sealed class TxManagerRpcFaultTests(ChainFixture fixture, ITestOutputHelp
     }
 
     [Fact]
+    public async Task a_backend_that_lags_behind_the_block_of_a_mined_transaction_is_not_taken_for_a_reorg()
+    {
+        var chain = await fixture.ResetAsync();
+        var account = chain.ExtraAccounts[0];
+        var sink = chain.ExtraAccounts[1].Address;
+        // No random faults: only the lag, switched on once the transaction is mined (head and latest reads, and the
+        // receipts of blocks above it, answered 3 blocks behind).
+        await using var proxy = await StartProxyAsync(chain.RpcUrl, 0, seed: 3);
+        var client = new EthRpcClient([proxy.Url], FaultRetry, SyncHarness.Loggers.CreateLogger<EthRpcClient>(), TimeProvider.System);
+        await using var h = await TxHarness.StartAsync(chain.RpcUrl, account, TxHarness.FastOptions(confirmations: 6), client: client);
+        var submission = await h.Manager.SubmitAsync(TxHarness.Transfer("lag/1", sink, 1), default);
+        await h.WaitForStateAsync(submission.Handle, TxState.Mined);
+
+        proxy.Lagging = true;
+        var lagged = proxy.Count(RpcFaultKind.Lag);
+        // Twenty polls and more against the lagging backend (each asks for the receipt).
+        await TxHarness.WaitUntilAsync(() => Task.FromResult(proxy.Count(RpcFaultKind.Lag) >= lagged + 20), TimeSpan.FromSeconds(30), "20 lagged answers");
+        var during = await h.RecordAsync(submission.Handle);
+        Assert.Equal((TxState.Mined, 0, 0), (during.State, during.Reorgs, during.Rebroadcasts));
+
+        proxy.Lagging = false;
+        await chain.MineAsync(6);
+        var record = await submission.Handle.Completion.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal((TxState.Confirmed, 0, 0), (record.State, record.Reorgs, record.Rebroadcasts));
+        Assert.DoesNotContain("lost to a reorg", h.Log.Tail(2000), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task transactions_are_mined_once_each_with_contiguous_nonces_through_failing_endpoints()
     {
         const int count = 20;
