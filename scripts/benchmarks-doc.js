@@ -110,7 +110,7 @@ if (full) {
   line('.NET compiles a method quickly the first time it runs and again, optimised, once it has been called often, on a');
   line('background thread that takes its share of the two cores. By default it also goes through two instrumented');
   line('compilations in between (profile-guided optimisation), which on this workload kept the JIT busy for more than 15 s');
-  line('after start (traced with `dotnet-trace collect --providers Microsoft-Windows-DotNETRuntime:0x10:5 -- zkpow bench');
+  line('after start (traced with `DOTNET_TieredPGO=1 dotnet-trace collect --providers Microsoft-Windows-DotNETRuntime:0x10:5 -- zkpow bench');
   line('--provers 64 --sequences 1000 --max-batches 8 --prover-latency 0ms --seed 1`: optimised re-compilations were');
   line('still coming at 500–1,100 a second at the end of the 17 s process). zkpow\'s runtimeconfig turns that off (`TieredPGO` false in `src/ZkPow.Cli/ZkPow.Cli.csproj`): hot');
   line('methods go from their first compilation straight to optimised code. The same bench with .NET\'s default:');
