@@ -75,4 +75,7 @@ public sealed partial class TxManager
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Tx {Key} (nonce {Nonce}) mined in block {Block}: the node that answered is at block {Head}, behind it (it lags); not a reorg")]
     private partial void LogReceiptBehind(string key, ulong nonce, ulong block, ulong head);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Tx {Key} (nonce {Nonce}) mined in block {Block} has no receipt at the node that answered, but {Why}; not a reorg")]
+    private partial void LogReceiptMissing(string key, ulong nonce, ulong block, string why);
 }

@@ -272,6 +272,39 @@ public sealed partial class TxManager
         }
     }
 
+    /// <summary>For a mined transaction whose receipt a backend at or past its block did not give: its block and its
+    /// receipt, from one backend. Returns the receipt when that backend has it; otherwise why the missing receipt is not a
+    /// reorg (the backend lacks the block, or has the very block the transaction was mined in), or null when a different
+    /// block is at that height (a reorg).</summary>
+    private async Task<(JsonElement? Receipt, string? NotReorg)> CheckBlockAsync(TxRecord record, CancellationToken cancellationToken)
+    {
+        var replies = await _rpc.BatchAsync(
+            [("eth_getBlockByNumber", [HexData.Quantity(record.BlockNumber!.Value), false]), ("eth_getTransactionReceipt", [record.TxHash])],
+            cancellationToken).ConfigureAwait(false);
+        foreach (var reply in replies)
+        {
+            if (reply.Error is { } error)
+            {
+                throw error;
+            }
+        }
+
+        if (!replies[1].IsNull && replies[1].Result.ValueKind == JsonValueKind.Object)
+        {
+            return (replies[1].Result, null);
+        }
+
+        if (replies[0].IsNull || replies[0].Result.ValueKind != JsonValueKind.Object)
+        {
+            return (null, "the node that answered does not have that block yet (it lags)");
+        }
+
+        var hash = replies[0].Result.TryGetProperty("hash", out var h) ? h.GetString() : null;
+        return string.Equals(hash, record.BlockHash, StringComparison.OrdinalIgnoreCase)
+            ? (null, "the node that answered has that very block but not its receipt yet")
+            : (null, null);
+    }
+
     /// <summary>How often the node is asked whether it still has the next nonce to be mined: every two polls, at least a
     /// second apart, and no less often than a stuck urgent transaction is looked at.</summary>
     private double QuickLookMs => Math.Min(Math.Max(1000, 2 * _options.PollInterval.TotalMilliseconds), Math.Max(100, _options.StuckAfter.TotalMilliseconds / 3));
@@ -290,6 +323,20 @@ public sealed partial class TxManager
             // balancer): it cannot know the receipt yet. The next poll asks again, maybe elsewhere.
             LogReceiptBehind(record.Key, record.Nonce ?? 0, record.BlockNumber ?? 0, receiptsHead);
             return;
+        }
+
+        if (receipt is null)
+        {
+            // A backend at or past the block that has no receipt: the block may be gone (a reorg), or this backend has the
+            // block but not yet its receipts (hosted providers index receipts after the block). The block is asked for,
+            // with the receipt again, in one batch (one backend answers both): only a different block at that height is a
+            // reorg.
+            (receipt, var verdict) = await CheckBlockAsync(record, cancellationToken).ConfigureAwait(false);
+            if (verdict is { } notReorg)
+            {
+                LogReceiptMissing(record.Key, record.Nonce ?? 0, record.BlockNumber ?? 0, notReorg);
+                return;
+            }
         }
 
         if (receipt is not { } found)

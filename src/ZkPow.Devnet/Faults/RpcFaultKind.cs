@@ -27,6 +27,10 @@ public enum RpcFaultKind
     /// <summary>A lagging backend: <c>eth_blockNumber</c> and <c>latest</c> reads are answered as of a few blocks behind the head.</summary>
     Lag,
 
+    /// <summary>A backend at the head whose receipts lag its blocks (hosted providers index receipts after the block):
+    /// receipts of transactions in the last few blocks are answered as null while the blocks themselves are there.</summary>
+    ReceiptMissing,
+
     /// <summary>A request refused (connection aborted, nothing forwarded) while the outage switch is on.</summary>
     Outage,
 }

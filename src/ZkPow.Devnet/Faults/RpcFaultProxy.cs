@@ -17,8 +17,9 @@ namespace ZkPow.Devnet.Faults;
 /// <summary>
 /// A JSON-RPC proxy on 127.0.0.1 (cleartext HTTP/1.1) that forwards single and batch requests to an upstream node
 /// and, for a seeded random share of them, behaves like a flaky hosted provider: HTTP 503 and 429, JSON-RPC error
-/// replies (-32603, -32005), stalls of 1–4 s, replies lost or truncated after the request ran upstream, and a lagging backend that
-/// answers <c>eth_blockNumber</c> and <c>latest</c> reads a few blocks behind the head. An outage switch refuses
+/// replies (-32603, -32005), stalls of 1–4 s, replies lost or truncated after the request ran upstream, a lagging backend that
+/// answers <c>eth_blockNumber</c> and <c>latest</c> reads a few blocks behind the head, and a backend at the head without
+/// the receipts of its last few blocks. An outage switch refuses
 /// everything while on. Every fault injected is counted by kind.
 /// </summary>
 public sealed class RpcFaultProxy : IAsyncDisposable
@@ -34,6 +35,7 @@ public sealed class RpcFaultProxy : IAsyncDisposable
     private long _requests;
     private volatile bool _outage;
     private volatile bool _lagging;
+    private volatile bool _receiptsMissing;
     private double _rate;
 
     private RpcFaultProxy(WebApplication app, RpcFaultProxyOptions options)
@@ -80,6 +82,14 @@ public sealed class RpcFaultProxy : IAsyncDisposable
     {
         get => _lagging;
         set => _lagging = value;
+    }
+
+    /// <summary>While on, receipts of the last few blocks are answered as null (on top of the random faults), as by a
+    /// backend whose receipts lag its blocks.</summary>
+    public bool ReceiptsMissing
+    {
+        get => _receiptsMissing;
+        set => _receiptsMissing = value;
     }
 
     /// <summary>Requests received (including refused ones).</summary>
@@ -155,10 +165,15 @@ public sealed class RpcFaultProxy : IAsyncDisposable
         }
 
         var lagApplies = request is not null && LagApplies(request);
-        var fault = Draw(lagApplies);
+        var receiptApplies = request is not null && Calls(request).Any(c => Method(c) == "eth_getTransactionReceipt");
+        var fault = Draw(lagApplies, receiptApplies);
         if (fault is null && _lagging && lagApplies)
         {
             fault = RpcFaultKind.Lag;
+        }
+        else if (fault is null && _receiptsMissing && receiptApplies)
+        {
+            fault = RpcFaultKind.ReceiptMissing;
         }
 
         try
@@ -199,6 +214,11 @@ public sealed class RpcFaultProxy : IAsyncDisposable
                     var (status, lagged) = await ForwardLaggingAsync(request, token).ConfigureAwait(false);
                     await WriteBytesAsync(context, status, lagged).ConfigureAwait(false);
                     return;
+                case RpcFaultKind.ReceiptMissing when request is not null:
+                    Counted(RpcFaultKind.ReceiptMissing);
+                    var (receiptStatus, withoutReceipts) = await ForwardWithoutRecentReceiptsAsync(body, token).ConfigureAwait(false);
+                    await WriteBytesAsync(context, receiptStatus, withoutReceipts).ConfigureAwait(false);
+                    return;
                 default:
                     break;
             }
@@ -217,7 +237,7 @@ public sealed class RpcFaultProxy : IAsyncDisposable
         }
     }
 
-    private RpcFaultKind? Draw(bool lagApplies)
+    private RpcFaultKind? Draw(bool lagApplies, bool receiptApplies)
     {
         var rate = Rate;
         if (rate <= 0)
@@ -232,7 +252,9 @@ public sealed class RpcFaultProxy : IAsyncDisposable
                 return null;
             }
 
-            var kinds = lagApplies ? _options.Kinds : [.. _options.Kinds.Where(k => k != RpcFaultKind.Lag)];
+            var kinds = lagApplies && receiptApplies
+                ? _options.Kinds
+                : [.. _options.Kinds.Where(k => (k != RpcFaultKind.Lag || lagApplies) && (k != RpcFaultKind.ReceiptMissing || receiptApplies))];
             return kinds.Count == 0 ? null : kinds[_random.Next(kinds.Count)];
         }
     }
@@ -361,6 +383,43 @@ public sealed class RpcFaultProxy : IAsyncDisposable
                 default:
                     break;
             }
+        }
+
+        return (status, JsonSerializer.SerializeToUtf8Bytes(answer));
+    }
+
+    /// <summary>Forwards the request, then answers as a backend whose receipts lag its blocks: a receipt of a transaction
+    /// in one of the last <see cref="RpcFaultProxyOptions.LagBlocks"/> blocks becomes null.</summary>
+    private async Task<(int Status, byte[] Body)> ForwardWithoutRecentReceiptsAsync(byte[] body, CancellationToken cancellationToken)
+    {
+        var (status, answerBody) = await ForwardAsync(body, cancellationToken).ConfigureAwait(false);
+        var (headStatus, headBody) = await ForwardAsync(
+            Encoding.UTF8.GetBytes("""{"jsonrpc":"2.0","id":"receipt-head","method":"eth_blockNumber","params":[]}"""), cancellationToken).ConfigureAwait(false);
+        JsonNode? answer;
+        try
+        {
+            answer = JsonNode.Parse(answerBody);
+            if (headStatus != StatusCodes.Status200OK || answer is null || JsonNode.Parse(headBody)?["result"] is not JsonValue headValue ||
+                !headValue.TryGetValue<string>(out var headText))
+            {
+                return (status, answerBody);
+            }
+
+            var head = (ulong)HexData.ParseQuantity(headText);
+            var oldest = head >= (ulong)_options.LagBlocks ? head - (ulong)_options.LagBlocks + 1 : 0;
+            foreach (var reply in Calls(answer))
+            {
+                // Of the replies, only a receipt has both a transaction index and a cumulative gas used.
+                if (reply["result"] is JsonObject found && found["transactionIndex"] is not null && found["cumulativeGasUsed"] is not null &&
+                    found["blockNumber"] is JsonValue at && at.TryGetValue<string>(out var atText) && (ulong)HexData.ParseQuantity(atText) >= oldest)
+                {
+                    reply["result"] = null;
+                }
+            }
+        }
+        catch (JsonException)
+        {
+            return (status, answerBody);
         }
 
         return (status, JsonSerializer.SerializeToUtf8Bytes(answer));

@@ -17,9 +17,11 @@ public sealed class RpcFaultProxyOptions
 
     /// <summary>The faults drawn from (uniformly) when a request gets one. Default: all but <see cref="RpcFaultKind.Outage"/>.</summary>
     public IReadOnlyList<RpcFaultKind> Kinds { get; init; } =
-        [RpcFaultKind.Http503, RpcFaultKind.Http429, RpcFaultKind.RpcInternalError, RpcFaultKind.RpcRateLimit, RpcFaultKind.Stall, RpcFaultKind.LostReply, RpcFaultKind.Lag];
+        [RpcFaultKind.Http503, RpcFaultKind.Http429, RpcFaultKind.RpcInternalError, RpcFaultKind.RpcRateLimit, RpcFaultKind.Stall, RpcFaultKind.LostReply, RpcFaultKind.Lag,
+         RpcFaultKind.ReceiptMissing];
 
-    /// <summary>How many blocks behind the head a lagging answer is.</summary>
+    /// <summary>How many blocks behind the head a lagging answer is, and how many recent blocks' receipts a
+    /// <see cref="RpcFaultKind.ReceiptMissing"/> answer leaves out.</summary>
     public int LagBlocks { get; init; } = 3;
 
     /// <summary>The shortest stall.</summary>

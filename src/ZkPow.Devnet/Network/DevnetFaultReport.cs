@@ -13,7 +13,7 @@ public sealed record DevnetFaultReport
     public required long ProxiedRequests { get; init; }
 
     /// <summary>Faults injected, by kind (<c>http503</c>, <c>http429</c>, <c>rpcInternalError</c>, <c>rpcRateLimit</c>,
-    /// <c>stall</c>, <c>lostReply</c>, <c>truncated</c>, <c>lag</c>, <c>outage</c> = requests refused during the outage).</summary>
+    /// <c>stall</c>, <c>lostReply</c>, <c>truncated</c>, <c>lag</c>, <c>receiptMissing</c>, <c>outage</c> = requests refused during the outage).</summary>
     public required IReadOnlyDictionary<string, long> Injected { get; init; }
 
     public required long InjectedTotal { get; init; }

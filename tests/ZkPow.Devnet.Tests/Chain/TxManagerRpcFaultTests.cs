@@ -72,6 +72,65 @@ public sealed class TxManagerRpcFaultTests(ChainFixture fixture, ITestOutputHelp
     }
 
     [Fact]
+    public async Task a_backend_at_the_head_without_the_receipt_of_a_mined_transaction_is_not_taken_for_a_reorg()
+    {
+        var chain = await fixture.ResetAsync();
+        var account = chain.ExtraAccounts[0];
+        var sink = chain.ExtraAccounts[1].Address;
+        // No random faults: only receipts of the last 3 blocks answered as null (head and blocks current), switched on
+        // once the transaction is mined. Nothing is mined meanwhile, so its receipt stays missing.
+        await using var proxy = await StartProxyAsync(chain.RpcUrl, 0, seed: 3);
+        var client = new EthRpcClient([proxy.Url], FaultRetry, SyncHarness.Loggers.CreateLogger<EthRpcClient>(), TimeProvider.System);
+        await using var h = await TxHarness.StartAsync(chain.RpcUrl, account, TxHarness.FastOptions(confirmations: 6), client: client);
+        var submission = await h.Manager.SubmitAsync(TxHarness.Transfer("receipt/1", sink, 1), default);
+        await h.WaitForStateAsync(submission.Handle, TxState.Mined);
+
+        proxy.ReceiptsMissing = true;
+        var missing = proxy.Count(RpcFaultKind.ReceiptMissing);
+        // Twenty answers without the receipt, or the record leaving Mined (taken for a reorg).
+        await TxHarness.WaitUntilAsync(async () => proxy.Count(RpcFaultKind.ReceiptMissing) >= missing + 20 ||
+                                                   (await h.RecordAsync(submission.Handle)).State != TxState.Mined,
+            TimeSpan.FromSeconds(30), "20 answers without the receipt");
+        var during = await h.RecordAsync(submission.Handle);
+        Assert.Equal((TxState.Mined, 0, 0), (during.State, during.Reorgs, during.Rebroadcasts));
+
+        proxy.ReceiptsMissing = false;
+        await chain.MineAsync(6);
+        var record = await submission.Handle.Completion.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal((TxState.Confirmed, 0, 0), (record.State, record.Reorgs, record.Rebroadcasts));
+        Assert.DoesNotContain("lost to a reorg", h.Log.Tail(2000), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task a_reorg_is_seen_through_a_backend_without_the_latest_receipts()
+    {
+        var chain = await fixture.ResetAsync();
+        var account = chain.ExtraAccounts[0];
+        var sink = chain.ExtraAccounts[1].Address;
+        await using var proxy = await StartProxyAsync(chain.RpcUrl, 0, seed: 4);
+        var client = new EthRpcClient([proxy.Url], FaultRetry, SyncHarness.Loggers.CreateLogger<EthRpcClient>(), TimeProvider.System);
+        await using var h = await TxHarness.StartAsync(chain.RpcUrl, account, TxHarness.FastOptions(confirmations: 4), client: client);
+        var submission = await h.Manager.SubmitAsync(TxHarness.Transfer("receipt/reorg", sink, 1), default);
+        await h.WaitForStateAsync(submission.Handle, TxState.Mined);
+        var mined = await h.RecordAsync(submission.Handle);
+
+        // The backend has no recent receipts, and then the block that held the transaction is replaced by an empty one:
+        // the block at that height now has another hash, which only a reorg explains.
+        proxy.ReceiptsMissing = true;
+        await chain.SetAutomineAsync(false);
+        await chain.Rpc.CallAsync("anvil_reorg", [1, new System.Text.Json.Nodes.JsonArray()], default);
+        await TxHarness.WaitUntilAsync(async () => (await h.RecordAsync(submission.Handle)).Reorgs >= 1, TimeSpan.FromSeconds(30), "the reorg to be seen");
+
+        proxy.ReceiptsMissing = false;
+        await TxHarness.WaitUntilAsync(async () => await ChainRpc.TransactionAsync(chain, mined.TxHash!) is not null, TimeSpan.FromSeconds(30),
+            "the transaction back in the pool");
+        await chain.MineAsync(4);
+        var record = await submission.Handle.Completion.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal((TxState.Confirmed, 1), (record.State, record.Reorgs));
+        Assert.NotEqual(mined.BlockHash, record.BlockHash);
+    }
+
+    [Fact]
     public async Task transactions_are_mined_once_each_with_contiguous_nonces_through_failing_endpoints()
     {
         const int count = 20;

@@ -173,6 +173,38 @@ public sealed class RpcFaultProxyTests(ChainFixture fixture) : IClassFixture<Cha
     }
 
     [Fact]
+    public async Task a_backend_without_recent_receipts_answers_them_as_null_and_keeps_its_blocks()
+    {
+        var chain = await fixture.ResetAsync();
+        var to = chain.ExtraAccounts[1].Address;
+        var older = await chain.SendAsync(chain.Admin, to, [], value: 1);
+        await chain.MineAsync(3);
+        var recent = await chain.SendAsync(chain.Admin, to, [], value: 2);
+        var head = await chain.GetBlockNumberAsync();
+
+        await using var proxy = await ProxyAsync(chain, 0);
+        proxy.ReceiptsMissing = true;
+        var batch = await JsonAsync(await PostAsync(proxy.Url,
+            $"[{Call("eth_getTransactionReceipt", $"""["{recent.TransactionHash}"]""", id: 1)},{Call("eth_getTransactionReceipt", $"""["{older.TransactionHash}"]""", id: 2)}," +
+            $"{Call("eth_blockNumber", id: 3)},{Call("eth_getBlockByNumber", $"""["{HexData.Quantity(recent.BlockNumber)}", false]""", id: 4)}]"));
+        JsonElement Reply(int id) => batch.EnumerateArray().Single(r => r.GetProperty("id").GetInt32() == id).GetProperty("result");
+        // The receipt of the last 3 blocks is missing; an older one, the head and the block itself are there.
+        Assert.Equal(JsonValueKind.Null, Reply(1).ValueKind);
+        Assert.Equal(older.TransactionHash, Reply(2).GetProperty("transactionHash").GetString());
+        Assert.Equal(head, Quantity(Reply(3)));
+        Assert.Equal(recent.BlockNumber, Quantity(Reply(4).GetProperty("number")));
+        Assert.Equal(1, proxy.Count(RpcFaultKind.ReceiptMissing));
+
+        // As a random fault, it only hits requests that ask for a receipt.
+        await using var random = await ProxyAsync(chain, 1, RpcFaultKind.ReceiptMissing);
+        Assert.Equal(head, Quantity((await JsonAsync(await PostAsync(random.Url, Call("eth_blockNumber")))).GetProperty("result")));
+        Assert.Equal(0, random.Count(RpcFaultKind.ReceiptMissing));
+        var single = await JsonAsync(await PostAsync(random.Url, Call("eth_getTransactionReceipt", $"""["{recent.TransactionHash}"]""")));
+        Assert.Equal(JsonValueKind.Null, single.GetProperty("result").ValueKind);
+        Assert.Equal(1, random.Count(RpcFaultKind.ReceiptMissing));
+    }
+
+    [Fact]
     public async Task an_outage_refuses_every_request_until_it_ends()
     {
         var chain = await fixture.ResetAsync();
