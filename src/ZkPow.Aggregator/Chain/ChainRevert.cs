@@ -18,7 +18,9 @@ public sealed record ChainRevert(ChainError Error, string Name, string? Data, st
     /// <summary>The hash window is closed (<c>CommittedTimeout</c>).</summary>
     public bool HashWindowClosed => Error == ChainError.CommittedTimeout;
 
-    public override string ToString() => Arguments.Count == 0 ? Name : $"{Name}({string.Join(", ", Arguments)})";
+    /// <summary>The error's name with its arguments; an unknown one with the node's message, when there is one.</summary>
+    public override string ToString() =>
+        Arguments.Count > 0 ? $"{Name}({string.Join(", ", Arguments)})" : Error == ChainError.Unknown && Message.Length > 0 ? $"{Name} ({Message})" : Name;
 
     /// <summary>Decodes revert data (0x-hex, may be null or empty) and the node's message.</summary>
     public static ChainRevert Decode(string? data, string? message = null)

@@ -429,9 +429,14 @@ public sealed partial class TxManager
         {
             var replay = await _rpc.EthCallAsync(_sender, record.To, record.Data, record.Value, HexData.Quantity(block == 0 ? 0 : block - 1),
                 cancellationToken).ConfigureAwait(false);
+            var gasUsed = receipt.TryGetProperty("gasUsed", out var used) && HexData.TryParseUInt64(used, out var g) ? g : 0;
             change = change with
             {
-                Revert = replay.Revert ?? ChainRevert.Decode(null, "reverted on chain; replaying it did not revert"),
+                // A replay with the node's own gas that does not revert, of a transaction that used nearly all of its gas
+                // limit (a call that runs out of gas leaves the caller 1/64 of it): it ran out of gas.
+                Revert = replay.Revert ?? (record.GasLimit > 0 && gasUsed >= record.GasLimit * 9 / 10
+                    ? ChainRevert.Decode(null, $"out of gas: used {gasUsed} of its gas limit {record.GasLimit}")
+                    : ChainRevert.Decode(null, $"reverted on chain; replaying it did not revert (used {gasUsed} of its gas limit {record.GasLimit})")),
                 Error = "reverted on chain",
             };
         }

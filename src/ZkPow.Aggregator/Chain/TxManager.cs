@@ -127,7 +127,7 @@ public sealed partial class TxManager : IAsyncDisposable
     internal Preflight? StartPreflight(TxRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return _ready ? StartPreflight(request.To, request.Data, request.Value, request.GasLimit ?? 0, cancellationToken) : null;
+        return _ready ? StartPreflight(request.Kind, request.To, request.Data, request.Value, request.GasLimit ?? 0, cancellationToken) : null;
     }
 
     /// <summary>As <see cref="SubmitAsync(TxRequest, CancellationToken)"/>, with the pre-flight reads that
@@ -222,7 +222,7 @@ public sealed partial class TxManager : IAsyncDisposable
     public async Task WarmUpAsync(CancellationToken cancellationToken)
     {
         await EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
-        var reads = StartPreflight(Address, [], BigInteger.Zero, 0, cancellationToken);
+        var reads = StartPreflight(TxRequest.CancelKind, Address, [], BigInteger.Zero, 0, cancellationToken);
         await AllDoneAsync(reads).ConfigureAwait(false);
         var (call, estimate, fees) = reads;
         _ = await call.ConfigureAwait(false);
@@ -463,9 +463,9 @@ public sealed partial class TxManager : IAsyncDisposable
 
     /// <summary>The pre-flight call, the gas estimate and the fees: independent reads, one round trip instead of three. Their
     /// failures are observed at once (reads that end up unused are dropped, failed or not).</summary>
-    private Preflight StartPreflight(string to, byte[] data, BigInteger value, ulong gasLimit, CancellationToken cancellationToken) =>
+    private Preflight StartPreflight(string kind, string to, byte[] data, BigInteger value, ulong gasLimit, CancellationToken cancellationToken) =>
         Preflight.Observed(new(_rpc.EthCallAsync(_sender, to, data, value, "latest", cancellationToken),
-            gasLimit == 0 ? EstimateGasAsync(to, data, value, cancellationToken) : Task.FromResult<(ulong, ChainRevert?)>((gasLimit, null)),
+            gasLimit == 0 ? EstimateGasAsync(kind, to, data, value, cancellationToken) : Task.FromResult<(ulong, ChainRevert?)>((gasLimit, null)),
             SuggestFeesAsync(cancellationToken))
         {
             To = to,
@@ -504,12 +504,12 @@ public sealed partial class TxManager : IAsyncDisposable
 
         var record = tracked.Record;
         using var preflightSpan = AggregatorTracing.Sender.StartActivity("tx.preflight");
-        var reads = early ?? StartPreflight(record.To, record.Data, record.Value, record.GasLimit, cancellationToken);
+        var reads = early ?? StartPreflight(record.Kind, record.To, record.Data, record.Value, record.GasLimit, cancellationToken);
         await AllDoneAsync(reads).ConfigureAwait(false);
         if (ahead && (IsRevert(reads.Call) || IsRevert(reads.Estimate)))
         {
             // Reads made ahead of the submission only ever let a transaction through: a revert is read again.
-            reads = StartPreflight(record.To, record.Data, record.Value, record.GasLimit, cancellationToken);
+            reads = StartPreflight(record.Kind, record.To, record.Data, record.Value, record.GasLimit, cancellationToken);
             await AllDoneAsync(reads).ConfigureAwait(false);
         }
 
@@ -783,15 +783,17 @@ public sealed partial class TxManager : IAsyncDisposable
         _ready = true;
     }
 
-    /// <summary>The gas limit for a transaction (the node's estimate times the multiplier), or the revert that the
-    /// estimate ran into.</summary>
-    private async Task<(ulong GasLimit, ChainRevert? Revert)> EstimateGasAsync(string to, byte[] data, BigInteger value, CancellationToken cancellationToken)
+    /// <summary>The gas limit for a transaction (the node's estimate times the multiplier of its kind, see
+    /// <see cref="TxManagerOptions.GasLimitMultipliers"/>), or the revert that the estimate ran into.</summary>
+    private async Task<(ulong GasLimit, ChainRevert? Revert)> EstimateGasAsync(string kind, string to, byte[] data, BigInteger value,
+        CancellationToken cancellationToken)
     {
+        var multiplier = _options.GasLimitMultipliers.TryGetValue(kind, out var own) ? own : _options.GasLimitMultiplier;
         try
         {
             var estimate = HexData.ParseQuantity(await _rpc.CallAsync("eth_estimateGas",
                 [EthRpcClient.CallObject(_sender, to, data, value)], cancellationToken).ConfigureAwait(false));
-            return ((ulong)Math.Ceiling((double)estimate * _options.GasLimitMultiplier), null);
+            return ((ulong)Math.Ceiling((double)estimate * multiplier), null);
         }
         catch (EthRpcException e) when (e.IsRevert)
         {

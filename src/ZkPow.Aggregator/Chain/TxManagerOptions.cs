@@ -30,6 +30,15 @@ public sealed class TxManagerOptions
     /// <summary>The estimated gas is multiplied by this to get the gas limit. Example: 1.25.</summary>
     public double GasLimitMultiplier { get; set; } = 1.25;
 
+    /// <summary>
+    /// The multiplier of a kind of transaction, in place of <see cref="GasLimitMultiplier"/>. By default a reveal
+    /// (<c>verifyBatches</c>) gets 2: its gas depends on whether it is the first reveal of its sequence (the first one
+    /// also records the sequence as verified, about 50,000 gas more). A reveal estimated once another miner's reveal was
+    /// in is estimated without that part, and runs out of gas if a reorg, or the order within a block, makes it the
+    /// first. Gas that a limit leaves unused is not paid for. Example: <c>"TxManager:GasLimitMultipliers:verifyBatches": 2</c>.
+    /// </summary>
+    public Dictionary<string, double> GasLimitMultipliers { get; set; } = new(StringComparer.Ordinal) { ["verifyBatches"] = 2.0 };
+
     public void Validate()
     {
         if (Confirmations is < 1 or > 1000)
@@ -65,6 +74,14 @@ public sealed class TxManagerOptions
         if (!(GasLimitMultiplier >= 1.0 && GasLimitMultiplier <= 10.0))
         {
             throw new OptionsException("TxManager:GasLimitMultiplier", "must be between 1 and 10");
+        }
+
+        foreach (var (kind, multiplier) in GasLimitMultipliers)
+        {
+            if (!(multiplier >= 1.0 && multiplier <= 10.0))
+            {
+                throw new OptionsException($"TxManager:GasLimitMultipliers:{kind}", "must be between 1 and 10");
+            }
         }
     }
 }

@@ -80,6 +80,13 @@ public static class OptionsBinder
                         continue;
                     }
 
+                    if (DictionaryValue(property.PropertyType) is { } valueType)
+                    {
+                        BindDictionary(entry, (System.Collections.IDictionary)property.GetValue(target)!, valueType);
+                        bound = true;
+                        continue;
+                    }
+
                     if (entry.Value is null)
                     {
                         throw new OptionsException(entry.Path, "must be a single value");
@@ -102,6 +109,27 @@ public static class OptionsBinder
 
     private static Type? ListElement(Type type) =>
         type.IsGenericType && type.GetGenericTypeDefinition() == typeof(List<>) ? type.GetGenericArguments()[0] : null;
+
+    private static Type? DictionaryValue(Type type) =>
+        type.IsGenericType && type.GetGenericTypeDefinition() == typeof(Dictionary<,>) && type.GetGenericArguments()[0] == typeof(string)
+            ? type.GetGenericArguments()[1]
+            : null;
+
+    /// <summary>A map is written as a JSON object (<c>"GasLimitMultipliers": { "verifyBatches": 3 }</c>, or
+    /// <c>TxManager:GasLimitMultipliers:verifyBatches=3</c>); its entries are added to the defaults or replace them.</summary>
+    private static void BindDictionary(IConfigurationSection section, System.Collections.IDictionary dictionary, Type valueType)
+    {
+        var items = section.GetChildren().ToList();
+        if (section.Value is not null && items.Count == 0)
+        {
+            throw new OptionsException(section.Path, "must be an object of names and values (a JSON object)");
+        }
+
+        foreach (var item in items)
+        {
+            dictionary[item.Key] = Convert(item.Value ?? throw new OptionsException(item.Path, "must be a single value"), valueType, item.Path);
+        }
+    }
 
     /// <summary>
     /// A list is written as a JSON array (<c>"Allow": ["10.0.0.0/8", "127.0.0.1"]</c>, or <c>Provers:Allow:0=…</c>) or,
