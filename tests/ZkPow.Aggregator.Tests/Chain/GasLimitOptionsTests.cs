@@ -14,18 +14,18 @@ public sealed class GasLimitOptionsTests
                 .Append(new("Key:DevPrivateKey", "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"))).Build());
 
     [Fact]
-    public void a_reveal_gets_twice_its_estimate_by_default_and_other_kinds_the_common_margin()
+    public void the_rollup_calls_get_twice_their_estimate_by_default_and_other_kinds_the_common_margin()
     {
         var options = Bind().TxManager;
         Assert.Equal(1.25, options.GasLimitMultiplier);
-        Assert.Equal(new Dictionary<string, double> { ["verifyBatches"] = 2.0 }, options.GasLimitMultipliers);
+        Assert.Equal(new Dictionary<string, double> { ["submitProofHash"] = 2.0, ["verifyBatches"] = 2.0 }, options.GasLimitMultipliers);
     }
 
     [Fact]
     public void margins_by_kind_bind_from_keys_and_keep_the_defaults_they_do_not_name()
     {
-        var options = Bind(("TxManager:GasLimitMultipliers:submitProofHash", "1.5")).TxManager;
-        Assert.Equal(new Dictionary<string, double> { ["verifyBatches"] = 2.0, ["submitProofHash"] = 1.5 }, options.GasLimitMultipliers);
+        var options = Bind(("TxManager:GasLimitMultipliers:submitProofHash", "1.5"), ("TxManager:GasLimitMultipliers:deposit", "1.1")).TxManager;
+        Assert.Equal(new Dictionary<string, double> { ["verifyBatches"] = 2.0, ["submitProofHash"] = 1.5, ["deposit"] = 1.1 }, options.GasLimitMultipliers);
 
         options = Bind(("TxManager:GasLimitMultipliers:verifyBatches", "3")).TxManager;
         Assert.Equal(3.0, options.GasLimitMultipliers["verifyBatches"]);
