@@ -412,7 +412,7 @@ public sealed partial class TxManager
         LogMined(mined.Key, mined.Nonce ?? 0, mined.TxHash ?? "?", block);
     }
 
-    /// <summary>Confirmed, or Failed with the revert reason replayed at the block before.</summary>
+    /// <summary>Confirmed, or Failed with the revert reason replayed at the block before, or out of gas.</summary>
     private async Task FinalizeAsync(Tracked tracked, TxState[] from, JsonElement receipt, CancellationToken cancellationToken)
     {
         var record = tracked.Record;

@@ -174,6 +174,7 @@ public abstract class TxManagerTests(ChainFixture fixture, StoreKind store) : IC
         Assert.Equal((TxState.Failed, false, "reverted on chain"), (record.State, record.Succeeded, record.Error));
         Assert.NotNull(record.BlockNumber);
         Assert.NotNull(record.Revert);
+        Assert.Equal("out of gas: used 30000 of its gas limit 30000", record.Revert!.Message);
         var receipt = await ChainRpc.ReceiptAsync(_chain, record.TxHash!);
         Assert.Equal(0, (int)HexData.ParseQuantity(receipt!.Value.GetProperty("status")));
     }
