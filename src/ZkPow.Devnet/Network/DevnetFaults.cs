@@ -173,11 +173,14 @@ internal sealed partial class DevnetFaults : IAsyncDisposable
                         continue;
                     }
 
-                    await _chain.Rpc.CallAsync("anvil_reorg", [depth, new JsonArray()], cancellationToken).ConfigureAwait(false);
-                    Interlocked.Increment(ref _reorgs);
-                    Interlocked.Add(ref _reorgedBlocks, (int)depth);
-                    LogReorg(depth, head);
-                    var resent = await _sequencer.RepairAsync(cancellationToken).ConfigureAwait(false);
+                    // No sequence of the devnet's is on its way during the reorg (see DevnetSequencer.ReorgAsync).
+                    var resent = await _sequencer.ReorgAsync(async token =>
+                    {
+                        await _chain.Rpc.CallAsync("anvil_reorg", [depth, new JsonArray()], token).ConfigureAwait(false);
+                        Interlocked.Increment(ref _reorgs);
+                        Interlocked.Add(ref _reorgedBlocks, (int)depth);
+                        LogReorg(depth, head);
+                    }, cancellationToken).ConfigureAwait(false);
                     if (resent > 0)
                     {
                         LogResent(resent);

@@ -89,34 +89,61 @@ internal sealed partial class DevnetSequencer
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var onChain = await GetLastSequencedAsync(cancellationToken).ConfigureAwait(false);
-            if (onChain >= Ledger.LastBatch)
-            {
-                return 0;
-            }
-
-            List<DevnetSequence> dropped;
-            lock (_sent)
-            {
-                dropped = [.. _sent.Where(s => s.InitNumBatch >= onChain).OrderBy(s => s.InitNumBatch)];
-            }
-
-            var count = 0;
-            foreach (var sequence in dropped)
-            {
-                LogResending(sequence.InitNumBatch, sequence.FinalNewBatch);
-                var hash = await SendUntilMinedAsync(sequence, cancellationToken).ConfigureAwait(false);
-                Ledger.UpdateTransaction(sequence, hash);
-                Interlocked.Increment(ref _resent);
-                count++;
-            }
-
-            return count;
+            return await RepairHeldAsync(cancellationToken).ConfigureAwait(false);
         }
         finally
         {
             _gate.Release();
         }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="reorg"/> (an <c>anvil_reorg</c>) while no sequence of ours is on its way, then repairs
+    /// (<see cref="RepairAsync"/>). A sequence sent just before a reorg that drops its predecessor would otherwise be
+    /// mined on top of the older sequence: the contract numbers batches itself, so it would get the dropped batches'
+    /// numbers with other contents, and the chain and the rollup node's ledger would no longer agree. Returns how many
+    /// sequences were sent again.
+    /// </summary>
+    public async Task<int> ReorgAsync(Func<CancellationToken, Task> reorg, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(reorg);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await reorg(cancellationToken).ConfigureAwait(false);
+            return await RepairHeldAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task<int> RepairHeldAsync(CancellationToken cancellationToken)
+    {
+        var onChain = await GetLastSequencedAsync(cancellationToken).ConfigureAwait(false);
+        if (onChain >= Ledger.LastBatch)
+        {
+            return 0;
+        }
+
+        List<DevnetSequence> dropped;
+        lock (_sent)
+        {
+            dropped = [.. _sent.Where(s => s.InitNumBatch >= onChain).OrderBy(s => s.InitNumBatch)];
+        }
+
+        var count = 0;
+        foreach (var sequence in dropped)
+        {
+            LogResending(sequence.InitNumBatch, sequence.FinalNewBatch);
+            var hash = await SendUntilMinedAsync(sequence, cancellationToken).ConfigureAwait(false);
+            Ledger.UpdateTransaction(sequence, hash);
+            Interlocked.Increment(ref _resent);
+            count++;
+        }
+
+        return count;
     }
 
     private async Task<ulong> GetLastSequencedAsync(CancellationToken cancellationToken) =>
