@@ -106,14 +106,7 @@ public sealed partial class TxManager
                 var replies = await _rpc.BatchAsync(
                     [("eth_blockNumber", []), .. queries.Select(q => ("eth_getTransactionReceipt", new JsonArray(q.Hash)))], cancellationToken)
                     .ConfigureAwait(false);
-                for (var i = 0; i < replies.Count; i++)
-                {
-                    if (replies[i].Error is { } error)
-                    {
-                        throw error;
-                    }
-                }
-
+                ThrowFirstError(replies);
                 receiptsHead = HexData.ParseUInt64(replies[0].Result);
                 for (var i = 1; i < replies.Count; i++)
                 {
@@ -281,14 +274,7 @@ public sealed partial class TxManager
         var replies = await _rpc.BatchAsync(
             [("eth_getBlockByNumber", [HexData.Quantity(record.BlockNumber!.Value), false]), ("eth_getTransactionReceipt", [record.TxHash])],
             cancellationToken).ConfigureAwait(false);
-        foreach (var reply in replies)
-        {
-            if (reply.Error is { } error)
-            {
-                throw error;
-            }
-        }
-
+        ThrowFirstError(replies);
         if (!replies[1].IsNull && replies[1].Result.ValueKind == JsonValueKind.Object)
         {
             return (replies[1].Result, null);
@@ -305,6 +291,18 @@ public sealed partial class TxManager
             : (null, null);
     }
 
+    /// <summary>A batch is read whole or not at all: the first call the node answered with an error fails it.</summary>
+    private static void ThrowFirstError(IReadOnlyList<EthRpcReply> replies)
+    {
+        foreach (var reply in replies)
+        {
+            if (reply.Error is { } error)
+            {
+                throw error;
+            }
+        }
+    }
+
     /// <summary>How often the node is asked whether it still has the next nonce to be mined: every two polls, at least a
     /// second apart, and no less often than a stuck urgent transaction is looked at.</summary>
     private double QuickLookMs => Math.Min(Math.Max(1000, 2 * _options.PollInterval.TotalMilliseconds), Math.Max(100, _options.StuckAfter.TotalMilliseconds / 3));
@@ -317,16 +315,16 @@ public sealed partial class TxManager
     private async Task StepMinedAsync(Tracked tracked, ulong head, JsonElement? receipt, ulong receiptsHead, CancellationToken cancellationToken)
     {
         var record = tracked.Record;
-        if (receipt is null && receiptsHead < record.BlockNumber)
-        {
-            // The backend that answered is behind the block the transaction was mined in (a lagging node behind a load
-            // balancer): it cannot know the receipt yet. The next poll asks again, maybe elsewhere.
-            LogReceiptBehind(record.Key, record.Nonce ?? 0, record.BlockNumber ?? 0, receiptsHead);
-            return;
-        }
-
         if (receipt is null)
         {
+            if (receiptsHead < record.BlockNumber)
+            {
+                // The backend that answered is behind the block the transaction was mined in (a lagging node behind a
+                // load balancer): it cannot know the receipt yet. The next poll asks again, maybe elsewhere.
+                LogReceiptBehind(record.Key, record.Nonce ?? 0, record.BlockNumber ?? 0, receiptsHead);
+                return;
+            }
+
             // A backend at or past the block that has no receipt: the block may be gone (a reorg), or this backend has the
             // block but not yet its receipts (hosted providers index receipts after the block). The block is asked for,
             // with the receipt again, in one batch (one backend answers both): only a different block at that height is a

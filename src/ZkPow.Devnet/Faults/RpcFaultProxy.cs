@@ -294,15 +294,12 @@ public sealed class RpcFaultProxy : IAsyncDisposable
     /// block, the head is reported there, and blocks and receipts above it do not exist yet.</summary>
     private async Task<(int Status, byte[] Body)> ForwardLaggingAsync(JsonNode original, CancellationToken cancellationToken)
     {
-        var (headStatus, headBody) = await ForwardAsync(
-            Encoding.UTF8.GetBytes("""{"jsonrpc":"2.0","id":"lag-head","method":"eth_blockNumber","params":[]}"""), cancellationToken).ConfigureAwait(false);
-        if (headStatus != StatusCodes.Status200OK || JsonNode.Parse(headBody)?["result"] is not JsonValue headValue ||
-            !headValue.TryGetValue<string>(out var headText))
+        var (headStatus, headBody, upstreamHead) = await UpstreamHeadAsync(cancellationToken).ConfigureAwait(false);
+        if (upstreamHead is not { } head)
         {
             return (headStatus, headBody);
         }
 
-        var head = (ulong)HexData.ParseQuantity(headText);
         var lagged = head > (ulong)_options.LagBlocks ? head - (ulong)_options.LagBlocks : 0;
         var laggedTag = HexData.Quantity(lagged);
         var request = original.DeepClone();
@@ -388,24 +385,39 @@ public sealed class RpcFaultProxy : IAsyncDisposable
         return (status, JsonSerializer.SerializeToUtf8Bytes(answer));
     }
 
+    /// <summary>The upstream's head (<c>eth_blockNumber</c>), with the answer as it came; the head is null when the answer
+    /// is not a good one.</summary>
+    private async Task<(int Status, byte[] Body, ulong? Head)> UpstreamHeadAsync(CancellationToken cancellationToken)
+    {
+        var (status, body) = await ForwardAsync(
+            Encoding.UTF8.GetBytes("""{"jsonrpc":"2.0","id":"proxy-head","method":"eth_blockNumber","params":[]}"""), cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return status == StatusCodes.Status200OK && JsonNode.Parse(body)?["result"] is JsonValue value && value.TryGetValue<string>(out var text)
+                ? (status, body, (ulong)HexData.ParseQuantity(text))
+                : (status, body, null);
+        }
+        catch (JsonException)
+        {
+            return (status, body, null);
+        }
+    }
+
     /// <summary>Forwards the request, then answers as a backend whose receipts lag its blocks: a receipt of a transaction
     /// in one of the last <see cref="RpcFaultProxyOptions.LagBlocks"/> blocks becomes null.</summary>
     private async Task<(int Status, byte[] Body)> ForwardWithoutRecentReceiptsAsync(byte[] body, CancellationToken cancellationToken)
     {
         var (status, answerBody) = await ForwardAsync(body, cancellationToken).ConfigureAwait(false);
-        var (headStatus, headBody) = await ForwardAsync(
-            Encoding.UTF8.GetBytes("""{"jsonrpc":"2.0","id":"receipt-head","method":"eth_blockNumber","params":[]}"""), cancellationToken).ConfigureAwait(false);
+        var (_, _, upstreamHead) = await UpstreamHeadAsync(cancellationToken).ConfigureAwait(false);
         JsonNode? answer;
         try
         {
             answer = JsonNode.Parse(answerBody);
-            if (headStatus != StatusCodes.Status200OK || answer is null || JsonNode.Parse(headBody)?["result"] is not JsonValue headValue ||
-                !headValue.TryGetValue<string>(out var headText))
+            if (answer is null || upstreamHead is not { } head)
             {
                 return (status, answerBody);
             }
 
-            var head = (ulong)HexData.ParseQuantity(headText);
             var oldest = head >= (ulong)_options.LagBlocks ? head - (ulong)_options.LagBlocks + 1 : 0;
             foreach (var reply in Calls(answer))
             {

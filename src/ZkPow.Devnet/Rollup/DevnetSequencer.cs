@@ -84,18 +84,7 @@ internal sealed partial class DevnetSequencer
     /// Checks that every sequence sent is still on chain (<c>lastBatchSequenced()</c> against the ledger) and sends
     /// again, in order, those a reorg dropped. Returns how many were sent again.
     /// </summary>
-    public async Task<int> RepairAsync(CancellationToken cancellationToken = default)
-    {
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            return await RepairHeldAsync(cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
+    public Task<int> RepairAsync(CancellationToken cancellationToken = default) => ReorgAsync(static _ => Task.CompletedTask, cancellationToken);
 
     /// <summary>
     /// Runs <paramref name="reorg"/> (an <c>anvil_reorg</c>) while no sequence of ours is on its way, then repairs
@@ -119,6 +108,7 @@ internal sealed partial class DevnetSequencer
         }
     }
 
+    /// <summary><see cref="RepairAsync"/>'s work, with the send lock held.</summary>
     private async Task<int> RepairHeldAsync(CancellationToken cancellationToken)
     {
         var onChain = await GetLastSequencedAsync(cancellationToken).ConfigureAwait(false);

@@ -1,17 +1,13 @@
-using Microsoft.Extensions.Configuration;
 using ZkPow.Aggregator;
 using ZkPow.Aggregator.Hosting;
+using ZkPow.Aggregator.Tests.Hosting;
 
 namespace ZkPow.Aggregator.Tests.Chain;
 
 /// <summary>The gas limit margins by kind of transaction: defaults, binding from operator text, validation naming the key.</summary>
 public sealed class GasLimitOptionsTests
 {
-    private static AggregatorOptions Bind(params (string Key, string Value)[] values) =>
-        OptionsBinder.Bind(new ConfigurationBuilder().AddInMemoryCollection(
-            values.Select(v => new KeyValuePair<string, string?>(v.Key, v.Value))
-                .Append(new("Chain:RollupAddress", "0x5FC8d32690cc91D4c39d9d3abcBD16989F875707"))
-                .Append(new("Key:DevPrivateKey", "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"))).Build());
+    private static AggregatorOptions Bind(params (string Key, string Value)[] values) => OperatorText.Bind(values);
 
     [Fact]
     public void the_rollup_calls_get_twice_their_estimate_by_default_and_other_kinds_the_common_margin()

@@ -1,17 +1,12 @@
-using Microsoft.Extensions.Configuration;
 using ZkPow.Aggregator.Hosting;
+using ZkPow.Aggregator.Tests.Hosting;
 
 namespace ZkPow.Aggregator.Tests.Chain;
 
 /// <summary>The endpoint lists and retry keys: binding, union with the single URL, validation without leaking secrets.</summary>
 public sealed class RpcOptionsTests
 {
-    private const string Rollup = "0x5FC8d32690cc91D4c39d9d3abcBD16989F875707";
-
-    private static AggregatorOptions Bind(params (string Key, string Value)[] values) =>
-        OptionsBinder.Bind(new ConfigurationBuilder().AddInMemoryCollection(
-            values.Select(v => new KeyValuePair<string, string?>(v.Key, v.Value)).Append(new("Chain:RollupAddress", Rollup))
-                .Append(new("Key:DevPrivateKey", "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"))).Build());
+    private static AggregatorOptions Bind(params (string Key, string Value)[] values) => OperatorText.Bind(values);
 
     [Fact]
     public void rpc_urls_are_a_list_or_a_comma_separated_value_and_join_the_single_url_without_duplicates()

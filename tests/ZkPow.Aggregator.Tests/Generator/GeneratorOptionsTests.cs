@@ -1,16 +1,12 @@
-using Microsoft.Extensions.Configuration;
 using ZkPow.Aggregator.Hosting;
+using ZkPow.Aggregator.Tests.Hosting;
 
 namespace ZkPow.Aggregator.Tests.Generator;
 
 /// <summary>The generator's liveness and health keys: binding from operator text and validation naming the key.</summary>
 public sealed class GeneratorOptionsTests
 {
-    private static AggregatorOptions Bind(params (string Key, string Value)[] values) =>
-        OptionsBinder.Bind(new ConfigurationBuilder().AddInMemoryCollection(
-            values.Select(v => new KeyValuePair<string, string?>(v.Key, v.Value))
-                .Append(new("Chain:RollupAddress", "0x5FC8d32690cc91D4c39d9d3abcBD16989F875707"))
-                .Append(new("Key:DevPrivateKey", "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"))).Build());
+    private static AggregatorOptions Bind(params (string Key, string Value)[] values) => OperatorText.Bind(values);
 
     [Fact]
     public void the_liveness_and_health_keys_bind_from_durations_and_numbers()

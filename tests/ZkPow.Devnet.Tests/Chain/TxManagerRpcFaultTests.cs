@@ -43,75 +43,86 @@ public sealed class TxManagerRpcFaultTests(ChainFixture fixture, ITestOutputHelp
         return proxy;
     }
 
-    [Fact]
-    public async Task a_backend_that_lags_behind_the_block_of_a_mined_transaction_is_not_taken_for_a_reorg()
+    /// <summary>A transfer from the first extra account, mined through one fault proxy that injects nothing until the
+    /// test switches a fault on.</summary>
+    private sealed class MinedBehindProxy(RpcFaultProxy proxy, TxHarness harness, TxSubmission submission) : IAsyncDisposable
+    {
+        public RpcFaultProxy Proxy => proxy;
+
+        public TxHarness Harness => harness;
+
+        public TxSubmission Submission => submission;
+
+        public static async Task<MinedBehindProxy> StartAsync(DevChain chain, string key, int seed, int confirmations)
+        {
+            var proxy = await StartProxyAsync(chain.RpcUrl, 0, seed);
+            TxHarness? harness = null;
+            try
+            {
+                var client = new EthRpcClient([proxy.Url], FaultRetry, SyncHarness.Loggers.CreateLogger<EthRpcClient>(), TimeProvider.System);
+                harness = await TxHarness.StartAsync(chain.RpcUrl, chain.ExtraAccounts[0], TxHarness.FastOptions(confirmations: confirmations), client: client);
+                var submission = await harness.Manager.SubmitAsync(TxHarness.Transfer(key, chain.ExtraAccounts[1].Address, 1), default);
+                await harness.WaitForStateAsync(submission.Handle, TxState.Mined);
+                return new MinedBehindProxy(proxy, harness, submission);
+            }
+            catch
+            {
+                if (harness is not null)
+                {
+                    await harness.DisposeAsync();
+                }
+
+                await proxy.DisposeAsync();
+                throw;
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await harness.DisposeAsync();
+            await proxy.DisposeAsync();
+        }
+    }
+
+    /// <summary>With <paramref name="fault"/> switched on once the transaction is mined, and nothing mined meanwhile, twenty
+    /// faulty answers must leave it Mined (no reorg, no rebroadcast); switched off, it confirms with none.</summary>
+    private async Task StaysMinedWhileAsync(string key, RpcFaultKind kind, Action<RpcFaultProxy, bool> fault)
     {
         var chain = await fixture.ResetAsync();
-        var account = chain.ExtraAccounts[0];
-        var sink = chain.ExtraAccounts[1].Address;
-        // No random faults: only the lag, switched on once the transaction is mined (head and latest reads, and the
-        // receipts of blocks above it, answered 3 blocks behind).
-        await using var proxy = await StartProxyAsync(chain.RpcUrl, 0, seed: 3);
-        var client = new EthRpcClient([proxy.Url], FaultRetry, SyncHarness.Loggers.CreateLogger<EthRpcClient>(), TimeProvider.System);
-        await using var h = await TxHarness.StartAsync(chain.RpcUrl, account, TxHarness.FastOptions(confirmations: 6), client: client);
-        var submission = await h.Manager.SubmitAsync(TxHarness.Transfer("lag/1", sink, 1), default);
-        await h.WaitForStateAsync(submission.Handle, TxState.Mined);
+        await using var m = await MinedBehindProxy.StartAsync(chain, key, seed: 3, confirmations: 6);
+        var (proxy, h, submission) = (m.Proxy, m.Harness, m.Submission);
 
-        proxy.Lagging = true;
-        var lagged = proxy.Count(RpcFaultKind.Lag);
-        // Twenty polls and more against the lagging backend (each asks for the receipt).
-        await TxHarness.WaitUntilAsync(() => Task.FromResult(proxy.Count(RpcFaultKind.Lag) >= lagged + 20), TimeSpan.FromSeconds(30), "20 lagged answers");
+        fault(proxy, true);
+        var before = proxy.Count(kind);
+        // Twenty answers with the fault (each poll asks for the receipt), or the record leaving Mined (taken for a reorg).
+        await TxHarness.WaitUntilAsync(async () => proxy.Count(kind) >= before + 20 || (await h.RecordAsync(submission.Handle)).State != TxState.Mined,
+            TimeSpan.FromSeconds(30), $"20 answers with {kind}");
         var during = await h.RecordAsync(submission.Handle);
         Assert.Equal((TxState.Mined, 0, 0), (during.State, during.Reorgs, during.Rebroadcasts));
 
-        proxy.Lagging = false;
+        fault(proxy, false);
         await chain.MineAsync(6);
         var record = await submission.Handle.Completion.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Equal((TxState.Confirmed, 0, 0), (record.State, record.Reorgs, record.Rebroadcasts));
         Assert.DoesNotContain("lost to a reorg", h.Log.Tail(2000), StringComparison.Ordinal);
     }
 
+    /// <summary>Head and latest reads, and the receipts of blocks above that, answered 3 blocks behind.</summary>
     [Fact]
-    public async Task a_backend_at_the_head_without_the_receipt_of_a_mined_transaction_is_not_taken_for_a_reorg()
-    {
-        var chain = await fixture.ResetAsync();
-        var account = chain.ExtraAccounts[0];
-        var sink = chain.ExtraAccounts[1].Address;
-        // No random faults: only receipts of the last 3 blocks answered as null (head and blocks current), switched on
-        // once the transaction is mined. Nothing is mined meanwhile, so its receipt stays missing.
-        await using var proxy = await StartProxyAsync(chain.RpcUrl, 0, seed: 3);
-        var client = new EthRpcClient([proxy.Url], FaultRetry, SyncHarness.Loggers.CreateLogger<EthRpcClient>(), TimeProvider.System);
-        await using var h = await TxHarness.StartAsync(chain.RpcUrl, account, TxHarness.FastOptions(confirmations: 6), client: client);
-        var submission = await h.Manager.SubmitAsync(TxHarness.Transfer("receipt/1", sink, 1), default);
-        await h.WaitForStateAsync(submission.Handle, TxState.Mined);
+    public Task a_backend_that_lags_behind_the_block_of_a_mined_transaction_is_not_taken_for_a_reorg() =>
+        StaysMinedWhileAsync("lag/1", RpcFaultKind.Lag, (proxy, on) => proxy.Lagging = on);
 
-        proxy.ReceiptsMissing = true;
-        var missing = proxy.Count(RpcFaultKind.ReceiptMissing);
-        // Twenty answers without the receipt, or the record leaving Mined (taken for a reorg).
-        await TxHarness.WaitUntilAsync(async () => proxy.Count(RpcFaultKind.ReceiptMissing) >= missing + 20 ||
-                                                   (await h.RecordAsync(submission.Handle)).State != TxState.Mined,
-            TimeSpan.FromSeconds(30), "20 answers without the receipt");
-        var during = await h.RecordAsync(submission.Handle);
-        Assert.Equal((TxState.Mined, 0, 0), (during.State, during.Reorgs, during.Rebroadcasts));
-
-        proxy.ReceiptsMissing = false;
-        await chain.MineAsync(6);
-        var record = await submission.Handle.Completion.WaitAsync(TimeSpan.FromSeconds(30));
-        Assert.Equal((TxState.Confirmed, 0, 0), (record.State, record.Reorgs, record.Rebroadcasts));
-        Assert.DoesNotContain("lost to a reorg", h.Log.Tail(2000), StringComparison.Ordinal);
-    }
+    /// <summary>The receipts of the last 3 blocks answered as null, the head and the blocks current.</summary>
+    [Fact]
+    public Task a_backend_at_the_head_without_the_receipt_of_a_mined_transaction_is_not_taken_for_a_reorg() =>
+        StaysMinedWhileAsync("receipt/1", RpcFaultKind.ReceiptMissing, (proxy, on) => proxy.ReceiptsMissing = on);
 
     [Fact]
     public async Task a_reorg_is_seen_through_a_backend_without_the_latest_receipts()
     {
         var chain = await fixture.ResetAsync();
-        var account = chain.ExtraAccounts[0];
-        var sink = chain.ExtraAccounts[1].Address;
-        await using var proxy = await StartProxyAsync(chain.RpcUrl, 0, seed: 4);
-        var client = new EthRpcClient([proxy.Url], FaultRetry, SyncHarness.Loggers.CreateLogger<EthRpcClient>(), TimeProvider.System);
-        await using var h = await TxHarness.StartAsync(chain.RpcUrl, account, TxHarness.FastOptions(confirmations: 4), client: client);
-        var submission = await h.Manager.SubmitAsync(TxHarness.Transfer("receipt/reorg", sink, 1), default);
-        await h.WaitForStateAsync(submission.Handle, TxState.Mined);
+        await using var m = await MinedBehindProxy.StartAsync(chain, "receipt/reorg", seed: 4, confirmations: 4);
+        var (proxy, h, submission) = (m.Proxy, m.Harness, m.Submission);
         var mined = await h.RecordAsync(submission.Handle);
 
         // The backend has no recent receipts, and then the block that held the transaction is replaced by an empty one:
