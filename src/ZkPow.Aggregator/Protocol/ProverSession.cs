@@ -199,8 +199,9 @@ public sealed partial class ProverSession
             LogClosing(Name, InstanceId, reason);
         }
 
-        pending?.TrySetException(new ProverSessionClosedException(reason));
+        // Closed first: whoever the failed request wakes sees IsClosed (the generator then holds the job for the prover).
         _closed.Cancel();
+        pending?.TrySetException(new ProverSessionClosedException(reason));
     }
 
     private async Task HeartbeatLoopAsync(CancellationToken cancellationToken)

@@ -243,7 +243,8 @@ public sealed class GeneratorLivenessTests
         Assert.Equal(1, prover.Counters.FinalProofRequests(sequence.InitNumBatch, sequence.FinalNewBatch));
     }
 
-    private static string? BatchJobId(GeneratorHarness h)
+    /// <summary>The job id recorded for the running batch task of <paramref name="h"/>'s SQLite store, if any.</summary>
+    internal static string? BatchJobId(GeneratorHarness h)
     {
         using var db = new SqliteConnection($"Data Source={h.Dir.File("gen.db")};Mode=ReadOnly;Pooling=False");
         db.Open();

@@ -54,7 +54,7 @@ public sealed class ProverIdentityTests
         });
         var sequence = await first.AddSequenceAsync(1);
         await GeneratorHarness.WaitUntilAsync(() => honest.Counters.BatchJobsStarted == 1, what: "the batch job started");
-        await Task.Delay(200);
+        await GeneratorHarness.WaitUntilAsync(() => GeneratorLivenessTests.BatchJobId(first) is not null, what: "the job id recorded");
         await first.DisposeAsync(keepDir: true, keepProvers: true);
 
         // While the honest prover waits to dial back, two impostors reach the restarted aggregator first: one with
