@@ -38,7 +38,8 @@ public sealed class DevnetCommandTests
         Assert.Equal(bare, gas.GetProperty("bareGasPerSequence").GetInt64());
         Assert.Equal(gas.GetProperty("gasUsed").GetInt64() / 4.0, gas.GetProperty("gasPerVerifiedSequence").GetDouble(), 1);
         Assert.InRange(gas.GetProperty("gasRatio").GetDouble(), 0.8, 1.5);
-        Assert.True(report.GetProperty("revealDelayBlocksMax").GetInt64() <= 1);
+        // Inside the proof window (--t2 5); how soon after it opens is a figure of the run, not a test bound.
+        Assert.InRange(report.GetProperty("revealDelayBlocksMax").GetInt64(), 0, 5);
 
         // The chain is gone with the devnet: the report is the summary it saved.
         using var again = ChildProcess.Zkpow("devnet", "report", "--data-dir", data, "--json");

@@ -42,7 +42,7 @@ public sealed class ReplicaFailoverTests(ITestOutputHelper output)
             ExpectedChainId = 31337,
             Key = new { DevPrivateKey = chain.Miners[0].PrivateKey },
             TxManager = new { Confirmations = 1 },
-            Leader = new { RenewInterval = "300ms", LeaseTime = "2s" },
+            Leader = new { RenewInterval = "500ms", LeaseTime = "4s" },
         }));
         var miner = chain.Miners[0].Address.ToLowerInvariant();
         // The devnet's own set-up transactions of the miner (staking) come before the aggregator's.
@@ -67,7 +67,7 @@ public sealed class ReplicaFailoverTests(ITestOutputHelper output)
         try
         {
             await WaitUntilAsync(async () => await LeaseHolderAsync(database) == "replica-b", () => b.Stderr);
-            output.WriteLine($"replica B took the lease {paused.Elapsed.TotalSeconds:0.0} s after replica A was paused (lease 2 s, renewal every 300 ms)");
+            output.WriteLine($"replica B took the lease {paused.Elapsed.TotalSeconds:0.0} s after replica A was paused (lease 4 s, renewal every 500 ms)");
             Assert.True(await LeaseTokenAsync(database) > tokenA);
             await sequencer.SequenceNextAsync();
             await WaitVerifiedAsync(chain, ledger.LastBatch, a, b);

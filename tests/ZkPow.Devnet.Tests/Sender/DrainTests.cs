@@ -20,7 +20,7 @@ public abstract class DrainTests(StoreKind store)
         var hashKey = TxRequest.KeyFor("submitProofHash", final, 0);
 
         // Blocks are mined by the test from here: our hash tx reaches the node, and the drain begins.
-        h.MiningPaused = true;
+        await h.PauseMiningAsync();
         await SenderHarness.AddToAsync(aggregator, sequence);
         await SenderHarness.WaitUntilAsync(async () => await aggregator.Store.GetTxAsync(hashKey, default) is { State: TxState.Sent },
             TimeSpan.FromSeconds(60), "our hash tx sent");

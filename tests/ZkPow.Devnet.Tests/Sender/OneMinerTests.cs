@@ -37,7 +37,12 @@ public abstract class OneMinerTests(StoreKind store, ITestOutputHelper output)
         Assert.Empty(events.OfType<SlashedEvent>());
         var rewards = events.OfType<RewardPaidEvent>().Where(e => SenderHarness.Same(e.Prover, miner.Address)).ToList();
         Assert.Equal(new BigInteger(sizes.Length) * Wei.FromEther(1), rewards.Aggregate(BigInteger.Zero, (sum, e) => sum + e.Amount));
-        Assert.Equal(aggregator.Sender.Metrics.RewardsWei, rewards.Aggregate(BigInteger.Zero, (sum, e) => sum + e.Amount));
+        // A reward is counted after the reveal's delay (its events are read at the confirmation depth): waited for, then
+        // compared exactly (a reward counted twice would overshoot).
+        var paid = rewards.Aggregate(BigInteger.Zero, (sum, e) => sum + e.Amount);
+        await SenderHarness.WaitUntilAsync(() => Task.FromResult(aggregator.Sender.Metrics.RewardsWei >= paid), TimeSpan.FromSeconds(10),
+            "every reward counted");
+        Assert.Equal(aggregator.Sender.Metrics.RewardsWei, paid);
 
         // Pipelined: some hash was committed before its predecessor was verified.
         var verifiedAt = verified.ToDictionary(v => v.NumBatch, v => v.BlockNumber);

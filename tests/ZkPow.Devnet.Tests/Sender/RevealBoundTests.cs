@@ -111,7 +111,7 @@ public abstract class RevealBoundTests(StoreKind store)
     {
         await SenderHarness.WaitUntilAsync(async () => (await h.Reader.GetCommitmentAsync(final, us.Address, default)).Exists,
             TimeSpan.FromSeconds(30), "our commitment");
-        h.MiningPaused = true;
+        await h.PauseMiningAsync();
 
         // The sender records the commitment once its hash tx is confirmed, on a later block: the test mines them, a few at
         // most (the proof window opens T1 blocks after the round start).

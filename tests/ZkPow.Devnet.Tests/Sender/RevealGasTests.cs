@@ -40,7 +40,7 @@ public sealed class RevealGasTests
 
         // The other miner goes away, and a reorg replaces the blocks from its reveal on with empty ones: both reveals are
         // dropped, and ours, broadcast again as it was signed, is now the first.
-        h.MiningPaused = true;
+        await h.PauseMiningAsync();
         await h.StopMinerAsync(theirs);
         var head = await h.Chain.GetBlockNumberAsync();
         await h.Chain.Rpc.CallAsync("anvil_reorg", [head - theirReveal.BlockNumber + 1, new JsonArray()], default);

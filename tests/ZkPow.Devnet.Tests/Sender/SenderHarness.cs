@@ -56,11 +56,29 @@ internal sealed class SenderHarness : IAsyncDisposable
     /// <summary>The kind of store every aggregator of this harness runs on.</summary>
     public StoreKind StoreKind { get; }
 
-    /// <summary>While true the pump mines nothing (a test that reorgs the chain holds it still).</summary>
+    /// <summary>While true the pump mines nothing (a test that reorgs the chain holds it still). Set false to go on;
+    /// to pause, use <see cref="PauseMiningAsync"/>, which also waits for a block being mined.</summary>
     public bool MiningPaused
     {
         get => _miningPaused;
         set => _miningPaused = value;
+    }
+
+    /// <summary>Held by the pump while it mines a block.</summary>
+    private readonly SemaphoreSlim _mining = new(1, 1);
+
+    /// <summary>Stops the pump, and returns once no block is being mined: the head read next stays the head.</summary>
+    public async Task PauseMiningAsync()
+    {
+        await _mining.WaitAsync();
+        try
+        {
+            _miningPaused = true;
+        }
+        finally
+        {
+            _mining.Release();
+        }
     }
     public IRollupChain Reader { get; }
     /// <summary>The rollup's batches as the rollup node reports them (the roots the aggregators' senders read).</summary>
@@ -100,9 +118,17 @@ internal sealed class SenderHarness : IAsyncDisposable
             try
             {
                 await Task.Delay(BlockInterval, cancellationToken);
-                if (!MiningPaused)
+                await _mining.WaitAsync(cancellationToken);
+                try
                 {
-                    await Chain.MineAsync(1, cancellationToken);
+                    if (!MiningPaused)
+                    {
+                        await Chain.MineAsync(1, cancellationToken);
+                    }
+                }
+                finally
+                {
+                    _mining.Release();
                 }
             }
             catch (OperationCanceledException)

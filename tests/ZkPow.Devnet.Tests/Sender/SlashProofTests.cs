@@ -70,7 +70,7 @@ public abstract class SlashProofTests(StoreKind store)
             TimeSpan.FromSeconds(10), "the open commitment exported");
 
         // A reorg replaces the blocks from our hash on; the nonce of the hash tx is taken by another tx of ours.
-        h.MiningPaused = true;
+        await h.PauseMiningAsync();
         var commit = (await h.EventsAsync()).OfType<SubmitProofHashEvent>().Single(e => SenderHarness.Same(e.Prover, us.Address));
         var head = await h.Chain.GetBlockNumberAsync();
         var noop = new JsonObject { ["from"] = us.Address, ["to"] = us.Address, ["value"] = "0x0", ["gas"] = "0x5208" };
@@ -100,7 +100,7 @@ public abstract class SlashProofTests(StoreKind store)
 
         // A reorg deeper than the confirmation depth replaces the blocks from our reveal on; the reveal's nonce is taken by
         // another tx of ours, so the reveal cannot come back by itself.
-        h.MiningPaused = true;
+        await h.PauseMiningAsync();
         var reveal = (await h.EventsAsync()).OfType<VerifyBatchesEvent>().Single(e => SenderHarness.Same(e.Aggregator, us.Address));
         var head = await h.Chain.GetBlockNumberAsync();
         var noop = new JsonObject { ["from"] = us.Address, ["to"] = us.Address, ["value"] = "0x0", ["gas"] = "0x5208" };
@@ -324,7 +324,7 @@ public abstract class SlashProofTests(StoreKind store)
 
         // Blocks are mined by the test from here. Our hash for the first sequence is mined; the second is committed ahead
         // of it (the first is ours and due in time) and reaches the node, not a block.
-        h.MiningPaused = true;
+        await h.PauseMiningAsync();
         await SenderHarness.AddToAsync(aggregator, first);
         await SenderHarness.AddToAsync(aggregator, second);
         await SenderHarness.WaitUntilAsync(async () => await aggregator.Store.GetTxAsync(firstKey, default) is { State: TxState.Sent },
@@ -396,7 +396,7 @@ public abstract class SlashProofTests(StoreKind store)
         // changes on chain: the reveal no longer verifies and is slashed as wrong. The root is put back after the slash.
         await SenderHarness.WaitUntilAsync(async () => (await h.Reader.GetCommitmentAsync(final, us.Address, default)).Exists,
             TimeSpan.FromSeconds(20), "our commitment");
-        h.MiningPaused = true;
+        await h.PauseMiningAsync();
         await h.Chain.Rpc.CallAsync("anvil_setStorageAt", [rollup, slot, "0x" + new string('1', 64)], default);
         h.MiningPaused = false;
         await SenderHarness.WaitUntilAsync(async () => (await h.EventsAsync()).OfType<SlashedEvent>()
