@@ -15,7 +15,7 @@ public sealed partial class ProofGenerator
     public async Task<int> DiscardSequenceAsync(ulong finalBatch, string reason, CancellationToken cancellationToken)
     {
         var count = await _store.DiscardSequenceAsync(finalBatch, reason, cancellationToken).ConfigureAwait(false);
-        await StopSequenceAsync(finalBatch).ConfigureAwait(false);
+        StopSequence(finalBatch);
         LogSequenceDiscarded(finalBatch, count, reason);
         return count;
     }
@@ -25,7 +25,7 @@ public sealed partial class ProofGenerator
     public async Task<int> AbandonSequenceAsync(ulong finalBatch, string reason, CancellationToken cancellationToken)
     {
         var count = await _store.AbandonSequenceAsync(finalBatch, reason, cancellationToken).ConfigureAwait(false);
-        await StopSequenceAsync(finalBatch).ConfigureAwait(false);
+        StopSequence(finalBatch);
         LogSequenceAbandoned(finalBatch, count, reason);
         return count;
     }
@@ -64,7 +64,7 @@ public sealed partial class ProofGenerator
         }
     }
 
-    private async Task StopSequenceAsync(ulong finalBatch)
+    private void StopSequence(ulong finalBatch)
     {
         List<(ProverSession Session, string JobId)> cancel = [];
         lock (_gate)
@@ -110,18 +110,26 @@ public sealed partial class ProofGenerator
             _reproves.Remove(finalBatch);
         }
 
+        // In the background, all at once: a cancel waits for its session's one request lane, which a long poll of the
+        // running job may hold for seconds, and the caller (the rollup sync) must not wait for that.
         foreach (var (session, jobId) in cancel)
         {
-            try
-            {
-                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-                var cancelled = await session.CancelJobAsync(jobId, timeout.Token).ConfigureAwait(false);
-                LogJobCancelled(session.Name, jobId, finalBatch, cancelled);
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or InvalidOperationException or ProverSessionClosedException)
-            {
-                LogJobCancelled(session.Name, jobId, finalBatch, false);
-            }
+            Track(CancelJobAsync(session, jobId, finalBatch));
+        }
+    }
+
+    private async Task CancelJobAsync(ProverSession session, string jobId, ulong finalBatch)
+    {
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+            timeout.CancelAfter(session.LongestRequest);
+            var cancelled = await session.CancelJobAsync(jobId, timeout.Token).ConfigureAwait(false);
+            LogJobCancelled(session.Name, jobId, finalBatch, cancelled);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or InvalidOperationException or ProverSessionClosedException)
+        {
+            LogJobCancelled(session.Name, jobId, finalBatch, false);
         }
     }
 

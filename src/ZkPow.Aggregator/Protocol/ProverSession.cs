@@ -78,6 +78,11 @@ public sealed partial class ProverSession
 
     public bool IsClosed => _closed.IsCancellationRequested;
 
+    /// <summary>The longest a request can take from its call to its answer: the request ahead of it holds the session's
+    /// one lane (the protocol is lockstep) for at most <see cref="ProverSessionOptions.ResponseTimeout"/>, long polls
+    /// included, or the session closes; its own answer then takes at most that again.</summary>
+    public TimeSpan LongestRequest => _options.ResponseTimeout * 2;
+
     /// <summary>Cancelled when the session ends.</summary>
     public CancellationToken Closed => _closed.Token;
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using ZkPow.Aggregator.Generator;
+using ZkPow.Aggregator.Protocol;
 using ZkPow.Devnet.Proof;
 using ZkPow.Devnet.Prover;
 
@@ -25,6 +26,30 @@ public sealed class SequenceRetirementTests
         await h.WaitForFinalsAsync(3);
         var first = MockProverJournal.ReadAll(journal).First(e => e.Kind == "batch");
         Assert.True(first.NewBatch > urgent - 2, $"the first batch job was batch {first.NewBatch}");
+    }
+
+    [Fact]
+    public async Task a_job_of_an_abandoned_sequence_is_cancelled_even_while_a_long_poll_holds_its_provers_one_request_lane()
+    {
+        // The prover honours GetProof's timeout (8 s): each poll of its 30 s job holds the session's one request lane
+        // (the protocol is lockstep) for 8 s, and the cancel can only go out behind it.
+        await using var h = await GeneratorHarness.StartAsync(sessions: new ProverSessionOptions { GetProofTimeout = TimeSpan.FromSeconds(8) });
+        var prover = h.AddProver("long-poll", o => o.BatchLatency = TimeSpan.FromSeconds(30));
+        var lost = await h.AddSequenceAsync(1);
+        await GeneratorHarness.WaitUntilAsync(() => prover.Counters.BatchJobsStarted == 1, what: "the batch job started");
+        var firstStarted = Stopwatch.StartNew();
+        await GeneratorHarness.WaitUntilAsync(() => prover.Counters.GetProofRequests >= 1, what: "the first long poll");
+
+        var abandon = h.Generator.AbandonSequenceAsync(lost.FinalNewBatch, "verified by another miner", default);
+        // The caller (the rollup sync) is not held up while the cancel waits for the lane.
+        await abandon.WaitAsync(TimeSpan.FromSeconds(4));
+        Assert.Equal(1, await abandon);
+        Assert.Equal(1, prover.Counters.GetProofRequests);
+
+        await h.AddSequenceAsync(1);
+        await GeneratorHarness.WaitUntilAsync(() => prover.Counters.BatchJobsStarted == 2, timeoutMs: 40_000, what: "the prover took the next job");
+        Assert.True(firstStarted.ElapsedMilliseconds < 25_000, $"the next job started {firstStarted.ElapsedMilliseconds} ms after the first (its job takes 30 s)");
+        Assert.Null(await h.Store.GetFinalProofAsync(lost.FinalNewBatch, default));
     }
 
     [Fact]
