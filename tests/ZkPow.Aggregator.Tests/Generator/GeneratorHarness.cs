@@ -50,7 +50,11 @@ internal sealed class GeneratorHarness : IAsyncDisposable
         Func<IAggregatorStore, IGeneratorStore>? wrapStore = null, Storage.StoreTarget? target = null)
     {
         loggers ??= Environment.GetEnvironmentVariable("ZKPOW_TEST_LOG") == "1"
-            ? LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Debug))
+            ? LoggerFactory.Create(b => b.AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "HH:mm:ss.fff ";
+            }).SetMinimumLevel(LogLevel.Debug))
             : NullLoggerFactory.Instance;
         dir ??= new TempDir();
         var store = target is null

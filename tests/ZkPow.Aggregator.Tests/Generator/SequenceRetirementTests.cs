@@ -38,7 +38,9 @@ public sealed class SequenceRetirementTests
         var lost = await h.AddSequenceAsync(1);
         await GeneratorHarness.WaitUntilAsync(() => prover.Counters.BatchJobsStarted == 1, what: "the batch job started");
         var firstStarted = Stopwatch.StartNew();
-        await GeneratorHarness.WaitUntilAsync(() => prover.Counters.GetProofRequests >= 1, what: "the first long poll");
+        // The mock counts a GetProof when it answers it: once the first long poll is answered (8 s, still pending), the
+        // session's next one holds the lane for 8 s more, and the cancel asked for now has to wait behind it.
+        await GeneratorHarness.WaitUntilAsync(() => prover.Counters.GetProofRequests >= 1, what: "the first long poll answered");
 
         var abandon = h.Generator.AbandonSequenceAsync(lost.FinalNewBatch, "verified by another miner", default);
         // The caller (the rollup sync) is not held up while the cancel waits for the lane.
