@@ -31,23 +31,6 @@ public sealed class ReplicaGeneratorTests : IDisposable
         }
     }
 
-    /// <summary>A task's completion is counted just after its proof is stored: waits (bounded) until the replicas have
-    /// counted at least <paramref name="count"/>, so that an equality asserted next also catches a task counted twice.</summary>
-    private static async Task WaitForCompletedAsync(int count, params GeneratorHarness[] replicas)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        long completed;
-        while ((completed = replicas.Sum(r => r.Generator.Metrics.CompletedTotal)) < count)
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"{completed} of {count} completed tasks counted within 60 s");
-            }
-
-            await Task.Delay(50);
-        }
-    }
-
     [Fact]
     public async Task provers_of_a_replica_that_never_saw_the_sequences_prove_them()
     {
@@ -64,7 +47,9 @@ public sealed class ReplicaGeneratorTests : IDisposable
         }
 
         await WaitForStoredFinalsAsync(synced, 3);
-        await WaitForCompletedAsync(3 * 8, synced, standby);
+        // A task is counted just after its proof is stored: waited for, then compared exactly (a double count fails).
+        await GeneratorHarness.WaitUntilAsync(() => synced.Generator.Metrics.CompletedTotal + standby.Generator.Metrics.CompletedTotal >= 3 * 8,
+            60_000, "every completed task counted");
         // 3 sequences of 4 batches: 4 batches, 3 aggregations and 1 final each, all run by the replica the provers dialled.
         Assert.Equal(3 * 8, standby.Generator.Metrics.CompletedTotal);
         Assert.Equal(0, synced.Generator.Metrics.CompletedTotal);
@@ -96,7 +81,8 @@ public sealed class ReplicaGeneratorTests : IDisposable
         }
 
         await WaitForStoredFinalsAsync(first, sequences);
-        await WaitForCompletedAsync(2 * batches, first, second);
+        await GeneratorHarness.WaitUntilAsync(() => first.Generator.Metrics.CompletedTotal + second.Generator.Metrics.CompletedTotal >= 2 * batches,
+            60_000, "every completed task counted");
         Assert.True(first.Generator.Metrics.CompletedTotal > 0, "the first replica's provers got work");
         Assert.True(second.Generator.Metrics.CompletedTotal > 0, "the second replica's provers got work");
         Assert.Equal(2 * batches, first.Generator.Metrics.CompletedTotal + second.Generator.Metrics.CompletedTotal);

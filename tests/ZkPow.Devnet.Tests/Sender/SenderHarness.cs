@@ -40,6 +40,9 @@ internal sealed class SenderHarness : IAsyncDisposable
     private DevnetSequence? _last;
     private volatile bool _miningPaused;
 
+    /// <summary>Held by the pump while it mines a block.</summary>
+    private readonly SemaphoreSlim _mining = new(1, 1);
+
     private SenderHarness(DevChain chain, DevnetRollupLedger ledger, DevnetRollupNode node, StoreKind storeKind)
     {
         Chain = chain;
@@ -64,9 +67,6 @@ internal sealed class SenderHarness : IAsyncDisposable
         set => _miningPaused = value;
     }
 
-    /// <summary>Held by the pump while it mines a block.</summary>
-    private readonly SemaphoreSlim _mining = new(1, 1);
-
     /// <summary>Stops the pump, and returns once no block is being mined: the head read next stays the head.</summary>
     public async Task PauseMiningAsync()
     {
@@ -80,6 +80,7 @@ internal sealed class SenderHarness : IAsyncDisposable
             _mining.Release();
         }
     }
+
     public IRollupChain Reader { get; }
     /// <summary>The rollup's batches as the rollup node reports them (the roots the aggregators' senders read).</summary>
     public DevnetRollupLedger Ledger { get; }
