@@ -72,6 +72,15 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
     /// <summary>Raised (on a worker thread) after a final proof has been stored.</summary>
     public event Action<FinalProofRecord>? FinalProofStored;
 
+    /// <summary>Final batches whose proof is being written, from before the write until <see cref="FinalProofStored"/>
+    /// has returned.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<ulong, byte> _storingFinals = new();
+
+    /// <summary>Whether the final proof of <paramref name="finalBatch"/> is being stored and not yet announced by
+    /// <see cref="FinalProofStored"/>: a reader of the store can see the proof before the announcement comes, and can
+    /// leave it to the announcement while this is true.</summary>
+    public bool IsStoringFinal(ulong finalBatch) => _storingFinals.ContainsKey(finalBatch);
+
     /// <summary>Whether every request waits for its claim (a shared store, or <see cref="GeneratorOptions.ClaimBeforeSend"/>).</summary>
     private bool WaitsForClaims => _store.Shared || _options.ClaimBeforeSend;
 
@@ -770,18 +779,26 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
             }
 
             RecordSuccess(prover);
-            if (await _store.CompleteFinalAsync(task.Id, prover, record, CancellationToken.None).ConfigureAwait(false))
+            _storingFinals[task.Sequence] = 0;
+            try
             {
-                ForgetTried(task.Id);
-                lock (_gate)
+                if (await _store.CompleteFinalAsync(task.Id, prover, record, CancellationToken.None).ConfigureAwait(false))
                 {
-                    _reproves.Remove(task.Sequence);
-                }
+                    ForgetTried(task.Id);
+                    lock (_gate)
+                    {
+                        _reproves.Remove(task.Sequence);
+                    }
 
-                Metrics.TaskCompleted(task.Kind, duration);
-                _proofCache.RemoveSequence(task.Sequence);
-                LogFinalStored(task.SequenceInit, task.Sequence, session.Name);
-                FinalProofStored?.Invoke(record);
+                    Metrics.TaskCompleted(task.Kind, duration);
+                    _proofCache.RemoveSequence(task.Sequence);
+                    LogFinalStored(task.SequenceInit, task.Sequence, session.Name);
+                    FinalProofStored?.Invoke(record);
+                }
+            }
+            finally
+            {
+                _storingFinals.TryRemove(task.Sequence, out _);
             }
 
             return;

@@ -33,7 +33,10 @@ internal sealed class SenderService(IOptions<AggregatorOptions> options, Startup
     {
         var sender = new ProofSender(store.Store, chain, transactions.Manager, new RollupNodeRoots(rollupNode), new GeneratorReprover(generator.Generator),
             options.Value.Sender, metrics, loggers.CreateLogger<ProofSender>(), time);
-        var manager = new ProofManager(store.Store, sender, chain, options.Value.Sender, loggers.CreateLogger<ProofManager>(), time);
+        var manager = new ProofManager(store.Store, sender, chain, options.Value.Sender, loggers.CreateLogger<ProofManager>(), time)
+        {
+            FinalBeingStored = generator.Generator.IsStoringFinal,
+        };
         _sender = sender;
         _manager = manager;
         generator.Generator.FinalProofStored += manager.OnFinalProofStored;

@@ -44,6 +44,10 @@ public sealed partial class ProofManager : IAsyncDisposable
         _time = time;
     }
 
+    /// <summary>Whether the generator is storing the final proof of a sequence and has not announced it yet (wire to
+    /// <see cref="ProofGenerator.IsStoringFinal"/>).</summary>
+    public Func<ulong, bool> FinalBeingStored { get; init; } = _ => false;
+
     /// <summary>Call when the generator has stored a final proof (wire to <see cref="ProofGenerator.FinalProofStored"/>).</summary>
     public void OnFinalProofStored(FinalProofRecord record)
     {
@@ -116,9 +120,22 @@ public sealed partial class ProofManager : IAsyncDisposable
             {
                 foreach (var final in await _store.ListUnsentFinalProofsAsync(cancellationToken).ConfigureAwait(false))
                 {
-                    if (!_sender.Holds(final))
+                    if (_sender.Holds(final))
                     {
-                        _sender.FinalProofMsgCache.Put(final, _storedAt.TryRemove(final, out var at) ? at : 0);
+                        continue;
+                    }
+
+                    // A proof listed between its write and its announcement is left to the announcement, which stamps
+                    // the moment it was stored (for the hash broadcast latency) and wakes this loop. Asked before the
+                    // stamp is looked for: once the generator says it is no longer storing, its stamp is there.
+                    var announcing = FinalBeingStored(final);
+                    if (_storedAt.TryRemove(final, out var at))
+                    {
+                        _sender.FinalProofMsgCache.Put(final, at);
+                    }
+                    else if (!announcing)
+                    {
+                        _sender.FinalProofMsgCache.Put(final, 0);
                     }
                 }
 

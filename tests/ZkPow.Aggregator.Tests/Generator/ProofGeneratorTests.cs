@@ -73,6 +73,37 @@ public abstract class ProofGeneratorTests(StoreTarget target) : IDisposable
     }
 
     [Fact]
+    public async Task a_final_proof_that_a_reader_can_see_before_its_announcement_is_marked_as_being_stored_until_announced()
+    {
+        // The Proof Manager lists stored final proofs now and then besides hearing of each one as it is stored; a proof
+        // it lists in between would go to the sender unstamped, and its hash broadcast latency would go unmeasured.
+        await using var h = await StartAsync();
+        var seen = new List<(ulong Final, bool Listed, bool Storing)>();
+        h.Generator.FinalProofStored += record =>
+        {
+            var listed = h.Store.ListUnsentFinalProofsAsync(CancellationToken.None).GetAwaiter().GetResult().Contains(record.FinalBatch);
+            lock (seen)
+            {
+                seen.Add((record.FinalBatch, listed, h.Generator.IsStoringFinal(record.FinalBatch)));
+            }
+        };
+        h.AddProver("p0");
+        h.AddProver("p1");
+        for (var i = 0; i < 4; i++)
+        {
+            await h.AddSequenceAsync(1 + (i % 3));
+        }
+
+        await h.WaitForFinalsAsync(4);
+        await GeneratorHarness.WaitUntilAsync(() => { lock (seen) { return seen.Count == 4; } }, 10_000, "every announcement handled");
+        lock (seen)
+        {
+            Assert.All(seen, s => Assert.True(s.Listed && s.Storing, $"sequence {s.Final}: listed {s.Listed}, being stored {s.Storing}"));
+            Assert.All(seen, s => Assert.False(h.Generator.IsStoringFinal(s.Final)));
+        }
+    }
+
+    [Fact]
     public async Task provers_joining_and_leaving_mid_run_lose_no_sequence()
     {
         await using var h = await StartAsync(new GeneratorOptions { ReconnectGrace = TimeSpan.FromMilliseconds(200) });
