@@ -35,10 +35,11 @@ internal sealed class TestAggregatorServer : IAsyncDisposable
         return server;
     }
 
-    /// <summary>The next prover stream to arrive.</summary>
+    /// <summary>The next prover stream to arrive (by default within 30 s: a prover's first connection in a cold test
+    /// process, beside other tests starting, has taken more than 5 s on a loaded machine).</summary>
     public async Task<TestProverStream> AcceptAsync(TimeSpan? timeout = null)
     {
-        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(5));
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(30));
         return await _streams.Reader.ReadAsync(cts.Token);
     }
 
