@@ -127,7 +127,9 @@ public sealed partial class TxManager : IAsyncDisposable
     internal Preflight? StartPreflight(TxRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return _ready ? StartPreflight(request.Kind, request.To, request.Data, request.Value, request.GasLimit ?? 0, cancellationToken) : null;
+        return _ready
+            ? StartPreflight(request.Kind, request.To, request.Data, request.Value, request.GasLimit ?? 0, cancellationToken, request.SkipPreflightCall)
+            : null;
     }
 
     /// <summary>As <see cref="SubmitAsync(TxRequest, CancellationToken)"/>, with the pre-flight reads that
@@ -463,8 +465,9 @@ public sealed partial class TxManager : IAsyncDisposable
 
     /// <summary>The pre-flight call, the gas estimate and the fees: independent reads, one round trip instead of three. Their
     /// failures are observed at once (reads that end up unused are dropped, failed or not).</summary>
-    private Preflight StartPreflight(string kind, string to, byte[] data, BigInteger value, ulong gasLimit, CancellationToken cancellationToken) =>
-        Preflight.Observed(new(_rpc.EthCallAsync(_sender, to, data, value, "latest", cancellationToken),
+    private Preflight StartPreflight(string kind, string to, byte[] data, BigInteger value, ulong gasLimit, CancellationToken cancellationToken,
+        bool skipCall = false) =>
+        Preflight.Observed(new(skipCall ? Task.FromResult(ChainCallResult<byte[]>.Ok([])) : _rpc.EthCallAsync(_sender, to, data, value, "latest", cancellationToken),
             gasLimit == 0 ? EstimateGasAsync(kind, to, data, value, cancellationToken) : Task.FromResult<(ulong, ChainRevert?)>((gasLimit, null)),
             SuggestFeesAsync(cancellationToken))
         {

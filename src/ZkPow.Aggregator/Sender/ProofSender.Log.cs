@@ -43,6 +43,10 @@ public sealed partial class ProofSender
     [LoggerMessage(Level = LogLevel.Information, Message = "Sequence {Final}: proof revealed and accepted")]
     private partial void LogRevealed(ulong final);
 
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "Sequence {Final}: revealed right behind our own reveal of its predecessor {Predecessor} (tx {PredecessorKey}, in flight), gas limit {GasLimit}")]
+    private partial void LogRevealBehindOwn(ulong final, ulong predecessor, string predecessorKey, ulong gasLimit);
+
     [LoggerMessage(Level = LogLevel.Debug, Message = "Sequence {Final}: verifyBatches sent (tx {Key})")]
     private partial void LogRevealSent(ulong final, string key);
 

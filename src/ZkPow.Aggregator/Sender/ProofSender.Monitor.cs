@@ -206,7 +206,11 @@ public sealed partial class ProofSender
             return;
         }
 
-        if (head >= windows.ProofWindowStart(start) && predecessorVerified)
+        // Not verified yet, but being verified by our own reveal, signed and in flight: this reveal can go right behind it.
+        var behind = !predecessorVerified && head >= windows.ProofWindowStart(start) && _options.RevealBehindOwn
+            ? await OwnRevealInFlightAsync(record.InitBatch, cancellationToken).ConfigureAwait(false)
+            : null;
+        if (head >= windows.ProofWindowStart(start) && (predecessorVerified || behind is not null))
         {
             if (_revealHandedAt.TryGetValue(final, out var handedAt) && head <= handedAt)
             {
@@ -229,11 +233,34 @@ public sealed partial class ProofSender
                 return;
             }
 
+            // Behind our own reveal the reveal delay counts from the window's start: the predecessor is not in the way.
             var revealableFrom = Math.Max(windows.ProofWindowStart(start), item.PredecessorVerifiedAt ?? 0);
+            var behindGasLimit = 0UL;
+            if (behind is not null)
+            {
+                behindGasLimit = GasLimitBehind(behind.GasLimit, RevealRequest(record, proof).Data.Length, behind.Data.Length);
+                LogRevealBehindOwn(final, record.InitBatch, behind.Key, behindGasLimit);
+            }
+
             _revealHandedAt[final] = head;
-            ProofHashCache.Put(final, new ProofMessage(record, proof, revealableFrom));
+            ProofHashCache.Put(final, new ProofMessage(record, proof, revealableFrom, behindGasLimit));
             MonitPHTxCache.TryRemove(final, out _);
         }
+    }
+
+    /// <summary>Our reveal of the sequence ending at <paramref name="predecessor"/>, if it is the one its record stands on,
+    /// signed (its nonce taken) and neither failed nor replaced by a cancel; otherwise null.</summary>
+    private async Task<TxRecord?> OwnRevealInFlightAsync(ulong predecessor, CancellationToken cancellationToken)
+    {
+        if (predecessor == 0 || !_revealKeys.TryGetValue(predecessor, out var key) ||
+            await _tx.GetAsync(key, cancellationToken).ConfigureAwait(false) is not
+            { Kind: "verifyBatches", State: TxState.Signed or TxState.Sent or TxState.Mined, Nonce: not null, GasLimit: > 0 } ahead)
+        {
+            return null;
+        }
+
+        var own = await _store.GetSubmissionAsync(predecessor, cancellationToken).ConfigureAwait(false);
+        return own is { State: SubmissionState.Revealing } && own.ProofTxKey == key ? ahead : null; // Else an older key of it.
     }
 
     /// <summary>True once a Committed record's commitment has been missing for <see cref="SenderOptions.CommitmentMissingBlocks"/>

@@ -79,7 +79,13 @@ public sealed partial class ProofSender
 
         record = record with { State = SubmissionState.Revealing };
         await SaveAsync(record, cancellationToken).ConfigureAwait(false);
-        var submission = await _tx.SubmitAsync(RevealRequest(record, message.Proof), cancellationToken).ConfigureAwait(false);
+        var request = RevealRequest(record, message.Proof);
+        if (message.BehindGasLimit > 0)
+        {
+            request = request with { GasLimit = message.BehindGasLimit, SkipPreflightCall = true };
+        }
+
+        var submission = await _tx.SubmitAsync(request, cancellationToken).ConfigureAwait(false);
         if (!submission.Accepted)
         {
             Metrics.ProofTx("rejected");
@@ -90,8 +96,22 @@ public sealed partial class ProofSender
         Metrics.ProofTx("sent");
         _revealKeys[record.FinalBatch] = record.ProofTxKey;
         LogRevealSent(record.FinalBatch, submission.Handle.Key);
+        if (_options.RevealBehindOwn)
+        {
+            MonitPHTxCache.Nudge(); // A successor's reveal may go right behind this one.
+        }
+
         Watch(WatchRevealAsync(record, submission.Handle, message.RevealableFrom, _stopping.Token));
     }
+
+    /// <summary>The gas limit of a reveal sent behind our own reveal of its predecessor, which cannot be estimated (it
+    /// reverts until the predecessor is verified): the predecessor reveal's own limit (its estimate times the reveal's
+    /// multiplier), scaled by the call data sizes when ours is larger (a longer proof, more batches: what a reveal's gas
+    /// grows with). Gas a limit leaves unused is not paid for.</summary>
+    internal static ulong GasLimitBehind(ulong predecessorLimit, int dataLength, int predecessorDataLength) =>
+        predecessorDataLength > 0 && dataLength > predecessorDataLength
+            ? (ulong)Math.Ceiling(predecessorLimit * ((double)dataLength / predecessorDataLength))
+            : predecessorLimit;
 
     private async Task WatchRevealAsync(SubmissionRecord record, TxHandle handle, ulong revealableFrom, CancellationToken cancellationToken)
     {

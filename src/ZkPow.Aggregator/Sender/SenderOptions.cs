@@ -27,6 +27,12 @@ public sealed class SenderOptions
     /// <summary>Whether to commit ahead of verification at all (pipelining hashes for future sequences).</summary>
     public bool CommitAhead { get; set; } = true;
 
+    /// <summary>Whether a reveal whose predecessor sequence is not verified yet, but is being verified by our own reveal
+    /// (signed and in flight), is sent right behind it rather than a block after that reveal is mined: the nonce order makes
+    /// it land after the predecessor's, in the same block when both fit. If the predecessor's reveal fails, this one reverts
+    /// (gas spent, no slash) and is sent again once the predecessor is verified.</summary>
+    public bool RevealBehindOwn { get; set; } = true;
+
     /// <summary>Blocks a tx may land after the earliest block it can (<c>head + 1</c>), for deadline decisions (count,
     /// e.g. <c>1</c>): a commitment of ours is overdue for a new hash once <c>head + 1 + slack</c> is past its round's end.</summary>
     public int LandingSlackBlocks { get; set; } = 1;

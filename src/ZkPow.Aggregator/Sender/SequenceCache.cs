@@ -45,6 +45,20 @@ public sealed class SequenceCache<T>
         return added;
     }
 
+    /// <summary>Wakes whoever waits in <see cref="WaitForChangeAsync"/> without changing an item (something it decides on
+    /// changed elsewhere).</summary>
+    public void Nudge()
+    {
+        TaskCompletionSource signal;
+        lock (_gate)
+        {
+            signal = _changed;
+            _changed = NewSignal();
+        }
+
+        signal.TrySetResult();
+    }
+
     public bool Contains(ulong finalBatch)
     {
         lock (_gate)

@@ -1,0 +1,129 @@
+using ZkPow.Aggregator.Chain;
+using ZkPow.Aggregator.Sender;
+using ZkPow.Devnet.Tests.Storage;
+
+namespace ZkPow.Devnet.Tests.Sender;
+
+/// <summary>A reveal whose predecessor is being verified by our own reveal, still in flight, goes right behind it. On a
+/// real anvil whose blocks the test mines itself (the pump held still), on SQLite (what matters is the chain and the
+/// nonce order, not the store).</summary>
+public sealed class RevealBehindOwnTests
+{
+    private const byte T1 = 5;
+    private const byte T2 = 10;
+
+    [Fact]
+    public async Task a_reveal_goes_right_behind_our_own_reveal_of_its_predecessor_and_lands_in_the_same_block()
+    {
+        await using var h = await SenderHarness.StartAsync(StoreKind.Sqlite, T1, T2);
+        var (aggregator, first, second, windowStart) = await TwoCommitmentsInOneRoundAsync(h);
+
+        // The window opens: our reveal of the first goes out, and, with the first still in the pool, the second's too.
+        await h.Chain.MineAsync();
+        Assert.Equal(windowStart, await h.Chain.GetBlockNumberAsync());
+        await SenderHarness.WaitUntilAsync(() => Task.FromResult(aggregator.Sender.Metrics.Count("proof", "sent") >= 2), TimeSpan.FromSeconds(30),
+            "both reveals sent while the first is not mined");
+
+        await h.Chain.MineAsync();
+        var verified = (await h.EventsAsync()).OfType<VerifyBatchesEvent>().ToList();
+        var ofFirst = Assert.Single(verified, e => e.NumBatch == first);
+        var ofSecond = Assert.Single(verified, e => e.NumBatch == second);
+        Assert.Equal(windowStart + 1, ofFirst.BlockNumber);
+        Assert.Equal(ofFirst.BlockNumber, ofSecond.BlockNumber);
+        Assert.True(ofFirst.LogIndex < ofSecond.LogIndex);
+        Assert.True(SenderHarness.Same(ofSecond.Aggregator, aggregator.Miner));
+
+        // Recorded as revealed, with no failed or refused reveal and no slash.
+        h.MiningPaused = false;
+        await SenderHarness.WaitUntilAsync(async () => await aggregator.Store.GetSubmissionAsync(second, default) is { State: SubmissionState.Revealed },
+            TimeSpan.FromSeconds(30), "the second recorded as revealed");
+        Assert.Equal(0, aggregator.Sender.Metrics.Count("proof", "failed") + aggregator.Sender.Metrics.Count("proof", "rejected"));
+        Assert.DoesNotContain((await h.EventsAsync()).OfType<SlashedEvent>(), e => SenderHarness.Same(e.Prover, aggregator.Miner));
+    }
+
+    [Fact]
+    public async Task a_reveal_behind_ours_that_reverts_because_ours_failed_is_sent_again_once_the_predecessor_is_verified()
+    {
+        await using var h = await SenderHarness.StartAsync(StoreKind.Sqlite, T1, T2);
+        var (slot, genesis) = await h.GenesisStateRootSlotAsync();
+        var (aggregator, first, second, windowStart) = await TwoCommitmentsInOneRoundAsync(h);
+        await h.Chain.MineAsync();
+        Assert.Equal(windowStart, await h.Chain.GetBlockNumberAsync());
+        await SenderHarness.WaitUntilAsync(() => Task.FromResult(aggregator.Sender.Metrics.Count("proof", "sent") >= 2), TimeSpan.FromSeconds(30),
+            "both reveals sent while the first is not mined");
+
+        // Both reveals are in the pool when the root the first proof starts from reads as zero: the first reverts
+        // (OldStateRootDoesNotExist), and the second behind it (its predecessor not verified).
+        await h.Chain.Rpc.CallAsync("anvil_setStorageAt", [h.Chain.Contracts.Rollup, slot, "0x" + new string('0', 64)], default);
+        await h.Chain.MineAsync();
+        Assert.Empty((await h.EventsAsync()).OfType<VerifyBatchesEvent>());
+        await SenderHarness.WaitUntilAsync(() => Task.FromResult(aggregator.Sender.Metrics.Count("proof", "failed") >= 2), TimeSpan.FromSeconds(30),
+            "both reverts seen");
+
+        // The root is back: both are revealed inside their window, the second after the first, and nobody is slashed.
+        await h.Chain.Rpc.CallAsync("anvil_setStorageAt", [h.Chain.Contracts.Rollup, slot, genesis], default);
+        h.MiningPaused = false;
+        await h.WaitForVerifiedAsync(second, TimeSpan.FromSeconds(30));
+        var verified = (await h.EventsAsync()).OfType<VerifyBatchesEvent>().ToList();
+        var ofFirst = Assert.Single(verified, e => e.NumBatch == first);
+        var ofSecond = Assert.Single(verified, e => e.NumBatch == second);
+        Assert.True(SenderHarness.Same(ofFirst.Aggregator, aggregator.Miner) && SenderHarness.Same(ofSecond.Aggregator, aggregator.Miner));
+        Assert.InRange(ofSecond.BlockNumber, ofFirst.BlockNumber, windowStart + T2);
+        await SenderHarness.WaitUntilAsync(async () => await aggregator.Store.GetSubmissionAsync(second, default) is { State: SubmissionState.Revealed },
+            TimeSpan.FromSeconds(30), "the second recorded as revealed");
+        Assert.DoesNotContain((await h.EventsAsync()).OfType<SlashedEvent>(), e => SenderHarness.Same(e.Prover, aggregator.Miner));
+    }
+
+    /// <summary>
+    /// Two one-batch sequences whose rounds start in the same block (another miner opens both), committed by our
+    /// aggregator; returns with the pump held still at the block before their proof windows open, neither revealed.
+    /// </summary>
+    private static async Task<(MinerAggregator Aggregator, ulong First, ulong Second, ulong WindowStart)> TwoCommitmentsInOneRoundAsync(SenderHarness h)
+    {
+        var us = h.Chain.Miners[0];
+        var other = h.Chain.Miners[1];
+        var aggregator = await h.StartMinerAsync(us, "us");
+        var first = await h.SequenceAsync(1, aggregator);
+        var second = await h.SequenceAsync(1, aggregator);
+
+        // No prover yet: the other miner opens both rounds in one block.
+        await h.PauseMiningAsync();
+        var rollup = h.Chain.Contracts.Rollup;
+        var opens = new List<string>();
+        foreach (var sequence in new[] { first, second })
+        {
+            opens.Add(await h.Chain.SendTransactionAsync(other, rollup,
+                RollupCalls.SubmitProofHash(sequence.InitNumBatch, sequence.FinalNewBatch, Abi.Keccak([(byte)sequence.FinalNewBatch])),
+                gas: 300_000));
+        }
+
+        await h.Chain.MineAsync();
+        foreach (var hash in opens)
+        {
+            Assert.True((await h.Chain.WaitForReceiptAsync(hash)).Succeeded);
+        }
+
+        var round = (await h.Reader.GetSequenceAsync(first.FinalNewBatch, default)).RoundStart;
+        Assert.Equal(round, (await h.Reader.GetSequenceAsync(second.FinalNewBatch, default)).RoundStart);
+
+        // Our commitments: the first's, then the second's once the first's is on chain (the commit policy wants it there).
+        h.AddProver(aggregator, "gpu");
+        await SenderHarness.WaitUntilAsync(() => Task.FromResult(aggregator.Sender.Metrics.Count("hash", "sent") >= 1), TimeSpan.FromSeconds(30),
+            "our first hash sent");
+        await h.Chain.MineAsync();
+        await SenderHarness.WaitUntilAsync(() => Task.FromResult(aggregator.Sender.Metrics.Count("hash", "sent") >= 2), TimeSpan.FromSeconds(30),
+            "our second hash sent");
+        await h.Chain.MineAsync();
+        foreach (var sequence in new[] { first, second })
+        {
+            var ours = await h.Reader.GetCommitmentAsync(sequence.FinalNewBatch, us.Address, default);
+            Assert.True(ours is { Exists: true, Proved: false } && ours.RoundStart == round, $"our commitment to {sequence.FinalNewBatch}: {ours}");
+        }
+
+        var windowStart = round + T1;
+        Assert.True(await h.Chain.GetBlockNumberAsync() < windowStart, "the proof windows opened before the test could hold the chain");
+        await h.Chain.MineToAsync(windowStart - 1);
+        Assert.Equal(0, aggregator.Sender.Metrics.Count("proof", "sent"));
+        return (aggregator, first.FinalNewBatch, second.FinalNewBatch, windowStart);
+    }
+}
