@@ -566,6 +566,12 @@ public sealed partial class JsonRpcTransport : IDisposable
         {
             throw Unhealthy(endpoint, $"{what}: the node at {endpoint.Name} sent invalid JSON", e);
         }
+        catch (Exception e) when (e is HttpRequestException or IOException or JsonException && cancellationToken.IsCancellationRequested)
+        {
+            // The connection broke as the caller cancelled (a stop): the caller sees its cancellation, as it would have
+            // a moment later, not a transport failure it would take for the node's.
+            throw new OperationCanceledException($"{what}: cancelled", e, cancellationToken);
+        }
     }
 
     private void Healthy(RpcEndpoint endpoint, Stopwatch clock)

@@ -233,11 +233,13 @@ public sealed partial class ProofSender
                 return;
             }
 
-            // Behind our own reveal the reveal delay counts from the window's start: the predecessor is not in the way.
             var revealableFrom = Math.Max(windows.ProofWindowStart(start), item.PredecessorVerifiedAt ?? 0);
             var behindGasLimit = 0UL;
             if (behind is not null)
             {
+                // The reveal delay counts from the block at which our predecessor's reveal let this one go (it feeds the
+                // commit policy's estimate of how soon a reveal lands once it can).
+                revealableFrom = Math.Max(windows.ProofWindowStart(start), head);
                 behindGasLimit = GasLimitBehind(behind.GasLimit, RevealRequest(record, proof).Data.Length, behind.Data.Length);
                 LogRevealBehindOwn(final, record.InitBatch, behind.Key, behindGasLimit);
             }
@@ -249,12 +251,13 @@ public sealed partial class ProofSender
     }
 
     /// <summary>Our reveal of the sequence ending at <paramref name="predecessor"/>, if it is the one its record stands on,
-    /// signed (its nonce taken) and neither failed nor replaced by a cancel; otherwise null.</summary>
+    /// signed (its nonce taken) and neither failed (nor mined reverted, short of its confirmation depth) nor replaced by a
+    /// cancel; otherwise null.</summary>
     private async Task<TxRecord?> OwnRevealInFlightAsync(ulong predecessor, CancellationToken cancellationToken)
     {
         if (predecessor == 0 || !_revealKeys.TryGetValue(predecessor, out var key) ||
             await _tx.GetAsync(key, cancellationToken).ConfigureAwait(false) is not
-            { Kind: "verifyBatches", State: TxState.Signed or TxState.Sent or TxState.Mined, Nonce: not null, GasLimit: > 0 } ahead)
+            { Kind: "verifyBatches", State: TxState.Signed or TxState.Sent or TxState.Mined, Nonce: not null, GasLimit: > 0, Succeeded: not false } ahead)
         {
             return null;
         }

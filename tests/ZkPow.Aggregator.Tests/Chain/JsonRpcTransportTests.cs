@@ -550,6 +550,34 @@ public sealed class JsonRpcTransportTests
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call.WaitAsync(TimeSpan.FromSeconds(10)));
     }
 
+    [Theory]
+    [InlineData("a reset connection")]
+    [InlineData("a refused request")]
+    [InlineData("invalid JSON")]
+    public async Task a_transport_failure_seen_as_the_caller_cancels_ends_the_call_as_cancelled(string what)
+    {
+        // A node's connection breaks (a fault proxy's lost reply) just as the aggregator stops: the stop wins, and the
+        // caller (the sync loop, the sender) ends as cancelled instead of failing with the transport's exception.
+        await using var server = ScriptedRpcServer.Start((_, _, _) => RpcAnswer.Ok("0x2a"));
+        using var client = Client(server);
+        using var cts = new CancellationTokenSource();
+        Exception failure = what switch
+        {
+            "a reset connection" => new IOException("Unable to read data from the transport connection: Connection reset by peer."),
+            "a refused request" => new HttpRequestException("An error occurred while sending the request."),
+            _ => new JsonException("'0x' is an invalid end of a number."),
+        };
+
+        var call = client.Transport.CallAsync("eth_blockNumber", [], cts.Token, _ =>
+        {
+            cts.Cancel();
+            throw failure;
+        });
+
+        var error = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(cts.Token, error.CancellationToken);
+    }
+
     [Fact]
     public async Task the_bare_client_makes_one_attempt()
     {
