@@ -18,6 +18,11 @@ public sealed partial class ProofSender
                     await ReDecideHeldHashTxsAsync(cancellationToken).ConfigureAwait(false);
                 }
 
+                // Taken before the pass, so that what comes while it runs is not lost: a block mined meanwhile (the pass
+                // read the head before it; on a chain that then holds still the pass after it would never come), and a
+                // reveal of ours sent meanwhile (a successor may go right behind it).
+                var nextHead = NextHeadAsync(cancellationToken);
+                var nudged = MonitPHTxCache.NudgeSignal();
                 var items = MonitPHTxCache.Snapshot();
                 if (items.Count > 0 || !_openRounds.IsEmpty)
                 {
@@ -52,9 +57,24 @@ public sealed partial class ProofSender
                     Metrics.OpenCommitments(0, null);
                 }
 
-                // Re-evaluate on the next block, or as soon as a new commitment is put in.
+                if (AfterMonitorPass is { } afterPass)
+                {
+                    await afterPass().ConfigureAwait(false);
+                }
+
+                // Re-evaluate on the next block, as soon as a new commitment is put in, once a reveal of ours was sent, or
+                // once a hash tx being watched is final (it may be confirmed just after the pass looked at it).
                 var change = MonitPHTxCache.WaitForChangeAsync(cancellationToken);
-                await Task.WhenAny(change, NextHeadAsync(cancellationToken)).ConfigureAwait(false);
+                List<Task> wakes = [change, nudged.WaitAsync(cancellationToken), nextHead];
+                foreach (var (_, item) in MonitPHTxCache.Snapshot())
+                {
+                    if (item.HashTx is { Completion.IsCompleted: false } hashTx) // One left done by a pass waits for the next block.
+                    {
+                        wakes.Add(hashTx.Completion);
+                    }
+                }
+
+                await Task.WhenAny(wakes).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {

@@ -74,6 +74,22 @@ public sealed partial class ProofSender : IAsyncDisposable
 
     public SenderMetrics Metrics { get; }
 
+    /// <summary>The head the block follower last saw.</summary>
+    internal ulong FollowedHead
+    {
+        get
+        {
+            lock (_headGate)
+            {
+                return _head;
+            }
+        }
+    }
+
+    /// <summary>For tests: awaited by worker 2 after each pass, before it waits for the next change (a test holds a pass
+    /// there to let the chain move on while it runs).</summary>
+    internal Func<Task>? AfterMonitorPass { get; set; }
+
     /// <summary>The miner's address (sender of every tx, and the address proofs are bound to).</summary>
     public string Miner => _tx.Address;
 

@@ -9,6 +9,7 @@ public sealed class SequenceCache<T>
     private readonly Lock _gate = new();
     private readonly SortedDictionary<ulong, T> _items = [];
     private TaskCompletionSource _changed = NewSignal();
+    private TaskCompletionSource _nudged = NewSignal();
 
     public SequenceCache(string name)
     {
@@ -45,18 +46,27 @@ public sealed class SequenceCache<T>
         return added;
     }
 
-    /// <summary>Wakes whoever waits in <see cref="WaitForChangeAsync"/> without changing an item (something it decides on
-    /// changed elsewhere).</summary>
+    /// <summary>Completes <see cref="NudgeSignal"/> (something a waiter decides on changed elsewhere, no item did).</summary>
     public void Nudge()
     {
         TaskCompletionSource signal;
         lock (_gate)
         {
-            signal = _changed;
-            _changed = NewSignal();
+            signal = _nudged;
+            _nudged = NewSignal();
         }
 
         signal.TrySetResult();
+    }
+
+    /// <summary>A task that completes at the next <see cref="Nudge"/>. Take it before reading what a nudge would change,
+    /// and wait on it after: a nudge that comes in between is not lost.</summary>
+    public Task NudgeSignal()
+    {
+        lock (_gate)
+        {
+            return _nudged.Task;
+        }
     }
 
     public bool Contains(ulong finalBatch)

@@ -60,4 +60,21 @@ public sealed class SequenceCacheTests
         Assert.Equal(1000, taken.Count + cache.Count);
         Assert.Equal(taken.Count, taken.Distinct().Count());
     }
+
+    [Fact]
+    public async Task a_nudge_between_taking_the_signal_and_waiting_on_it_is_not_lost()
+    {
+        var cache = new SequenceCache<int>("test");
+        var signal = cache.NudgeSignal();
+        Assert.False(signal.IsCompleted);
+        cache.Nudge(); // While the waiter is busy (a pass of worker 2), before it waits.
+        await signal.WaitAsync(TimeSpan.FromSeconds(5));
+
+        var next = cache.NudgeSignal();
+        Assert.False(next.IsCompleted);
+        cache.Put(1, 1); // An item put is a change, not a nudge.
+        Assert.False(next.IsCompleted);
+        cache.Nudge();
+        await next.WaitAsync(TimeSpan.FromSeconds(5));
+    }
 }

@@ -21,8 +21,7 @@ public sealed class RevealBehindOwnTests
         // The window opens: our reveal of the first goes out, and, with the first still in the pool, the second's too.
         await h.Chain.MineAsync();
         Assert.Equal(windowStart, await h.Chain.GetBlockNumberAsync());
-        await SenderHarness.WaitUntilAsync(() => Task.FromResult(aggregator.Sender.Metrics.Count("proof", "sent") >= 2), TimeSpan.FromSeconds(30),
-            "both reveals sent while the first is not mined");
+        await BothRevealsSentAsync(aggregator, first, second, "while the first is not mined");
 
         await h.Chain.MineAsync();
         var verified = (await h.EventsAsync()).OfType<VerifyBatchesEvent>().ToList();
@@ -49,8 +48,7 @@ public sealed class RevealBehindOwnTests
         var (aggregator, first, second, windowStart) = await TwoCommitmentsInOneRoundAsync(h);
         await h.Chain.MineAsync();
         Assert.Equal(windowStart, await h.Chain.GetBlockNumberAsync());
-        await SenderHarness.WaitUntilAsync(() => Task.FromResult(aggregator.Sender.Metrics.Count("proof", "sent") >= 2), TimeSpan.FromSeconds(30),
-            "both reveals sent while the first is not mined");
+        await BothRevealsSentAsync(aggregator, first, second, "while the first is not mined");
 
         // Both reveals are in the pool when the root the first proof starts from reads as zero: the first reverts
         // (OldStateRootDoesNotExist), and the second behind it (its predecessor not verified).
@@ -72,6 +70,52 @@ public sealed class RevealBehindOwnTests
         await SenderHarness.WaitUntilAsync(async () => await aggregator.Store.GetSubmissionAsync(second, default) is { State: SubmissionState.Revealed },
             TimeSpan.FromSeconds(30), "the second recorded as revealed");
         Assert.DoesNotContain((await h.EventsAsync()).OfType<SlashedEvent>(), e => SenderHarness.Same(e.Prover, aggregator.Miner));
+    }
+
+    [Fact]
+    public async Task a_block_and_a_reveal_of_ours_that_come_while_a_pass_of_the_monitor_runs_wake_the_next_pass()
+    {
+        await using var h = await SenderHarness.StartAsync(StoreKind.Sqlite, T1, T2);
+        var (aggregator, first, second, windowStart) = await TwoCommitmentsInOneRoundAsync(h);
+
+        // A pass at the block before the windows open is held while the block that opens them is mined and seen; the
+        // chain then holds still, so no later block wakes the monitor. Once released, the pass after it reveals the
+        // first, and the reveal sent (while that pass may still run) lets the second go right behind it.
+        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        aggregator.Sender.AfterMonitorPass = async () =>
+        {
+            if (aggregator.Sender.FollowedHead < windowStart && held.TrySetResult())
+            {
+                await release.Task;
+            }
+        };
+        aggregator.Sender.MonitPHTxCache.Nudge();
+        await held.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await h.Chain.MineAsync();
+        await SenderHarness.WaitUntilAsync(() => Task.FromResult(aggregator.Sender.FollowedHead == windowStart), TimeSpan.FromSeconds(30),
+            "the block follower at the window's start");
+        release.SetResult();
+
+        await BothRevealsSentAsync(aggregator, first, second, "with the chain held at the window's start");
+        Assert.Equal(windowStart, await h.Chain.GetBlockNumberAsync());
+    }
+
+    /// <summary>Waits for both reveals sent; on a timeout, says where the two sequences stand.</summary>
+    private static async Task BothRevealsSentAsync(MinerAggregator aggregator, ulong first, ulong second, string when)
+    {
+        try
+        {
+            await SenderHarness.WaitUntilAsync(() => Task.FromResult(aggregator.Sender.Metrics.Count("proof", "sent") >= 2), TimeSpan.FromSeconds(30),
+                $"both reveals sent {when}");
+        }
+        catch (TimeoutException e)
+        {
+            var watched = aggregator.Sender.MonitPHTxCache.Snapshot().Select(i => $"{i.Key}: hash tx done {i.Value.HashTx?.Completion.IsCompleted}");
+            throw new TimeoutException($"{e.Message}; sent {aggregator.Sender.Metrics.Count("proof", "sent")}, head seen {aggregator.Sender.FollowedHead}, " +
+                $"{first}: {(await aggregator.Store.GetSubmissionAsync(first, default))?.State}, {second}: {(await aggregator.Store.GetSubmissionAsync(second, default))?.State}, " +
+                $"watched [{string.Join("; ", watched)}]", e);
+        }
     }
 
     /// <summary>
