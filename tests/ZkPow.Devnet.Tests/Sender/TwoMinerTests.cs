@@ -20,12 +20,16 @@ public abstract class TwoMinerTests(StoreKind store)
         h.AddProver(aggB, "b-gpu");
         var sequence = await h.SequenceAsync(1, aggA, aggB);
 
-        // B stops right after its hash is on chain, before its proof window opens.
+        // B stops right after its hash is on chain, before its proof window opens (A's may land a block after B's).
         await SenderHarness.WaitUntilAsync(async () => (await h.Reader.GetCommitmentAsync(sequence.FinalNewBatch, b.Address, default)).Exists,
             TimeSpan.FromSeconds(20), "B's commitment");
         await h.StopMinerAsync(aggB);
+        await SenderHarness.WaitUntilAsync(async () => (await h.Reader.GetCommitmentAsync(sequence.FinalNewBatch, a.Address, default)).Exists,
+            TimeSpan.FromSeconds(20), "A's commitment");
         var round = (await h.Reader.GetSequenceAsync(sequence.FinalNewBatch, default)).RoundStart;
-        Assert.True((await h.Reader.GetCommitmentAsync(sequence.FinalNewBatch, a.Address, default)).RoundStart == round, "A and B share the round");
+        var ofA = await h.Reader.GetCommitmentAsync(sequence.FinalNewBatch, a.Address, default);
+        var ofB = await h.Reader.GetCommitmentAsync(sequence.FinalNewBatch, b.Address, default);
+        Assert.True(ofA.RoundStart == round && ofB.RoundStart == round, $"A and B share the round {round}: A {ofA}, B {ofB}");
 
         await h.WaitForVerifiedAsync(sequence.FinalNewBatch, TimeSpan.FromSeconds(20));
 
