@@ -11,8 +11,9 @@ public sealed class BenchCommandTests
     [Fact]
     public async Task bench_with_json_prints_exactly_one_json_object_with_the_measured_figures()
     {
+        var timeline = Path.Combine(Path.GetTempPath(), $"zkpow-timeline-{Guid.NewGuid():N}.csv");
         using var bench = ChildProcess.Zkpow("bench", "--provers", "4", "--sequences", "12", "--max-batches", "5", "--prover-latency", "5ms",
-            "--latency-jitter", "0.3", "--prover-speeds", "1,2", "--seed", "3", "--json");
+            "--latency-jitter", "0.3", "--prover-speeds", "1,2", "--seed", "3", "--timeline", timeline, "--json");
         Assert.Equal(0, await bench.WaitForExitAsync(TimeSpan.FromMinutes(2)));
         using var json = JsonDocument.Parse(bench.Stdout);
         var root = json.RootElement;
@@ -46,7 +47,25 @@ public sealed class BenchCommandTests
         Assert.True(root.GetProperty("jitMsDuringRun").GetDouble() >= 0);
 
         Assert.Contains("tasks", bench.Stderr);
+
+        // The schedule: one line per job, each in the order of its own times, every sequence's final proof stored.
+        var lines = File.ReadAllLines(timeline);
+        File.Delete(timeline);
+        Assert.Equal(GeneratorBenchmark.TimelineHeader, lines[0]);
+        var jobs = lines.Skip(1).Select(line => line.Split(',')).ToArray();
+        Assert.Equal(2 * batches, jobs.Length);
+        Assert.Equal(12, jobs.Count(job => job[1] == nameof(TaskKind.Final)));
+        Assert.Equal(4, jobs.Select(job => job[0]).Distinct().Count());
+        foreach (var job in jobs)
+        {
+            var (ready, written, received, ended, answered, stored) = (Ms(job[7]), Ms(job[8]), Ms(job[9]), Ms(job[10]), Ms(job[11]), Ms(job[12]));
+            // The prover's times are its wall clock, the aggregator's a stopwatch since the start: 1 ms of slack between them.
+            Assert.True(ready <= written && written <= received + 1 && received < ended && ended <= answered + 1 && answered <= stored,
+                string.Join(',', job));
+        }
     }
+
+    private static double Ms(string value) => double.Parse(value, System.Globalization.CultureInfo.InvariantCulture);
 
     [Fact]
     public async Task bench_refuses_bad_options_with_a_clear_message()

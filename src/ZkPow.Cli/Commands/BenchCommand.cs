@@ -73,11 +73,15 @@ internal static class BenchCommand
         {
             Description = "With --store postgres: the connection string of an existing, empty PostgreSQL database to use instead of a throwaway cluster",
         };
+        var timeline = new Option<string?>("--timeline")
+        {
+            Description = "Write the measured run's schedule to this CSV file, one line per job (prover, task, work drawn, ms since the start: ready, written, received, ended, answered, stored)",
+        };
         var json = CliOptions.Json();
         var logLevel = CliOptions.LogLevel(LogLevel.Warning);
         var command = new Command("bench", "Benchmark the proof generator with mock provers over real gRPC and the durable store")
         {
-            provers, sequences, maxBatches, latency, jitter, speeds, interval, noLongPoll, claimBeforeSend, noLimits, noWarmUp, seed, port, batchBytes, proofBytes, db, synchronous, store, replicas, storeConnection, json,
+            provers, sequences, maxBatches, latency, jitter, speeds, interval, noLongPoll, claimBeforeSend, noLimits, noWarmUp, seed, port, batchBytes, proofBytes, db, synchronous, store, replicas, storeConnection, timeline, json,
             logLevel,
             BenchTxsCommand.Create(),
         };
@@ -105,6 +109,7 @@ internal static class BenchCommand
                 Store = parse.GetValue(store) ?? "sqlite",
                 Replicas = parse.GetValue(replicas),
                 StoreConnection = parse.GetValue(storeConnection),
+                TimelinePath = parse.GetValue(timeline),
             };
             var asJson = parse.GetValue(json);
             try

@@ -135,6 +135,50 @@ public sealed partial class GeneratorBenchmark
         return new RunAnalysis(e2e, lag, next, ideal, critical, ratioArray, latencyArray);
     }
 
+    /// <summary>The CSV header of <see cref="WriteTimelineAsync"/>.</summary>
+    internal const string TimelineHeader =
+        "prover,kind,sequence,from_batch,to_batch,work_ms,duration_ms,ready_ms,written_ms,received_ms,ended_ms,answered_ms,stored_ms";
+
+    /// <summary>
+    /// Writes the run's schedule, one line per job that a prover accepted, in the order the requests were written: the
+    /// prover, the task, the work drawn (at speed 1) and the time the job took on its prover, then in milliseconds since
+    /// the run's start: the task ready, its request written, received by the prover, the job's end there, its proof
+    /// received by the aggregator (empty if it was not) and its sequence's final proof stored (empty if it was not).
+    /// </summary>
+    private static async Task WriteTimelineAsync(string path, RunRecord run, CancellationToken cancellationToken)
+    {
+        var timings = new Dictionary<string, MockJobTiming>(StringComparer.Ordinal);
+        foreach (var timing in run.Timings)
+        {
+            timings[timing.RequestId] = timing;
+        }
+
+        string Ms(double value) => value.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture);
+        string Since(long timestamp) => Ms(Stopwatch.GetElapsedTime(run.Started, timestamp).TotalMilliseconds);
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (directory is not null)
+        {
+            Directory.CreateDirectory(directory);
+        }
+
+        await using var writer = new StreamWriter(path, append: false);
+        await writer.WriteLineAsync(TimelineHeader.AsMemory(), cancellationToken).ConfigureAwait(false);
+        foreach (var record in run.Dispatches.OrderBy(r => r.WrittenAt))
+        {
+            if (!timings.TryGetValue(record.RequestId, out var timing))
+            {
+                continue;
+            }
+
+            var received = (timing.ReceivedAt - run.StartedUtc).TotalMilliseconds;
+            var task = record.Task;
+            var line = string.Join(',', record.Prover, task.Kind, task.Sequence, task.FromBatch, task.ToBatch, Ms(timing.Work.TotalMilliseconds),
+                Ms(timing.Duration.TotalMilliseconds), Since(record.ReadyAt), Since(record.WrittenAt), Ms(received), Ms(received + timing.Duration.TotalMilliseconds),
+                record.AnsweredAt == 0 ? "" : Since(record.AnsweredAt), run.StoredAt.TryGetValue(task.Sequence, out var stored) ? Since(stored) : "");
+            await writer.WriteLineAsync(line.AsMemory(), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>What a run recorded, for <see cref="Analyse"/>.</summary>
     private sealed record RunRecord(IReadOnlyList<SequenceInput> Sequences, long[] SyncedAt, ConcurrentDictionary<ulong, long> StoredAt,
         long Started, DateTimeOffset StartedUtc, DispatchRecord[] Dispatches, MockJobTiming[] Timings, double TotalSpeed,

@@ -356,9 +356,16 @@ public sealed partial class GeneratorBenchmark(GeneratorBenchmarkOptions options
             var jitDuringRun = System.Runtime.JitInfo.GetCompilationTime() - jitBefore;
             var samples = metrics.SelectMany(m => m.DispatchSamples()).ToArray();
             Array.Sort(samples);
-            var analysis = Analyse(new RunRecord(sequences, syncedAt, storedAt, started, startedUtc, [.. metrics.SelectMany(m => m.DispatchRecords())],
+            var runRecord = new RunRecord(sequences, syncedAt, storedAt, started, startedUtc, [.. metrics.SelectMany(m => m.DispatchRecords())],
                 provers.SelectMany(p => p.JobTimings()).ToArray(), Enumerable.Range(0, options.Provers).Sum(options.SpeedOf),
-                options.Provers > 0 ? Enumerable.Range(0, options.Provers).Max(options.SpeedOf) : 1));
+                options.Provers > 0 ? Enumerable.Range(0, options.Provers).Max(options.SpeedOf) : 1);
+            var analysis = Analyse(runRecord);
+            if (options.TimelinePath is { } timelinePath)
+            {
+                await WriteTimelineAsync(timelinePath, runRecord, cancellationToken).ConfigureAwait(false);
+                log.LogInformation("Wrote the run's schedule to {Path}", timelinePath);
+            }
+
             var ideal = analysis.IdealMakespan;
             var completed = Completed();
             var tasksPerSecond = completed / elapsed.TotalSeconds;

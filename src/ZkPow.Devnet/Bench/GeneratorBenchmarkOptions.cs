@@ -79,6 +79,9 @@ public sealed class GeneratorBenchmarkOptions
     /// durable cluster started for the run and stopped at its end.</summary>
     public string? StoreConnection { get; set; }
 
+    /// <summary>A CSV file to write the measured run's schedule to, one line per job (null = none).</summary>
+    public string? TimelinePath { get; set; }
+
     /// <summary>Whether the run uses PostgreSQL.</summary>
     public bool IsPostgres => string.Equals(Store, StoreOptions.PostgresProvider, StringComparison.OrdinalIgnoreCase);
 
