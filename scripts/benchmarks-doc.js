@@ -154,11 +154,18 @@ if (full) {
   line('with the sequences synced before it (they are verified on chain in order, so they go first), the time the fleet');
   line('needs for their work and its own.');
   line();
-  line('| command | tasks | makespan ÷ ideal | sequence latency ÷ ideal (mean / p99) | dispatch e2e p50 / p99 | of which poll lag p99 |');
-  line('|---|---|---|---|---|---|');
+  line('| command | tasks | makespan ÷ ideal | sequence latency ÷ ideal (mean / p99) | policy alone: makespan / latency | dispatch e2e p50 / p99 | of which poll lag p99 |');
+  line('|---|---|---|---|---|---|---|');
   for (const run of [j, c, s, p, g]) {
-    line(`| \`${run.cmd}\` | ${n(run.r.tasksCompleted)} | ${f(run.r.makespanRatio, 3)} (ideal ${n(run.r.idealMakespanMs)} ms) | ${f(run.r.sequenceLatencyRatio, 3)} / ${f(run.r.sequenceLatencyRatioP99, 3)} | ${f(run.r.dispatchE2eP50Ms, 2)} / ${f(run.r.dispatchE2eP99Ms, 2)} ms | ${f(run.r.pollLagP99Ms, 2)} ms |`);
+    line(`| \`${run.cmd}\` | ${n(run.r.tasksCompleted)} | ${f(run.r.makespanRatio, 3)} (ideal ${n(run.r.idealMakespanMs)} ms) | ${f(run.r.sequenceLatencyRatio, 3)} / ${f(run.r.sequenceLatencyRatioP99, 3)} | ${f(run.r.policyMakespanRatio, 3)} / ${f(run.r.policySequenceLatencyRatio, 3)} | ${f(run.r.dispatchE2eP50Ms, 2)} / ${f(run.r.dispatchE2eP99Ms, 2)} ms | ${f(run.r.pollLagP99Ms, 2)} ms |`);
   }
+  line();
+  line('"Policy alone" is the generator\'s own order and picking rules (least slack first; a ready task to the fastest idle');
+  line('prover; a slow prover leaving aggregations and finals to the fast ones while a batch waits) played out on the same');
+  line('drawn work and the same provers with no overhead and every prover\'s speed known (`policyMakespanRatio`,');
+  line('`policySequenceLatencyRatio`): the gap from the ideal to it is what the policy costs, and the gap from it to the run');
+  line('is what the execution costs (gRPC round trips, the store, and the two cores shared by the aggregator and the mock');
+  line('provers, which weigh most on the fastest provers\' short jobs).');
   line();
   line('The provers of the mock answer a GetProof that carries a timeout when the job ends (a long poll), on timers that fire');
   line('within tens of microseconds of the job\'s drawn end (the system\'s fire up to a millisecond or two late, which would');

@@ -36,6 +36,9 @@ public sealed class BenchCommandTests
         Assert.InRange(root.GetProperty("dispatchE2eSamples").GetInt32(), 1, 2 * batches - 1);
         var limit = Math.Min(root.GetProperty("roundTripsPerSecond").GetDouble() / 2, root.GetProperty("storeCompletionsPerSecond").GetDouble());
         Assert.Equal(Math.Round(limit, 1), root.GetProperty("limitTasksPerSecond").GetDouble(), 0.11);
+        // The policy played out on the same work with no overhead: the ideal is a lower bound of any schedule.
+        Assert.True(root.GetProperty("policyMakespanRatio").GetDouble() >= 1, root.GetProperty("policyMakespanRatio").ToString());
+        Assert.True(root.GetProperty("policySequenceLatencyRatio").GetDouble() > 0);
         Assert.Equal(0.3, root.GetProperty("latencyJitter").GetDouble());
         Assert.Equal("1,2", root.GetProperty("proverSpeeds").GetString());
         // The warm-up's throw-away run came first (one round of the run's size: it has fewer than 60 sequences); none of

@@ -88,6 +88,17 @@ public sealed partial class GeneratorBenchmark
         }
 
         var finals = byTask.Values.Where(e => e.Task.Kind == TaskKind.Final).ToDictionary(e => e.Task.Sequence, e => e.Task.Id);
+        var syncOffsets = new Dictionary<ulong, TimeSpan>();
+        for (var i = 0; i < run.Sequences.Count; i++)
+        {
+            if (run.SyncedAt[i] != 0)
+            {
+                syncOffsets[run.Sequences[i].FinalBatch] = Stopwatch.GetElapsedTime(run.Started, run.SyncedAt[i]);
+            }
+        }
+
+        var policy = PolicySimulation.Run([.. byTask.Values.Select(e => new PolicySimulation.Job(e.Task, e.Timing.Work))], syncOffsets, run.Speeds);
+        var policyRatios = new List<double>();
         var speed = run.TotalSpeed > 0 ? run.TotalSpeed : 1;
         var ideal = TimeSpan.FromTicks((long)(totalWork.Ticks / speed));
         var critical = TimeSpan.Zero;
@@ -114,6 +125,10 @@ public sealed partial class GeneratorBenchmark
             if (best > TimeSpan.Zero)
             {
                 ratios.Add(latency / best);
+                if (policy.FinalAt.TryGetValue(sequence, out var policyFinal))
+                {
+                    policyRatios.Add((policyFinal - offset) / best);
+                }
             }
         }
 
@@ -132,7 +147,7 @@ public sealed partial class GeneratorBenchmark
         Array.Sort(lag);
         var next = answerToRequest.ToArray();
         Array.Sort(next);
-        return new RunAnalysis(e2e, lag, next, ideal, critical, ratioArray, latencyArray);
+        return new RunAnalysis(e2e, lag, next, ideal, critical, ratioArray, latencyArray, policy.Makespan, [.. policyRatios]);
     }
 
     /// <summary>The CSV header of <see cref="WriteTimelineAsync"/>.</summary>
@@ -181,10 +196,14 @@ public sealed partial class GeneratorBenchmark
 
     /// <summary>What a run recorded, for <see cref="Analyse"/>.</summary>
     private sealed record RunRecord(IReadOnlyList<SequenceInput> Sequences, long[] SyncedAt, ConcurrentDictionary<ulong, long> StoredAt,
-        long Started, DateTimeOffset StartedUtc, DispatchRecord[] Dispatches, MockJobTiming[] Timings, double TotalSpeed,
-        double FastestSpeed);
+        long Started, DateTimeOffset StartedUtc, DispatchRecord[] Dispatches, MockJobTiming[] Timings, IReadOnlyList<double> Speeds)
+    {
+        public double TotalSpeed => Speeds.Sum();
+
+        public double FastestSpeed => Speeds.Count > 0 ? Speeds.Max() : 1;
+    }
 
     /// <summary>Sorted samples and ideals of one run.</summary>
     private sealed record RunAnalysis(double[] EndToEnd, double[] PollLag, double[] AnswerToRequest, TimeSpan IdealMakespan, TimeSpan CriticalPath, double[] SequenceRatios,
-        double[] SequenceLatencies);
+        double[] SequenceLatencies, TimeSpan PolicyMakespan, double[] PolicySequenceRatios);
 }

@@ -357,8 +357,7 @@ public sealed partial class GeneratorBenchmark(GeneratorBenchmarkOptions options
             var samples = metrics.SelectMany(m => m.DispatchSamples()).ToArray();
             Array.Sort(samples);
             var runRecord = new RunRecord(sequences, syncedAt, storedAt, started, startedUtc, [.. metrics.SelectMany(m => m.DispatchRecords())],
-                provers.SelectMany(p => p.JobTimings()).ToArray(), Enumerable.Range(0, options.Provers).Sum(options.SpeedOf),
-                options.Provers > 0 ? Enumerable.Range(0, options.Provers).Max(options.SpeedOf) : 1);
+                provers.SelectMany(p => p.JobTimings()).ToArray(), [.. Enumerable.Range(0, options.Provers).Select(options.SpeedOf)]);
             var analysis = Analyse(runRecord);
             if (options.TimelinePath is { } timelinePath)
             {
@@ -424,6 +423,8 @@ public sealed partial class GeneratorBenchmark(GeneratorBenchmarkOptions options
                 DispatchP99Ms = Math.Round(Percentile(samples, 0.99), 3),
                 DispatchMaxMs = Math.Round(samples.Length == 0 ? 0 : samples[^1], 3),
                 MakespanRatio = ideal > TimeSpan.Zero ? Math.Round(elapsed / ideal, 3) : null,
+                PolicyMakespanRatio = ideal > TimeSpan.Zero && analysis.PolicyMakespan > TimeSpan.Zero ? Math.Round(analysis.PolicyMakespan / ideal, 3) : null,
+                PolicySequenceLatencyRatio = analysis.PolicySequenceRatios.Length > 0 ? Math.Round(analysis.PolicySequenceRatios.Average(), 3) : null,
                 IdealMakespanMs = Math.Round(ideal.TotalMilliseconds, 1),
                 MaxAggregationDepth = sequences.Max(s => AggregationTree.Depth((ulong)s.Batches.Count)),
                 TasksRetried = metrics.Sum(m => m.Retries),

@@ -49,6 +49,15 @@ public sealed record GeneratorBenchmarkResult
     /// <summary>Measured makespan ÷ ideal makespan (null when the provers have no latency: the ideal is 0).</summary>
     public required double? MakespanRatio { get; init; }
 
+    /// <summary>The generator's policy alone: the makespan of its order and picking rules played out on the same drawn work
+    /// and the same provers with no overhead (see PolicySimulation), ÷ the ideal makespan (null for zero-latency provers).
+    /// The run's ratio less this one is what the execution costs.</summary>
+    public required double? PolicyMakespanRatio { get; init; }
+
+    /// <summary>The same simulated schedule's mean sequence latency ratio (each sequence's final job ended, less its sync,
+    /// ÷ its ideal latency).</summary>
+    public required double? PolicySequenceLatencyRatio { get; init; }
+
     /// <summary>The larger of the latest (sync offset + critical path) and the drawn work spread over the fleet's speed.</summary>
     public required double IdealMakespanMs { get; init; }
 
