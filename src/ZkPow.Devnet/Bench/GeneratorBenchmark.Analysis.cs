@@ -25,12 +25,6 @@ public sealed partial class GeneratorBenchmark
     /// </summary>
     private static RunAnalysis Analyse(RunRecord run)
     {
-        var timings = new Dictionary<string, MockJobTiming>(StringComparer.Ordinal);
-        foreach (var timing in run.Timings)
-        {
-            timings[timing.RequestId] = timing;
-        }
-
         DateTimeOffset Wall(long timestamp) => run.StartedUtc + Stopwatch.GetElapsedTime(run.Started, timestamp);
 
         var endToEnd = new List<double>();
@@ -40,13 +34,8 @@ public sealed partial class GeneratorBenchmark
         var byTask = new Dictionary<long, (ProofTask Task, MockJobTiming Timing)>();
         var workBySequence = new Dictionary<ulong, TimeSpan>();
         var totalWork = TimeSpan.Zero;
-        foreach (var record in run.Dispatches.OrderBy(r => r.WrittenAt))
+        foreach (var (record, timing) in run.Jobs())
         {
-            if (!timings.TryGetValue(record.RequestId, out var timing))
-            {
-                continue;
-            }
-
             byTask[record.Task.Id] = (record.Task, timing);
             totalWork += timing.Work;
             workBySequence[record.Task.Sequence] = workBySequence.GetValueOrDefault(record.Task.Sequence) + timing.Work;
@@ -162,12 +151,6 @@ public sealed partial class GeneratorBenchmark
     /// </summary>
     private static async Task WriteTimelineAsync(string path, RunRecord run, CancellationToken cancellationToken)
     {
-        var timings = new Dictionary<string, MockJobTiming>(StringComparer.Ordinal);
-        foreach (var timing in run.Timings)
-        {
-            timings[timing.RequestId] = timing;
-        }
-
         string Ms(double value) => value.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture);
         string Since(long timestamp) => Ms(Stopwatch.GetElapsedTime(run.Started, timestamp).TotalMilliseconds);
         var directory = Path.GetDirectoryName(Path.GetFullPath(path));
@@ -178,13 +161,8 @@ public sealed partial class GeneratorBenchmark
 
         await using var writer = new StreamWriter(path, append: false);
         await writer.WriteLineAsync(TimelineHeader.AsMemory(), cancellationToken).ConfigureAwait(false);
-        foreach (var record in run.Dispatches.OrderBy(r => r.WrittenAt))
+        foreach (var (record, timing) in run.Jobs())
         {
-            if (!timings.TryGetValue(record.RequestId, out var timing))
-            {
-                continue;
-            }
-
             var received = (timing.ReceivedAt - run.StartedUtc).TotalMilliseconds;
             var task = record.Task;
             var line = string.Join(',', record.Prover, task.Kind, task.Sequence, task.FromBatch, task.ToBatch, Ms(timing.Work.TotalMilliseconds),
@@ -201,6 +179,25 @@ public sealed partial class GeneratorBenchmark
         public double TotalSpeed => Speeds.Sum();
 
         public double FastestSpeed => Speeds.Count > 0 ? Speeds.Max() : 1;
+
+        /// <summary>The jobs a prover accepted, in the order their requests were written: what the aggregator recorded and
+        /// what the prover did, joined by request id.</summary>
+        public IEnumerable<(DispatchRecord Record, MockJobTiming Timing)> Jobs()
+        {
+            var timings = new Dictionary<string, MockJobTiming>(StringComparer.Ordinal);
+            foreach (var timing in Timings)
+            {
+                timings[timing.RequestId] = timing;
+            }
+
+            foreach (var record in Dispatches.OrderBy(r => r.WrittenAt))
+            {
+                if (timings.TryGetValue(record.RequestId, out var timing))
+                {
+                    yield return (record, timing);
+                }
+            }
+        }
     }
 
     /// <summary>Sorted samples and ideals of one run.</summary>
