@@ -92,6 +92,22 @@ public sealed class BenchCommandTests
         Assert.Contains("--proof-bytes must be between 0 and 1572864", proofs.Stderr);
         Assert.Contains("Provers:MaxSendBytes", proofs.Stderr);
         Assert.Equal("", proofs.Stdout.Trim());
+
+        // A schedule file that cannot be written (its folder is a file) is refused before the run, not after it.
+        var notAFolder = Path.GetTempFileName();
+        try
+        {
+            using var timeline = ChildProcess.Zkpow("bench", "--provers", "2", "--sequences", "2", "--prover-latency", "5ms", "--no-warm-up",
+                "--timeline", Path.Combine(notAFolder, "schedule.csv"), "--json");
+            Assert.Equal(2, await timeline.WaitForExitAsync(TimeSpan.FromMinutes(1)));
+            Assert.Contains("--timeline: cannot write", timeline.Stderr);
+            Assert.DoesNotContain("tasks", timeline.Stderr);
+            Assert.Equal("", timeline.Stdout.Trim());
+        }
+        finally
+        {
+            File.Delete(notAFolder);
+        }
     }
 
     [Fact]

@@ -146,7 +146,7 @@ internal static class BenchCommand
             }
             catch (ArgumentException ex)
             {
-                // A database that is not empty: refused before anything was written.
+                // A database that is not empty, or a --timeline file that cannot be written: refused before the run.
                 await Console.Error.WriteLineAsync($"zkpow bench: {ex.Message}").ConfigureAwait(false);
                 return 2;
             }

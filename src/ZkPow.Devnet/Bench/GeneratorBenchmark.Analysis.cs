@@ -143,6 +143,26 @@ public sealed partial class GeneratorBenchmark
     internal const string TimelineHeader =
         "prover,kind,sequence,from_batch,to_batch,work_ms,duration_ms,ready_ms,written_ms,received_ms,ended_ms,answered_ms,stored_ms";
 
+    /// <summary>Creates the timeline file (and its folder) before the run, so that a path that cannot be written is refused
+    /// before anything is measured.</summary>
+    private static void PrepareTimeline(string path)
+    {
+        try
+        {
+            var directory = Path.GetDirectoryName(Path.GetFullPath(path));
+            if (directory is not null)
+            {
+                Directory.CreateDirectory(directory);
+            }
+
+            File.WriteAllText(path, "");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException)
+        {
+            throw new ArgumentException($"--timeline: cannot write '{path}': {ex.Message}", ex);
+        }
+    }
+
     /// <summary>
     /// Writes the run's schedule, one line per job that a prover accepted, in the order the requests were written: the
     /// prover, the task, the work drawn (at speed 1) and the time the job took on its prover, then in milliseconds since
@@ -153,12 +173,6 @@ public sealed partial class GeneratorBenchmark
     {
         string Ms(double value) => value.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture);
         string Since(long timestamp) => Ms(Stopwatch.GetElapsedTime(run.Started, timestamp).TotalMilliseconds);
-        var directory = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (directory is not null)
-        {
-            Directory.CreateDirectory(directory);
-        }
-
         await using var writer = new StreamWriter(path, append: false);
         await writer.WriteLineAsync(TimelineHeader.AsMemory(), cancellationToken).ConfigureAwait(false);
         foreach (var (record, timing) in run.Jobs())

@@ -30,6 +30,11 @@ public sealed partial class GeneratorBenchmark(GeneratorBenchmarkOptions options
     public async Task<GeneratorBenchmarkResult> RunAsync(CancellationToken cancellationToken)
     {
         options.Validate();
+        if (options.TimelinePath is { } timeline)
+        {
+            PrepareTimeline(timeline);
+        }
+
         if (options.WarmUp && options.Provers > 0)
         {
             _warmUp = await WarmUpAsync(cancellationToken).ConfigureAwait(false);
@@ -361,8 +366,16 @@ public sealed partial class GeneratorBenchmark(GeneratorBenchmarkOptions options
             var analysis = Analyse(runRecord);
             if (options.TimelinePath is { } timelinePath)
             {
-                await WriteTimelineAsync(timelinePath, runRecord, cancellationToken).ConfigureAwait(false);
-                log.LogInformation("Wrote the run's schedule to {Path}", timelinePath);
+                try
+                {
+                    await WriteTimelineAsync(timelinePath, runRecord, cancellationToken).ConfigureAwait(false);
+                    log.LogInformation("Wrote the run's schedule to {Path}", timelinePath);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    // The figures of the run are still reported.
+                    log.LogError("Could not write the run's schedule to {Path}: {Error}", timelinePath, ex.Message);
+                }
             }
 
             var ideal = analysis.IdealMakespan;
