@@ -19,11 +19,14 @@ public sealed partial class ProofSender
                 }
 
                 // Taken before the pass, so that what comes while it runs is not lost: a block mined meanwhile (the pass
-                // read the head before it; on a chain that then holds still the pass after it would never come), and a
-                // reveal of ours sent meanwhile (a successor may go right behind it).
-                var nextHead = NextHeadAsync(cancellationToken);
+                // read the head before it; on a chain that then holds still the pass after it would never come), a reveal
+                // of ours sent meanwhile (a successor may go right behind it), a commitment put in meanwhile, and a hash
+                // tx being watched that is final meanwhile (the pass may have looked at it just before).
+                var nextHead = NextHeadSignal();
                 var nudged = MonitPHTxCache.NudgeSignal();
+                var changed = MonitPHTxCache.ChangeSignal();
                 var items = MonitPHTxCache.Snapshot();
+                var hashTxsNotFinal = items.Select(i => i.Value.HashTx?.Completion).OfType<Task>().Where(t => !t.IsCompleted).ToList();
                 if (items.Count > 0 || !_openRounds.IsEmpty)
                 {
                     // The chain reads of a pass go out together (behind a provider that stalls, one read after another
@@ -63,18 +66,10 @@ public sealed partial class ProofSender
                 }
 
                 // Re-evaluate on the next block, as soon as a new commitment is put in, once a reveal of ours was sent, or
-                // once a hash tx being watched is final (it may be confirmed just after the pass looked at it).
-                var change = MonitPHTxCache.WaitForChangeAsync(cancellationToken);
-                List<Task> wakes = [change, nudged.WaitAsync(cancellationToken), nextHead];
-                foreach (var (_, item) in MonitPHTxCache.Snapshot())
-                {
-                    if (item.HashTx is { Completion.IsCompleted: false } hashTx) // One left done by a pass waits for the next block.
-                    {
-                        wakes.Add(hashTx.Completion);
-                    }
-                }
-
-                await Task.WhenAny(wakes).ConfigureAwait(false);
+                // once a hash tx being watched is final; at once if one of these came during the pass. The signals are
+                // waited on as they are (WhenAny lets go of the others when one completes), so a signal that stays
+                // pending for many passes collects nothing.
+                await Task.WhenAny([changed, nudged, nextHead, .. hashTxsNotFinal]).WaitAsync(cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -228,7 +223,7 @@ public sealed partial class ProofSender
 
         // Not verified yet, but being verified by our own reveal, signed and in flight: this reveal can go right behind it.
         var behind = !predecessorVerified && head >= windows.ProofWindowStart(start) && _options.RevealBehindOwn
-            ? await OwnRevealInFlightAsync(record.InitBatch, cancellationToken).ConfigureAwait(false)
+            ? await OwnRevealInFlightAsync(record.InitBatch, lastVerified, cancellationToken).ConfigureAwait(false)
             : null;
         if (head >= windows.ProofWindowStart(start) && (predecessorVerified || behind is not null))
         {
@@ -272,18 +267,31 @@ public sealed partial class ProofSender
 
     /// <summary>Our reveal of the sequence ending at <paramref name="predecessor"/>, if it is the one its record stands on,
     /// signed (its nonce taken) and neither failed (nor mined reverted, short of its confirmation depth) nor replaced by a
-    /// cancel; otherwise null.</summary>
-    private async Task<TxRecord?> OwnRevealInFlightAsync(ulong predecessor, CancellationToken cancellationToken)
+    /// cancel, and if it can succeed: its own predecessor is verified, or being verified the same way by ours, and so on up
+    /// (a reveal sent behind one that is bound to revert reverts too); otherwise null.</summary>
+    private async Task<TxRecord?> OwnRevealInFlightAsync(ulong predecessor, ulong lastVerified, CancellationToken cancellationToken)
     {
-        if (predecessor == 0 || !_revealKeys.TryGetValue(predecessor, out var key) ||
-            await _tx.GetAsync(key, cancellationToken).ConfigureAwait(false) is not
-            { Kind: "verifyBatches", State: TxState.Signed or TxState.Sent or TxState.Mined, Nonce: not null, GasLimit: > 0, Succeeded: not false } ahead)
+        TxRecord? first = null;
+        while (predecessor > lastVerified)
         {
-            return null;
+            if (!_revealKeys.TryGetValue(predecessor, out var key) ||
+                await _tx.GetAsync(key, cancellationToken).ConfigureAwait(false) is not
+                { Kind: "verifyBatches", State: TxState.Signed or TxState.Sent or TxState.Mined, Nonce: not null, GasLimit: > 0, Succeeded: not false } ahead)
+            {
+                return null;
+            }
+
+            var own = await _store.GetSubmissionAsync(predecessor, cancellationToken).ConfigureAwait(false);
+            if (own is not { State: SubmissionState.Revealing } || own.ProofTxKey != key || own.InitBatch >= predecessor)
+            {
+                return null; // Else an older key of it.
+            }
+
+            first ??= ahead;
+            predecessor = own.InitBatch;
         }
 
-        var own = await _store.GetSubmissionAsync(predecessor, cancellationToken).ConfigureAwait(false);
-        return own is { State: SubmissionState.Revealing } && own.ProofTxKey == key ? ahead : null; // Else an older key of it.
+        return first;
     }
 
     /// <summary>True once a Committed record's commitment has been missing for <see cref="SenderOptions.CommitmentMissingBlocks"/>

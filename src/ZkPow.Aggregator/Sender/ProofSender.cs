@@ -276,11 +276,12 @@ public sealed partial class ProofSender : IAsyncDisposable
         }
     }
 
-    private Task NextHeadAsync(CancellationToken cancellationToken)
+    /// <summary>A task that completes when the next new head is seen (take it before reading the head).</summary>
+    private Task NextHeadSignal()
     {
         lock (_headGate)
         {
-            return _newHead.Task.WaitAsync(cancellationToken);
+            return _newHead.Task;
         }
     }
 

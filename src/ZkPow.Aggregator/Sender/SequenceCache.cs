@@ -116,12 +116,13 @@ public sealed class SequenceCache<T>
         }
     }
 
-    /// <summary>Completes when the cache changes (an item is put), or on cancellation.</summary>
-    public Task WaitForChangeAsync(CancellationToken cancellationToken)
+    /// <summary>A task that completes at the next <see cref="Put"/>. Like <see cref="NudgeSignal"/>: take it before reading
+    /// the items, and wait on it after; an item put in between is not lost.</summary>
+    public Task ChangeSignal()
     {
         lock (_gate)
         {
-            return _changed.Task.WaitAsync(cancellationToken);
+            return _changed.Task;
         }
     }
 

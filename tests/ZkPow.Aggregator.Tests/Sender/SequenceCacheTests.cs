@@ -77,4 +77,22 @@ public sealed class SequenceCacheTests
         cache.Nudge();
         await next.WaitAsync(TimeSpan.FromSeconds(5));
     }
+
+    [Fact]
+    public async Task a_put_between_taking_the_change_signal_and_waiting_on_it_is_not_lost()
+    {
+        var cache = new SequenceCache<int>("test");
+        var signal = cache.ChangeSignal();
+        Assert.False(signal.IsCompleted);
+        cache.Put(1, 1); // While the waiter is busy (a pass of worker 2), before it waits.
+        await signal.WaitAsync(TimeSpan.FromSeconds(5));
+
+        var next = cache.ChangeSignal();
+        Assert.False(next.IsCompleted);
+        cache.Nudge(); // A nudge is not a change.
+        Assert.True(cache.TryRemove(1, out _)); // Nor is a removal.
+        Assert.False(next.IsCompleted);
+        cache.Put(2, 2);
+        await next.WaitAsync(TimeSpan.FromSeconds(5));
+    }
 }
