@@ -410,6 +410,27 @@ public sealed partial class TxManager
         LogMined(mined.Key, mined.Nonce ?? 0, mined.TxHash ?? "?", block);
     }
 
+    /// <summary>
+    /// Why a mined transaction failed. One that used at least 63/64 of its gas limit ran out of gas (a call that runs out
+    /// leaves its caller at most 1/64; the contract's own reverts come from checks that use little gas): that is said
+    /// first, since the replay cannot tell, being run on the state before the block, without the transactions ahead of
+    /// it in the block (a reveal sent right behind our reveal of its predecessor replays as "predecessor not verified").
+    /// Otherwise the revert of the replay, or that the replay did not revert.
+    /// </summary>
+    private async Task<ChainRevert> FailureOfAsync(TxRecord record, ulong block, ulong gasUsed, CancellationToken cancellationToken)
+    {
+        if (record.GasLimit > 0 && gasUsed >= record.GasLimit - record.GasLimit / 64)
+        {
+            return ChainRevert.Decode(null, $"out of gas: used {gasUsed} of its gas limit {record.GasLimit}");
+        }
+
+        var replay = await _rpc.EthCallAsync(_sender, record.To, record.Data, record.Value, HexData.Quantity(block == 0 ? 0 : block - 1),
+            cancellationToken).ConfigureAwait(false);
+        return replay.Revert ?? (record.GasLimit > 0 && gasUsed >= record.GasLimit * 9 / 10
+            ? ChainRevert.Decode(null, $"out of gas: used {gasUsed} of its gas limit {record.GasLimit}")
+            : ChainRevert.Decode(null, $"reverted on chain; replaying it did not revert (used {gasUsed} of its gas limit {record.GasLimit})"));
+    }
+
     /// <summary>Confirmed, or Failed with the revert reason replayed at the block before, or out of gas.</summary>
     private async Task FinalizeAsync(Tracked tracked, TxState[] from, JsonElement receipt, CancellationToken cancellationToken)
     {
@@ -425,16 +446,10 @@ public sealed partial class TxManager
         };
         if (!succeeded)
         {
-            var replay = await _rpc.EthCallAsync(_sender, record.To, record.Data, record.Value, HexData.Quantity(block == 0 ? 0 : block - 1),
-                cancellationToken).ConfigureAwait(false);
             var gasUsed = receipt.TryGetProperty("gasUsed", out var used) && HexData.TryParseUInt64(used, out var g) ? g : 0;
             change = change with
             {
-                // A replay with the node's own gas that does not revert, of a transaction that used nearly all of its gas
-                // limit (a call that runs out of gas leaves the caller 1/64 of it): it ran out of gas.
-                Revert = replay.Revert ?? (record.GasLimit > 0 && gasUsed >= record.GasLimit * 9 / 10
-                    ? ChainRevert.Decode(null, $"out of gas: used {gasUsed} of its gas limit {record.GasLimit}")
-                    : ChainRevert.Decode(null, $"reverted on chain; replaying it did not revert (used {gasUsed} of its gas limit {record.GasLimit})")),
+                Revert = await FailureOfAsync(record, block, gasUsed, cancellationToken).ConfigureAwait(false),
                 Error = "reverted on chain",
             };
         }

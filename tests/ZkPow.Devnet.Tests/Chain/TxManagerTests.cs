@@ -178,4 +178,45 @@ public abstract class TxManagerTests(ChainFixture fixture, StoreKind store) : IC
         var receipt = await ChainRpc.ReceiptAsync(_chain, record.TxHash!);
         Assert.Equal(0, (int)HexData.ParseQuantity(receipt!.Value.GetProperty("status")));
     }
+
+    [Fact]
+    public async Task a_transaction_that_runs_out_of_gas_behind_one_that_made_it_valid_is_said_to_run_out_of_gas()
+    {
+        // An account with no stake commits a hash right behind its own deposit, in the same block. Replayed on the state
+        // before that block, the hash tx reverts (no stake); in its block it only ran out of gas, and that is the reason.
+        var account = _chain.ExtraAccounts[0];
+        var d = new RollupDriver(_chain);
+        var s = await d.SequenceAsync();
+        await using var h = await TxHarness.StartAsync(_chain.RpcUrl, account, store: store);
+        var hash = ProofHash.Compute(RollupDriver.FinalProofFor(account, s), account.Address);
+        var nonce = await ChainRpc.NonceAsync(_chain, account.Address);
+        await _chain.SetAutomineAsync(false);
+        try
+        {
+            var deposit = await h.Manager.SubmitAsync(new TxRequest("deposit/0", "deposit", _chain.Contracts.MinerDeposit, ContractCalls.Deposit())
+            {
+                Value = Wei.FromEther(10),
+            }, default);
+            var commit = await h.Manager.SubmitAsync(new TxRequest(TxRequest.KeyFor("submitProofHash", s.FinalNewBatch, 0), "submitProofHash",
+                _chain.Contracts.Rollup, RollupCalls.SubmitProofHash(s.InitNumBatch, s.FinalNewBatch, hash))
+            { GasLimit = 40_000, SkipPreflightCall = true }, default);
+            Assert.True(deposit.Accepted && commit.Accepted);
+            await TxHarness.WaitUntilAsync(async () => await ChainRpc.NonceAsync(_chain, account.Address, "pending") == nonce + 2, TimeSpan.FromSeconds(20),
+                "both transactions sent");
+            Assert.Equal(ChainError.InsufficientPledge, (await h.Rpc.EthCallAsync(account.Address, _chain.Contracts.Rollup,
+                RollupCalls.SubmitProofHash(s.InitNumBatch, s.FinalNewBatch, hash), 0, "latest", default)).Revert?.Error);
+            await _chain.MineAsync();
+            await _chain.MineAsync(2);
+
+            var deposited = await deposit.Handle.Completion.WaitAsync(TimeSpan.FromSeconds(20));
+            var record = await commit.Handle.Completion.WaitAsync(TimeSpan.FromSeconds(20));
+            Assert.Equal(TxState.Confirmed, deposited.State);
+            Assert.Equal((TxState.Failed, false, deposited.BlockNumber), (record.State, record.Succeeded, record.BlockNumber));
+            Assert.Equal("out of gas: used 40000 of its gas limit 40000", record.Revert?.Message);
+        }
+        finally
+        {
+            await _chain.SetAutomineAsync(true);
+        }
+    }
 }
