@@ -39,6 +39,9 @@ public sealed partial class JsonRpcTransport : IDisposable
     private long _failures;
     private long _hedges;
     private long _hedgeWins;
+    private long _backoffsCutShort;
+    private readonly Lock _upGate = new();
+    private TaskCompletionSource _endpointUp = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public JsonRpcTransport(IEnumerable<string> urls, RpcRetryOptions options, ILogger logger, TimeProvider time)
     {
@@ -300,6 +303,7 @@ public sealed partial class JsonRpcTransport : IDisposable
         {
             return await _pipeline.ExecuteAsync(async ctx =>
             {
+                await BackOffAsync(state, ctx.CancellationToken).ConfigureAwait(false);
                 var endpoint = Pick(state);
                 try
                 {
@@ -356,14 +360,23 @@ public sealed partial class JsonRpcTransport : IDisposable
                 UseJitter = true,
                 Delay = _options.RetryBaseDelay,
                 MaxDelay = _options.RetryMaxDelay,
-                // Another endpoint not tried yet in this call is tried at once; when all were, back off.
-                DelayGenerator = args => ValueTask.FromResult<TimeSpan?>(
-                    args.Context.Properties.GetValue(StateKey, null!) is { } s && s.Untried(_endpoints.Length) ? TimeSpan.Zero : null),
+                // Another endpoint not tried yet in this call is tried at once; when all were, back off. The backoff is
+                // waited at the start of the next attempt (BackOffAsync), where an endpoint that answers again after a
+                // run of failures cuts it short.
+                DelayGenerator = args =>
+                {
+                    if (args.Context.Properties.GetValue(StateKey, null!) is { } s && !s.Untried(_endpoints.Length))
+                    {
+                        s.PlanBackoff(BackoffDelay(s.Backoffs), EndpointUpSignal());
+                    }
+
+                    return ValueTask.FromResult<TimeSpan?>(TimeSpan.Zero);
+                },
                 OnRetry = args =>
                 {
                     Interlocked.Increment(ref _retries);
                     var s = args.Context.Properties.GetValue(StateKey, null!);
-                    LogRetrying(s?.What ?? "call", args.AttemptNumber + 1, args.RetryDelay.TotalMilliseconds,
+                    LogRetrying(s?.What ?? "call", args.AttemptNumber + 1, (s?.PlannedBackoff ?? TimeSpan.Zero).TotalMilliseconds,
                         UrlRedaction.Redact(args.Outcome.Exception?.Message ?? "?"));
                     return ValueTask.CompletedTask;
                 },
@@ -372,6 +385,58 @@ public sealed partial class JsonRpcTransport : IDisposable
 
         return builder.Build();
     }
+
+    /// <summary>The <paramref name="n"/>th backoff of a call (from 0): <see cref="RpcRetryOptions.RetryBaseDelay"/> doubled
+    /// n times, at most <see cref="RpcRetryOptions.RetryMaxDelay"/>, between half of that and all of it (jitter).</summary>
+    private TimeSpan BackoffDelay(int n)
+    {
+        var full = Math.Min(_options.RetryBaseDelay.TotalMilliseconds * Math.Pow(2, Math.Min(n, 30)), _options.RetryMaxDelay.TotalMilliseconds);
+        return TimeSpan.FromMilliseconds(full * (0.5 + Random.Shared.NextDouble() * 0.5));
+    }
+
+    /// <summary>Completes when an endpoint answers again after a run of failures (<see cref="RpcEndpoint.WarnAfterFailures"/>
+    /// or more in a row): after an outage, calls backing off then retry at once instead of sleeping on.</summary>
+    private Task EndpointUpSignal()
+    {
+        lock (_upGate)
+        {
+            return _endpointUp.Task;
+        }
+    }
+
+    private void EndpointUp()
+    {
+        TaskCompletionSource up;
+        lock (_upGate)
+        {
+            up = _endpointUp;
+            _endpointUp = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
+        up.TrySetResult();
+    }
+
+    /// <summary>Waits the backoff planned for this call, if any, or until an endpoint answers again, whichever is first.</summary>
+    private async Task BackOffAsync(CallState state, CancellationToken cancellationToken)
+    {
+        if (state.TakeBackoff() is not var (delay, up))
+        {
+            return;
+        }
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var sleep = Task.Delay(delay, _time, stop.Token);
+        if (await Task.WhenAny(sleep, up).ConfigureAwait(false) == up)
+        {
+            Interlocked.Increment(ref _backoffsCutShort);
+        }
+
+        await stop.CancelAsync().ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+    }
+
+    /// <summary>Backoffs ended early because an endpoint answered again after a run of failures.</summary>
+    public long BackoffsCutShort => Interlocked.Read(ref _backoffsCutShort);
 
     private RpcEndpoint Pick(CallState state) => state.Next(_endpoints, _time.GetUtcNow().ToUnixTimeMilliseconds());
 
@@ -576,10 +641,15 @@ public sealed partial class JsonRpcTransport : IDisposable
 
     private void Healthy(RpcEndpoint endpoint, Stopwatch clock)
     {
-        endpoint.Succeeded(clock.Elapsed.TotalMilliseconds, out var recovered);
+        endpoint.Succeeded(clock.Elapsed.TotalMilliseconds, out var recovered, out var wasDown);
         if (recovered)
         {
             LogEndpointRecovered(endpoint.Name);
+        }
+
+        if (wasDown)
+        {
+            EndpointUp();
         }
     }
 
@@ -707,6 +777,36 @@ public sealed partial class JsonRpcTransport : IDisposable
         public int Attempts { get; private set; }
 
         public string? LastError { get; set; }
+
+        /// <summary>Backoffs planned so far in this call.</summary>
+        public int Backoffs { get; private set; }
+
+        /// <summary>The last backoff planned (for the log).</summary>
+        public TimeSpan PlannedBackoff { get; private set; }
+
+        private (TimeSpan Delay, Task Up)? _backoff;
+
+        /// <summary>A backoff of <paramref name="delay"/> before the next attempt, cut short by <paramref name="up"/>
+        /// (taken when the backoff is decided, so that an endpoint coming back before the wait starts is not missed).</summary>
+        public void PlanBackoff(TimeSpan delay, Task up)
+        {
+            lock (_gate)
+            {
+                _backoff = (delay, up);
+                PlannedBackoff = delay;
+                Backoffs++;
+            }
+        }
+
+        public (TimeSpan Delay, Task Up)? TakeBackoff()
+        {
+            lock (_gate)
+            {
+                var backoff = _backoff;
+                _backoff = null;
+                return backoff;
+            }
+        }
 
         public bool Untried(int endpoints)
         {

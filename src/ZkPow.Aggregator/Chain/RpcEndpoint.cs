@@ -105,11 +105,14 @@ internal sealed class RpcEndpoint : IDisposable
         }
     }
 
-    public void Succeeded(double latencyMs, out bool recovered)
+    /// <summary>An answer came. <paramref name="recovered"/>: it ends a run of failures that was warned about;
+    /// <paramref name="wasDown"/>: it ends a run of at least <see cref="WarnAfterFailures"/> failures.</summary>
+    public void Succeeded(double latencyMs, out bool recovered, out bool wasDown)
     {
         lock (_gate)
         {
-            recovered = _failuresInRow >= WarnAfterFailures && _lastWarningMs != long.MinValue;
+            wasDown = _failuresInRow >= WarnAfterFailures;
+            recovered = wasDown && _lastWarningMs != long.MinValue;
             _failuresInRow = 0;
             _lastWarningMs = recovered ? long.MinValue : _lastWarningMs;
             _latencyMs = _latencyMs * 0.8 + latencyMs * 0.2;

@@ -143,6 +143,39 @@ public sealed class JsonRpcTransportTests
     }
 
     [Fact]
+    public async Task calls_backing_off_retry_at_once_when_the_node_answers_again_after_a_run_of_failures()
+    {
+        // Backoffs of 30 to 60 s: three calls fail once each (a run of three failures) and back off. The node comes
+        // back; a fourth call gets an answer, and the three retry at once instead of sleeping on (after an outage that
+        // crosses the end of a reveal window, a few seconds of sleep is a slash).
+        var down = 1;
+        await using var server = ScriptedRpcServer.Start((_, _, _) => Volatile.Read(ref down) == 1 ? RpcAnswer.Http(503) : RpcAnswer.Ok("0x2a"));
+        using var client = Client(Fast with
+        {
+            RetryBaseDelay = TimeSpan.FromSeconds(60),
+            RetryMaxDelay = TimeSpan.FromSeconds(60),
+            CallBudget = TimeSpan.FromMinutes(5),
+        }, NullLogger.Instance, server);
+        var waiting = Enumerable.Range(0, 3).Select(_ => client.CallAsync("eth_blockNumber", default)).ToList();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (server.Count("eth_blockNumber") < 3)
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"{server.Count("eth_blockNumber")} of 3 first attempts");
+            await Task.Delay(10);
+        }
+
+        Volatile.Write(ref down, 0);
+        Assert.Equal("0x2a", (await client.CallAsync("eth_chainId", default)).GetString());
+
+        // Each backoff is 30 s at least: 20 s is plenty for an immediate retry on a loaded machine, and too short for one
+        // that slept its backoff out.
+        var results = await Task.WhenAll(waiting).WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.All(results, r => Assert.Equal("0x2a", r.GetString()));
+        Assert.Equal(3, client.Transport.BackoffsCutShort);
+        Assert.Equal(6, server.Count("eth_blockNumber"));
+    }
+
+    [Fact]
     public async Task an_unreachable_endpoint_fails_over_at_once()
     {
         await using var up = ScriptedRpcServer.Start((_, _, _) => RpcAnswer.Ok("0x10"));
