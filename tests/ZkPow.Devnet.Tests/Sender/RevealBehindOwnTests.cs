@@ -1,5 +1,6 @@
 using ZkPow.Aggregator.Chain;
 using ZkPow.Aggregator.Sender;
+using ZkPow.Devnet.Proof;
 using ZkPow.Devnet.Tests.Storage;
 
 namespace ZkPow.Devnet.Tests.Sender;
@@ -101,6 +102,68 @@ public sealed class RevealBehindOwnTests
         Assert.Equal(windowStart, await h.Chain.GetBlockNumberAsync());
     }
 
+    [Fact]
+    public async Task a_reveal_does_not_go_behind_ours_of_its_predecessor_when_the_one_above_that_was_mined_reverted()
+    {
+        await using var h = await SenderHarness.StartAsync(StoreKind.Sqlite, T1, T2);
+        var (slot, genesis) = await h.GenesisStateRootSlotAsync();
+        var (aggregator, finals, windowStart) = await CommitmentsAsync(h, 3, openedLater: 1);
+        var (first, second, third) = (finals[0], finals[1], finals[2]);
+        await h.Chain.MineAsync();
+        await BothRevealsSentAsync(aggregator, first, second, "while the first is not mined");
+
+        // The monitor is held at the end of a pass while, in the next block (where the third's window opens), the first's
+        // reveal is mined reverted (the root it starts from reads as zero) and the second's, behind it, does not fit (the
+        // block gas limit leaves room for one reveal).
+        var passes = 0;
+        var hold = true;
+        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        aggregator.Sender.AfterMonitorPass = async () =>
+        {
+            Interlocked.Increment(ref passes);
+            if (Volatile.Read(ref hold) && held.TrySetResult())
+            {
+                await release.Task;
+            }
+        };
+        aggregator.Sender.MonitPHTxCache.Nudge();
+        await held.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        var revealLimit = (await aggregator.Store.GetTxAsync((await aggregator.Store.GetSubmissionAsync(first, default))!.ProofTxKey, default))!.GasLimit;
+        var blockLimit = (await h.Chain.Rpc.CallAsync("eth_getBlockByNumber", ["latest", false], default)).GetProperty("gasLimit").GetString()!;
+        await h.Chain.Rpc.CallAsync("anvil_setStorageAt", [h.Chain.Contracts.Rollup, slot, "0x" + new string('0', 64)], default);
+        await h.Chain.Rpc.CallAsync("anvil_setBlockGasLimit", [HexData.Quantity(revealLimit + 1_000)], default);
+        await h.Chain.MineAsync();
+        Assert.Equal(windowStart + 1, await h.Chain.GetBlockNumberAsync());
+        await SenderHarness.WaitUntilAsync(() => Task.FromResult(aggregator.Sender.Metrics.Count("proof", "failed") >= 1), TimeSpan.FromSeconds(30),
+            "the first's revert seen");
+        await SenderHarness.WaitUntilAsync(() => Task.FromResult(aggregator.Sender.FollowedHead == windowStart + 1), TimeSpan.FromSeconds(30),
+            "the block follower at the third's window");
+        var secondTx = await aggregator.Store.GetTxAsync((await aggregator.Store.GetSubmissionAsync(second, default))!.ProofTxKey, default);
+        Assert.True(secondTx is { State: TxState.Sent or TxState.Signed }, $"the second's reveal is still in the pool: {secondTx?.State}");
+
+        // Two whole passes at this head: the third's predecessor is being verified by our reveal in flight, but that one
+        // is bound to revert (the first's failed), so the third does not go behind it.
+        Volatile.Write(ref hold, false);
+        release.SetResult();
+        for (var i = 0; i < 2; i++)
+        {
+            var before = Volatile.Read(ref passes);
+            aggregator.Sender.MonitPHTxCache.Nudge();
+            await SenderHarness.WaitUntilAsync(() => Task.FromResult(Volatile.Read(ref passes) > before), TimeSpan.FromSeconds(30), "a pass of the monitor");
+        }
+
+        Assert.Equal(2, aggregator.Sender.Metrics.Count("proof", "sent"));
+        Assert.Null((await aggregator.Store.GetSubmissionAsync(third, default))!.ProofTxKey is { } key ? await aggregator.Store.GetTxAsync(key, default) : null);
+
+        // All back as it was: the three are verified, and nobody of ours is slashed.
+        await h.Chain.Rpc.CallAsync("anvil_setStorageAt", [h.Chain.Contracts.Rollup, slot, genesis], default);
+        await h.Chain.Rpc.CallAsync("anvil_setBlockGasLimit", [blockLimit], default);
+        h.MiningPaused = false;
+        await h.WaitForVerifiedAsync(third, TimeSpan.FromSeconds(60));
+        Assert.DoesNotContain((await h.EventsAsync()).OfType<SlashedEvent>(), e => SenderHarness.Same(e.Prover, aggregator.Miner));
+    }
+
     /// <summary>Waits for both reveals sent; on a timeout, says where the two sequences stand.</summary>
     private static async Task BothRevealsSentAsync(MinerAggregator aggregator, ulong first, ulong second, string when)
     {
@@ -124,50 +187,76 @@ public sealed class RevealBehindOwnTests
     /// </summary>
     private static async Task<(MinerAggregator Aggregator, ulong First, ulong Second, ulong WindowStart)> TwoCommitmentsInOneRoundAsync(SenderHarness h)
     {
+        var (aggregator, finals, windowStart) = await CommitmentsAsync(h, 2, openedLater: 0);
+        return (aggregator, finals[0], finals[1], windowStart);
+    }
+
+    /// <summary>
+    /// <paramref name="count"/> one-batch sequences, committed by our aggregator, whose rounds another miner opens: all in
+    /// one block but the last <paramref name="openedLater"/>, opened in the block after it. Returns with the pump held
+    /// still at the block before the proof windows of the first rounds open (the others open a block later), none revealed.
+    /// </summary>
+    private static async Task<(MinerAggregator Aggregator, ulong[] Finals, ulong WindowStart)> CommitmentsAsync(SenderHarness h, int count, int openedLater)
+    {
         var us = h.Chain.Miners[0];
         var other = h.Chain.Miners[1];
         var aggregator = await h.StartMinerAsync(us, "us");
-        var first = await h.SequenceAsync(1, aggregator);
-        var second = await h.SequenceAsync(1, aggregator);
-
-        // No prover yet: the other miner opens both rounds in one block.
-        await h.PauseMiningAsync();
-        var rollup = h.Chain.Contracts.Rollup;
-        var opens = new List<string>();
-        foreach (var sequence in new[] { first, second })
+        var sequences = new List<DevnetSequence>();
+        for (var i = 0; i < count; i++)
         {
-            opens.Add(await h.Chain.SendTransactionAsync(other, rollup,
-                RollupCalls.SubmitProofHash(sequence.InitNumBatch, sequence.FinalNewBatch, Abi.Keccak([(byte)sequence.FinalNewBatch])),
-                gas: 300_000));
+            sequences.Add(await h.SequenceAsync(1, aggregator));
         }
 
+        // No prover yet: the other miner opens the rounds.
+        await h.PauseMiningAsync();
+        var opens = new List<string>();
+        async Task OpenAsync(IEnumerable<DevnetSequence> which)
+        {
+            foreach (var sequence in which)
+            {
+                opens.Add(await h.Chain.SendTransactionAsync(other, h.Chain.Contracts.Rollup,
+                    RollupCalls.SubmitProofHash(sequence.InitNumBatch, sequence.FinalNewBatch, Abi.Keccak([(byte)sequence.FinalNewBatch])),
+                    gas: 300_000));
+            }
+        }
+
+        await OpenAsync(sequences.Take(count - openedLater));
         await h.Chain.MineAsync();
+        var round = (await h.Reader.GetSequenceAsync(sequences[0].FinalNewBatch, default)).RoundStart;
+
+        // Our commitments one by one, each once the one before is on chain (the commit policy wants it there); the later
+        // rounds are opened in the block of our first.
+        h.AddProver(aggregator, "gpu");
+        for (var i = 0; i < count; i++)
+        {
+            var sent = i + 1;
+            await SenderHarness.WaitUntilAsync(() => Task.FromResult(aggregator.Sender.Metrics.Count("hash", "sent") >= sent), TimeSpan.FromSeconds(30),
+                $"our hash {sent} sent");
+            if (i == 0)
+            {
+                await OpenAsync(sequences.Skip(count - openedLater));
+            }
+
+            await h.Chain.MineAsync();
+        }
+
         foreach (var hash in opens)
         {
             Assert.True((await h.Chain.WaitForReceiptAsync(hash)).Succeeded);
         }
 
-        var round = (await h.Reader.GetSequenceAsync(first.FinalNewBatch, default)).RoundStart;
-        Assert.Equal(round, (await h.Reader.GetSequenceAsync(second.FinalNewBatch, default)).RoundStart);
-
-        // Our commitments: the first's, then the second's once the first's is on chain (the commit policy wants it there).
-        h.AddProver(aggregator, "gpu");
-        await SenderHarness.WaitUntilAsync(() => Task.FromResult(aggregator.Sender.Metrics.Count("hash", "sent") >= 1), TimeSpan.FromSeconds(30),
-            "our first hash sent");
-        await h.Chain.MineAsync();
-        await SenderHarness.WaitUntilAsync(() => Task.FromResult(aggregator.Sender.Metrics.Count("hash", "sent") >= 2), TimeSpan.FromSeconds(30),
-            "our second hash sent");
-        await h.Chain.MineAsync();
-        foreach (var sequence in new[] { first, second })
+        for (var i = 0; i < count; i++)
         {
-            var ours = await h.Reader.GetCommitmentAsync(sequence.FinalNewBatch, us.Address, default);
-            Assert.True(ours is { Exists: true, Proved: false } && ours.RoundStart == round, $"our commitment to {sequence.FinalNewBatch}: {ours}");
+            var expected = round + (i < count - openedLater ? 0UL : 1UL);
+            Assert.Equal(expected, (await h.Reader.GetSequenceAsync(sequences[i].FinalNewBatch, default)).RoundStart);
+            var ours = await h.Reader.GetCommitmentAsync(sequences[i].FinalNewBatch, us.Address, default);
+            Assert.True(ours is { Exists: true, Proved: false } && ours.RoundStart == expected, $"our commitment to {sequences[i].FinalNewBatch}: {ours}");
         }
 
         var windowStart = round + T1;
         Assert.True(await h.Chain.GetBlockNumberAsync() < windowStart, "the proof windows opened before the test could hold the chain");
         await h.Chain.MineToAsync(windowStart - 1);
         Assert.Equal(0, aggregator.Sender.Metrics.Count("proof", "sent"));
-        return (aggregator, first.FinalNewBatch, second.FinalNewBatch, windowStart);
+        return (aggregator, [.. sequences.Select(sq => sq.FinalNewBatch)], windowStart);
     }
 }
