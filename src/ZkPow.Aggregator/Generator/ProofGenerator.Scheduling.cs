@@ -32,6 +32,7 @@ public sealed partial class ProofGenerator
             // ones): with a mixed fleet a task that becomes ready while several provers wait is done sooner.
             var node = _waiters.First;
             LinkedListNode<Waiter>? fallback = null;
+            LinkedListNode<Waiter>? onProbation = null;
             LinkedListNode<Waiter>? best = null;
             var bestTime = TimeSpan.MaxValue;
             var now = _time.GetUtcNow();
@@ -41,6 +42,10 @@ public sealed partial class ProofGenerator
                 if (QuarantinedUntilLocked(session.Principal, session.Name, now) is not null)
                 {
                     // A prover in quarantine gets nothing (its worker leaves the queue when it is nudged).
+                }
+                else if (!task.AvoidProvers.Contains(session.Name) && task.Kind != TaskKind.Batch && OnProbationLocked(session))
+                {
+                    onProbation ??= node;
                 }
                 else if (!task.AvoidProvers.Contains(session.Name))
                 {
@@ -60,6 +65,14 @@ public sealed partial class ProofGenerator
             }
 
             node = best;
+
+            // An aggregation or a final (on a sequence's chain) goes to a prover that failed its last job only when no
+            // prover without such a failure could take it, even once it is done with its job: a job that hangs until the
+            // maximum job time holds the whole sequence up, and can cost its round.
+            if (node is null && onProbation is not null && !HealthyOtherCanTakeLocked(task, onProbation.Value.Session, now))
+            {
+                node = onProbation;
+            }
 
             // A prover the task avoids (it failed there, or made its suspect inputs) gets it only when no other prover
             // could take it: none is connected and out of quarantine.
@@ -97,7 +110,9 @@ public sealed partial class ProofGenerator
         Waiter waiter;
         lock (_gate)
         {
-            var pick = Pick(_ready, session.Name, IsSlowLocked(session), task => OtherProverCanTakeLocked(task, _time.GetUtcNow()));
+            var now = _time.GetUtcNow();
+            var pick = Pick(_ready, session.Name, IsSlowLocked(session), task => OtherProverCanTakeLocked(task, now),
+                OnProbationLocked(session) ? task => task.Kind != TaskKind.Batch && HealthyOtherCanTakeLocked(task, session, now) : null);
 
             if (pick is not null && _store.Shared)
             {
@@ -170,15 +185,21 @@ public sealed partial class ProofGenerator
     /// prover leaves the aggregations and finals (each on a sequence's chain: on it, one would hold the sequence up) to
     /// the fast ones when a batch comes within the first <see cref="SlowProverLookahead"/> tasks it could take; it takes
     /// the first of them otherwise. A task it avoids (it failed there, or made its suspect inputs) only when no other
-    /// prover can take it and nothing else fits.
+    /// prover can take it and nothing else fits. A task <paramref name="leave"/> says yes to is left to other provers.
     /// </summary>
-    internal static ProofTask? Pick(IEnumerable<ProofTask> ready, string prover, bool slow, Func<ProofTask, bool> otherCanTake)
+    internal static ProofTask? Pick(IEnumerable<ProofTask> ready, string prover, bool slow, Func<ProofTask, bool> otherCanTake,
+        Func<ProofTask, bool>? leave = null)
     {
         ProofTask? avoided = null;
         ProofTask? passed = null;
         var passes = 0;
         foreach (var task in ready)
         {
+            if (leave is not null && !task.AvoidProvers.Contains(prover) && leave(task))
+            {
+                continue;
+            }
+
             if (!task.AvoidProvers.Contains(prover))
             {
                 if (slow && task.Kind != TaskKind.Batch && ++passes < SlowProverLookahead)
@@ -271,14 +292,31 @@ public sealed partial class ProofGenerator
         return false;
     }
 
-    /// <summary>The provers that could take a task instead of the ones it avoids changed (one left or was quarantined):
-    /// the ready tasks that avoid some prover are offered again, possibly to a prover they avoid.</summary>
+    /// <summary>Whether a connected prover other than <paramref name="except"/>, out of quarantine, whose last job did not
+    /// fail, and that the task does not avoid exists (busy or not).</summary>
+    private bool HealthyOtherCanTakeLocked(ProofTask task, ProverSession except, DateTimeOffset now)
+    {
+        foreach (var session in _workers.Keys)
+        {
+            if (session != except && !session.IsClosed && !task.AvoidProvers.Contains(session.Name) &&
+                QuarantinedUntilLocked(session.Principal, session.Name, now) is null && !OnProbationLocked(session))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The provers that could take a task instead of the ones it avoids, or instead of the ones whose last job
+    /// failed, changed (one left or was quarantined): the ready tasks that avoid some prover, and the aggregations and
+    /// finals, are offered again, possibly to such a prover.</summary>
     private void ReofferAvoided()
     {
         List<ProofTask> avoiding;
         lock (_gate)
         {
-            avoiding = [.. _ready.Where(t => t.AvoidProvers.Count > 0)];
+            avoiding = [.. _ready.Where(t => t.AvoidProvers.Count > 0 || t.Kind != TaskKind.Batch)];
             foreach (var task in avoiding)
             {
                 _ready.Remove(task);

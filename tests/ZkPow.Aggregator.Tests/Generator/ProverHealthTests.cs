@@ -43,6 +43,33 @@ public sealed class ProverHealthTests
     }
 
     [Fact]
+    public async Task aggregations_and_finals_are_not_given_to_a_prover_whose_last_job_failed_while_one_without_failures_is_connected()
+    {
+        // No quarantine here: only the failure of its last job keeps the flaky prover off the sequence's chain.
+        await using var h = await GeneratorHarness.StartAsync(new GeneratorOptions { QuarantineAfter = 100, MaxAttempts = 100 });
+        var flaky = h.AddProver("flaky", o => o.FailureRate = 1.0);
+        var good = h.AddProver("good", o =>
+        {
+            o.BatchLatency = TimeSpan.FromMilliseconds(300);
+            o.AggregateLatency = o.FinalLatency = TimeSpan.FromMilliseconds(50);
+        });
+        await GeneratorHarness.WaitUntilAsync(() => h.Generator.WaitingProvers == 2 && h.Generator.ConnectedProvers().Count == 2,
+            what: "both provers to wait for work");
+
+        // Both wait, so each gets one of the two batches: the flaky one fails its own, which then goes to the good one
+        // (the task avoids the prover it failed on). The aggregation and the final become ready while the flaky prover
+        // waits and the good one is busy or just done: they wait for the good one.
+        await h.AddSequenceAsync(2);
+        await h.WaitForFinalsAsync(1, timeoutMs: 60_000);
+
+        Assert.Equal(1, flaky.Counters.BatchJobsStarted);
+        Assert.Equal((0L, 0L), (flaky.Counters.AggregatedJobsStarted, flaky.Counters.FinalJobsStarted));
+        Assert.Equal("good", Assert.Single(h.Finals).ProverName);
+        Assert.Equal((2L, 1L, 1L), (good.Counters.BatchJobsStarted, good.Counters.AggregatedJobsStarted, good.Counters.FinalJobsStarted));
+        Assert.Equal(0, h.Generator.Metrics.Parks);
+    }
+
+    [Fact]
     public async Task a_prover_whose_proofs_two_provers_could_not_use_is_quarantined_at_once_and_nothing_is_parked()
     {
         // Failures in a row alone would never quarantine anyone here: only the blame for unusable proofs does.
