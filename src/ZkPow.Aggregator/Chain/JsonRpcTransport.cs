@@ -365,9 +365,16 @@ public sealed partial class JsonRpcTransport : IDisposable
                 // run of failures cuts it short.
                 DelayGenerator = args =>
                 {
-                    if (args.Context.Properties.GetValue(StateKey, null!) is { } s && !s.Untried(_endpoints.Length))
+                    if (args.Context.Properties.GetValue(StateKey, null!) is { } s)
                     {
-                        s.PlanBackoff(BackoffDelay(s.Backoffs), EndpointUpSignal());
+                        if (s.Untried(_endpoints.Length))
+                        {
+                            s.PlanBackoff(TimeSpan.Zero, null);
+                        }
+                        else
+                        {
+                            s.PlanBackoff(BackoffDelay(s.Backoffs), EndpointUpSignal());
+                        }
                     }
 
                     return ValueTask.FromResult<TimeSpan?>(TimeSpan.Zero);
@@ -787,13 +794,20 @@ public sealed partial class JsonRpcTransport : IDisposable
         private (TimeSpan Delay, Task Up)? _backoff;
 
         /// <summary>A backoff of <paramref name="delay"/> before the next attempt, cut short by <paramref name="up"/>
-        /// (taken when the backoff is decided, so that an endpoint coming back before the wait starts is not missed).</summary>
-        public void PlanBackoff(TimeSpan delay, Task up)
+        /// (taken when the backoff is decided, so that an endpoint coming back before the wait starts is not missed);
+        /// with no <paramref name="up"/>, none (the next attempt goes to another endpoint at once).</summary>
+        public void PlanBackoff(TimeSpan delay, Task? up)
         {
             lock (_gate)
             {
-                _backoff = (delay, up);
                 PlannedBackoff = delay;
+                if (up is null)
+                {
+                    _backoff = null; // Another endpoint is tried at once.
+                    return;
+                }
+
+                _backoff = (delay, up);
                 Backoffs++;
             }
         }
