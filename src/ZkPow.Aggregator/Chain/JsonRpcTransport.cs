@@ -356,13 +356,9 @@ public sealed partial class JsonRpcTransport : IDisposable
             {
                 ShouldHandle = new PredicateBuilder().Handle<RpcTransientException>(),
                 MaxRetryAttempts = _options.MaxAttempts == 0 ? int.MaxValue : _options.MaxAttempts - 1,
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-                Delay = _options.RetryBaseDelay,
-                MaxDelay = _options.RetryMaxDelay,
-                // Another endpoint not tried yet in this call is tried at once; when all were, back off. The backoff is
-                // waited at the start of the next attempt (BackOffAsync), where an endpoint that answers again after a
-                // run of failures cuts it short.
+                // Another endpoint not tried yet in this call is tried at once; when all were, back off (BackoffDelay).
+                // The backoff is waited at the start of the next attempt (BackOffAsync), where an endpoint that answers
+                // again after a run of failures cuts it short: Polly itself never waits.
                 DelayGenerator = args =>
                 {
                     if (args.Context.Properties.GetValue(StateKey, null!) is { } s)

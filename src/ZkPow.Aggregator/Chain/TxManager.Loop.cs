@@ -419,15 +419,18 @@ public sealed partial class TxManager
     /// </summary>
     private async Task<ChainRevert> FailureOfAsync(TxRecord record, ulong block, ulong gasUsed, CancellationToken cancellationToken)
     {
+        var outOfGas = ChainRevert.Decode(null, $"out of gas: used {gasUsed} of its gas limit {record.GasLimit}");
         if (record.GasLimit > 0 && gasUsed >= record.GasLimit - record.GasLimit / 64)
         {
-            return ChainRevert.Decode(null, $"out of gas: used {gasUsed} of its gas limit {record.GasLimit}");
+            return outOfGas;
         }
 
+        // A replay with the node's own gas that does not revert, of a transaction that used nearly all of its limit: it
+        // ran out of gas all the same.
         var replay = await _rpc.EthCallAsync(_sender, record.To, record.Data, record.Value, HexData.Quantity(block == 0 ? 0 : block - 1),
             cancellationToken).ConfigureAwait(false);
         return replay.Revert ?? (record.GasLimit > 0 && gasUsed >= record.GasLimit * 9 / 10
-            ? ChainRevert.Decode(null, $"out of gas: used {gasUsed} of its gas limit {record.GasLimit}")
+            ? outOfGas
             : ChainRevert.Decode(null, $"reverted on chain; replaying it did not revert (used {gasUsed} of its gas limit {record.GasLimit})"));
     }
 

@@ -56,11 +56,11 @@ public sealed partial class ProofGenerator
         }
     }
 
-    /// <summary>Until when this prover gets no work, or null (called under _gate).</summary>
     /// <summary>Whether this prover's last job failed (it has failures in a row and no success since).</summary>
     private bool OnProbationLocked(ProverSession session) =>
         _health.TryGetValue(ProverHealth.KeyOf(session.Principal, session.Name), out var h) && h.FailuresInRow > 0;
 
+    /// <summary>Until when this prover gets no work, or null (called under _gate).</summary>
     private DateTimeOffset? QuarantinedUntilLocked(string principal, string name, DateTimeOffset now) =>
         _health.TryGetValue(ProverHealth.KeyOf(principal, name), out var h) && h.QuarantinedUntil > now ? h.QuarantinedUntil : null;
 

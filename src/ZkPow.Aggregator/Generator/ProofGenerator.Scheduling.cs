@@ -69,7 +69,7 @@ public sealed partial class ProofGenerator
             // An aggregation or a final (on a sequence's chain) goes to a prover that failed its last job only when no
             // prover without such a failure could take it, even once it is done with its job: a job that hangs until the
             // maximum job time holds the whole sequence up, and can cost its round.
-            if (node is null && onProbation is not null && !HealthyOtherCanTakeLocked(task, onProbation.Value.Session, now))
+            if (node is null && onProbation is not null && !OtherProverCanTakeLocked(task, now, onProbation.Value.Session, withoutFailure: true))
             {
                 node = onProbation;
             }
@@ -112,7 +112,7 @@ public sealed partial class ProofGenerator
         {
             var now = _time.GetUtcNow();
             var pick = Pick(_ready, session.Name, IsSlowLocked(session), task => OtherProverCanTakeLocked(task, now),
-                OnProbationLocked(session) ? task => task.Kind != TaskKind.Batch && HealthyOtherCanTakeLocked(task, session, now) : null);
+                OnProbationLocked(session) ? task => task.Kind != TaskKind.Batch && OtherProverCanTakeLocked(task, now, session, withoutFailure: true) : null);
 
             if (pick is not null && _store.Shared)
             {
@@ -277,29 +277,14 @@ public sealed partial class ProofGenerator
         return peers is { Count: > 1 } ? peers[Random.Shared.Next(peers.Count)] : pick;
     }
 
-    /// <summary>Whether a connected prover out of quarantine that the task does not avoid exists.</summary>
-    private bool OtherProverCanTakeLocked(ProofTask task, DateTimeOffset now)
-    {
-        foreach (var session in _workers.Keys)
-        {
-            if (!session.IsClosed && !task.AvoidProvers.Contains(session.Name) &&
-                QuarantinedUntilLocked(session.Principal, session.Name, now) is null)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    /// <summary>Whether a connected prover other than <paramref name="except"/>, out of quarantine, whose last job did not
-    /// fail, and that the task does not avoid exists (busy or not).</summary>
-    private bool HealthyOtherCanTakeLocked(ProofTask task, ProverSession except, DateTimeOffset now)
+    /// <summary>Whether a connected prover out of quarantine that the task does not avoid exists (busy or not), other than
+    /// <paramref name="except"/>; with <paramref name="withoutFailure"/>, one whose last job did not fail.</summary>
+    private bool OtherProverCanTakeLocked(ProofTask task, DateTimeOffset now, ProverSession? except = null, bool withoutFailure = false)
     {
         foreach (var session in _workers.Keys)
         {
             if (session != except && !session.IsClosed && !task.AvoidProvers.Contains(session.Name) &&
-                QuarantinedUntilLocked(session.Principal, session.Name, now) is null && !OnProbationLocked(session))
+                QuarantinedUntilLocked(session.Principal, session.Name, now) is null && !(withoutFailure && OnProbationLocked(session)))
             {
                 return true;
             }
