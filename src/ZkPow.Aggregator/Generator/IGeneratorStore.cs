@@ -44,6 +44,19 @@ public interface IGeneratorStore
     /// creates the parent task in the same transaction and returns it.</summary>
     Task<CompletionResult> CompleteAsync(long taskId, ProverRef prover, string proof, ParentSpec parent, CancellationToken cancellationToken);
 
+    /// <summary><see cref="CompleteAsync(long, ProverRef, string, ParentSpec, CancellationToken)"/> that calls
+    /// <paramref name="applied"/> with the outcome as soon as the store has applied the write, which may be before it is
+    /// durable (it must be quick and must not throw). If the write then fails to commit, the returned task faults and
+    /// the caller undoes what it did with the outcome; the id of a parent task it announced is never given to another
+    /// task. This default calls it once the write is durable.</summary>
+    async Task<CompletionResult> CompleteAsync(long taskId, ProverRef prover, string proof, ParentSpec parent, Action<CompletionResult> applied,
+        CancellationToken cancellationToken)
+    {
+        var result = await CompleteAsync(taskId, prover, proof, parent, cancellationToken).ConfigureAwait(false);
+        applied(result);
+        return result;
+    }
+
     /// <summary>Stores the final proof of an assigned final task.</summary>
     Task<bool> CompleteFinalAsync(long taskId, ProverRef prover, FinalProofRecord proof, CancellationToken cancellationToken);
 

@@ -76,6 +76,11 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
     /// has returned.</summary>
     private readonly System.Collections.Concurrent.ConcurrentDictionary<ulong, byte> _storingFinals = new();
 
+    /// <summary>Completions being stored, by task id: done once the write has committed or failed. A parent may be handed
+    /// out before its input's completion commits (<see cref="Applied"/>); an input proof not in the cache is read from the
+    /// store only after that.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<long, Task> _committing = new();
+
     /// <summary>Whether the final proof of <paramref name="finalBatch"/> is being stored and not yet announced by
     /// <see cref="FinalProofStored"/>: a reader of the store can see the proof before the announcement comes, and can
     /// leave it to the announcement while this is true.</summary>
@@ -806,7 +811,35 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
 
         RecordSuccess(prover);
         var parent = AggregationTree.ParentOf(task.SequenceInit, task.Sequence, task.FromBatch, task.ToBatch);
-        var result = await _store.CompleteAsync(task.Id, prover, outcome.RecursiveProof!, parent, CancellationToken.None).ConfigureAwait(false);
+        var proof = outcome.RecursiveProof!;
+
+        // The parent this proof unlocks is handed out as soon as the store has applied the write, while the write is
+        // being made durable (a store that cannot tell says so once it is durable): the parent's request carries this
+        // proof from memory, and its claim is queued behind the write. A final's request still waits until its claim is
+        // durable, which this write is then too.
+        CompletionResult? applied = null;
+        CompletionResult result;
+        var durable = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _committing[task.Id] = durable.Task;
+        try
+        {
+            result = await _store.CompleteAsync(task.Id, prover, proof, parent, r => applied = Applied(task, proof, r), CancellationToken.None)
+                .ConfigureAwait(false);
+        }
+        catch (Exception) when (applied is { Accepted: true } undone)
+        {
+            // Applied but never committed: the task is still assigned to this prover in the store (its lease runs out and
+            // it is done again), so neither its proof nor the parent it unlocked may be used. A parent handed out already
+            // loses its claim (no task has its id).
+            Withdraw(task, undone.Unlocked);
+            throw;
+        }
+        finally
+        {
+            _committing.TryRemove(new KeyValuePair<long, Task>(task.Id, durable.Task));
+            durable.SetResult();
+        }
+
         if (!result.Accepted)
         {
             LogClaimLost(task.ToString());
@@ -814,21 +847,52 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
         }
 
         ForgetTried(task.Id);
-
         Metrics.TaskCompleted(task.Kind, duration);
-        lock (_gate)
-        {
-            _proofCache.Add(task.Id, task.Sequence, outcome.RecursiveProof!);
-        }
-
         if (task.Kind == TaskKind.Aggregate)
         {
             ForgetProofs(task);
         }
+    }
 
-        if (result.Unlocked is { } next)
+    /// <summary>On the store's writer thread, once the completion of <paramref name="task"/> is applied: keeps its proof for
+    /// the parent's request and makes the parent ready. Never throws (the store drops what it throws).</summary>
+    private CompletionResult Applied(ProofTask task, string proof, CompletionResult result)
+    {
+        try
         {
-            MakeReady(next, fresh: true);
+            if (result.Accepted)
+            {
+                lock (_gate)
+                {
+                    _proofCache.Add(task.Id, task.Sequence, proof);
+                }
+
+                if (result.Unlocked is { } next)
+                {
+                    MakeReady(next, fresh: true);
+                }
+            }
+        }
+        catch (Exception ex)
+        {
+            LogOutcomeFailed(ex);
+        }
+
+        return result;
+    }
+
+    /// <summary>The completion of <paramref name="task"/> was applied but did not commit: its proof leaves the cache and the
+    /// parent it unlocked leaves the ready tasks.</summary>
+    private void Withdraw(ProofTask task, ProofTask? unlocked)
+    {
+        lock (_gate)
+        {
+            _proofCache.Remove(task.Id);
+            if (unlocked is not null && _readyById.Remove(unlocked.Id, out var queued))
+            {
+                _ready.Remove(queued);
+                _readyAt.Remove(unlocked.Id);
+            }
         }
     }
 
@@ -1006,6 +1070,12 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
             {
                 return cached;
             }
+        }
+
+        if (_committing.TryGetValue(id, out var committing))
+        {
+            // Not cached (evicted, or larger than the cache) while its completion commits: the store has it once that is done.
+            await committing.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
 
         return await _store.GetProofAsync(id, cancellationToken).ConfigureAwait(false)

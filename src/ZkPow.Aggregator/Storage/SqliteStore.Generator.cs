@@ -58,15 +58,24 @@ public sealed partial class SqliteStore
     private static string[] AvoidList(string stored) =>
         [.. stored.Split(',', StringSplitOptions.RemoveEmptyEntries).Distinct(StringComparer.Ordinal)];
 
-    private static ProofTask? InsertTask(SqliteConnection connection, SqliteTransaction transaction, ulong sequence, ulong sequenceInit,
+    /// <summary>
+    /// Inserts a ready task (none if one of that range and kind is live). Its id is above every id this store has
+    /// inserted since it opened, committed or not: AUTOINCREMENT alone would give the id of a task whose group failed to
+    /// commit to the next task, and a parent announced before its group committed (<see cref="CompleteAsync(long, ProverRef,
+    /// string, ParentSpec, Action{CompletionResult}, CancellationToken)"/>) could then be claimed as another task. Runs on the
+    /// writer's thread only.
+    /// </summary>
+    private ProofTask? InsertTask(SqliteConnection connection, SqliteTransaction transaction, ulong sequence, ulong sequenceInit,
         TaskKind kind, ulong from, ulong to, long? input1, long? input2, IReadOnlyList<string> avoid, long now)
     {
         using var insert = Command(connection, transaction, $"""
-            INSERT INTO tasks (final_batch, seq_init, kind, from_batch, to_batch, input1, input2, state, attempts, avoid_provers, created_ms, updated_ms)
-            VALUES ($s, $si, $k, $f, $t, $i1, $i2, 0, 0, $a, $now, $now)
+            INSERT INTO tasks (id, final_batch, seq_init, kind, from_batch, to_batch, input1, input2, state, attempts, avoid_provers, created_ms, updated_ms)
+            VALUES (max($floor, coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'tasks'), 0) + 1),
+                    $s, $si, $k, $f, $t, $i1, $i2, 0, 0, $a, $now, $now)
             ON CONFLICT DO NOTHING
             RETURNING {TaskColumns};
             """);
+        Bind(insert, "$floor", _taskIdFloor);
         Bind(insert, "$s", L(sequence));
         Bind(insert, "$si", L(sequenceInit));
         Bind(insert, "$k", (int)kind);
@@ -77,7 +86,14 @@ public sealed partial class SqliteStore
         Bind(insert, "$a", string.Join(',', avoid));
         Bind(insert, "$now", now);
         using var reader = insert.ExecuteReader();
-        return reader.Read() ? ReadTask(reader) : null;
+        if (!reader.Read())
+        {
+            return null;
+        }
+
+        var task = ReadTask(reader);
+        _taskIdFloor = Math.Max(_taskIdFloor, task.Id + 1);
+        return task;
     }
 
     private static ProofTask ReadTask(SqliteDataReader r)
@@ -221,10 +237,21 @@ public sealed partial class SqliteStore
         return command.ExecuteNonQuery() == 1;
     }
 
-    public Task<CompletionResult> CompleteAsync(long taskId, ProverRef prover, string proof, ParentSpec parent, CancellationToken cancellationToken)
+    public Task<CompletionResult> CompleteAsync(long taskId, ProverRef prover, string proof, ParentSpec parent, CancellationToken cancellationToken) =>
+        Complete(taskId, prover, proof, parent, null, cancellationToken);
+
+    /// <summary>Calls <paramref name="applied"/> once the write is applied, before its group commits: a parent task can be
+    /// handed out while its input's proof is being made durable. If the commit fails, the parent's id stays used
+    /// (<see cref="InsertTask"/>).</summary>
+    public Task<CompletionResult> CompleteAsync(long taskId, ProverRef prover, string proof, ParentSpec parent, Action<CompletionResult> applied,
+        CancellationToken cancellationToken) =>
+        Complete(taskId, prover, proof, parent, applied, cancellationToken);
+
+    private Task<CompletionResult> Complete(long taskId, ProverRef prover, string proof, ParentSpec parent, Action<CompletionResult>? applied,
+        CancellationToken cancellationToken)
     {
         var now = NowMs;
-        return _writer.WriteAsync((connection, transaction) =>
+        Func<SqliteConnection, SqliteTransaction, CompletionResult> work = (connection, transaction) =>
         {
             if (!MarkDone(connection, transaction, taskId, prover, proof, now))
             {
@@ -270,7 +297,8 @@ public sealed partial class SqliteStore
             var (left, right) = parent.IsLeftChild ? (taskId, siblingId) : (siblingId, taskId);
             return new CompletionResult(true,
                 InsertTask(connection, transaction, sequence, sequenceInit, parent.Kind, parent.FromBatch, parent.ToBatch, left, right, AvoidList(avoid), now));
-        }, cancellationToken);
+        };
+        return applied is null ? _writer.WriteAsync(work, cancellationToken) : _writer.WriteAsync(work, applied, cancellationToken);
     }
 
     public Task<bool> CompleteFinalAsync(long taskId, ProverRef prover, FinalProofRecord proof, CancellationToken cancellationToken)

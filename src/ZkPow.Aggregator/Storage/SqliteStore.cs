@@ -15,6 +15,9 @@ public sealed partial class SqliteStore : IAggregatorStore
     private readonly SqliteWriter _writer;
     private readonly TimeProvider _time;
 
+    /// <summary>The lowest id the next task may have (see <see cref="InsertTask"/>); used on the writer's thread only.</summary>
+    private long _taskIdFloor;
+
     private SqliteStore(string connectionString, SqliteWriter writer, string synchronous, TimeProvider time)
     {
         _connectionString = connectionString;
@@ -27,6 +30,11 @@ public sealed partial class SqliteStore : IAggregatorStore
     public string Synchronous { get; }
 
     /// <summary>Transactions committed so far (each one fsync with synchronous=FULL).</summary>
+    /// <summary>Queues <paramref name="work"/> on the writer like any write of the store (tests: to hold the writer, or to
+    /// make a group fail to commit).</summary>
+    internal Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, T> work, bool ahead = false) =>
+        _writer.WriteAsync(work, ahead, CancellationToken.None);
+
     public long Commits => _writer.Commits;
 
     /// <summary>Writes applied so far.</summary>

@@ -66,10 +66,18 @@ internal sealed class SqliteWriter : IAsyncDisposable
     public Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, T> work, bool ahead, CancellationToken cancellationToken) =>
         WriteAsync(work, ahead, cancellationToken, bulk: false);
 
-    private Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, T> work, bool ahead, CancellationToken cancellationToken, bool bulk)
+    /// <summary>Queues a write and calls <paramref name="applied"/> with its result on the writer's thread as soon as it
+    /// has been applied, before its transaction commits. If the commit then fails, the returned task faults: what the
+    /// caller did with the result must be undone by it. <paramref name="applied"/> must be quick and must not throw (an
+    /// exception from it is dropped).</summary>
+    public Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, T> work, Action<T> applied, CancellationToken cancellationToken) =>
+        WriteAsync(work, ahead: false, cancellationToken, bulk: false, applied);
+
+    private Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, T> work, bool ahead, CancellationToken cancellationToken, bool bulk,
+        Action<T>? applied = null)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var write = new Write<T>(work, bulk);
+        var write = new Write<T>(work, bulk, applied);
         if (!_queue.Writer.TryWrite(write))
         {
             throw new ObjectDisposedException(nameof(SqliteWriter), "the store is closed");
@@ -247,6 +255,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
         if (single)
         {
             write.Apply(_connection, transaction);
+            write.Applied();
             return;
         }
 
@@ -261,7 +270,10 @@ internal sealed class SqliteWriter : IAsyncDisposable
             transaction.Rollback("w");
             transaction.Release("w");
             write.Fail(ex);
+            return;
         }
+
+        write.Applied();
     }
 
     public async ValueTask DisposeAsync()
@@ -281,12 +293,15 @@ internal sealed class SqliteWriter : IAsyncDisposable
 
         void Apply(SqliteConnection connection, SqliteTransaction transaction);
 
+        /// <summary>Tells the caller the write's result once it is applied (before the commit), if it asked.</summary>
+        void Applied();
+
         void Succeed();
 
         void Fail(Exception error);
     }
 
-    private sealed class Write<T>(Func<SqliteConnection, SqliteTransaction, T> work, bool bulk) : IWrite
+    private sealed class Write<T>(Func<SqliteConnection, SqliteTransaction, T> work, bool bulk, Action<T>? applied) : IWrite
     {
         public bool Bulk => bulk;
 
@@ -299,6 +314,18 @@ internal sealed class SqliteWriter : IAsyncDisposable
         public TaskCompletionSource<T> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public void Apply(SqliteConnection connection, SqliteTransaction transaction) => _result = work(connection, transaction);
+
+        public void Applied()
+        {
+            try
+            {
+                applied?.Invoke(_result);
+            }
+            catch (Exception)
+            {
+                // The caller's own business (it logs its failures): the write itself stands.
+            }
+        }
 
         public void Succeed()
         {

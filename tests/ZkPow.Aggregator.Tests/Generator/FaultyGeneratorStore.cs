@@ -66,6 +66,18 @@ internal sealed class FaultyGeneratorStore(IGeneratorStore inner) : IGeneratorSt
     public Task<CompletionResult> CompleteAsync(long taskId, ProverRef prover, string proof, ParentSpec parent, CancellationToken cancellationToken) =>
         Run(nameof(CompleteAsync), () => inner.CompleteAsync(taskId, prover, proof, parent, cancellationToken));
 
+    /// <summary>Called after the generator's own callback once the store has applied a completion (on SQLite: on the writer's
+    /// thread, before the commit; blocking in it holds the commit).</summary>
+    public Action<CompletionResult> AfterApplied { get; set; } = _ => { };
+
+    public Task<CompletionResult> CompleteAsync(long taskId, ProverRef prover, string proof, ParentSpec parent, Action<CompletionResult> applied,
+        CancellationToken cancellationToken) =>
+        Run(nameof(CompleteAsync), () => inner.CompleteAsync(taskId, prover, proof, parent, r =>
+        {
+            applied(r);
+            AfterApplied(r);
+        }, cancellationToken));
+
     public Task<bool> CompleteFinalAsync(long taskId, ProverRef prover, FinalProofRecord proof, CancellationToken cancellationToken) =>
         Run(nameof(CompleteFinalAsync), () => inner.CompleteFinalAsync(taskId, prover, proof, cancellationToken));
 

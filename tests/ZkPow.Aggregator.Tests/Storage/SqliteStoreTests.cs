@@ -31,6 +31,60 @@ public sealed class SqliteStoreTests() : StoreTests(new SqliteTarget())
     }
 
     [Fact]
+    public async Task the_id_of_a_parent_announced_before_its_group_failed_to_commit_is_never_given_to_another_task()
+    {
+        await using var opened = await Target.OpenAsync();
+        var store = (SqliteStore)opened;
+        var tasks = await store.AddSequenceAsync(StoreBuilder.Sequence(0, 2), None);
+        var p = StoreBuilder.Prover();
+        var now = DateTimeOffset.UtcNow;
+        foreach (var t in tasks)
+        {
+            Assert.True(await store.TryClaimAsync(t.Id, p, now, now.AddMinutes(1), None));
+        }
+
+        Assert.True((await store.CompleteAsync(tasks[0].Id, p, "proof-1", AggregationTree.ParentOf(0, 2, 0, 1), None)).Accepted);
+
+        // The completion that creates the parent, and a write that makes the group's COMMIT fail (a deferred foreign key
+        // violation), applied in one group: the writer is held until both are queued.
+        using var release = new ManualResetEventSlim();
+        using var holding = new ManualResetEventSlim();
+        var held = store.WriteAsync((_, _) =>
+        {
+            holding.Set();
+            return release.Wait(TimeSpan.FromSeconds(60));
+        });
+        Assert.True(holding.Wait(TimeSpan.FromSeconds(60)));
+        ProofTask? announced = null;
+        var completing = store.CompleteAsync(tasks[1].Id, p, "proof-2", AggregationTree.ParentOf(0, 2, 1, 2), r => announced = r.Unlocked, None);
+        var breaking = store.WriteAsync((connection, transaction) =>
+        {
+            SqliteStore.Execute(connection, transaction, """
+                PRAGMA defer_foreign_keys = ON;
+                INSERT INTO tasks (final_batch, seq_init, kind, from_batch, to_batch, state, attempts, created_ms, updated_ms)
+                VALUES (424242, 0, 0, 0, 1, 0, 0, 0, 0);
+                """);
+            return 0;
+        });
+        release.Set();
+        Assert.True(await held);
+        await Assert.ThrowsAnyAsync<Exception>(() => completing);
+        await Assert.ThrowsAnyAsync<Exception>(() => breaking);
+
+        // The parent was announced while the group was applied, and is not in the store: its input is still assigned.
+        Assert.NotNull(announced);
+        Assert.Null(await store.GetProofAsync(tasks[1].Id, None));
+        Assert.DoesNotContain(await store.LoadOpenTasksAsync(None), t => t.Id == announced.Id);
+
+        // Done again, the completion creates the parent under a new id; a claim of the announced one claims nothing.
+        var again = await store.CompleteAsync(tasks[1].Id, p, "proof-2", AggregationTree.ParentOf(0, 2, 1, 2), None);
+        var parent = Assert.IsType<ProofTask>(again.Unlocked);
+        Assert.True(parent.Id > announced.Id, $"parent {parent.Id}, announced {announced.Id}");
+        Assert.False(await store.TryClaimAsync(announced.Id, p, now, now.AddMinutes(1), None));
+        Assert.True(await store.TryClaimAsync(parent.Id, p, now, now.AddMinutes(1), None));
+    }
+
+    [Fact]
     public async Task a_failing_write_does_not_undo_the_writes_grouped_with_it()
     {
         await using var store = await Target.OpenAsync();

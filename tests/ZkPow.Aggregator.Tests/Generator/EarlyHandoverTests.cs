@@ -1,0 +1,112 @@
+using ZkPow.Aggregator.Chain;
+using ZkPow.Aggregator.Generator;
+using ZkPow.Aggregator.Storage;
+
+namespace ZkPow.Aggregator.Tests.Generator;
+
+/// <summary>A parent task (an aggregation or a final) is handed out once its input's proof has been applied by the SQLite
+/// store, while that write commits; a write that then fails to commit takes the parent back.</summary>
+public sealed class EarlyHandoverTests
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task an_aggregation_goes_to_a_prover_while_the_proof_that_unlocked_it_is_being_committed()
+    {
+        using var release = new ManualResetEventSlim();
+        var unlocked = new TaskCompletionSource<ProofTask>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var h = await GeneratorHarness.StartAsync(wrapStore: store => new FaultyGeneratorStore(store)
+        {
+            // On the writer's thread, between applying the completion that unlocks the aggregation and committing it.
+            AfterApplied = r =>
+            {
+                if (r.Unlocked is { Kind: TaskKind.Aggregate } parent && unlocked.TrySetResult(parent))
+                {
+                    release.Wait(Bound);
+                }
+            },
+        });
+        var provers = new[] { h.AddProver("p0"), h.AddProver("p1") };
+        var sequence = await h.AddSequenceAsync(2);
+
+        var aggregate = await unlocked.Task.WaitAsync(Bound);
+        try
+        {
+            await GeneratorHarness.WaitUntilAsync(() => provers.Sum(p => p.Counters.AggregatedJobsStarted) >= 1, timeoutMs: 30_000,
+                what: "the aggregation requested while the commit of its input is held");
+
+            // Not durable yet: the store does not show the proof that unlocked the aggregation, nor the aggregation.
+            var inputs = new[]
+            {
+                await h.Store.GetProofAsync(aggregate.Input1!.Value, CancellationToken.None),
+                await h.Store.GetProofAsync(aggregate.Input2!.Value, CancellationToken.None),
+            };
+            Assert.True(inputs.Any(i => i is null), "both inputs of the aggregation were committed before it was requested");
+            Assert.DoesNotContain(await h.Store.LoadOpenTasksAsync(CancellationToken.None), t => t.Id == aggregate.Id);
+        }
+        finally
+        {
+            release.Set();
+        }
+
+        await h.WaitForFinalsAsync(1);
+        var stored = await h.Store.GetFinalProofAsync(sequence.FinalNewBatch, CancellationToken.None);
+        Assert.Equal(HexData.Encode(sequence.ToFinalProof(GeneratorHarness.Miner).Encode()), stored!.Proof, ignoreCase: true);
+        Assert.Equal(1L, provers.Sum(p => p.Counters.AggregatedJobsStarted));
+    }
+
+    [Fact]
+    public async Task a_parent_handed_out_before_its_input_failed_to_commit_is_taken_back_and_the_sequence_is_still_proved()
+    {
+        SqliteStore? sqlite = null;
+        var unlocked = new TaskCompletionSource<ProofTask>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Task<int>? breaking = null;
+        await using var h = await GeneratorHarness.StartAsync(
+            new GeneratorOptions { Lease = TimeSpan.FromSeconds(2), LeaseSweepInterval = TimeSpan.FromMilliseconds(200) },
+            wrapStore: store =>
+            {
+                sqlite = (SqliteStore)store;
+                return new FaultyGeneratorStore(store)
+                {
+                    AfterApplied = r =>
+                    {
+                        if (r.Unlocked is { Kind: TaskKind.Aggregate } parent && unlocked.TrySetResult(parent))
+                        {
+                            // Joins the group being applied (queued ahead) and makes its commit fail: a deferred foreign key
+                            // violation is found only at COMMIT.
+                            breaking = sqlite!.WriteAsync((connection, transaction) =>
+                            {
+                                SqliteStore.Execute(connection, transaction, """
+                                    PRAGMA defer_foreign_keys = ON;
+                                    INSERT INTO tasks (final_batch, seq_init, kind, from_batch, to_batch, state, attempts, created_ms, updated_ms)
+                                    VALUES (424242, 0, 0, 0, 1, 0, 0, 0, 0);
+                                    """);
+                                return 0;
+                            }, ahead: true);
+                        }
+                    },
+                };
+            });
+        var provers = new[] { h.AddProver("p0"), h.AddProver("p1") };
+        var sequence = await h.AddSequenceAsync(2);
+
+        var withdrawn = await unlocked.Task.WaitAsync(Bound);
+        await h.WaitForFinalsAsync(1, timeoutMs: 60_000);
+
+        Assert.NotNull(breaking);
+        await Assert.ThrowsAnyAsync<Exception>(() => breaking!);
+        var stored = await h.Store.GetFinalProofAsync(sequence.FinalNewBatch, CancellationToken.None);
+        Assert.Equal(HexData.Encode(sequence.ToFinalProof(GeneratorHarness.Miner).Encode()), stored!.Proof, ignoreCase: true);
+        Assert.Single(h.Finals);
+
+        // The batch whose proof was not committed (both, if they were in that group) was taken up again once its lease ran
+        // out (its job polled again, or proved again), and the aggregation made then has an id of its own: no task ever
+        // had the id of the one taken back.
+        Assert.Equal(2L, await ScalarAsync(sqlite!, "SELECT COUNT(*) FROM tasks WHERE kind = 0 AND state = 2;"));
+        Assert.Equal(0L, await ScalarAsync(sqlite!, $"SELECT COUNT(*) FROM tasks WHERE id = {withdrawn.Id};"));
+        Assert.Equal(1L, await ScalarAsync(sqlite!, $"SELECT COUNT(*) FROM tasks WHERE kind = 1 AND state = 2 AND id > {withdrawn.Id};"));
+    }
+
+    private static Task<long> ScalarAsync(SqliteStore store, string sql) =>
+        store.WriteAsync((connection, transaction) => SqliteStore.Scalar<long>(connection, transaction, sql));
+}
