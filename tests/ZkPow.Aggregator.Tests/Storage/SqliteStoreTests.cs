@@ -84,6 +84,47 @@ public sealed class SqliteStoreTests() : StoreTests(new SqliteTarget())
         Assert.True(await store.TryClaimAsync(parent.Id, p, now, now.AddMinutes(1), None));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task the_writer_goes_on_after_a_transaction_rolled_back_under_it(bool grouped)
+    {
+        await using var opened = await Target.OpenAsync();
+        var store = (SqliteStore)opened;
+        using var release = new ManualResetEventSlim();
+        using var holding = new ManualResetEventSlim();
+        if (grouped)
+        {
+            // The writer is held so that the next writes are applied in one group (each in its own savepoint).
+            _ = store.WriteAsync((_, _) =>
+            {
+                holding.Set();
+                return release.Wait(TimeSpan.FromSeconds(60));
+            });
+            Assert.True(holding.Wait(TimeSpan.FromSeconds(60)));
+        }
+
+        // SQLite rolls a transaction back by itself on some errors (a full disk, an I/O error); a ROLLBACK does the same.
+        var before = grouped ? store.AddSequenceAsync(StoreBuilder.Sequence(0, 1), None) : null;
+        var broken = store.WriteAsync((connection, transaction) =>
+        {
+            SqliteStore.Execute(connection, transaction, "ROLLBACK;");
+            return 0;
+        });
+        var after = store.AddSequenceAsync(StoreBuilder.Sequence(1, 2), None);
+        release.Set();
+
+        await Assert.ThrowsAnyAsync<Exception>(() => broken).WaitAsync(TimeSpan.FromSeconds(60));
+        if (before is not null)
+        {
+            await Assert.ThrowsAnyAsync<Exception>(() => before).WaitAsync(TimeSpan.FromSeconds(60)); // rolled back with it
+        }
+
+        Assert.Equal(2, (await after.WaitAsync(TimeSpan.FromSeconds(60))).Count);
+        Assert.Equal(3, (await store.AddSequenceAsync(StoreBuilder.Sequence(3, 3), None).WaitAsync(TimeSpan.FromSeconds(60))).Count);
+        Assert.Equal(5, (await store.LoadOpenTasksAsync(None)).Count);
+    }
+
     [Fact]
     public async Task a_failing_write_does_not_undo_the_writes_grouped_with_it()
     {
