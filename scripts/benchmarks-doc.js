@@ -154,10 +154,10 @@ if (full) {
   line('with the sequences synced before it (they are verified on chain in order, so they go first), the time the fleet');
   line('needs for their work and its own.');
   line();
-  line('| command | tasks | makespan ÷ ideal | sequence latency ÷ ideal (mean / p99) | policy alone: makespan / latency | dispatch e2e p50 / p99 | of which poll lag p99 |');
-  line('|---|---|---|---|---|---|---|');
+  line('| command | tasks | makespan ÷ ideal | sequence latency ÷ ideal (mean / p99) | policy alone: makespan / latency | dispatch e2e p50 / p99 | of which poll lag p99 | input proof received → parent ready p50 / p99 |');
+  line('|---|---|---|---|---|---|---|---|');
   for (const run of [j, c, s, p, g]) {
-    line(`| \`${run.cmd}\` | ${n(run.r.tasksCompleted)} | ${f(run.r.makespanRatio, 3)} (ideal ${n(run.r.idealMakespanMs)} ms) | ${f(run.r.sequenceLatencyRatio, 3)} / ${f(run.r.sequenceLatencyRatioP99, 3)} | ${f(run.r.policyMakespanRatio, 3)} / ${f(run.r.policySequenceLatencyRatio, 3)} | ${f(run.r.dispatchE2eP50Ms, 2)} / ${f(run.r.dispatchE2eP99Ms, 2)} ms | ${f(run.r.pollLagP99Ms, 2)} ms |`);
+    line(`| \`${run.cmd}\` | ${n(run.r.tasksCompleted)} | ${f(run.r.makespanRatio, 3)} (ideal ${n(run.r.idealMakespanMs)} ms) | ${f(run.r.sequenceLatencyRatio, 3)} / ${f(run.r.sequenceLatencyRatioP99, 3)} | ${f(run.r.policyMakespanRatio, 3)} / ${f(run.r.policySequenceLatencyRatio, 3)} | ${f(run.r.dispatchE2eP50Ms, 2)} / ${f(run.r.dispatchE2eP99Ms, 2)} ms | ${f(run.r.pollLagP99Ms, 2)} ms | ${f(run.r.unlockP50Ms, 2)} / ${f(run.r.unlockP99Ms, 2)} ms |`);
   }
   line();
   line('"Policy alone" is the generator\'s own order and picking rules (least slack first; a ready task to the fastest idle');
@@ -166,6 +166,11 @@ if (full) {
   line('`policySequenceLatencyRatio`): the gap from the ideal to it is what the policy costs, and the gap from it to the run');
   line('is what the execution costs (gRPC round trips, the store, and the two cores shared by the aggregator and the mock');
   line('provers, which weigh most on the fastest provers\' short jobs).');
+  line();
+  line('"Input proof received → parent ready" is one step of that execution on each sequence\'s chain: from the later of an');
+  line('aggregation\'s (or a final\'s) input proofs arriving to that task being ready for a prover. The task is created with');
+  line('the write that stores its input proof; on SQLite it is handed out once that write is applied, while its group of');
+  line('writes commits, so this step no longer includes the commit\'s fsync.');
   line();
   line('The provers of the mock answer a GetProof that carries a timeout when the job ends (a long poll), on timers that fire');
   line('within tens of microseconds of the job\'s drawn end (the system\'s fire up to a millisecond or two late, which would');

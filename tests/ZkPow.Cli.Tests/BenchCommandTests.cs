@@ -32,6 +32,10 @@ public sealed class BenchCommandTests
             Assert.True(root.GetProperty(figure).GetDouble() > 0, $"{figure} should be positive");
         }
 
+        // Every aggregation and final (as many as batches) became ready after its last input proof arrived.
+        Assert.Equal(batches, root.GetProperty("unlockSamples").GetInt32());
+        Assert.InRange(root.GetProperty("unlockP50Ms").GetDouble(), 0, root.GetProperty("unlockP99Ms").GetDouble());
+
         // One end-to-end sample per job but each prover's first; the limit is the smaller of R/2 and W.
         Assert.InRange(root.GetProperty("dispatchE2eSamples").GetInt32(), 1, 2 * batches - 1);
         var limit = Math.Min(root.GetProperty("roundTripsPerSecond").GetDouble() / 2, root.GetProperty("storeCompletionsPerSecond").GetDouble());

@@ -76,6 +76,37 @@ public sealed partial class GeneratorBenchmark
             return path;
         }
 
+        // From the later of a parent's input proofs received to the parent ready: storing that proof (and creating the
+        // parent with it) is on the sequence's chain.
+        var answered = new Dictionary<long, long>();
+        var readyAt = new Dictionary<long, long>();
+        foreach (var (record, _) in run.Jobs())
+        {
+            answered[record.Task.Id] = record.AnsweredAt;
+            readyAt[record.Task.Id] = record.ReadyAt;
+        }
+
+        var unlock = new List<double>();
+        foreach (var (task, _) in byTask.Values)
+        {
+            if (task.Kind == TaskKind.Batch || task.Input1 is not { } first || !answered.TryGetValue(first, out var last) || last == 0)
+            {
+                continue;
+            }
+
+            if (task.Input2 is { } second)
+            {
+                if (!answered.TryGetValue(second, out var other) || other == 0)
+                {
+                    continue;
+                }
+
+                last = Math.Max(last, other);
+            }
+
+            unlock.Add(Stopwatch.GetElapsedTime(last, readyAt[task.Id]).TotalMilliseconds);
+        }
+
         var finals = byTask.Values.Where(e => e.Task.Kind == TaskKind.Final).ToDictionary(e => e.Task.Sequence, e => e.Task.Id);
         var syncOffsets = new Dictionary<ulong, TimeSpan>();
         for (var i = 0; i < run.Sequences.Count; i++)
@@ -136,7 +167,9 @@ public sealed partial class GeneratorBenchmark
         Array.Sort(lag);
         var next = answerToRequest.ToArray();
         Array.Sort(next);
-        return new RunAnalysis(e2e, lag, next, ideal, critical, ratioArray, latencyArray, policy.Makespan, [.. policyRatios]);
+        var unlocked = unlock.ToArray();
+        Array.Sort(unlocked);
+        return new RunAnalysis(e2e, lag, next, ideal, critical, ratioArray, latencyArray, policy.Makespan, [.. policyRatios], unlocked);
     }
 
     /// <summary>The CSV header of <see cref="WriteTimelineAsync"/>.</summary>
@@ -216,5 +249,5 @@ public sealed partial class GeneratorBenchmark
 
     /// <summary>Sorted samples and ideals of one run.</summary>
     private sealed record RunAnalysis(double[] EndToEnd, double[] PollLag, double[] AnswerToRequest, TimeSpan IdealMakespan, TimeSpan CriticalPath, double[] SequenceRatios,
-        double[] SequenceLatencies, TimeSpan PolicyMakespan, double[] PolicySequenceRatios);
+        double[] SequenceLatencies, TimeSpan PolicyMakespan, double[] PolicySequenceRatios, double[] Unlock);
 }

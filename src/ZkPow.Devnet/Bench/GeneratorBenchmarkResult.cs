@@ -46,6 +46,12 @@ public sealed record GeneratorBenchmarkResult
     public required double AnswerToRequestP50Ms { get; init; }
     public required double AnswerToRequestP99Ms { get; init; }
 
+    /// <summary>On each sequence's chain: the later of an aggregation's or a final's input proofs received → that task ready
+    /// (storing the input proof, which creates the task), p50 / p99 over the aggregations and finals.</summary>
+    public required double UnlockP50Ms { get; init; }
+    public required double UnlockP99Ms { get; init; }
+    public required int UnlockSamples { get; init; }
+
     /// <summary>Measured makespan ÷ ideal makespan (null when the provers have no latency: the ideal is 0).</summary>
     public required double? MakespanRatio { get; init; }
 
