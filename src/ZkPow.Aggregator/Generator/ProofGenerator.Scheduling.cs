@@ -21,7 +21,7 @@ public sealed partial class ProofGenerator
         Waiter? chosen = null;
         lock (_gate)
         {
-            if (_retired.Contains(task.Sequence) || _readyAt.ContainsKey(task.Id) ||
+            if (_retired.Contains(task.Sequence) || _withdrawn.Contains(task.Id) || _readyAt.ContainsKey(task.Id) ||
                 (fresh && (_busy.Contains(task.Id) || _running.ContainsKey(task.Id))))
             {
                 // A sequence given up, or a task queued already (replicas: announced by the database as well).
@@ -463,6 +463,9 @@ public sealed partial class ProofGenerator
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Storing the outcome of a job failed; the task is given back when its lease expires")]
     private partial void LogOutcomeFailed(Exception error);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Handing out the task that the proof of {Task} unlocked failed; it is handed out once that proof is stored")]
+    private partial void LogHandOutFailed(Exception error, string task);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Worker of prover {Prover} failed")]
     private partial void LogWorkerFailed(Exception error, string prover);

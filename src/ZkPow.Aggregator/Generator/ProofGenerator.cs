@@ -81,6 +81,10 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
     /// store only after that.</summary>
     private readonly System.Collections.Concurrent.ConcurrentDictionary<long, Task> _committing = new();
 
+    /// <summary>Parents handed out before their input's completion committed, whose completion then failed to commit (under
+    /// _gate): no task has their id, so none is queued or requested again (ids are never reused).</summary>
+    private readonly HashSet<long> _withdrawn = [];
+
     /// <summary>Whether the final proof of <paramref name="finalBatch"/> is being stored and not yet announced by
     /// <see cref="FinalProofStored"/>: a reader of the store can see the proof before the announcement comes, and can
     /// leave it to the announcement while this is true.</summary>
@@ -405,6 +409,13 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
         // replicas sharing the store every request waits for its claim: another replica may win it.
         if ((task.Kind == TaskKind.Final || WaitsForClaims) && !await ClaimedAsync(claim, task).ConfigureAwait(false))
         {
+            return false;
+        }
+
+        if (IsWithdrawn(task.Id))
+        {
+            // Handed out before its input's proof committed, and that commit failed: there is no such task.
+            LogClaimLost(task.ToString());
             return false;
         }
 
@@ -818,13 +829,17 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
         // proof from memory, and its claim is queued behind the write. A final's request still waits until its claim is
         // durable, which this write is then too.
         CompletionResult? applied = null;
+        var handedOut = false;
         CompletionResult result;
         var durable = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _committing[task.Id] = durable.Task;
         try
         {
-            result = await _store.CompleteAsync(task.Id, prover, proof, parent, r => applied = Applied(task, proof, r), CancellationToken.None)
-                .ConfigureAwait(false);
+            result = await _store.CompleteAsync(task.Id, prover, proof, parent, r =>
+            {
+                applied = r;
+                handedOut = Applied(task, proof, r);
+            }, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception) when (applied is { Accepted: true } undone)
         {
@@ -846,6 +861,20 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
             return;
         }
 
+        if (!handedOut)
+        {
+            // The callback failed (logged): the proof is durable now, so its parent is made ready from here.
+            lock (_gate)
+            {
+                _proofCache.Add(task.Id, task.Sequence, proof);
+            }
+
+            if (result.Unlocked is { } next)
+            {
+                MakeReady(next, fresh: true);
+            }
+        }
+
         ForgetTried(task.Id);
         Metrics.TaskCompleted(task.Kind, duration);
         if (task.Kind == TaskKind.Aggregate)
@@ -855,8 +884,9 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
     }
 
     /// <summary>On the store's writer thread, once the completion of <paramref name="task"/> is applied: keeps its proof for
-    /// the parent's request and makes the parent ready. Never throws (the store drops what it throws).</summary>
-    private CompletionResult Applied(ProofTask task, string proof, CompletionResult result)
+    /// the parent's request and makes the parent ready. Returns whether it did (or had nothing to do); never throws (the
+    /// store drops what it throws).</summary>
+    private bool Applied(ProofTask task, string proof, CompletionResult result)
     {
         try
         {
@@ -872,13 +902,14 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
                     MakeReady(next, fresh: true);
                 }
             }
+
+            return true;
         }
         catch (Exception ex)
         {
-            LogOutcomeFailed(ex);
+            LogHandOutFailed(ex, task.ToString());
+            return false;
         }
-
-        return result;
     }
 
     /// <summary>The completion of <paramref name="task"/> was applied but did not commit: its proof leaves the cache and the
@@ -888,11 +919,27 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
         lock (_gate)
         {
             _proofCache.Remove(task.Id);
-            if (unlocked is not null && _readyById.Remove(unlocked.Id, out var queued))
+            if (unlocked is null)
+            {
+                return;
+            }
+
+            // Handed to a prover already, it is not sent if it has not been (RunClaimedAsync looks here), and is never
+            // queued again; a request already sent loses its claim, and its proof is refused.
+            _withdrawn.Add(unlocked.Id);
+            if (_readyById.Remove(unlocked.Id, out var queued))
             {
                 _ready.Remove(queued);
                 _readyAt.Remove(unlocked.Id);
             }
+        }
+    }
+
+    private bool IsWithdrawn(long taskId)
+    {
+        lock (_gate)
+        {
+            return _withdrawn.Contains(taskId);
         }
     }
 

@@ -107,6 +107,82 @@ public sealed class EarlyHandoverTests
         Assert.Equal(1L, await ScalarAsync(sqlite!, $"SELECT COUNT(*) FROM tasks WHERE kind = 1 AND state = 2 AND id > {withdrawn.Id};"));
     }
 
+    [Fact]
+    public async Task a_parent_queued_before_its_input_failed_to_commit_is_never_requested()
+    {
+        // One prover whose proofs (1.2 MB in memory) are past the bound of proofs not yet stored: after each job it waits
+        // for the store, so the aggregation unlocked by its second batch is queued, not handed to it.
+        var (options, hook) = FailingFirstCommit(TaskKind.Aggregate);
+        options.MaxPendingOutcomeBytes = 1024 * 1024;
+        await using var h = await GeneratorHarness.StartAsync(options, wrapStore: hook.Wrap);
+        var prover = h.AddProver("p0", o => o.ProofBytes = 600_000);
+        var sequence = await h.AddSequenceAsync(2);
+
+        var withdrawn = await hook.Unlocked.Task.WaitAsync(Bound);
+        await h.WaitForFinalsAsync(1, timeoutMs: 60_000);
+
+        // Taken back before the prover was free: the only aggregation requested is the one made once the batch was stored.
+        Assert.Equal(1L, prover.Counters.AggregatedJobsStarted);
+        Assert.Equal(0L, await ScalarAsync(hook.Store!, $"SELECT COUNT(*) FROM tasks WHERE id = {withdrawn.Id};"));
+        var stored = await h.Store.GetFinalProofAsync(sequence.FinalNewBatch, CancellationToken.None);
+        Assert.Equal(HexData.Encode(sequence.ToFinalProof(GeneratorHarness.Miner).Encode()), stored!.Proof, ignoreCase: true);
+    }
+
+    [Fact]
+    public async Task a_final_unlocked_by_a_proof_that_failed_to_commit_is_requested_once_and_only_after_it_is_stored()
+    {
+        var (options, hook) = FailingFirstCommit(TaskKind.Final);
+        await using var h = await GeneratorHarness.StartAsync(options, wrapStore: hook.Wrap);
+        var provers = new[] { h.AddProver("p0"), h.AddProver("p1") };
+        var sequence = await h.AddSequenceAsync(1);
+
+        var withdrawn = await hook.Unlocked.Task.WaitAsync(Bound);
+        await h.WaitForFinalsAsync(1, timeoutMs: 60_000);
+
+        Assert.Equal(1, provers.Sum(p => p.Counters.FinalProofRequests(sequence.InitNumBatch, sequence.FinalNewBatch)));
+        Assert.Single(h.Finals);
+        Assert.Equal(0L, await ScalarAsync(hook.Store!, $"SELECT COUNT(*) FROM tasks WHERE id = {withdrawn.Id};"));
+        var stored = await h.Store.GetFinalProofAsync(sequence.FinalNewBatch, CancellationToken.None);
+        Assert.Equal(HexData.Encode(sequence.ToFinalProof(GeneratorHarness.Miner).Encode()), stored!.Proof, ignoreCase: true);
+    }
+
+    /// <summary>Makes the commit of the first group that unlocks a task of <paramref name="kind"/> fail, with short leases so
+    /// that the input whose proof was not stored is taken up again soon.</summary>
+    private static (GeneratorOptions Options, BreakingHook Hook) FailingFirstCommit(TaskKind kind) =>
+        (new GeneratorOptions { Lease = TimeSpan.FromSeconds(2), LeaseSweepInterval = TimeSpan.FromMilliseconds(200) }, new BreakingHook(kind));
+
+    private sealed class BreakingHook(TaskKind kind)
+    {
+        public SqliteStore? Store { get; private set; }
+
+        public TaskCompletionSource<ProofTask> Unlocked { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public IGeneratorStore Wrap(IAggregatorStore store)
+        {
+            Store = (SqliteStore)store;
+            return new FaultyGeneratorStore(store)
+            {
+                AfterApplied = r =>
+                {
+                    if (r.Unlocked is { } parent && parent.Kind == kind && Unlocked.TrySetResult(parent))
+                    {
+                        // Joins the group being applied (queued ahead) and makes its commit fail: a deferred foreign key
+                        // violation is found only at COMMIT.
+                        _ = Store.WriteAsync((connection, transaction) =>
+                        {
+                            SqliteStore.Execute(connection, transaction, """
+                                PRAGMA defer_foreign_keys = ON;
+                                INSERT INTO tasks (final_batch, seq_init, kind, from_batch, to_batch, state, attempts, created_ms, updated_ms)
+                                VALUES (424242, 0, 0, 0, 1, 0, 0, 0, 0);
+                                """);
+                            return 0;
+                        }, ahead: true);
+                    }
+                },
+            };
+        }
+    }
+
     private static Task<long> ScalarAsync(SqliteStore store, string sql) =>
         store.WriteAsync((connection, transaction) => SqliteStore.Scalar<long>(connection, transaction, sql));
 }
