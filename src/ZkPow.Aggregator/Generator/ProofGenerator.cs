@@ -864,15 +864,7 @@ public sealed partial class ProofGenerator : IProverSessionObserver, IAsyncDispo
         if (!handedOut)
         {
             // The callback failed (logged): the proof is durable now, so its parent is made ready from here.
-            lock (_gate)
-            {
-                _proofCache.Add(task.Id, task.Sequence, proof);
-            }
-
-            if (result.Unlocked is { } next)
-            {
-                MakeReady(next, fresh: true);
-            }
+            Applied(task, proof, result);
         }
 
         ForgetTried(task.Id);

@@ -251,7 +251,7 @@ public sealed partial class SqliteStore
         CancellationToken cancellationToken)
     {
         var now = NowMs;
-        Func<SqliteConnection, SqliteTransaction, CompletionResult> work = (connection, transaction) =>
+        return _writer.WriteAsync((connection, transaction) =>
         {
             if (!MarkDone(connection, transaction, taskId, prover, proof, now))
             {
@@ -297,8 +297,7 @@ public sealed partial class SqliteStore
             var (left, right) = parent.IsLeftChild ? (taskId, siblingId) : (siblingId, taskId);
             return new CompletionResult(true,
                 InsertTask(connection, transaction, sequence, sequenceInit, parent.Kind, parent.FromBatch, parent.ToBatch, left, right, AvoidList(avoid), now));
-        };
-        return applied is null ? _writer.WriteAsync(work, cancellationToken) : _writer.WriteAsync(work, applied, cancellationToken);
+        }, applied, cancellationToken);
     }
 
     public Task<bool> CompleteFinalAsync(long taskId, ProverRef prover, FinalProofRecord proof, CancellationToken cancellationToken)

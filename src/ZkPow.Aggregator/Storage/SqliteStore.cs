@@ -29,12 +29,12 @@ public sealed partial class SqliteStore : IAggregatorStore
     /// <summary>The synchronous setting in force on the writing connection, as SQLite reports it.</summary>
     public string Synchronous { get; }
 
-    /// <summary>Transactions committed so far (each one fsync with synchronous=FULL).</summary>
     /// <summary>Queues <paramref name="work"/> on the writer like any write of the store (tests: to hold the writer, or to
     /// make a group fail to commit).</summary>
     internal Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, T> work, bool ahead = false) =>
         _writer.WriteAsync(work, ahead, CancellationToken.None);
 
+    /// <summary>Transactions committed so far (each one fsync with synchronous=FULL).</summary>
     public long Commits => _writer.Commits;
 
     /// <summary>Writes applied so far.</summary>

@@ -66,11 +66,11 @@ internal sealed class SqliteWriter : IAsyncDisposable
     public Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, T> work, bool ahead, CancellationToken cancellationToken) =>
         WriteAsync(work, ahead, cancellationToken, bulk: false);
 
-    /// <summary>Queues a write and calls <paramref name="applied"/> with its result on the writer's thread as soon as it
-    /// has been applied, before its transaction commits. If the commit then fails, the returned task faults: what the
+    /// <summary>Queues a write and calls <paramref name="applied"/> (if any) with its result on the writer's thread as soon
+    /// as it has been applied, before its transaction commits. If the commit then fails, the returned task faults: what the
     /// caller did with the result must be undone by it. <paramref name="applied"/> must be quick and must not throw (an
     /// exception from it is dropped).</summary>
-    public Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, T> work, Action<T> applied, CancellationToken cancellationToken) =>
+    public Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, T> work, Action<T>? applied, CancellationToken cancellationToken) =>
         WriteAsync(work, ahead: false, cancellationToken, bulk: false, applied);
 
     private Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, T> work, bool ahead, CancellationToken cancellationToken, bool bulk,

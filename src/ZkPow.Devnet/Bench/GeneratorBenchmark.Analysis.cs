@@ -34,9 +34,13 @@ public sealed partial class GeneratorBenchmark
         var byTask = new Dictionary<long, (ProofTask Task, MockJobTiming Timing)>();
         var workBySequence = new Dictionary<ulong, TimeSpan>();
         var totalWork = TimeSpan.Zero;
+        var answered = new Dictionary<long, long>();
+        var readyAt = new Dictionary<long, long>();
         foreach (var (record, timing) in run.Jobs())
         {
             byTask[record.Task.Id] = (record.Task, timing);
+            answered[record.Task.Id] = record.AnsweredAt;
+            readyAt[record.Task.Id] = record.ReadyAt;
             totalWork += timing.Work;
             workBySequence[record.Task.Sequence] = workBySequence.GetValueOrDefault(record.Task.Sequence) + timing.Work;
             if (timing.IdleSince is { } idle)
@@ -78,14 +82,6 @@ public sealed partial class GeneratorBenchmark
 
         // From the later of a parent's input proofs received to the parent ready: storing that proof (and creating the
         // parent with it) is on the sequence's chain.
-        var answered = new Dictionary<long, long>();
-        var readyAt = new Dictionary<long, long>();
-        foreach (var (record, _) in run.Jobs())
-        {
-            answered[record.Task.Id] = record.AnsweredAt;
-            readyAt[record.Task.Id] = record.ReadyAt;
-        }
-
         var unlock = new List<double>();
         foreach (var (task, _) in byTask.Values)
         {

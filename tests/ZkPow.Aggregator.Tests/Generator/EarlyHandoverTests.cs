@@ -1,6 +1,7 @@
 using ZkPow.Aggregator.Chain;
 using ZkPow.Aggregator.Generator;
 using ZkPow.Aggregator.Storage;
+using ZkPow.Aggregator.Tests.Storage;
 
 namespace ZkPow.Aggregator.Tests.Generator;
 
@@ -58,43 +59,16 @@ public sealed class EarlyHandoverTests
     [Fact]
     public async Task a_parent_handed_out_before_its_input_failed_to_commit_is_taken_back_and_the_sequence_is_still_proved()
     {
-        SqliteStore? sqlite = null;
-        var unlocked = new TaskCompletionSource<ProofTask>(TaskCreationOptions.RunContinuationsAsynchronously);
-        Task<int>? breaking = null;
-        await using var h = await GeneratorHarness.StartAsync(
-            new GeneratorOptions { Lease = TimeSpan.FromSeconds(2), LeaseSweepInterval = TimeSpan.FromMilliseconds(200) },
-            wrapStore: store =>
-            {
-                sqlite = (SqliteStore)store;
-                return new FaultyGeneratorStore(store)
-                {
-                    AfterApplied = r =>
-                    {
-                        if (r.Unlocked is { Kind: TaskKind.Aggregate } parent && unlocked.TrySetResult(parent))
-                        {
-                            // Joins the group being applied (queued ahead) and makes its commit fail: a deferred foreign key
-                            // violation is found only at COMMIT.
-                            breaking = sqlite!.WriteAsync((connection, transaction) =>
-                            {
-                                SqliteStore.Execute(connection, transaction, """
-                                    PRAGMA defer_foreign_keys = ON;
-                                    INSERT INTO tasks (final_batch, seq_init, kind, from_batch, to_batch, state, attempts, created_ms, updated_ms)
-                                    VALUES (424242, 0, 0, 0, 1, 0, 0, 0, 0);
-                                    """);
-                                return 0;
-                            }, ahead: true);
-                        }
-                    },
-                };
-            });
+        var (options, hook) = FailingFirstCommit(TaskKind.Aggregate);
+        await using var h = await GeneratorHarness.StartAsync(options, wrapStore: hook.Wrap);
         var provers = new[] { h.AddProver("p0"), h.AddProver("p1") };
         var sequence = await h.AddSequenceAsync(2);
 
-        var withdrawn = await unlocked.Task.WaitAsync(Bound);
+        var withdrawn = await hook.Unlocked.Task.WaitAsync(Bound);
         await h.WaitForFinalsAsync(1, timeoutMs: 60_000);
 
-        Assert.NotNull(breaking);
-        await Assert.ThrowsAnyAsync<Exception>(() => breaking!);
+        Assert.NotNull(hook.Breaking);
+        await Assert.ThrowsAnyAsync<Exception>(() => hook.Breaking!);
         var stored = await h.Store.GetFinalProofAsync(sequence.FinalNewBatch, CancellationToken.None);
         Assert.Equal(HexData.Encode(sequence.ToFinalProof(GeneratorHarness.Miner).Encode()), stored!.Proof, ignoreCase: true);
         Assert.Single(h.Finals);
@@ -102,9 +76,10 @@ public sealed class EarlyHandoverTests
         // The batch whose proof was not committed (both, if they were in that group) was taken up again once its lease ran
         // out (its job polled again, or proved again), and the aggregation made then has an id of its own: no task ever
         // had the id of the one taken back.
-        Assert.Equal(2L, await ScalarAsync(sqlite!, "SELECT COUNT(*) FROM tasks WHERE kind = 0 AND state = 2;"));
-        Assert.Equal(0L, await ScalarAsync(sqlite!, $"SELECT COUNT(*) FROM tasks WHERE id = {withdrawn.Id};"));
-        Assert.Equal(1L, await ScalarAsync(sqlite!, $"SELECT COUNT(*) FROM tasks WHERE kind = 1 AND state = 2 AND id > {withdrawn.Id};"));
+        var sqlite = hook.Store!;
+        Assert.Equal(2L, await ScalarAsync(sqlite, "SELECT COUNT(*) FROM tasks WHERE kind = 0 AND state = 2;"));
+        Assert.Equal(0L, await ScalarAsync(sqlite, $"SELECT COUNT(*) FROM tasks WHERE id = {withdrawn.Id};"));
+        Assert.Equal(1L, await ScalarAsync(sqlite, $"SELECT COUNT(*) FROM tasks WHERE kind = 1 AND state = 2 AND id > {withdrawn.Id};"));
     }
 
     [Fact]
@@ -157,6 +132,9 @@ public sealed class EarlyHandoverTests
 
         public TaskCompletionSource<ProofTask> Unlocked { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+        /// <summary>The write that made the commit fail (it fails with its group).</summary>
+        public Task<int>? Breaking { get; private set; }
+
         public IGeneratorStore Wrap(IAggregatorStore store)
         {
             Store = (SqliteStore)store;
@@ -166,17 +144,8 @@ public sealed class EarlyHandoverTests
                 {
                     if (r.Unlocked is { } parent && parent.Kind == kind && Unlocked.TrySetResult(parent))
                     {
-                        // Joins the group being applied (queued ahead) and makes its commit fail: a deferred foreign key
-                        // violation is found only at COMMIT.
-                        _ = Store.WriteAsync((connection, transaction) =>
-                        {
-                            SqliteStore.Execute(connection, transaction, """
-                                PRAGMA defer_foreign_keys = ON;
-                                INSERT INTO tasks (final_batch, seq_init, kind, from_batch, to_batch, state, attempts, created_ms, updated_ms)
-                                VALUES (424242, 0, 0, 0, 1, 0, 0, 0, 0);
-                                """);
-                            return 0;
-                        }, ahead: true);
+                        // Joins the group being applied (queued ahead) and makes its commit fail.
+                        Breaking = Store.WriteAsync(SqliteFaults.FailTheCommit, ahead: true);
                     }
                 },
             };

@@ -57,15 +57,7 @@ public sealed class SqliteStoreTests() : StoreTests(new SqliteTarget())
         Assert.True(holding.Wait(TimeSpan.FromSeconds(60)));
         ProofTask? announced = null;
         var completing = store.CompleteAsync(tasks[1].Id, p, "proof-2", AggregationTree.ParentOf(0, 2, 1, 2), r => announced = r.Unlocked, None);
-        var breaking = store.WriteAsync((connection, transaction) =>
-        {
-            SqliteStore.Execute(connection, transaction, """
-                PRAGMA defer_foreign_keys = ON;
-                INSERT INTO tasks (final_batch, seq_init, kind, from_batch, to_batch, state, attempts, created_ms, updated_ms)
-                VALUES (424242, 0, 0, 0, 1, 0, 0, 0, 0);
-                """);
-            return 0;
-        });
+        var breaking = store.WriteAsync(SqliteFaults.FailTheCommit);
         release.Set();
         Assert.True(await held);
         await Assert.ThrowsAnyAsync<Exception>(() => completing);
