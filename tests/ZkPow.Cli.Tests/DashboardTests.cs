@@ -28,6 +28,7 @@ public sealed class DashboardTests(ITestOutputHelper output)
     {
         var chromium = await DebianPackages.RequireAsync("chromium", "chromium");
         using var dir = new TempDir();
+        using var logs = new RecentLogs();
         await using var network = await DevnetNetwork.StartAsync(new DevnetOptions
         {
             Provers = 0,
@@ -39,7 +40,7 @@ public sealed class DashboardTests(ITestOutputHelper output)
             DataDir = dir.File("devnet"),
             // Two failed attempts park a task (the default, 5, only makes the failing prover's part longer).
             AggregatorOverrides = ["--Generator:MaxAttempts=2"],
-        }, NullLoggerFactory.Instance, CancellationToken.None);
+        }, logs.Factory, CancellationToken.None);
         var miner = Assert.Single(network.Miners);
         var node = miner.Node!;
         var url = miner.Host!.StatusAddress;
@@ -80,10 +81,41 @@ public sealed class DashboardTests(ITestOutputHelper output)
         await page.SetViewportAsync(new ViewPortOptions { Width = 1400, Height = 1000 });
         await page.GoToAsync(url.ToString());
         var wait = new WaitForFunctionOptions { Timeout = (int)Bound.TotalMilliseconds, PollingInterval = 200 };
+        using var http = new HttpClient { BaseAddress = url };
+
+        // Clicks a button through the page's DOM. A mouse click at the button's place (page.ClickAsync) can miss it: the
+        // tables above the parked work grow while the devnet runs, and the page moves between the moment Puppeteer
+        // measures the button and the moment it clicks.
+        async Task ClickAsync(string selector)
+        {
+            var clicked = await page.EvaluateFunctionAsync<bool>(
+                "s => { const b = document.querySelector(s); if (!b) return false; b.click(); return true; }", selector);
+            Assert.True(clicked, $"no {selector} on the page");
+        }
+
+        // Waits until the page's script returns true; on a timeout the failure says what the page, the store and the
+        // aggregator's log showed (a test's output is only printed once it ends).
+        async Task UntilAsync(string script)
+        {
+            try
+            {
+                await page.WaitForFunctionAsync(script, wait);
+            }
+            catch (WaitTaskTimeoutException ex)
+            {
+                var shown = await page.EvaluateExpressionAsync<string>(
+                    "JSON.stringify({ result: document.querySelector('#requeue-result').textContent, parked: [...document.querySelectorAll('#parked tbody tr')].map(r => r.dataset.id), verified: document.querySelector('#stat-verified').textContent, live: document.querySelector('#live').textContent })");
+                var parked = string.Join(", ", (await node.Store.ListParkedAsync(CancellationToken.None)).Select(t => $"#{t.Id} {t.Kind} seq {t.Sequence}"));
+                var status = await http.GetStringAsync("api/status");
+                status = status.Length > 2000 ? status[..2000] + "…" : status;
+                throw new TimeoutException(
+                    $"waited {Bound.TotalSeconds} s for {script}\npage: {shown}\nparked in the store: [{parked}]\n/api/status: {status}\nlast log lines:\n{logs.Tail(80)}", ex);
+            }
+        }
 
         // Live: the two healthy provers appear (the failing one has left), and the parked work is listed.
-        await page.WaitForFunctionAsync("() => [...document.querySelectorAll('#provers tbody tr')].map(r => r.dataset.name).sort().join() === 'gpu-01,gpu-02'", wait);
-        await page.WaitForFunctionAsync("() => document.querySelectorAll('#parked tbody tr').length > 0", wait);
+        await UntilAsync("() => [...document.querySelectorAll('#provers tbody tr')].map(r => r.dataset.name).sort().join() === 'gpu-01,gpu-02'");
+        await UntilAsync("() => document.querySelectorAll('#parked tbody tr').length > 0");
         Assert.Equal("true", await page.EvaluateExpressionAsync<string>("String(document.querySelector('#live').textContent === 'live')"));
         var artifacts = Path.Combine(AppContext.BaseDirectory, "artifacts");
         Directory.CreateDirectory(artifacts);
@@ -92,8 +124,8 @@ public sealed class DashboardTests(ITestOutputHelper output)
         // Without the token the requeue is refused, and the task stays parked.
         var first = await page.EvaluateExpressionAsync<long>("Number(document.querySelector('#parked tbody tr').dataset.id)");
         await page.EvaluateExpressionAsync("document.querySelector('#operator-token').value = ''");
-        await page.ClickAsync($"#parked button[data-id='{first}']");
-        await page.WaitForFunctionAsync("() => document.querySelector('#requeue-result').textContent.includes('refused (401)')", wait);
+        await ClickAsync($"#parked button[data-id='{first}']");
+        await UntilAsync("() => document.querySelector('#requeue-result').textContent.includes('refused (401)')");
         Assert.Contains(first, (await node.Store.ListParkedAsync(CancellationToken.None)).Select(t => t.Id));
 
         // With the token (the devnet wrote it to its 0600 file) every parked task is requeued through the page.
@@ -105,9 +137,9 @@ public sealed class DashboardTests(ITestOutputHelper output)
         {
             var id = await page.EvaluateExpressionAsync<long>("Number(document.querySelector('#parked tbody tr').dataset.id)");
             Assert.True(requeued.Count < 20, $"requeued {string.Join(", ", requeued)} and tasks are still parked");
-            await page.ClickAsync($"#parked button[data-id='{id}']");
-            await page.WaitForFunctionAsync($"() => document.querySelector('#requeue-result').textContent === 'Task #{id} requeued.'", wait);
-            await page.WaitForFunctionAsync($"() => !document.querySelector(\"#parked tr[data-id='{id}']\")", wait);
+            await ClickAsync($"#parked button[data-id='{id}']");
+            await UntilAsync($"() => document.querySelector('#requeue-result').textContent === 'Task #{id} requeued.'");
+            await UntilAsync($"() => !document.querySelector(\"#parked tr[data-id='{id}']\")");
             requeued.Add(id);
         }
 
@@ -115,20 +147,17 @@ public sealed class DashboardTests(ITestOutputHelper output)
         Assert.Equal(token, await page.EvaluateExpressionAsync<string>("sessionStorage.getItem('zkpow-operator-token')"));
 
         // Every sequence reaches verified on the page, in the pipeline and in the table.
-        await page.WaitForFunctionAsync($"() => document.querySelector('#stat-verified').textContent === '{Sequences}'", wait);
-        await page.WaitForFunctionAsync(
-            $"() => document.querySelectorAll('#sequences tbody tr[data-stage=\"verified\"]').length === {Sequences} && document.querySelector('#stage-verified .count').textContent === '{Sequences}'",
-            wait);
+        await UntilAsync($"() => document.querySelector('#stat-verified').textContent === '{Sequences}'");
+        await UntilAsync(
+            $"() => document.querySelectorAll('#sequences tbody tr[data-stage=\"verified\"]').length === {Sequences} && document.querySelector('#stage-verified .count').textContent === '{Sequences}'");
 
         // Each verified sequence has its round's windows drawn; our commits and reveals are listed with their nonces.
         Assert.Equal(Sequences, await page.EvaluateExpressionAsync<int>(
             "[...document.querySelectorAll('#sequences tbody tr[data-stage=\"verified\"]')].filter(r => r.querySelectorAll('svg.window rect').length >= 3).length"));
-        await page.WaitForFunctionAsync(
-            $"() => ['submitProofHash', 'verifyBatches'].every(k => [...document.querySelectorAll('#txs tbody tr')].filter(r => r.cells[1].textContent === k && r.cells[0].textContent !== '—').length >= {Sequences})",
-            wait);
+        await UntilAsync(
+            $"() => ['submitProofHash', 'verifyBatches'].every(k => [...document.querySelectorAll('#txs tbody tr')].filter(r => r.cells[1].textContent === k && r.cells[0].textContent !== '—').length >= {Sequences})");
 
         // The page's figures are /api/status's (read until both sides have settled on the same values).
-        using var http = new HttpClient { BaseAddress = url };
         Dictionary<string, string> pageFigures = [], statusFigures = [];
         var watch = Stopwatch.StartNew();
         do
