@@ -5,9 +5,9 @@ using Microsoft.Extensions.Logging;
 namespace ZkPow.Tests;
 
 /// <summary>
-/// A logger factory that keeps the last <see cref="Capacity"/> lines logged (Information and above; ASP.NET Core's own from Warning) in memory, so that
-/// a test that times out can put what the program was doing into its failure message (a test's output is only shown
-/// when it ends).
+/// A logger factory that keeps the last <see cref="Capacity"/> lines logged (Information and above; ASP.NET Core's own
+/// from Warning) in memory, so that a test that times out can put what the program was doing into its failure message
+/// (a test's output is only shown when it ends).
 /// </summary>
 internal sealed class RecentLogs : ILoggerProvider
 {
