@@ -10,6 +10,7 @@ const read = (name) => ({
 });
 const f = (x, digits = 1) => (x === null || x === undefined ? 'n/a' : Number(x).toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
 const n = (x) => f(x, 0);
+const pct = (x) => (x === null || x === undefined ? 'n/a' : `${(100 * Number(x)).toFixed(1)} %`);
 
 // ONLY=postgres: the page holds the "PostgreSQL and replicas" section alone (scripts/benchmarks.sh --only postgres).
 const only = process.env.ONLY || '';
@@ -154,10 +155,10 @@ if (full) {
   line('with the sequences synced before it (they are verified on chain in order, so they go first), the time the fleet');
   line('needs for their work and its own.');
   line();
-  line('| command | tasks | makespan ÷ ideal | sequence latency ÷ ideal (mean / p99) | policy alone: makespan / latency | dispatch e2e p50 / p99 | of which poll lag p99 | input proof received → parent ready p50 / p99 |');
-  line('|---|---|---|---|---|---|---|---|');
+  line('| command | tasks | makespan ÷ ideal | sequence latency ÷ ideal (mean / p99) | policy alone: makespan / latency | dispatch e2e p50 / p99 | of which poll lag p99 | input proof received → parent ready p50 / p99 | fleet capacity: computing / between jobs / no task ready |');
+  line('|---|---|---|---|---|---|---|---|---|');
   for (const run of [j, c, s, p, g]) {
-    line(`| \`${run.cmd}\` | ${n(run.r.tasksCompleted)} | ${f(run.r.makespanRatio, 3)} (ideal ${n(run.r.idealMakespanMs)} ms) | ${f(run.r.sequenceLatencyRatio, 3)} / ${f(run.r.sequenceLatencyRatioP99, 3)} | ${f(run.r.policyMakespanRatio, 3)} / ${f(run.r.policySequenceLatencyRatio, 3)} | ${f(run.r.dispatchE2eP50Ms, 2)} / ${f(run.r.dispatchE2eP99Ms, 2)} ms | ${f(run.r.pollLagP99Ms, 2)} ms | ${f(run.r.unlockP50Ms, 2)} / ${f(run.r.unlockP99Ms, 2)} ms |`);
+    line(`| \`${run.cmd}\` | ${n(run.r.tasksCompleted)} | ${f(run.r.makespanRatio, 3)} (ideal ${n(run.r.idealMakespanMs)} ms) | ${f(run.r.sequenceLatencyRatio, 3)} / ${f(run.r.sequenceLatencyRatioP99, 3)} | ${f(run.r.policyMakespanRatio, 3)} / ${f(run.r.policySequenceLatencyRatio, 3)} | ${f(run.r.dispatchE2eP50Ms, 2)} / ${f(run.r.dispatchE2eP99Ms, 2)} ms | ${f(run.r.pollLagP99Ms, 2)} ms | ${f(run.r.unlockP50Ms, 2)} / ${f(run.r.unlockP99Ms, 2)} ms | ${pct(run.r.fleetBusyShare)} / ${pct(run.r.fleetBetweenJobsShare)} / ${pct(run.r.fleetStarvedShare)} |`);
   }
   line();
   line('"Policy alone" is the generator\'s own order and picking rules (least slack first; a ready task to the fastest idle');
@@ -166,6 +167,12 @@ if (full) {
   line('`policySequenceLatencyRatio`): the gap from the ideal to it is what the policy costs, and the gap from it to the run');
   line('is what the execution costs (gRPC round trips, the store, and the two cores shared by the aggregator and the mock');
   line('provers, which weigh most on the fastest provers\' short jobs).');
+  line();
+  line('"Fleet capacity" splits each prover\'s time from the run\'s start to the last job\'s end, weighted by its speed:');
+  line('computing; between the end of a job and the next request received by that prover while a task was ready for it');
+  line('(the proof fetched, the next task picked, the request sent: what the execution costs per job); waiting with no task');
+  line('ready (at the start, in the tail, and where the work\'s shape leaves a prover nothing to do). When the fleet\'s work');
+  line('sets the ideal makespan, the makespan ratio is about 1 ÷ the computing share.');
   line();
   line('"Input proof received → parent ready" is one step of that execution on each sequence\'s chain: from the later of an');
   line('aggregation\'s (or a final\'s) input proofs arriving to that task being ready for a prover. The task is created with');

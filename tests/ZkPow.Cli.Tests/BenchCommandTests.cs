@@ -70,6 +70,17 @@ public sealed class BenchCommandTests
             Assert.True(ready <= written && written <= received + 1 && received < ended && ended <= answered + 1 && answered <= stored,
                 string.Join(',', job));
         }
+
+        // Where the fleet's capacity went adds up, and its computing share is the schedule's: each job's time on its
+        // prover × that prover's speed (bench-000 1, bench-001 2, cycling), over the fleet's speed × the last job's end.
+        var (busy, between, starved) = (root.GetProperty("fleetBusyShare").GetDouble(), root.GetProperty("fleetBetweenJobsShare").GetDouble(),
+            root.GetProperty("fleetStarvedShare").GetDouble());
+        Assert.True(busy > 0 && between >= 0 && starved >= 0, $"{busy} {between} {starved}");
+        Assert.Equal(1, busy + between + starved, 0.002);
+        double Speed(string prover) => int.Parse(prover["bench-".Length..], System.Globalization.CultureInfo.InvariantCulture) % 2 == 0 ? 1 : 2;
+        var fleetSpeed = jobs.Select(job => job[0]).Distinct().Sum(Speed);
+        var computing = jobs.Sum(job => Speed(job[0]) * Ms(job[6])) / (fleetSpeed * jobs.Max(job => Ms(job[10])));
+        Assert.Equal(computing, busy, 0.002);
     }
 
     private static double Ms(string value) => double.Parse(value, System.Globalization.CultureInfo.InvariantCulture);

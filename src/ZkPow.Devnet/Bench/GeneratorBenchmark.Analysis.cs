@@ -21,6 +21,9 @@ public sealed partial class GeneratorBenchmark
     /// <item>each sequence's ideal latency: the larger of its critical path and the time the fleet needs for its work
     /// and that of the sequences synced before it (sequences are verified in order on chain, so lower sequences go
     /// first), less the time since the first sync.</item>
+    /// <item>where the fleet's capacity went (each prover's time weighted by its speed, from the run's start to the last job's
+    /// end): computing; between a job's end and the prover's next request received while a task was ready for it (the
+    /// execution's cost per job: fetching the proof, the next request, the wire); waiting with no task ready.</item>
     /// </list>
     /// </summary>
     private static RunAnalysis Analyse(RunRecord run)
@@ -36,8 +39,25 @@ public sealed partial class GeneratorBenchmark
         var totalWork = TimeSpan.Zero;
         var answered = new Dictionary<long, long>();
         var readyAt = new Dictionary<long, long>();
+        var jobEnded = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+        double busy = 0, between = 0;
+        var lastEnd = run.StartedUtc;
         foreach (var (record, timing) in run.Jobs())
         {
+            var speedOf = run.SpeedOf(record.Prover);
+            var end = timing.ReceivedAt + timing.Duration;
+            busy += speedOf * timing.Duration.TotalMilliseconds;
+            lastEnd = end > lastEnd ? end : lastEnd;
+            if (jobEnded.TryGetValue(record.Prover, out var ended))
+            {
+                // From the later of its previous job's end and this task ready to this request received at the prover.
+                var ready = Wall(record.ReadyAt);
+                var from = ready > ended ? ready : ended;
+                between += speedOf * Math.Max(0, (timing.ReceivedAt - from).TotalMilliseconds);
+            }
+
+            jobEnded[record.Prover] = end;
+
             byTask[record.Task.Id] = (record.Task, timing);
             answered[record.Task.Id] = record.AnsweredAt;
             readyAt[record.Task.Id] = record.ReadyAt;
@@ -153,6 +173,8 @@ public sealed partial class GeneratorBenchmark
             ideal = TimeSpan.Zero; // Zero-latency provers: there is no ideal to compare with.
         }
 
+        var capacity = run.TotalSpeed * (lastEnd - run.StartedUtc).TotalMilliseconds;
+        var shares = capacity > 0 && busy > 0 ? new FleetShares(busy / capacity, between / capacity, Math.Max(0, 1 - ((busy + between) / capacity))) : null;
         var e2e = endToEnd.ToArray();
         Array.Sort(e2e);
         var ratioArray = ratios.ToArray();
@@ -165,7 +187,7 @@ public sealed partial class GeneratorBenchmark
         Array.Sort(next);
         var unlocked = unlock.ToArray();
         Array.Sort(unlocked);
-        return new RunAnalysis(e2e, lag, next, ideal, critical, ratioArray, latencyArray, policy.Makespan, [.. policyRatios], unlocked);
+        return new RunAnalysis(e2e, lag, next, ideal, critical, ratioArray, latencyArray, policy.Makespan, [.. policyRatios], unlocked, shares);
     }
 
     /// <summary>The CSV header of <see cref="WriteTimelineAsync"/>.</summary>
@@ -223,6 +245,13 @@ public sealed partial class GeneratorBenchmark
 
         public double FastestSpeed => Speeds.Count > 0 ? Speeds.Max() : 1;
 
+        /// <summary>The speed of the prover named <paramref name="prover"/> (<see cref="ProverName"/>), 1 if not one of them.</summary>
+        public double SpeedOf(string prover) =>
+            prover.StartsWith(ProverNamePrefix, StringComparison.Ordinal) &&
+            int.TryParse(prover.AsSpan(ProverNamePrefix.Length), System.Globalization.CultureInfo.InvariantCulture, out var i) && i >= 0 && i < Speeds.Count
+                ? Speeds[i]
+                : 1;
+
         /// <summary>The jobs a prover accepted, in the order their requests were written: what the aggregator recorded and
         /// what the prover did, joined by request id.</summary>
         public IEnumerable<(DispatchRecord Record, MockJobTiming Timing)> Jobs()
@@ -245,5 +274,9 @@ public sealed partial class GeneratorBenchmark
 
     /// <summary>Sorted samples and ideals of one run.</summary>
     private sealed record RunAnalysis(double[] EndToEnd, double[] PollLag, double[] AnswerToRequest, TimeSpan IdealMakespan, TimeSpan CriticalPath, double[] SequenceRatios,
-        double[] SequenceLatencies, TimeSpan PolicyMakespan, double[] PolicySequenceRatios, double[] Unlock);
+        double[] SequenceLatencies, TimeSpan PolicyMakespan, double[] PolicySequenceRatios, double[] Unlock, FleetShares? Fleet);
+
+    /// <summary>Shares of the fleet's capacity (speed × time, from the run's start to the last job's end): computing,
+    /// between jobs while a task was ready (the execution's cost per job), and waiting with no task ready.</summary>
+    private sealed record FleetShares(double Busy, double BetweenJobs, double Starved);
 }

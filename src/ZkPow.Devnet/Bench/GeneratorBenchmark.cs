@@ -128,6 +128,11 @@ public sealed partial class GeneratorBenchmark(GeneratorBenchmarkOptions options
         return report;
     }
 
+    private const string ProverNamePrefix = "bench-";
+
+    /// <summary>The name of the run's <paramref name="index"/>th mock prover (its speed is <c>SpeedOf(index)</c>).</summary>
+    private static string ProverName(int index) => ProverNamePrefix + index.ToString("D3", System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>The sequences of a warm-up round; a run with fewer gets one round of its own size.</summary>
     private const int WarmUpRoundSequences = 60;
 
@@ -275,7 +280,7 @@ public sealed partial class GeneratorBenchmark(GeneratorBenchmarkOptions options
                 var prover = new MockProver(new MockProverOptions
                 {
                     Aggregator = servers[i % replicas].Address,
-                    Name = $"bench-{i:D3}",
+                    Name = ProverName(i),
                     BatchLatency = options.ProverLatency,
                     AggregateLatency = options.ProverLatency,
                     FinalLatency = options.ProverLatency,
@@ -412,6 +417,9 @@ public sealed partial class GeneratorBenchmark(GeneratorBenchmarkOptions options
                 UnlockP50Ms = Math.Round(Percentile(analysis.Unlock, 0.50), 3),
                 UnlockP99Ms = Math.Round(Percentile(analysis.Unlock, 0.99), 3),
                 UnlockSamples = analysis.Unlock.Length,
+                FleetBusyShare = analysis.Fleet is { } f ? Math.Round(f.Busy, 3) : null,
+                FleetBetweenJobsShare = analysis.Fleet is { } g ? Math.Round(g.BetweenJobs, 3) : null,
+                FleetStarvedShare = analysis.Fleet is { } h ? Math.Round(h.Starved, 3) : null,
                 CriticalPathMs = Math.Round(analysis.CriticalPath.TotalMilliseconds, 1),
                 SequenceLatencyRatio = analysis.SequenceRatios.Length > 0 ? Math.Round(analysis.SequenceRatios.Average(), 3) : null,
                 SequenceLatencyRatioP99 = analysis.SequenceRatios.Length > 0 ? Math.Round(Percentile(analysis.SequenceRatios, 0.99), 3) : null,

@@ -52,6 +52,19 @@ public sealed record GeneratorBenchmarkResult
     public required double UnlockP99Ms { get; init; }
     public required int UnlockSamples { get; init; }
 
+    /// <summary>Where the fleet's capacity went (each prover's time × its speed, from the run's start to the last job's end;
+    /// the three add up to 1; null for zero-latency provers): computing.</summary>
+    public required double? FleetBusyShare { get; init; }
+
+    /// <summary>Between a prover's jobs while a task was ready for it: from the later of its job's end and the task ready to
+    /// the next request received at the prover (the proof fetched, the next request built and sent). What the execution
+    /// costs per job.</summary>
+    public required double? FleetBetweenJobsShare { get; init; }
+
+    /// <summary>Waiting with no task ready (before the first job, between jobs, after the last): what the work's shape and
+    /// the policy leave idle.</summary>
+    public required double? FleetStarvedShare { get; init; }
+
     /// <summary>Measured makespan ÷ ideal makespan (null when the provers have no latency: the ideal is 0).</summary>
     public required double? MakespanRatio { get; init; }
 
