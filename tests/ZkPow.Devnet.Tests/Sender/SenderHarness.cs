@@ -12,6 +12,7 @@ using ZkPow.Devnet.Proof;
 using ZkPow.Devnet.Prover;
 using ZkPow.Devnet.Rollup;
 using ZkPow.Devnet.Tests.Storage;
+using ZkPow.Tests;
 
 namespace ZkPow.Devnet.Tests.Sender;
 
@@ -91,6 +92,13 @@ internal sealed class SenderHarness : IAsyncDisposable
     public static ILoggerFactory Loggers { get; } = Environment.GetEnvironmentVariable("ZKPOW_TEST_LOG") == "1"
         ? LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Debug))
         : NullLoggerFactory.Instance;
+
+    private readonly Dictionary<string, RecentLogs> _logs = [];
+
+    /// <summary>The last lines the aggregators on the store <paramref name="storeName"/> logged (Information and up), for a
+    /// failure message (with <c>ZKPOW_TEST_LOG=1</c> everything goes to the console instead).</summary>
+    public string RecentLogsOf(string storeName, int lines = 120) =>
+        _logs.TryGetValue(storeName, out var logs) ? logs.Tail(lines) : "(nothing logged)";
 
     public static async Task<SenderHarness> StartAsync(StoreKind store, byte t1 = 5, byte t2 = 10)
     {
@@ -203,7 +211,13 @@ internal sealed class SenderHarness : IAsyncDisposable
             Leader = { RenewInterval = TimeSpan.FromSeconds(1), LeaseTime = TimeSpan.FromSeconds(12) },
         };
         configure?.Invoke(options.Sender);
-        var aggregator = await MinerAggregator.StartAsync(options, Loggers, TimeProvider.System, CancellationToken.None);
+        var loggers = Loggers;
+        if (loggers == NullLoggerFactory.Instance)
+        {
+            loggers = (_logs.TryGetValue(storeName, out var logs) ? logs : _logs[storeName] = new RecentLogs(capacity: 600)).Factory;
+        }
+
+        var aggregator = await MinerAggregator.StartAsync(options, loggers, TimeProvider.System, CancellationToken.None);
         _aggregators.Add(aggregator);
         return aggregator;
     }
