@@ -2,6 +2,7 @@ using ZkPow.Aggregator.Chain;
 using ZkPow.Aggregator.Generator;
 using ZkPow.Aggregator.Storage;
 using ZkPow.Aggregator.Tests.Storage;
+using ZkPow.Devnet.Proof;
 
 namespace ZkPow.Aggregator.Tests.Generator;
 
@@ -51,8 +52,7 @@ public sealed class EarlyHandoverTests
         }
 
         await h.WaitForFinalsAsync(1);
-        var stored = await h.Store.GetFinalProofAsync(sequence.FinalNewBatch, CancellationToken.None);
-        Assert.Equal(HexData.Encode(sequence.ToFinalProof(GeneratorHarness.Miner).Encode()), stored!.Proof, ignoreCase: true);
+        await AssertTheDevnetsFinalIsStoredAsync(h, sequence);
         Assert.Equal(1L, provers.Sum(p => p.Counters.AggregatedJobsStarted));
     }
 
@@ -69,8 +69,7 @@ public sealed class EarlyHandoverTests
 
         Assert.NotNull(hook.Breaking);
         await Assert.ThrowsAnyAsync<Exception>(() => hook.Breaking!);
-        var stored = await h.Store.GetFinalProofAsync(sequence.FinalNewBatch, CancellationToken.None);
-        Assert.Equal(HexData.Encode(sequence.ToFinalProof(GeneratorHarness.Miner).Encode()), stored!.Proof, ignoreCase: true);
+        await AssertTheDevnetsFinalIsStoredAsync(h, sequence);
         Assert.Single(h.Finals);
 
         // The batch whose proof was not committed (both, if they were in that group) was taken up again once its lease ran
@@ -99,8 +98,7 @@ public sealed class EarlyHandoverTests
         // Taken back before the prover was free: the only aggregation requested is the one made once the batch was stored.
         Assert.Equal(1L, prover.Counters.AggregatedJobsStarted);
         Assert.Equal(0L, await ScalarAsync(hook.Store!, $"SELECT COUNT(*) FROM tasks WHERE id = {withdrawn.Id};"));
-        var stored = await h.Store.GetFinalProofAsync(sequence.FinalNewBatch, CancellationToken.None);
-        Assert.Equal(HexData.Encode(sequence.ToFinalProof(GeneratorHarness.Miner).Encode()), stored!.Proof, ignoreCase: true);
+        await AssertTheDevnetsFinalIsStoredAsync(h, sequence);
     }
 
     [Fact]
@@ -117,8 +115,7 @@ public sealed class EarlyHandoverTests
         Assert.Equal(1, provers.Sum(p => p.Counters.FinalProofRequests(sequence.InitNumBatch, sequence.FinalNewBatch)));
         Assert.Single(h.Finals);
         Assert.Equal(0L, await ScalarAsync(hook.Store!, $"SELECT COUNT(*) FROM tasks WHERE id = {withdrawn.Id};"));
-        var stored = await h.Store.GetFinalProofAsync(sequence.FinalNewBatch, CancellationToken.None);
-        Assert.Equal(HexData.Encode(sequence.ToFinalProof(GeneratorHarness.Miner).Encode()), stored!.Proof, ignoreCase: true);
+        await AssertTheDevnetsFinalIsStoredAsync(h, sequence);
     }
 
     /// <summary>Makes the commit of the first group that unlocks a task of <paramref name="kind"/> fail, with short leases so
@@ -150,6 +147,13 @@ public sealed class EarlyHandoverTests
                 },
             };
         }
+    }
+
+    /// <summary>The sequence's final proof is stored and is the devnet's proof of it for the miner.</summary>
+    private static async Task AssertTheDevnetsFinalIsStoredAsync(GeneratorHarness h, DevnetSequence sequence)
+    {
+        var stored = await h.Store.GetFinalProofAsync(sequence.FinalNewBatch, CancellationToken.None);
+        Assert.Equal(HexData.Encode(sequence.ToFinalProof(GeneratorHarness.Miner).Encode()), stored!.Proof, ignoreCase: true);
     }
 
     private static Task<long> ScalarAsync(SqliteStore store, string sql) =>
