@@ -583,10 +583,13 @@ internal sealed partial class DevnetNetwork : IAsyncDisposable
         })]);
         var report = await reporter.BuildAsync(Miners.Any(m => m.Node is not null) ? samples : null, Faults.Report(), SettleCalls, cancellationToken).ConfigureAwait(false);
         var firsts = perMiner.Where(s => s.Count > 0).Select(s => s[0]).ToList();
+        var all = perMiner.SelectMany(s => s).ToList();
         return report with
         {
             BadProvers = [.. BadProvers],
             HashBroadcastFirstMs = firsts.Count > 0 ? Math.Round(firsts.Max(), 3) : null,
+            HashBroadcastWithFirstP99Ms = DevnetReporter.Percentile(all, 0.99) is { } p99 ? Math.Round(p99, 3) : null,
+            HashBroadcastWithFirstSamples = all.Count,
             SenderSpans = _spans.Summary(),
             Replicas = ReplicaReport,
             FinalProofsRequestedTwice = Options.Provers > 0 ? FinalProofsRequestedTwice() : null,

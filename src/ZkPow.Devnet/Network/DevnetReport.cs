@@ -56,6 +56,12 @@ public sealed record DevnetReport
     /// <summary>The first hash broadcast after start-up (cold connections and caches), worst over the miners.</summary>
     public double? HashBroadcastFirstMs { get; init; }
 
+    /// <summary>The p99 of every hash broadcast, each miner's first after start-up included.</summary>
+    public double? HashBroadcastWithFirstP99Ms { get; init; }
+
+    /// <summary>How many hash broadcasts <see cref="HashBroadcastWithFirstP99Ms"/> is drawn from.</summary>
+    public int HashBroadcastWithFirstSamples { get; init; }
+
     /// <summary>Trace spans of the sender's path to the hash broadcast (source <c>ZkPow.Aggregator.Sender</c>), by name.</summary>
     public IReadOnlyDictionary<string, DevnetSpanFigures>? SenderSpans { get; init; }
 

@@ -439,7 +439,8 @@ public sealed class DevnetReporter(EthRpcClient rpc, RollupChainClient chain, IR
 
     private sealed record StoreFigures(Dictionary<string, long> Proofs, long Retries, int Lost, int Invalid, int ParkedTasks, int ParkedSequences);
 
-    private static double? Percentile(List<double> values, double p)
+    /// <summary>The nearest-rank percentile <paramref name="p"/> (0..1) of the values (sorted in place), or null if there are none.</summary>
+    internal static double? Percentile(List<double> values, double p)
     {
         if (values.Count == 0)
         {
