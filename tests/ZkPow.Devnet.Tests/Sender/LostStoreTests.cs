@@ -8,7 +8,10 @@ public abstract class LostStoreTests(StoreKind store)
     [Fact]
     public async Task a_lost_store_is_rebuilt_from_our_commitments_on_chain_and_they_are_revealed_before_any_new_hash()
     {
-        await using var h = await SenderHarness.StartAsync(store);
+        // The other miner's reveal must land in our round's proof window (T1 + T2 blocks after our hash): a wide window,
+        // so that a starved machine does not miss it.
+        const byte t1 = 5, t2 = 20;
+        await using var h = await SenderHarness.StartAsync(store, t1, t2);
         var us = h.Chain.Miners[0];
         var other = h.Chain.Miners[1];
         var ours = await h.StartMinerAsync(us, "lost");
@@ -17,14 +20,26 @@ public abstract class LostStoreTests(StoreKind store)
         h.AddProver(theirs, "other-gpu");
         var first = await h.SequenceAsync(1, ours, theirs);
 
+        // Both hashes go into one block, so that the other miner's hash joins our round (the scenario): on a starved
+        // machine it could come after our round's hash window, the round would end with no proof, and our commitment in
+        // it could never be revealed (the contract slashes it at our next transaction, as it must).
+        await h.PauseMiningAsync();
+        var hashKey = TxRequest.KeyFor("submitProofHash", first.FinalNewBatch, 0);
+        await SenderHarness.WaitUntilAsync(async () => await BroadcastAsync(ours, hashKey) && await BroadcastAsync(theirs, hashKey),
+            TimeSpan.FromSeconds(30), "both miners' hash transactions broadcast");
+        h.MiningPaused = false;
+
         // We go down right after our hash is on chain; the other miner proves the sequence; our round ends.
         await SenderHarness.WaitUntilAsync(async () => (await h.Reader.GetCommitmentAsync(first.FinalNewBatch, us.Address, default)).Exists,
             TimeSpan.FromSeconds(20), "our commitment");
         await h.StopMinerAsync(ours);
         await h.StopProverAsync(prover);
         var round = (await h.Reader.GetCommitmentAsync(first.FinalNewBatch, us.Address, default)).RoundStart;
-        await h.WaitForVerifiedAsync(first.FinalNewBatch, TimeSpan.FromSeconds(20));
-        await SenderHarness.WaitUntilAsync(async () => await h.Reader.GetBlockNumberAsync(default) > round + 16, TimeSpan.FromSeconds(15),
+        await h.WaitForVerifiedAsync(first.FinalNewBatch, TimeSpan.FromSeconds(30));
+        var provedIn = (await h.Reader.GetSequenceAsync(first.FinalNewBatch, default)).RoundStart;
+        Assert.True(provedIn == round, $"the scenario needs the other miner's proof in our round (from block {round}); it was proved " +
+            $"in the round from block {provedIn}, and our commitment in the round that ended cannot be revealed");
+        await SenderHarness.WaitUntilAsync(async () => await h.Reader.GetBlockNumberAsync(default) > round + t1 + t2 + 1, TimeSpan.FromSeconds(20),
             "the round to end");
 
         // The store is lost. We start on an empty one; the sync hands both sequences to the generator again.
@@ -47,4 +62,8 @@ public abstract class LostStoreTests(StoreKind store)
         Assert.Equal(2, events.OfType<RewardPaidEvent>().Count(e => SenderHarness.Same(e.Prover, us.Address)));
         Assert.Single(events.OfType<SubmitProofHashEvent>(), e => e.FinalNewBatch == first.FinalNewBatch && SenderHarness.Same(e.Prover, us.Address));
     }
+
+    /// <summary>Whether the transaction under this key is with the node or on chain.</summary>
+    private static async Task<bool> BroadcastAsync(MinerAggregator aggregator, string key) =>
+        await aggregator.Tx.GetAsync(key, default) is { State: TxState.Sent or TxState.Mined or TxState.Confirmed };
 }
