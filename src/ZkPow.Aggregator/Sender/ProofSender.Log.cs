@@ -16,6 +16,10 @@ public sealed partial class ProofSender
     [LoggerMessage(Level = LogLevel.Information, Message = "Sequence {Final}: verified by another miner before we committed (lost to competition)")]
     private partial void LogLost(ulong final);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sequence {Final}: our commitment of the round from block {RoundStart}, found on chain and " +
+        "not in the store, can no longer be revealed (its round ended with no proof); the contract slashes it at our next transaction")]
+    private partial void LogUnrevealable(ulong final, ulong roundStart);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Sequence {Final}: proof hash committed (attempt {Attempt}, tx {Key})")]
     private partial void LogCommitted(ulong final, int attempt, string key);
 

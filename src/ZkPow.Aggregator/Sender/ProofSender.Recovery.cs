@@ -394,9 +394,22 @@ public sealed partial class ProofSender
         var rebuilt = 0;
         foreach (var (final, e) in latest.OrderBy(p => p.Key))
         {
-            if (await _store.GetSubmissionAsync(final, cancellationToken).ConfigureAwait(false) is not null ||
-                await LiveCommitmentAsync(final, cancellationToken).ConfigureAwait(false) is not { } live)
+            if (await _store.GetSubmissionAsync(final, cancellationToken).ConfigureAwait(false) is not null)
             {
+                continue;
+            }
+
+            if (await LiveCommitmentAsync(final, cancellationToken).ConfigureAwait(false) is not { } live)
+            {
+                // Not revealable: proved, or its round ended with no proof (or was reorged away). One still open on chain is
+                // slashed at our next transaction, and nothing can prevent that now: say so, so that it is no surprise.
+                var ours = await _chain.GetCommitmentAsync(final, Miner, cancellationToken).ConfigureAwait(false);
+                if (ours.Exists && !ours.Proved)
+                {
+                    Metrics.Sequence("unrevealable");
+                    LogUnrevealable(final, ours.RoundStart);
+                }
+
                 continue;
             }
 
