@@ -23,11 +23,7 @@ public abstract class LostStoreTests(StoreKind store)
         // Both hashes go into one block, so that the other miner's hash joins our round (the scenario): on a starved
         // machine it could come after our round's hash window, the round would end with no proof, and our commitment in
         // it could never be revealed (the contract slashes it at our next transaction, as it must).
-        await h.PauseMiningAsync();
-        var hashKey = TxRequest.KeyFor("submitProofHash", first.FinalNewBatch, 0);
-        await SenderHarness.WaitUntilAsync(async () => await BroadcastAsync(ours, hashKey) && await BroadcastAsync(theirs, hashKey),
-            TimeSpan.FromSeconds(30), "both miners' hash transactions broadcast");
-        h.MiningPaused = false;
+        await h.HashesInOneBlockAsync(first.FinalNewBatch, ours, theirs);
 
         // We go down right after our hash is on chain; the other miner proves the sequence; our round ends.
         await SenderHarness.WaitUntilAsync(async () => (await h.Reader.GetCommitmentAsync(first.FinalNewBatch, us.Address, default)).Exists,
@@ -62,8 +58,4 @@ public abstract class LostStoreTests(StoreKind store)
         Assert.Equal(2, events.OfType<RewardPaidEvent>().Count(e => SenderHarness.Same(e.Prover, us.Address)));
         Assert.Single(events.OfType<SubmitProofHashEvent>(), e => e.FinalNewBatch == first.FinalNewBatch && SenderHarness.Same(e.Prover, us.Address));
     }
-
-    /// <summary>Whether the transaction under this key is with the node or on chain.</summary>
-    private static async Task<bool> BroadcastAsync(MinerAggregator aggregator, string key) =>
-        await aggregator.Tx.GetAsync(key, default) is { State: TxState.Sent or TxState.Mined or TxState.Confirmed };
 }

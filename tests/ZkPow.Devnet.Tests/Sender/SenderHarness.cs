@@ -312,6 +312,36 @@ internal sealed class SenderHarness : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Holds the chain still until every one of <paramref name="miners"/> has broadcast its hash for <paramref name="final"/>
+    /// (or has it on chain already), then mines on: hashes broadcast together land in one block. A test whose scenario
+    /// needs several miners in one round uses it: on a starved machine a later hash could miss the round's hash window.
+    /// </summary>
+    public async Task HashesInOneBlockAsync(ulong final, params MinerAggregator[] miners)
+    {
+        await PauseMiningAsync();
+        try
+        {
+            var key = TxRequest.KeyFor("submitProofHash", final, 0);
+            await WaitUntilAsync(async () =>
+            {
+                foreach (var miner in miners)
+                {
+                    if (await miner.Tx.GetAsync(key, CancellationToken.None) is not { State: TxState.Sent or TxState.Mined or TxState.Confirmed })
+                    {
+                        return false;
+                    }
+                }
+
+                return true;
+            }, TimeSpan.FromSeconds(30), $"the hash transactions for sequence {final} of {miners.Length} miners broadcast");
+        }
+        finally
+        {
+            _miningPaused = false;
+        }
+    }
+
     public Task WaitForVerifiedAsync(ulong batch, TimeSpan timeout) =>
         WaitUntilAsync(async () => await Reader.GetLastVerifiedBatchAsync(CancellationToken.None) >= batch, timeout, $"batch {batch} verified");
 

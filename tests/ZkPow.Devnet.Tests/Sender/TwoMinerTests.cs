@@ -10,7 +10,9 @@ public abstract class TwoMinerTests(StoreKind store)
     [Fact]
     public async Task both_miners_are_paid_to_the_wei_a_late_reveal_is_paid_and_a_copier_earns_nothing()
     {
-        await using var h = await SenderHarness.StartAsync(store);
+        // A's reveal must land in the round's proof window: a wide one, so that a starved machine does not miss it.
+        const byte t1 = 5, t2 = 20;
+        await using var h = await SenderHarness.StartAsync(store, t1, t2);
         var a = h.Chain.Miners[0];
         var b = h.Chain.Miners[1];
         var copier = h.Chain.Miners[2];
@@ -19,8 +21,9 @@ public abstract class TwoMinerTests(StoreKind store)
         h.AddProver(aggA, "a-gpu");
         h.AddProver(aggB, "b-gpu");
         var sequence = await h.SequenceAsync(1, aggA, aggB);
+        await h.HashesInOneBlockAsync(sequence.FinalNewBatch, aggA, aggB); // both in the round (the scenario)
 
-        // B stops right after its hash is on chain, before its proof window opens (A's may land a block after B's).
+        // B stops right after its hash is on chain, before its proof window opens.
         await SenderHarness.WaitUntilAsync(async () => (await h.Reader.GetCommitmentAsync(sequence.FinalNewBatch, b.Address, default)).Exists,
             TimeSpan.FromSeconds(20), "B's commitment");
         await h.StopMinerAsync(aggB);
@@ -31,7 +34,7 @@ public abstract class TwoMinerTests(StoreKind store)
         var ofB = await h.Reader.GetCommitmentAsync(sequence.FinalNewBatch, b.Address, default);
         Assert.True(ofA.RoundStart == round && ofB.RoundStart == round, $"A and B share the round {round}: A {ofA}, B {ofB}");
 
-        await h.WaitForVerifiedAsync(sequence.FinalNewBatch, TimeSpan.FromSeconds(20));
+        await h.WaitForVerifiedAsync(sequence.FinalNewBatch, TimeSpan.FromSeconds(30));
 
         // A staked third account copies A's reveal from the mempool: with no commitment of its own it cannot use it.
         var reveal = await aggA.Tx.GetAsync(TxRequest.KeyFor("verifyBatches", sequence.FinalNewBatch, 0), default);
@@ -41,7 +44,7 @@ public abstract class TwoMinerTests(StoreKind store)
             RollupCalls.SubmitProofHash(sequence.InitNumBatch, sequence.FinalNewBatch, ProofHash.Compute(proofA, copier.Address))));
 
         // B comes back after the round's end: submitPendingProof reveals late; it is paid and not slashed.
-        await SenderHarness.WaitUntilAsync(async () => await h.Reader.GetBlockNumberAsync(default) > round + 16, TimeSpan.FromSeconds(15),
+        await SenderHarness.WaitUntilAsync(async () => await h.Reader.GetBlockNumberAsync(default) > round + t1 + t2 + 1, TimeSpan.FromSeconds(20),
             "the round to end");
         aggB = await h.StartMinerAsync(b, "b");
         await SenderHarness.WaitUntilAsync(async () => (await h.Reader.GetCommitmentAsync(sequence.FinalNewBatch, b.Address, default)).Proved,
