@@ -21,6 +21,7 @@ public sealed class RevealGasTests
         var ourProver = h.AddProver(ours, "us-gpu");
         h.AddProver(theirs, "other-gpu");
         var sequence = await h.SequenceAsync(1, ours, theirs);
+        await h.HashesInOneBlockAsync(sequence.FinalNewBatch, ours, theirs); // the other miner's proof lands in our round
 
         // We commit, then go down until the other miner's reveal has verified the sequence.
         await SenderHarness.WaitUntilAsync(async () => (await h.Reader.GetCommitmentAsync(sequence.FinalNewBatch, us.Address, default)).Exists,

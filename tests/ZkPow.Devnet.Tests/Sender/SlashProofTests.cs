@@ -17,7 +17,9 @@ public abstract class SlashProofTests(StoreKind store)
     [Fact]
     public async Task finding1_a_stored_hash_tx_is_not_rebroadcast_after_a_restart_before_the_sender_re_decides_it()
     {
-        await using var h = await SenderHarness.StartAsync(store);
+        // The other miner's proof must land in our round (both hashes in one block, a wide proof window).
+        const byte t1 = 5, t2 = 20;
+        await using var h = await SenderHarness.StartAsync(store, t1, t2);
         var us = h.Chain.Miners[0];
         var other = h.Chain.Miners[1];
         var ours = await h.StartMinerAsync(us, "us");
@@ -25,6 +27,7 @@ public abstract class SlashProofTests(StoreKind store)
         var prover = h.AddProver(ours, "us-gpu");
         h.AddProver(theirs, "other-gpu");
         var first = await h.SequenceAsync(1, ours, theirs);
+        await h.HashesInOneBlockAsync(first.FinalNewBatch, ours, theirs);
 
         // We go down right after our hash for the first sequence is on chain; the other miner proves it.
         await SenderHarness.WaitUntilAsync(async () => (await h.Reader.GetCommitmentAsync(first.FinalNewBatch, us.Address, default)).Exists,
@@ -32,7 +35,7 @@ public abstract class SlashProofTests(StoreKind store)
         await h.StopMinerAsync(ours);
         await h.StopProverAsync(prover);
         var round = (await h.Reader.GetCommitmentAsync(first.FinalNewBatch, us.Address, default)).RoundStart;
-        await h.WaitForVerifiedAsync(first.FinalNewBatch, TimeSpan.FromSeconds(20));
+        await h.WaitForVerifiedAsync(first.FinalNewBatch, TimeSpan.FromSeconds(30));
 
         // A hash tx of ours for the next sequence was signed and stored, and the process stopped before any node saw it.
         var second = await h.SequenceAsync(1);
@@ -40,7 +43,7 @@ public abstract class SlashProofTests(StoreKind store)
 
         // Our first commitment's round ends: it can only be revealed late now, and any hash of ours landing first
         // settles its slash.
-        await SenderHarness.WaitUntilAsync(async () => await h.Reader.GetBlockNumberAsync(default) > round + 16, TimeSpan.FromSeconds(15),
+        await SenderHarness.WaitUntilAsync(async () => await h.Reader.GetBlockNumberAsync(default) > round + t1 + t2 + 1, TimeSpan.FromSeconds(20),
             "the round to end");
         ours = await h.StartMinerAsync(us, "us");
         await SenderHarness.WaitUntilAsync(async () => (await h.Reader.GetCommitmentAsync(first.FinalNewBatch, us.Address, default)).Proved
@@ -186,6 +189,7 @@ public abstract class SlashProofTests(StoreKind store)
         h.AddProver(aggA, "a-gpu");
         h.AddProver(aggB, "b-gpu");
         var sequence = await h.SequenceAsync(1, aggA, aggB);
+        await h.HashesInOneBlockAsync(sequence.FinalNewBatch, aggA, aggB); // A proves the sequence in B's round
 
         // B is down from right after its hash until past the round's end, and the admin settles B's overdue commitment.
         await SenderHarness.WaitUntilAsync(async () => (await h.Reader.GetCommitmentAsync(sequence.FinalNewBatch, b.Address, default)).Exists,
