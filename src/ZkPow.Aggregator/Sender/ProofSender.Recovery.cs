@@ -296,7 +296,12 @@ public sealed partial class ProofSender
 
     /// <summary><see cref="LiveCommitmentAsync"/> with the head it was read at and the end of the commitment's proof
     /// window.</summary>
-    internal async Task<LiveCommitment?> ReadLiveCommitmentAsync(ulong final, CancellationToken cancellationToken)
+    internal async Task<LiveCommitment?> ReadLiveCommitmentAsync(ulong final, CancellationToken cancellationToken) =>
+        (await ReadCommitmentAsync(final, cancellationToken).ConfigureAwait(false)).Live;
+
+    /// <summary>Our commitment to <paramref name="final"/> as the chain has it, and whether it is live
+    /// (<see cref="ReadLiveCommitmentAsync"/>).</summary>
+    private async Task<(ProofCommitment Ours, LiveCommitment? Live)> ReadCommitmentAsync(ulong final, CancellationToken cancellationToken)
     {
         var oursTask = _chain.GetCommitmentAsync(final, Miner, cancellationToken);
         var sequenceTask = _chain.GetSequenceAsync(final, cancellationToken);
@@ -307,13 +312,13 @@ public sealed partial class ProofSender
         var sequence = await sequenceTask.ConfigureAwait(false);
         if (!ours.Exists || ours.Proved || ours.RoundStart != sequence.RoundStart || IsClosed(final, ours.RoundStart))
         {
-            return null;
+            return (ours, null);
         }
 
         var head = await headTask.ConfigureAwait(false);
         var windows = await windowsTask.ConfigureAwait(false);
         var end = windows.ProofWindowEnd(ours.RoundStart);
-        return sequence.ProofSubmitted || head + 1 <= end ? new LiveCommitment(ours, head, end) : null;
+        return (ours, sequence.ProofSubmitted || head + 1 <= end ? new LiveCommitment(ours, head, end) : null);
     }
 
     /// <summary>Takes the live commitment <paramref name="ours"/> as the record's: Committed in its round with its hash,
@@ -399,11 +404,11 @@ public sealed partial class ProofSender
                 continue;
             }
 
-            if (await LiveCommitmentAsync(final, cancellationToken).ConfigureAwait(false) is not { } live)
+            var (ours, found) = await ReadCommitmentAsync(final, cancellationToken).ConfigureAwait(false);
+            if (found?.Commitment is not { } live)
             {
                 // Not revealable: proved, or its round ended with no proof (or was reorged away). One still open on chain is
                 // slashed at our next transaction, and nothing can prevent that now: say so, so that it is no surprise.
-                var ours = await _chain.GetCommitmentAsync(final, Miner, cancellationToken).ConfigureAwait(false);
                 if (ours.Exists && !ours.Proved)
                 {
                     Metrics.Sequence("unrevealable");

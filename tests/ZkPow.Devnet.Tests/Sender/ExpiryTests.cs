@@ -79,11 +79,7 @@ public abstract class ExpiryTests(StoreKind store)
         var sequence = await h.SequenceAsync(1, aggregator);
 
         // We commit, then are down for the whole round: nobody proves it.
-        await SenderHarness.WaitUntilAsync(async () => (await h.Reader.GetCommitmentAsync(sequence.FinalNewBatch, us.Address, default)).Exists,
-            TimeSpan.FromSeconds(20), "our commitment");
-        await h.StopMinerAsync(aggregator);
-        await h.StopProverAsync(prover);
-        var round = (await h.Reader.GetCommitmentAsync(sequence.FinalNewBatch, us.Address, default)).RoundStart;
+        var round = await h.StopAfterCommitmentAsync(aggregator, prover, sequence.FinalNewBatch);
         await SenderHarness.WaitUntilAsync(async () => await h.Reader.GetBlockNumberAsync(default) > round + 16, TimeSpan.FromSeconds(15),
             "the round to end");
 

@@ -26,11 +26,7 @@ public abstract class LostStoreTests(StoreKind store)
         await h.HashesInOneBlockAsync(first.FinalNewBatch, ours, theirs);
 
         // We go down right after our hash is on chain; the other miner proves the sequence; our round ends.
-        await SenderHarness.WaitUntilAsync(async () => (await h.Reader.GetCommitmentAsync(first.FinalNewBatch, us.Address, default)).Exists,
-            TimeSpan.FromSeconds(20), "our commitment");
-        await h.StopMinerAsync(ours);
-        await h.StopProverAsync(prover);
-        var round = (await h.Reader.GetCommitmentAsync(first.FinalNewBatch, us.Address, default)).RoundStart;
+        var round = await h.StopAfterCommitmentAsync(ours, prover, first.FinalNewBatch);
         await h.WaitForVerifiedAsync(first.FinalNewBatch, TimeSpan.FromSeconds(30));
         var provedIn = (await h.Reader.GetSequenceAsync(first.FinalNewBatch, default)).RoundStart;
         Assert.True(provedIn == round, $"the scenario needs the other miner's proof in our round (from block {round}); it was proved " +

@@ -24,10 +24,7 @@ public sealed class RevealGasTests
         await h.HashesInOneBlockAsync(sequence.FinalNewBatch, ours, theirs); // the other miner's proof lands in our round
 
         // We commit, then go down until the other miner's reveal has verified the sequence.
-        await SenderHarness.WaitUntilAsync(async () => (await h.Reader.GetCommitmentAsync(sequence.FinalNewBatch, us.Address, default)).Exists,
-            TimeSpan.FromSeconds(30), "our commitment");
-        await h.StopMinerAsync(ours);
-        await h.StopProverAsync(ourProver);
+        await h.StopAfterCommitmentAsync(ours, ourProver, sequence.FinalNewBatch, TimeSpan.FromSeconds(30));
         await h.WaitForVerifiedAsync(sequence.FinalNewBatch, TimeSpan.FromSeconds(40));
         var theirReveal = (await h.EventsAsync()).OfType<VerifyBatchesEvent>().Single(e => e.NumBatch == sequence.FinalNewBatch);
         Assert.True(SenderHarness.Same(theirReveal.Aggregator, other.Address));

@@ -89,7 +89,11 @@ internal sealed class SenderHarness : IAsyncDisposable
     public DevnetRollupNode RollupNode { get; }
     public List<DevnetSequence> Sequences { get; } = [];
 
-    public static ILoggerFactory Loggers { get; } = Environment.GetEnvironmentVariable("ZKPOW_TEST_LOG") == "1"
+    /// <summary>With <c>ZKPOW_TEST_LOG=1</c> the aggregators log everything to the console; otherwise each store's recent
+    /// lines are kept for <see cref="RecentLogsOf"/>.</summary>
+    public static bool LogsToConsole { get; } = Environment.GetEnvironmentVariable("ZKPOW_TEST_LOG") == "1";
+
+    public static ILoggerFactory Loggers { get; } = LogsToConsole
         ? LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Debug))
         : NullLoggerFactory.Instance;
 
@@ -211,11 +215,7 @@ internal sealed class SenderHarness : IAsyncDisposable
             Leader = { RenewInterval = TimeSpan.FromSeconds(1), LeaseTime = TimeSpan.FromSeconds(12) },
         };
         configure?.Invoke(options.Sender);
-        var loggers = Loggers;
-        if (loggers == NullLoggerFactory.Instance)
-        {
-            loggers = (_logs.TryGetValue(storeName, out var logs) ? logs : _logs[storeName] = new RecentLogs(capacity: 600)).Factory;
-        }
+        var loggers = LogsToConsole ? Loggers : (_logs.TryGetValue(storeName, out var logs) ? logs : _logs[storeName] = new RecentLogs(capacity: 600)).Factory;
 
         var aggregator = await MinerAggregator.StartAsync(options, loggers, TimeProvider.System, CancellationToken.None);
         _aggregators.Add(aggregator);
@@ -247,6 +247,20 @@ internal sealed class SenderHarness : IAsyncDisposable
         _provers.Remove(prover);
         await prover.StopAsync();
         await prover.DisposeAsync();
+    }
+
+    /// <summary>
+    /// The miner goes down right after its hash is on chain: waits (20 s unless told) for its commitment to
+    /// <paramref name="final"/>, then stops its aggregator and its prover. Returns the block the commitment's round started at.
+    /// </summary>
+    public async Task<ulong> StopAfterCommitmentAsync(MinerAggregator aggregator, MockProver prover, ulong final, TimeSpan? timeout = null)
+    {
+        var miner = aggregator.Miner;
+        await WaitUntilAsync(async () => (await Reader.GetCommitmentAsync(final, miner, CancellationToken.None)).Exists,
+            timeout ?? TimeSpan.FromSeconds(20), $"the commitment of {miner} to sequence {final}");
+        await StopMinerAsync(aggregator);
+        await StopProverAsync(prover);
+        return (await Reader.GetCommitmentAsync(final, miner, CancellationToken.None)).RoundStart;
     }
 
     /// <summary>Sequences the next devnet sequence on chain (it is mined by the pump) and hands it to every given aggregator.</summary>

@@ -30,11 +30,7 @@ public abstract class SlashProofTests(StoreKind store)
         await h.HashesInOneBlockAsync(first.FinalNewBatch, ours, theirs);
 
         // We go down right after our hash for the first sequence is on chain; the other miner proves it.
-        await SenderHarness.WaitUntilAsync(async () => (await h.Reader.GetCommitmentAsync(first.FinalNewBatch, us.Address, default)).Exists,
-            TimeSpan.FromSeconds(20), "our commitment");
-        await h.StopMinerAsync(ours);
-        await h.StopProverAsync(prover);
-        var round = (await h.Reader.GetCommitmentAsync(first.FinalNewBatch, us.Address, default)).RoundStart;
+        var round = await h.StopAfterCommitmentAsync(ours, prover, first.FinalNewBatch);
         await h.WaitForVerifiedAsync(first.FinalNewBatch, TimeSpan.FromSeconds(30));
 
         // A hash tx of ours for the next sequence was signed and stored, and the process stopped before any node saw it.
@@ -128,11 +124,7 @@ public abstract class SlashProofTests(StoreKind store)
         var aggregator = await h.StartMinerAsync(us, "resend");
         var prover = h.AddProver(aggregator, "gpu");
         var sequence = await h.SequenceAsync(1, aggregator);
-        await SenderHarness.WaitUntilAsync(async () => (await h.Reader.GetCommitmentAsync(sequence.FinalNewBatch, us.Address, default)).Exists,
-            TimeSpan.FromSeconds(20), "our commitment");
-        await h.StopMinerAsync(aggregator);
-        await h.StopProverAsync(prover);
-        var round = (await h.Reader.GetCommitmentAsync(sequence.FinalNewBatch, us.Address, default)).RoundStart;
+        var round = await h.StopAfterCommitmentAsync(aggregator, prover, sequence.FinalNewBatch);
         await SenderHarness.WaitUntilAsync(async () => await h.Reader.GetBlockNumberAsync(default) > round + 12, TimeSpan.FromSeconds(15),
             "the hash window to close");
 
@@ -159,10 +151,7 @@ public abstract class SlashProofTests(StoreKind store)
         var aggregator = await h.StartMinerAsync(us, "reproved");
         var prover = h.AddProver(aggregator, "gpu");
         var sequence = await h.SequenceAsync(1, aggregator);
-        await SenderHarness.WaitUntilAsync(async () => (await h.Reader.GetCommitmentAsync(sequence.FinalNewBatch, us.Address, default)).Exists,
-            TimeSpan.FromSeconds(20), "our commitment");
-        await h.StopMinerAsync(aggregator);
-        await h.StopProverAsync(prover);
+        await h.StopAfterCommitmentAsync(aggregator, prover, sequence.FinalNewBatch);
 
         // The sequence was proved again (say after a deep reorg seen by the rollup sync): the stored final proof differs
         // from the committed one.
@@ -225,11 +214,7 @@ public abstract class SlashProofTests(StoreKind store)
 
         // A is down from right after its hash until past the round's end, and the admin settles A's overdue commitment:
         // no one has verified the sequence, so the rollup cannot go on unless A proves it in a new round.
-        await SenderHarness.WaitUntilAsync(async () => (await h.Reader.GetCommitmentAsync(sequence.FinalNewBatch, a.Address, default)).Exists,
-            TimeSpan.FromSeconds(20), "A's commitment");
-        await h.StopMinerAsync(aggA);
-        await h.StopProverAsync(prover);
-        var round = (await h.Reader.GetCommitmentAsync(sequence.FinalNewBatch, a.Address, default)).RoundStart;
+        var round = await h.StopAfterCommitmentAsync(aggA, prover, sequence.FinalNewBatch);
         await SenderHarness.WaitUntilAsync(async () => await h.Reader.GetBlockNumberAsync(default) > round + 16, TimeSpan.FromSeconds(30),
             "the round to end");
         Assert.True((await h.Chain.SendAsync(h.Chain.Admin, h.Chain.Contracts.Rollup, RollupCalls.Settle(a.Address))).Succeeded);
@@ -265,11 +250,7 @@ public abstract class SlashProofTests(StoreKind store)
         var prover = h.AddProver(aggregator, "gpu");
         var sequence = await h.SequenceAsync(1, aggregator);
         var final = sequence.FinalNewBatch;
-        await SenderHarness.WaitUntilAsync(async () => (await h.Reader.GetCommitmentAsync(final, us.Address, default)).Exists,
-            TimeSpan.FromSeconds(20), "our commitment");
-        await h.StopMinerAsync(aggregator);
-        await h.StopProverAsync(prover);
-        var round = (await h.Reader.GetCommitmentAsync(final, us.Address, default)).RoundStart;
+        var round = await h.StopAfterCommitmentAsync(aggregator, prover, final);
 
         // As if the process had stopped right after handing the hash tx to the tx manager: the tx is stored as sent and
         // the record is still Queued; on chain the tx is mined and the commitment is live. The restarted tx manager must
@@ -430,11 +411,7 @@ public abstract class SlashProofTests(StoreKind store)
         var aggregator = await h.StartMinerAsync(us, "ahead");
         var prover = h.AddProver(aggregator, "gpu");
         var first = await h.SequenceAsync(1, aggregator);
-        await SenderHarness.WaitUntilAsync(async () => (await h.Reader.GetCommitmentAsync(first.FinalNewBatch, us.Address, default)).Exists,
-            TimeSpan.FromSeconds(20), "our commitment");
-        await h.StopMinerAsync(aggregator);
-        await h.StopProverAsync(prover);
-        var round = (await h.Reader.GetCommitmentAsync(first.FinalNewBatch, us.Address, default)).RoundStart;
+        var round = await h.StopAfterCommitmentAsync(aggregator, prover, first.FinalNewBatch);
 
         // An operator parked the first sequence while our commitment to it was live: we will not reveal it. The next
         // sequence must not be committed ahead on the strength of that commitment (it would expire unverified: a

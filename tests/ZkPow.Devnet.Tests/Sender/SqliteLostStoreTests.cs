@@ -16,11 +16,7 @@ public sealed class SqliteLostStoreTests() : LostStoreTests(StoreKind.Sqlite)
         var first = await h.SequenceAsync(1, ours);
 
         // We go down right after our hash is on chain, and nobody proves the sequence: the round ends with no proof.
-        await SenderHarness.WaitUntilAsync(async () => (await h.Reader.GetCommitmentAsync(first.FinalNewBatch, us.Address, default)).Exists,
-            TimeSpan.FromSeconds(20), "our commitment");
-        await h.StopMinerAsync(ours);
-        await h.StopProverAsync(prover);
-        var round = (await h.Reader.GetCommitmentAsync(first.FinalNewBatch, us.Address, default)).RoundStart;
+        var round = await h.StopAfterCommitmentAsync(ours, prover, first.FinalNewBatch);
         await SenderHarness.WaitUntilAsync(async () => await h.Reader.GetBlockNumberAsync(default) > round + t1 + t2 + 1, TimeSpan.FromSeconds(20),
             "the round to end");
         Assert.False((await h.Reader.GetCommitmentAsync(first.FinalNewBatch, us.Address, default)).Proved);
@@ -30,7 +26,7 @@ public sealed class SqliteLostStoreTests() : LostStoreTests(StoreKind.Sqlite)
         await SenderHarness.WaitUntilAsync(() => Task.FromResult(ours.Sender.Metrics.Count("sequence", "unrevealable") >= 1),
             TimeSpan.FromSeconds(20), "the unrevealable commitment counted");
         Assert.Equal(1, ours.Sender.Metrics.Count("sequence", "unrevealable"));
-        if (Environment.GetEnvironmentVariable("ZKPOW_TEST_LOG") != "1") // otherwise the log goes to the console, not kept
+        if (!SenderHarness.LogsToConsole)
         {
             Assert.Contains($"Sequence {first.FinalNewBatch}: our commitment of the round from block {round}", h.RecentLogsOf("lost"),
                 StringComparison.Ordinal);
