@@ -226,11 +226,16 @@ if (full) {
   line();
   line('Where the time goes (trace spans of the `ZkPow.Aggregator.Sender` activity source, over the whole run):');
   line();
-  line('| span | count | p50 | p99 | max |');
-  line('|---|---|---|---|---|');
+  line('| span | count | p50 | p99 | max | the first after start-up |');
+  line('|---|---|---|---|---|---|');
   for (const [name, v] of Object.entries(d.r.senderSpans ?? {}).sort()) {
-    line(`| \`${name}\` | ${v.count} | ${f(v.p50Ms, 2)} ms | ${f(v.p99Ms, 2)} ms | ${f(v.maxMs, 2)} ms |`);
+    line(`| \`${name}\` | ${v.count} | ${f(v.p50Ms, 2)} ms | ${f(v.p99Ms, 2)} ms | ${f(v.maxMs, 2)} ms | ${f(v.firstMs, 2)} ms |`);
   }
+  line();
+  line('"The first after start-up" is the first span of that name to end, which is the first proof\'s. Before its workers');
+  line('start, the sender runs its reads and a dry run of the transaction manager\'s steps once, and compiles ahead the');
+  line('aggregator\'s own code of the way from a stored proof to its broadcast (docs/sender.md); what the first proof still');
+  line('runs for the first time is the runtime\'s generic code for it (the async machinery of each method, the HTTP client\'s).');
   line();
   line('Only proofs that could be committed when they were stored count as samples: a proof held back by the commit policy');
   line('(its predecessor not yet committed) is not a broadcast delay.');

@@ -42,7 +42,11 @@ internal sealed class SenderService(IOptions<AggregatorOptions> options, Startup
         generator.Generator.FinalProofStored += manager.OnFinalProofStored;
         // Reads only: a view that reverts on a lagging or lying node is retried like a node that is down.
         static bool Transient(Exception e) => StartupRetry.IsTransient(e) || e is InvalidOperationException;
+        // The code from a stored final proof to its hash broadcast is compiled while the warm-up reads wait for the node.
+        var preparation = Task.Run(() => CodePreparation.Prepare(typeof(CodePreparation).Assembly, CodePreparation.SenderPath,
+            loggers.CreateLogger(typeof(CodePreparation))), CancellationToken.None);
         await retry.RunAsync("the proof sender's warm-up reads", sender.WarmUpAsync, cancellationToken, Transient).ConfigureAwait(false);
+        await preparation.ConfigureAwait(false);
         // Loads the signer before the first real transaction needs it (a dry run, never sent).
         var key = checks.Key;
         _ = key.Sign(transactions.Manager.ChainId, 0, key.Address, 0, [], 21_000, new TxFees(1, 1, Legacy: false));

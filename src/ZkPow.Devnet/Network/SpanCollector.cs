@@ -31,7 +31,7 @@ internal sealed class SpanCollector : IDisposable
         ActivitySource.AddActivityListener(_listener);
     }
 
-    /// <summary>Count, p50, p99 and max of every span name seen so far.</summary>
+    /// <summary>Count, p50, p99, max and the first (in the order they ended) of every span name seen so far.</summary>
     public IReadOnlyDictionary<string, DevnetSpanFigures> Summary()
     {
         lock (_gate)
@@ -40,7 +40,7 @@ internal sealed class SpanCollector : IDisposable
             {
                 var sorted = d.Value.Order().ToArray();
                 double At(double p) => Math.Round(sorted[Math.Min(sorted.Length - 1, Math.Max(0, (int)Math.Ceiling(p * sorted.Length) - 1))], 3);
-                return new DevnetSpanFigures(sorted.Length, At(0.5), At(0.99), Math.Round(sorted[^1], 3));
+                return new DevnetSpanFigures(sorted.Length, At(0.5), At(0.99), Math.Round(sorted[^1], 3), Math.Round(d.Value[0], 3));
             }, StringComparer.Ordinal);
         }
     }
