@@ -194,13 +194,15 @@ internal sealed class SenderHarness : IAsyncDisposable
         Assert.True(await TestStores.ExecuteAsync(await StoreOptionsAsync(name), sql) >= 1, $"no row changed by: {sql}");
 
     /// <summary>Starts an aggregator for <paramref name="miner"/> on the store <paramref name="storeName"/> (resumes it if it exists);
-    /// its tx manager confirms at <paramref name="confirmations"/> (a tx at a smaller depth follows a reorg).</summary>
-    public async Task<MinerAggregator> StartMinerAsync(DevAccount miner, string storeName, Action<SenderOptions>? configure = null, int confirmations = 1)
+    /// its tx manager confirms at <paramref name="confirmations"/> (a tx at a smaller depth follows a reorg); it reaches
+    /// the chain at <paramref name="rpcUrl"/> (a fault proxy) if given.</summary>
+    public async Task<MinerAggregator> StartMinerAsync(DevAccount miner, string storeName, Action<SenderOptions>? configure = null, int confirmations = 1,
+        string? rpcUrl = null)
     {
         var options = new AggregatorOptions
         {
             Store = await StoreOptionsAsync(storeName),
-            Chain = { RpcUrl = Chain.RpcUrl, RollupAddress = Chain.Contracts.Rollup, RequestTimeout = TimeSpan.FromSeconds(5) },
+            Chain = { RpcUrl = rpcUrl ?? Chain.RpcUrl, RollupAddress = Chain.Contracts.Rollup, RequestTimeout = TimeSpan.FromSeconds(5) },
             ExpectedChainId = Chain.ChainId,
             Key = { DevPrivateKey = miner.PrivateKey },
             TxManager = { Confirmations = confirmations, PollInterval = TimeSpan.FromMilliseconds(50), StuckAfter = TimeSpan.FromSeconds(3) },

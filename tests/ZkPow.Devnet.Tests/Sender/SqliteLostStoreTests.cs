@@ -1,3 +1,5 @@
+using ZkPow.Aggregator.Chain;
+using ZkPow.Devnet.Faults;
 using ZkPow.Devnet.Tests.Storage;
 
 namespace ZkPow.Devnet.Tests.Sender;
@@ -31,5 +33,52 @@ public sealed class SqliteLostStoreTests() : LostStoreTests(StoreKind.Sqlite)
             Assert.Contains($"Sequence {first.FinalNewBatch}: our commitment of the round from block {round}", h.RecentLogsOf("lost"),
                 StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public async Task a_lost_store_is_rebuilt_and_our_commitment_revealed_while_the_node_fails_calls()
+    {
+        // A wide proof window: the restart and the re-proof go through a node that fails and stalls.
+        const byte t1 = 5, t2 = 60;
+        await using var h = await SenderHarness.StartAsync(StoreKind.Sqlite, t1, t2);
+        var us = h.Chain.Miners[0];
+        var ours = await h.StartMinerAsync(us, "lost");
+        var prover = h.AddProver(ours, "us-gpu");
+        var first = await h.SequenceAsync(1, ours);
+        var round = await h.StopAfterCommitmentAsync(ours, prover, first.FinalNewBatch);
+        h.LoseStore("lost");
+
+        // The restart, its start-up recovery included, reaches the chain through a proxy that gives a fault to 30 % of the
+        // calls: 503s, 429s, JSON-RPC errors, stalls, lost replies, answers from 3 blocks back, receipts left out.
+        await using var proxy = await RpcFaultProxy.StartAsync(new RpcFaultProxyOptions
+        {
+            Upstream = new Uri(h.Chain.RpcUrl),
+            Rate = 0.3,
+            Seed = 11,
+            StallMin = TimeSpan.FromMilliseconds(200),
+            StallMax = TimeSpan.FromMilliseconds(800),
+        });
+        ours = await h.StartMinerAsync(us, "lost", rpcUrl: proxy.Url);
+        var injectedByStart = proxy.Injected;
+        Assert.True(injectedByStart > 0, $"no fault injected while the aggregator started ({proxy.Requests} requests)");
+        if (!SenderHarness.LogsToConsole)
+        {
+            Assert.Contains("1 live commitments of ours rebuilt from the chain", h.RecentLogsOf("lost"), StringComparison.Ordinal);
+        }
+
+        h.AddProver(ours, "us-gpu");
+        await SenderHarness.AddToAsync(ours, first);
+        await SenderHarness.WaitUntilAsync(async () => (await h.Reader.GetCommitmentAsync(first.FinalNewBatch, us.Address, default)).Proved
+                || (await h.EventsAsync()).OfType<SlashedEvent>().Any(e => SenderHarness.Same(e.Prover, us.Address)),
+            TimeSpan.FromSeconds(60), "our reveal of the rebuilt commitment (or a slash)");
+
+        var events = await h.EventsAsync();
+        var slashes = events.OfType<SlashedEvent>().Where(e => SenderHarness.Same(e.Prover, us.Address)).ToList();
+        Assert.True(slashes.Count == 0,
+            $"slashed: {string.Join("; ", slashes)}\nfaults: {proxy.Describe()}\nthe restarted aggregator's last log lines:\n{h.RecentLogsOf("lost")}");
+        Assert.Equal(round, (await h.Reader.GetSequenceAsync(first.FinalNewBatch, default)).RoundStart);
+        Assert.Single(events.OfType<RewardPaidEvent>(), e => SenderHarness.Same(e.Prover, us.Address));
+        Assert.Single(events.OfType<SubmitProofHashEvent>(), e => e.FinalNewBatch == first.FinalNewBatch && SenderHarness.Same(e.Prover, us.Address));
+        Assert.True(proxy.Injected > injectedByStart, "no fault injected after the start");
     }
 }
