@@ -20,6 +20,10 @@ public sealed partial class ProofSender
         "not in the store, can no longer be revealed (its round ended with no proof); the contract slashes it at our next transaction")]
     private partial void LogUnrevealable(ulong final, ulong roundStart);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sequence {Final}: our commitment of the round from block {RoundStart} was not " +
+        "revealed before the round ended with no proof, and can no longer be; the contract slashes it at our next transaction")]
+    private partial void LogRoundEndedUnrevealed(ulong final, ulong roundStart);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Sequence {Final}: proof hash committed (attempt {Attempt}, tx {Key})")]
     private partial void LogCommitted(ulong final, int attempt, string key);
 

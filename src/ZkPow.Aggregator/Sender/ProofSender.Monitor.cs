@@ -201,7 +201,11 @@ public sealed partial class ProofSender
         {
             // The round was reset (it expired with no proof): our commitment can no longer be revealed.
             MonitPHTxCache.TryRemove(final, out _);
-            await ResendAsync(record, $"round {start} expired with no proof", countRetry: true, cancellationToken).ConfigureAwait(false);
+            if (await ResendAsync(record, $"round {start} expired with no proof", countRetry: true, cancellationToken).ConfigureAwait(false))
+            {
+                Unrevealed(final, start);
+            }
+
             return;
         }
 
@@ -216,8 +220,12 @@ public sealed partial class ProofSender
         {
             // The reveal can land at head + 1 at the earliest: too late while no proof has landed.
             MonitPHTxCache.TryRemove(final, out _);
-            await ResendAsync(record, $"round {start} ended before the reveal (predecessor verified: {predecessorVerified})", countRetry: true,
-                cancellationToken).ConfigureAwait(false);
+            if (await ResendAsync(record, $"round {start} ended before the reveal (predecessor verified: {predecessorVerified})", countRetry: true,
+                    cancellationToken).ConfigureAwait(false))
+            {
+                Unrevealed(final, start);
+            }
+
             return;
         }
 
@@ -327,5 +335,14 @@ public sealed partial class ProofSender
             Metrics.Sequence("revealed");
             LogRevealed(record.FinalBatch);
         }
+    }
+
+    /// <summary>Our commitment's round ended with no proof before we revealed it (we were down, or its predecessor was
+    /// never verified in time): the contract slashes it at our next transaction. Said and counted, so that the slash is
+    /// no surprise.</summary>
+    private void Unrevealed(ulong final, ulong roundStart)
+    {
+        Metrics.Sequence("unrevealable");
+        LogRoundEndedUnrevealed(final, roundStart);
     }
 }

@@ -695,7 +695,9 @@ public sealed partial class ProofSender : IAsyncDisposable
     private Task SaveAsync(SubmissionRecord record, CancellationToken cancellationToken) => _store.SaveSubmissionAsync(record, cancellationToken);
 
     /// <summary>The sequence needs another go in a new round: new tx keys, and (for failures) one more retry.</summary>
-    internal async Task ResendAsync(SubmissionRecord record, string reason, bool countRetry, CancellationToken cancellationToken)
+    /// <summary>Gives the sequence another go (or parks it after too many); false if a live commitment of ours was found
+    /// instead and adopted.</summary>
+    internal async Task<bool> ResendAsync(SubmissionRecord record, string reason, bool countRetry, CancellationToken cancellationToken)
     {
         // A live commitment of ours is revealed, never abandoned (abandoning it is a slash): a transient read (a lagging
         // node, a reorg) must not send it round again, however many reveal keys the sequence has used (ProofAttempt counts
@@ -710,7 +712,7 @@ public sealed partial class ProofSender : IAsyncDisposable
             }
 
             await AdoptCommitmentAsync(record, live.Commitment, reason, cancellationToken).ConfigureAwait(false);
-            return;
+            return false;
         }
 
         _openRounds.TryRemove(record.FinalBatch, out _);
@@ -729,12 +731,13 @@ public sealed partial class ProofSender : IAsyncDisposable
         if (retries > _options.MaxRetries)
         {
             await ParkAsync(next, $"gave up after {retries} failed goes: {reason}", cancellationToken).ConfigureAwait(false);
-            return;
+            return true;
         }
 
         LogResend(record.FinalBatch, reason);
         Metrics.Sequence("resend");
         await SaveAsync(next, cancellationToken).ConfigureAwait(false);
+        return true;
     }
 
     internal async Task ParkAsync(SubmissionRecord record, string reason, CancellationToken cancellationToken)

@@ -29,6 +29,7 @@ public sealed class SenderMetrics : IDisposable
     private long _slashCount;
     private long _commitmentsSlashedCount;
     private long _cancelCount;
+    private long _unrevealableCount;
     private int _commitmentsOpen;
     private long _blocksLeft = -1;
 
@@ -43,6 +44,9 @@ public sealed class SenderMetrics : IDisposable
             Interlocked.Read(ref _slashesByReason[reason]), new KeyValuePair<string, object?>("reason", reason))),
             description: "Slashes of our stake, by reason (1 wrong reveal, 2 unrevealed)");
         _sequences = _meter.CreateCounter<long>("sequences", description: "Sequences by end state (revealed, lost, parked, resent)");
+        // Observed, so that it is exported at 0 from the start and an alert's increase() sees the first one.
+        _meter.CreateObservableCounter("commitments_unrevealable", () => Interlocked.Read(ref _unrevealableCount),
+            description: "Commitments of ours whose round ended with no proof before our reveal (slashed at our next transaction)");
         _rejectedProofs = _meter.CreateCounter<long>("final_proofs_rejected", description: "Final proofs that failed the check before commit, by prover");
         _hashLatency = _meter.CreateHistogram<double>("hash_broadcast_latency", "ms", "Final proof stored to submitProofHash broadcast");
         _revealDelay = _meter.CreateHistogram<long>("reveal_delay", "blocks", "Proof window open (and predecessor verified) to reveal included");
@@ -153,6 +157,11 @@ public sealed class SenderMetrics : IDisposable
     internal void Sequence(string outcome)
     {
         _sequences.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
+        if (outcome == "unrevealable")
+        {
+            Interlocked.Increment(ref _unrevealableCount);
+        }
+
         Tally("sequence", outcome);
     }
 

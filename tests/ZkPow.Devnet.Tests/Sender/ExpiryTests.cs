@@ -95,5 +95,13 @@ public abstract class ExpiryTests(StoreKind store)
         var slash = Assert.Single(events.OfType<SlashedEvent>());
         Assert.Equal(2, slash.Reason);
         Assert.Equal(Wei.FromEther(5), slash.Amount);
+
+        // The restarted aggregator said so before that hash, and counted it.
+        Assert.Equal(1, aggregator.Sender.Metrics.Count("sequence", "unrevealable"));
+        if (!SenderHarness.LogsToConsole)
+        {
+            Assert.Contains($"Sequence {sequence.FinalNewBatch}: our commitment of the round from block {round} was not revealed", h.RecentLogsOf("own-round"),
+                StringComparison.Ordinal);
+        }
     }
 }
