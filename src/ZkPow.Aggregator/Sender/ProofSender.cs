@@ -694,9 +694,8 @@ public sealed partial class ProofSender : IAsyncDisposable
 
     private Task SaveAsync(SubmissionRecord record, CancellationToken cancellationToken) => _store.SaveSubmissionAsync(record, cancellationToken);
 
-    /// <summary>The sequence needs another go in a new round: new tx keys, and (for failures) one more retry.</summary>
-    /// <summary>Gives the sequence another go (or parks it after too many); false if a live commitment of ours was found
-    /// instead and adopted.</summary>
+    /// <summary>The sequence needs another go in a new round: new tx keys, and (for failures) one more retry; parked after
+    /// too many. False if a live commitment of ours was found instead and adopted.</summary>
     internal async Task<bool> ResendAsync(SubmissionRecord record, string reason, bool countRetry, CancellationToken cancellationToken)
     {
         // A live commitment of ours is revealed, never abandoned (abandoning it is a slash): a transient read (a lagging
