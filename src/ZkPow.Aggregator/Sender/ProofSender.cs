@@ -276,6 +276,28 @@ public sealed partial class ProofSender : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Asks again about <paramref name="final"/> at the block after <paramref name="decidedAt"/>, the head its decision
+    /// was made on: at the next new head the follower sees, or at once if the follower has seen a newer head already (it
+    /// came while the decision was being made, and its hand-back of the deferred ones has run or is running; on a chain
+    /// that then holds still, waiting for the one after would wait for ever).
+    /// </summary>
+    private void DeferToNextBlock(ulong final, long storedAt, ulong decidedAt)
+    {
+        lock (_headGate)
+        {
+            if (_head <= decidedAt)
+            {
+                // The follower hands the deferred ones back after it has moved its head on under this lock: this one is
+                // among them.
+                _deferred.Put(final, storedAt);
+                return;
+            }
+        }
+
+        FinalProofMsgCache.Put(final, storedAt);
+    }
+
     /// <summary>A task that completes when the next new head is seen (take it before reading the head).</summary>
     private Task NextHeadSignal()
     {
@@ -427,11 +449,12 @@ public sealed partial class ProofSender : IAsyncDisposable
             return;
         }
 
+        var head = await headTask.ConfigureAwait(false);
         if (await checkTask.ConfigureAwait(false) is { } problem)
         {
             if (problem.Length == 0)
             {
-                _deferred.Put(final, storedAt); // Cannot tell yet (roots unknown to the node): ask again next block.
+                DeferToNextBlock(final, storedAt, head); // Cannot tell yet (roots unknown to the node).
                 return;
             }
 
@@ -440,12 +463,11 @@ public sealed partial class ProofSender : IAsyncDisposable
         }
 
         // 2. Overdue commitments of ours are revealed before any new hash (a new hash would settle their slash).
-        var head = await headTask.ConfigureAwait(false);
         var windows = await windowsTask.ConfigureAwait(false);
         if (_openRounds.Any(r => r.Key != final && CommitPolicy.IsOverdue(head, r.Value, windows, _options.LandingSlackBlocks)))
         {
             LogOverdueFirst(final);
-            _deferred.Put(final, storedAt);
+            DeferToNextBlock(final, storedAt, head);
             return;
         }
 
@@ -453,7 +475,7 @@ public sealed partial class ProofSender : IAsyncDisposable
         var sequence = await sequenceTask.ConfigureAwait(false);
         if (!sequence.Exists)
         {
-            _deferred.Put(final, storedAt); // Proved ahead of the chain (our view of it lags): ask again next block.
+            DeferToNextBlock(final, storedAt, head); // Proved ahead of the chain (our view of it lags).
             return;
         }
 
@@ -490,7 +512,7 @@ public sealed partial class ProofSender : IAsyncDisposable
 
                 // Held back by the policy, not by the sender: the broadcast latency is measured only for proofs
                 // that could be committed when they were stored.
-                _deferred.Put(final, 0);
+                DeferToNextBlock(final, 0, head);
                 return;
             case CommitDecision.Commit:
                 break;
