@@ -1,5 +1,7 @@
 using ZkPow.Aggregator.Chain;
+using ZkPow.Devnet.Chain;
 using ZkPow.Devnet.Faults;
+using ZkPow.Devnet.Proof;
 using ZkPow.Devnet.Tests.Storage;
 
 namespace ZkPow.Devnet.Tests.Sender;
@@ -13,18 +15,15 @@ public sealed class SqliteLostStoreTests() : LostStoreTests(StoreKind.Sqlite)
         const byte t1 = 5, t2 = 5;
         await using var h = await SenderHarness.StartAsync(StoreKind.Sqlite, t1, t2);
         var us = h.Chain.Miners[0];
-        var ours = await h.StartMinerAsync(us, "lost");
-        var prover = h.AddProver(ours, "us-gpu");
-        var first = await h.SequenceAsync(1, ours);
 
         // We go down right after our hash is on chain, and nobody proves the sequence: the round ends with no proof.
-        var round = await h.StopAfterCommitmentAsync(ours, prover, first.FinalNewBatch);
+        var (first, round) = await CommitThenGoDownAsync(h, us);
         await SenderHarness.WaitUntilAsync(async () => await h.Reader.GetBlockNumberAsync(default) > round + t1 + t2 + 1, TimeSpan.FromSeconds(20),
             "the round to end");
         Assert.False((await h.Reader.GetCommitmentAsync(first.FinalNewBatch, us.Address, default)).Proved);
 
         h.LoseStore("lost");
-        ours = await h.StartMinerAsync(us, "lost");
+        var ours = await h.StartMinerAsync(us, "lost");
         await SenderHarness.WaitUntilAsync(() => Task.FromResult(ours.Sender.Metrics.Count("sequence", "unrevealable") >= 1),
             TimeSpan.FromSeconds(20), "the unrevealable commitment counted");
         Assert.Equal(1, ours.Sender.Metrics.Count("sequence", "unrevealable"));
@@ -42,10 +41,7 @@ public sealed class SqliteLostStoreTests() : LostStoreTests(StoreKind.Sqlite)
         const byte t1 = 5, t2 = 60;
         await using var h = await SenderHarness.StartAsync(StoreKind.Sqlite, t1, t2);
         var us = h.Chain.Miners[0];
-        var ours = await h.StartMinerAsync(us, "lost");
-        var prover = h.AddProver(ours, "us-gpu");
-        var first = await h.SequenceAsync(1, ours);
-        var round = await h.StopAfterCommitmentAsync(ours, prover, first.FinalNewBatch);
+        var (first, round) = await CommitThenGoDownAsync(h, us);
         h.LoseStore("lost");
 
         // The restart, its start-up recovery included, reaches the chain through a proxy that gives a fault to 30 % of the
@@ -58,7 +54,7 @@ public sealed class SqliteLostStoreTests() : LostStoreTests(StoreKind.Sqlite)
             StallMin = TimeSpan.FromMilliseconds(200),
             StallMax = TimeSpan.FromMilliseconds(800),
         });
-        ours = await h.StartMinerAsync(us, "lost", rpcUrl: proxy.Url);
+        var ours = await h.StartMinerAsync(us, "lost", rpcUrl: proxy.Url);
         var injectedByStart = proxy.Injected;
         Assert.True(injectedByStart > 0, $"no fault injected while the aggregator started ({proxy.Requests} requests)");
         if (!SenderHarness.LogsToConsole)
@@ -80,5 +76,15 @@ public sealed class SqliteLostStoreTests() : LostStoreTests(StoreKind.Sqlite)
         Assert.Single(events.OfType<RewardPaidEvent>(), e => SenderHarness.Same(e.Prover, us.Address));
         Assert.Single(events.OfType<SubmitProofHashEvent>(), e => e.FinalNewBatch == first.FinalNewBatch && SenderHarness.Same(e.Prover, us.Address));
         Assert.True(proxy.Injected > injectedByStart, "no fault injected after the start");
+    }
+
+    /// <summary>Our aggregator (store "lost") with one prover commits to a one-batch sequence, then goes down right after
+    /// its hash is on chain. Returns the sequence and the block its round started at.</summary>
+    private static async Task<(DevnetSequence First, ulong Round)> CommitThenGoDownAsync(SenderHarness h, DevAccount us)
+    {
+        var ours = await h.StartMinerAsync(us, "lost");
+        var prover = h.AddProver(ours, "us-gpu");
+        var first = await h.SequenceAsync(1, ours);
+        return (first, await h.StopAfterCommitmentAsync(ours, prover, first.FinalNewBatch));
     }
 }
